@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric code is written against raw buffers and runs on our own worker threads; Swift 6's strict
+// Sendable checking would force unchecked wrappers around every pointer, so the targets use the
+// Swift 5 language mode (the tools stay at 6.0).
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "toonkit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "toonkit", targets: ["CLI"]),
+        .library(name: "Toonkit", targets: ["Engine", "Networks", "Checkpoint", "Interop", "Surgery", "Training", "Metrics"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries (Debian packages installed by scripts/install-deps.sh).
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine", swiftSettings: swift5),
+        .target(name: "Checkpoint", dependencies: ["CHDF5", "Engine", .product(name: "Crypto", package: "swift-crypto")],
+                path: "Sources/Checkpoint", swiftSettings: swift5),
+        .target(name: "Networks", dependencies: ["Engine", "Checkpoint"], path: "Sources/Networks", swiftSettings: swift5),
+        .target(name: "Interop", dependencies: ["Checkpoint", "CZlib"], path: "Sources/Interop", swiftSettings: swift5),
+        .target(name: "Surgery", dependencies: ["Checkpoint", "Networks", "Yams"], path: "Sources/Surgery", swiftSettings: swift5),
+        .target(name: "Training", dependencies: ["Engine", "Networks", "Checkpoint", "CPNG", "CZlib"], path: "Sources/Training", swiftSettings: swift5),
+        .target(name: "Metrics", dependencies: ["Engine", "Networks", "Checkpoint", "Interop"], path: "Sources/Metrics", swiftSettings: swift5),
+        .executableTarget(name: "CLI", dependencies: [
+            "Engine", "Networks", "Checkpoint", "Interop", "Surgery", "Training", "Metrics",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/CLI", swiftSettings: swift5),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests", swiftSettings: swift5),
+    ]
+)

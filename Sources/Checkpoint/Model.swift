@@ -1,0 +1,86 @@
+import Foundation
+
+/// Whether a tensor is learned (`parameter`) or a fixed/running value (`buffer`, e.g. w_avg, noise_const).
+public enum TensorKind: String, Codable, Sendable { case parameter, buffer }
+
+/// One named tensor of a network, as it sits in a checkpoint.
+public struct TensorEntry: Sendable {
+    /// Full dotted NVIDIA name inside its network, e.g. `synthesis.b8.conv0.weight`.
+    public var name: String
+    public var kind: TensorKind
+    /// False when frozen (FreezeD / `toonkit freeze`); training leaves such tensors untouched.
+    public var trainable: Bool
+    public var data: TensorData
+
+    public init(name: String, kind: TensorKind, trainable: Bool = true, data: TensorData) {
+        self.name = name
+        self.kind = kind
+        self.trainable = trainable
+        self.data = data
+    }
+}
+
+/// The architecture a checkpoint's networks were built with (NVIDIA StyleGAN2-ADA kwargs, flattened).
+/// Stored as JSON in the checkpoint; keys are snake_case.
+public struct Architecture: Codable, Equatable, Sendable {
+    public var kind: String = "stylegan2"
+    public var resolution: Int
+    public var imgChannels: Int = 3
+    public var zDim: Int
+    public var wDim: Int
+    public var cDim: Int = 0
+    public var mappingLayers: Int
+    public var mappingLRMultiplier: Double = 0.01
+    public var wAvgBeta: Double = 0.995
+    public var channelBase: Int
+    public var channelMax: Int
+    /// Informational: the reference ran the top blocks in fp16 on GPUs; toonkit computes in fp32.
+    public var numFP16Res: Int = 4
+    /// nil means no clamping.
+    public var convClamp: Double? = 256
+    public var synthesisArchitecture: String = "skip"
+    public var discriminatorArchitecture: String = "resnet"
+    /// nil means the whole batch is one group.
+    public var mbstdGroupSize: Int? = 4
+    public var mbstdNumChannels: Int = 1
+    /// Discriminator conditioning (c_dim > 0): dimension of the projected label embedding.
+    public var cmapDim: Int? = nil
+    public var resampleFilter: [Double] = [1, 3, 3, 1]
+
+    public init(resolution: Int, zDim: Int, wDim: Int, cDim: Int = 0, mappingLayers: Int,
+                channelBase: Int, channelMax: Int, mbstdGroupSize: Int? = 4) {
+        self.resolution = resolution
+        self.zDim = zDim
+        self.wDim = wDim
+        self.cDim = cDim
+        self.mappingLayers = mappingLayers
+        self.channelBase = channelBase
+        self.channelMax = channelMax
+        self.mbstdGroupSize = mbstdGroupSize
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, resolution
+        case imgChannels = "img_channels", zDim = "z_dim", wDim = "w_dim", cDim = "c_dim"
+        case mappingLayers = "mapping_layers", mappingLRMultiplier = "mapping_lr_multiplier"
+        case wAvgBeta = "w_avg_beta", channelBase = "channel_base", channelMax = "channel_max"
+        case numFP16Res = "num_fp16_res", convClamp = "conv_clamp"
+        case synthesisArchitecture = "synthesis_architecture", discriminatorArchitecture = "discriminator_architecture"
+        case mbstdGroupSize = "mbstd_group_size", mbstdNumChannels = "mbstd_num_channels"
+        case cmapDim = "cmap_dim", resampleFilter = "resample_filter"
+    }
+
+    /// Block resolutions 4, 8, …, resolution.
+    public var blockResolutions: [Int] {
+        var result: [Int] = []
+        var r = 4
+        while r <= resolution { result.append(r); r *= 2 }
+        return result
+    }
+
+    /// Feature maps at a block resolution: min(channel_base / res, channel_max).
+    public func channels(at res: Int) -> Int { min(channelBase / res, channelMax) }
+
+    /// Number of w vectors the synthesis network consumes: 2 per block (conv0/conv1) except b4, plus the last ToRGB.
+    public var numWs: Int { blockResolutions.count * 2 }
+}

@@ -1,0 +1,3 @@
+import Testing
+@testable import Engine
+@Test func core() { #expect(!BLASInfo.coreName.isEmpty) }
