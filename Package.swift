@@ -39,5 +39,7 @@ let package = Package(
         ], path: "Sources/CLI", swiftSettings: swift5),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests", swiftSettings: swift5),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Engine"], path: "Tests/CheckpointTests", swiftSettings: swift5),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Checkpoint"], path: "Tests/InteropTests", swiftSettings: swift5),
     ]
 )

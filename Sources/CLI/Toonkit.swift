@@ -1,0 +1,23 @@
+import ArgumentParser
+import Engine
+
+@main
+struct Toonkit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "toonkit",
+        abstract: "StyleGAN2-ADA checkpoints on the CPU: import, inspect, generate, blend, train, measure.",
+        discussion: """
+        Every command reads or writes the toonkit checkpoint (HDF5, format v1; see schemas/). \
+        Run `toonkit help <command>` for the details of one command.
+        """,
+        version: "0.1.0",
+        subcommands: CommandList.all
+    )
+}
+
+/// The registered subcommands, in the order `--help` lists them.
+enum CommandList {
+    static let all: [ParsableCommand.Type] = [
+        Bench.self,
+    ]
+}
