@@ -1,0 +1,258 @@
+/// Convolution kernels: im2col / col2im around OpenBLAS GEMM.
+///
+/// All three kernels share one geometry. "Input space" is [N, C, H, W], "output space" is
+/// [N, O, Ho, Wo], weights are [O, C/groups, kh, kw]:
+///   forward:      input space → output space   (conv2d)
+///   backwardData: output space → input space   (conv_transpose2d, the adjoint of forward)
+///   weightGrad:   (input, output-space gradient) → weight gradient
+/// The GEMM columns are processed in blocks: several whole samples when planes are small (so the
+/// GEMM stays wide), a band of output rows when planes are large (so im2col buffers stay in cache).
+struct ConvGeometry: Equatable {
+    let batch: Int
+    let inChannels: Int, inHeight: Int, inWidth: Int
+    let outChannels: Int, outHeight: Int, outWidth: Int
+    let kernelHeight: Int, kernelWidth: Int
+    let stride: Int, padHeight: Int, padWidth: Int
+    let groups: Int
+
+    var inPerGroup: Int { inChannels / groups }
+    var outPerGroup: Int { outChannels / groups }
+    var patch: Int { inPerGroup * kernelHeight * kernelWidth }
+    var inPlane: Int { inHeight * inWidth }
+    var outPlane: Int { outHeight * outWidth }
+    var inputShape: [Int] { [batch, inChannels, inHeight, inWidth] }
+    var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
+    var weightShape: [Int] { [outChannels, inPerGroup, kernelHeight, kernelWidth] }
+    var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padHeight == 0 && padWidth == 0 }
+    /// Multiply-adds of one forward pass (each backward pass costs the same).
+    var multiplyAdds: Int { batch * outChannels * outPlane * patch }
+
+    struct Block {
+        let sample: Int
+        let samples: Int
+        let rowStart: Int
+        let rows: Int
+        func columns(_ g: ConvGeometry) -> Int { samples * rows * g.outWidth }
+    }
+
+    /// Column blocks covering the whole batch; the im2col buffer of one block stays near 8 MB.
+    var blocks: [Block] {
+        let budgetColumns = max(outWidth, (8 << 20) / (4 * max(patch, 1)))
+        if outPlane >= budgetColumns || batch == 1 {
+            let rowsPerBlock = max(1, min(outHeight, budgetColumns / max(outWidth, 1)))
+            return (0..<batch).flatMap { n in
+                Swift.stride(from: 0, to: outHeight, by: rowsPerBlock).map { Block(sample: n, samples: 1, rowStart: $0, rows: min(rowsPerBlock, outHeight - $0)) }
+            }
+        }
+        let samplesPerBlock = max(1, budgetColumns / max(outPlane, 1))
+        return Swift.stride(from: 0, to: batch, by: samplesPerBlock).map {
+            Block(sample: $0, samples: min(samplesPerBlock, batch - $0), rowStart: 0, rows: outHeight)
+        }
+    }
+
+    /// Whether a block's output-space columns can be addressed in place (one sample) or need packing.
+    func isDirect(_ block: Block) -> Bool { block.samples == 1 }
+}
+
+enum ConvKernels {
+    static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        var cols = ScratchBuffer()
+        var packed = ScratchBuffer()
+        for block in g.blocks {
+            let columns = block.columns(g)
+            for group in 0..<g.groups {
+                let source = columnsSource(g, block, group, input: input, scratch: &cols)
+                let w = weight + group * g.outPerGroup * g.patch
+                if g.isDirect(block) {
+                    let y = output + (block.sample * g.outChannels + group * g.outPerGroup) * g.outPlane + block.rowStart * g.outWidth
+                    sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: columns, k: g.patch,
+                          a: w, lda: g.patch, b: source.pointer, ldb: source.leading, c: y, ldc: g.outPlane)
+                } else {
+                    let tmp = packed.reserve(g.outPerGroup * columns)
+                    sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: columns, k: g.patch,
+                          a: w, lda: g.patch, b: source.pointer, ldb: source.leading, c: tmp, ldc: columns)
+                    unpackOutputSpace(g, block, group, from: tmp, to: output)
+                }
+            }
+        }
+    }
+
+    /// `output` (input space) must be zero-filled by the caller; contributions are added.
+    static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        var cols = ScratchBuffer()
+        var packed = ScratchBuffer()
+        for block in g.blocks {
+            let columns = block.columns(g)
+            for group in 0..<g.groups {
+                let (gy, ldGy) = outputSpaceSource(g, block, group, gradOutput, scratch: &packed)
+                let w = weight + group * g.outPerGroup * g.patch
+                if g.isPointwise && g.isDirect(block) {
+                    let x = output + (block.sample * g.inChannels + group * g.inPerGroup) * g.inPlane + block.rowStart * g.outWidth
+                    sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
+                          a: w, lda: g.patch, b: gy, ldb: ldGy, beta: 1, c: x, ldc: g.inPlane)
+                    continue
+                }
+                let dcols = cols.reserve(g.patch * columns)
+                sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
+                      a: w, lda: g.patch, b: gy, ldb: ldGy, c: dcols, ldc: columns)
+                col2im(g, block, group, columns: dcols, into: output)
+            }
+        }
+    }
+
+    /// `output` (weight shaped) is overwritten.
+    static func weightGrad(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        var cols = ScratchBuffer()
+        var packed = ScratchBuffer()
+        output.update(repeating: 0, count: g.outChannels * g.patch)
+        for block in g.blocks {
+            let columns = block.columns(g)
+            for group in 0..<g.groups {
+                let source = columnsSource(g, block, group, input: input, scratch: &cols)
+                let (gy, ldGy) = outputSpaceSource(g, block, group, gradOutput, scratch: &packed)
+                sgemm(transposeA: false, transposeB: true, m: g.outPerGroup, n: g.patch, k: columns,
+                      a: gy, lda: ldGy, b: source.pointer, ldb: source.leading, beta: 1,
+                      c: output + group * g.outPerGroup * g.patch, ldc: g.patch)
+            }
+        }
+    }
+
+    // MARK: - Column sources
+
+    private struct Columns {
+        let pointer: UnsafePointer<Float>
+        let leading: Int
+    }
+
+    /// The im2col matrix [patch, columns] of a block: the input itself for pointwise convs of one sample.
+    private static func columnsSource(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
+                                      input: UnsafePointer<Float>, scratch: inout ScratchBuffer) -> Columns {
+        if g.isPointwise && g.isDirect(block) {
+            let x = input + (block.sample * g.inChannels + group * g.inPerGroup) * g.inPlane + block.rowStart * g.outWidth
+            return Columns(pointer: x, leading: g.inPlane)
+        }
+        let columns = block.columns(g)
+        let cols = scratch.reserve(g.patch * columns)
+        im2col(g, block, group, input: input, into: cols)
+        return Columns(pointer: cols, leading: columns)
+    }
+
+    /// The output-space matrix [outPerGroup, columns] of a block, packed when the block spans samples.
+    private static func outputSpaceSource(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
+                                          _ data: UnsafePointer<Float>, scratch: inout ScratchBuffer) -> (UnsafePointer<Float>, Int) {
+        if g.isDirect(block) {
+            return (data + (block.sample * g.outChannels + group * g.outPerGroup) * g.outPlane + block.rowStart * g.outWidth, g.outPlane)
+        }
+        let columns = block.columns(g)
+        let packed = scratch.reserve(g.outPerGroup * columns)
+        for s in 0..<block.samples {
+            for o in 0..<g.outPerGroup {
+                let source = data + ((block.sample + s) * g.outChannels + group * g.outPerGroup + o) * g.outPlane
+                (packed + o * columns + s * g.outPlane).update(from: source, count: g.outPlane)
+            }
+        }
+        return (UnsafePointer(packed), columns)
+    }
+
+    private static func unpackOutputSpace(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
+                                          from packed: UnsafePointer<Float>, to output: UnsafeMutablePointer<Float>) {
+        let columns = block.columns(g)
+        for s in 0..<block.samples {
+            for o in 0..<g.outPerGroup {
+                let target = output + ((block.sample + s) * g.outChannels + group * g.outPerGroup + o) * g.outPlane
+                target.update(from: packed + o * columns + s * g.outPlane, count: g.outPlane)
+            }
+        }
+    }
+
+    // MARK: - im2col / col2im
+
+    /// cols[(c·kh + i)·kw + j, column] = x[c, oy·s + i − ph, ox·s + j − pw] (zero outside the image).
+    static func im2col(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
+                       input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
+        let columns = block.columns(g)
+        let kernelArea = g.kernelHeight * g.kernelWidth
+        parallelChunks(g.patch, minimumPerThread: max(1, 8192 / max(columns, 1))) { range in
+            for row in range {
+                let c = row / kernelArea
+                let i = (row % kernelArea) / g.kernelWidth
+                let j = row % g.kernelWidth
+                let (xStart, xEnd) = validOutputRange(offset: j - g.padWidth, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
+                for s in 0..<block.samples {
+                    let plane = input + ((block.sample + s) * g.inChannels + group * g.inPerGroup + c) * g.inPlane
+                    var out = cols + row * columns + s * block.rows * g.outWidth
+                    for oy in block.rowStart..<(block.rowStart + block.rows) {
+                        let iy = oy * g.stride + i - g.padHeight
+                        if iy < 0 || iy >= g.inHeight || xStart >= xEnd {
+                            out.update(repeating: 0, count: g.outWidth)
+                        } else {
+                            let line = plane + iy * g.inWidth + j - g.padWidth
+                            for ox in 0..<xStart { out[ox] = 0 }
+                            if g.stride == 1 {
+                                (out + xStart).update(from: line + xStart, count: xEnd - xStart)
+                            } else {
+                                for ox in xStart..<xEnd { out[ox] = line[ox * g.stride] }
+                            }
+                            for ox in xEnd..<g.outWidth { out[ox] = 0 }
+                        }
+                        out += g.outWidth
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col: adds every column entry back to its input pixel. Parallel over channels,
+    /// so no two workers write the same pixel.
+    static func col2im(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
+                       columns cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        let columns = block.columns(g)
+        let kernelArea = g.kernelHeight * g.kernelWidth
+        parallelChunks(g.inPerGroup * block.samples) { range in
+            for task in range {
+                let s = task / g.inPerGroup
+                let c = task % g.inPerGroup
+                let plane = output + ((block.sample + s) * g.inChannels + group * g.inPerGroup + c) * g.inPlane
+                for k in 0..<kernelArea {
+                    let i = k / g.kernelWidth, j = k % g.kernelWidth
+                    let (xStart, xEnd) = validOutputRange(offset: j - g.padWidth, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
+                    guard xStart < xEnd else { continue }
+                    var source = cols + (c * kernelArea + k) * columns + s * block.rows * g.outWidth
+                    for oy in block.rowStart..<(block.rowStart + block.rows) {
+                        let iy = oy * g.stride + i - g.padHeight
+                        if iy >= 0 && iy < g.inHeight {
+                            let line = plane + iy * g.inWidth + j - g.padWidth
+                            if g.stride == 1 {
+                                for ox in xStart..<xEnd { line[ox] += source[ox] }
+                            } else {
+                                for ox in xStart..<xEnd { line[ox * g.stride] += source[ox] }
+                            }
+                        }
+                        source += g.outWidth
+                    }
+                }
+            }
+        }
+    }
+
+    /// Output columns ox with 0 ≤ ox·stride + offset < inSize.
+    @inline(__always)
+    private static func validOutputRange(offset: Int, stride: Int, inSize: Int, outSize: Int) -> (Int, Int) {
+        let start = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let limit = inSize - offset
+        let end = limit <= 0 ? 0 : min(outSize, (limit + stride - 1) / stride)
+        return (min(start, outSize), max(min(start, outSize), end))
+    }
+}
+
+/// A reusable scratch allocation that grows as needed and is freed with its owner.
+struct ScratchBuffer {
+    private var storage: TensorStorage?
+
+    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if let storage, storage.count >= count { return storage.pointer }
+        let fresh = TensorStorage(count: count)
+        storage = fresh
+        return fresh.pointer
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+// Elementwise arithmetic with numpy broadcasting, and unary maths. Each op records a backward
+// written with these same ops, so gradients of gradients work.
+
+@inline(__always)
+private func binaryKernel(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) throws -> Tensor {
+    if a.shape == b.shape {
+        let result = Tensor(uninitializedShape: a.shape)
+        let pa = a.pointer, pb = b.pointer, po = result.pointer
+        parallelChunks(a.count, minimumPerThread: 65536) { range in
+            for i in range { po[i] = f(pa[i], pb[i]) }
+        }
+        return result
+    }
+    let plan = try BroadcastPlan(a.shape, b.shape, op: op)
+    let result = Tensor(uninitializedShape: plan.outputShape)
+    let pa = a.pointer, pb = b.pointer, po = result.pointer
+    plan.forEachRun(parallel: result.count >= 65536) { oa, ob, oo, n, sa, sb in
+        if sa == 1 && sb == 0 {
+            let bv = pb[ob]
+            for i in 0..<n { po[oo + i] = f(pa[oa + i], bv) }
+        } else if sa == 0 && sb == 1 {
+            let av = pa[oa]
+            for i in 0..<n { po[oo + i] = f(av, pb[ob + i]) }
+        } else {
+            for i in 0..<n { po[oo + i] = f(pa[oa + i * sa], pb[ob + i * sb]) }
+        }
+    }
+    return result
+}
+
+@inline(__always)
+private func unaryKernel(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+    let result = Tensor(uninitializedShape: x.shape)
+    let px = x.pointer, po = result.pointer
+    parallelChunks(x.count, minimumPerThread: 65536) { range in
+        for i in range { po[i] = f(px[i]) }
+    }
+    return result
+}
+
+extension Tensor {
+    public static func + (a: Tensor, b: Tensor) throws -> Tensor {
+        let output = try binaryKernel(a, b, op: "add", +)
+        return record("add", output: output, inputs: [a, b]) { g, _, needs in
+            [needs[0] ? try g.sum(toShape: a.shape) : nil, needs[1] ? try g.sum(toShape: b.shape) : nil]
+        }
+    }
+
+    public static func - (a: Tensor, b: Tensor) throws -> Tensor {
+        let output = try binaryKernel(a, b, op: "subtract", -)
+        return record("subtract", output: output, inputs: [a, b]) { g, _, needs in
+            [needs[0] ? try g.sum(toShape: a.shape) : nil, needs[1] ? try (-g).sum(toShape: b.shape) : nil]
+        }
+    }
+
+    public static func * (a: Tensor, b: Tensor) throws -> Tensor {
+        let output = try binaryKernel(a, b, op: "multiply", *)
+        return record("multiply", output: output, inputs: [a, b]) { g, _, needs in
+            [needs[0] ? try (g * b).sum(toShape: a.shape) : nil, needs[1] ? try (g * a).sum(toShape: b.shape) : nil]
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) throws -> Tensor {
+        let output = try binaryKernel(a, b, op: "divide", /)
+        return record("divide", output: output, inputs: [a, b]) { g, _, needs in
+            [needs[0] ? try (g / b).sum(toShape: a.shape) : nil,
+             needs[1] ? try (-(g * a) / b.square()).sum(toShape: b.shape) : nil]
+        }
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor {
+        record("negate", output: unaryKernel(x) { -$0 }, inputs: [x]) { g, _, _ in [-g] }
+    }
+
+    public static func * (x: Tensor, c: Float) -> Tensor {
+        record("scale", output: unaryKernel(x) { $0 * c }, inputs: [x]) { g, _, _ in [g * c] }
+    }
+
+    public static func * (c: Float, x: Tensor) -> Tensor { x * c }
+
+    public static func + (x: Tensor, c: Float) -> Tensor {
+        record("addScalar", output: unaryKernel(x) { $0 + c }, inputs: [x]) { g, _, _ in [g] }
+    }
+
+    public static func - (x: Tensor, c: Float) -> Tensor { x + (-c) }
+
+    public func square() -> Tensor {
+        Tensor.record("square", output: unaryKernel(self) { $0 * $0 }, inputs: [self]) { g, _, _ in
+            [try g * self * 2]
+        }
+    }
+
+    public func sqrt() -> Tensor {
+        Tensor.record("sqrt", output: unaryKernel(self) { $0.squareRoot() }, inputs: [self], savesOutput: true) { g, y, _ in
+            [try g / y! * 0.5]
+        }
+    }
+
+    /// 1/√x, as torch.rsqrt computes it (a division of a correctly rounded square root).
+    public func rsqrt() -> Tensor {
+        Tensor.record("rsqrt", output: unaryKernel(self) { 1 / $0.squareRoot() }, inputs: [self], savesOutput: true) { g, y, _ in
+            [try g * y!.pow3() * -0.5]
+        }
+    }
+
+    private func pow3() throws -> Tensor { try self * self * self }
+
+    public func exp() -> Tensor {
+        Tensor.record("exp", output: unaryKernel(self) { Foundation.exp($0) }, inputs: [self], savesOutput: true) { g, y, _ in
+            [try g * y!]
+        }
+    }
+
+    public func log() -> Tensor {
+        Tensor.record("log", output: unaryKernel(self) { Foundation.log($0) }, inputs: [self]) { g, _, _ in
+            [try g / self]
+        }
+    }
+
+    public func sigmoid() -> Tensor {
+        Tensor.record("sigmoid", output: unaryKernel(self) { 1 / (1 + Foundation.exp(-$0)) }, inputs: [self], savesOutput: true) { g, y, _ in
+            [try g * y! * (1 - y!)]
+        }
+    }
+
+    /// log(1 + eˣ), evaluated without overflow (torch's threshold of 20 above which softplus(x) = x).
+    public func softplus() -> Tensor {
+        let output = unaryKernel(self) { v in v > 20 ? v : Foundation.log1p(Foundation.exp(v)) }
+        return Tensor.record("softplus", output: output, inputs: [self]) { g, _, _ in [try g * self.sigmoid()] }
+    }
+}
+
+/// `c - x` for a constant c.
+public func - (c: Float, x: Tensor) -> Tensor { -x + c }

@@ -1,0 +1,159 @@
+/// A finite-impulse-response filter for `upfirdn2d`: a 2-D kernel, or a 1-D kernel applied along
+/// both axes (separable, as NVIDIA's setup_filter makes for long filters).
+public struct FIRFilter: Equatable, Sendable {
+    public let taps: [Float]
+    public let height: Int
+    public let width: Int
+    public let isSeparable: Bool
+
+    public init(separable taps: [Float]) {
+        self.taps = taps
+        height = taps.count
+        width = taps.count
+        isSeparable = true
+    }
+
+    public init(taps: [Float], height: Int, width: Int) throws {
+        guard height > 0, width > 0, taps.count == height * width else {
+            throw EngineError("FIRFilter", "needs \(height)×\(width) taps, got \(taps.count)")
+        }
+        self.taps = taps
+        self.height = height
+        self.width = width
+        isSeparable = false
+    }
+
+    /// outer(k, k) / sum(outer(k, k)) as a separable filter: the normalised 1-D taps k / sum(k).
+    public static func normalizedSeparable(_ kernel: [Float]) -> FIRFilter {
+        let total = kernel.reduce(0, +)
+        return FIRFilter(separable: kernel.map { $0 / total })
+    }
+}
+
+/// Padding of `upfirdn2d` in NVIDIA's order; negative values crop.
+public struct FIRPadding: Equatable, Sendable {
+    public var left: Int, right: Int, top: Int, bottom: Int
+    public init(left: Int, right: Int, top: Int, bottom: Int) {
+        self.left = left; self.right = right; self.top = top; self.bottom = bottom
+    }
+    public init(all p: Int) { self.init(left: p, right: p, top: p, bottom: p) }
+}
+
+/// For one axis: which filter tap and source index contribute to each output index.
+/// Upsampling inserts zeros, so only every `up`-th tap meets a real sample; listing the pairs skips the rest.
+private struct PolyphaseAxis {
+    var starts: [Int] = []
+    var taps: [Int32] = []
+    var sources: [Int32] = []
+
+    init(inSize: Int, outSize: Int, up: Int, down: Int, padBefore: Int, filterSize: Int) {
+        for o in 0..<outSize {
+            starts.append(taps.count)
+            for t in 0..<filterSize {
+                let position = o * down + t - padBefore
+                guard position >= 0, position % up == 0 else { continue }
+                let source = position / up
+                guard source < inSize else { continue }
+                taps.append(Int32(t))
+                sources.append(Int32(source))
+            }
+        }
+        starts.append(taps.count)
+    }
+}
+
+extension Tensor {
+    /// NVIDIA's upfirdn2d on [N, C, H, W]: zero-insert upsampling by `up`, pad (negative crops), FIR
+    /// filter (a true convolution unless `flip`, which makes it a correlation), keep every `down`-th pixel.
+    /// The filter is scaled by `gain` (2-D) or √gain per pass (separable), as the reference does.
+    public static func upfirdn2d(_ x: Tensor, filter: FIRFilter, up: Int = 1, down: Int = 1,
+                                 padding: FIRPadding = FIRPadding(all: 0), gain: Float = 1, flip: Bool = false) throws -> Tensor {
+        guard x.rank == 4 else { throw EngineError("upfirdn2d", "needs a 4-D input [N, C, H, W], got shape \(x.shape)") }
+        guard up >= 1, down >= 1 else { throw EngineError("upfirdn2d", "up (\(up)) and down (\(down)) must be ≥ 1") }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let outH = (h * up + padding.top + padding.bottom - filter.height + down) / down
+        let outW = (w * up + padding.left + padding.right - filter.width + down) / down
+        guard outH > 0, outW > 0, h * up + padding.top + padding.bottom >= filter.height, w * up + padding.left + padding.right >= filter.width else {
+            throw EngineError("upfirdn2d", "padding \(padding) and filter \(filter.height)×\(filter.width) leave no output for input \(x.shape)")
+        }
+        let output = Tensor(uninitializedShape: [n, c, outH, outW])
+        // Correlation taps: the reference flips the kernel unless asked not to.
+        let rows = PolyphaseAxis(inSize: h, outSize: outH, up: up, down: down, padBefore: padding.top, filterSize: filter.height)
+        let columns = PolyphaseAxis(inSize: w, outSize: outW, up: up, down: down, padBefore: padding.left, filterSize: filter.width)
+        if filter.isSeparable {
+            let scale = gain.squareRoot()
+            let taps = (flip ? filter.taps : filter.taps.reversed()).map { $0 * scale }
+            firSeparable(x.pointer, output.pointer, planes: n * c, inSize: (h, w), outSize: (outH, outW), rows: rows, columns: columns, taps: taps)
+        } else {
+            var taps = filter.taps.map { $0 * gain }
+            if !flip { taps.reverse() }
+            fir2d(x.pointer, output.pointer, planes: n * c, inSize: (h, w), outSize: (outH, outW), rows: rows, columns: columns, taps: taps, filterWidth: filter.width)
+        }
+        return record("upfirdn2d", output: output, inputs: [x]) { g, _, _ in
+            let adjointPadding = FIRPadding(
+                left: filter.width - padding.left - 1, right: w * up - outW * down + padding.left - up + 1,
+                top: filter.height - padding.top - 1, bottom: h * up - outH * down + padding.top - up + 1)
+            return [try upfirdn2d(g, filter: filter, up: down, down: up, padding: adjointPadding, gain: gain, flip: !flip)]
+        }
+    }
+
+    private static func fir2d(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, inSize: (Int, Int), outSize: (Int, Int),
+                              rows: PolyphaseAxis, columns: PolyphaseAxis, taps: [Float], filterWidth: Int) {
+        taps.withUnsafeBufferPointer { f in
+            parallelChunks(planes) { range in
+                for plane in range {
+                    let source = x + plane * inSize.0 * inSize.1
+                    let target = y + plane * outSize.0 * outSize.1
+                    for oy in 0..<outSize.0 {
+                        for ox in 0..<outSize.1 {
+                            var total: Float = 0
+                            for r in rows.starts[oy]..<rows.starts[oy + 1] {
+                                let line = source + Int(rows.sources[r]) * inSize.1
+                                let filterRow = Int(rows.taps[r]) * filterWidth
+                                for k in columns.starts[ox]..<columns.starts[ox + 1] {
+                                    total += f[filterRow + Int(columns.taps[k])] * line[Int(columns.sources[k])]
+                                }
+                            }
+                            target[oy * outSize.1 + ox] = total
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Horizontal pass into a per-plane scratch row block, then the vertical pass.
+    private static func firSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, inSize: (Int, Int), outSize: (Int, Int),
+                                     rows: PolyphaseAxis, columns: PolyphaseAxis, taps: [Float]) {
+        taps.withUnsafeBufferPointer { f in
+            parallelChunks(planes) { range in
+                var scratch = ScratchBuffer()
+                let horizontal = scratch.reserve(inSize.0 * outSize.1)
+                for plane in range {
+                    let source = x + plane * inSize.0 * inSize.1
+                    for iy in 0..<inSize.0 {
+                        let line = source + iy * inSize.1
+                        let out = horizontal + iy * outSize.1
+                        for ox in 0..<outSize.1 {
+                            var total: Float = 0
+                            for k in columns.starts[ox]..<columns.starts[ox + 1] {
+                                total += f[Int(columns.taps[k])] * line[Int(columns.sources[k])]
+                            }
+                            out[ox] = total
+                        }
+                    }
+                    let target = y + plane * outSize.0 * outSize.1
+                    for oy in 0..<outSize.0 {
+                        let out = target + oy * outSize.1
+                        for ox in 0..<outSize.1 { out[ox] = 0 }
+                        for r in rows.starts[oy]..<rows.starts[oy + 1] {
+                            let weight = f[Int(rows.taps[r])]
+                            let line = horizontal + Int(rows.sources[r]) * outSize.1
+                            for ox in 0..<outSize.1 { out[ox] += weight * line[ox] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

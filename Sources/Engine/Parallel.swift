@@ -1,0 +1,40 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+
+/// Thread settings shared by OpenBLAS (GEMM) and the engine's own kernels.
+public enum EngineThreads {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var current: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Number of threads for GEMM and for the non-GEMM kernels (im2col, FIR, elementwise, reductions).
+    public static var count: Int {
+        get { lock.lock(); defer { lock.unlock() }; return current }
+        set {
+            let value = max(1, newValue)
+            lock.lock(); current = value; lock.unlock()
+            openblas_set_num_threads(Int32(value))
+        }
+    }
+
+    /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"); set by OPENBLAS_CORETYPE or detected.
+    public static var blasCoreName: String { String(cString: openblas_get_corename()) }
+}
+
+/// Splits `0..<count` into at most `EngineThreads.count` contiguous chunks and runs them in parallel.
+/// Work below `minimumPerThread` items stays on the calling thread: waking workers costs more than it saves.
+@inline(__always)
+func parallelChunks(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    let threads = min(EngineThreads.count, max(1, count / max(1, minimumPerThread)))
+    if threads <= 1 {
+        body(0..<count)
+        return
+    }
+    let chunk = (count + threads - 1) / threads
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let start = t * chunk
+        let end = min(count, start + chunk)
+        if start < end { body(start..<end) }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-@testable import Engine
-@Test func core() { #expect(!BLASInfo.coreName.isEmpty) }
