@@ -1,0 +1,88 @@
+import Crypto
+import Foundation
+
+/// A file an operation read, identified by its content.
+public struct ProvenanceInput: Codable, Equatable, Sendable {
+    public var path: String
+    public var sha256: String
+
+    public init(path: String, sha256: String) {
+        self.path = path
+        self.sha256 = sha256
+    }
+
+    /// Hashes the file (streaming, bounded memory) to record it as an input.
+    public static func file(at path: String) throws -> ProvenanceInput {
+        ProvenanceInput(path: path, sha256: try Checksum.sha256Hex(ofFileAt: path))
+    }
+}
+
+/// One entry of a checkpoint's append-only `/provenance` log.
+public struct ProvenanceRecord: Codable, Equatable, Sendable {
+    /// What was done: `import`, `swap`, `blend`, `freeze`, `merge`, `train`, …
+    public var operation: String
+    /// ISO 8601 with time zone.
+    public var time: String
+    public var toolVersion: String
+    public var parameters: [String: JSONValue]
+    public var inputs: [ProvenanceInput]
+    public var note: String?
+
+    public init(operation: String, parameters: [String: JSONValue] = [:], inputs: [ProvenanceInput] = [],
+                note: String? = nil, time: Date = Date(), toolVersion: String = CheckpointFormat.toolVersion) {
+        self.operation = operation
+        self.time = Timestamp.iso8601(time)
+        self.toolVersion = toolVersion
+        self.parameters = parameters
+        self.inputs = inputs
+        self.note = note
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case operation, time, parameters, inputs, note
+        case toolVersion = "tool_version"
+    }
+}
+
+public enum Timestamp {
+    /// UTC, second precision: `2025-11-24T20:29:00Z`.
+    public static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+public enum Checksum {
+    /// Lower-case hex SHA-256 of the bytes (swift-crypto, which uses the CPU's SHA extensions when present).
+    public static func sha256Hex(_ bytes: Data) -> String {
+        hex(SHA256.hash(data: bytes))
+    }
+
+    public static func sha256Hex(ofFileAt path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw FileManager.default.fileExists(atPath: path)
+                ? CheckpointError.unreadable(path: path, reason: "permission denied or not a regular file")
+                : CheckpointError.fileNotFound(path: path)
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        do {
+            while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        } catch {
+            throw CheckpointError.unreadable(path: path, reason: "\(error)")
+        }
+        return hex(hasher.finalize())
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0xf)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

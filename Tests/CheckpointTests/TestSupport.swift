@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import Checkpoint
+
+/// A fresh folder per test, removed when the value goes away.
+final class ScratchFolder {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-ckpt-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    var contents: [String] { (try? FileManager.default.contentsOfDirectory(atPath: url.path).sorted()) ?? [] }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+enum Samples {
+    static let architecture = Architecture(resolution: 32, zDim: 32, wDim: 32, mappingLayers: 2, channelBase: 256, channelMax: 32)
+
+    static func floats(_ values: [Float], shape: [Int]) -> TensorData {
+        try! TensorData(float32: values, shape: shape)
+    }
+
+    static func ramp(_ shape: [Int], scale: Float = 1, offset: Float = 0) -> TensorData {
+        let count = shape.reduce(1, *)
+        return floats((0..<count).map { Float($0) * scale + offset }, shape: shape)
+    }
+
+    static func raw(_ dtype: DType, shape: [Int], seed: UInt8 = 1) -> TensorData {
+        let count = shape.reduce(1, *) * dtype.byteSize
+        var bytes = Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })
+        if dtype == .bool { bytes = Data(bytes.map { $0 & 1 }) }
+        return try! TensorData(dtype: dtype, shape: shape, bytes: bytes)
+    }
+
+    /// A small generator-like network in state-dict order (deliberately not alphabetical).
+    static let generator: [TensorEntry] = [
+        TensorEntry(name: "synthesis.b8.conv0.weight", kind: .parameter, data: ramp([4, 2, 3, 3], scale: 0.01)),
+        TensorEntry(name: "synthesis.b4.const", kind: .parameter, data: ramp([4, 4, 4], scale: 0.1)),
+        TensorEntry(name: "mapping.w_avg", kind: .buffer, trainable: false, data: ramp([32], scale: -0.5)),
+        TensorEntry(name: "synthesis.b16.conv1.noise_strength", kind: .parameter, data: floats([0.25], shape: [])),
+        TensorEntry(name: "mapping.fc0.weight", kind: .parameter, data: ramp([32, 32], scale: 0.001)),
+        TensorEntry(name: "synthesis.b32.torgb.bias", kind: .parameter, data: ramp([3])),
+    ]
+
+    /// Writes a checkpoint with the given networks and commits it.
+    @discardableResult
+    static func write(_ path: String, networks: [(String, [TensorEntry])] = [("G_ema", generator)],
+                      provenance: [ProvenanceRecord] = [ProvenanceRecord(operation: "test")]) throws -> String {
+        let writer = try CheckpointWriter(path: path, architecture: architecture, durable: false)
+        for (network, entries) in networks {
+            for entry in entries { try writer.write(network: network, entry: entry) }
+        }
+        writer.appendProvenance(contentsOf: provenance)
+        try writer.commit()
+        return path
+    }
+}
+
+/// Runs a tool and returns its exit status and combined output; nil when the binary is not installed.
+func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String)? {
+    guard let url = ["/usr/bin", "/usr/local/bin", "/bin"].map({ URL(fileURLWithPath: $0).appendingPathComponent(executable) })
+        .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else { return nil }
+    let process = Process()
+    process.executableURL = url
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
