@@ -1,0 +1,102 @@
+import Foundation
+import Checkpoint
+
+/// The file layouts `ModelImporter` understands.
+public enum ImportFormat: String, CaseIterable, Sendable {
+    /// NVIDIA StyleGAN2-ADA network pickle (train.py snapshot or legacy.py conversion).
+    case nvidiaPickle = "nvidia-pkl"
+    /// rosinality stylegan2-pytorch `.pt` (export_weights.py output or a training checkpoint).
+    case rosinality
+    /// torch.save of NVIDIA-named state dicts.
+    case stateDict = "state-dict"
+    /// safetensors with NVIDIA names.
+    case safetensors
+}
+
+/// One network (`G`, `D` or `G_ema`) in NVIDIA `state_dict()` order.
+public struct ImportedNetwork: Sendable {
+    public var name: String
+    public var tensors: [TensorEntry]
+
+    public init(name: String, tensors: [TensorEntry]) {
+        self.name = name
+        self.tensors = tensors
+    }
+}
+
+/// Where an import came from, for the checkpoint's provenance log.
+public struct ImportProvenance: Sendable, Equatable {
+    public var operation = "import"
+    public var sourcePath: String
+    public var sourceSHA256: String
+    public var format: ImportFormat
+}
+
+/// Everything an importer extracts from a foreign file, ready to be written as a checkpoint.
+public struct ImportedModel: Sendable {
+    public static let networkOrder = ["G", "D", "G_ema"]
+
+    public var networks: [ImportedNetwork]
+    public var architecture: Architecture
+    /// ADA augmentation probability (NVIDIA `augment_pipe.p`, rosinality `ada_aug_p`); nil if absent.
+    public var augmentP: Double?
+    /// Documents keyed by name, e.g. `training_set_kwargs` or rosinality `args`.
+    public var metadata: [String: JSONValue]
+    public var provenance: ImportProvenance
+    /// Facts the file did not state and that were assumed, and values that could not be kept.
+    public var notes: [String]
+
+    public func network(_ name: String) -> ImportedNetwork? { networks.first { $0.name == name } }
+}
+
+/// What a format-specific importer returns; `ModelImporter` adds provenance and checks.
+struct ImportedContent {
+    var networks: [ImportedNetwork]
+    var architecture: Architecture
+    var augmentP: Double? = nil
+    var metadata: [String: JSONValue] = [:]
+    var notes: [String] = []
+
+    /// Checks every network against the layout its architecture implies, and puts networks and
+    /// tensors in canonical order (G, D, G_ema; `state_dict()` order within each).
+    func verified() throws -> ImportedContent {
+        var copy = self
+        for index in copy.networks.indices {
+            let network = copy.networks[index]
+            try NetworkLayout.verify(network: network.name, network.tensors, against: architecture)
+            let expected = NetworkLayout.expected(network: network.name, architecture)
+            let position = Dictionary(uniqueKeysWithValues: expected.enumerated().map { ($1.name, $0) })
+            copy.networks[index].tensors.sort { position[$0.name]! < position[$1.name]! }
+        }
+        let order = ImportedModel.networkOrder
+        copy.networks.sort { order.firstIndex(of: $0.name)! < order.firstIndex(of: $1.name)! }
+        return copy
+    }
+}
+
+extension PickleValue {
+    /// A JSON rendering of plain data (for metadata such as training_set_kwargs). Tensors and other
+    /// typed nodes are described rather than serialized.
+    var json: JSONValue {
+        switch self {
+        case .none: return .null
+        case .bool(let flag): return .bool(flag)
+        case .int(let value): return .number(Double(value))
+        case .bigInt(let bytes): return .string("int(0x" + bytes.reversed().map { String(format: "%02x", $0) }.joined() + ")")
+        case .float(let value): return .number(value)
+        case .string(let text): return .string(text)
+        case .bytes(let slice): return .string("<\(slice.count) bytes>")
+        case .tuple(let tuple): return .array(tuple.items.map(\.json))
+        case .list(let list): return .array(list.items.map(\.json))
+        case .set(let set): return .array(set.items.map(\.json))
+        case .dict(let dict):
+            return .object(Dictionary(dict.items.map { ($0.key.stringValue ?? $0.key.json.serialized(), $0.value.json) },
+                                      uniquingKeysWith: { first, _ in first }))
+        case .object(let object): return object.attributes.map { PickleValue.dict($0).json } ?? .null
+        case .tensor(let tensor):
+            if tensor.shape.isEmpty, let value = try? tensor.materialize().floats().first { return .number(Double(value)) }
+            return .string("<tensor \(tensor.shape)>")
+        default: return .string("<\(typeName)>")
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Checkpoint
+
+/// Reads the constructor kwargs NVIDIA's persistence decorator stores with every network
+/// (`Generator(**G_kwargs)`, `Discriminator(**D_kwargs)`), applying the defaults of
+/// `training/networks.py` for whatever is absent.
+enum InitKwargs {
+    /// Positional parameter names, for kwargs stored as `_init_args`.
+    static let generatorParameters = ["z_dim", "c_dim", "w_dim", "img_resolution", "img_channels",
+                                      "mapping_kwargs", "synthesis_kwargs"]
+    static let discriminatorParameters = ["c_dim", "img_resolution", "img_channels", "architecture", "channel_base",
+                                          "channel_max", "num_fp16_res", "conv_clamp", "cmap_dim", "block_kwargs",
+                                          "mapping_kwargs", "epilogue_kwargs"]
+
+    static func generatorArchitecture(_ kwargs: PickleDict) throws -> Architecture {
+        let mapping = try nested(kwargs, "mapping_kwargs")
+        let synthesis = try nested(kwargs, "synthesis_kwargs")
+        guard try int(kwargs, "c_dim", default: 0) == 0 else {
+            throw InteropError("conditional generators (c_dim > 0) are not supported yet")
+        }
+        let architecture = try string(synthesis, "architecture", default: "skip")
+        guard architecture == "skip" else { throw InteropError("generator architecture '\(architecture)' is not supported (only 'skip')") }
+        guard try bool(synthesis, "use_noise", default: true) else { throw InteropError("generators without noise inputs are not supported") }
+        var arch = Architecture(resolution: try int(kwargs, "img_resolution"), zDim: try int(kwargs, "z_dim"),
+                                wDim: try int(kwargs, "w_dim"), mappingLayers: try int(mapping, "num_layers", default: 8),
+                                channelBase: try int(synthesis, "channel_base", default: 32768),
+                                channelMax: try int(synthesis, "channel_max", default: 512))
+        arch.imgChannels = try int(kwargs, "img_channels", default: 3)
+        arch.mappingLRMultiplier = try double(mapping, "lr_multiplier", default: 0.01)
+        arch.wAvgBeta = try double(mapping, "w_avg_beta", default: 0.995)
+        arch.numFP16Res = try int(synthesis, "num_fp16_res", default: 0)
+        arch.convClamp = try optionalDouble(synthesis, "conv_clamp")
+        if let filter = synthesis["resample_filter"], let taps = filter.sequence {
+            arch.resampleFilter = try taps.map { try number($0, "resample_filter") }
+        }
+        return arch
+    }
+
+    /// Adds what only D's kwargs say (minibatch-std) and checks the shared channel config.
+    static func applyDiscriminator(_ kwargs: PickleDict, to arch: inout Architecture) throws {
+        let architecture = try string(kwargs, "architecture", default: "resnet")
+        guard architecture == "resnet" else { throw InteropError("discriminator architecture '\(architecture)' is not supported (only 'resnet')") }
+        guard try int(kwargs, "c_dim", default: 0) == 0 else {
+            throw InteropError("conditional discriminators (c_dim > 0) are not supported yet")
+        }
+        let base = try int(kwargs, "channel_base", default: 32768)
+        let maximum = try int(kwargs, "channel_max", default: 512)
+        guard base == arch.channelBase, maximum == arch.channelMax else {
+            throw InteropError("G (channel_base \(arch.channelBase), channel_max \(arch.channelMax)) and D (\(base), \(maximum)) use different channel configs, which a toonkit architecture cannot express")
+        }
+        let epilogue = try nested(kwargs, "epilogue_kwargs")
+        if let size = epilogue["mbstd_group_size"] {
+            arch.mbstdGroupSize = size.isNone ? nil : try int(epilogue, "mbstd_group_size")
+        } else {
+            arch.mbstdGroupSize = 4
+        }
+        arch.mbstdNumChannels = try int(epilogue, "mbstd_num_channels", default: 1)
+    }
+
+    // MARK: typed access
+
+    private static func nested(_ kwargs: PickleDict, _ key: String) throws -> PickleDict {
+        guard let value = kwargs[key], !value.isNone else { return PickleDict(flavor: .plain) }
+        guard let dict = value.dictValue else { throw InteropError("init kwarg \(key) is a \(value.typeName), not a dict") }
+        return dict
+    }
+
+    private static func int(_ kwargs: PickleDict, _ key: String, default fallback: Int? = nil) throws -> Int {
+        guard let value = kwargs[key] else {
+            guard let fallback else { throw InteropError("init kwargs lack \(key)") }
+            return fallback
+        }
+        guard let number = value.intValue ?? value.doubleValue.flatMap({ Int(exactly: $0) }) else {
+            throw InteropError("init kwarg \(key) is a \(value.typeName), not an int")
+        }
+        return number
+    }
+
+    private static func number(_ value: PickleValue, _ key: String) throws -> Double {
+        guard let number = value.doubleValue else { throw InteropError("init kwarg \(key) is a \(value.typeName), not a number") }
+        return number
+    }
+
+    private static func double(_ kwargs: PickleDict, _ key: String, default fallback: Double) throws -> Double {
+        try kwargs[key].map { try number($0, key) } ?? fallback
+    }
+
+    private static func optionalDouble(_ kwargs: PickleDict, _ key: String) throws -> Double? {
+        guard let value = kwargs[key], !value.isNone else { return nil }
+        return try number(value, key)
+    }
+
+    private static func string(_ kwargs: PickleDict, _ key: String, default fallback: String) throws -> String {
+        guard let value = kwargs[key] else { return fallback }
+        guard let text = value.stringValue else { throw InteropError("init kwarg \(key) is a \(value.typeName), not a string") }
+        return text
+    }
+
+    private static func bool(_ kwargs: PickleDict, _ key: String, default fallback: Bool) throws -> Bool {
+        guard let value = kwargs[key] else { return fallback }
+        guard case .bool(let flag) = value else { throw InteropError("init kwarg \(key) is a \(value.typeName), not a bool") }
+        return flag
+    }
+}

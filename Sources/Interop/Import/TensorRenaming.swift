@@ -1,0 +1,66 @@
+import Foundation
+import Checkpoint
+
+/// Applies a `RenamedTensor` table in either direction. Apart from the scaled up-sampling
+/// kernels, tensors keep their bytes and only change name and shape.
+enum TensorRenaming {
+    /// Foreign tensors → NVIDIA entries in `state_dict()` order. NVIDIA tensors without a foreign
+    /// counterpart come from `supplied` (e.g. `mapping.w_avg` from `latent_avg`); resample filters
+    /// without one are rebuilt as the standard filter. Unused foreign tensors are an error.
+    static func toNvidia(_ foreign: [String: TensorData], network: String, arch: Architecture, pairs: [RenamedTensor],
+                         supplied: [String: TensorData], label: String) throws -> [TensorEntry] {
+        let byNvidia = Dictionary(uniqueKeysWithValues: pairs.map { ($0.nvidia, $0) })
+        var entries: [TensorEntry] = []
+        for expected in NetworkLayout.expected(network: network, arch) {
+            let data: TensorData
+            if let pair = byNvidia[expected.name] {
+                guard let source = foreign[pair.foreign] else {
+                    throw InteropError("\(label) lacks \(pair.foreign), which holds \(network).\(expected.name)")
+                }
+                guard source.shape == pair.foreignShape else {
+                    throw InteropError("\(label).\(pair.foreign) has shape \(source.shape), expected \(pair.foreignShape) (\(arch.summary))")
+                }
+                data = try InteropError.context("\(label).\(pair.foreign)") {
+                    try reshaped(source, to: expected.shape, dividedBy: pair.scale)
+                }
+            } else if let value = supplied[expected.name] {
+                data = value
+            } else if expected.name.hasSuffix("resample_filter") {
+                data = NetworkLayout.standardResampleFilter()
+            } else {
+                throw InteropError("\(label) has no source for \(network).\(expected.name)")
+            }
+            entries.append(TensorEntry(name: expected.name, kind: expected.kind, trainable: true, data: data))
+        }
+        let used = Set(pairs.map(\.foreign))
+        if let unused = foreign.keys.sorted().first(where: { !used.contains($0) }) {
+            throw InteropError("\(label) has a tensor \(unused) \(foreign[unused]!.shape) that this mapping does not know (\(arch.summary))")
+        }
+        return entries
+    }
+
+    /// NVIDIA entries → foreign (name, tensor) pairs in table order. Returns notes about NVIDIA
+    /// tensors the foreign layout cannot hold (non-standard resample filters).
+    static func fromNvidia(_ tensors: [TensorEntry], network: String, pairs: [RenamedTensor]) throws -> (tensors: [(String, TensorData)], notes: [String]) {
+        let byName = Dictionary(tensors.map { ($0.name, $0.data) }, uniquingKeysWith: { first, _ in first })
+        var result: [(String, TensorData)] = []
+        for pair in pairs {
+            guard let source = byName[pair.nvidia] else { throw InteropError("network \(network) lacks \(pair.nvidia)") }
+            result.append((pair.foreign, try InteropError.context("\(network).\(pair.nvidia)") {
+                try reshaped(source, to: pair.foreignShape, dividedBy: 1 / pair.scale)
+            }))
+        }
+        let paired = Set(pairs.map(\.nvidia))
+        let standard = NetworkLayout.standardResampleFilter()
+        let notes = tensors.filter { !paired.contains($0.name) && $0.name.hasSuffix("resample_filter") && $0.data.bytes != standard.bytes }
+            .map { "\(network).\($0.name) differs from the standard [1,3,3,1] filter but the rosinality layout has no place for it" }
+        return (result, notes)
+    }
+
+    /// Same bytes under a new shape; filters divided by `divisor` (a power of two, so exact).
+    private static func reshaped(_ data: TensorData, to shape: [Int], dividedBy divisor: Float) throws -> TensorData {
+        guard divisor != 1 else { return try TensorData(dtype: data.dtype, shape: shape, bytes: data.bytes) }
+        guard data.dtype == .float32 else { throw InteropError("a scaled filter must be float32, not \(data.dtype.rawValue)") }
+        return try TensorData(float32: try data.floats().map { $0 / divisor }, shape: shape)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Readers for the pickle-based files: `torch.save` (zip and legacy) and plain pickles such as
+/// NVIDIA network snapshots. All of them return an inert `PickleValue` tree whose tensors are
+/// zero-copy views of the mapped file.
+public enum TorchFiles {
+    static let zipMagic: [UInt8] = [0x50, 0x4b, 0x03, 0x04]
+
+    /// Reads a `torch.save` file in either format.
+    public static func readTorchSave(_ buffer: ByteBuffer, limits: PickleLimits = PickleLimits()) throws -> PickleValue {
+        if buffer.whole.hasPrefix(zipMagic) { return try readZip(try ZipArchive(buffer: buffer), limits: limits) }
+        guard buffer.whole.hasPrefix(LegacyTorchFormat.prefix) else {
+            throw buffer.error("not a torch.save file (neither a zip archive nor a legacy torch.save stream)", at: 0)
+        }
+        var options = PickleOptions()
+        options.limits = limits
+        return try LegacyTorchFormat.read(buffer.whole, options: options)
+    }
+
+    /// Reads a plain pickle (protocol 2–5) that may embed torch storages with
+    /// `torch.storage._load_from_bytes`, as NVIDIA network pickles do.
+    public static func readPickle(_ buffer: ByteBuffer, limits: PickleLimits = PickleLimits()) throws -> PickleValue {
+        var options = PickleOptions()
+        options.limits = limits
+        options.loadStorageBlob = { try LegacyTorchFormat.storageBlob($0, limits: limits) }
+        return try PickleMachine.loadWhole(buffer.whole, options: options)
+    }
+
+    /// A torch.save zip: `<prefix>/data.pkl` plus one `<prefix>/data/<key>` member per storage.
+    static func readZip(_ archive: ZipArchive, limits: PickleLimits) throws -> PickleValue {
+        let buffer = archive.buffer
+        guard let first = archive.entries.first, let slash = first.name.firstIndex(of: "/") else {
+            throw buffer.error("not a torch.save archive (its first member has no '<archive>/' prefix)", at: 0)
+        }
+        let prefix = String(first.name[..<slash])
+        guard let pickleEntry = archive.entry(named: "\(prefix)/data.pkl") else {
+            throw buffer.error("not a torch.save archive (no \(prefix)/data.pkl)", at: 0)
+        }
+        if let order = archive.entry(named: "\(prefix)/byteorder") {
+            let text = String(decoding: try archive.contents(of: order).bytes, as: UTF8.self)
+            guard text == "little" else { throw buffer.error("byte order '\(text)' is not supported", at: order.dataRange.lowerBound) }
+        }
+        var storages: [String: TorchStorage] = [:]
+        var options = PickleOptions()
+        options.limits = limits
+        options.persistentLoad = { identifier in
+            let id = try TorchPersistentID(identifier, legacy: false)
+            if let existing = storages[id.key] {
+                guard existing.dtype == id.dtype, existing.elementCount == id.elementCount else {
+                    throw InteropError("storage '\(id.key)' is referenced with different types or sizes")
+                }
+                return .storage(existing)
+            }
+            guard let member = archive.entry(named: "\(prefix)/data/\(id.key)") else {
+                throw InteropError("storage '\(id.key)' has no member \(prefix)/data/\(id.key)")
+            }
+            let storage = try TorchStorage(key: id.key, dtype: id.dtype, elementCount: id.elementCount)
+            try storage.attach(try archive.contents(of: member))
+            storages[id.key] = storage
+            return .storage(storage)
+        }
+        return try PickleMachine.loadWhole(try archive.contents(of: pickleEntry), options: options)
+    }
+}
