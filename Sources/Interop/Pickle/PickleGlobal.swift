@@ -52,10 +52,13 @@ public enum PickleGlobal: Equatable, Sendable {
             + "If you trust the file, convert it with the reference Python tools inside a sandbox.")
     }
 
+    /// The torch storage class of a dtype, e.g. `FloatStorage` (every DType has one).
+    static func storageClassName(_ dtype: DType) -> String {
+        storageTypes.first { $0.value == dtype }!.key
+    }
+
     public var qualifiedName: String {
-        if case .storageType(let dtype) = self {
-            return "torch." + (Self.storageTypes.first { $0.value == dtype }?.key ?? "Storage")
-        }
+        if case .storageType(let dtype) = self { return "torch." + Self.storageClassName(dtype) }
         return Self.named.first { $0.value == self }?.key ?? "\(self)"
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+import Checkpoint
+
+/// Tensor name layout of an exported file.
+public enum ExportLayout: String, CaseIterable, Sendable {
+    /// rosinality stylegan2-pytorch: `{"g_ema": …, "latent_avg": …, "d": …}` (torch `.pt` only).
+    case rosinality
+    /// NVIDIA `state_dict()` names: one network as a flat state dict, several as `{name: state dict}`
+    /// (torch) or with `name.` prefixes (safetensors).
+    case nvidia
+}
+
+/// Container of an exported file, chosen from the output extension.
+public enum ExportContainer: String, Sendable {
+    case torch, safetensors
+
+    public init(for url: URL) {
+        self = url.pathExtension.lowercased() == "safetensors" ? .safetensors : .torch
+    }
+}
+
+/// Writes networks in foreign layouts. Files are written atomically; importing an export gives
+/// back the same tensors bit for bit (except resample filters rosinality has no place for, which
+/// are reported).
+public enum ModelExporter {
+    /// Exports networks of a checkpoint file (all of them when `networks` is nil).
+    @discardableResult
+    public static func export(checkpoint: URL, to output: URL, layout: ExportLayout,
+                              networks: [String]? = nil) throws -> [String] {
+        let reader = try CheckpointReader(path: checkpoint.path)
+        let selected = try (networks ?? reader.networkNames).map { name -> ImportedNetwork in
+            guard reader.networkNames.contains(name) else {
+                throw InteropError("the checkpoint has no network \(name) (it has \(reader.networkNames.joined(separator: ", ")))", location: SourceLocation(path: checkpoint.path))
+            }
+            let tensors = try reader.tensorNames(network: name).map { try reader.readTensor(network: name, name: $0, verifyChecksum: true) }
+            return ImportedNetwork(name: name, tensors: tensors)
+        }
+        return try export(selected, architecture: reader.architecture, to: output, layout: layout)
+    }
+
+    /// Exports in-memory networks; returns notes about anything the layout could not keep.
+    @discardableResult
+    public static func export(_ networks: [ImportedNetwork], architecture: Architecture, to output: URL,
+                              layout: ExportLayout) throws -> [String] {
+        guard !networks.isEmpty else { throw InteropError("nothing to export: no networks selected") }
+        return try InteropError.attributing(to: SourceLocation(path: output.path)) {
+            switch (ExportContainer(for: output), layout) {
+            case (.safetensors, .rosinality):
+                throw InteropError("the rosinality layout is a torch .pt layout; use --layout nvidia for safetensors")
+            case (.safetensors, .nvidia):
+                try safetensors(networks, architecture: architecture).write(to: output)
+                return []
+            case (.torch, .nvidia):
+                try TorchSaveWriter.write(nvidiaStateDicts(networks), to: output)
+                return []
+            case (.torch, .rosinality):
+                let (root, notes) = try rosinality(networks, architecture: architecture)
+                try TorchSaveWriter.write(root, to: output)
+                return notes
+            }
+        }
+    }
+
+    static func nvidiaStateDicts(_ networks: [ImportedNetwork]) -> TorchExportValue {
+        func stateDict(_ network: ImportedNetwork) -> TorchExportValue {
+            .orderedDict(network.tensors.map { ($0.name, .tensor($0.data)) })
+        }
+        if networks.count == 1 { return stateDict(networks[0]) }
+        return .dict(networks.map { ($0.name, stateDict($0)) })
+    }
+
+    static func safetensors(_ networks: [ImportedNetwork], architecture: Architecture) throws -> SafetensorsFile {
+        let prefixed = networks.count > 1
+        let tensors = networks.flatMap { network in
+            network.tensors.map { (name: prefixed ? "\(network.name).\($0.name)" : $0.name, data: $0.data) }
+        }
+        let metadata = ["format": "pt",
+                        StateDictImporter.architectureMetadataKey: try JSONValue(encoding: architecture).serialized()]
+        return SafetensorsFile(tensors: tensors, metadata: metadata)
+    }
+
+    /// `g_ema` (from G_ema, else G), `latent_avg` (its w_avg) and `d` when D is present.
+    static func rosinality(_ networks: [ImportedNetwork], architecture: Architecture) throws -> (TorchExportValue, [String]) {
+        var items: [(String, TorchExportValue)] = []
+        var notes: [String] = []
+        if let generator = networks.first(where: { $0.name == "G_ema" }) ?? networks.first(where: { $0.name == "G" }) {
+            if generator.name == "G" { notes.append("no G_ema selected: exporting G as g_ema") }
+            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(generator.tensors, network: generator.name,
+                                                                       pairs: RosinalityLayout.generator(architecture))
+            items.append(("g_ema", .orderedDict(tensors.map { ($0.0, .tensor($0.1)) })))
+            guard let average = generator.tensors.first(where: { $0.name == "mapping.w_avg" }) else {
+                throw InteropError("\(generator.name) has no mapping.w_avg for latent_avg")
+            }
+            items.append(("latent_avg", .tensor(average.data)))
+            notes += filterNotes
+        }
+        if let discriminator = networks.first(where: { $0.name == "D" }) {
+            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(discriminator.tensors, network: "D",
+                                                                       pairs: RosinalityLayout.discriminator(architecture))
+            items.append(("d", .orderedDict(tensors.map { ($0.0, .tensor($0.1)) })))
+            notes += filterNotes
+        }
+        guard !items.isEmpty else { throw InteropError("the rosinality layout needs G_ema, G or D") }
+        return (.dict(items), notes)
+    }
+}

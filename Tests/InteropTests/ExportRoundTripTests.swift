@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import Checkpoint
+@testable import Interop
+
+@Suite(.enabled(if: Fixtures.available, Fixtures.missing))
+struct ExportRoundTripTests {
+    /// Same networks, names, kinds, dtypes, shapes and bytes.
+    static func expectIdentical(_ actual: [ImportedNetwork], _ expected: [ImportedNetwork], _ context: String) {
+        #expect(actual.map(\.name) == expected.map(\.name), "\(context): networks")
+        for (mine, theirs) in zip(actual, expected) {
+            #expect(mine.tensors.count == theirs.tensors.count, "\(context): \(mine.name) tensor count")
+            for (a, b) in zip(mine.tensors, theirs.tensors) {
+                #expect(a.name == b.name && a.kind == b.kind, "\(context): \(mine.name).\(a.name) vs \(b.name)")
+                #expect(a.data.dtype == b.data.dtype && a.data.shape == b.data.shape && a.data.bytes == b.data.bytes,
+                        "\(context): \(mine.name).\(a.name) differs")
+            }
+        }
+    }
+
+    @Test(arguments: Fixtures.names)
+    func nvidiaLayoutRoundTripsBitExact(name: String) throws {
+        let folder = try TemporaryDirectory()
+        let original = try ModelImporter.importModel(from: Fixtures.url("\(name).pkl"))
+        for file in ["all.pt", "all.safetensors"] {
+            try ModelExporter.export(original.networks, architecture: original.architecture, to: folder.file(file), layout: .nvidia)
+            let back = try ModelImporter.importModel(from: folder.file(file))
+            Self.expectIdentical(back.networks, original.networks, file)
+        }
+        let generatorOnly = original.networks.filter { $0.name == "G_ema" }
+        for file in ["g_ema.pt", "g_ema.safetensors"] {
+            try ModelExporter.export(generatorOnly, architecture: original.architecture, to: folder.file(file), layout: .nvidia)
+            let back = try ModelImporter.importModel(from: folder.file(file))
+            Self.expectIdentical(back.networks, generatorOnly, file)
+        }
+        // safetensors keeps the whole architecture in its metadata.
+        #expect(try ModelImporter.importModel(from: folder.file("all.safetensors")).architecture == original.architecture)
+        #expect(folder.contents == ["all.pt", "all.safetensors", "g_ema.pt", "g_ema.safetensors"])
+    }
+
+    @Test(arguments: Fixtures.names)
+    func rosinalityLayoutRoundTripsBitExact(name: String) throws {
+        let folder = try TemporaryDirectory()
+        let original = try ModelImporter.importModel(from: Fixtures.url("\(name).pkl"))
+        let selected = original.networks.filter { $0.name != "G" }
+        let notes = try ModelExporter.export(selected, architecture: original.architecture, to: folder.file("r.pt"), layout: .rosinality)
+        #expect(notes.isEmpty, "standard filters need no notes: \(notes)")
+        let back = try ModelImporter.importModel(from: folder.file("r.pt"))
+        #expect(back.provenance.format == .rosinality)
+        Self.expectIdentical(back.networks, selected, "rosinality")
+    }
+
+    @Test(arguments: Fixtures.names)
+    func rosinalityExportMatchesTheFixtureConversion(name: String) throws {
+        // The fixture's .rosinality.pt was written by export_weights.py from the same G_ema.
+        let folder = try TemporaryDirectory()
+        let original = try ModelImporter.importModel(from: Fixtures.url("\(name).pkl"))
+        try ModelExporter.export(original.networks.filter { $0.name == "G_ema" }, architecture: original.architecture,
+                                 to: folder.file("r.pt"), layout: .rosinality)
+        let mine = try #require(try TorchFiles.readTorchSave(ByteBuffer.mapping(folder.file("r.pt"))).dictValue)
+        let reference = try #require(try TorchFiles.readTorchSave(ByteBuffer.mapping(Fixtures.url("\(name).rosinality.pt"))).dictValue)
+        let myGenerator = try StateDictReader.tensors(try #require(mine["g_ema"]), label: "mine")
+        let referenceGenerator = try StateDictReader.tensors(try #require(reference["g_ema"]), label: "reference")
+        #expect(Set(myGenerator.keys) == Set(referenceGenerator.keys))
+        for (key, tensor) in referenceGenerator {
+            #expect(myGenerator[key]?.shape == tensor.shape && myGenerator[key]?.bytes == tensor.bytes, "\(key)")
+        }
+        let myAverage = try #require(mine["latent_avg"]?.tensorValue).materialize()
+        let referenceAverage = try #require(reference["latent_avg"]?.tensorValue).materialize()
+        #expect(myAverage.bytes == referenceAverage.bytes)
+    }
+
+    @Test(arguments: Fixtures.names)
+    func checkpointImportAndExportRoundTrip(name: String) throws {
+        let folder = try TemporaryDirectory()
+        let checkpoint = folder.file("model.h5")
+        let imported = try ModelImporter.importCheckpoint(from: Fixtures.url("\(name).pkl"), to: checkpoint)
+        let reader = try CheckpointReader(path: checkpoint.path)
+        #expect(reader.networkNames.sorted() == ["D", "G", "G_ema"])
+        #expect(reader.architecture == imported.architecture)
+        #expect(reader.trainingScalars["augment_p"].map { abs($0.doubleValue - 0.328) < 1e-6 } == true)
+        #expect(reader.extraNames.contains("training_set_kwargs"))
+        let record = try #require(reader.provenance.last)
+        #expect(record.operation == "import" && record.inputs.first?.sha256 == imported.provenance.sourceSHA256)
+
+        try ModelExporter.export(checkpoint: checkpoint, to: folder.file("out.pt"), layout: .rosinality)
+        let back = try ModelImporter.importModel(from: folder.file("out.pt"))
+        Self.expectIdentical(back.networks, imported.networks.filter { $0.name != "G" }, "checkpoint → rosinality")
+    }
+}
