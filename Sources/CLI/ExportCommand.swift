@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Interop
+
+extension ExportLayout: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a checkpoint's networks as a torch .pt (rosinality or NVIDIA layout) or a .safetensors file.",
+        discussion: """
+        The container follows the output name: .safetensors writes safetensors (NVIDIA names; several networks \
+        are prefixed G_ema., G., D.; the architecture is kept in the metadata), anything else a torch.save zip \
+        that torch.load(weights_only=True) accepts.
+          --layout nvidia      state_dict() names; one network is a flat state dict, several are {name: state dict}.
+          --layout rosinality  {"g_ema": ..., "latent_avg": ..., "d": ...} for rosinality stylegan2-pytorch.
+        Importing an export gives back the same tensors bit for bit.
+
+        Exit status: 0 written, 2 bad input or any other error (nothing is written then).
+        """
+    )
+
+    @Argument(help: "The checkpoint to export (.h5).")
+    var checkpoint: String
+
+    @Option(name: .shortAndLong, help: "The file to write (.pt or .safetensors).")
+    var output: String
+
+    @Option(help: "Tensor names and structure: nvidia or rosinality.")
+    var layout: ExportLayout = .nvidia
+
+    @Option(help: "Comma-separated networks to export (default: all; rosinality uses G_ema and D).")
+    var networks: String?
+
+    func run() throws {
+        do {
+            let selected = networks?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let notes = try ModelExporter.export(checkpoint: URL(fileURLWithPath: checkpoint), to: URL(fileURLWithPath: output),
+                                                 layout: layout, networks: selected)
+            for note in notes { FileHandle.standardError.write(Data("toonkit: note: \(note)\n".utf8)) }
+            print("exported \(checkpoint) (\(layout.rawValue) layout) -> \(output)")
+        } catch {
+            FileHandle.standardError.write(Data("toonkit: error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
