@@ -26,7 +26,7 @@ public enum ModelImporter {
         let head = buffer.whole
         if head.hasPrefix(TorchFiles.zipMagic) || head.hasPrefix(LegacyTorchFormat.prefix) { return .torchSave }
         if head.hasPrefix(NumpyArray.magic) { throw buffer.error("this is a numpy array, not a network file", at: 0) }
-        if head.count >= 2, head.bytes[0] == 0x80, (2...5).contains(head.bytes[1]) { return .pickle }
+        if head.count >= 2, head.bytes[0] == 0x80 { return .pickle }  // PROTO; the machine checks the version
         if head.count >= 9, head.bytes[8] == UInt8(ascii: "{") { return .safetensors }
         throw buffer.error("unrecognized file format (expected an NVIDIA .pkl, a torch .pt or a .safetensors file)", at: 0)
     }

@@ -17,6 +17,10 @@ struct ZipDirectoryLocator {
         var offset = UInt64(try cursor.readUInt32())
         var limit = end
         if let zip64 = try zip64Record(before: end) {
+            // Classic fields are either saturated or must agree with the ZIP64 record.
+            let agrees = [(count, zip64.count, UInt64(0xffff)), (size, zip64.size, 0xffff_ffff), (offset, zip64.offset, 0xffff_ffff)]
+                .allSatisfy { classic, wide, saturated in classic == saturated || classic == wide }
+            guard agrees else { throw buffer.error("the end-of-central-directory record contradicts its ZIP64 record", at: end) }
             (count, size, offset) = (zip64.count, zip64.size, zip64.offset)
             limit = zip64.recordOffset
         } else {
