@@ -18,6 +18,7 @@ static inline size_t toon_H5T_VARIABLE(void) { return H5T_VARIABLE; }
 
 static inline unsigned toon_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned toon_H5F_ACC_EXCL(void) { return H5F_ACC_EXCL; }
+static inline unsigned toon_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 
 static inline hid_t toon_H5P_FILE_CREATE(void) { return H5P_FILE_CREATE; }
 static inline hid_t toon_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }

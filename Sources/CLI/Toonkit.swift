@@ -18,6 +18,6 @@ struct Toonkit: ParsableCommand {
 /// The registered subcommands, in the order `--help` lists them.
 enum CommandList {
     static let all: [ParsableCommand.Type] = [
-        Bench.self, ImportCommand.self, ExportCommand.self,
+        Bench.self, ImportCommand.self, ExportCommand.self, InspectCommand.self, ValidateCommand.self, DiffCommand.self,
     ]
 }

@@ -192,6 +192,7 @@ public enum CheckpointFormat {
     }
   }
 }
+
 """#
 
     /// Parsed once; the schema is a constant of the program, so failing to load it is a programming error.

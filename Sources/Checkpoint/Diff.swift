@@ -65,6 +65,8 @@ public struct DiffReport: Codable, Sendable {
     public var rtol: Double
     public var networks: [String]
     public var tensors: [TensorDifference]
+    /// Non-fatal remarks about either file (e.g. a newer minor format version).
+    public var warnings: [String]
 
     public var counts: [DiffStatus: Int] {
         tensors.reduce(into: [:]) { counts, tensor in counts[tensor.status, default: 0] += 1 }
@@ -114,7 +116,8 @@ public enum CheckpointDiffer {
             throw CheckpointError.invalidArgument("network \(unknown) is in neither \(a.path) nor \(b.path) (they have \(all.joined(separator: ", ")))")
         }
         let networks = options.networks ?? all
-        var report = DiffReport(a: a.path, b: b.path, atol: options.atol, rtol: options.rtol, networks: networks, tensors: [])
+        var report = DiffReport(a: a.path, b: b.path, atol: options.atol, rtol: options.rtol, networks: networks, tensors: [],
+                                warnings: a.warnings + b.warnings)
         for network in networks {
             let namesA = a.networkNames.contains(network) ? try a.tensorNames(network: network) : []
             let namesB = b.networkNames.contains(network) ? try b.tensorNames(network: network) : []

@@ -13,7 +13,7 @@ extension CheckpointSummary {
             lines.append("")
             lines.append("network \(name): \(Format.totals(network.totals))")
             lines += Self.treeLines(network.tree, tensors: network.tensors)
-            lines.append("  by resolution: " + network.resolutions.map { "\($0.name) \(Format.count($0.totals.numel))" }.joined(separator: ", "))
+            lines.append("  by resolution: " + network.resolutions.map { "\($0.name): \(Format.count($0.totals.numel))" }.joined(separator: ", "))
             lines.append("  by dtype: " + network.dtypes.map { "\($0.name) \(Format.count($0.totals.numel)) (\(Format.bytes($0.totals.bytes)))" }.joined(separator: ", "))
         }
         if let training {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Checkpoint
+import CHDF5
 
 /// A fresh folder per test, removed when the value goes away.
 final class ScratchFolder {
@@ -75,4 +76,41 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
     let output = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
+
+/// Edits a committed checkpoint behind toonkit's back, to produce broken files for the validator.
+enum Tamper {
+    static func edit(_ path: String, _ body: (H5Handle) throws -> Void) throws {
+        let file = try H5Handle.make("open \(path) for writing") { H5Fopen(path, toon_H5F_ACC_RDWR(), h5Default) }
+        try body(file)
+        try file.close("close \(path)")
+    }
+
+    static func setStringAttribute(_ path: String, object: String = "/", name: String, to value: String) throws {
+        try edit(path) { file in
+            let target = try H5Handle.make("open \(object)") { H5Oopen(file.id, object, h5Default) }
+            try h5("delete attribute \(name)") { H5Adelete(target.id, name) }
+            try HDF5.writeAttribute(target, name, string: value)
+        }
+    }
+
+    static func deleteObject(_ path: String, _ object: String) throws {
+        try edit(path) { file in try h5("delete \(object)") { H5Ldelete(file.id, object, h5Default) } }
+    }
+
+    static func flipByte(_ path: String, at offset: UInt64) throws {
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: offset)
+        let byte = try #require(try handle.read(upToCount: 1)).first!
+        try handle.seek(toOffset: offset)
+        try handle.write(contentsOf: Data([byte ^ 0x40]))
+    }
+
+    /// File offset of a network tensor's raw data, from the header.
+    static func dataOffset(_ path: String, network: String, name: String) throws -> UInt64 {
+        let file = try CheckpointFile(path: path)
+        let tensor = try #require(file.networks.first { $0.name == network }?.tensors.first { $0.name == name })
+        return try #require(tensor.description.offset)
+    }
 }

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import Checkpoint
+
+@Suite struct AtomicityTests {
+    @Test func abortedWriterLeavesNoTargetAndNoTemporaryFile() throws {
+        let folder = try ScratchFolder()
+        let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
+        try writer.write(network: "G", entry: Samples.generator[0])
+        #expect(folder.contents == [URL(fileURLWithPath: writer.temporaryPath).lastPathComponent])
+        #expect(folder.contents.first?.hasPrefix(".g.h5.tmp-\(getpid())-") == true)
+        writer.abort()
+        #expect(folder.contents.isEmpty)
+        #expect(throws: CheckpointError.self) { try writer.commit() }
+    }
+
+    @Test func droppedWriterLeavesNothing() throws {
+        let folder = try ScratchFolder()
+        do {
+            let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
+            try writer.write(network: "G", entry: Samples.generator[0])
+        }
+        #expect(folder.contents.isEmpty)
+    }
+
+    @Test func failedWriteAbortsTheWriter() throws {
+        let folder = try ScratchFolder()
+        let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
+        try writer.write(network: "G", entry: Samples.generator[0])
+        #expect(throws: CheckpointError.self) { try writer.write(network: "G", entry: Samples.generator[0]) }
+        #expect(folder.contents.isEmpty)
+        #expect(throws: CheckpointError.self) { try writer.commit() }
+        #expect(folder.contents.isEmpty)
+    }
+
+    @Test(arguments: ["a/b", ".hidden", ""])
+    func invalidTensorNamesAreRefused(name: String) throws {
+        let folder = try ScratchFolder()
+        let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
+        let entry = TensorEntry(name: name, kind: .parameter, data: Samples.ramp([2]))
+        #expect(throws: CheckpointError.self) { try writer.write(network: "G", entry: entry) }
+        #expect(folder.contents.isEmpty)
+    }
+
+    @Test func existingTargetStaysIntactUntilCommit() throws {
+        let folder = try ScratchFolder()
+        let path = try Samples.write(folder.path("g.h5"), networks: [("G", [Samples.generator[0]])])
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let oldReader = try CheckpointReader(path: path)
+
+        let writer = try CheckpointWriter(path: path, architecture: Samples.architecture)
+        for entry in Samples.generator { try writer.write(network: "G_ema", entry: entry) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try CheckpointReader(path: path).networkNames == ["G"])
+        try writer.commit()
+
+        #expect(folder.contents == ["g.h5"])
+        #expect(try CheckpointReader(path: path).networkNames == ["G_ema"])
+        // A reader opened before the rename keeps seeing the old file (its inode), not a mix.
+        #expect(try oldReader.readTensor(network: "G", name: Samples.generator[0].name, verifyChecksum: true).data.bytes
+                == Samples.generator[0].data.bytes)
+    }
+
+    @Test func commitReportsTimingsAndRefusesASecondCommit() throws {
+        let folder = try ScratchFolder()
+        let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture, durable: true)
+        try writer.write(network: "G", entry: Samples.generator[0])
+        let timings = try writer.commit()
+        #expect(timings.total >= timings.fileSync)
+        #expect(throws: CheckpointError.self) { try writer.commit() }
+        #expect(folder.contents == ["g.h5"])
+    }
+}
