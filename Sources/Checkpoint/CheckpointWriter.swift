@@ -218,9 +218,24 @@ public final class CheckpointWriter {
         guard try !HDF5.linkExists(group, name) else {
             throw CheckpointError.invalidArgument("\(objectPath) is written twice")
         }
-        let sha256 = Checksum.sha256Hex(data.bytes)
-        return (try HDF5.writeTensor(group, name, data), sha256)
+        guard data.bytes.count >= CheckpointWriter.overlapThreshold else {
+            return (try HDF5.writeTensor(group, name, data), Checksum.sha256Hex(data.bytes))
+        }
+        // Hashing and writing read the same buffer; doing them on two cores hides the hash behind the I/O.
+        var sha256 = ""
+        var written: Result<H5Handle, Error> = .failure(CheckpointError.invalidArgument("\(objectPath) was not written"))
+        DispatchQueue.concurrentPerform(iterations: 2) { task in
+            if task == 0 {
+                sha256 = Checksum.sha256Hex(data.bytes)
+            } else {
+                written = Result { try HDF5.writeTensor(group, name, data) }
+            }
+        }
+        return (try written.get(), sha256)
     }
+
+    /// Below this many bytes a second thread costs more than the hash it hides.
+    private static let overlapThreshold = 1 << 20
 
     /// Opens (creating as needed, with creation order tracked) the group at an absolute HDF5 path.
     private func group(_ groupPath: String) throws -> H5Handle {
