@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "toonkit", targets: ["CLI"]),
-        .library(name: "Toonkit", targets: ["Engine", "Networks", "Checkpoint", "Interop", "Surgery", "Training", "Metrics"]),
+        .library(name: "Toonkit", targets: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,15 +30,21 @@ let package = Package(
                 path: "Sources/Checkpoint", swiftSettings: swift5),
         .target(name: "Networks", dependencies: ["Engine", "Checkpoint"], path: "Sources/Networks", swiftSettings: swift5),
         .target(name: "Interop", dependencies: ["Checkpoint", "CZlib"], path: "Sources/Interop", swiftSettings: swift5),
-        .target(name: "Surgery", dependencies: ["Checkpoint", "Networks", "Yams"], path: "Sources/Surgery", swiftSettings: swift5),
-        .target(name: "Training", dependencies: ["Engine", "Networks", "Checkpoint", "CPNG", "CZlib"], path: "Sources/Training", swiftSettings: swift5),
+        .target(name: "Imaging", dependencies: ["CPNG"], path: "Sources/Imaging", swiftSettings: swift5),
+        .target(name: "Generation", dependencies: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging"],
+                path: "Sources/Generation", swiftSettings: swift5),
+        .target(name: "Surgery", dependencies: ["Checkpoint", "Networks", "Generation", "Imaging", "Yams"], path: "Sources/Surgery", swiftSettings: swift5),
+        .target(name: "Training", dependencies: ["Engine", "Networks", "Checkpoint", "Generation", "Imaging", "Interop", "CZlib"], path: "Sources/Training", swiftSettings: swift5),
         .target(name: "Metrics", dependencies: ["Engine", "Networks", "Checkpoint", "Interop"], path: "Sources/Metrics", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
-            "Engine", "Networks", "Checkpoint", "Interop", "Surgery", "Training", "Metrics",
+            "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI", swiftSettings: swift5),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests", swiftSettings: swift5),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift5),
+        .testTarget(name: "NetworkTests", dependencies: ["Networks", "Generation", "Interop", "Checkpoint", "Engine", "Imaging", "TestSupport"],
+                    path: "Tests/NetworkTests", swiftSettings: swift5),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Engine"], path: "Tests/CheckpointTests", swiftSettings: swift5),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Checkpoint"], path: "Tests/InteropTests", swiftSettings: swift5),
     ]

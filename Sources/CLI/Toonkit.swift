@@ -18,6 +18,8 @@ struct Toonkit: ParsableCommand {
 /// The registered subcommands, in the order `--help` lists them.
 enum CommandList {
     static let all: [ParsableCommand.Type] = [
+        GenerateCommand.self,
+        ScoreCommand.self,
         Bench.self, ImportCommand.self, ExportCommand.self, InspectCommand.self, ValidateCommand.self, DiffCommand.self,
     ]
 }

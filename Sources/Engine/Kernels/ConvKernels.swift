@@ -95,7 +95,7 @@ enum ConvKernels {
                 let dcols = cols.reserve(g.patch * columns)
                 sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
                       a: w, lda: g.patch, b: gy, ldb: ldGy, c: dcols, ldc: columns)
-                col2im(g, block, group, columns: dcols, into: output)
+                Profiler.measure("col2im") { col2im(g, block, group, columns: dcols, into: output) }
             }
         }
     }
@@ -133,7 +133,7 @@ enum ConvKernels {
         }
         let columns = block.columns(g)
         let cols = scratch.reserve(g.patch * columns)
-        im2col(g, block, group, input: input, into: cols)
+        Profiler.measure("im2col") { im2col(g, block, group, input: input, into: cols) }
         return Columns(pointer: cols, leading: columns)
     }
 

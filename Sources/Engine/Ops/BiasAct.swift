@@ -33,6 +33,7 @@ extension Tensor {
         let inner = x.rank >= 2 ? x.shape[2...].reduce(1, *) : 1
         let output = Tensor(uninitializedShape: x.shape)
         let px = x.pointer, po = output.pointer, pb = bias?.pointer
+        Profiler.measure("biasAct") {
         parallelChunks(x.count / max(inner, 1), minimumPerThread: max(1, 16384 / max(inner, 1))) { range in
             for row in range {
                 let b = pb.map { $0[row % channels] } ?? 0
@@ -43,6 +44,7 @@ extension Tensor {
                     target[i] = min(max(a, -limit), limit)
                 }
             }
+        }
         }
         let inputs = bias.map { [x, $0] } ?? [x]
         return record("biasAct", output: output, inputs: inputs, savesOutput: true) { gy, y, needs in

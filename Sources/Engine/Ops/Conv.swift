@@ -49,7 +49,7 @@ extension Tensor {
     public static func conv2d(_ input: Tensor, _ weight: Tensor, _ options: ConvOptions = ConvOptions()) throws -> Tensor {
         let g = try ConvGeometry(op: "conv2d", input: input.shape, weight: weight.shape, options: options)
         let output = Tensor(uninitializedShape: g.outputShape)
-        ConvKernels.forward(g, input: input.pointer, weight: weight.pointer, output: output.pointer)
+        Profiler.measure("conv2d") { ConvKernels.forward(g, input: input.pointer, weight: weight.pointer, output: output.pointer) }
         return record("conv2d", output: output, inputs: [input, weight]) { gy, _, needs in
             [needs[0] ? try convTranspose2d(gy, weight, options, outputSize: (g.inHeight, g.inWidth)) : nil,
              needs[1] ? try conv2dWeightGradient(input: input, gradOutput: gy, kernelSize: (g.kernelHeight, g.kernelWidth), options) : nil]
@@ -72,7 +72,7 @@ extension Tensor {
             throw EngineError.shapes("convTranspose2d", "input does not match the requested output size \(height)×\(width)", input.shape, weight.shape)
         }
         let output = try Tensor.zeros(resultShape)
-        ConvKernels.backwardData(g, gradOutput: input.pointer, weight: weight.pointer, output: output.pointer)
+        Profiler.measure("convTranspose2d") { ConvKernels.backwardData(g, gradOutput: input.pointer, weight: weight.pointer, output: output.pointer) }
         return record("convTranspose2d", output: output, inputs: [input, weight]) { gy, _, needs in
             [needs[0] ? try conv2d(gy, weight, options) : nil,
              needs[1] ? try conv2dWeightGradient(input: gy, gradOutput: input, kernelSize: (g.kernelHeight, g.kernelWidth), options) : nil]
@@ -91,7 +91,7 @@ extension Tensor {
             throw EngineError.shapes("conv2dWeightGradient", "gradient does not match the convolution's output", input.shape, gradOutput.shape)
         }
         let output = Tensor(uninitializedShape: weightShape)
-        ConvKernels.weightGrad(g, input: input.pointer, gradOutput: gradOutput.pointer, output: output.pointer)
+        Profiler.measure("conv2dWeightGradient") { ConvKernels.weightGrad(g, input: input.pointer, gradOutput: gradOutput.pointer, output: output.pointer) }
         return record("conv2dWeightGradient", output: output, inputs: [input, gradOutput]) { gw, _, needs in
             [needs[0] ? try convTranspose2d(gradOutput, gw, options, outputSize: (g.inHeight, g.inWidth)) : nil,
              needs[1] ? try conv2d(input, gw, options) : nil]

@@ -5,6 +5,11 @@ import Foundation
 
 @inline(__always)
 private func binaryKernel(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) throws -> Tensor {
+    try Profiler.measure(op) { try broadcastingKernel(a, b, op: op, f) }
+}
+
+@inline(__always)
+private func broadcastingKernel(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) throws -> Tensor {
     if a.shape == b.shape {
         let result = Tensor(uninitializedShape: a.shape)
         let pa = a.pointer, pb = b.pointer, po = result.pointer
@@ -32,6 +37,11 @@ private func binaryKernel(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Flo
 
 @inline(__always)
 private func unaryKernel(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+    Profiler.measure("elementwise") { elementwiseKernel(x, f) }
+}
+
+@inline(__always)
+private func elementwiseKernel(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
     let result = Tensor(uninitializedShape: x.shape)
     let px = x.pointer, po = result.pointer
     parallelChunks(x.count, minimumPerThread: 65536) { range in
@@ -134,3 +144,18 @@ extension Tensor {
 
 /// `c - x` for a constant c.
 public func - (c: Float, x: Tensor) -> Tensor { -x + c }
+
+extension Tensor {
+    /// torch.lerp(start, end, weight) for a scalar weight, with torch's CPU rounding: one fused
+    /// multiply-add from the nearer endpoint. Truncation (w_avg.lerp(w, ψ)) must match the reference bit for bit.
+    public static func lerp(_ start: Tensor, _ end: Tensor, weight: Float) throws -> Tensor {
+        let output = try binaryKernel(start, end, op: "lerp") { s, e in
+            let difference = e - s
+            return abs(weight) < 0.5 ? s.addingProduct(weight, difference) : e.addingProduct(-(1 - weight), difference)
+        }
+        return record("lerp", output: output, inputs: [start, end]) { g, _, needs in
+            [needs[0] ? try (g * (1 - weight)).sum(toShape: start.shape) : nil,
+             needs[1] ? try (g * weight).sum(toShape: end.shape) : nil]
+        }
+    }
+}

@@ -5,8 +5,8 @@ import COpenBLAS
 func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    Profiler.measure("sgemm") { cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc)) }
 }
 
 extension Tensor {
@@ -20,8 +20,8 @@ extension Tensor {
         }
         let output = try Tensor.zeros([m, n])
         if m > 0 && n > 0 && k > 0 {
-            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                  a: a.pointer, lda: a.shape[1], b: b.pointer, ldb: b.shape[1], c: output.pointer, ldc: n)
+            Profiler.measure("matmul") { sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                  a: a.pointer, lda: a.shape[1], b: b.pointer, ldb: b.shape[1], c: output.pointer, ldc: n) }
         }
         return record("matmul", output: output, inputs: [a, b]) { g, _, needs in
             // C = op(A) op(B): d op(A) = G op(B)ᵀ, d op(B) = op(A)ᵀ G, written without explicit transposes.

@@ -79,7 +79,7 @@ extension Tensor {
             let reduce = currentShape[first...last].reduce(1, *)
             let inner = currentShape[(last + 1)...].reduce(1, *)
             for axis in first...last { currentShape[axis] = 1 }
-            current = Tensor.sumMiddle(current, outer: outer, reduce: reduce, inner: inner, shape: currentShape)
+            current = Profiler.measure("sum") { Tensor.sumMiddle(current, outer: outer, reduce: reduce, inner: inner, shape: currentShape) }
             index = end
         }
         let sourceShape = shape

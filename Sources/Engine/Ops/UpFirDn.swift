@@ -80,6 +80,7 @@ extension Tensor {
         // Correlation taps: the reference flips the kernel unless asked not to.
         let rows = PolyphaseAxis(inSize: h, outSize: outH, up: up, down: down, padBefore: padding.top, filterSize: filter.height)
         let columns = PolyphaseAxis(inSize: w, outSize: outW, up: up, down: down, padBefore: padding.left, filterSize: filter.width)
+        Profiler.measure("upfirdn2d") {
         if filter.isSeparable {
             let scale = gain.squareRoot()
             let taps = (flip ? filter.taps : filter.taps.reversed()).map { $0 * scale }
@@ -88,6 +89,7 @@ extension Tensor {
             var taps = filter.taps.map { $0 * gain }
             if !flip { taps.reverse() }
             fir2d(x.pointer, output.pointer, planes: n * c, inSize: (h, w), outSize: (outH, outW), rows: rows, columns: columns, taps: taps, filterWidth: filter.width)
+        }
         }
         return record("upfirdn2d", output: output, inputs: [x]) { g, _, _ in
             let adjointPadding = FIRPadding(

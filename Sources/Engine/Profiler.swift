@@ -1,0 +1,33 @@
+import Foundation
+
+/// Wall time per kernel, for `--profile` on the benchmarks. Off by default; when off, the cost is
+/// one load of a flag per op.
+public enum Profiler {
+    nonisolated(unsafe) public static var isEnabled = false
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var totals: [String: (seconds: Double, calls: Int)] = [:]
+
+    @inline(__always)
+    static func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        guard isEnabled else { return try body() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            lock.lock()
+            let previous = totals[name] ?? (0, 0)
+            totals[name] = (previous.seconds + seconds, previous.calls + 1)
+            lock.unlock()
+        }
+        return try body()
+    }
+
+    public static func reset() {
+        lock.lock(); totals = [:]; lock.unlock()
+    }
+
+    /// (kernel, seconds, calls), most expensive first.
+    public static var report: [(kernel: String, seconds: Double, calls: Int)] {
+        lock.lock(); defer { lock.unlock() }
+        return totals.map { ($0.key, $0.value.seconds, $0.value.calls) }.sorted { $0.seconds > $1.seconds }
+    }
+}

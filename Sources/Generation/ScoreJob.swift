@@ -1,0 +1,77 @@
+import Checkpoint
+import Engine
+import Foundation
+import Imaging
+import Interop
+import Networks
+
+/// `toonkit score`: discriminator logits for a batch of images and, per image, the R1 penalty
+/// ‖∂(Σ logits)/∂image‖². The batch runs as one minibatch, so minibatch-std groups match the reference.
+public struct ScoreJob {
+    public var checkpoint: URL
+    /// A `.npy` of float32 [N, C, R, R] in [−1, 1], or a folder of PNGs.
+    public var images: URL
+    /// A `.npy` of float32 [N, c_dim] one-hot labels (conditional models).
+    public var labels: URL?
+    public var network = "D"
+
+    public init(checkpoint: URL, images: URL, labels: URL? = nil) {
+        self.checkpoint = checkpoint
+        self.images = images
+        self.labels = labels
+    }
+
+    public struct Result: Codable, Sendable {
+        public var logits: [Float]
+        public var r1Penalty: [Float]
+        /// File names when the images came from a folder.
+        public var files: [String]?
+
+        enum CodingKeys: String, CodingKey { case logits, r1Penalty = "r1_penalty", files }
+    }
+
+    public func run() throws -> Result {
+        let reader = try CheckpointReader.open(checkpoint.path)
+        let discriminator = try Discriminator(reader: reader, network: network)
+        let (batch, files) = try loadImages(resolution: discriminator.architecture.resolution, channels: discriminator.architecture.imgChannels)
+        let labelTensor = try labels.map { url -> Tensor in
+            let data = try NumpyArray.read(url)
+            return try Tensor(shape: data.shape, values: data.floats())
+        }
+        return try Self.score(discriminator, images: batch, labels: labelTensor, files: files)
+    }
+
+    public static func score(_ discriminator: Discriminator, images: Tensor, labels: Tensor?, files: [String]? = nil) throws -> Result {
+        let input = images.requiringGrad()
+        let logits = try discriminator(input, labels: labels)
+        let gradient = try gradients(of: logits.sum(), withRespectTo: [input])[0]
+        let penalty = try gradient.square().sum(axes: [1, 2, 3])
+        return Result(logits: logits.scalars, r1Penalty: penalty.scalars, files: files)
+    }
+
+    private func loadImages(resolution: Int, channels: Int) throws -> (Tensor, [String]?) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: images.path, isDirectory: &isDirectory) else {
+            throw GenerationError("\(images.path): no such file or folder")
+        }
+        if !isDirectory.boolValue {
+            let data = try NumpyArray.read(images)
+            guard data.shape.count == 4, data.shape[1] == channels, data.shape[2] == resolution, data.shape[3] == resolution else {
+                throw GenerationError("\(images.path): images must have shape [N, \(channels), \(resolution), \(resolution)], got \(data.shape)")
+            }
+            return (try Tensor(shape: data.shape, values: data.floats()), nil)
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: images.path)
+            .filter { $0.lowercased().hasSuffix(".png") }.sorted()
+        guard !names.isEmpty else { throw GenerationError("\(images.path): the folder holds no .png files") }
+        var values: [Float] = []
+        for name in names {
+            let image = try PNG.read(images.appendingPathComponent(name))
+            guard image.width == resolution, image.height == resolution else {
+                throw GenerationError("\(name): is \(image.width)×\(image.height), the discriminator needs \(resolution)×\(resolution)")
+            }
+            values += ImageConversion.planar(from: image)
+        }
+        return (try Tensor(shape: [names.count, 3, resolution, resolution], values: values), names)
+    }
+}

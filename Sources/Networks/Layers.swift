@@ -1,0 +1,106 @@
+import Engine
+import Foundation
+
+/// The building blocks shared by the mapping, synthesis and discriminator networks, following
+/// NVIDIA's networks.py operation by operation (formats.md §6). Gains given as float64 in the
+/// reference are rounded to float32 exactly where the reference multiplies them into float32 tensors.
+enum Layers {
+    static let lreluGain = Activation.lrelu.defaultGain
+
+    /// The [1, 3, 3, 1] binomial filter, normalised, applied separably.
+    static let resampleFilter = FIRFilter.normalizedSeparable([1, 3, 3, 1])
+
+    /// Equalised-learning-rate fully connected layer: x·(W·lr/√in)ᵀ + b·lr, then the activation.
+    static func fullyConnected(_ x: Tensor, _ p: ParameterSet, _ prefix: String, activation: Activation = .linear,
+                               lrMultiplier: Float = 1) throws -> Tensor {
+        let weight = try p.tensor("\(prefix).weight")
+        let inFeatures = weight.shape[1]
+        let weightGain = Float(Double(lrMultiplier) / Double(inFeatures).squareRoot())
+        let scaled = weight * weightGain
+        var bias = try p.tensor("\(prefix).bias")
+        if lrMultiplier != 1 { bias = bias * lrMultiplier }
+        let product = try Tensor.matmul(x, scaled, transposeB: true)
+        return try Tensor.biasAct(product, bias: bias, activation: activation)
+    }
+
+    /// x · rsqrt(mean(x², features) + 1e-8).
+    static func normalizeSecondMoment(_ x: Tensor) throws -> Tensor {
+        try x * (x.square().mean(axes: [1], keepDims: true) + 1e-8).rsqrt()
+    }
+
+    /// ws[:, index] as [N, w_dim].
+    static func w(_ ws: Tensor, _ index: Int) throws -> Tensor {
+        try ws.slice(axis: 1, start: index, length: 1).reshaped([ws.shape[0], ws.shape[2]])
+    }
+
+    enum Noise { case none, const, random(seed: UInt32) }
+
+    /// SynthesisLayer: modulated 3×3 conv (optionally the 2× up-sampling one) with demodulation, noise,
+    /// bias, lrelu·√2 and clamp. Computed in the reference's unfused order — scale the input by the styles,
+    /// convolve with the shared weight, multiply by the demodulation coefficients — which keeps one GEMM
+    /// for the whole batch; the fused grouped form gives the same values up to float rounding.
+    static func synthesisLayer(_ x: Tensor, w: Tensor, _ p: ParameterSet, _ prefix: String, up: Bool,
+                               resolution: Int, noise: Noise, convClamp: Float?) throws -> Tensor {
+        let weight = try p.tensor("\(prefix).weight")
+        let n = x.shape[0], outChannels = weight.shape[0], inChannels = weight.shape[1]
+        let styles = try fullyConnected(w, p, "\(prefix).affine")
+        // dcoef[n, o] = rsqrt(Σ_i s[n,i]² Σ_ab W[o,i,a,b]² + 1e-8): the demodulation without a 5-D tensor.
+        let weightEnergy = try weight.square().sum(axes: [2, 3])
+        let demodulation = try (Tensor.matmul(styles.square(), weightEnergy, transposeB: true) + 1e-8).rsqrt()
+        let modulated = try x * styles.reshaped([n, inChannels, 1, 1])
+        var y: Tensor
+        if up {
+            let transposedWeight = try weight.permuted([1, 0, 2, 3])
+            let stuffed = try Tensor.convTranspose2d(modulated, transposedWeight, ConvOptions(stride: 2))
+            y = try Tensor.upfirdn2d(stuffed, filter: resampleFilter, padding: FIRPadding(all: 1), gain: 4)
+        } else {
+            y = try Tensor.conv2d(modulated, weight, ConvOptions(padding: 1))
+        }
+        y = try y * demodulation.reshaped([n, outChannels, 1, 1])
+        let strength = try p.tensor("\(prefix).noise_strength")
+        switch noise {
+        case .none: break
+        case .const:
+            y = try y + p.tensor("\(prefix).noise_const") * strength
+        case .random(let seed):
+            var rng = RandomState(seed: seed)
+            y = try y + rng.normalTensor([n, 1, resolution, resolution]) * strength
+        }
+        return try Tensor.biasAct(y, bias: p.tensor("\(prefix).bias"), activation: .lrelu, clamp: convClamp)
+    }
+
+    /// ToRGBLayer: modulated 1×1 conv without demodulation (styles scaled by 1/√C), bias, clamp.
+    static func toRGB(_ x: Tensor, w: Tensor, _ p: ParameterSet, _ prefix: String, convClamp: Float?) throws -> Tensor {
+        let weight = try p.tensor("\(prefix).weight")
+        let inChannels = weight.shape[1]
+        let styles = try fullyConnected(w, p, "\(prefix).affine") * Float(1 / Double(inChannels).squareRoot())
+        let modulated = try x * styles.reshaped([x.shape[0], inChannels, 1, 1])
+        let y = try Tensor.conv2d(modulated, weight)
+        return try Tensor.biasAct(y, bias: p.tensor("\(prefix).bias"), activation: .linear, clamp: convClamp)
+    }
+
+    /// The discriminator's Conv2dLayer: weight·1/√(C·k²), optional FIR down-sampling, bias, activation.
+    /// `gain` multiplies both the activation gain and the clamp, as the resnet blocks use it (√0.5).
+    static func conv2dLayer(_ x: Tensor, _ p: ParameterSet, _ prefix: String, activation: Activation, down: Bool = false,
+                            hasBias: Bool = true, gain: Double = 1, convClamp: Float?) throws -> Tensor {
+        let weight = try p.tensor("\(prefix).weight")
+        let kernel = weight.shape[2]
+        let fanIn = weight.shape[1] * kernel * weight.shape[3]
+        let scaled = weight * Float(1 / Double(fanIn).squareRoot())
+        var y: Tensor
+        switch (down, kernel) {
+        case (true, 1):
+            let filtered = try Tensor.upfirdn2d(x, filter: resampleFilter, down: 2, padding: FIRPadding(all: 1))
+            y = try Tensor.conv2d(filtered, scaled)
+        case (true, _):
+            let filtered = try Tensor.upfirdn2d(x, filter: resampleFilter, padding: FIRPadding(all: 2))
+            y = try Tensor.conv2d(filtered, scaled, ConvOptions(stride: 2))
+        default:
+            y = try Tensor.conv2d(x, scaled, ConvOptions(padding: kernel / 2))
+        }
+        let defaultGain: Double = activation == .linear ? 1 : 2.0.squareRoot()
+        let bias = hasBias ? try p.tensor("\(prefix).bias") : nil
+        return try Tensor.biasAct(y, bias: bias, activation: activation, gain: Float(defaultGain * gain),
+                                  clamp: convClamp.map { Float(Double($0) * gain) })
+    }
+}

@@ -1,0 +1,85 @@
+import Checkpoint
+
+/// One tensor a network expects: NVIDIA state_dict name, shape and kind.
+public struct TensorSpec: Equatable, Sendable {
+    public let name: String
+    public let shape: [Int]
+    public let kind: TensorKind
+}
+
+/// The tensors of NVIDIA's Generator and Discriminator for an architecture, in state_dict order
+/// (formats.md, appendix A1/A2). Used to validate checkpoints and to initialise new networks.
+public enum NetworkLayout {
+    public static func generator(_ a: Architecture) -> [TensorSpec] {
+        var specs: [TensorSpec] = []
+        func add(_ name: String, _ shape: [Int], _ kind: TensorKind = .parameter) { specs.append(TensorSpec(name: name, shape: shape, kind: kind)) }
+        func synthesisLayer(_ prefix: String, _ cin: Int, _ cout: Int, _ res: Int) {
+            add("\(prefix).weight", [cout, cin, 3, 3])
+            add("\(prefix).noise_strength", [])
+            add("\(prefix).bias", [cout])
+            add("\(prefix).resample_filter", [4, 4], .buffer)
+            add("\(prefix).noise_const", [res, res], .buffer)
+            add("\(prefix).affine.weight", [cin, a.wDim])
+            add("\(prefix).affine.bias", [cin])
+        }
+        for res in a.blockResolutions {
+            let c = a.channels(at: res)
+            let b = "synthesis.b\(res)"
+            if res == 4 { add("\(b).const", [c, 4, 4]) }
+            add("\(b).resample_filter", [4, 4], .buffer)
+            if res > 4 { synthesisLayer("\(b).conv0", a.channels(at: res / 2), c, res) }
+            synthesisLayer("\(b).conv1", c, c, res)
+            add("\(b).torgb.weight", [a.imgChannels, c, 1, 1])
+            add("\(b).torgb.bias", [a.imgChannels])
+            add("\(b).torgb.affine.weight", [c, a.wDim])
+            add("\(b).torgb.affine.bias", [c])
+        }
+        specs += mapping(prefix: "mapping", zDim: a.zDim, cDim: a.cDim, wDim: a.wDim, layers: a.mappingLayers, withAverage: true)
+        return specs
+    }
+
+    /// MappingNetwork tensors; also the discriminator's label mapping (z_dim 0, no w_avg).
+    static func mapping(prefix: String, zDim: Int, cDim: Int, wDim: Int, layers: Int, withAverage: Bool) -> [TensorSpec] {
+        var specs: [TensorSpec] = []
+        if withAverage { specs.append(TensorSpec(name: "\(prefix).w_avg", shape: [wDim], kind: .buffer)) }
+        let embedFeatures = cDim > 0 ? wDim : 0
+        if cDim > 0 {
+            specs.append(TensorSpec(name: "\(prefix).embed.weight", shape: [embedFeatures, cDim], kind: .parameter))
+            specs.append(TensorSpec(name: "\(prefix).embed.bias", shape: [embedFeatures], kind: .parameter))
+        }
+        var features = zDim + embedFeatures
+        for i in 0..<layers {
+            specs.append(TensorSpec(name: "\(prefix).fc\(i).weight", shape: [wDim, features], kind: .parameter))
+            specs.append(TensorSpec(name: "\(prefix).fc\(i).bias", shape: [wDim], kind: .parameter))
+            features = wDim
+        }
+        return specs
+    }
+
+    public static func discriminator(_ a: Architecture, mappingLayers: Int = 8) -> [TensorSpec] {
+        var specs: [TensorSpec] = []
+        func add(_ name: String, _ shape: [Int], _ kind: TensorKind = .parameter) { specs.append(TensorSpec(name: name, shape: shape, kind: kind)) }
+        for res in a.blockResolutions.reversed() where res > 4 {
+            let c = a.channels(at: res), next = a.channels(at: res / 2)
+            let b = "b\(res)"
+            add("\(b).resample_filter", [4, 4], .buffer)
+            if res == a.resolution {
+                add("\(b).fromrgb.weight", [c, a.imgChannels, 1, 1])
+                add("\(b).fromrgb.bias", [c])
+                add("\(b).fromrgb.resample_filter", [4, 4], .buffer)
+            }
+            add("\(b).conv0.weight", [c, c, 3, 3]); add("\(b).conv0.bias", [c]); add("\(b).conv0.resample_filter", [4, 4], .buffer)
+            add("\(b).conv1.weight", [next, c, 3, 3]); add("\(b).conv1.bias", [next]); add("\(b).conv1.resample_filter", [4, 4], .buffer)
+            add("\(b).skip.weight", [next, c, 1, 1]); add("\(b).skip.resample_filter", [4, 4], .buffer)
+        }
+        let c4 = a.channels(at: 4)
+        let cmap = a.cDim > 0 ? (a.cmapDim ?? c4) : 0
+        if a.cDim > 0 {
+            specs += mapping(prefix: "mapping", zDim: 0, cDim: a.cDim, wDim: cmap, layers: mappingLayers, withAverage: false)
+        }
+        add("b4.conv.weight", [c4, c4 + a.mbstdNumChannels, 3, 3]); add("b4.conv.bias", [c4]); add("b4.conv.resample_filter", [4, 4], .buffer)
+        add("b4.fc.weight", [c4, c4 * 16]); add("b4.fc.bias", [c4])
+        add("b4.out.weight", [max(cmap, 1), c4]); add("b4.out.bias", [max(cmap, 1)])
+        return specs
+    }
+}

@@ -1,0 +1,74 @@
+import Checkpoint
+import Engine
+
+/// The named tensors of one network (G, G_ema or D), in state_dict order, as the layers read them.
+/// Training swaps in leaves that require gradients; inference uses plain tensors.
+public struct ParameterSet {
+    public let network: String
+    public private(set) var names: [String]
+    private var tensors: [String: Tensor]
+    private var kinds: [String: TensorKind]
+
+    public init(network: String) {
+        self.network = network
+        names = []
+        tensors = [:]
+        kinds = [:]
+    }
+
+    /// Converts checkpoint entries to float32 tensors.
+    public init(network: String, entries: [TensorEntry]) throws {
+        self.init(network: network)
+        for entry in entries {
+            let values = try entry.data.floats()
+            try set(entry.name, Tensor(shape: entry.data.shape, values: values), kind: entry.kind)
+        }
+    }
+
+    public var count: Int { names.count }
+
+    public func contains(_ name: String) -> Bool { tensors[name] != nil }
+
+    public func kind(of name: String) -> TensorKind? { kinds[name] }
+
+    public func tensor(_ name: String) throws -> Tensor {
+        guard let tensor = tensors[name] else {
+            throw NetworkError("network \(network) has no tensor '\(name)'")
+        }
+        return tensor
+    }
+
+    public mutating func set(_ name: String, _ tensor: Tensor, kind: TensorKind = .parameter) {
+        if tensors[name] == nil { names.append(name) }
+        tensors[name] = tensor
+        kinds[name] = kind
+    }
+
+    /// The set as checkpoint entries (float32), in the same order.
+    public func entries(trainable: (String) -> Bool = { _ in true }) throws -> [TensorEntry] {
+        try names.map { name in
+            let tensor = tensors[name]!
+            return TensorEntry(name: name, kind: kinds[name] ?? .parameter, trainable: trainable(name),
+                               data: try TensorData(float32: tensor.scalars, shape: tensor.shape))
+        }
+    }
+
+    /// Checks names and shapes against a layout; the error lists every mismatch.
+    public func validate(against layout: [TensorSpec]) throws {
+        var problems: [String] = []
+        for spec in layout {
+            guard let tensor = tensors[spec.name] else { problems.append("missing \(spec.name) \(spec.shape)"); continue }
+            if tensor.shape != spec.shape { problems.append("\(spec.name): expected shape \(spec.shape), found \(tensor.shape)") }
+        }
+        let expected = Set(layout.map(\.name))
+        for name in names where !expected.contains(name) { problems.append("unexpected tensor \(name)") }
+        if !problems.isEmpty {
+            throw NetworkError("network \(network) does not match its architecture:\n  " + problems.joined(separator: "\n  "))
+        }
+    }
+}
+
+public struct NetworkError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
