@@ -62,20 +62,40 @@ enum Samples {
     }
 }
 
-/// Runs a tool and returns its exit status and combined output; nil when the binary is not installed.
-func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String)? {
-    guard let url = ["/usr/bin", "/usr/local/bin", "/bin"].map({ URL(fileURLWithPath: $0).appendingPathComponent(executable) })
-        .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else { return nil }
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs an executable to completion, capturing both streams.
+func run(_ executable: URL, _ arguments: [String]) throws -> ProcessResult {
     let process = Process()
-    process.executableURL = url
+    process.executableURL = executable
     process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
     try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    // Drain stderr concurrently so a chatty child cannot block on a full pipe.
+    var errorData = Data()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        drained.signal()
+    }
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
+                         stderr: String(decoding: errorData, as: UTF8.self))
+}
+
+/// Runs an installed tool (h5ls, h5dump); nil when it is not installed.
+func runTool(_ name: String, _ arguments: [String]) throws -> ProcessResult? {
+    guard let url = ["/usr/bin", "/usr/local/bin", "/bin"].map({ URL(fileURLWithPath: $0).appendingPathComponent(name) })
+        .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else { return nil }
+    return try run(url, arguments)
 }
 
 /// Edits a committed checkpoint behind toonkit's back, to produce broken files for the validator.

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import Checkpoint
+
+/// The toonkit executable that `swift build` puts next to this test bundle (`.build/<config>/toonkit`).
+private let toonkit: URL? = {
+    guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+    let url = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("toonkit")
+    return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+}()
+
+@Suite(.enabled(if: toonkit != nil, "skipped: no toonkit executable next to the test bundle; run `swift build` first"))
+struct CLITests {
+    func toonkitRun(_ arguments: String...) throws -> ProcessResult { try run(toonkit!, arguments) }
+
+    @Test func validateExitsZeroOneTwo() throws {
+        let folder = try ScratchFolder()
+        let good = try Samples.write(folder.path("good.h5"))
+        let bad = try Samples.write(folder.path("bad.h5"))
+        try Tamper.flipByte(bad, at: try Tamper.dataOffset(bad, network: "G_ema", name: "synthesis.b4.const"))
+        let text = folder.path("text.h5")
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
+
+        #expect(try toonkitRun("validate", good).status == 0)
+        let invalid = try toonkitRun("validate", bad)
+        #expect(invalid.status == 1)
+        #expect(invalid.stdout.contains("/networks/G_ema/synthesis.b4.const: sha256 mismatch"))
+        let unreadable = try toonkitRun("validate", text)
+        #expect(unreadable.status == 2)
+        #expect(unreadable.stderr.contains("\(text): not an HDF5 file"))
+    }
+
+    @Test func inspectJSONIsExactlyOneDocument() throws {
+        let folder = try ScratchFolder()
+        let path = try Samples.write(folder.path("g.h5"))
+        let result = try toonkitRun("inspect", path, "--json")
+        #expect(result.status == 0)
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((document?["networks"] as? [String: Any])?.keys.sorted() == ["G_ema"])
+
+        let missing = try toonkitRun("inspect", folder.path("missing.h5"), "--json")
+        #expect(missing.status == 2)
+        #expect(missing.stdout.isEmpty)
+        #expect(missing.stderr.contains("missing.h5: no such file"))
+    }
+
+    @Test func diffExitsByOutcomeAndPrintsJSON() throws {
+        let folder = try ScratchFolder()
+        let a = try Samples.write(folder.path("a.h5"))
+        let b = try Samples.write(folder.path("b.h5"), networks: [("G_ema", Array(Samples.generator.dropLast()))])
+        #expect(try toonkitRun("diff", a, a).status == 0)
+        let different = try toonkitRun("diff", a, b, "--json", "--atol", "1e-6", "--networks", "G_ema")
+        #expect(different.status == 1)
+        let document = try JSONSerialization.jsonObject(with: Data(different.stdout.utf8)) as? [String: Any]
+        let tensors = try #require(document?["tensors"] as? [[String: Any]])
+        #expect(tensors.last?["status"] as? String == "only_a")
+        #expect(tensors.last?["name"] as? String == Samples.generator.last?.name)
+        #expect(try toonkitRun("diff", a, folder.path("nope.h5")).status == 2)
+    }
+}
