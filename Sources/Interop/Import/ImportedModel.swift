@@ -49,6 +49,13 @@ public struct ImportedModel: Sendable {
     public func network(_ name: String) -> ImportedNetwork? { networks.first { $0.name == name } }
 }
 
+extension ImportedModel {
+    init(_ content: ImportedContent, provenance: ImportProvenance) {
+        self.init(networks: content.networks, architecture: content.architecture, augmentP: content.augmentP,
+                  metadata: content.metadata, provenance: provenance, notes: content.notes)
+    }
+}
+
 /// What a format-specific importer returns; `ModelImporter` adds provenance and checks.
 struct ImportedContent {
     var networks: [ImportedNetwork]
@@ -56,6 +63,20 @@ struct ImportedContent {
     var augmentP: Double? = nil
     var metadata: [String: JSONValue] = [:]
     var notes: [String] = []
+
+    init(networks: [ImportedNetwork], architecture: Architecture, augmentP: Double? = nil,
+         metadata: [String: JSONValue] = [:], notes: [String] = []) {
+        self.networks = networks
+        self.architecture = architecture
+        self.augmentP = augmentP
+        self.metadata = metadata
+        self.notes = notes
+    }
+
+    init(_ model: ImportedModel) {
+        self.init(networks: model.networks, architecture: model.architecture, augmentP: model.augmentP,
+                  metadata: model.metadata, notes: model.notes)
+    }
 
     /// Checks every network against the layout its architecture implies, and puts networks and
     /// tensors in canonical order (G, D, G_ema; `state_dict()` order within each).
