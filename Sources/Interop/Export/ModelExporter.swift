@@ -44,6 +44,7 @@ public enum ModelExporter {
                               layout: ExportLayout) throws -> [String] {
         guard !networks.isEmpty else { throw InteropError("nothing to export: no networks selected") }
         return try InteropError.attributing(to: SourceLocation(path: output.path)) {
+            try architecture.checkPlausible()
             switch (ExportContainer(for: output), layout) {
             case (.safetensors, .rosinality):
                 throw InteropError("the rosinality layout is a torch .pt layout; use --layout nvidia for safetensors")

@@ -45,6 +45,7 @@ public enum ArchitectureInference {
                                 mbstdGroupSize: mbstdGroupSize)
         arch.imgChannels = merged.imgChannels
         arch.mbstdNumChannels = merged.mbstdNumChannels ?? 1
+        try arch.checkPlausible()
         var assumptions = ["num_fp16_res \(arch.numFP16Res) and conv_clamp \(arch.convClamp.map { "\($0)" } ?? "none") are not stored in the file; train.py defaults assumed"]
         if discriminator != nil {
             assumptions.append("minibatch-std group size is not stored in the file; \(mbstdGroupSize.map(String.init) ?? "whole batch") assumed")
@@ -56,7 +57,10 @@ public enum ArchitectureInference {
     /// channel_base and channel_max such that min(channel_base / res, channel_max) reproduces every
     /// observed channel count; the smallest such channel_base is chosen.
     static func channelConfig(_ channels: [Int: Int]) throws -> (base: Int, max: Int) {
-        guard let maximum = channels.values.max(), maximum > 0 else { throw InteropError("no channel counts observed") }
+        guard let maximum = channels.values.max(), maximum > 0, maximum <= Architecture.maxDimension,
+              channels.keys.allSatisfy({ $0 <= Architecture.maxResolution }) else {
+            throw InteropError("channel counts \(channels.values.sorted()) are not plausible")
+        }
         var lower = 1
         var upper = Int.max
         for (resolution, count) in channels {
@@ -90,7 +94,7 @@ public enum ArchitectureInference {
             guard name.hasPrefix(prefix) else { return nil }
             return Int(name.dropFirst(prefix.count).prefix { $0 != "." })
         })
-        guard let top = found.max(), top >= 4, top & (top - 1) == 0,
+        guard let top = found.max(), top >= 4, top <= Architecture.maxResolution, top & (top - 1) == 0,
               found == Set((2...top.trailingZeroBitCount).map { 1 << $0 }) else {
             throw InteropError("block resolutions \(found.sorted()) are not 4, 8, …, a power of two")
         }

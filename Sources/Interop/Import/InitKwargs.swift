@@ -33,6 +33,7 @@ enum InitKwargs {
         if let filter = synthesis["resample_filter"], let taps = filter.sequence {
             arch.resampleFilter = try taps.map { try number($0, "resample_filter") }
         }
+        try arch.checkPlausible()
         return arch
     }
 
@@ -55,6 +56,7 @@ enum InitKwargs {
             arch.mbstdGroupSize = 4
         }
         arch.mbstdNumChannels = try int(epilogue, "mbstd_num_channels", default: 1)
+        try arch.checkPlausible()
     }
 
     // MARK: typed access

@@ -115,6 +115,23 @@ public enum NetworkLayout {
 }
 
 extension Architecture {
+    static let maxResolution = 1 << 16
+    static let maxDimension = 1 << 20
+
+    /// Bounds every number that sizes a layout, so that an architecture read from a file (kwargs,
+    /// metadata) cannot make layout generation overflow or allocate without limit.
+    func checkPlausible() throws {
+        guard resolution >= 4, resolution <= Self.maxResolution, resolution & (resolution - 1) == 0 else {
+            throw InteropError("resolution \(resolution) is not a power of two between 4 and \(Self.maxResolution)")
+        }
+        let sizes = [("z_dim", zDim, 0), ("w_dim", wDim, 0), ("channel_base", channelBase, 1), ("channel_max", channelMax, 1),
+                     ("img_channels", imgChannels, 1), ("mbstd_num_channels", mbstdNumChannels, 0)]
+        for (name, value, minimum) in sizes where value < minimum || value > Self.maxDimension {
+            throw InteropError("\(name) \(value) is outside \(minimum)...\(Self.maxDimension)")
+        }
+        guard (0...64).contains(mappingLayers) else { throw InteropError("\(mappingLayers) mapping layers is outside 0...64") }
+    }
+
     var summary: String {
         "resolution \(resolution), z/w \(zDim)/\(wDim), \(mappingLayers) mapping layers, channel_base \(channelBase), channel_max \(channelMax)"
     }

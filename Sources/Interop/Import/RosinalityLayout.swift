@@ -102,9 +102,12 @@ enum RosinalityLayout {
 
     // MARK: architecture from rosinality shapes
 
+    /// Resolution levels 4 … 2^16, the bound `Architecture.checkPlausible` enforces.
+    private static let maxLevels = 15
+
     static func observeGenerator(_ shapes: [String: [Int]]) throws -> ArchitectureInference.Observation {
         var levels = 1
-        while shapes["to_rgbs.\(levels - 1).conv.weight"] != nil { levels += 1 }
+        while levels < maxLevels, shapes["to_rgbs.\(levels - 1).conv.weight"] != nil { levels += 1 }
         var channels = [4: try ArchitectureInference.requireShape(shapes, "input.input", rank: 4)[1]]
         for index in 1..<levels {
             channels[4 << index] = try ArchitectureInference.requireShape(shapes, "convs.\(2 * index - 1).conv.weight", rank: 5)[1]
@@ -121,7 +124,7 @@ enum RosinalityLayout {
 
     static func observeDiscriminator(_ shapes: [String: [Int]]) throws -> ArchitectureInference.Observation {
         var blocks = 0
-        while shapes["convs.\(blocks + 1).conv1.0.weight"] != nil { blocks += 1 }
+        while blocks < maxLevels, shapes["convs.\(blocks + 1).conv1.0.weight"] != nil { blocks += 1 }
         let resolution = 4 << blocks
         let epilogue = try ArchitectureInference.requireShape(shapes, "final_conv.0.weight", rank: 4)
         var channels = [4: epilogue[0]]

@@ -75,7 +75,9 @@ enum StateDictImporter {
         var architecture: Architecture?
         if let json = file.metadata[architectureMetadataKey] {
             architecture = try InteropError.context("safetensors metadata \(architectureMetadataKey)") {
-                try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
+                let stored = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
+                try stored.checkPlausible()
+                return stored
             }
         }
         return try content(try split(file.tensors), architecture: architecture)

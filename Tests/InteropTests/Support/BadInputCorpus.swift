@@ -1,4 +1,5 @@
 import Foundation
+import Checkpoint
 @testable import Interop
 
 /// Hand-written pickle fragments for the corpus.
@@ -177,6 +178,15 @@ struct BadInputCorpus {
         add("safetensors: numeric metadata", file("{\"__metadata__\":{\"x\":1},\(entry("a", 0, 8))}", data: 8), mentions: "metadata")
         add("safetensors: header longer than the file", withUnsafeBytes(of: UInt64(1 << 20).littleEndian, Array.init) + Array("{}".utf8), mentions: "longer")
         add("safetensors: header over 100 MB", withUnsafeBytes(of: UInt64(200_000_000).littleEndian, Array.init) + Array("{}".utf8), mentions: "limit")
+        let implausible = Architecture(resolution: 1 << 40, zDim: 1, wDim: 1, mappingLayers: 1, channelBase: 1, channelMax: 1)
+        let architecture = String(decoding: try! JSONEncoder().encode(implausible), as: UTF8.self)
+            .replacingOccurrences(of: "\"", with: "\\\"")
+        add("safetensors: implausible architecture metadata",
+            file("{\"__metadata__\":{\"toonkit.architecture\":\"\(architecture)\"},\"synthesis.b4.const\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", data: 8),
+            mentions: "resolution 1099511627776")
+        add("safetensors: block names far beyond any resolution",
+            file("{\"synthesis.b4.const\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"synthesis.b4611686018427387904.x\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]}}", data: 8),
+            mentions: "block resolutions")
         add("safetensors: offsets overflow", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[4503599627370496,4503599627370496],\"data_offsets\":[0,8]}}", data: 8),
             mentions: "overflow")
     }
