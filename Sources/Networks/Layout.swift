@@ -83,3 +83,20 @@ public enum NetworkLayout {
         return specs
     }
 }
+
+extension NetworkLayout {
+    /// The discriminator's freezable layers in FreezeD order (training.md §4.1): block by block from the
+    /// input (highest resolution) side; within a block fromrgb (top block only), conv0, conv1, skip. Each
+    /// entry is the layer's prefix (e.g. `b256.conv0`) and its learnable tensors. The epilogue b4 and the
+    /// label mapping are never frozen, so they are not listed. `--freezed N` freezes the first N entries.
+    public static func discriminatorFreezeOrder(_ a: Architecture) -> [(layer: String, tensors: [String])] {
+        var layers: [(String, [String])] = []
+        for res in a.blockResolutions.reversed() where res > 4 {
+            if res == a.resolution { layers.append(("b\(res).fromrgb", ["b\(res).fromrgb.weight", "b\(res).fromrgb.bias"])) }
+            layers.append(("b\(res).conv0", ["b\(res).conv0.weight", "b\(res).conv0.bias"]))
+            layers.append(("b\(res).conv1", ["b\(res).conv1.weight", "b\(res).conv1.bias"]))
+            layers.append(("b\(res).skip", ["b\(res).skip.weight"]))
+        }
+        return layers
+    }
+}

@@ -72,3 +72,39 @@ public struct NetworkError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension ParameterSet {
+    /// A copy in which the named tensors are fresh autograd leaves, and those leaves by name.
+    public func withGradientLeaves(_ trainable: Set<String>) -> (ParameterSet, [(String, Tensor)]) {
+        var copy = self
+        var leaves: [(String, Tensor)] = []
+        for name in names where trainable.contains(name) {
+            let leaf = tensors[name]!.detached().requiringGrad()
+            copy.tensors[name] = leaf
+            leaves.append((name, leaf))
+        }
+        return (copy, leaves)
+    }
+
+    /// Names of the parameters (not buffers).
+    public var parameterNames: [String] { names.filter { kinds[$0] != .buffer } }
+}
+
+extension Generator {
+    /// Leaves for the trainable tensors and a generator computing with them.
+    public func withGradientLeaves(_ trainable: Set<String>) throws -> ([(String, Tensor)], Generator) {
+        var copy = self
+        let (parameters, leaves) = self.parameters.withGradientLeaves(trainable)
+        copy.parameters = parameters
+        return (leaves, copy)
+    }
+}
+
+extension Discriminator {
+    public func withGradientLeaves(_ trainable: Set<String>) throws -> ([(String, Tensor)], Discriminator) {
+        var copy = self
+        let (parameters, leaves) = self.parameters.withGradientLeaves(trainable)
+        copy.parameters = parameters
+        return (leaves, copy)
+    }
+}
