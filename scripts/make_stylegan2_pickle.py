@@ -243,6 +243,8 @@ def main():
     parser.add_argument("--augment-p", type=float, default=0.25, help="negative: augment_pipe None")
     parser.add_argument("--protocol", type=int, default=4, choices=[2, 3, 4, 5])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--legacy-layout", action="store_true",
+                        help="key order and None values of a legacy.py (TF-converted) pickle")
     args = parser.parse_args()
     cfg = Config(args)
     builder = Builder(args.seed)
@@ -254,6 +256,9 @@ def main():
     snapshot = {"training_set_kwargs": {"class_name": "training.dataset.ImageFolderDataset", "path": "data.zip",
                                         "use_labels": False, "max_size": None, "xflip": True, "resolution": args.resolution},
                 "G": generator, "D": builder.discriminator(cfg), "G_ema": builder.generator(cfg), "augment_pipe": pipe}
+    if args.legacy_layout:
+        snapshot = {"G": snapshot["G"], "D": snapshot["D"], "G_ema": snapshot["G_ema"],
+                    "training_set_kwargs": None, "augment_pipe": None}
     with open(args.output, "wb") as file:
         pickle.dump(snapshot, file, protocol=args.protocol)
 
