@@ -28,9 +28,7 @@ struct ValidateCommand: ParsableCommand {
         let report = CheckpointValidator.validate(path: checkpoint)
         report.warnings.forEach(CommandFailure.warn)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(report.json())
         } else if report.status == .unreadable {
             FileHandle.standardError.write(Data("toonkit: error: \(report.error ?? "\(report.path): unreadable")\n".utf8))
         } else {

@@ -44,8 +44,8 @@ public final class CheckpointWriter {
         self.createdBy = createdBy
         self.createdAt = createdAt
         let target = URL(fileURLWithPath: path)
-        temporaryPath = target.deletingLastPathComponent()
-            .appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))").path
+        let unique = "\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        temporaryPath = target.deletingLastPathComponent().appendingPathComponent(CheckpointWriter.temporaryPrefix(target) + unique).path
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw CheckpointError.writeFailed(path: path, reason: "is a directory")
@@ -190,6 +190,28 @@ public final class CheckpointWriter {
         unlink(temporaryPath)
     }
 
+    /// Deletes the temporary files that writers killed before commit or abort left next to `path`
+    /// (`.<name>.tmp-<pid>-*` whose process no longer exists). Returns what was removed.
+    @discardableResult
+    public static func removeAbandonedTemporaryFiles(for path: String) -> [String] {
+        let target = URL(fileURLWithPath: path)
+        let folder = target.deletingLastPathComponent()
+        let prefix = temporaryPrefix(target)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { name in
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }),
+                  !processExists(pid) else { return nil }
+            let abandoned = folder.appendingPathComponent(name).path
+            return unlink(abandoned) == 0 ? abandoned : nil
+        }
+    }
+
+    private static func temporaryPrefix(_ target: URL) -> String { ".\(target.lastPathComponent).tmp-" }
+
+    private static func processExists(_ pid: Int32) -> Bool {
+        pid == getpid() || kill(pid, 0) == 0 || errno == EPERM
+    }
+
     // MARK: helpers
 
     /// Runs one writing step; any error aborts the writer, so a failed checkpoint can never be committed.
@@ -265,7 +287,7 @@ public final class CheckpointWriter {
         try HDF5.writeAttribute(root, "created_by", string: createdBy)
         try HDF5.writeAttribute(root, "created_at", string: Timestamp.iso8601(createdAt))
         try HDF5.writeStringDataset(root, "architecture", strings: [try JSONValue(encoding: architecture).serialized()], scalar: true)
-        let records = provenance.map { JSONValue.encodeCompact($0) }
+        let records = provenance.map { JSONText.encode($0, pretty: false) }
         try HDF5.writeStringDataset(root, "provenance", strings: records, scalar: false)
     }
 

@@ -78,12 +78,7 @@ public struct DiffReport: Codable, Sendable {
     public var exitCode: Int32 { allSame ? 0 : 1 }
 
     /// Pretty JSON, non-finite numbers as the strings "inf"/"nan".
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
+    public func json() -> String { JSONText.encode(self, pretty: true) }
 
     public func text(showSame: Bool = false) -> String {
         var lines = ["a: \(a)", "b: \(b)", "tolerance: |a-b| <= \(atol) + \(rtol)*|b|"]

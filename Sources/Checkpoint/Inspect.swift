@@ -113,11 +113,7 @@ public struct CheckpointSummary: Codable, Equatable, Sendable {
     }
 
     /// Pretty JSON with sorted keys: one document, stable across runs.
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
+    public func json() -> String { JSONText.encode(self, pretty: true) }
 }
 
 public enum CheckpointInspector {

@@ -44,15 +44,7 @@ public enum JSONValue: Codable, Equatable, Sendable {
 
     /// Compact JSON with sorted keys: deterministic, so identical content gives identical bytes (and digests).
     public func serialized() -> String {
-        JSONValue.encodeCompact(self)
-    }
-
-    static func encodeCompact<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        // Encoding plain values and Codable records into a string cannot fail once non-finite floats are mapped.
-        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+        JSONText.encode(self, pretty: false)
     }
 
     /// Converts any Encodable (e.g. `Architecture`) to a JSON value.
@@ -110,5 +102,17 @@ extension Double {
     var exactInteger: Int64? {
         guard isFinite, rounded() == self, abs(self) <= 9_007_199_254_740_992 else { return nil }
         return Int64(self)
+    }
+}
+
+/// The one JSON encoding used for files and `--json` output: sorted keys, unescaped slashes, and
+/// non-finite numbers (which JSON cannot hold) as the strings "inf", "-inf" and "nan".
+public enum JSONText {
+    public static func encode<T: Encodable>(_ value: T, pretty: Bool) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        // With non-finite numbers mapped, encoding plain Codable values to a string cannot fail.
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 }

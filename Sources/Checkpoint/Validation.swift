@@ -28,6 +28,8 @@ public struct ValidationReport: Codable, Sendable {
         case path, status, problems, error, warnings
         case tensorsChecked = "tensors_checked", bytesChecked = "bytes_checked"
     }
+
+    public func json() -> String { JSONText.encode(self, pretty: true) }
 }
 
 public enum CheckpointValidator {

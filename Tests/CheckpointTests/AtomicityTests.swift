@@ -61,6 +61,16 @@ import Testing
                 == Samples.generator[0].data.bytes)
     }
 
+    @Test func abandonedTemporaryFilesOfLiveWritersAreKept() throws {
+        let folder = try ScratchFolder()
+        let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
+        let dead = folder.path(".g.h5.tmp-2147483646-abc")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dead))
+        #expect(CheckpointWriter.removeAbandonedTemporaryFiles(for: folder.path("g.h5")) == [dead])
+        #expect(folder.contents == [URL(fileURLWithPath: writer.temporaryPath).lastPathComponent])
+        try writer.commit()
+    }
+
     @Test func commitReportsTimingsAndRefusesASecondCommit() throws {
         let folder = try ScratchFolder()
         let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture, durable: true)

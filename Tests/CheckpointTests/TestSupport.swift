@@ -77,15 +77,15 @@ func run(_ executable: URL, _ arguments: [String]) throws -> ProcessResult {
     process.standardOutput = output
     process.standardError = errors
     try process.run()
-    // Drain stderr concurrently so a chatty child cannot block on a full pipe.
-    var errorData = Data()
-    let drained = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-        errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        drained.signal()
+    // Drain both pipes at once so a chatty child cannot block on a full one.
+    var outputData = Data(), errorData = Data()
+    DispatchQueue.concurrentPerform(iterations: 2) { stream in
+        if stream == 0 {
+            outputData = output.fileHandleForReading.readDataToEndOfFile()
+        } else {
+            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        }
     }
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    drained.wait()
     process.waitUntilExit()
     return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
                          stderr: String(decoding: errorData, as: UTF8.self))
