@@ -45,7 +45,10 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift5),
         .testTarget(name: "NetworkTests", dependencies: ["Networks", "Generation", "Interop", "Checkpoint", "Engine", "Imaging", "TestSupport"],
                     path: "Tests/NetworkTests", swiftSettings: swift5),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Checkpoint", "Interop", "Engine", "TestSupport"],
+                    path: "Tests/TrainingTests", swiftSettings: swift5),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Engine"], path: "Tests/CheckpointTests", swiftSettings: swift5),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Checkpoint"], path: "Tests/InteropTests", swiftSettings: swift5),
+        .testTarget(name: "AugmentTests", dependencies: ["Training", "Engine"], path: "Tests/AugmentTests", swiftSettings: swift5),
     ]
 )

@@ -1,0 +1,83 @@
+import Checkpoint
+import Engine
+import Foundation
+import Networks
+
+public struct AdamSettings: Codable, Equatable, Sendable {
+    public var learningRate: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+}
+
+/// Adam as torch.optim.Adam computes it (bias-corrected step size, ε added after the square root),
+/// over the trainable tensors of one network. Frozen tensors have no state and are never touched.
+public struct AdamOptimizer {
+    public let settings: AdamSettings
+    public private(set) var step: Int = 0
+    private(set) var firstMoments: [String: Tensor] = [:]
+    private(set) var secondMoments: [String: Tensor] = [:]
+
+    public init(settings: AdamSettings) {
+        self.settings = settings
+    }
+
+    /// Applies one update. Non-finite gradients are sanitised first as the reference does (NaN → 0, ±inf → ±1e5).
+    public mutating func update(_ parameters: inout ParameterSet, gradients: [String: Tensor]) throws {
+        step += 1
+        let b1 = Float(settings.beta1), b2 = Float(settings.beta2)
+        let correction1 = 1 - pow(settings.beta1, Double(step))
+        let correction2 = 1 - pow(settings.beta2, Double(step))
+        let stepSize = Float(settings.learningRate / correction1)
+        let root2 = Float(correction2.squareRoot())
+        let epsilon = Float(settings.epsilon)
+        for (name, gradient) in gradients {
+            var value = try parameters.tensor(name).detached()
+            var m = try firstMoments[name] ?? Tensor.zeros(value.shape)
+            var v = try secondMoments[name] ?? Tensor.zeros(value.shape)
+            guard gradient.shape == value.shape else {
+                throw TrainingError("gradient of \(name) has shape \(gradient.shape), the tensor \(value.shape)")
+            }
+            gradient.withUnsafeBufferPointer { g in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        value.withUnsafeMutableBufferPointer { p in
+                            for i in 0..<p.count {
+                                var grad = g[i]
+                                if grad.isNaN { grad = 0 } else if grad.isInfinite { grad = grad > 0 ? 1e5 : -1e5 }
+                                m[i] = b1 * m[i] + (1 - b1) * grad
+                                v[i] = b2 * v[i] + (1 - b2) * grad * grad
+                                p[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + epsilon)
+                            }
+                        }
+                    }
+                }
+            }
+            firstMoments[name] = m
+            secondMoments[name] = v
+            parameters.set(name, value, kind: parameters.kind(of: name) ?? .parameter)
+        }
+    }
+
+    // MARK: Snapshot state
+
+    /// Moments as `adam/<network>/<tensor>/m|v` training tensors of a checkpoint.
+    public func write(to writer: CheckpointWriter, network: String) throws {
+        for name in firstMoments.keys.sorted() {
+            try writer.writeTrainingTensor(name: "adam/\(network)/\(name)/m", data: TensorData(float32: firstMoments[name]!.scalars, shape: firstMoments[name]!.shape))
+            try writer.writeTrainingTensor(name: "adam/\(network)/\(name)/v", data: TensorData(float32: secondMoments[name]!.scalars, shape: secondMoments[name]!.shape))
+        }
+    }
+
+    public mutating func restore(from reader: CheckpointReader, network: String, step: Int) throws {
+        self.step = step
+        let prefix = "adam/\(network)/"
+        for tensorName in reader.trainingTensorNames where tensorName.hasPrefix(prefix) && tensorName.hasSuffix("/m") {
+            let name = String(tensorName.dropFirst(prefix.count).dropLast(2))
+            let m = try reader.readTrainingTensor(name: tensorName)
+            let v = try reader.readTrainingTensor(name: prefix + name + "/v")
+            firstMoments[name] = try Tensor(shape: m.shape, values: m.floats())
+            secondMoments[name] = try Tensor(shape: v.shape, values: v.floats())
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Engine
+import Foundation
+import Networks
+
+/// What the discriminator sees: images after the augmentation pipeline (identity when training without it).
+public typealias AugmentFunction = (_ images: Tensor, _ rng: inout RandomState) throws -> Tensor
+
+/// The non-saturating logistic loss with lazy R1 and path-length regularisation (training.md §2),
+/// one phase at a time. Each phase returns the gradients of its loss for one network's trainable
+/// tensors; the loop applies them with that network's Adam.
+public struct StyleGAN2Loss {
+    public var gamma: Double
+    public var styleMixing: Double
+    public var pathLengthWeight: Double
+    public var pathLengthDecay: Double
+    public var pathLengthBatchShrink: Int
+    /// Running mean of path lengths (pl_mean); starts at 0.
+    public var pathLengthMean: Float = 0
+
+    public struct PhaseResult {
+        public var loss: Float
+        public var gradients: [String: Tensor]
+        /// Real logits seen in this phase (feed the ADA controller).
+        public var realLogits: [Float] = []
+        /// Diagnostic values: penalties, path lengths.
+        public var extra: [String: Float] = [:]
+    }
+
+    public init(gamma: Double, styleMixing: Double, pathLengthWeight: Double, pathLengthDecay: Double, pathLengthBatchShrink: Int) {
+        self.gamma = gamma
+        self.styleMixing = styleMixing
+        self.pathLengthWeight = pathLengthWeight
+        self.pathLengthDecay = pathLengthDecay
+        self.pathLengthBatchShrink = pathLengthBatchShrink
+    }
+
+    // MARK: Generator phases
+
+    /// Gmain: mean softplus(−D(aug(G(z)))).
+    public func generatorMain(_ generator: inout Generator, _ discriminator: Discriminator, trainable: Set<String>,
+                              z: Tensor, c: Tensor?, augment: AugmentFunction, rng: inout RandomState, gain: Float = 1) throws -> PhaseResult {
+        let (leaves, network) = try generator.withGradientLeaves(trainable)
+        let (images, w) = try synthesize(network, z: z, c: c, rng: &rng)
+        try generator.trackAverage(of: w)
+        let logits = try discriminator(augment(images, &rng), labels: c)
+        let loss = try (-logits).softplus().mean()
+        return PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
+    }
+
+    /// Greg: path-length penalty on a shrunk batch, pl_weight · (|J_wᵀ y| − pl_mean)², times the interval.
+    public mutating func generatorRegularization(_ generator: inout Generator, trainable: Set<String>, z: Tensor, c: Tensor?,
+                                                 rng: inout RandomState, gain: Float) throws -> PhaseResult {
+        let size = max(z.shape[0] / pathLengthBatchShrink, 1)
+        let zs = try z.slice(axis: 0, start: 0, length: size)
+        let cs = try c.map { try $0.slice(axis: 0, start: 0, length: size) }
+        let (leaves, network) = try generator.withGradientLeaves(trainable)
+        let (ws, w) = try mixedLatents(network, z: zs, c: cs, rng: &rng)
+        try generator.trackAverage(of: w)
+        let images = try network.synthesize(ws: ws, noise: .random, noiseSeed: rng.nextUInt32())
+        let (h, wd) = (images.shape[2], images.shape[3])
+        let noise = try rng.normalTensor(images.shape) * Float(1 / Double(h * wd).squareRoot())
+        let jacobianProduct = try gradients(of: (images * noise).sum(), withRespectTo: [ws], createGraph: true)[0]
+        let lengths = try jacobianProduct.square().sum(axes: [2]).mean(axes: [1]).sqrt()
+        // pl_mean moves towards the batch mean; the penalty uses the moved value without detaching it, as the reference does.
+        let movedMean = try (lengths.mean() - pathLengthMean) * Float(pathLengthDecay) + pathLengthMean
+        pathLengthMean = try movedMean.item()
+        let penalty = try (lengths - movedMean).square() * Float(pathLengthWeight)
+        let loss = try penalty.mean()
+        var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
+        result.extra = ["path_length": try lengths.mean().item(), "pl_mean": pathLengthMean]
+        return result
+    }
+
+    // MARK: Discriminator phases
+
+    /// Dmain: mean softplus(D(aug(G(z)))) + mean softplus(−D(aug(x))).
+    public func discriminatorMain(_ discriminator: Discriminator, _ generator: inout Generator, trainable: Set<String>,
+                                  z: Tensor, c: Tensor?, reals: Tensor, realLabels: Tensor?,
+                                  augment: AugmentFunction, rng: inout RandomState) throws -> PhaseResult {
+        let fakes = try GradMode.withoutGrad { () -> Tensor in
+            let (images, w) = try synthesize(generator, z: z, c: c, rng: &rng)
+            try generator.trackAverage(of: w)
+            return images
+        }
+        let (leaves, network) = try discriminator.withGradientLeaves(trainable)
+        let fakeLogits = try network(augment(fakes, &rng), labels: c)
+        let realLogits = try network(augment(reals, &rng), labels: realLabels)
+        let loss = try fakeLogits.softplus().mean() + (-realLogits).softplus().mean()
+        var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss, leaves))
+        result.realLogits = realLogits.scalars
+        result.extra = ["fake_logits": try fakeLogits.mean().item(), "real_logits": try realLogits.mean().item()]
+        return result
+    }
+
+    /// Dreg: R1 = γ/2 · |∂ΣD(aug(x))/∂x|², the gradient taken with respect to the un-augmented reals.
+    public func discriminatorRegularization(_ discriminator: Discriminator, trainable: Set<String>, reals: Tensor, realLabels: Tensor?,
+                                            augment: AugmentFunction, rng: inout RandomState, gain: Float) throws -> PhaseResult {
+        let (leaves, network) = try discriminator.withGradientLeaves(trainable)
+        let input = reals.detached().requiringGrad()
+        let logits = try network(augment(input, &rng), labels: realLabels)
+        let inputGradient = try gradients(of: logits.sum(), withRespectTo: [input], createGraph: true)[0]
+        let penalty = try inputGradient.square().sum(axes: [1, 2, 3])
+        let loss = try (penalty * Float(gamma / 2)).mean()
+        var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
+        result.realLogits = logits.scalars
+        result.extra = ["r1_penalty": try penalty.mean().item()]
+        return result
+    }
+
+    // MARK: Shared pieces
+
+    /// G(z) with style mixing and random noise; also returns the un-mixed mapping output for the w_avg update.
+    func synthesize(_ generator: Generator, z: Tensor, c: Tensor?, rng: inout RandomState) throws -> (Tensor, Tensor) {
+        let (ws, w) = try mixedLatents(generator, z: z, c: c, rng: &rng)
+        return (try generator.synthesize(ws: ws, noise: .random, noiseSeed: rng.nextUInt32()), w)
+    }
+
+    /// ws from z; with probability `styleMixing`, ws[:, cutoff...] come from a second z (one cutoff per batch).
+    func mixedLatents(_ generator: Generator, z: Tensor, c: Tensor?, rng: inout RandomState) throws -> (ws: Tensor, w: Tensor) {
+        let numWs = generator.numWs
+        let w = try generator.mappingOutput(z: z, c: c)
+        let n = z.shape[0], wDim = w.shape[1]
+        let ws = try w.reshaped([n, 1, wDim]).expand(to: [n, numWs, wDim])
+        guard styleMixing > 0, numWs > 1 else { return (ws, w) }
+        let drawn = 1 + rng.nextInt(below: numWs - 1)
+        let cutoff = rng.nextDouble() < styleMixing ? drawn : numWs
+        guard cutoff < numWs else { return (ws, w) }
+        let second = try generator.mappingOutput(z: rng.normalTensor(z.shape), c: c)
+        let tail = try second.reshaped([n, 1, wDim]).expand(to: [n, numWs - cutoff, wDim])
+        return (try Tensor.concatenate([ws.slice(axis: 1, start: 0, length: cutoff), tail], axis: 1), w)
+    }
+
+    static func parameterGradients(of loss: Tensor, _ leaves: [(String, Tensor)]) throws -> [String: Tensor] {
+        let grads = try Engine.gradients(of: loss, withRespectTo: leaves.map(\.1))
+        return Dictionary(uniqueKeysWithValues: zip(leaves.map(\.0), grads))
+    }
+}

@@ -1,0 +1,91 @@
+import Checkpoint
+import Foundation
+import Networks
+
+/// Everything `toonkit train` was asked for. Codable: stored in every snapshot, so a resumed run
+/// knows how it was started.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public enum Config: String, Codable, CaseIterable, Sendable { case auto, stylegan2, paper256 }
+    public enum Augmentation: String, Codable, CaseIterable, Sendable { case ada, noaug, fixed }
+    public enum AugmentPreset: String, Codable, CaseIterable, Sendable { case bg, bgc }
+
+    public var config: Config = .auto
+    /// Overrides of the config's values (nil: derived from the config).
+    public var batch: Int?
+    public var gamma: Double?
+    public var learningRate: Double?
+    public var emaKimg: Double?
+    /// Length in thousands of real images shown to D (fractions allowed: 0.032 = 32 images).
+    public var kimg: Double = 25
+    /// Snapshot every N ticks; one tick is `kimgPerTick` thousand images.
+    public var snapTicks: Int = 50
+    public var kimgPerTick: Double = 4
+    public var seed: UInt32 = 0
+    public var mirror = false
+    public var augmentation: Augmentation = .ada
+    public var augmentPreset: AugmentPreset = .bgc
+    /// With fixed: the constant p; with ada: the initial p (overriding a resumed one).
+    public var augmentP: Double?
+    public var adaTarget: Double = 0.6
+    /// FreezeD: the first N discriminator layers from the input stay fixed.
+    public var freezeD: Int = 0
+    /// Style mixing probability (0.9 in every config but cifar).
+    public var styleMixing: Double = 0.9
+    public var pathLengthWeight: Double = 2
+    public var gridSeeds: Int = 16
+
+    public init() {}
+}
+
+/// The hyper-parameters a run actually uses, derived from options, config and resolution (training.md §1–2).
+public struct Hyperparameters: Codable, Equatable, Sendable {
+    public var batch: Int
+    public var gamma: Double
+    public var learningRate: Double
+    public var emaKimg: Double
+    /// Fraction of images seen that bounds the EMA half-life early on (auto only, not when resuming).
+    public var emaRampup: Double?
+    public var mbstdGroup: Int
+    public var mappingLayers: Int
+    public var channelBase: Int
+    public var gRegInterval = 4
+    public var dRegInterval = 16
+    public var pathLengthDecay = 0.01
+    public var pathLengthBatchShrink = 2
+    public var adaInterval = 4
+    public var adaKimg: Double
+
+    public init(options: TrainingOptions, resolution: Int, resuming: Bool) {
+        let res = Double(resolution)
+        switch options.config {
+        case .auto:
+            batch = max(min(min(4096 / resolution, 32), 64), 1)
+            mbstdGroup = min(batch, 4)
+            channelBase = resolution >= 512 ? 32768 : 16384
+            learningRate = resolution >= 1024 ? 0.002 : 0.0025
+            gamma = 0.0002 * res * res / Double(batch)
+            emaKimg = Double(batch) * 10 / 32
+            emaRampup = 0.05
+            mappingLayers = 2
+        case .stylegan2:
+            batch = 32; mbstdGroup = 4; channelBase = 32768; learningRate = 0.002; gamma = 10; emaKimg = 10
+            emaRampup = nil; mappingLayers = 8
+        case .paper256:
+            batch = 64; mbstdGroup = 8; channelBase = 16384; learningRate = 0.0025; gamma = 1; emaKimg = 20
+            emaRampup = nil; mappingLayers = 8
+        }
+        // Overrides come after derivation; auto's gamma and ema are not recomputed from an overridden batch.
+        if let value = options.batch { batch = value }
+        if let value = options.gamma { gamma = value }
+        if let value = options.learningRate { learningRate = value }
+        if let value = options.emaKimg { emaKimg = value }
+        if resuming { emaRampup = nil }
+        adaKimg = resuming ? 100 : 500
+    }
+
+    /// Lazy regularisation rescales Adam for the extra steps: lr·k/(k+1) and β^(k/(k+1)).
+    public func adam(interval: Int) -> AdamSettings {
+        let ratio = Double(interval) / Double(interval + 1)
+        return AdamSettings(learningRate: learningRate * ratio, beta1: pow(0, ratio), beta2: pow(0.99, ratio), epsilon: 1e-8)
+    }
+}

@@ -1,0 +1,151 @@
+import Checkpoint
+import Engine
+import Foundation
+import Networks
+
+/// The complete state of a training run: networks, optimisers, loss state, augmentation, data order
+/// and random generator. Everything needed to continue exactly is written into each snapshot.
+public struct TrainingRun {
+    public let options: TrainingOptions
+    public let hyperparameters: Hyperparameters
+    public internal(set) var generator: Generator
+    public internal(set) var generatorEMA: Generator
+    public internal(set) var discriminator: Discriminator
+    public internal(set) var imagesSeen = 0
+    public internal(set) var iteration = 0
+    public internal(set) var augmentation: AugmentationState
+    var generatorOptimizer: AdamOptimizer
+    var discriminatorOptimizer: AdamOptimizer
+    var loss: StyleGAN2Loss
+    var sampler: TrainingSampler
+    var rng: RandomState
+    /// Tensors the optimisers update; everything else (buffers, frozen layers) stays bit-identical.
+    public let generatorTrainable: Set<String>
+    public let discriminatorTrainable: Set<String>
+    /// Provenance carried over from the checkpoint the run started from.
+    var inheritedProvenance: [ProvenanceRecord] = []
+    var startedFrom: ProvenanceInput?
+
+    /// A new run from freshly initialised networks.
+    public init(options: TrainingOptions, architecture: Architecture, datasetCount: Int) throws {
+        let hyper = Hyperparameters(options: options, resolution: architecture.resolution, resuming: false)
+        let g = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: options.seed))
+        let d = try Discriminator(architecture: architecture, parameters: NetworkInitializer.discriminator(architecture, seed: options.seed &+ 1))
+        var ema = g
+        ema.parameters = ema.parameters.renamed(to: "G_ema")
+        try self.init(options: options, hyper: hyper, generator: g, generatorEMA: ema, discriminator: d,
+                      generatorFrozen: [], discriminatorFrozen: [], datasetCount: datasetCount,
+                      augmentP: options.augmentP ?? 0)
+    }
+
+    init(options: TrainingOptions, hyper: Hyperparameters, generator: Generator, generatorEMA: Generator, discriminator: Discriminator,
+         generatorFrozen: Set<String>, discriminatorFrozen: Set<String>, datasetCount: Int, augmentP: Double) throws {
+        guard hyper.batch >= 1 else { throw TrainingError("batch size must be at least 1") }
+        let group = min(discriminator.architecture.mbstdGroupSize ?? hyper.batch, hyper.batch)
+        guard hyper.batch % group == 0 else {
+            throw TrainingError("batch \(hyper.batch) is not divisible by the minibatch-std group size \(group)")
+        }
+        self.options = options
+        hyperparameters = hyper
+        self.generator = generator
+        self.generatorEMA = generatorEMA
+        self.discriminator = discriminator
+        let freezeOrder = NetworkLayout.discriminatorFreezeOrder(discriminator.architecture)
+        guard options.freezeD <= freezeOrder.count else {
+            throw TrainingError("--freezed \(options.freezeD) exceeds the discriminator's \(freezeOrder.count) freezable layers")
+        }
+        let freezeD = Set(freezeOrder.prefix(options.freezeD).flatMap(\.tensors))
+        generatorTrainable = Set(generator.parameters.parameterNames).subtracting(generatorFrozen)
+        discriminatorTrainable = Set(discriminator.parameters.parameterNames).subtracting(discriminatorFrozen).subtracting(freezeD)
+        generatorOptimizer = AdamOptimizer(settings: hyper.adam(interval: hyper.gRegInterval))
+        discriminatorOptimizer = AdamOptimizer(settings: hyper.adam(interval: hyper.dRegInterval))
+        loss = StyleGAN2Loss(gamma: hyper.gamma, styleMixing: options.styleMixing, pathLengthWeight: options.pathLengthWeight,
+                             pathLengthDecay: hyper.pathLengthDecay, pathLengthBatchShrink: hyper.pathLengthBatchShrink)
+        augmentation = try AugmentationState(options: options, hyper: hyper, initialP: augmentP)
+        sampler = try TrainingSampler(datasetCount: datasetCount, mirror: options.mirror, seed: options.seed)
+        rng = RandomState(seed: options.seed &+ 12345)
+    }
+
+    public var kimg: Double { Double(imagesSeen) / 1000 }
+
+    /// Losses and diagnostics of one iteration.
+    public struct StepReport {
+        public var values: [String: Float] = [:]
+    }
+
+    /// One iteration: Gmain, Greg (every 4), Dmain, Dreg (every 16), EMA, ADA (training.md §2.7).
+    public mutating func step(dataset: ImageDataset) throws -> StepReport {
+        let batch = hyperparameters.batch
+        var report = StepReport()
+        let (reals, realLabels) = try TrainingBatch.load(dataset, sampler: &sampler, count: batch)
+        let augment = augmentation.function
+        let cDim = generator.architecture.cDim
+
+        let gMain = try loss.generatorMain(&generator, discriminator, trainable: generatorTrainable,
+                                           z: rng.normalTensor([batch, generator.architecture.zDim]),
+                                           c: TrainingBatch.randomLabels(dataset, count: batch, cDim: cDim, rng: &rng),
+                                           augment: augment, rng: &rng)
+        try generatorOptimizer.update(&generator.parameters, gradients: gMain.gradients)
+        report.values["loss_G"] = gMain.loss
+
+        if iteration % hyperparameters.gRegInterval == 0 && options.pathLengthWeight > 0 {
+            let gReg = try loss.generatorRegularization(&generator, trainable: generatorTrainable,
+                                                        z: rng.normalTensor([batch, generator.architecture.zDim]),
+                                                        c: TrainingBatch.randomLabels(dataset, count: batch, cDim: cDim, rng: &rng),
+                                                        rng: &rng, gain: Float(hyperparameters.gRegInterval))
+            try generatorOptimizer.update(&generator.parameters, gradients: gReg.gradients)
+            report.values["loss_PL"] = gReg.loss
+            report.values.merge(gReg.extra) { $1 }
+        }
+
+        let dMain = try loss.discriminatorMain(discriminator, &generator, trainable: discriminatorTrainable,
+                                               z: rng.normalTensor([batch, generator.architecture.zDim]),
+                                               c: TrainingBatch.randomLabels(dataset, count: batch, cDim: cDim, rng: &rng),
+                                               reals: reals, realLabels: realLabels, augment: augment, rng: &rng)
+        try discriminatorOptimizer.update(&discriminator.parameters, gradients: dMain.gradients)
+        augmentation.observe(realLogits: dMain.realLogits)
+        report.values["loss_D"] = dMain.loss
+        report.values.merge(dMain.extra) { $1 }
+
+        if iteration % hyperparameters.dRegInterval == 0 && hyperparameters.gamma > 0 {
+            let dReg = try loss.discriminatorRegularization(discriminator, trainable: discriminatorTrainable, reals: reals,
+                                                            realLabels: realLabels, augment: augment, rng: &rng,
+                                                            gain: Float(hyperparameters.dRegInterval))
+            try discriminatorOptimizer.update(&discriminator.parameters, gradients: dReg.gradients)
+            augmentation.observe(realLogits: dReg.realLogits)
+            report.values["loss_R1"] = dReg.loss
+            report.values.merge(dReg.extra) { $1 }
+        }
+
+        try updateEMA()
+        imagesSeen += batch
+        iteration += 1
+        if iteration % hyperparameters.adaInterval == 0 { augmentation.adjust(batch: batch, interval: hyperparameters.adaInterval) }
+        report.values["augment_p"] = Float(augmentation.p)
+        return report
+    }
+
+    /// G_ema ← lerp(G, G_ema, β) with β = 0.5^(batch / ema_nimg); buffers (w_avg, noise, filters) copied.
+    mutating func updateEMA() throws {
+        var emaImages = hyperparameters.emaKimg * 1000
+        if let ramp = hyperparameters.emaRampup { emaImages = min(emaImages, Double(imagesSeen) * ramp) }
+        let beta = Float(pow(0.5, Double(hyperparameters.batch) / max(emaImages, 1e-8)))
+        try GradMode.withoutGrad {
+            for name in generator.parameters.names {
+                let current = try generator.parameters.tensor(name)
+                let kind = generator.parameters.kind(of: name) ?? .parameter
+                let updated = kind == .buffer ? current : try Tensor.lerp(current, generatorEMA.parameters.tensor(name), weight: beta)
+                generatorEMA.parameters.set(name, updated, kind: kind)
+            }
+        }
+    }
+}
+
+extension ParameterSet {
+    /// The same tensors under another network name (G → G_ema).
+    func renamed(to network: String) -> ParameterSet {
+        var copy = ParameterSet(network: network)
+        for name in names { copy.set(name, try! tensor(name), kind: kind(of: name) ?? .parameter) }
+        return copy
+    }
+}

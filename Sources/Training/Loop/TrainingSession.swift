@@ -1,0 +1,128 @@
+import Checkpoint
+import Engine
+import Foundation
+import Generation
+import Imaging
+import Networks
+
+/// Runs a `TrainingRun` to its length in ticks, writing snapshots, sample grids and a JSONL log into
+/// a run folder. Stopping early (Ctrl-C) still writes a final snapshot.
+public final class TrainingSession {
+    public private(set) var run: TrainingRun
+    public let dataset: ImageDataset
+    public let runDirectory: URL
+
+    public struct Progress {
+        public var imagesSeen: Int
+        public var totalImages: Int
+        public var secondsPerKimg: Double
+        public var values: [String: Float]
+    }
+
+    /// Creates `<outdir>/NNNNN-<description>/` (the next free number), as the reference does.
+    public init(run: TrainingRun, dataset: ImageDataset, outdir: URL, description: String) throws {
+        self.run = run
+        self.dataset = dataset
+        try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: outdir.path)) ?? []
+        let next = (existing.compactMap { Int($0.prefix(5)) }.max() ?? -1) + 1
+        runDirectory = outdir.appendingPathComponent(String(format: "%05d-%@", next, description))
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: false)
+        guard dataset.resolution == run.generator.architecture.resolution, dataset.channels == run.generator.architecture.imgChannels else {
+            throw TrainingError("\(dataset.source) holds \(dataset.channels)×\(dataset.resolution)² images; the networks need \(run.generator.architecture.imgChannels)×\(run.generator.architecture.resolution)²")
+        }
+    }
+
+    /// Trains until the run's length; returns the snapshots written, last one last.
+    @discardableResult
+    public func train(progress: (Progress) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [URL] {
+        let totalImages = Int((run.options.kimg * 1000).rounded(.up))
+        let imagesPerTick = max(Int(run.options.kimgPerTick * 1000), 1)
+        var snapshots: [URL] = []
+        var tick = TickStatistics(startImages: run.imagesSeen)
+        var ticksSinceSnapshot = 0
+        var lastSnapshotImages = -1
+        while run.imagesSeen < totalImages && !shouldStop() {
+            let report = try run.step(dataset: dataset)
+            tick.add(report.values)
+            progress(Progress(imagesSeen: run.imagesSeen, totalImages: totalImages, secondsPerKimg: tick.secondsPerKimg(run.imagesSeen),
+                              values: report.values))
+            let tickDone = run.imagesSeen - tick.startImages >= imagesPerTick
+            if tickDone || run.imagesSeen >= totalImages || shouldStop() {
+                try appendLog(tick.summary(imagesSeen: run.imagesSeen, augmentP: run.augmentation.p))
+                tick = TickStatistics(startImages: run.imagesSeen)
+                ticksSinceSnapshot += 1
+                if ticksSinceSnapshot >= run.options.snapTicks {
+                    snapshots.append(try snapshot())
+                    ticksSinceSnapshot = 0
+                    lastSnapshotImages = run.imagesSeen
+                }
+            }
+        }
+        if lastSnapshotImages != run.imagesSeen { snapshots.append(try snapshot()) }
+        return snapshots
+    }
+
+    /// `snapshot-<images seen, 10 digits>.h5` plus a grid of fixed seeds from G_ema.
+    func snapshot() throws -> URL {
+        let stem = String(format: "%010d", run.imagesSeen)
+        let url = runDirectory.appendingPathComponent("snapshot-\(stem).h5")
+        try run.writeSnapshot(to: url)
+        try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
+        return url
+    }
+
+    func writeGrid(to url: URL) throws {
+        let generator = run.generatorEMA
+        let seeds = (0..<UInt32(max(run.options.gridSeeds, 1))).map { $0 }
+        let z = try Latents.z(seeds: seeds, zDim: generator.architecture.zDim)
+        let c = generator.architecture.cDim > 0 ? try Latents.oneHot(classIndex: 0, count: seeds.count, cDim: generator.architecture.cDim) : nil
+        let images = try GradMode.withoutGrad { try generator.generate(z: z, c: c, noise: .const) }
+        try PNG.write(ImageGrid.tiled(GenerateJob.pngImages(images)), to: url)
+    }
+
+    func appendLog(_ line: [String: Double]) throws {
+        let url = runDirectory.appendingPathComponent("log.jsonl")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = try encoder.encode(line)
+        data.append(0x0a)
+        if let handle = try? FileHandle(forWritingTo: url) {
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: data)
+        } else {
+            try data.write(to: url)
+        }
+    }
+}
+
+/// Means of the per-step values over one tick, with timing and memory.
+struct TickStatistics {
+    let startImages: Int
+    let startTime = Date()
+    var sums: [String: Double] = [:]
+    var counts: [String: Int] = [:]
+
+    init(startImages: Int) { self.startImages = startImages }
+
+    mutating func add(_ values: [String: Float]) {
+        for (key, value) in values {
+            sums[key, default: 0] += Double(value)
+            counts[key, default: 0] += 1
+        }
+    }
+
+    func secondsPerKimg(_ imagesSeen: Int) -> Double {
+        let images = imagesSeen - startImages
+        return images > 0 ? Date().timeIntervalSince(startTime) / Double(images) * 1000 : 0
+    }
+
+    func summary(imagesSeen: Int, augmentP: Double) -> [String: Double] {
+        var line: [String: Double] = ["kimg": Double(imagesSeen) / 1000, "sec_per_kimg": secondsPerKimg(imagesSeen),
+                                      "augment_p": augmentP, "memory_mb": ProcessMemory.residentMegabytes,
+                                      "peak_memory_mb": ProcessMemory.peakMegabytes, "timestamp": Date().timeIntervalSince1970]
+        for (key, sum) in sums where key != "augment_p" { line[key] = sum / Double(max(counts[key] ?? 1, 1)) }
+        return line
+    }
+}

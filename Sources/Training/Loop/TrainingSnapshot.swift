@@ -1,0 +1,115 @@
+import Checkpoint
+import Engine
+import Foundation
+import Networks
+
+/// What a snapshot stores under /training beyond the networks, as one JSON document.
+struct TrainingStateDocument: Codable {
+    static let format = "toonkit.training/1"
+    var format = TrainingStateDocument.format
+    var options: TrainingOptions
+    var hyperparameters: Hyperparameters
+    var iteration: Int
+    var imagesSeen: Int
+    var pathLengthMean: Float
+    var rng: [UInt32]
+    var sampler: TrainingSampler
+    var augmentation: AugmentationState.Snapshot
+    var generatorOptimizerStep: Int
+    var discriminatorOptimizerStep: Int
+}
+
+extension TrainingRun {
+    /// Writes G, G_ema, D (frozen tensors marked non-trainable), the optimiser moments and the state
+    /// document; the file appears atomically.
+    public func writeSnapshot(to url: URL, durable: Bool = true) throws {
+        let writer = try CheckpointWriter(path: url.path, architecture: generator.architecture, durable: durable)
+        do {
+            for (network, parameters, trainable) in [("G", generator.parameters, generatorTrainable),
+                                                     ("G_ema", generatorEMA.parameters, generatorTrainable),
+                                                     ("D", discriminator.parameters, discriminatorTrainable)] {
+                for entry in try parameters.entries(trainable: { parameters.kind(of: $0) == .buffer || trainable.contains($0) }) {
+                    try writer.write(network: network, entry: entry)
+                }
+            }
+            try generatorOptimizer.write(to: writer, network: "G")
+            try discriminatorOptimizer.write(to: writer, network: "D")
+            let document = TrainingStateDocument(
+                options: options, hyperparameters: hyperparameters, iteration: iteration, imagesSeen: imagesSeen,
+                pathLengthMean: loss.pathLengthMean, rng: rng.snapshot, sampler: sampler, augmentation: augmentation.snapshot,
+                generatorOptimizerStep: generatorOptimizer.step, discriminatorOptimizerStep: discriminatorOptimizer.step)
+            try writer.writeTrainingState(JSONValue(encoding: document))
+            try writer.writeTrainingScalar("step", .integer(Int64(iteration)))
+            try writer.writeTrainingScalar("kimg", .real(kimg))
+            try writer.writeTrainingScalar("augment_p", .real(augmentation.p))
+            writer.appendProvenance(contentsOf: inheritedProvenance)
+            writer.appendProvenance(ProvenanceRecord(
+                operation: "train",
+                parameters: ["kimg": .number(kimg), "iteration": .number(Double(iteration)), "options": try JSONValue(encoding: options)],
+                inputs: startedFrom.map { [$0] } ?? []))
+            _ = try writer.commit()
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// Continues from a checkpoint. A toonkit snapshot resumes exactly (weights, Adam moments, EMA, p,
+    /// iteration, images seen, data order, random state); its stored options win over `options` except
+    /// for the run length and snapshot cadence. Any other checkpoint (e.g. an imported NVIDIA pickle)
+    /// starts a fine-tuning run from its G, G_ema and D, with p from the file unless `--p` is given,
+    /// the EMA ramp off and ada_kimg 100, as the reference does when resuming.
+    public init(resumeFrom url: URL, options: TrainingOptions, datasetCount: Int) throws {
+        let reader = try CheckpointReader.open(url.path)
+        for network in ["D"] where !reader.networkNames.contains(network) {
+            throw TrainingError("\(url.path) has no discriminator (networks: \(reader.networkNames.joined(separator: ", "))); training needs G and D")
+        }
+        // A file with one generator (e.g. a rosinality export) starts G and G_ema from the same weights.
+        let emaSource = reader.networkNames.contains("G_ema") ? "G_ema" : "G"
+        let generatorSource = reader.networkNames.contains("G") ? "G" : emaSource
+        let ema = try Generator(reader: reader, network: emaSource)
+        var generator = try Generator(reader: reader, network: generatorSource)
+        generator.parameters = generator.parameters.renamed(to: "G")
+        let discriminator = try Discriminator(reader: reader, network: "D")
+        let frozenG = try Self.frozen(reader, generatorSource)
+        let frozenD = try Self.frozen(reader, "D")
+        let state = try reader.trainingState.flatMap { json -> TrainingStateDocument? in
+            guard json["format"] == .string(TrainingStateDocument.format) else { return nil }
+            return try json.decode(as: TrainingStateDocument.self)
+        }
+        if let state {
+            var effective = state.options
+            effective.kimg = options.kimg
+            effective.snapTicks = options.snapTicks
+            effective.kimgPerTick = options.kimgPerTick
+            try self.init(options: effective, hyper: state.hyperparameters, generator: generator, generatorEMA: ema,
+                          discriminator: discriminator, generatorFrozen: frozenG, discriminatorFrozen: frozenD,
+                          datasetCount: datasetCount, augmentP: state.augmentation.p)
+            guard state.sampler.datasetCount == datasetCount else {
+                throw TrainingError("\(url.path) was trained on a data set of \(state.sampler.datasetCount) images, this one has \(datasetCount)")
+            }
+            iteration = state.iteration
+            imagesSeen = state.imagesSeen
+            loss.pathLengthMean = state.pathLengthMean
+            rng = try RandomState(snapshot: state.rng)
+            sampler = state.sampler
+            try augmentation.restore(state.augmentation)
+            try generatorOptimizer.restore(from: reader, network: "G", step: state.generatorOptimizerStep)
+            try discriminatorOptimizer.restore(from: reader, network: "D", step: state.discriminatorOptimizerStep)
+        } else {
+            let hyper = Hyperparameters(options: options, resolution: ema.architecture.resolution, resuming: true)
+            let storedP = reader.trainingScalars["augment_p"]?.doubleValue ?? 0
+            try self.init(options: options, hyper: hyper, generator: generator, generatorEMA: ema, discriminator: discriminator,
+                          generatorFrozen: frozenG, discriminatorFrozen: frozenD, datasetCount: datasetCount,
+                          augmentP: options.augmentP ?? storedP)
+        }
+        generatorEMA.parameters = generatorEMA.parameters.renamed(to: "G_ema")
+        inheritedProvenance = reader.provenance
+        startedFrom = try ProvenanceInput.file(at: url.path)
+    }
+
+    /// Parameters a checkpoint marks non-trainable (`toonkit freeze`, FreezeD snapshots).
+    static func frozen(_ reader: CheckpointReader, _ network: String) throws -> Set<String> {
+        Set(try reader.tensorInfos(network: network).filter { $0.kind == .parameter && !$0.trainable }.map(\.name))
+    }
+}
