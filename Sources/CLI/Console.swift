@@ -16,6 +16,10 @@ enum Console {
         if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
+    static func info(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
     static func warn(_ line: String) {
         FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8))
     }
