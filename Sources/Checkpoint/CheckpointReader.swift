@@ -86,7 +86,7 @@ public final class CheckpointReader {
 
     // MARK: networks
 
-    /// In the order the groups were created (the importers write G, D, G_ema as NVIDIA pickles list them).
+    /// In the order the network groups were created.
     public var networkNames: [String] { file.networks.map(\.name) }
 
     /// State-dict order (link creation order).
