@@ -113,4 +113,46 @@ struct PickleMachineTests {
         #expect(error.message.contains("more than 100 objects"))
         #expect(try Self.load(many).sequence?.count == 200)
     }
+
+    /// Level k is a tuple (or list) of `width` references to level k−1: width^depth values when
+    /// expanded, width·depth opcodes in the file.
+    static func sharedLevels(depth: Int, width: Int, list: Bool) -> [UInt8] {
+        var bytes = P.proto() + [0x4e]
+        for level in 0..<depth {
+            bytes += [0x71, UInt8(level), 0x30]  // BINPUT level, POP
+            bytes += list ? [0x5d, 0x28] : [0x28]
+            bytes += [UInt8](repeating: 0, count: width).flatMap { _ in [0x68, UInt8(level)] }
+            bytes += list ? [0x65] : [0x74]
+        }
+        return bytes + P.stop
+    }
+
+    @Test func sharedStructuresCostLinearTime() throws {
+        // 1000^8 values if anything walked the expansion; building and freezing must not.
+        let value = try Self.load(Self.sharedLevels(depth: 8, width: 1000, list: false))
+        #expect(value.sequence?.count == 1000)
+        let lists = try Self.load(Self.sharedLevels(depth: 8, width: 1000, list: true))
+        let error = try #require(throws: InteropError.self) { try lists.json() }
+        #expect(error.message.contains("metadata too large"))
+    }
+
+    @Test func largeOrNestedKeysAreRefused() throws {
+        let wide = P.proto() + [0x7d, 0x28] + [UInt8](repeating: 0x4e, count: 17) + [0x74, 0x4e, 0x73] + P.stop
+        let error = try #require(throws: InteropError.self) { try Self.load(wide) }
+        #expect(error.message.contains("unsupported dict key"))
+    }
+
+    @Test func aModuleReachedTwiceIsRefused() throws {
+        func module(_ name: String, modules: [UInt8]) -> [UInt8] {
+            P.global("torch_utils.persistence", "_reconstruct_persistent_obj")
+                + [0x7d, 0x28] + P.string("class_name") + P.string(name) + P.string("state")
+                + [0x7d, 0x28] + P.string("_modules") + modules + [0x75, 0x75, 0x85] + P.reduce
+        }
+        let leaf = module("Leaf", modules: [0x7d]) + [0x71, 0]
+        let root = module("Root", modules: [0x7d, 0x28] + P.string("a") + leaf + P.string("b") + [0x68, 0, 0x75])
+        let pickle = P.proto() + [0x7d] + P.string("G_ema") + root + [0x73] + P.stop
+        let value = try Self.load(pickle)
+        let error = try #require(throws: InteropError.self) { try NvidiaPickleImporter.read(value) }
+        #expect(error.message.contains("appears twice"))
+    }
 }

@@ -97,8 +97,17 @@ struct ImportedContent {
 
 extension PickleValue {
     /// A JSON rendering of plain data (for metadata such as training_set_kwargs). Tensors and other
-    /// typed nodes are described rather than serialized.
-    var json: JSONValue {
+    /// typed nodes are described rather than serialized. A pickle can share one value many times,
+    /// so the rendering has a node budget instead of trusting the tree to be small.
+    func json(budget: Int = 100_000) throws -> JSONValue {
+        var remaining = budget
+        return try json(remaining: &remaining)
+    }
+
+    private func json(remaining: inout Int) throws -> JSONValue {
+        remaining -= 1
+        guard remaining >= 0 else { throw InteropError("metadata too large to keep (more than 100000 values)") }
+        func all(_ items: [PickleValue]) throws -> JSONValue { .array(try items.map { try $0.json(remaining: &remaining) }) }
         switch self {
         case .none: return .null
         case .bool(let flag): return .bool(flag)
@@ -107,13 +116,17 @@ extension PickleValue {
         case .float(let value): return .number(value)
         case .string(let text): return .string(text)
         case .bytes(let slice): return .string("<\(slice.count) bytes>")
-        case .tuple(let tuple): return .array(tuple.items.map(\.json))
-        case .list(let list): return .array(list.items.map(\.json))
-        case .set(let set): return .array(set.items.map(\.json))
+        case .tuple(let tuple): return try all(tuple.items)
+        case .list(let list): return try all(list.items)
+        case .set(let set): return try all(set.items)
         case .dict(let dict):
-            return .object(Dictionary(dict.items.map { ($0.key.stringValue ?? $0.key.json.serialized(), $0.value.json) },
-                                      uniquingKeysWith: { first, _ in first }))
-        case .object(let object): return object.attributes.map { PickleValue.dict($0).json } ?? .null
+            var members: [String: JSONValue] = [:]
+            for (key, value) in dict.items {
+                let name = try key.stringValue ?? key.json(remaining: &remaining).serialized()
+                if members[name] == nil { members[name] = try value.json(remaining: &remaining) }
+            }
+            return .object(members)
+        case .object(let object): return try object.attributes.map { try PickleValue.dict($0).json(remaining: &remaining) } ?? .null
         case .tensor(let tensor):
             if tensor.shape.isEmpty, let value = try? tensor.materialize().floats().first { return .number(Double(value)) }
             return .string("<tensor \(tensor.shape)>")

@@ -25,7 +25,7 @@ enum NvidiaPickleImporter {
             content.augmentP = try augmentProbability(pipe)
         }
         if let kwargs = top["training_set_kwargs"], !kwargs.isNone {
-            content.metadata["training_set_kwargs"] = kwargs.json
+            content.metadata["training_set_kwargs"] = try kwargs.json()
         }
         return content
     }
@@ -80,19 +80,29 @@ enum NvidiaPickleImporter {
 }
 
 /// Walks `_parameters` (skipping None), `_buffers` (skipping `_non_persistent_buffers_set`) and
-/// `_modules` recursively: exactly `state_dict()` order.
-enum ModuleStateWalker {
+/// `_modules` recursively: exactly `state_dict()` order. A network is a tree; a module reached
+/// twice is refused, which also bounds the walk by the number of modules in the file.
+struct ModuleStateWalker {
+    let network: String
+    private var entries: [TensorEntry] = []
+    private var visited = Set<ObjectIdentifier>()
+
+    private init(network: String) { self.network = network }
+
     static func stateDict(of module: PersistentModule, network: String) throws -> [TensorEntry] {
-        var entries: [TensorEntry] = []
-        try walk(module, prefix: "", network: network, into: &entries)
-        return entries
+        var walker = ModuleStateWalker(network: network)
+        try walker.walk(module, prefix: "")
+        return walker.entries
     }
 
-    private static func walk(_ module: PersistentModule, prefix: String, network: String, into entries: inout [TensorEntry]) throws {
+    private mutating func walk(_ module: PersistentModule, prefix: String) throws {
+        guard visited.insert(ObjectIdentifier(module)).inserted else {
+            throw InteropError("network \(network): module '\(prefix)' appears twice in the module tree")
+        }
         let state = module.state
-        let skipped = Set((stateSet(state["_non_persistent_buffers_set"]) ?? []).compactMap(\.stringValue))
+        let skipped = Set((Self.stateSet(state["_non_persistent_buffers_set"]) ?? []).compactMap(\.stringValue))
         for (field, kind) in [("_parameters", TensorKind.parameter), ("_buffers", .buffer)] {
-            for (key, value) in try members(state, field, of: module, prefix: prefix) where !value.isNone {
+            for (key, value) in try Self.members(state, field, of: module, prefix: prefix) where !value.isNone {
                 guard kind == .parameter || !skipped.contains(key) else { continue }
                 guard let tensor = value.tensorValue else {
                     throw InteropError("\(network).\(prefix)\(key) is a \(value.typeName), not a tensor")
@@ -101,11 +111,11 @@ enum ModuleStateWalker {
                 entries.append(TensorEntry(name: prefix + key, kind: kind, trainable: true, data: data))
             }
         }
-        for (key, value) in try members(state, "_modules", of: module, prefix: prefix) where !value.isNone {
+        for (key, value) in try Self.members(state, "_modules", of: module, prefix: prefix) where !value.isNone {
             guard let child = value.moduleValue else {
                 throw InteropError("\(network).\(prefix)\(key) is a \(value.typeName), not a network module")
             }
-            try walk(child, prefix: prefix + key + ".", network: network, into: &entries)
+            try walk(child, prefix: prefix + key + ".")
         }
     }
 

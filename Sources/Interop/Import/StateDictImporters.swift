@@ -44,7 +44,7 @@ enum RosinalityImporter {
                 supplied: supplied, label: key)))
         }
         if let probability = top["ada_aug_p"]?.doubleValue { content.augmentP = probability }
-        if let args = top["args"], !args.isNone { content.metadata["rosinality_args"] = args.json }
+        if let args = top["args"], !args.isNone { content.metadata["rosinality_args"] = try args.json() }
         return content
     }
 }

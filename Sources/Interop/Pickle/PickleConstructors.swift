@@ -100,8 +100,8 @@ extension PickleInterpreter {
         guard let state = fields["state"]?.dictValue else {
             throw InteropError("persistent object \(className) without a state dict")
         }
+        PickleValue.dict(state).freeze()
         let module = PickleValue.module(PersistentModule(className: className, state: state))
-        module.freezeContents()
         guard module.height <= limits.maxNesting else { throw InteropError("nesting deeper than \(limits.maxNesting) levels") }
         return module
     }

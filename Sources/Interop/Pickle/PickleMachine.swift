@@ -119,7 +119,7 @@ struct PickleInterpreter {
     }
 
     mutating func makeTuple(_ items: [PickleValue]) throws -> PickleValue {
-        items.forEach { $0.freezeContents() }
+        items.forEach { $0.freeze() }
         let tuple = PickleTuple(items)
         guard tuple.height <= limits.maxNesting else { throw InteropError("nesting deeper than \(limits.maxNesting) levels") }
         return .tuple(tuple)

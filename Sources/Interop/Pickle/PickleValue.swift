@@ -124,11 +124,8 @@ public class PickleContainer {
         guard !isFrozen else {
             throw InteropError("a container was modified after it was stored in another one (recursive structures are not supported)")
         }
-        if let container = value.container {
-            guard container !== self else { throw InteropError("a container cannot contain itself") }
-            container.isFrozen = true
-        }
-        value.freezeContents()
+        guard value.container !== self else { throw InteropError("a container cannot contain itself") }
+        value.freeze()
         let newHeight = max(height, value.height + 1)
         guard newHeight <= limit else { throw InteropError("nesting deeper than \(limit) levels") }
         height = newHeight
@@ -146,14 +143,11 @@ extension PickleValue {
         }
     }
 
-    /// Freezes every container this value holds directly (tuples and modules hold them inline).
-    func freezeContents() {
-        if let container { container.isFrozen = true }
-        switch self {
-        case .tuple(let tuple): tuple.items.forEach { $0.freezeContents() }
-        case .module(let module): module.state.isFrozen = true
-        default: break
-        }
+    /// Freezes the value if it is a container. Containers inside tuples and modules were frozen
+    /// when those were built, so this never needs to walk (and cannot be made to walk a shared
+    /// structure repeatedly).
+    func freeze() {
+        container?.isFrozen = true
     }
 }
 
@@ -165,22 +159,28 @@ public final class PickleList: PickleContainer {
     }
 }
 
-/// A hashable image of the Python values that can be dict keys or set members.
+/// A hashable image of the Python values that can be dict keys or set members. Keys are small
+/// in every format read here, so large or nested ones are refused rather than hashed again and
+/// again (a shared key can be reused by every SETITEM).
 enum PickleKey: Hashable {
     case none, int(Int64), bigInt([UInt8]), float(Double), string(String), bytes(Data), tuple([PickleKey])
 
-    init(_ value: PickleValue) throws {
+    static let maxBytes = 4096
+    static let maxTupleItems = 16
+
+    init(_ value: PickleValue, nested: Bool = false) throws {
         switch value {
         case .none: self = .none
         case .bool(let flag): self = .int(flag ? 1 : 0)  // Python: True == 1
         case .int(let number): self = .int(number)
-        case .bigInt(let bytes): self = .bigInt(bytes)
+        case .bigInt(let bytes) where bytes.count <= Self.maxBytes: self = .bigInt(bytes)
         case .float(let number):
             if let exact = Int64(exactly: number) { self = .int(exact) } else { self = .float(number) }
-        case .string(let text): self = .string(text)
-        case .bytes(let slice): self = .bytes(Data(slice.bytes))
-        case .tuple(let tuple): self = .tuple(try tuple.items.map(PickleKey.init))
-        default: throw InteropError("unhashable type \(value.typeName) used as a dict key or set member")
+        case .string(let text) where text.utf8.count <= Self.maxBytes: self = .string(text)
+        case .bytes(let slice) where slice.count <= Self.maxBytes: self = .bytes(Data(slice.bytes))
+        case .tuple(let tuple) where !nested && tuple.items.count <= Self.maxTupleItems:
+            self = .tuple(try tuple.items.map { try PickleKey($0, nested: true) })
+        default: throw InteropError("unsupported dict key or set member (\(value.typeName), large or nested)")
         }
     }
 }
