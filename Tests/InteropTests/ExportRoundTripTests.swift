@@ -87,4 +87,13 @@ struct ExportRoundTripTests {
         let back = try ModelImporter.importModel(from: folder.file("out.pt"))
         Self.expectIdentical(back.networks, imported.networks.filter { $0.name != "G" }, "checkpoint → rosinality")
     }
+
+    @Test func anOutputThatIsTheInputIsRefused() throws {
+        let folder = try TemporaryDirectory()
+        let source = folder.file("model.pkl")
+        try FileManager.default.copyItem(at: Fixtures.url("tiny32.pkl"), to: source)
+        let error = try #require(throws: InteropError.self) { try ModelImporter.importCheckpoint(from: source, to: source) }
+        #expect(error.message.contains("the output is the input"))
+        #expect(try Data(contentsOf: source) == Data(contentsOf: Fixtures.url("tiny32.pkl")))
+    }
 }

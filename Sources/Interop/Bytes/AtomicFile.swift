@@ -68,6 +68,16 @@ public final class FileSink {
 /// Writes a file so that a crash or an error never leaves a partial file behind: the bytes go to
 /// a temporary file in the same folder, which is synced and then renamed over the target.
 public enum AtomicFile {
+    /// Refuses to write `output` over `input`: the rename would silently replace the source.
+    public static func checkDistinct(input: URL, output: URL) throws {
+        var inputStatus = stat()
+        var outputStatus = stat()
+        guard stat(input.path, &inputStatus) == 0, stat(output.path, &outputStatus) == 0 else { return }
+        if inputStatus.st_dev == outputStatus.st_dev && inputStatus.st_ino == outputStatus.st_ino {
+            throw InteropError("the output is the input file; choose another output path", location: SourceLocation(path: output.path))
+        }
+    }
+
     public static func write(to url: URL, _ body: (FileSink) throws -> Void) throws {
         let target = url.path
         let temporary = target + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)

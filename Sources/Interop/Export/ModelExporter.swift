@@ -27,6 +27,7 @@ public enum ModelExporter {
     @discardableResult
     public static func export(checkpoint: URL, to output: URL, layout: ExportLayout,
                               networks: [String]? = nil) throws -> [String] {
+        try AtomicFile.checkDistinct(input: checkpoint, output: output)
         let reader = try CheckpointReader(path: checkpoint.path)
         let selected = try (networks ?? reader.networkNames).map { name -> ImportedNetwork in
             guard reader.networkNames.contains(name) else {

@@ -8,6 +8,7 @@ extension ModelImporter {
     @discardableResult
     public static func importCheckpoint(from source: URL, to output: URL, format: ImportFormat? = nil,
                                         limits: PickleLimits = PickleLimits()) throws -> ImportedModel {
+        try AtomicFile.checkDistinct(input: source, output: output)
         let buffer = try ByteBuffer.mapping(source)
         let digest = BackgroundDigest(buffer)
         let (detected, content) = try readVerified(buffer, requested: format, limits: limits)
