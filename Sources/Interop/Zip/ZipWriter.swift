@@ -1,9 +1,9 @@
 import Foundation
 
-/// Writes a zip archive of STORED members to a `FileSink` (torch.save `.pt` files and `.npz`).
+/// Writes a zip archive of STORED members to a `FileSink` (torch.save `.pt` files, `.npz`, training data sets).
 /// Member data can be aligned (torch uses 64 bytes) through a padding extra field, as torch's
 /// own writer does; ZIP64 records are added when sizes, offsets or counts need them.
-final class ZipWriter {
+public final class ZipWriter {
     private struct Written {
         let name: [UInt8]
         let crc: UInt32
@@ -16,13 +16,13 @@ final class ZipWriter {
     private var written: [Written] = []
     private var names = Set<String>()
 
-    init(sink: FileSink, alignment: Int = 1) {
+    public init(sink: FileSink, alignment: Int = 1) {
         self.sink = sink
         self.alignment = alignment
     }
 
     /// Adds a member whose content is the concatenation of `parts`.
-    func addStoredEntry(name: String, parts: [UnsafeRawBufferPointer]) throws {
+    public func addStoredEntry(name: String, parts: [UnsafeRawBufferPointer]) throws {
         guard names.insert(name).inserted else { throw InteropError("duplicate archive member \(name)") }
         let nameBytes = Array(name.utf8)
         let size = parts.reduce(0) { $0 + $1.count }
@@ -57,7 +57,7 @@ final class ZipWriter {
     }
 
     /// Writes the central directory and the end records.
-    func finish() throws {
+    public func finish() throws {
         let directoryOffset = sink.position
         for entry in written { try writeCentralEntry(entry) }
         let directorySize = sink.position - directoryOffset
