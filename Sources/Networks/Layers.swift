@@ -36,9 +36,11 @@ enum Layers {
     enum Noise { case none, const, random(seed: UInt32) }
 
     /// SynthesisLayer: modulated 3×3 conv (optionally the 2× up-sampling one) with demodulation, noise,
-    /// bias, lrelu·√2 and clamp. Computed in the reference's unfused order — scale the input by the styles,
-    /// convolve with the shared weight, multiply by the demodulation coefficients — which keeps one GEMM
-    /// for the whole batch; the fused grouped form gives the same values up to float rounding.
+    /// bias, lrelu·√2 and clamp. Two equivalent evaluation orders (equal up to float rounding):
+    /// - batched: scale the input channels by the styles, convolve the whole batch with the shared weight
+    ///   (one wide GEMM), demodulate inside bias_act; cheapest on small planes, where the weight is large;
+    /// - per-sample weights: fold styles and demodulation into each sample's weight and run a grouped
+    ///   convolution (the reference's fused path); cheapest on large planes, where the input is large.
     static func synthesisLayer(_ x: Tensor, w: Tensor, _ p: ParameterSet, _ prefix: String, up: Bool,
                                resolution: Int, noise: Noise, convClamp: Float?) throws -> Tensor {
         let weight = try p.tensor("\(prefix).weight")
@@ -47,26 +49,42 @@ enum Layers {
         // dcoef[n, o] = rsqrt(Σ_i s[n,i]² Σ_ab W[o,i,a,b]² + 1e-8): the demodulation without a 5-D tensor.
         let weightEnergy = try weight.square().sum(axes: [2, 3])
         let demodulation = try (Tensor.matmul(styles.square(), weightEnergy, transposeB: true) + 1e-8).rsqrt()
-        let modulated = try x * styles.reshaped([n, inChannels, 1, 1])
+        let perSampleWeights = 9 * outChannels < x.shape[2] * x.shape[3]
         var y: Tensor
-        if up {
-            let transposedWeight = try weight.permuted([1, 0, 2, 3])
-            let stuffed = try Tensor.convTranspose2d(modulated, transposedWeight, ConvOptions(stride: 2))
-            y = try Tensor.upfirdn2d(stuffed, filter: resampleFilter, padding: FIRPadding(all: 1), gain: 4)
+        if perSampleWeights {
+            let modulated = try weight.reshaped([1, outChannels, inChannels, 3, 3]) * styles.reshaped([n, 1, inChannels, 1, 1])
+                * demodulation.reshaped([n, outChannels, 1, 1, 1])
+            let grouped = try x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]])
+            if up {
+                let transposed = try modulated.permuted([0, 2, 1, 3, 4]).reshaped([n * inChannels, outChannels, 3, 3])
+                y = try upsamplingConvolution(grouped, transposed, groups: n)
+            } else {
+                y = try Tensor.conv2d(grouped, modulated.reshaped([n * outChannels, inChannels, 3, 3]), ConvOptions(padding: 1, groups: n))
+            }
+            y = try y.reshaped([n, outChannels, y.shape[2], y.shape[3]])
         } else {
-            y = try Tensor.conv2d(modulated, weight, ConvOptions(padding: 1))
+            let modulated = try x * styles.reshaped([n, inChannels, 1, 1])
+            y = up ? try upsamplingConvolution(modulated, weight.permuted([1, 0, 2, 3]), groups: 1)
+                   : try Tensor.conv2d(modulated, weight, ConvOptions(padding: 1))
         }
-        y = try y * demodulation.reshaped([n, outChannels, 1, 1])
         let strength = try p.tensor("\(prefix).noise_strength")
+        let noiseImage: Tensor?
         switch noise {
-        case .none: break
-        case .const:
-            y = try y + p.tensor("\(prefix).noise_const") * strength
+        case .none: noiseImage = nil
+        case .const: noiseImage = try (p.tensor("\(prefix).noise_const") * strength).reshaped([1, 1, resolution, resolution])
         case .random(let seed):
             var rng = RandomState(seed: seed)
-            y = try y + rng.normalTensor([n, 1, resolution, resolution]) * strength
+            noiseImage = try rng.normalTensor([n, 1, resolution, resolution]) * strength
         }
-        return try Tensor.biasAct(y, bias: p.tensor("\(prefix).bias"), activation: .lrelu, clamp: convClamp)
+        return try Tensor.biasAct(y, bias: p.tensor("\(prefix).bias"), activation: .lrelu, clamp: convClamp,
+                                  scale: perSampleWeights ? nil : demodulation, addend: noiseImage)
+    }
+
+    /// The reference's 2× up-sampling convolution: a stride-2 transposed convolution (weight given as
+    /// [in, out/groups, 3, 3]), then the [1,3,3,1] FIR with padding 1 and gain 4.
+    static func upsamplingConvolution(_ x: Tensor, _ transposedWeight: Tensor, groups: Int) throws -> Tensor {
+        let stuffed = try Tensor.convTranspose2d(x, transposedWeight, ConvOptions(stride: 2, padding: 0, groups: groups))
+        return try Tensor.upfirdn2d(stuffed, filter: resampleFilter, padding: FIRPadding(all: 1), gain: 4)
     }
 
     /// ToRGBLayer: modulated 1×1 conv without demodulation (styles scaled by 1/√C), bias, clamp.

@@ -111,3 +111,17 @@ import Testing
 extension ConvOptions: CustomTestStringConvertible {
     public var testDescription: String { "stride \(stride) padding \(padding) groups \(groups)" }
 }
+
+extension GradientTests {
+    @Test func biasActWithScaleAndAddend() throws {
+        let x = G.random([2, 3, 4, 4], awayFromZero: 0.3, seed: 23), b = G.random([3], scale: 0.01, seed: 24)
+        let scale = try Tensor(shape: [2, 3], values: G.random([2, 3], seed: 25).scalars.map { abs($0) + 0.5 })
+        let addend = G.random([1, 1, 4, 4], scale: 0.01, seed: 26), perSample = G.random([2, 1, 4, 4], scale: 0.01, seed: 27)
+        try G.check("biasAct scale+addend", [x, b, scale, addend], step: 1e-3) {
+            try G.weightedSum(Tensor.biasAct($0[0], bias: $0[1], activation: .lrelu, clamp: 256, scale: $0[2], addend: $0[3]))
+        }
+        try G.check("biasAct per-sample addend", [x, perSample], step: 1e-3) {
+            try G.weightedSum(Tensor.biasAct($0[0], activation: .lrelu, addend: $0[1]))
+        }
+    }
+}

@@ -18,40 +18,53 @@ public enum Activation: Equatable, Sendable {
 
 extension Tensor {
     /// NVIDIA bias_act: y = clamp(act(x + bias) · gain, −clamp, clamp), the bias broadcast along axis 1.
-    /// Fused, because it follows every convolution of both networks.
+    /// Fused, because it follows every convolution of both networks. Two optional inputs fold in the
+    /// operations StyleGAN2 performs right before it: `scale` [N, C] multiplies x per sample and channel
+    /// (demodulation) and `addend` [N or 1, 1, H, W] is added per pixel (noise): t = x·scale + addend + bias.
     public static func biasAct(_ x: Tensor, bias: Tensor? = nil, activation: Activation = .linear,
-                               gain: Float? = nil, clamp: Float? = nil) throws -> Tensor {
-        guard x.rank >= 2 || bias == nil else { throw EngineError("biasAct", "a bias needs an input of at least 2 dimensions, got \(x.shape)") }
-        let channels = x.rank >= 2 ? x.shape[1] : 1
-        if let bias, bias.shape != [channels] {
-            throw EngineError.shapes("biasAct", "bias must have one value per channel (axis 1)", x.shape, bias.shape)
-        }
+                               gain: Float? = nil, clamp: Float? = nil, scale: Tensor? = nil, addend: Tensor? = nil) throws -> Tensor {
+        let layout = try BiasActLayout(x: x, bias: bias, scale: scale, addend: addend)
         if let clamp, !(clamp >= 0) { throw EngineError("biasAct", "clamp must be ≥ 0, got \(clamp)") }
         let g = gain ?? activation.defaultGain
         let slope: Float = { if case .leakyReLU(let s) = activation { return s }; return 1 }()
         let limit = clamp ?? .infinity
-        let inner = x.rank >= 2 ? x.shape[2...].reduce(1, *) : 1
         let output = Tensor(uninitializedShape: x.shape)
-        let px = x.pointer, po = output.pointer, pb = bias?.pointer
+        let px = x.pointer, po = output.pointer, pb = bias?.pointer, ps = scale?.pointer, pa = addend?.pointer
+        let (channels, inner, addendSamples) = (layout.channels, layout.inner, layout.addendSamples)
         Profiler.measure("biasAct") {
-        parallelChunks(x.count / max(inner, 1), minimumPerThread: max(1, 16384 / max(inner, 1))) { range in
-            for row in range {
-                let b = pb.map { $0[row % channels] } ?? 0
-                let source = px + row * inner, target = po + row * inner
-                for i in 0..<inner {
-                    let t = source[i] + b
-                    let a = (t > 0 ? t : t * slope) * g
-                    target[i] = min(max(a, -limit), limit)
+            parallelChunks(x.count / max(inner, 1), minimumPerThread: max(1, 16384 / max(inner, 1))) { range in
+                for row in range {
+                    let b = pb.map { $0[row % channels] } ?? 0
+                    let k = ps.map { $0[row] } ?? 1
+                    let noise = pa.map { $0 + (addendSamples == 1 ? 0 : row / channels) * inner }
+                    let source = px + row * inner, target = po + row * inner
+                    for i in 0..<inner {
+                        var t = source[i]
+                        if ps != nil { t *= k }
+                        if let noise { t += noise[i] }
+                        t += b
+                        let a = (t > 0 ? t : t * slope) * g
+                        target[i] = min(max(a, -limit), limit)
+                    }
                 }
             }
         }
-        }
-        let inputs = bias.map { [x, $0] } ?? [x]
+        let optional = [bias, scale, addend]
+        let inputs = [x] + optional.compactMap { $0 }
         return record("biasAct", output: output, inputs: inputs, savesOutput: true) { gy, y, needs in
-            let gx = try biasActGradient(gy, output: y!, slope: slope, gain: g, clamp: limit)
-            var grads: [Tensor?] = [needs[0] ? gx : nil]
+            let masked = try biasActGradient(gy, output: y!, slope: slope, gain: g, clamp: limit)
+            var grads: [Tensor?] = [needs[0] ? try scale.map { try masked * $0.reshaped(layout.scaleShape) } ?? masked : nil]
+            var index = 1
             if bias != nil {
-                grads.append(needs[1] ? try gx.sum(axes: [0] + Array(2..<x.rank)) : nil)
+                grads.append(needs[index] ? try masked.sum(axes: [0] + Array(2..<x.rank)) : nil)
+                index += 1
+            }
+            if let scale {
+                grads.append(needs[index] ? try (masked * x).sum(axes: Array(2..<x.rank)).reshaped(scale.shape) : nil)
+                index += 1
+            }
+            if let addend {
+                grads.append(needs[index] ? try masked.sum(axes: [1], keepDims: true).sum(toShape: addend.shape) : nil)
             }
             return grads
         }
@@ -72,6 +85,35 @@ extension Tensor {
         }
         return record("biasActGradient", output: result, inputs: [gy, y]) { gg, _, needs in
             [needs[0] ? try biasActGradient(gg, output: y.detached(), slope: slope, gain: gain, clamp: clamp) : nil, nil]
+        }
+    }
+}
+
+/// Shape checks of biasAct's optional inputs, and the strides its kernel walks.
+private struct BiasActLayout {
+    let channels: Int
+    let inner: Int
+    let addendSamples: Int
+    let scaleShape: [Int]
+
+    init(x: Tensor, bias: Tensor?, scale: Tensor?, addend: Tensor?) throws {
+        guard x.rank >= 2 || (bias == nil && scale == nil && addend == nil) else {
+            throw EngineError("biasAct", "bias, scale and addend need an input of at least 2 dimensions, got \(x.shape)")
+        }
+        channels = x.rank >= 2 ? x.shape[1] : 1
+        inner = x.rank >= 2 ? x.shape[2...].reduce(1, *) : 1
+        let n = x.rank >= 2 ? x.shape[0] : 1
+        scaleShape = [n, channels] + Array(repeating: 1, count: max(x.rank - 2, 0))
+        if let bias, bias.shape != [channels] {
+            throw EngineError.shapes("biasAct", "bias must have one value per channel (axis 1)", x.shape, bias.shape)
+        }
+        if let scale, scale.shape != [n, channels] {
+            throw EngineError.shapes("biasAct", "scale must have shape [N, C]", x.shape, scale.shape)
+        }
+        addendSamples = addend?.shape.first ?? 1
+        if let addend, addend.rank != x.rank || addend.shape[1] != 1 || Array(addend.shape[2...]) != Array(x.shape[2...])
+            || (addendSamples != 1 && addendSamples != n) {
+            throw EngineError.shapes("biasAct", "addend must have shape [N or 1, 1, spatial…]", x.shape, addend.shape)
         }
     }
 }
