@@ -74,4 +74,13 @@ struct ImportTests {
             #expect(derived.zDim == stored.zDim && derived.wDim == stored.wDim)
         }
     }
+
+    @Test func anArchitectureThatContradictsTheShapesIsAClearError() throws {
+        let model = try ModelImporter.importModel(from: Fixtures.url("tiny32.pkl"))
+        var content = ImportedContent(model)
+        content.architecture.channelBase = 512  // tiny32 was built with 256
+        let error = try #require(throws: InteropError.self) { try content.verified() }
+        #expect(error.message.contains("synthesis.b16.conv0.weight has shape [16, 32, 3, 3]"), "\(error)")
+        #expect(error.message.contains("channel_base 512"))
+    }
 }

@@ -54,6 +54,15 @@ struct NumpyTests {
         return ByteBuffer.copying(Data(bytes), location: SourceLocation(path: "test.npy")).whole
     }
 
+    @Test(arguments: [UInt8(2), 3])
+    func laterHeaderVersionsUseFourByteLengths(major: UInt8) throws {
+        let header = Array("{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }\n".utf8)
+        let bytes = NumpyArray.magic + [major, 0] + withUnsafeBytes(of: UInt32(header.count).littleEndian, Array.init) + header + [1, 0, 0xff, 0xff]
+        let tensor = try NumpyArray.read(ByteBuffer.copying(Data(bytes), location: SourceLocation(path: "v.npy")).whole)
+        #expect(tensor.dtype == .int16)
+        #expect(try tensor.integers() == [1, -1])
+    }
+
     @Test func bigEndianArraysAreSwapped() throws {
         let tensor = try NumpyArray.read(Self.npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", [0x3f, 0x80, 0, 0]))
         #expect(try tensor.floats() == [1])
