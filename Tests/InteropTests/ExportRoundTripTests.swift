@@ -45,6 +45,9 @@ struct ExportRoundTripTests {
         let selected = original.networks.filter { $0.name != "G" }
         let notes = try ModelExporter.export(selected, architecture: original.architecture, to: folder.file("r.pt"), layout: .rosinality)
         #expect(notes.isEmpty, "standard filters need no notes: \(notes)")
+        let archive = try ZipArchive(url: folder.file("r.pt"))
+        #expect(archive.entries.map(\.name).prefix(2) == ["r/data.pkl", "r/byteorder"] && archive.entries.last?.name == "r/version")
+        #expect(archive.entries.allSatisfy { !$0.isCompressed && $0.dataRange.lowerBound % 64 == 0 }, "STORED, 64-byte aligned")
         let back = try ModelImporter.importModel(from: folder.file("r.pt"))
         #expect(back.provenance.format == .rosinality)
         Self.expectIdentical(back.networks, selected, "rosinality")
