@@ -49,6 +49,8 @@ let package = Package(
                     path: "Tests/TrainingTests", swiftSettings: swift5),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Engine"], path: "Tests/CheckpointTests", swiftSettings: swift5),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Checkpoint"], path: "Tests/InteropTests", swiftSettings: swift5),
+        .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "Checkpoint", "Interop", "Networks", "Generation", "Imaging", "TestSupport"],
+                    path: "Tests/SurgeryTests", swiftSettings: swift5),
         .testTarget(name: "AugmentTests", dependencies: ["Training", "Engine"], path: "Tests/AugmentTests", swiftSettings: swift5),
     ]
 )
