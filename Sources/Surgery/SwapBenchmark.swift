@@ -1,0 +1,125 @@
+import Checkpoint
+import Foundation
+import Networks
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `toonkit bench swap`: time and peak memory of a swap of two full-size checkpoints.
+public struct SwapBenchmarkReport: Codable, Sendable {
+    public struct Run: Codable, Sendable {
+        public var durable: Bool
+        /// The whole `SurgeryJob` run: open, plan, stream, hash the inputs, commit.
+        public var seconds: Double
+        /// Part of `seconds` spent in fsync of the file and its folder (0 when not durable).
+        public var fsyncSeconds: Double
+        /// VmHWM during the run (the peak is reset to the current RSS before it).
+        public var peakRSSBytes: Int
+        /// VmRSS just before the run: the process's fixed overhead at that point.
+        public var baselineRSSBytes: Int
+    }
+
+    public var preset: String
+    public var resolution: Int
+    public var at: Int
+    public var checkpointBytes: Int
+    public var tensorsPerCheckpoint: Int
+    public var largestTensor: String
+    public var largestTensorBytes: Int
+    public var runs: [Run]
+
+    /// Median over the runs with the given durability.
+    public func medianSeconds(durable: Bool) -> Double {
+        let values = runs.filter { $0.durable == durable }.map(\.seconds).sorted()
+        return values.isEmpty ? 0 : values[values.count / 2]
+    }
+
+    /// The memory a streaming swap is allowed above its baseline: three times the largest tensor.
+    public var allowedGrowthBytes: Int { 3 * largestTensorBytes }
+}
+
+public enum SwapBenchmark {
+    /// Writes two random checkpoints (G, G_ema, D of `preset`) into `directory`, then swaps them
+    /// `repeats` times without and with fsync, deleting each output after it is measured.
+    public static func run(directory: URL, preset: ArchitecturePreset = .paper256, at: Int = 64, repeats: Int = 3,
+                           progress: (String) -> Void = { _ in }) throws -> SwapBenchmarkReport {
+        let architecture = preset.architecture()
+        let base = directory.appendingPathComponent("bench-base.h5").path
+        let style = directory.appendingPathComponent("bench-style.h5").path
+        progress("writing two random \(preset.rawValue) checkpoints (G, G_ema, D) into \(directory.path)")
+        try makeCheckpoint(at: base, architecture: architecture, seed: 1)
+        try makeCheckpoint(at: style, architecture: architecture, seed: 2)
+        let reader = try CheckpointReader.open(base)
+        let infos = try reader.networkNames.flatMap { try reader.tensorInfos(network: $0) }
+        let largest = infos.max { $0.byteCount < $1.byteCount }!
+        var report = SwapBenchmarkReport(
+            preset: preset.rawValue, resolution: architecture.resolution, at: at,
+            checkpointBytes: Int((try FileManager.default.attributesOfItem(atPath: base)[.size] as? NSNumber)?.intValue ?? 0),
+            tensorsPerCheckpoint: infos.count, largestTensor: largest.name, largestTensorBytes: largest.byteCount, runs: [])
+        for durable in [false, true] {
+            for index in 0..<repeats {
+                let output = directory.appendingPathComponent("bench-swap-\(durable ? "durable" : "fast")-\(index).h5").path
+                let recipe = Recipe(action: .blend(BlendRecipe(base: base, style: style, schedule: .swap(at: at))), output: output)
+                report.runs.append(try measure(recipe, durable: durable))
+                try FileManager.default.removeItem(atPath: output)
+                progress("swap \(durable ? "with" : "without") fsync: \(String(format: "%.3f", report.runs.last!.seconds)) s")
+            }
+        }
+        return report
+    }
+
+    private static func measure(_ recipe: Recipe, durable: Bool) throws -> SwapBenchmarkReport.Run {
+        ResidentMemory.resetPeak()
+        let baseline = ResidentMemory.current
+        let result = try SurgeryJob(recipe).run(durable: durable)
+        return SwapBenchmarkReport.Run(durable: durable, seconds: result.seconds,
+                                       fsyncSeconds: SurgeryJob.seconds(result.commit.fileSync + result.commit.directorySync),
+                                       peakRSSBytes: ResidentMemory.peak, baselineRSSBytes: baseline)
+    }
+
+    /// A checkpoint of freshly initialised networks; G_ema holds the same values as G.
+    static func makeCheckpoint(at path: String, architecture: Architecture, seed: UInt32) throws {
+        let writer = try CheckpointWriter(path: path, architecture: architecture, durable: false)
+        do {
+            let generator = try NetworkInitializer.generator(architecture, seed: seed).entries()
+            for network in ["G", "G_ema"] {
+                for entry in generator { try writer.write(network: network, entry: entry) }
+            }
+            for entry in try NetworkInitializer.discriminator(architecture, seed: seed &+ 1000).entries() {
+                try writer.write(network: "D", entry: entry)
+            }
+            writer.appendProvenance(ProvenanceRecord(operation: "init", parameters: ["seed": .number(Double(seed))]))
+            try writer.commit()
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+}
+
+#if canImport(Glibc)
+/// glibc's malloc_trim (malloc.h is not part of the Glibc module): without it, heap freed after writing the
+/// benchmark's inputs would stay resident and be reused, hiding what the swap itself needs.
+@_silgen_name("malloc_trim") private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
+
+/// The process's resident set from /proc/self/status (Linux); 0 where that is not available.
+public enum ResidentMemory {
+    public static var current: Int { value("VmRSS") }
+    public static var peak: Int { value("VmHWM") }
+
+    /// Returns freed heap to the system and resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs).
+    public static func resetPeak() {
+        #if canImport(Glibc)
+        _ = glibcMallocTrim(0)
+        #endif
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    private static func value(_ key: String) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
+              let kilobytes = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") else { return 0 }
+        return kilobytes * 1024
+    }
+}
