@@ -1,12 +1,13 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Surgery
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them from a release build (`swift build -c release`); debug builds are 10–100× slower.",
         discussion: "The OpenBLAS kernel family is printed with every benchmark; set OPENBLAS_CORETYPE to compare (e.g. Haswell, SkylakeX).",
-        subcommands: [BenchKernels.self]
+        subcommands: [BenchKernels.self, BenchSwap.self]
     )
 }
 
@@ -45,5 +46,49 @@ struct BenchKernels: ParsableCommand {
             print(row.layer.padding(toLength: 30, withPad: " ", startingAt: 0) + row.pass.padding(toLength: 16, withPad: " ", startingAt: 0)
                   + String(format: "%8.2f %10.1f %8.2f", row.seconds * 1e3, row.gflops, row.ratioToSgemm))
         }
+    }
+}
+
+struct BenchSwap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swap",
+        abstract: "Swap two paper256-sized checkpoints (G, G_ema, D; ~300 MB each): time with and without fsync, peak RSS.",
+        discussion: """
+        Writes two randomly initialised checkpoints into --dir (default: a temporary folder, removed \
+        afterwards), then runs `swap --at R` on them --repeats times without fsync and as many times with \
+        it. The time covers the whole operation (open, plan, stream, hash the inputs, commit). Peak RSS is \
+        VmHWM from /proc/self/status, reset before each run; a streaming swap should stay within the \
+        baseline (the process's RSS before the run) plus 3 × the largest tensor. The inputs are in the page \
+        cache (just written), so this measures the tool, not the disk.
+        """)
+
+    @Option(help: "Folder for the checkpoints (default: a temporary folder).") var dir: String?
+    @Option(help: "Block resolution to swap at.") var at = 64
+    @Option(help: "Runs of each kind (the median is reported).") var repeats = 3
+    @Flag(help: "Print one JSON document instead of a table.") var json = false
+
+    func run() throws {
+        let folder = dir.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-bench-swap-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { if dir == nil { try? FileManager.default.removeItem(at: folder) } }
+        let report = try SwapBenchmark.run(directory: folder, at: at, repeats: repeats) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        if json {
+            print(try JSONOutput.encode(report))
+            return
+        }
+        let megabytes = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
+        print("\(report.preset) checkpoints: \(megabytes(report.checkpointBytes)) each, \(report.tensorsPerCheckpoint) tensors; "
+              + "largest tensor \(report.largestTensor) \(megabytes(report.largestTensorBytes))")
+        print("run  fsync  seconds  of which fsync  peak RSS   baseline   growth    allowed (3 × largest)")
+        for (index, run) in report.runs.enumerated() {
+            print(String(format: "%-4d ", index) + (run.durable ? "yes" : "no").padding(toLength: 6, withPad: " ", startingAt: 0)
+                  + String(format: " %7.3f  %14.3f  ", run.seconds, run.fsyncSeconds)
+                  + [run.peakRSSBytes, run.baselineRSSBytes, run.peakRSSBytes - run.baselineRSSBytes, report.allowedGrowthBytes]
+                    .map { megabytes($0).padding(toLength: 10, withPad: " ", startingAt: 0) }.joined(separator: " "))
+        }
+        print(String(format: "median: %.3f s without fsync, %.3f s with fsync", report.medianSeconds(durable: false), report.medianSeconds(durable: true)))
     }
 }
