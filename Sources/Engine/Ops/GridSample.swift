@@ -39,20 +39,12 @@ extension Tensor {
     public static func gridSample(_ input: Tensor, grid: Tensor) throws -> Tensor {
         let (n, c, h, w, ho, wo) = try gridSampleShapes(input.shape, grid.shape)
         let output = Tensor(uninitializedShape: [n, c, ho, wo])
-        let pi = input.pointer, pg = grid.pointer, po = output.pointer
-        parallelChunks(n * c) { range in
-            for task in range {
-                let sample = task / c
-                let plane = pi + task * h * w
-                let out = po + task * ho * wo
-                let coords = pg + sample * ho * wo * 2
-                for p in 0..<(ho * wo) {
-                    var total: Float = 0
-                    BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: w, height: h)
-                        .forEachCorner(width: w, height: h) { index, weight in total += plane[index] * weight }
-                    out[p] = total
-                }
-            }
+        let pi = input.pointer, po = output.pointer
+        forEachPlaneTap(grid, planes: n * c, channels: c, inputSize: (h, w), outputCount: ho * wo) { task, p, tap in
+            var total: Float = 0
+            let plane = pi + task * h * w
+            tap.forEachCorner(width: w, height: h) { index, weight in total += plane[index] * weight }
+            po[task * ho * wo + p] = total
         }
         return record("gridSample", output: output, inputs: [input, grid]) { gy, _, needs in
             [needs[0] ? try gridSampleAdjoint(gy, grid: grid, inputShape: input.shape) : nil,
@@ -65,19 +57,11 @@ extension Tensor {
         let (n, c, h, w, ho, wo) = try gridSampleShapes(inputShape, grid.shape)
         guard gy.shape == [n, c, ho, wo] else { throw EngineError.shapes("gridSampleAdjoint", "gradient does not match the grid", gy.shape, grid.shape) }
         let output = try Tensor.zeros(inputShape)
-        let pgy = gy.pointer, pg = grid.pointer, po = output.pointer
-        parallelChunks(n * c) { range in
-            for task in range {
-                let sample = task / c
-                let plane = po + task * h * w
-                let source = pgy + task * ho * wo
-                let coords = pg + sample * ho * wo * 2
-                for p in 0..<(ho * wo) {
-                    let value = source[p]
-                    BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: w, height: h)
-                        .forEachCorner(width: w, height: h) { index, weight in plane[index] += value * weight }
-                }
-            }
+        let pgy = gy.pointer, po = output.pointer
+        forEachPlaneTap(grid, planes: n * c, channels: c, inputSize: (h, w), outputCount: ho * wo) { task, p, tap in
+            let value = pgy[task * ho * wo + p]
+            let plane = po + task * h * w
+            tap.forEachCorner(width: w, height: h) { index, weight in plane[index] += value * weight }
         }
         return record("gridSampleAdjoint", output: output, inputs: [gy, grid]) { gg, _, needs in
             if needs[1] { throw EngineError("gridSampleAdjoint", "second-order gradients with respect to the sampling grid are not supported") }
@@ -114,6 +98,21 @@ extension Tensor {
         }
         return record("gridSampleGridGradient", output: output, inputs: [input, gy, grid]) { _, _, _ in
             throw EngineError("gridSampleGridGradient", "second-order gradients through the sampling grid are not supported")
+        }
+    }
+
+    /// Visits every (plane, output pixel) with its bilinear tap; planes run in parallel, so each worker
+    /// writes only its own plane.
+    private static func forEachPlaneTap(_ grid: Tensor, planes: Int, channels: Int, inputSize: (Int, Int), outputCount: Int,
+                                        _ body: (_ plane: Int, _ pixel: Int, BilinearTap) -> Void) {
+        let pg = grid.pointer
+        parallelChunks(planes) { range in
+            for task in range {
+                let coords = pg + (task / channels) * outputCount * 2
+                for p in 0..<outputCount {
+                    body(task, p, BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: inputSize.1, height: inputSize.0))
+                }
+            }
         }
     }
 
