@@ -52,5 +52,7 @@ let package = Package(
         .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "Checkpoint", "Interop", "Networks", "Generation", "Imaging", "TestSupport"],
                     path: "Tests/SurgeryTests", swiftSettings: swift5),
         .testTarget(name: "AugmentTests", dependencies: ["Training", "Engine"], path: "Tests/AugmentTests", swiftSettings: swift5),
+        .testTarget(name: "DataTests", dependencies: ["Training", "Imaging", "Interop", "Engine", "TestSupport"],
+                    path: "Tests/DataTests", swiftSettings: swift5),
     ]
 )

@@ -20,6 +20,7 @@ enum CommandList {
     static let all: [ParsableCommand.Type] = [
         GenerateCommand.self,
         ScoreCommand.self,
+        DatasetCommand.self,
         SwapCommand.self, BlendCommand.self, FreezeCommand.self, MergeCommand.self, SweepCommand.self, RunCommand.self,
         Bench.self, ImportCommand.self, ExportCommand.self, InspectCommand.self, ValidateCommand.self, DiffCommand.self,
     ]

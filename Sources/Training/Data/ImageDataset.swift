@@ -1,4 +1,5 @@
 import Engine
+import Imaging
 
 /// A training set of square 8-bit images, read by index.
 /// Implementations: a zip of PNGs with dataset.json (the reference's format), a folder of PNGs, or
@@ -63,4 +64,25 @@ public struct TrainingSampler: Codable {
 public struct TrainingError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension ImageDataset {
+    /// Image `index` as an HWC picture (grey sets keep one channel), x-flipped as the mirror shows it
+    /// when `flipped`.
+    public func picture(at index: Int, flipped: Bool = false) throws -> Image8 {
+        let planar = try image(at: index)
+        let side = resolution, plane = side * side
+        var picture = Image8(width: side, height: side, channels: channels)
+        for c in 0..<channels {
+            for y in 0..<side {
+                for x in 0..<side { picture.pixels[(y * side + x) * channels + c] = planar[c * plane + y * side + (flipped ? side - 1 - x : x)] }
+            }
+        }
+        return picture
+    }
+
+    /// The first `count` images tiled into one picture, for a look at a data set.
+    public func previewGrid(count: Int, columns: Int? = nil) throws -> Image8 {
+        try ImageGrid.tiled((0..<min(max(count, 1), self.count)).map { try picture(at: $0) }, columns: columns, gap: 2)
+    }
 }
