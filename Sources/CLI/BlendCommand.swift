@@ -10,18 +10,15 @@ struct BlendCommand: ParsableCommand {
         noise strengths) becomes base*(1 - m) + style*m, computed in float32 and stored in the base's dtype; \
         m = 0 copies the base's bytes and m = 1 the style's. Choose m per block with one of:
 
-          --weights 4=0,8=0,16=0.25,32=0.5,64=1   m as listed; a block resolution not listed gets 0.
-                                                  Values outside [0, 1] extrapolate ("over-blending").
-          --width W --at R                        the toonify logistic transition over the block index
-                                                  i = log2(res/4) (b4 = 0, b8 = 1, ...):
-                                                  m(res) = 1 / (1 + exp(-(i(res) - i(R) - 0.5) / W)).
-                                                  m = 0.5 falls between bR and b2R, and W -> 0 is exactly
-                                                  `swap --at R`. All tensors of a block share one weight.
-                                                  toonify's blend_models.py runs the same logistic over
-                                                  half-block positions 2i + level (level 0 = const/conv0,
-                                                  1 = conv1 + torgb) centred at 2i(R) + level: its width w
-                                                  has the slope of W = w/2 here, and its 0.5 point sits
-                                                  half a block to one block lower.
+        --weights 4=0,8=0,16=0.25,32=0.5,64=1: m as listed; a block resolution that is not listed gets 0. \
+        Values outside [0, 1] extrapolate ("over-blending").
+
+        --width W --at R: the toonify logistic transition, run over the block index i = log2(res/4) \
+        (b4 = 0, b8 = 1, ...): m(res) = 1 / (1 + exp(-(i(res) - i(R) - 0.5) / W)). All tensors of a block \
+        share one weight, m = 0.5 falls between bR and b2R, and W -> 0 is exactly `swap --at R`. \
+        toonify's blend_models.py runs the same logistic over half-block positions p = 2i + level (level 0 = \
+        const/conv0, 1 = conv1 + torgb) centred at 2i(R) + level: its width w has the slope of W = w/2 here, \
+        and its 0.5 point sits a quarter (level 1) to three quarters (level 0) of a block lower than toonkit's.
 
         --invert uses 1 - m. Everything else is as in `toonkit swap`: mapping, mapping.w_avg and buffers \
         (noise_const, resample_filter) from the base; the same blend on every generator in both files (G \

@@ -10,19 +10,20 @@ struct FreezeCommand: ParsableCommand {
         bit-exactly, and all networks, the training state and /extra are kept. Buffers are never selected \
         (they are not trained). Training leaves non-trainable tensors untouched. Select with one of:
 
-          --layers N       the first N layers of the discriminator counted from the image input: blocks from
-                           the highest resolution down, within a block fromrgb, conv0, conv1, skip (each
-                           layer = its weight and bias). At 256: b256 fromrgb 0, conv0 1, conv1 2, skip 3,
-                           b128 conv0 4, ... b8 skip 18. The b4 epilogue (conv, fc, out) and the label mapping
-                           are never counted. This is exactly the count of stylegan2-ada-pytorch's --freezed N;
-                           the difference is the mechanism: the reference turns frozen weights into buffers
-                           (no optimizer state), toonkit keeps them parameters with trainable = false.
-                           N larger than the number of layers is an error (the reference silently caps it).
-          --blocks 256,128 every parameter of those blocks: b256.* of a discriminator, synthesis.b256.* of a
-                           generator (b4 is allowed here, unlike with --freezed).
-          --names PATTERN  parameters whose name matches: a glob over the whole name when PATTERN contains
-                           *, ? or [ (e.g. 'b256.*', '*.affine.*'), otherwise a substring (e.g. fromrgb).
-                           Repeatable; a pattern that matches nothing is an error.
+        --layers N: the first N layers of the discriminator counted from the image input: blocks from the \
+        highest resolution down, within a block fromrgb, conv0, conv1, skip (a layer is its weight and \
+        bias). At 256: b256 fromrgb 0, conv0 1, conv1 2, skip 3, b128 conv0 4, ..., b8 skip 18. The b4 \
+        epilogue (conv, fc, out) and the label mapping are never counted. This is exactly the count of \
+        stylegan2-ada-pytorch's --freezed N; the difference is the mechanism: the reference turns frozen \
+        weights into buffers (no optimizer state), toonkit keeps them parameters with trainable = false. \
+        N larger than the number of layers is an error (the reference silently caps it).
+
+        --blocks 256,128: every parameter of those blocks: b256.* of a discriminator, synthesis.b256.* of \
+        a generator (b4 is allowed here, unlike with --freezed).
+
+        --names PATTERN: parameters whose name matches: a glob over the whole name when PATTERN contains *, \
+        ? or [ (e.g. 'b256.*', '*.affine.*'; * also crosses dots), otherwise a substring (e.g. fromrgb). \
+        Repeatable; a pattern that matches nothing is an error.
 
         --network defaults to D. --dry-run lists every tensor and what changes (with the D layer index).
 

@@ -9,16 +9,19 @@ struct MergeCommand: ParsableCommand {
         abstract: "Weighted merge of checkpoints, tensor by tensor: linear (any number) or slerp (two).",
         discussion: """
         Every floating-point parameter of the merged networks is combined per tensor:
-          linear   sum of w_i * input_i, with the weights as given (they need not sum to 1);
-                   --normalize divides them by their sum.
-          slerp    two inputs, t = the second weight (t = w2 / (w1 + w2) with --normalize); t = 0 is the
-                   first input. As mergekit: each tensor is flattened, cos(theta) is taken between the
-                   normalised copies, and the result is sin((1-t)theta)/sin(theta) * a + sin(t theta)/sin(theta) * b
-                   on the originals; it falls back to linear (1-t)a + t b when |cos(theta)| > 0.9995 (nearly
-                   parallel, e.g. every scalar) and, unlike mergekit, when either tensor is all zeros.
-        Buffers: mapping.w_avg (the mean of w, a linear quantity) is always mixed linearly with the same
-        weights ((1-t, t) for slerp); noise_const and resample_filter come from the first input (mixing
-        two unrelated noise images would shrink their variance). Non-float tensors come from the first input.
+
+        linear: the sum of w_i * input_i, with the weights as given (they need not sum to 1); --normalize \
+        divides them by their sum.
+
+        slerp: two inputs, t = the second weight (t = w2 / (w1 + w2) with --normalize); t = 0 is the first \
+        input. As mergekit: each tensor is flattened, cos(theta) is taken between the normalised copies, \
+        and the result is sin((1-t) theta)/sin(theta) * a + sin(t theta)/sin(theta) * b on the originals; \
+        it falls back to linear (1-t) a + t b when |cos(theta)| > 0.9995 (nearly parallel, e.g. every \
+        scalar) and, unlike mergekit, when either tensor is all zeros.
+
+        Buffers: mapping.w_avg (the mean of w, a linear quantity) is always mixed linearly with the same \
+        weights ((1-t, t) for slerp); noise_const and resample_filter come from the first input (mixing two \
+        unrelated noise images would shrink their variance). Non-float tensors come from the first input.
 
         --networks picks the networks (default: every network present in all inputs; others are dropped). \
         All inputs must match the first in architecture, tensor names and shapes (mismatches are listed, \

@@ -11,8 +11,8 @@ public enum BlockSchedule: Equatable, Sendable {
     /// It runs over blocks, so every tensor of a block shares one weight (as with `weights`); the 0.5
     /// point falls between bR and b2R, so W → 0 is exactly `swap(at: R)`. toonify's blend_models.py runs
     /// the logistic over half-block positions p = 2·i + level (level 0: const/conv0, 1: conv1 + torgb)
-    /// centred at p = 2·i(R) + level: its width w has the slope of W = w/2 here, and its 0.5 point sits
-    /// half a block to one block lower than toonkit's.
+    /// centred at p = 2·i(R) + level: its width w has the slope of W = w/2 here, and its 0.5 point sits a
+    /// quarter (level 1) to three quarters (level 0) of a block lower than toonkit's.
     case logistic(at: Int, width: Double)
 
     /// The style weight of every block resolution; `invert` gives the base's share to the style (m → 1 − m).
