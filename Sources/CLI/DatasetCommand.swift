@@ -62,7 +62,9 @@ struct DatasetConvertCommand: ParsableCommand {
         if ResizeFilter(rawValue: filter) == nil { throw ValidationError("--filter must be lanczos or box, got '\(filter)'") }
     }
 
-    func run() throws {
+    func run() throws { try DatasetReport.reportingErrors(convert) }
+
+    private func convert() throws {
         var conversion = DatasetConversion(resolution: resolution)
         conversion.crop = CropMode(rawValue: crop)!
         conversion.filter = ResizeFilter(rawValue: filter)!
@@ -72,8 +74,9 @@ struct DatasetConvertCommand: ParsableCommand {
         case "none": conversion.labels = .ignore
         default: conversion.labels = .file(URL(fileURLWithPath: labels))
         }
+        let progress = ThrottledProgress()
         let summary = try conversion.run(source: URL(fileURLWithPath: source), output: URL(fileURLWithPath: output)) { done, total in
-            Console.progress("dataset: \(done)/\(total) images")
+            progress.report(done, of: total) { "dataset: \(done)/\(total) images" }
         }
         Console.finishProgress()
         try DatasetReport.print(summary, json: json)
@@ -108,10 +111,13 @@ struct DatasetSynthCommand: ParsableCommand {
         if SyntheticKind(rawValue: kind) == nil { throw ValidationError("--kind must be faces or cartoons, got '\(kind)'") }
     }
 
-    func run() throws {
+    func run() throws { try DatasetReport.reportingErrors(draw) }
+
+    private func draw() throws {
         let dataset = try SyntheticDataset(kind: SyntheticKind(rawValue: kind)!, count: count, resolution: resolution, seed: seed)
+        let progress = ThrottledProgress()
         let summary = try dataset.write(to: URL(fileURLWithPath: output)) { done, total in
-            Console.progress("synth \(kind): \(done)/\(total) images")
+            progress.report(done, of: total) { "synth \(kind): \(done)/\(total) images" }
         }
         Console.finishProgress()
         try DatasetReport.print(summary, json: json)
@@ -144,10 +150,13 @@ struct DatasetInfoCommand: ParsableCommand {
     @Option(help: "Images in the preview grid.") var count = 16
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
-    func run() throws {
+    func run() throws { try DatasetReport.reportingErrors(describe) }
+
+    private func describe() throws {
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
         if verify {
-            try dataset.verifyAll { done in if done % 100 == 0 || done == dataset.count { Console.progress("verify: \(done)/\(dataset.count)") } }
+            let progress = ThrottledProgress()
+            try dataset.verifyAll { done in progress.report(done, of: dataset.count) { "verify: \(done)/\(dataset.count) images" } }
             Console.finishProgress()
         }
         if let grid { try PNG.write(try dataset.previewGrid(count: count), to: URL(fileURLWithPath: grid)) }
@@ -162,8 +171,20 @@ struct DatasetInfoCommand: ParsableCommand {
     }
 }
 
-/// The human (or JSON) summary of a written data set.
+/// The human (or JSON) summary of a written data set, and errors as the other file-writing commands
+/// report them.
 enum DatasetReport {
+    /// Runs `body`; a failure is printed as `toonkit: error: …` (it names the file) with exit status 2.
+    static func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch {
+            Console.finishProgress()
+            FileHandle.standardError.write(Data("toonkit: error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
     static func print(_ summary: DatasetSummary, json: Bool) throws {
         if summary.imagesWithoutLabel > 0 {
             Console.warn("\(summary.imagesWithoutLabel) images have no label: wrote \"labels\": null, as the reference tool does")
@@ -181,5 +202,18 @@ enum DatasetReport {
 
     private static func breakdown(_ counts: [String: Int]) -> String {
         counts.isEmpty ? "" : " (" + counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+    }
+}
+
+/// Progress lines at most twice a second, and the last one always: batches finish faster than
+/// anyone reads, and on a pipe every line stays in the log.
+final class ThrottledProgress {
+    private var lastReport = Date.distantPast
+
+    func report(_ done: Int, of total: Int, _ line: () -> String) {
+        let now = Date()
+        guard done == total || now.timeIntervalSince(lastReport) >= 0.5 else { return }
+        lastReport = now
+        Console.progress(line())
     }
 }

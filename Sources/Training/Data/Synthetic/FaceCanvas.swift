@@ -8,19 +8,25 @@ typealias RGB = SIMD3<Double>
 /// Canvas coordinates run from −1 to 1 across the image, y pointing down, so shapes are described
 /// independently of the resolution.
 struct Frame {
-    var centre: Point
-    var scale: Double
-    var angle: Double = 0
+    let centre: Point
+    let scale: Double
+    private let sine: Double
+    private let cosine: Double
+
+    init(centre: Point, scale: Double, angle: Double = 0) {
+        self.centre = centre
+        self.scale = scale
+        sine = sin(angle)
+        cosine = cos(angle)
+    }
 
     func local(_ canvas: Point) -> Point {
         let d = (canvas - centre) / scale
-        let (s, c) = (sin(angle), cos(angle))
-        return Point(c * d.x + s * d.y, -s * d.x + c * d.y)
+        return Point(cosine * d.x + sine * d.y, -sine * d.x + cosine * d.y)
     }
 
     func canvas(_ local: Point) -> Point {
-        let (s, c) = (sin(angle), cos(angle))
-        return centre + scale * Point(c * local.x - s * local.y, s * local.x + c * local.y)
+        centre + scale * Point(cosine * local.x - sine * local.y, sine * local.x + cosine * local.y)
     }
 }
 
