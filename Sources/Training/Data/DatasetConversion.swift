@@ -65,8 +65,7 @@ public struct DatasetConversion {
         var inventory = SourceInventory(files.names)
         if let maxImages { inventory.images = Array(inventory.images.prefix(maxImages)) }
         guard !inventory.images.isEmpty else {
-            let unsupported = inventory.unsupportedImages.values.reduce(0, +)
-            throw TrainingError("\(files.location): no PNG images found" + (unsupported > 0 ? " (\(unsupported) JPEG or other images: toonkit reads PNG only, convert them first)" : ""))
+            throw DatasetFileListing.noImagesError(files.location, unsupported: inventory.unsupportedImages.values.reduce(0, +))
         }
         let (labels, unlabelled) = try readLabels(files, images: inventory.images)
         let labelDimension = try labels.map { try DatasetLabelTable.dimension($0, names: inventory.images, source: files.location) } ?? 0
@@ -83,13 +82,8 @@ public struct DatasetConversion {
 
     /// One source image, decoded to RGB, cropped and resized; checked against the target size.
     func prepare(_ files: DatasetFiles, name: String, resolution target: Int?) throws -> Image8 {
-        let path = files.location + "/" + name
-        var image: Image8
-        do {
-            image = try PNG.decode(try files.contents(of: name), name: path)
-        } catch let error as ImagingError {
-            throw TrainingError(error.description)
-        }
+        let path = files.displayPath(name)
+        var image = try files.decodePNG(name)
         if crop == .center { image = ImageResampler.centerSquare(image) }
         if let resolution { return ImageResampler.resize(image, width: resolution, height: resolution, filter: filter) }
         guard image.width == image.height else {
@@ -103,7 +97,7 @@ public struct DatasetConversion {
 
     private func naturalResolution(_ files: DatasetFiles, first: String) throws -> Int {
         let side = try prepare(files, name: first, resolution: nil).width
-        try Self.checkResolution(side, what: "\(files.location)/\(first): the image size \(side)")
+        try Self.checkResolution(side, what: "\(files.displayPath(first)): the image size \(side)")
         return side
     }
 
@@ -119,7 +113,7 @@ public struct DatasetConversion {
         case .ignore: return (nil, 0)
         case .automatic:
             guard files.names.contains(DatasetFileListing.labelsName) else { return (nil, 0) }
-            let path = files.location + "/" + DatasetFileListing.labelsName
+            let path = files.displayPath(DatasetFileListing.labelsName)
             table = try DatasetLabelTable.parse(files.contents(of: DatasetFileListing.labelsName), source: path)
         case .file(let url):
             let data: Data

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Interop
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +14,23 @@ protocol DatasetFiles: AnyObject {
     func contents(of name: String) throws -> Data
     /// The first bytes of a file when they can be had without reading or inflating it all; nil otherwise.
     func cheapPrefix(of name: String, count: Int) throws -> Data?
+}
+
+extension DatasetFiles {
+    /// How messages name a file: the folder or zip, then the path inside it.
+    func displayPath(_ name: String) -> String { location + "/" + name }
+
+    /// Decodes a PNG to RGB; `check` sees its header first, so a wrong-sized image is reported as such.
+    func decodePNG(_ name: String, check: (PNGHeader) throws -> Void = { _ in }) throws -> Image8 {
+        let path = displayPath(name)
+        let data = try contents(of: name)
+        try check(PNGHeader(data, name: path))
+        do {
+            return try PNG.decode(data, name: path)
+        } catch let error as ImagingError {
+            throw TrainingError(error.description)
+        }
+    }
 }
 
 enum DatasetFileKind: Equatable {
@@ -43,6 +61,11 @@ enum DatasetFileListing {
         let ext = (base as NSString).pathExtension.lowercased()
         if ext == "png" { return .png }
         return unsupportedImageExtensions.contains(ext) ? .unsupportedImage : .other
+    }
+
+    static func noImagesError(_ location: String, unsupported: Int) -> TrainingError {
+        TrainingError("\(location): no PNG images" + (unsupported == 0 ? ""
+            : " (\(unsupported) images in other formats such as JPEG, which toonkit does not read: convert them to PNG)"))
     }
 
     static func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }

@@ -31,11 +31,10 @@ public final class PNGDataset: ImageDataset {
         imageNames = zip(files.names, kinds).filter { $0.1 == .png }.map(\.0)
         ignoredFileCount = files.names.count - imageNames.count - (files.names.contains(DatasetFileListing.labelsName) ? 1 : 0)
         guard let first = imageNames.first else {
-            let unsupported = kinds.filter { $0 == .unsupportedImage }.count
-            throw TrainingError("\(files.location): no PNG images" + (unsupported > 0 ? " (\(unsupported) images in other formats, e.g. JPEG, which toonkit does not read: convert them to PNG)" : ""))
+            throw DatasetFileListing.noImagesError(files.location, unsupported: kinds.filter { $0 == .unsupportedImage }.count)
         }
-        let firstHeader = try PNGHeader(files.contents(of: first), name: Self.displayName(first, in: files))
-        try Self.checkShape(firstHeader, name: Self.displayName(first, in: files))
+        let firstHeader = try PNGHeader(files.contents(of: first), name: files.displayPath(first))
+        try Self.checkShape(firstHeader, name: files.displayPath(first))
         resolution = firstHeader.width
         channels = firstHeader.channels
         count = imageNames.count
@@ -47,7 +46,7 @@ public final class PNGDataset: ImageDataset {
         cache = DecodedImageCache(byteBudget: cacheBytes)
         for name in imageNames.dropFirst() {
             guard let prefix = try files.cheapPrefix(of: name, count: PNGHeader.byteCount) else { continue }
-            try check(PNGHeader(prefix, name: displayName(name)), name: displayName(name))
+            try check(PNGHeader(prefix, name: files.displayPath(name)), name: files.displayPath(name))
         }
     }
 
@@ -74,19 +73,9 @@ public final class PNGDataset: ImageDataset {
     }
 
     private func decodeImage(_ index: Int) throws -> Image8 {
-        let name = displayName(imageNames[index])
-        let data = try files.contents(of: imageNames[index])
-        try check(PNGHeader(data, name: name), name: name)
-        do {
-            return try PNG.decode(data, name: name)
-        } catch let error as ImagingError {
-            throw TrainingError(error.description)
-        }
+        let name = imageNames[index]
+        return try files.decodePNG(name) { try check($0, name: files.displayPath(name)) }
     }
-
-    private func displayName(_ name: String) -> String { Self.displayName(name, in: files) }
-
-    private static func displayName(_ name: String, in files: DatasetFiles) -> String { files.location + "/" + name }
 
     private static func checkShape(_ header: PNGHeader, name: String) throws {
         guard header.width == header.height else {
@@ -109,7 +98,7 @@ public final class PNGDataset: ImageDataset {
 
     private static func readLabels(_ files: DatasetFiles, imageNames: [String]) throws -> [DatasetLabel]? {
         guard files.names.contains(DatasetFileListing.labelsName) else { return nil }
-        let source = displayName(DatasetFileListing.labelsName, in: files)
+        let source = files.displayPath(DatasetFileListing.labelsName)
         let table = try DatasetLabelTable.parse(files.contents(of: DatasetFileListing.labelsName), source: source)
         return try table.labels(for: imageNames, source: source)
     }
