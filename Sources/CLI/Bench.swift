@@ -59,12 +59,15 @@ struct BenchSwap: ParsableCommand {
         it. The time covers the whole operation (open, plan, stream, hash the inputs, commit). Peak RSS is \
         VmHWM from /proc/self/status, reset before each run; a streaming swap should stay within the \
         baseline (the process's RSS before the run) plus 3 × the largest tensor. The inputs are in the page \
-        cache (just written), so this measures the tool, not the disk.
+        cache (just written), so this measures the tool, not the disk. CPU seconds (user + system, all \
+        threads) do not depend on other load; wall time does: on a shared machine, `chrt -f 10 toonkit \
+        bench swap` shows what an idle one would give.
         """)
 
     @Option(help: "Folder for the checkpoints (default: a temporary folder).") var dir: String?
     @Option(help: "Block resolution to swap at.") var at = 64
     @Option(help: "Runs of each kind (the median is reported).") var repeats = 3
+    @Flag(name: .customLong("keep-d"), help: "Swap with --keep-d (the output holds D too: ~300 MB instead of ~200 MB).") var keepD = false
     @Flag(help: "Print one JSON document instead of a table.") var json = false
 
     func run() throws {
@@ -72,7 +75,7 @@ struct BenchSwap: ParsableCommand {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-bench-swap-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { if dir == nil { try? FileManager.default.removeItem(at: folder) } }
-        let report = try SwapBenchmark.run(directory: folder, at: at, repeats: repeats) { line in
+        let report = try SwapBenchmark.run(directory: folder, at: at, repeats: repeats, keepDiscriminator: keepD) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         if json {
@@ -82,10 +85,11 @@ struct BenchSwap: ParsableCommand {
         let megabytes = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
         print("\(report.preset) checkpoints: \(megabytes(report.checkpointBytes)) each, \(report.tensorsPerCheckpoint) tensors; "
               + "largest tensor \(report.largestTensor) \(megabytes(report.largestTensorBytes))")
-        print("run  fsync  seconds  of which fsync  peak RSS   baseline   growth    allowed (3 × largest)")
+        print("run  fsync  seconds  of which fsync  CPU seconds  written    peak RSS   baseline   growth     allowed (3 × largest)")
         for (index, run) in report.runs.enumerated() {
             print(String(format: "%-4d ", index) + (run.durable ? "yes" : "no").padding(toLength: 6, withPad: " ", startingAt: 0)
-                  + String(format: " %7.3f  %14.3f  ", run.seconds, run.fsyncSeconds)
+                  + String(format: " %7.3f  %14.3f  %11.3f  ", run.seconds, run.fsyncSeconds, run.cpuSeconds)
+                  + megabytes(run.bytesWritten).padding(toLength: 11, withPad: " ", startingAt: 0)
                   + [run.peakRSSBytes, run.baselineRSSBytes, run.peakRSSBytes - run.baselineRSSBytes, report.allowedGrowthBytes]
                     .map { megabytes($0).padding(toLength: 10, withPad: " ", startingAt: 0) }.joined(separator: " "))
         }

@@ -13,6 +13,10 @@ public struct SwapBenchmarkReport: Codable, Sendable {
         public var seconds: Double
         /// Part of `seconds` spent in fsync of the file and its folder (0 when not durable).
         public var fsyncSeconds: Double
+        /// User + system CPU time of the process during the run (all threads): what the swap costs
+        /// independently of other load on the machine.
+        public var cpuSeconds: Double
+        public var bytesWritten: Int
         /// VmHWM during the run (the peak is reset to the current RSS before it).
         public var peakRSSBytes: Int
         /// VmRSS just before the run: the process's fixed overhead at that point.
@@ -42,7 +46,7 @@ public enum SwapBenchmark {
     /// Writes two random checkpoints (G, G_ema, D of `preset`) into `directory`, then swaps them
     /// `repeats` times without and with fsync, deleting each output after it is measured.
     public static func run(directory: URL, preset: ArchitecturePreset = .paper256, at: Int = 64, repeats: Int = 3,
-                           progress: (String) -> Void = { _ in }) throws -> SwapBenchmarkReport {
+                           keepDiscriminator: Bool = false, progress: (String) -> Void = { _ in }) throws -> SwapBenchmarkReport {
         let architecture = preset.architecture()
         let base = directory.appendingPathComponent("bench-base.h5").path
         let style = directory.appendingPathComponent("bench-style.h5").path
@@ -59,7 +63,8 @@ public enum SwapBenchmark {
         for durable in [false, true] {
             for index in 0..<repeats {
                 let output = directory.appendingPathComponent("bench-swap-\(durable ? "durable" : "fast")-\(index).h5").path
-                let recipe = Recipe(action: .blend(BlendRecipe(base: base, style: style, schedule: .swap(at: at))), output: output)
+                let swap = BlendRecipe(base: base, style: style, schedule: .swap(at: at), keepDiscriminator: keepDiscriminator)
+                let recipe = Recipe(action: .blend(swap), output: output)
                 report.runs.append(try measure(recipe, durable: durable))
                 try FileManager.default.removeItem(atPath: output)
                 progress("swap \(durable ? "with" : "without") fsync: \(String(format: "%.3f", report.runs.last!.seconds)) s")
@@ -71,10 +76,19 @@ public enum SwapBenchmark {
     private static func measure(_ recipe: Recipe, durable: Bool) throws -> SwapBenchmarkReport.Run {
         ResidentMemory.resetPeak()
         let baseline = ResidentMemory.current
+        let cpuBefore = processCPUSeconds()
         let result = try SurgeryJob(recipe).run(durable: durable)
         return SwapBenchmarkReport.Run(durable: durable, seconds: result.seconds,
                                        fsyncSeconds: SurgeryJob.seconds(result.commit.fileSync + result.commit.directorySync),
+                                       cpuSeconds: processCPUSeconds() - cpuBefore, bytesWritten: result.bytes,
                                        peakRSSBytes: ResidentMemory.peak, baselineRSSBytes: baseline)
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) * 1e-6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// A checkpoint of freshly initialised networks; G_ema holds the same values as G.
