@@ -6,7 +6,7 @@ public struct SurgeryResult: Sendable {
     public var output: String
     public var tensors: Int
     public var bytes: Int
-    /// Wall time of `run`, from opening the writer to the end of the commit.
+    /// Wall time of `run`: streaming, hashing the inputs and the commit (the inputs were opened and the plan made before).
     public var seconds: Double
     public var commit: CommitTimings
 }

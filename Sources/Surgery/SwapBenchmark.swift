@@ -77,8 +77,10 @@ public enum SwapBenchmark {
         ResidentMemory.resetPeak()
         let baseline = ResidentMemory.current
         let cpuBefore = processCPUSeconds()
+        let clock = ContinuousClock()
+        let start = clock.now
         let result = try SurgeryJob(recipe).run(durable: durable)
-        return SwapBenchmarkReport.Run(durable: durable, seconds: result.seconds,
+        return SwapBenchmarkReport.Run(durable: durable, seconds: SurgeryJob.seconds(clock.now - start),
                                        fsyncSeconds: SurgeryJob.seconds(result.commit.fileSync + result.commit.directorySync),
                                        cpuSeconds: processCPUSeconds() - cpuBefore, bytesWritten: result.bytes,
                                        peakRSSBytes: ResidentMemory.peak, baselineRSSBytes: baseline)

@@ -21,6 +21,37 @@ struct SlerpCoefficientTests {
     }
 }
 
+struct TensorMathTests {
+    func tensor(_ values: [Float], _ dtype: DType) throws -> TensorData {
+        let float32 = try TensorData(float32: values, shape: [values.count])
+        switch dtype {
+        case .float16: return try TensorData(dtype: .float16, shape: [values.count], bytes: values.map(\.float16Bits).withUnsafeBufferPointer { Data(buffer: $0) })
+        case .bfloat16:
+            let bits = values.map { UInt16($0.bitPattern >> 16) }  // exact for these values
+            return try TensorData(dtype: .bfloat16, shape: [values.count], bytes: bits.withUnsafeBufferPointer { Data(buffer: $0) })
+        default: return float32
+        }
+    }
+
+    /// Half-precision inputs are computed in float32 and stored back in the first input's dtype.
+    @Test(arguments: [DType.float32, .float16, .bfloat16])
+    func linearKeepsTheFirstInputsDtype(dtype: DType) throws {
+        let a = try tensor([1, -2, 0.5, 1024], dtype), b = try tensor([3, 2, 0.25, 2048], dtype)
+        let inputs = [a, b]
+        var returned = 0
+        let result = try TensorMath.linear(weights: [0.25, 0.75], shape: [4], dtype: dtype, input: { inputs[$0] }, finished: { _ in returned += 1 })
+        #expect(result.dtype == dtype && result.shape == [4] && returned == 2)
+        #expect(try result.floats() == [2.5, 1, 0.3125, 1792])
+    }
+
+    @Test func integerTensorsAreRefused() throws {
+        let integers = try TensorData(dtype: .int32, shape: [1], bytes: Data(count: 4))
+        #expect(throws: SurgeryError.self) {
+            try TensorMath.linear(weights: [1], shape: [1], dtype: .float32, input: { _ in integers })
+        }
+    }
+}
+
 /// merge: which tensors are combined how, checked against independent double-precision arithmetic.
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))
 struct MergeTests {
