@@ -18,10 +18,14 @@ struct Toonkit: ParsableCommand {
 /// The registered subcommands, in the order `--help` lists them.
 enum CommandList {
     static let all: [ParsableCommand.Type] = [
-        GenerateCommand.self,
-        ScoreCommand.self,
-        DatasetCommand.self,
+        // Files in, files out.
+        ImportCommand.self, ExportCommand.self, InspectCommand.self, ValidateCommand.self, DiffCommand.self,
+        // Images.
+        GenerateCommand.self, ScoreCommand.self,
+        // Surgery.
         SwapCommand.self, BlendCommand.self, FreezeCommand.self, MergeCommand.self, SweepCommand.self, RunCommand.self,
-        Bench.self, ImportCommand.self, ExportCommand.self, InspectCommand.self, ValidateCommand.self, DiffCommand.self,
+        // Training.
+        DatasetCommand.self, TrainCommand.self,
+        Bench.self,
     ]
 }

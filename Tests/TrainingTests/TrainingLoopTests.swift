@@ -66,12 +66,16 @@ struct BlobDataset: ImageDataset {
         #expect(try run.discriminator.parameters.tensor("b4.fc.weight").scalars != TrainingRun(options: Self.options(kimg: 0.02, freezeD: 2), architecture: Self.smallArchitecture(), datasetCount: 12).discriminator.parameters.tensor("b4.fc.weight").scalars)
     }
 
-    /// Running 8 steps straight equals 3 steps, a snapshot, a resume and 5 more steps, bit for bit.
+    /// Running 8 steps straight equals 3 steps, a snapshot, a resume and 5 more steps, bit for bit,
+    /// with ADA moving p (the controller updates every 4 iterations) and both regularisers active.
     @Test func resumingFromASnapshotContinuesExactly() throws {
         let dataset = BlobDataset(count: 12, resolution: 16)
-        let options = Self.options(kimg: 0.032)
+        var options = Self.options(kimg: 0.032)
+        options.augmentation = .ada
+        options.augmentP = 0.3
         var straight = try TrainingRun(options: options, architecture: Self.smallArchitecture(), datasetCount: dataset.count)
         for _ in 0..<8 { _ = try straight.step(dataset: dataset) }
+        #expect(straight.augmentation.p != 0.3, "ADA should have moved p")
 
         let folder = try TemporaryDirectory()
         var first = try TrainingRun(options: options, architecture: Self.smallArchitecture(), datasetCount: dataset.count)
@@ -82,6 +86,7 @@ struct BlobDataset: ImageDataset {
         var resumed = try TrainingRun(resumeFrom: snapshot, options: options, datasetCount: dataset.count)
         #expect(resumed.iteration == 3 && resumed.imagesSeen == 12)
         for _ in 0..<5 { _ = try resumed.step(dataset: dataset) }
+        #expect(resumed.augmentation.p == straight.augmentation.p)
         for (a, b) in [(straight.generator.parameters, resumed.generator.parameters), (straight.generatorEMA.parameters, resumed.generatorEMA.parameters),
                        (straight.discriminator.parameters, resumed.discriminator.parameters)] {
             for name in a.names { #expect(try a.tensor(name).scalars == b.tensor(name).scalars, "\(a.network).\(name) differs after resuming") }

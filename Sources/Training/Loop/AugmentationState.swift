@@ -1,31 +1,55 @@
 import Engine
 import Foundation
 
-/// The augmentation strength p and how it evolves: constant (fixed), adapted by the ADA controller
-/// (ada), or absent (noaug). The pipe itself lives in Sources/Training/Augment.
+/// The augmentation the discriminator's inputs get: the ADA pipe with a constant p (fixed), a p
+/// moved by the controller (ada), or none (noaug).
 public struct AugmentationState {
     public let mode: TrainingOptions.Augmentation
-    public private(set) var p: Double
-    let preset: TrainingOptions.AugmentPreset
+    private(set) var pipe: AugmentPipe?
+    private(set) var controller: AdaptiveAugmentController?
 
     init(options: TrainingOptions, hyper: Hyperparameters, initialP: Double) throws {
         mode = options.augmentation
-        preset = options.augmentPreset
         if mode == .fixed && options.augmentP == nil { throw TrainingError("--aug fixed needs --p") }
-        guard (0...1).contains(initialP) else { throw TrainingError("--p must be in [0, 1], got \(initialP)") }
-        p = mode == .noaug ? 0 : initialP
+        guard initialP >= 0 else { throw TrainingError("the augmentation probability must be ≥ 0, got \(initialP)") }
+        if mode != .noaug { pipe = AugmentPipe(preset: options.augmentPreset, p: Float(initialP)) }
+        if mode == .ada {
+            controller = AdaptiveAugmentController(batchSize: hyper.batch, target: options.adaTarget,
+                                                   adaKimg: hyper.adaKimg, interval: hyper.adaInterval)
+        }
     }
+
+    public var p: Double { Double(pipe?.p ?? 0) }
+
+    /// r_t of the controller's last update (nil before the first, or without ADA).
+    public var realSignMean: Double? { controller?.lastUpdate?.realSignMean }
 
     /// The function the loss applies to every discriminator input.
     var function: AugmentFunction {
-        { images, _ in images }
+        guard let pipe else { return { images, _ in images } }
+        return { images, rng in try pipe.apply(images: images, random: &rng) }
     }
 
-    mutating func observe(realLogits: [Float]) {}
+    mutating func observe(realLogits: Tensor) {
+        controller?.accumulate(realLogits: realLogits)
+    }
 
-    struct Snapshot: Codable { var p: Double }
-    var snapshot: Snapshot { Snapshot(p: p) }
-    mutating func restore(_ snapshot: Snapshot) throws { p = snapshot.p }
+    /// After an iteration (with the incremented iteration count): the controller's p update when due.
+    mutating func endIteration(_ iteration: Int) {
+        guard var pipe, controller != nil else { return }
+        controller!.endIteration(batchIndex: iteration, adjusting: &pipe.p)
+        self.pipe = pipe
+    }
 
-    mutating func adjust(batch: Int, interval: Int) {}
+    struct Snapshot: Codable {
+        var p: Float
+        var controller: AdaptiveAugmentController?
+    }
+
+    var snapshot: Snapshot { Snapshot(p: pipe?.p ?? 0, controller: controller) }
+
+    mutating func restore(_ snapshot: Snapshot) throws {
+        pipe?.p = snapshot.p
+        if controller != nil { controller = snapshot.controller }
+    }
 }

@@ -21,7 +21,7 @@ public struct StyleGAN2Loss {
         public var loss: Float
         public var gradients: [String: Tensor]
         /// Real logits seen in this phase (feed the ADA controller).
-        public var realLogits: [Float] = []
+        public var realLogits: Tensor?
         /// Diagnostic values: penalties, path lengths.
         public var extra: [String: Float] = [:]
     }
@@ -87,7 +87,7 @@ public struct StyleGAN2Loss {
         let realLogits = try network(augment(reals, &rng), labels: realLabels)
         let loss = try fakeLogits.softplus().mean() + (-realLogits).softplus().mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss, leaves))
-        result.realLogits = realLogits.scalars
+        result.realLogits = realLogits.detached()
         result.extra = ["fake_logits": try fakeLogits.mean().item(), "real_logits": try realLogits.mean().item()]
         return result
     }
@@ -102,7 +102,7 @@ public struct StyleGAN2Loss {
         let penalty = try inputGradient.square().sum(axes: [1, 2, 3])
         let loss = try (penalty * Float(gamma / 2)).mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
-        result.realLogits = logits.scalars
+        result.realLogits = logits.detached()
         result.extra = ["r1_penalty": try penalty.mean().item()]
         return result
     }

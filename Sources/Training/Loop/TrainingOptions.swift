@@ -7,7 +7,6 @@ import Networks
 public struct TrainingOptions: Codable, Equatable, Sendable {
     public enum Config: String, Codable, CaseIterable, Sendable { case auto, stylegan2, paper256 }
     public enum Augmentation: String, Codable, CaseIterable, Sendable { case ada, noaug, fixed }
-    public enum AugmentPreset: String, Codable, CaseIterable, Sendable { case bg, bgc }
 
     public var config: Config = .auto
     /// Overrides of the config's values (nil: derived from the config).

@@ -103,7 +103,7 @@ public struct TrainingRun {
                                                c: TrainingBatch.randomLabels(dataset, count: batch, cDim: cDim, rng: &rng),
                                                reals: reals, realLabels: realLabels, augment: augment, rng: &rng)
         try discriminatorOptimizer.update(&discriminator.parameters, gradients: dMain.gradients)
-        augmentation.observe(realLogits: dMain.realLogits)
+        if let logits = dMain.realLogits { augmentation.observe(realLogits: logits) }
         report.values["loss_D"] = dMain.loss
         report.values.merge(dMain.extra) { $1 }
 
@@ -112,7 +112,7 @@ public struct TrainingRun {
                                                             realLabels: realLabels, augment: augment, rng: &rng,
                                                             gain: Float(hyperparameters.dRegInterval))
             try discriminatorOptimizer.update(&discriminator.parameters, gradients: dReg.gradients)
-            augmentation.observe(realLogits: dReg.realLogits)
+            if let logits = dReg.realLogits { augmentation.observe(realLogits: logits) }
             report.values["loss_R1"] = dReg.loss
             report.values.merge(dReg.extra) { $1 }
         }
@@ -120,8 +120,9 @@ public struct TrainingRun {
         try updateEMA()
         imagesSeen += batch
         iteration += 1
-        if iteration % hyperparameters.adaInterval == 0 { augmentation.adjust(batch: batch, interval: hyperparameters.adaInterval) }
+        augmentation.endIteration(iteration)
         report.values["augment_p"] = Float(augmentation.p)
+        if let rt = augmentation.realSignMean { report.values["ada_r_t"] = Float(rt) }
         return report
     }
 

@@ -84,7 +84,7 @@ extension TrainingRun {
             effective.kimgPerTick = options.kimgPerTick
             try self.init(options: effective, hyper: state.hyperparameters, generator: generator, generatorEMA: ema,
                           discriminator: discriminator, generatorFrozen: frozenG, discriminatorFrozen: frozenD,
-                          datasetCount: datasetCount, augmentP: state.augmentation.p)
+                          datasetCount: datasetCount, augmentP: Double(state.augmentation.p))
             guard state.sampler.datasetCount == datasetCount else {
                 throw TrainingError("\(url.path) was trained on a data set of \(state.sampler.datasetCount) images, this one has \(datasetCount)")
             }

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Dispatch
+import Engine
+import Foundation
+import Networks
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train or fine-tune StyleGAN2-ADA (ADA augmentation, FreezeD, lazy R1 and path-length regularisation).",
+        discussion: """
+        Writes into a new run folder <outdir>/NNNNN-<description>/: snapshot-<images seen>.h5 every --snap \
+        ticks and at the end (checkpoint v1 with G, G_ema, D and the full training state), grid-*.png of fixed \
+        seeds from G_ema, and log.jsonl (one line per tick: kimg, losses, R1, path length, p, r_t, sec/kimg, \
+        memory). Ctrl-C stops after the current step and writes a final snapshot.
+
+        --resume a toonkit snapshot continues exactly (weights, Adam moments, EMA, p, step, kimg, data order, \
+        random state; the snapshot's options win except --kimg/--snap/--tick). --resume any other checkpoint \
+        (e.g. `toonkit import ffhq-256.pkl`) fine-tunes it: the architecture comes from the checkpoint, p from \
+        the file unless --p is given, no EMA ramp-up and ada_kimg 100, as the reference's --resume. Tensors the \
+        checkpoint marks non-trainable (`toonkit freeze`) are never updated.
+
+        Example (the capstone's fine-tuning):
+          toonkit train --data cartoons.zip --resume ffhq.h5 --cfg auto --gamma 50 --aug ada --augpipe bg \\
+                        --p 0.328 --mirror --freezed 4 --kimg 50 --outdir runs/
+        """)
+
+    @Option(help: "Training data: a zip or folder made by `toonkit dataset`.") var data: String
+    @Option(help: "Output folder; each run gets a numbered subfolder.") var outdir: String
+    @Option(help: "Checkpoint to resume or fine-tune from.") var resume: String?
+    @Option(help: "Config: auto, stylegan2 or paper256 (sets batch, gamma, lr, EMA; architecture of new networks).") var cfg: String = "auto"
+    @Option(help: "Total batch size (overrides the config).") var batch: Int?
+    @Option(help: "R1 weight gamma (overrides the config).") var gamma: Double?
+    @Option(help: "Learning rate (overrides the config).") var lr: Double?
+    @Option(help: "Length in thousands of real images shown to D; fractions allowed (0.032 = 32 images).") var kimg: Double = 25
+    @Option(help: "Snapshot every N ticks.") var snap: Int = 50
+    @Option(help: "Thousands of images per tick.") var tick: Double = 4
+    @Option(help: "Random seed.") var seed: UInt32 = 0
+    @Flag(help: "Add x-flipped copies of every image.") var mirror = false
+    @Option(help: "Augmentation: ada (adaptive p), fixed (constant --p) or noaug.") var aug: String = "ada"
+    @Option(help: "Augmentations: bg (geometric) or bgc (geometric + colour).") var augpipe: String = "bgc"
+    @Option(help: "Augmentation probability: the constant p (fixed) or the initial p (ada; overrides a resumed p).") var p: Double?
+    @Option(help: "ADA target for E[sign(D(real))].") var target: Double = 0.6
+    @Option(help: "FreezeD: freeze the first N discriminator layers from the input.") var freezed: Int = 0
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        guard TrainingOptions.Config(rawValue: cfg) != nil else { throw ValidationError("--cfg must be auto, stylegan2 or paper256") }
+        guard TrainingOptions.Augmentation(rawValue: aug) != nil else { throw ValidationError("--aug must be ada, fixed or noaug") }
+        guard ["bg", "bgc"].contains(augpipe) else { throw ValidationError("--augpipe must be bg or bgc") }
+        guard kimg > 0, tick > 0, snap >= 1 else { throw ValidationError("--kimg and --tick must be positive, --snap at least 1") }
+        if let p, !(0...1).contains(p) { throw ValidationError("--p must be in [0, 1]") }
+        if aug == "fixed" && p == nil { throw ValidationError("--aug fixed needs --p") }
+        if aug == "noaug" && p != nil { throw ValidationError("--p has no effect with --aug noaug") }
+    }
+
+    func run() throws {
+        if let threads { EngineThreads.count = threads }
+        var options = TrainingOptions()
+        options.config = TrainingOptions.Config(rawValue: cfg)!
+        options.batch = batch
+        options.gamma = gamma
+        options.learningRate = lr
+        options.kimg = kimg
+        options.snapTicks = snap
+        options.kimgPerTick = tick
+        options.seed = seed
+        options.mirror = mirror
+        options.augmentation = TrainingOptions.Augmentation(rawValue: aug)!
+        options.augmentPreset = AugmentPreset(rawValue: augpipe)!
+        options.augmentP = p
+        options.adaTarget = target
+        options.freezeD = freezed
+        let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
+        let run: TrainingRun
+        if let resume {
+            run = try TrainingRun(resumeFrom: URL(fileURLWithPath: resume), options: options, datasetCount: dataset.count)
+        } else {
+            let architecture = ArchitecturePreset(rawValue: cfg)!.architecture(resolution: dataset.resolution, cDim: dataset.labelDimension)
+            run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
+        }
+        let description = [URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, cfg, aug] + (freezed > 0 ? ["freezed\(freezed)"] : [])
+        let session = try TrainingSession(run: run, dataset: dataset, outdir: URL(fileURLWithPath: outdir), description: description.joined(separator: "-"))
+        let interrupt = InterruptFlag()
+        Console.info("training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(mirror ? " ×2 mirrored" : ""))")
+        let snapshots = try session.train(progress: { progress in
+            let percent = 100 * Double(progress.imagesSeen) / Double(max(progress.totalImages, 1))
+            let losses = ["loss_G", "loss_D", "augment_p"].compactMap { key in progress.values[key].map { "\(key) \(String(format: "%.4f", $0))" } }
+            Console.progress(String(format: "kimg %.3f/%.3f (%.1f%%)  %.1f s/kimg  ", Double(progress.imagesSeen) / 1000,
+                                    Double(progress.totalImages) / 1000, percent, progress.secondsPerKimg) + losses.joined(separator: "  "))
+        }, shouldStop: { interrupt.isSet })
+        Console.finishProgress()
+        if interrupt.isSet { Console.info("interrupted: wrote a final snapshot") }
+        Console.info("snapshots: " + snapshots.map(\.lastPathComponent).joined(separator: ", "))
+        print(snapshots.last?.path ?? "")
+    }
+}
+
+/// Set by the first Ctrl-C (the loop then writes a final snapshot); a second Ctrl-C exits at once.
+final class InterruptFlag: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private let lock = NSLock()
+    private var count = 0
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue.global())
+        source.setEventHandler { [unowned self] in
+            self.lock.lock(); self.count += 1; let count = self.count; self.lock.unlock()
+            if count > 1 { exit(130) }
+            Console.warn("interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
+        }
+        source.resume()
+    }
+
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return count > 0 }
+}
