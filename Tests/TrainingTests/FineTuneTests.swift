@@ -1,0 +1,64 @@
+import Checkpoint
+import Engine
+import Foundation
+import Interop
+import Networks
+import TestSupport
+import Testing
+@testable import Training
+
+/// Fine-tuning the tiny32 fixture (an NVIDIA pickle imported as a checkpoint) on synthetic cartoons
+/// with ADA (bg, p 0.328) and FreezeD, as the capstone did with FFHQ-256.
+@Suite(.enabled(if: Fixtures.available, Fixtures.missing))
+struct FineTuneTests {
+    static func options() -> TrainingOptions {
+        var options = TrainingOptions()
+        options.batch = 4
+        options.gamma = 50
+        options.kimg = 0.024
+        options.kimgPerTick = 0.008
+        options.snapTicks = 100
+        options.augmentation = .ada
+        options.augmentPreset = .bg
+        options.augmentP = 0.328
+        options.mirror = true
+        options.freezeD = 4
+        options.gridSeeds = 4
+        return options
+    }
+
+    @Test func fineTuningChangesGKeepsFrozenDAndResumesExactly() throws {
+        let folder = try TemporaryDirectory()
+        let base = folder.file("tiny32.h5")
+        try ModelImporter.importCheckpoint(from: Fixtures.url("tiny32.pkl"), to: base)
+        let dataset = try SyntheticDataset(kind: .cartoons, count: 8, resolution: 32, seed: 1)
+        var run = try TrainingRun(resumeFrom: base, options: Self.options(), datasetCount: dataset.count)
+        #expect(run.hyperparameters.adaKimg == 100 && run.hyperparameters.emaRampup == nil)
+        let imported = try CheckpointReader.open(base.path)
+        let frozen = NetworkLayout.discriminatorFreezeOrder(run.discriminator.architecture).prefix(4).flatMap(\.tensors)
+        #expect(frozen.count == 7, "fromrgb, conv0, conv1 (weight and bias) and skip of b32")
+
+        for _ in 0..<2 { _ = try run.step(dataset: dataset) }
+        let snapshot = folder.file("snapshot.h5")
+        try run.writeSnapshot(to: snapshot)
+        for _ in 0..<2 { _ = try run.step(dataset: dataset) }
+
+        #expect(CheckpointValidator.validate(path: snapshot.path).status == .valid)
+        for name in frozen {
+            #expect(try run.discriminator.parameters.tensor(name).scalars == imported.readTensor(network: "D", name: name).data.floats(),
+                    "frozen \(name) changed")
+            #expect(try CheckpointReader.open(snapshot.path).tensorInfo(network: "D", name: name).trainable == false)
+        }
+        #expect(try run.generator.parameters.tensor("synthesis.b32.conv1.weight").scalars
+                != imported.readTensor(network: "G", name: "synthesis.b32.conv1.weight").data.floats())
+
+        var resumed = try TrainingRun(resumeFrom: snapshot, options: Self.options(), datasetCount: dataset.count)
+        #expect(resumed.iteration == 2)
+        for _ in 0..<2 { _ = try resumed.step(dataset: dataset) }
+        #expect(resumed.augmentation.p == run.augmentation.p)
+        for (a, b) in [(run.generator.parameters, resumed.generator.parameters), (run.generatorEMA.parameters, resumed.generatorEMA.parameters),
+                       (run.discriminator.parameters, resumed.discriminator.parameters)] {
+            for name in a.names { #expect(try a.tensor(name).scalars == b.tensor(name).scalars, "\(a.network).\(name) differs after resuming") }
+        }
+    }
+}
