@@ -1,13 +1,15 @@
 import ArgumentParser
+import Checkpoint
 import Engine
 import Foundation
+import Networks
 import Surgery
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them from a release build (`swift build -c release`); debug builds are 10–100× slower.",
         discussion: "The OpenBLAS kernel family is printed with every benchmark; set OPENBLAS_CORETYPE to compare (e.g. Haswell, SkylakeX).",
-        subcommands: [BenchKernels.self, BenchSwap.self]
+        subcommands: [BenchKernels.self, BenchGenerate.self, BenchSwap.self]
     )
 }
 
@@ -94,5 +96,39 @@ struct BenchSwap: ParsableCommand {
                     .map { megabytes($0).padding(toLength: 10, withPad: " ", startingAt: 0) }.joined(separator: " "))
         }
         print(String(format: "median: %.3f s without fsync, %.3f s with fsync", report.medianSeconds(durable: false), report.medianSeconds(durable: true)))
+    }
+}
+
+struct BenchGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Images per second of a randomly initialised generator (mapping + synthesis, const noise), with a kernel profile.",
+        discussion: "Networks: paper256 (256², channel_base 16384, 8 mapping layers) and tiny64 (64², channel_base 512, max 64, the fixture's shape).")
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Network shape: paper256 or tiny64.") var network = "paper256"
+    @Option(parsing: .upToNextOption, help: "Batch sizes (default: 1 4 for paper256, 8 for tiny64).") var batch: [Int] = []
+    @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
+
+    func run() throws {
+        options.apply()
+        let architecture: Architecture
+        switch network {
+        case "paper256": architecture = ArchitecturePreset.paper256.architecture()
+        case "tiny64": architecture = Architecture(resolution: 64, zDim: 64, wDim: 64, mappingLayers: 8, channelBase: 512, channelMax: 64)
+        default: throw ValidationError("--network must be paper256 or tiny64")
+        }
+        let batches = batch.isEmpty ? (network == "tiny64" ? [8] : [1, 4]) : batch
+        let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds) {
+            FileHandle.standardError.write(Data(($0 + "\n").utf8))
+        }
+        if options.json { print(try JSONOutput.encode(report)); return }
+        print("\(report.network): OpenBLAS core \(report.blasCore), \(report.threads) threads")
+        for row in report.rows { print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond)) }
+        let total = report.profile.reduce(0) { $0 + $1.seconds }
+        print("profile of one batch of \(batches.last!) (kernel, seconds, share, calls):")
+        for line in report.profile {
+            print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.3f %6.1f%% %6d", line.seconds, 100 * line.seconds / max(total, 1e-9), line.calls))
+        }
     }
 }
