@@ -110,6 +110,21 @@ import Testing
         #expect(difference < 0.04)
     }
 
+    /// Resampled images are padded by their own margins rather than the batch's largest: same values up to
+    /// the rounding of the grid normalisation, including where a margin is clamped to size − 1.
+    @Test func perImageMarginsMatchTheBatchWideReference() throws {
+        let images = try TestImages.smooth([3, 3, 16, 16])
+        let draws = [AugmentDraw(scale: 0.6, preRotation: 0.8), AugmentDraw(fractionalShiftX: 0.4),
+                     AugmentDraw(anisotropy: 1.3, postRotation: -2)]
+        let matrices = draws.map(\.geometricInverse)
+        let batchMargins = GeometricResampling.paddingMargins(matrices, height: 16, width: 16)
+        #expect(batchMargins == .init(left: 15, top: 15, right: 15, bottom: 15), "the shrunk image clamps the margins")
+        #expect(GeometricResampling.paddingMargins([matrices[1]], height: 16, width: 16) != batchMargins)
+        let perImage = try AugmentPipe.apply(images: images, draws: draws)
+        let batch = try AugmentPipe.resampleGeometry(images: images, inverseMatrices: matrices)
+        #expect(TestImages.maxAbsDifference(perImage, batch) < 1e-5)
+    }
+
     /// A batch mixing identity, blit and resampled images: each kind is handled on its own, and the
     /// resampled ones match the reference path run on them alone.
     @Test func mixedBatchRoutesEachImage() throws {

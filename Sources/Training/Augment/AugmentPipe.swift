@@ -12,7 +12,8 @@ import Engine
 ///   input tensor unchanged, where the reference still resamples and low-pass filters it;
 /// - an image whose geometric matrix is a pure blit (xflip, rotate90, integer shift) is moved exactly,
 ///   as a pixel permutation with reflect semantics, instead of being resampled. Images that need
-///   resampling are still resampled together as the reference does.
+///   resampling are resampled as the reference does (each with its own padding margins, which changes
+///   nothing but float rounding; see `GeometricResampling`).
 public struct AugmentPipe: Codable, Equatable, Sendable {
     /// The augmentation strength; the adaptive controller moves it. Values above 1 saturate the gates.
     public var p: Float

@@ -56,6 +56,7 @@ struct BlitPlan: Equatable {
     }
 
     func apply(to image: Tensor) throws -> Tensor {
+        if isIdentity { return image }
         var x = transposed ? try image.permuted([0, 1, 3, 2]) : image
         if rows.flipped || columns.flipped {
             // Reflect-padding by size − 1 in front puts the reversed image first; keep just that part.

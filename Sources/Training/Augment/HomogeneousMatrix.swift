@@ -2,7 +2,7 @@ import Foundation
 
 /// A small square matrix in homogeneous coordinates: 3×3 for image-plane geometry, 4×4 for RGB colour.
 /// Kept in float64 so that composing many transforms adds no visible error before the float32 images see it.
-public struct HomogeneousMatrix: Equatable, Codable, Sendable, CustomStringConvertible {
+public struct HomogeneousMatrix: Equatable, Sendable, CustomStringConvertible {
     public let size: Int
     /// Row-major entries.
     public private(set) var entries: [Double]
