@@ -35,7 +35,7 @@ let package = Package(
                 path: "Sources/Generation", swiftSettings: swift5),
         .target(name: "Surgery", dependencies: ["Checkpoint", "Networks", "Generation", "Imaging", "Yams"], path: "Sources/Surgery", swiftSettings: swift5),
         .target(name: "Training", dependencies: ["Engine", "Networks", "Checkpoint", "Generation", "Imaging", "Interop", "CZlib"], path: "Sources/Training", swiftSettings: swift5),
-        .target(name: "Metrics", dependencies: ["Engine", "Networks", "Checkpoint", "Interop"], path: "Sources/Metrics", swiftSettings: swift5),
+        .target(name: "Metrics", dependencies: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging"], path: "Sources/Metrics", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
             "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -51,6 +51,8 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Checkpoint"], path: "Tests/InteropTests", swiftSettings: swift5),
         .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "Checkpoint", "Interop", "Networks", "Generation", "Imaging", "TestSupport"],
                     path: "Tests/SurgeryTests", swiftSettings: swift5),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Networks", "Checkpoint", "Interop", "Engine", "TestSupport"],
+                    path: "Tests/MetricsTests", swiftSettings: swift5),
         .testTarget(name: "AugmentTests", dependencies: ["Training", "Engine"], path: "Tests/AugmentTests", swiftSettings: swift5),
         .testTarget(name: "DataTests", dependencies: ["Training", "Imaging", "Interop", "Engine", "TestSupport"],
                     path: "Tests/DataTests", swiftSettings: swift5),

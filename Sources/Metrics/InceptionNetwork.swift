@@ -1,0 +1,136 @@
+import Engine
+import Foundation
+
+/// pytorch-fid's FID Inception-v3 (`InceptionV3([3])`, use_fid_inception=True) on the engine:
+/// images → 2048-d pool3 features. Inference only; thread-safe (the folded weights are immutable).
+public final class InceptionNetwork: @unchecked Sendable {
+    /// A BasicConv2d with its batch norm folded in: relu(conv(x, w·s) + (β − μ·s)), s = γ / √(σ² + eps).
+    struct FoldedConv {
+        let weight: Tensor
+        let bias: Tensor
+        let options: ConvOptions
+    }
+
+    public let weights: InceptionWeights.Origin
+    public let identity: String
+    public let comparabilityWarning: String?
+    private let layers: [String: FoldedConv]
+
+    public init(weights: InceptionWeights) throws {
+        var layers: [String: FoldedConv] = [:]
+        for conv in InceptionArchitecture.convs {
+            layers[conv.name] = try Self.fold(conv, weights)
+        }
+        self.layers = layers
+        self.weights = weights.origin
+        identity = weights.identity
+        comparabilityWarning = weights.comparabilityWarning
+    }
+
+    private static func fold(_ conv: InceptionConv, _ weights: InceptionWeights) throws -> FoldedConv {
+        let w = try weights.values("\(conv.name).conv.weight")
+        let gamma = try weights.values("\(conv.name).bn.weight"), beta = try weights.values("\(conv.name).bn.bias")
+        let mean = try weights.values("\(conv.name).bn.running_mean"), variance = try weights.values("\(conv.name).bn.running_var")
+        let patch = w.count / conv.outChannels
+        var folded = [Float](repeating: 0, count: w.count)
+        var bias = [Float](repeating: 0, count: conv.outChannels)
+        for o in 0..<conv.outChannels {
+            let scale = Double(gamma[o]) / (Double(variance[o]) + InceptionArchitecture.batchNormEpsilon).squareRoot()
+            for i in 0..<patch { folded[o * patch + i] = Float(Double(w[o * patch + i]) * scale) }
+            bias[o] = Float(Double(beta[o]) - Double(mean[o]) * scale)
+        }
+        return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded),
+                          bias: try Tensor(shape: [conv.outChannels], values: bias), options: conv.options)
+    }
+
+    // MARK: Entry points
+
+    /// uint8 images (C = 1 or 3; grayscale is repeated to RGB as the StyleGAN2-ADA metrics do) →
+    /// features [N, 2048], through pytorch-fid's preprocessing: x / 255, bilinear resize to 299×299
+    /// (align_corners=False), 2x − 1.
+    public func features(of batch: ImageBatch) throws -> Tensor {
+        try features(unitRange: batch.unitRangeTensor(), resizeInput: true)
+    }
+
+    /// Images in [0, 1], [N, 3, H, W] → [N, 2048]. `resizeInput: false` is pytorch-fid's
+    /// resize_input=False: the network then runs at the given size (at least 75×75), which tests use
+    /// to stay fast; FID itself always resizes.
+    public func features(unitRange images: Tensor, resizeInput: Bool = true) throws -> Tensor {
+        guard images.rank == 4, images.shape[1] == 3 else {
+            throw MetricsError("the Inception network needs images [N, 3, H, W], got \(images.shape)")
+        }
+        let size = InceptionArchitecture.inputSize
+        let resized = resizeInput ? try Tensor.resizeBilinear(images, height: size, width: size) : images
+        guard resized.shape[2] >= InceptionArchitecture.minimumInputSize, resized.shape[3] >= InceptionArchitecture.minimumInputSize else {
+            throw MetricsError("the Inception network needs at least \(InceptionArchitecture.minimumInputSize)×\(InceptionArchitecture.minimumInputSize) pixels, got \(resized.shape[2])×\(resized.shape[3])")
+        }
+        return try GradMode.withoutGrad {
+            var x = resized * 2 - 1
+            for block in InceptionBlock.all { x = try block.forward(x, layer: layer) }
+            // Adaptive average pooling to 1×1: the pool3 features.
+            return try x.mean(axes: [2, 3])
+        }
+    }
+
+    /// Runs one folded BasicConv2d by state-dict name.
+    func layer(_ name: String, _ x: Tensor) throws -> Tensor {
+        guard let conv = layers[name] else { throw MetricsError("Inception network: no layer '\(name)'") }
+        return try Tensor.biasAct(Tensor.conv2d(x, conv.weight, conv.options), bias: conv.bias, activation: .leakyReLU(slope: 0), gain: 1)
+    }
+}
+
+extension InceptionBlock {
+    private static let stemPool = PoolOptions(kernel: 3, stride: 2)
+    /// The FID blocks' average pool: TensorFlow does not count padded zeros (count_include_pad=False).
+    private static let branchAverage = PoolOptions(kernel: 3, stride: 1, padding: 1, countIncludePad: false)
+    private static let branchMax = PoolOptions(kernel: 3, stride: 1, padding: 1)
+
+    /// One block's forward pass; `layer` runs a BasicConv2d by its state-dict name.
+    func forward(_ x: Tensor, layer: (String, Tensor) throws -> Tensor) throws -> Tensor {
+        func chain(_ names: [String], _ input: Tensor) throws -> Tensor {
+            try names.reduce(input) { try layer($1, $0) }
+        }
+        switch self {
+        case .stem:
+            let stem = try chain(["Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3"], x)
+            let middle = try chain(["Conv2d_3b_1x1", "Conv2d_4a_3x3"], Tensor.maxPool2d(stem, Self.stemPool))
+            return try Tensor.maxPool2d(middle, Self.stemPool)
+        case .a(let n, _, _):
+            return try Tensor.concatenate([
+                layer("\(n).branch1x1", x),
+                chain(["\(n).branch5x5_1", "\(n).branch5x5_2"], x),
+                chain(["\(n).branch3x3dbl_1", "\(n).branch3x3dbl_2", "\(n).branch3x3dbl_3"], x),
+                layer("\(n).branch_pool", Tensor.avgPool2d(x, Self.branchAverage)),
+            ], axis: 1)
+        case .b(let n, _):
+            return try Tensor.concatenate([
+                layer("\(n).branch3x3", x),
+                chain(["\(n).branch3x3dbl_1", "\(n).branch3x3dbl_2", "\(n).branch3x3dbl_3"], x),
+                Tensor.maxPool2d(x, Self.stemPool),
+            ], axis: 1)
+        case .c(let n, _, _):
+            return try Tensor.concatenate([
+                layer("\(n).branch1x1", x),
+                chain(["\(n).branch7x7_1", "\(n).branch7x7_2", "\(n).branch7x7_3"], x),
+                chain((1...5).map { "\(n).branch7x7dbl_\($0)" }, x),
+                layer("\(n).branch_pool", Tensor.avgPool2d(x, Self.branchAverage)),
+            ], axis: 1)
+        case .d(let n, _):
+            return try Tensor.concatenate([
+                chain(["\(n).branch3x3_1", "\(n).branch3x3_2"], x),
+                chain((1...4).map { "\(n).branch7x7x3_\($0)" }, x),
+                Tensor.maxPool2d(x, Self.stemPool),
+            ], axis: 1)
+        case .e(let n, _, let pool):
+            let split = try layer("\(n).branch3x3_1", x)
+            let double = try chain(["\(n).branch3x3dbl_1", "\(n).branch3x3dbl_2"], x)
+            let pooled = try pool == .average ? Tensor.avgPool2d(x, Self.branchAverage) : Tensor.maxPool2d(x, Self.branchMax)
+            return try Tensor.concatenate([
+                layer("\(n).branch1x1", x),
+                layer("\(n).branch3x3_2a", split), layer("\(n).branch3x3_2b", split),
+                layer("\(n).branch3x3dbl_3a", double), layer("\(n).branch3x3dbl_3b", double),
+                layer("\(n).branch_pool", pooled),
+            ], axis: 1)
+        }
+    }
+}

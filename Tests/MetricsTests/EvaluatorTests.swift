@@ -1,0 +1,95 @@
+import Checkpoint
+import Foundation
+import Interop
+@testable import Metrics
+import Networks
+import Testing
+import TestSupport
+
+/// The evaluator end to end with the formula network (so on CI): the real-statistics cache, and FID
+/// of a small generator from the shared StyleGAN2 fixtures. Images are few (2–3 at 299×299, about
+/// 0.4 s each in a release build).
+@Suite(.serialized) struct EvaluatorTests {
+    static func source(indices: [Int], size: Int = 32, tweak: Bool = false) -> ImageSource {
+        ImageSource(count: indices.count, channels: 3, height: size, width: size, description: "formula images \(indices)") { index in
+            var pixels = MetricsFixtures.image(index: indices[index], size: size)
+            if tweak && index == 0 { pixels[0] ^= 1 }
+            return pixels
+        }
+    }
+
+    @Test func realStatisticsAreCachedByImageContent() throws {
+        let folder = try TemporaryDirectory()
+        let cache = StatisticsCache(directory: folder.url.appendingPathComponent("fid"))
+        let evaluator = FIDEvaluator(network: MetricsFixtures.formulaNetwork, batchSize: 2)
+        let first = try evaluator.realStatistics(of: Self.source(indices: [0, 1]), cache: cache)
+        #expect(!first.fromCache)
+        let file = try #require(first.cacheFile)
+        #expect(FileManager.default.fileExists(atPath: file.path))
+        // The cache is a valid toonkit checkpoint (opening validates the schema).
+        #expect(try CheckpointReader(path: file.path).architecture.kind == "fid-statistics")
+
+        let again = try evaluator.realStatistics(of: Self.source(indices: [0, 1]), cache: cache)
+        #expect(again.fromCache && again.cacheFile == file)
+        #expect(again.statistics.mean == first.statistics.mean && again.statistics.covariance == first.statistics.covariance)
+
+        // One changed pixel is other data: a new entry.
+        let tweaked = try evaluator.realStatistics(of: Self.source(indices: [0, 1], tweak: true), cache: cache)
+        #expect(!tweaked.fromCache && tweaked.cacheFile != file)
+
+        // KID needs the features, which the first entry lacks: computed again and stored with them.
+        let withFeatures = try evaluator.realStatistics(of: Self.source(indices: [0, 1]), cache: cache, keepFeatures: true)
+        #expect(!withFeatures.fromCache && withFeatures.statistics.features?.count == 2 * InceptionArchitecture.featureDimension)
+        let cachedFeatures = try evaluator.realStatistics(of: Self.source(indices: [0, 1]), cache: cache, keepFeatures: true)
+        #expect(cachedFeatures.fromCache && cachedFeatures.statistics.features == withFeatures.statistics.features)
+    }
+
+    @Test func aCacheFileOfOtherStatisticsIsRefused() throws {
+        let folder = try TemporaryDirectory()
+        let cache = StatisticsCache(directory: folder.url)
+        let statistics = try FeatureStatistics(features: FormulaWeights.uniform(seed: 5, count: 3 * 4), dimension: 4)
+        let stored = StatisticsCache.Key(contentHash: "a", extractor: "x"), asked = StatisticsCache.Key(contentHash: "b", extractor: "x")
+        try cache.store(statistics, key: stored, source: Self.source(indices: [0]))
+        try FileManager.default.moveItem(at: cache.path(for: stored), to: cache.path(for: asked))
+        #expect(throws: MetricsError.self) { try cache.load(asked) }
+        #expect(try cache.load(stored) == nil)
+    }
+
+    static let generatorFixture = Fixtures.available ? Fixtures.url("tiny32.pkl") : nil
+
+    @Test(.enabled(if: Fixtures.available, Fixtures.missing))
+    func fidOfAGeneratorIsDeterministicAndFlagged() throws {
+        let folder = try TemporaryDirectory()
+        let checkpoint = folder.file("tiny32.h5")
+        try ModelImporter.importCheckpoint(from: Self.generatorFixture!, to: checkpoint)
+        let generator = try Generator(reader: CheckpointReader(path: checkpoint.path))
+        let evaluator = FIDEvaluator(network: MetricsFixtures.formulaNetwork, batchSize: 2)
+        let real = try evaluator.realStatistics(of: Self.source(indices: [0, 1, 2]), cache: nil, keepFeatures: true)
+        // Three images in generator passes of two: the second pass holds one image.
+        let options = GeneratedImageOptions(count: 3, truncationPsi: 0.7, firstSeed: 5, generatorBatch: 2)
+        var phases: Set<String> = []
+        let result = try evaluator.evaluate(generator: generator, options: options, realStatistics: real.statistics,
+                                            kid: KIDOptions(subsets: 3, maxSubsetSize: 3, seed: 1),
+                                            progress: { phases.insert($0.phase.rawValue) })
+        #expect(result.fid.isFinite && result.fid > 0)
+        #expect(result.kid?.isFinite == true)
+        #expect(phases == [MetricsProgress.Phase.generatedImages.rawValue])
+        #expect(!result.comparableWithPublished && result.warning?.contains("NOT comparable") == true)
+        #expect(result.generated == options && result.realImages == 3)
+
+        // The Inception batch size does not change the measurement (beyond float32 rounding).
+        evaluator.batchSize = 3
+        let rebatched = try evaluator.evaluate(generator: generator, options: options, realStatistics: real.statistics)
+        #expect(abs(rebatched.fid - result.fid) <= 1e-6 * result.fid)
+        #expect(rebatched.kid == nil)
+
+        let json = JSONText.encode(result, pretty: false)
+        #expect(json.contains("\"comparable_with_published\":false"))
+    }
+
+    @Test func statisticsOfOneImageAreRefused() throws {
+        #expect(throws: MetricsError.self) {
+            try FIDEvaluator(network: MetricsFixtures.formulaNetwork).statistics(of: Self.source(indices: [0]))
+        }
+    }
+}
