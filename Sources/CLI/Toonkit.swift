@@ -26,6 +26,8 @@ enum CommandList {
         SwapCommand.self, BlendCommand.self, FreezeCommand.self, MergeCommand.self, SweepCommand.self, RunCommand.self,
         // Training.
         DatasetCommand.self, TrainCommand.self,
+        // Metrics.
+        FIDCommand.self,
         Bench.self,
     ]
 }
