@@ -2,7 +2,8 @@ import Engine
 import Foundation
 
 /// pytorch-fid's FID Inception-v3 (`InceptionV3([3])`, use_fid_inception=True) on the engine:
-/// images → 2048-d pool3 features. Inference only; thread-safe (the folded weights are immutable).
+/// images → 2048-d pool3 features. Inference only; thread-safe, because the folded weights are never
+/// mutated after init (hence @unchecked: Tensor itself is not Sendable).
 public final class InceptionNetwork: @unchecked Sendable {
     /// A BasicConv2d with its batch norm folded in: relu(conv(x, w·s) + (β − μ·s)), s = γ / √(σ² + eps).
     struct FoldedConv {

@@ -4,7 +4,7 @@ import Interop
 
 /// The parameters of the FID Inception network by state-dict name (conv weights and batch-norm
 /// tensors of the 94 layers), from the standard pytorch-fid file or from `FormulaWeights`.
-public struct InceptionWeights: @unchecked Sendable {
+public struct InceptionWeights: Sendable {
     public enum Origin: Equatable, Sendable {
         /// A weights file, with the SHA-256 of its bytes.
         case file(path: String, sha256: String)
