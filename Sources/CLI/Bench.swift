@@ -4,12 +4,13 @@ import Engine
 import Foundation
 import Networks
 import Surgery
+import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them from a release build (`swift build -c release`); debug builds are 10–100× slower.",
         discussion: "The OpenBLAS kernel family is printed with every benchmark; set OPENBLAS_CORETYPE to compare (e.g. Haswell, SkylakeX).",
-        subcommands: [BenchKernels.self, BenchGenerate.self, BenchSwap.self]
+        subcommands: [BenchKernels.self, BenchGenerate.self, BenchTrain.self, BenchSwap.self]
     )
 }
 
@@ -129,6 +130,33 @@ struct BenchGenerate: ParsableCommand {
         print("profile of one batch of \(batches.last!) (kernel, seconds, share, calls):")
         for line in report.profile {
             print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.3f %6.1f%% %6d", line.seconds, 100 * line.seconds / max(total, 1e-9), line.calls))
+        }
+    }
+}
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Seconds per training step (Gmain + Dmain + Greg/4 + Dreg/16, ADA bg at p = 0.328) with a kernel profile.",
+        discussion: "Averages 16 iterations after one warm-up, which contain each regularisation phase exactly as often as the formula says. Networks: tiny64 (batch 8 by default) and paper256 (batch 4).")
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Network shape: tiny64 or paper256.") var network = "tiny64"
+    @Option(help: "Batch size (default: 8 for tiny64, 4 for paper256).") var batch: Int?
+    @Option(help: "Iterations to average (16 covers the regularisation schedule once).") var iterations = 16
+
+    func run() throws {
+        options.apply()
+        let report = try TrainingBenchmark.run(network: network, batch: batch ?? (network == "tiny64" ? 8 : 4), iterations: iterations) {
+            Console.progress($0)
+        }
+        Console.finishProgress()
+        if options.json { print(try JSONOutput.encode(report)); return }
+        print("\(report.network), batch \(report.batch): \(String(format: "%.3f", report.secondsPerIteration)) s per step (OpenBLAS core \(report.blasCore), \(report.threads) threads)")
+        let total = report.profile.reduce(0) { $0 + $1.seconds }
+        print("profile per step (kernel, seconds, share of profiled time, calls):")
+        for line in report.profile {
+            print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.4f %6.1f%% %6d", line.seconds, 100 * line.seconds / max(total, 1e-9), line.calls))
         }
     }
 }

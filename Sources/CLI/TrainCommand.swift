@@ -44,6 +44,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "ADA target for E[sign(D(real))].") var target: Double = 0.6
     @Option(help: "FreezeD: freeze the first N discriminator layers from the input.") var freezed: Int = 0
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("channel-base"), help: "New networks only: channel_base (channels at resolution r: min(base/r, max)).") var channelBase: Int?
+    @Option(name: .customLong("channel-max"), help: "New networks only: channel_max.") var channelMax: Int?
+    @Option(help: "New networks only: mapping layers.") var map: Int?
+    @Option(name: .customLong("latent-dim"), help: "New networks only: z and w dimension.") var latentDim: Int?
 
     func validate() throws {
         guard TrainingOptions.Config(rawValue: cfg) != nil else { throw ValidationError("--cfg must be auto, stylegan2 or paper256") }
@@ -72,12 +76,13 @@ struct TrainCommand: ParsableCommand {
         options.augmentP = p
         options.adaTarget = target
         options.freezeD = freezed
+        options.networkShape = NetworkShape(channelBase: channelBase, channelMax: channelMax, mappingLayers: map, latentDimension: latentDim)
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
         let run: TrainingRun
         if let resume {
             run = try TrainingRun(resumeFrom: URL(fileURLWithPath: resume), options: options, datasetCount: dataset.count)
         } else {
-            let architecture = ArchitecturePreset(rawValue: cfg)!.architecture(resolution: dataset.resolution, cDim: dataset.labelDimension)
+            let architecture = options.networkShape.architecture(config: options.config, resolution: dataset.resolution, labels: dataset.labelDimension)
             run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
         }
         let description = [URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, cfg, aug] + (freezed > 0 ? ["freezed\(freezed)"] : [])

@@ -5,6 +5,13 @@ import COpenBLAS
 func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if alpha == 1 && (beta == 0 || beta == 1) && SkinnyGemm.suits(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k) {
+        Profiler.measure("gemm (skinny)") {
+            SkinnyGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc)
+        }
+        return
+    }
     Profiler.measure("sgemm") { cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc)) }
 }

@@ -32,11 +32,41 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var styleMixing: Double = 0.9
     public var pathLengthWeight: Double = 2
     public var gridSeeds: Int = 16
+    /// Shape of new networks (ignored when resuming: the checkpoint's architecture wins).
+    public var networkShape = NetworkShape()
 
     public init() {}
 }
 
+/// Overrides of the architecture a config gives new networks: small networks for quick experiments
+/// and the demo's base model.
+public struct NetworkShape: Codable, Equatable, Sendable {
+    public var channelBase: Int?
+    public var channelMax: Int?
+    public var mappingLayers: Int?
+    public var latentDimension: Int?
+
+    public init(channelBase: Int? = nil, channelMax: Int? = nil, mappingLayers: Int? = nil, latentDimension: Int? = nil) {
+        self.channelBase = channelBase
+        self.channelMax = channelMax
+        self.mappingLayers = mappingLayers
+        self.latentDimension = latentDimension
+    }
+
+    /// The config's architecture at `resolution` with these overrides applied.
+    public func architecture(config: TrainingOptions.Config, resolution: Int, labels: Int) -> Architecture {
+        let preset = ArchitecturePreset(rawValue: config.rawValue)!
+        let latent = latentDimension ?? 512
+        var a = preset.architecture(resolution: resolution, zDim: latent, wDim: latent, cDim: labels)
+        if let channelBase { a.channelBase = channelBase }
+        if let channelMax { a.channelMax = channelMax }
+        if let mappingLayers { a.mappingLayers = mappingLayers }
+        return a
+    }
+}
+
 /// The hyper-parameters a run actually uses, derived from options, config and resolution (training.md §1–2).
+/// The architecture side of the configs (channels, mapping layers, mbstd group) is `ArchitecturePreset`.
 public struct Hyperparameters: Codable, Equatable, Sendable {
     public var batch: Int
     public var gamma: Double
@@ -44,9 +74,6 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     public var emaKimg: Double
     /// Fraction of images seen that bounds the EMA half-life early on (auto only, not when resuming).
     public var emaRampup: Double?
-    public var mbstdGroup: Int
-    public var mappingLayers: Int
-    public var channelBase: Int
     public var gRegInterval = 4
     public var dRegInterval = 16
     public var pathLengthDecay = 0.01
@@ -59,19 +86,14 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         switch options.config {
         case .auto:
             batch = max(min(min(4096 / resolution, 32), 64), 1)
-            mbstdGroup = min(batch, 4)
-            channelBase = resolution >= 512 ? 32768 : 16384
             learningRate = resolution >= 1024 ? 0.002 : 0.0025
             gamma = 0.0002 * res * res / Double(batch)
             emaKimg = Double(batch) * 10 / 32
             emaRampup = 0.05
-            mappingLayers = 2
         case .stylegan2:
-            batch = 32; mbstdGroup = 4; channelBase = 32768; learningRate = 0.002; gamma = 10; emaKimg = 10
-            emaRampup = nil; mappingLayers = 8
+            batch = 32; learningRate = 0.002; gamma = 10; emaKimg = 10; emaRampup = nil
         case .paper256:
-            batch = 64; mbstdGroup = 8; channelBase = 16384; learningRate = 0.0025; gamma = 1; emaKimg = 20
-            emaRampup = nil; mappingLayers = 8
+            batch = 64; learningRate = 0.0025; gamma = 1; emaKimg = 20; emaRampup = nil
         }
         // Overrides come after derivation; auto's gamma and ema are not recomputed from an overridden batch.
         if let value = options.batch { batch = value }

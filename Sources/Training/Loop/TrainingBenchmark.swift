@@ -1,0 +1,58 @@
+import Checkpoint
+import Engine
+import Foundation
+import Networks
+
+/// `toonkit bench train`: seconds per training iteration averaged over 16 iterations, which contain
+/// exactly the issue's "Gmain + Dmain + Greg/4 + Dreg/16", with ADA bg at p = 0.328 and a kernel profile.
+public enum TrainingBenchmark {
+    public struct Report: Codable, Sendable {
+        public let network: String
+        public let batch: Int
+        public let blasCore: String
+        public let threads: Int
+        public let iterations: Int
+        public let secondsPerIteration: Double
+        public let profile: [ProfileLine]
+    }
+
+    public struct ProfileLine: Codable, Sendable {
+        public let kernel: String
+        public let seconds: Double
+        public let calls: Int
+    }
+
+    /// A shape the benchmark knows: the fixtures' tiny64 or the paper256 network.
+    public static func architecture(named name: String) throws -> Architecture {
+        switch name {
+        case "tiny64": return Architecture(resolution: 64, zDim: 64, wDim: 64, mappingLayers: 8, channelBase: 512, channelMax: 64)
+        case "paper256": return ArchitecturePreset.paper256.architecture()
+        default: throw TrainingError("unknown benchmark network '\(name)' (tiny64 or paper256)")
+        }
+    }
+
+    public static func run(network: String, batch: Int, iterations: Int = 16, progress: (String) -> Void = { _ in }) throws -> Report {
+        let architecture = try architecture(named: network)
+        var options = TrainingOptions()
+        options.batch = batch
+        options.augmentation = .fixed
+        options.augmentPreset = .bg
+        options.augmentP = 0.328
+        options.kimg = 1e9
+        let dataset = try SyntheticDataset(kind: .cartoons, count: max(batch * 2, 16), resolution: architecture.resolution, seed: 1)
+        var run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
+        _ = try run.step(dataset: dataset)
+        Profiler.reset()
+        Profiler.isEnabled = true
+        defer { Profiler.isEnabled = false }
+        let start = Date()
+        for i in 0..<iterations {
+            _ = try run.step(dataset: dataset)
+            progress("\(network) batch \(batch): iteration \(i + 1)/\(iterations), \(String(format: "%.2f", Date().timeIntervalSince(start) / Double(i + 1))) s per iteration")
+        }
+        let seconds = Date().timeIntervalSince(start) / Double(iterations)
+        let profile = Profiler.report.map { ProfileLine(kernel: $0.kernel, seconds: $0.seconds / Double(iterations), calls: $0.calls / iterations) }
+        return Report(network: network, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
+                      iterations: iterations, secondsPerIteration: seconds, profile: profile)
+    }
+}
