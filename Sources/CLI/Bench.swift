@@ -141,7 +141,7 @@ struct BenchTrain: ParsableCommand {
         discussion: "Averages 16 iterations after one warm-up, which contain each regularisation phase exactly as often as the formula says. Networks: tiny64 (batch 8 by default) and paper256 (batch 4).")
 
     @OptionGroup var options: BenchOptions
-    @Option(help: "Network shape: tiny64 or paper256.") var network = "tiny64"
+    @Option(help: "Network shape: tiny64, demo32 (the demo's base) or paper256.") var network = "tiny64"
     @Option(help: "Batch size (default: 8 for tiny64, 4 for paper256).") var batch: Int?
     @Option(help: "Iterations to average (16 covers the regularisation schedule once).") var iterations = 16
 

@@ -62,6 +62,43 @@ private struct PolyphaseAxis {
     }
 }
 
+/// For one axis of `upfirdn2d`, the contributions grouped by filter tap: for tap t, output positions
+/// outStart + i·outStride take source positions sourceStart + i·sourceStride (i < count). With up = 1
+/// each tap is one run; with up > 1 (down = 1) each tap meets one output phase. Nil when up and down
+/// are both above 1 (no short run structure; the per-pixel lists handle it).
+struct FIRSegments {
+    private var table: [Int] = []
+
+    init?(inSize: Int, outSize: Int, up: Int, down: Int, padBefore: Int, taps: Int) {
+        guard up == 1 || down == 1 else { return nil }
+        for t in 0..<taps {
+            for phase in 0..<up {
+                // Output o = phase + up·j reads the zero-stuffed position u = o·down + t − pad, real when u ≡ 0 (mod up).
+                let offset = phase * down + t - padBefore
+                guard ((offset % up) + up) % up == 0 else { continue }
+                let base = offset / up, sourceStride = down
+                let jFirst = max(0, base >= 0 ? 0 : (-base + sourceStride - 1) / sourceStride)
+                let jLastBySource = (inSize - 1 - base) >= 0 ? (inSize - 1 - base) / sourceStride : -1
+                let jLastByOutput = (outSize - 1 - phase) / up
+                let jLast = min(jLastBySource, jLastByOutput)
+                guard jLast >= jFirst else { continue }
+                table += [t, phase + up * jFirst, up, jLast - jFirst + 1, base + jFirst * sourceStride, sourceStride]
+            }
+        }
+    }
+
+    @inline(__always)
+    func forEach(_ body: (_ tap: Int, _ outStart: Int, _ outStride: Int, _ count: Int, _ sourceStart: Int, _ sourceStride: Int) -> Void) {
+        table.withUnsafeBufferPointer { t in
+            var i = 0
+            while i < t.count {
+                body(t[i], t[i + 1], t[i + 2], t[i + 3], t[i + 4], t[i + 5])
+                i += 6
+            }
+        }
+    }
+}
+
 extension Tensor {
     /// NVIDIA's upfirdn2d on [N, C, H, W]: zero-insert upsampling by `up`, pad (negative crops), FIR
     /// filter (a true convolution unless `flip`, which makes it a correlation), keep every `down`-th pixel.
@@ -84,7 +121,8 @@ extension Tensor {
         if filter.isSeparable {
             let scale = gain.squareRoot()
             let taps = (flip ? filter.taps : filter.taps.reversed()).map { $0 * scale }
-            firSeparable(x.pointer, output.pointer, planes: n * c, inSize: (h, w), outSize: (outH, outW), rows: rows, columns: columns, taps: taps)
+            firSeparable(x.pointer, output.pointer, planes: n * c, inSize: (h, w), outSize: (outH, outW), rows: rows, columns: columns,
+                         taps: taps, up: up, down: down, padding: padding)
         } else {
             var taps = filter.taps.map { $0 * gain }
             if !flip { taps.reverse() }
@@ -124,34 +162,54 @@ extension Tensor {
         }
     }
 
-    /// Horizontal pass into a per-plane scratch row block, then the vertical pass.
+    /// Horizontal pass into a per-plane scratch row block, then the vertical pass. Both passes walk the
+    /// filter taps in the outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), so the
+    /// inner loops vectorise; the per-pixel tap lists remain only for the rare up > 1 with down > 1.
     private static func firSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, inSize: (Int, Int), outSize: (Int, Int),
-                                     rows: PolyphaseAxis, columns: PolyphaseAxis, taps: [Float]) {
+                                     rows: PolyphaseAxis, columns: PolyphaseAxis, taps: [Float], up: Int, down: Int, padding: FIRPadding) {
+        let horizontalSegments = FIRSegments(inSize: inSize.1, outSize: outSize.1, up: up, down: down, padBefore: padding.left, taps: taps.count)
+        let verticalSegments = FIRSegments(inSize: inSize.0, outSize: outSize.0, up: up, down: down, padBefore: padding.top, taps: taps.count)
         taps.withUnsafeBufferPointer { f in
             parallelChunks(planes) { range in
                 var scratch = ScratchBuffer()
                 let horizontal = scratch.reserve(inSize.0 * outSize.1)
                 for plane in range {
                     let source = x + plane * inSize.0 * inSize.1
+                    let target = y + plane * outSize.0 * outSize.1
                     for iy in 0..<inSize.0 {
-                        let line = source + iy * inSize.1
-                        let out = horizontal + iy * outSize.1
-                        for ox in 0..<outSize.1 {
-                            var total: Float = 0
-                            for k in columns.starts[ox]..<columns.starts[ox + 1] {
-                                total += f[Int(columns.taps[k])] * line[Int(columns.sources[k])]
+                        let line = source + iy * inSize.1, out = horizontal + iy * outSize.1
+                        if let segments = horizontalSegments {
+                            out.update(repeating: 0, count: outSize.1)
+                            segments.forEach { tap, outStart, outStride, count, sourceStart, sourceStride in
+                                let weight = f[tap]
+                                for i in 0..<count { out[outStart + i * outStride] += weight * line[sourceStart + i * sourceStride] }
                             }
-                            out[ox] = total
+                        } else {
+                            for ox in 0..<outSize.1 {
+                                var total: Float = 0
+                                for k in columns.starts[ox]..<columns.starts[ox + 1] { total += f[Int(columns.taps[k])] * line[Int(columns.sources[k])] }
+                                out[ox] = total
+                            }
                         }
                     }
-                    let target = y + plane * outSize.0 * outSize.1
-                    for oy in 0..<outSize.0 {
-                        let out = target + oy * outSize.1
-                        for ox in 0..<outSize.1 { out[ox] = 0 }
-                        for r in rows.starts[oy]..<rows.starts[oy + 1] {
-                            let weight = f[Int(rows.taps[r])]
-                            let line = horizontal + Int(rows.sources[r]) * outSize.1
-                            for ox in 0..<outSize.1 { out[ox] += weight * line[ox] }
+                    target.update(repeating: 0, count: outSize.0 * outSize.1)
+                    let width = outSize.1
+                    if let segments = verticalSegments {
+                        segments.forEach { tap, outStart, outStride, count, sourceStart, sourceStride in
+                            let weight = f[tap]
+                            for i in 0..<count {
+                                let out = target + (outStart + i * outStride) * width
+                                let line = horizontal + (sourceStart + i * sourceStride) * width
+                                for ox in 0..<width { out[ox] += weight * line[ox] }
+                            }
+                        }
+                    } else {
+                        for oy in 0..<outSize.0 {
+                            let out = target + oy * width
+                            for r in rows.starts[oy]..<rows.starts[oy + 1] {
+                                let weight = f[Int(rows.taps[r])], line = horizontal + Int(rows.sources[r]) * width
+                                for ox in 0..<width { out[ox] += weight * line[ox] }
+                            }
                         }
                     }
                 }

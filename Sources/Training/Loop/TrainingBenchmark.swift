@@ -22,12 +22,15 @@ public enum TrainingBenchmark {
         public let calls: Int
     }
 
-    /// A shape the benchmark knows: the fixtures' tiny64 or the paper256 network.
+    /// A shape the benchmark knows: the fixtures' tiny64, the demo's 32² base, or the paper256 network.
     public static func architecture(named name: String) throws -> Architecture {
         switch name {
         case "tiny64": return Architecture(resolution: 64, zDim: 64, wDim: 64, mappingLayers: 8, channelBase: 512, channelMax: 64)
+        case "demo32":
+            return NetworkShape(channelBase: 2048, channelMax: 64, mappingLayers: 2, latentDimension: 128)
+                .architecture(config: .auto, resolution: 32, labels: 0)
         case "paper256": return ArchitecturePreset.paper256.architecture()
-        default: throw TrainingError("unknown benchmark network '\(name)' (tiny64 or paper256)")
+        default: throw TrainingError("unknown benchmark network '\(name)' (tiny64, demo32 or paper256)")
         }
     }
 
