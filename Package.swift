@@ -14,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "toonkit", targets: ["CLI"]),
-        .library(name: "Toonkit", targets: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics"]),
+        .library(name: "Toonkit", targets: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,8 +39,10 @@ let package = Package(
         .target(name: "Surgery", dependencies: ["Checkpoint", "Networks", "Generation", "Imaging", "Yams"], path: "Sources/Surgery", swiftSettings: swift5),
         .target(name: "Training", dependencies: ["Engine", "Networks", "Checkpoint", "Generation", "Imaging", "Interop", "CZlib"], path: "Sources/Training", swiftSettings: swift5),
         .target(name: "Metrics", dependencies: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging"], path: "Sources/Metrics", swiftSettings: swift5),
+        .target(name: "Workflows", dependencies: ["Training", "Metrics", "Surgery", "Generation", "Imaging", "Networks", "Checkpoint", "Engine"],
+                path: "Sources/Workflows", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
-            "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics",
+            "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI", swiftSettings: swift5),
 

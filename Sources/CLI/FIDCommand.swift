@@ -5,6 +5,7 @@ import Foundation
 import Metrics
 import Networks
 import Training
+import Workflows
 
 struct FIDCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -102,24 +103,6 @@ struct FIDCommand: ParsableCommand {
         text += "\(r.realImages) real\(r.realStatisticsFromCache ? " from cache" : ""); \(String(format: "%.0f", r.seconds)) s)"
         if let warning = r.warning { text += "\nNOTE: \(warning)." }
         return text
-    }
-}
-
-extension PNGDataset {
-    /// The data set as the metrics module reads it.
-    var imageSource: ImageSource {
-        ImageSource(count: count, channels: channels, height: resolution, width: resolution, description: source) { [self] in
-            try image(at: $0)
-        }
-    }
-
-    /// Labels of random real images for conditional generators, as the reference's metrics draw them;
-    /// generated image i gets the label of image RandomState(seed + i).randint(count).
-    func randomLabels(seed: UInt32) -> (Int) throws -> [Float] {
-        { [self] index in
-            var rng = RandomState(seed: seed &+ UInt32(truncatingIfNeeded: index))
-            return try label(at: rng.nextInt(below: count))
-        }
     }
 }
 

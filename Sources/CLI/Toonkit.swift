@@ -25,7 +25,7 @@ enum CommandList {
         // Surgery.
         SwapCommand.self, BlendCommand.self, FreezeCommand.self, MergeCommand.self, SweepCommand.self, RunCommand.self,
         // Training.
-        DatasetCommand.self, TrainCommand.self,
+        DatasetCommand.self, TrainCommand.self, DemoCommand.self, CompareCommand.self,
         // Metrics.
         FIDCommand.self,
         Bench.self,

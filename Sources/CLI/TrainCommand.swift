@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Networks
 import Training
+import Workflows
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct TrainCommand: ParsableCommand {
         seeds from G_ema, and log.jsonl (one line per tick: kimg, losses, R1, path length, p, r_t, sec/kimg, \
         memory). Ctrl-C stops after the current step and writes a final snapshot.
 
-        --resume a toonkit snapshot continues exactly (weights, Adam moments, EMA, p, step, kimg, data order, \
+        --resume a toonkit snapshot continues exactly (add --fine-tune to start a new run from its networks instead) (weights, Adam moments, EMA, p, step, kimg, data order, \
         random state; the snapshot's options win except --kimg/--snap/--tick). --resume any other checkpoint \
         (e.g. `toonkit import ffhq-256.pkl`) fine-tunes it: the architecture comes from the checkpoint, p from \
         the file unless --p is given, no EMA ramp-up and ada_kimg 100, as the reference's --resume. Tensors the \
@@ -29,6 +30,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Training data: a zip or folder made by `toonkit dataset`.") var data: String
     @Option(help: "Output folder; each run gets a numbered subfolder.") var outdir: String
     @Option(help: "Checkpoint to resume or fine-tune from.") var resume: String?
+    @Flag(name: .customLong("fine-tune"), help: "With --resume of a toonkit snapshot: take only its networks (and p) and start a new run, e.g. on other data.")
+    var fineTune = false
     @Option(help: "Config: auto, stylegan2 or paper256 (sets batch, gamma, lr, EMA; architecture of new networks).") var cfg: String = "auto"
     @Option(help: "Total batch size (overrides the config).") var batch: Int?
     @Option(help: "R1 weight gamma (overrides the config).") var gamma: Double?
@@ -44,6 +47,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "ADA target for E[sign(D(real))].") var target: Double = 0.6
     @Option(help: "FreezeD: freeze the first N discriminator layers from the input.") var freezed: Int = 0
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Metrics measured at every snapshot: fid (needs --inception or --formula-weights) or none.") var metrics: String = "none"
+    @OptionGroup var inceptionOptions: InceptionOptions
     @Option(name: .customLong("channel-base"), help: "New networks only: channel_base (channels at resolution r: min(base/r, max)).") var channelBase: Int?
     @Option(name: .customLong("channel-max"), help: "New networks only: channel_max.") var channelMax: Int?
     @Option(help: "New networks only: mapping layers.") var map: Int?
@@ -57,6 +62,8 @@ struct TrainCommand: ParsableCommand {
         if let p, !(0...1).contains(p) { throw ValidationError("--p must be in [0, 1]") }
         if aug == "fixed" && p == nil { throw ValidationError("--aug fixed needs --p") }
         if aug == "noaug" && p != nil { throw ValidationError("--p has no effect with --aug noaug") }
+        guard ["fid", "none"].contains(metrics) else { throw ValidationError("--metrics must be fid or none") }
+        try inceptionOptions.validateChoice(required: metrics == "fid")
     }
 
     func run() throws {
@@ -80,13 +87,15 @@ struct TrainCommand: ParsableCommand {
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
         let run: TrainingRun
         if let resume {
-            run = try TrainingRun(resumeFrom: URL(fileURLWithPath: resume), options: options, datasetCount: dataset.count)
+            run = try TrainingRun(resumeFrom: URL(fileURLWithPath: resume), options: options, datasetCount: dataset.count,
+                                  mode: fineTune ? .networksOnly : .exact)
         } else {
             let architecture = options.networkShape.architecture(config: options.config, resolution: dataset.resolution, labels: dataset.labelDimension)
             run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
         }
         let description = [URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, cfg, aug] + (freezed > 0 ? ["freezed\(freezed)"] : [])
         let session = try TrainingSession(run: run, dataset: dataset, outdir: URL(fileURLWithPath: outdir), description: description.joined(separator: "-"))
+        if metrics == "fid" { session.snapshotMetric = try inceptionOptions.monitor(dataset: dataset).snapshotMetric }
         let interrupt = InterruptFlag()
         Console.info("training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(mirror ? " ×2 mirrored" : ""))")
         let snapshots = try session.train(progress: { progress in

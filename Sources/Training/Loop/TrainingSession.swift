@@ -12,6 +12,10 @@ public final class TrainingSession {
     public let dataset: ImageDataset
     public let runDirectory: URL
 
+    /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`.
+    public typealias SnapshotMetric = (_ snapshot: URL, _ run: TrainingRun) throws -> [String: Double]
+    public var snapshotMetric: SnapshotMetric?
+
     public struct Progress {
         public var imagesSeen: Int
         public var totalImages: Int
@@ -69,6 +73,11 @@ public final class TrainingSession {
         let url = runDirectory.appendingPathComponent("snapshot-\(stem).h5")
         try run.writeSnapshot(to: url)
         try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
+        if let snapshotMetric {
+            var line = try snapshotMetric(url, run)
+            line["kimg"] = run.kimg
+            try appendLine(line, to: "metrics.jsonl")
+        }
         return url
     }
 
@@ -82,7 +91,11 @@ public final class TrainingSession {
     }
 
     func appendLog(_ line: [String: Double]) throws {
-        let url = runDirectory.appendingPathComponent("log.jsonl")
+        try appendLine(line, to: "log.jsonl")
+    }
+
+    func appendLine(_ line: [String: Double], to name: String) throws {
+        let url = runDirectory.appendingPathComponent(name)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var data = try encoder.encode(line)

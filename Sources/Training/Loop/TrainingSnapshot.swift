@@ -54,12 +54,21 @@ extension TrainingRun {
         }
     }
 
-    /// Continues from a checkpoint. A toonkit snapshot resumes exactly (weights, Adam moments, EMA, p,
-    /// iteration, images seen, data order, random state); its stored options win over `options` except
-    /// for the run length and snapshot cadence. Any other checkpoint (e.g. an imported NVIDIA pickle)
-    /// starts a fine-tuning run from its G, G_ema and D, with p from the file unless `--p` is given,
-    /// the EMA ramp off and ada_kimg 100, as the reference does when resuming.
-    public init(resumeFrom url: URL, options: TrainingOptions, datasetCount: Int) throws {
+    /// How much of a checkpoint a run continues from.
+    public enum ResumeMode: Sendable {
+        /// A toonkit snapshot continues exactly (weights, Adam moments, EMA, p, iteration, images seen,
+        /// data order, random state); other checkpoints are fine-tuned (`networksOnly`).
+        case exact
+        /// Only the networks (and p, unless given): a new fine-tuning run, as the reference's --resume.
+        case networksOnly
+    }
+
+    /// Continues from a checkpoint. A toonkit snapshot resumes exactly in `.exact` mode: its stored options
+    /// win over `options` except for the run length and snapshot cadence, and the data set must be the one
+    /// it was trained on. Any other checkpoint (e.g. an imported NVIDIA pickle), or any checkpoint in
+    /// `.networksOnly` mode, starts a fine-tuning run from its G, G_ema and D, with p from the file unless
+    /// `--p` is given, the EMA ramp off and ada_kimg 100, as the reference does when resuming.
+    public init(resumeFrom url: URL, options: TrainingOptions, datasetCount: Int, mode: ResumeMode = .exact) throws {
         let reader = try CheckpointReader.open(url.path)
         for network in ["D"] where !reader.networkNames.contains(network) {
             throw TrainingError("\(url.path) has no discriminator (networks: \(reader.networkNames.joined(separator: ", "))); training needs G and D")
@@ -73,7 +82,7 @@ extension TrainingRun {
         let discriminator = try Discriminator(reader: reader, network: "D")
         let frozenG = try Self.frozen(reader, generatorSource)
         let frozenD = try Self.frozen(reader, "D")
-        let state = try reader.trainingState.flatMap { json -> TrainingStateDocument? in
+        let state = mode == .networksOnly ? nil : try reader.trainingState.flatMap { json -> TrainingStateDocument? in
             guard json["format"] == .string(TrainingStateDocument.format) else { return nil }
             return try json.decode(as: TrainingStateDocument.self)
         }
@@ -86,7 +95,7 @@ extension TrainingRun {
                           discriminator: discriminator, generatorFrozen: frozenG, discriminatorFrozen: frozenD,
                           datasetCount: datasetCount, augmentP: Double(state.augmentation.p))
             guard state.sampler.datasetCount == datasetCount else {
-                throw TrainingError("\(url.path) was trained on a data set of \(state.sampler.datasetCount) images, this one has \(datasetCount)")
+                throw TrainingError("\(url.path) was trained on a data set of \(state.sampler.datasetCount) images, this one has \(datasetCount): an exact resume needs the same data (use --fine-tune to start a new run from its networks)")
             }
             iteration = state.iteration
             imagesSeen = state.imagesSeen

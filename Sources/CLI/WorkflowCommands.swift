@@ -1,0 +1,120 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Metrics
+import Training
+import Workflows
+
+/// The Inception weights options shared by every command that measures FID.
+struct InceptionOptions: ParsableArguments {
+    @Option(help: "pytorch-fid's weights file pt_inception-2015-12-05-6726825d.pth (see `toonkit fid --help`).") var inception: String?
+    @Flag(name: .customLong("formula-weights"), help: "Use deterministic stand-in Inception weights (FIDs then only compare runs measured the same way, never published numbers).")
+    var formulaWeights = false
+    @Option(name: .customLong("fid-num"), help: "Generated images per FID measurement.") var fidNum = 5000
+    @Flag(help: "Also measure KID.") var kid = false
+
+    func weights() throws -> InceptionWeights {
+        let weights = try inception.map { try InceptionWeights.load(from: URL(fileURLWithPath: $0)) } ?? .formula()
+        if let warning = weights.comparabilityWarning { Console.warn(warning) }
+        return weights
+    }
+
+    func validateChoice(required: Bool) throws {
+        if inception != nil && formulaWeights { throw ValidationError("give --inception FILE.pth or --formula-weights, not both") }
+        if required && inception == nil && !formulaWeights { throw ValidationError("give --inception FILE.pth (or --formula-weights)") }
+        if fidNum < 2 { throw ValidationError("--fid-num must be at least 2") }
+    }
+
+    func monitor(dataset: ImageDataset) throws -> FIDMonitor {
+        var bar = ProgressBar()
+        defer { bar.finish() }
+        return try FIDMonitor(inception: weights(), dataset: dataset, images: fidNum, kid: kid,
+                              cache: StatisticsCache(directory: StatisticsCache.defaultDirectory)) { bar.update($0) }
+    }
+}
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Fine-tune one base three ways (StyleGAN2 without augmentation, ADA, ADA + FreezeD) and compare FID over kimg.",
+        discussion: """
+        The 2023 capstone's study in one command. Each variant trains from --base on --data for the same \
+        --kimg with the same options; FID (and KID with --kid) of G_ema is measured at the start and at every \
+        snapshot. Prints a table, and writes compare-fid.png (FID over kimg) and compare.json into --outdir, \
+        next to the three run folders. Without --inception the demo's stand-in weights are used and the \
+        output says so: such FIDs are not comparable with published ones.
+
+        Example (CI-sized, on the bundled base and procedural cartoons):
+          toonkit compare --outdir runs/compare --kimg 0.032 --snap 1 --tick 0.016 --fid-num 32
+        """)
+
+    @Option(help: "Base checkpoint (default: the demo's base model).") var base = "fixtures/demo/base-faces32.h5"
+    @Option(help: "Training data (default: procedural cartoons at the base's resolution).") var data: String?
+    @Option(help: "Output folder.") var outdir: String
+    @Option(help: "Length of every fine-tuning run, in thousands of images.") var kimg: Double = 4
+    @Option(help: "Thousands of images per tick.") var tick: Double = 1
+    @Option(help: "Snapshot (and measure) every N ticks.") var snap: Int = 1
+    @Option(help: "Batch size.") var batch: Int = 16
+    @Option(help: "R1 gamma.") var gamma: Double?
+    @Option(help: "FreezeD layers of the third variant.") var freezed: Int = 4
+    @Option(help: "Initial p of the ADA variants.") var p: Double = 0.328
+    @Option(help: "Random seed (same for all variants).") var seed: UInt32 = 0
+    @Option(name: .customLong("synthetic-images"), help: "Size of the default procedural cartoon set (when --data is not given).") var syntheticImages = 1000
+    @OptionGroup var inceptionOptions: InceptionOptions
+
+    func validate() throws {
+        try inceptionOptions.validateChoice(required: false)
+        guard kimg > 0, tick > 0, snap >= 1, batch >= 1 else { throw ValidationError("--kimg and --tick must be positive, --snap and --batch at least 1") }
+    }
+
+    func run() throws {
+        let baseURL = URL(fileURLWithPath: base)
+        let dataset: ImageDataset = try data.map { try PNGDataset(url: URL(fileURLWithPath: $0)) }
+            ?? SyntheticDataset(kind: .cartoons, count: syntheticImages, resolution: CheckpointArchitecture.resolution(of: baseURL), seed: seed)
+        var options = TrainingOptions()
+        options.batch = batch
+        options.gamma = gamma
+        options.kimg = kimg
+        options.kimgPerTick = tick
+        options.snapTicks = snap
+        options.augmentPreset = .bg
+        options.augmentP = p
+        options.mirror = true
+        options.seed = seed
+        let job = CompareJob(base: baseURL, dataset: dataset, outdir: URL(fileURLWithPath: outdir), options: options, freezeD: freezed)
+        let report = try job.run(monitor: inceptionOptions.monitor(dataset: dataset)) { Console.progress($0) }
+        Console.finishProgress()
+        print(CompareJob.table(report))
+        print("plot: \(report.plot)")
+    }
+}
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "The whole toonify pipeline on embedded defaults: fine-tune the bundled face model on procedural cartoons, blend, sweep.",
+        discussion: """
+        Uses the base model bundled in fixtures/demo (a small StyleGAN2 trained by this project on procedural \
+        faces; its provenance is inside the file: `toonkit inspect fixtures/demo/base-faces32.h5`). Draws a \
+        cartoon data set, fine-tunes with ADA (bg, p 0.328) and FreezeD, writes a layer-swap sweep grid, \
+        blended checkpoints and sample grids, and a REPORT.md into --outdir. A few minutes on 2 cores.
+        """)
+
+    @Option(help: "Base checkpoint.") var base = "fixtures/demo/base-faces32.h5"
+    @Option(help: "Output folder.") var outdir = "demo-output"
+    @Option(help: "Fine-tuning length in thousands of images.") var kimg: Double = 6
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+
+    func run() throws {
+        if let threads { EngineThreads.count = threads }
+        var job = DemoJob(base: URL(fileURLWithPath: base), outdir: URL(fileURLWithPath: outdir))
+        job.kimg = kimg
+        let steps = try job.run { Console.progress($0) }
+        Console.finishProgress()
+        for (index, step) in steps.enumerated() {
+            print("\(index + 1). \(step.title) (\(String(format: "%.0f", step.seconds)) s): \(step.detail)")
+            for file in step.files { print("   \(file)") }
+        }
+        print("Report: \(URL(fileURLWithPath: outdir).appendingPathComponent("REPORT.md").path)")
+    }
+}

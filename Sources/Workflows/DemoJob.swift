@@ -1,0 +1,129 @@
+import Checkpoint
+import Foundation
+import Generation
+import Imaging
+import Networks
+import Surgery
+import Training
+
+/// `toonkit demo`: the whole toonify pipeline on embedded defaults, in minutes on a CPU.
+/// A small base model trained by this project on procedural faces (fixtures/demo) is fine-tuned on
+/// procedural cartoons with ADA and FreezeD, then blended with itself at each resolution; the result
+/// is a sweep grid, blended checkpoints, sample grids and a REPORT.md of what was done.
+public struct DemoJob {
+    public var base: URL
+    public var outdir: URL
+    public var kimg: Double = 6
+    public var cartoons = 1000
+    public var seed: UInt32 = 7
+
+    public init(base: URL, outdir: URL) {
+        self.base = base
+        self.outdir = outdir
+    }
+
+    public struct Step: Codable, Sendable {
+        public var title: String
+        public var detail: String
+        public var seconds: Double
+        public var files: [String]
+    }
+
+    public func run(progress: (String) -> Void = { _ in }) throws -> [Step] {
+        guard FileManager.default.fileExists(atPath: base.path) else {
+            throw TrainingError("the demo's base model \(base.path) is missing: run `toonkit demo` from the repository root, or pass --base")
+        }
+        try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
+        var steps: [Step] = []
+        func step(_ title: String, _ body: () throws -> (String, [URL])) rethrows {
+            progress(title)
+            let start = Date()
+            let (detail, files) = try body()
+            steps.append(Step(title: title, detail: detail, seconds: Date().timeIntervalSince(start), files: files.map(\.path)))
+        }
+        let architecture = try CheckpointReader.open(base.path).architecture
+        let resolution = architecture.resolution
+
+        let baseGrid = outdir.appendingPathComponent("base-faces.png")
+        try step("Sample the base model") {
+            try generateGrid(base, to: baseGrid)
+            return ("The bundled base (\(base.lastPathComponent), \(resolution)×\(resolution), trained by scripts/train-demo-base.sh on procedural faces), 16 seeds at ψ 0.7.", [baseGrid])
+        }
+        let dataURL = outdir.appendingPathComponent("cartoons.zip")
+        let drawn = try SyntheticDataset(kind: .cartoons, count: cartoons, resolution: resolution, seed: seed)
+        try step("Draw the cartoon data set") {
+            let summary = try drawn.write(to: dataURL)
+            let preview = outdir.appendingPathComponent("cartoons-preview.png")
+            try PNG.write(drawn.previewGrid(count: 16), to: preview)
+            return ("\(summary.images) procedural cartoon faces at \(resolution)×\(resolution) (seed \(seed)), in the reference's dataset zip format.", [dataURL, preview])
+        }
+        let dataset = try PNGDataset(url: dataURL)
+
+        var fineTuned = base
+        try step("Fine-tune with ADA and FreezeD") {
+            let (snapshot, session) = try fineTune(dataset: dataset, progress: progress)
+            fineTuned = snapshot
+            return ("\(String(format: "%g", kimg)) kimg from the base: ADA (bg, initial p 0.328), FreezeD on the top discriminator block (4 layers), x-flips, R1 γ scaled from the capstone's 50 at 256² to this resolution. Run folder: \(session.runDirectory.lastPathComponent).",
+                    [snapshot, session.runDirectory.appendingPathComponent("log.jsonl")])
+        }
+        let sweep = outdir.appendingPathComponent("sweep.png")
+        try step("Sweep the layer swap") {
+            let recipe = SweepRecipe(base: base.path, style: fineTuned.path, seeds: Array(0..<6), truncation: 0.7)
+            _ = try SweepJob(recipe, output: sweep.path).run()
+            return ("One row per seed; columns: the face model, swaps at 4…\(resolution / 2) (blocks up to that resolution from the face model, the rest from the cartoon model), the cartoon model.", [sweep])
+        }
+        try step("Write blended checkpoints") {
+            var files: [URL] = []
+            for at in [8, 16].filter({ $0 < resolution }) {
+                let output = outdir.appendingPathComponent("toon-swap\(at).h5")
+                let recipe = Recipe(action: .blend(BlendRecipe(base: base.path, style: fineTuned.path, schedule: .swap(at: at))), output: output.path)
+                _ = try RecipeRunner.run(recipe)
+                let grid = outdir.appendingPathComponent("toon-swap\(at).png")
+                try generateGrid(output, to: grid)
+                files += [output, grid]
+            }
+            return ("`toonkit swap --at R` for R = 8 and 16: structure from the faces, rendering from the cartoons; each with a 16-seed grid.", files)
+        }
+        try writeReport(steps)
+        return steps
+    }
+
+    private func fineTune(dataset: ImageDataset, progress: (String) -> Void) throws -> (URL, TrainingSession) {
+        var options = TrainingOptions()
+        options.batch = 16
+        options.kimg = kimg
+        options.kimgPerTick = 1
+        options.snapTicks = 1000
+        options.augmentation = .ada
+        options.augmentPreset = .bg
+        options.augmentP = 0.328
+        options.mirror = true
+        options.freezeD = 4
+        let resolution = Double(dataset.resolution)
+        options.gamma = 50 * resolution * resolution / (256 * 256)
+        options.seed = seed
+        let run = try TrainingRun(resumeFrom: base, options: options, datasetCount: dataset.count, mode: .networksOnly)
+        let session = try TrainingSession(run: run, dataset: dataset, outdir: outdir.appendingPathComponent("runs"), description: "cartoons-ada-freezed4")
+        let snapshots = try session.train(progress: { step in
+            progress(String(format: "fine-tuning: kimg %.2f/%.2f, %.0f s/kimg", Double(step.imagesSeen) / 1000, Double(step.totalImages) / 1000, step.secondsPerKimg))
+        })
+        return (snapshots.last!, session)
+    }
+
+    private func generateGrid(_ checkpoint: URL, to output: URL) throws {
+        var job = GenerateJob(checkpoint: checkpoint, source: .seeds(Array(0..<16)))
+        job.truncation = Truncation(psi: 0.7)
+        job.grid = output
+        _ = try job.run()
+    }
+
+    private func writeReport(_ steps: [Step]) throws {
+        var text = "# toonkit demo\n\nThe toonify pipeline on procedural data, run by `toonkit demo`.\n\n"
+        for (index, step) in steps.enumerated() {
+            text += "## \(index + 1). \(step.title) (\(String(format: "%.1f", step.seconds)) s)\n\n\(step.detail)\n\n"
+            text += step.files.map { "- `\($0)`" }.joined(separator: "\n") + "\n\n"
+        }
+        text += "Next: `toonkit inspect` any checkpoint above, `toonkit blend --width 1 --at 8` for a smooth transition, or train longer with `toonkit train --resume`.\n"
+        try text.write(to: outdir.appendingPathComponent("REPORT.md"), atomically: true, encoding: .utf8)
+    }
+}

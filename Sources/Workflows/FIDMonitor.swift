@@ -1,0 +1,67 @@
+import Checkpoint
+import Engine
+import Foundation
+import Metrics
+import Networks
+import Training
+
+extension ImageDataset {
+    /// The data set as the metrics module reads it (every image once, no mirroring).
+    public var imageSource: ImageSource {
+        ImageSource(count: count, channels: channels, height: resolution, width: resolution, description: source) { [self] in
+            try image(at: $0)
+        }
+    }
+
+    /// Labels of random real images for conditional generators, as the reference's metrics draw them;
+    /// generated image i gets the label of image RandomState(seed + i).randint(count).
+    public func randomLabels(seed: UInt32) -> (Int) throws -> [Float] {
+        { [self] index in
+            var rng = RandomState(seed: seed &+ UInt32(truncatingIfNeeded: index))
+            return try label(at: rng.nextInt(below: count))
+        }
+    }
+}
+
+/// FID (and optionally KID) of a generator against one data set, with the real statistics computed
+/// once (and cached on disk when a cache is given): what `train --metrics fid` runs at every snapshot.
+public final class FIDMonitor {
+    public let evaluator: FIDEvaluator
+    public let dataset: ImageDataset
+    public let options: GeneratedImageOptions
+    public let kid: KIDOptions?
+    public let real: RealStatistics
+
+    public init(inception: InceptionWeights, dataset: ImageDataset, images: Int, kid: Bool, cache: StatisticsCache?,
+                progress: (MetricsProgress) -> Void = { _ in }) throws {
+        evaluator = try FIDEvaluator(inception: inception)
+        self.dataset = dataset
+        options = GeneratedImageOptions(count: images)
+        self.kid = kid ? KIDOptions() : nil
+        real = try evaluator.realStatistics(of: dataset.imageSource, cache: cache, keepFeatures: kid, progress: progress)
+    }
+
+    public func measure(_ generator: Generator, progress: (MetricsProgress) -> Void = { _ in }) throws -> FIDResult {
+        try evaluator.evaluate(generator: generator, options: options, realStatistics: real.statistics,
+                               realStatisticsFromCache: real.fromCache, kid: kid,
+                               label: dataset.labelDimension > 0 ? dataset.randomLabels(seed: options.firstSeed) : nil,
+                               progress: progress)
+    }
+
+    /// The hook a training session calls after writing each snapshot: FID (and KID) of its G_ema.
+    public var snapshotMetric: TrainingSession.SnapshotMetric {
+        { [self] _, run in
+            let result = try measure(run.generatorEMA)
+            var values = ["fid": result.fid]
+            if let kid = result.kid { values["kid"] = kid }
+            return values
+        }
+    }
+}
+
+/// Small facts about a checkpoint without reading its tensors.
+public enum CheckpointArchitecture {
+    public static func resolution(of url: URL) throws -> Int {
+        try CheckpointReader.open(url.path).architecture.resolution
+    }
+}
