@@ -19,7 +19,7 @@ enum RosinalityLayout {
         let shapes: [String: [Int]]
         var pairs: [RenamedTensor] = []
 
-        init(_ expected: [ExpectedTensor]) {
+        init(_ expected: [TensorSpec]) {
             shapes = Dictionary(uniqueKeysWithValues: expected.map { ($0.name, $0.shape) })
         }
 

@@ -1,4 +1,4 @@
-import Checkpoint
+import Foundation
 
 /// One tensor a network expects: NVIDIA state_dict name, shape and kind.
 public struct TensorSpec: Equatable, Sendable {
@@ -7,8 +7,10 @@ public struct TensorSpec: Equatable, Sendable {
     public let kind: TensorKind
 }
 
-/// The tensors of NVIDIA's Generator and Discriminator for an architecture, in state_dict order
-/// (formats.md, appendix A1/A2). Used to validate checkpoints and to initialise new networks.
+/// The tensors of NVIDIA's Generator ('skip') and Discriminator ('resnet') for an architecture, in
+/// state_dict order (formats.md §3, appendix A1/A2): the naming schema every checkpoint follows.
+/// Importers check what they read against it, networks validate their parameters with it, and new
+/// networks are initialised from it.
 public enum NetworkLayout {
     public static func generator(_ a: Architecture) -> [TensorSpec] {
         var specs: [TensorSpec] = []
@@ -81,6 +83,18 @@ public enum NetworkLayout {
         add("b4.fc.weight", [c4, c4 * 16]); add("b4.fc.bias", [c4])
         add("b4.out.weight", [max(cmap, 1), c4]); add("b4.out.bias", [max(cmap, 1)])
         return specs
+    }
+
+    /// The layout a network named `G`, `G_ema` or `D` must have.
+    public static func expected(network: String, _ a: Architecture) -> [TensorSpec] {
+        network == "D" ? discriminator(a) : generator(a)
+    }
+
+    /// `outer([1,3,3,1], [1,3,3,1]) / 64`, the value of every NVIDIA `resample_filter` buffer.
+    public static func standardResampleFilter() -> TensorData {
+        let taps: [Float] = [1, 3, 3, 1]
+        let values = taps.flatMap { row in taps.map { row * $0 / 64 } }
+        return try! TensorData(float32: values, shape: [4, 4])
     }
 }
 
