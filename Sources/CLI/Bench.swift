@@ -40,7 +40,7 @@ struct BenchKernels: ParsableCommand {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         if options.json {
-            print(try JSONOutput.encode(report))
+            print(JSONText.encode(report, pretty: true))
             return
         }
         print("OpenBLAS core: \(report.blasCore), threads: \(report.threads), sgemm 2048^3: \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
@@ -82,7 +82,7 @@ struct BenchSwap: ParsableCommand {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         if json {
-            print(try JSONOutput.encode(report))
+            print(JSONText.encode(report, pretty: true))
             return
         }
         let megabytes = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
@@ -123,7 +123,7 @@ struct BenchGenerate: ParsableCommand {
         let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds) {
             FileHandle.standardError.write(Data(($0 + "\n").utf8))
         }
-        if options.json { print(try JSONOutput.encode(report)); return }
+        if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network): OpenBLAS core \(report.blasCore), \(report.threads) threads")
         for row in report.rows { print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond)) }
         let total = report.profile.reduce(0) { $0 + $1.seconds }
@@ -151,7 +151,7 @@ struct BenchTrain: ParsableCommand {
             Console.progress($0)
         }
         Console.finishProgress()
-        if options.json { print(try JSONOutput.encode(report)); return }
+        if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network), batch \(report.batch): \(String(format: "%.3f", report.secondsPerIteration)) s per step (OpenBLAS core \(report.blasCore), \(report.threads) threads)")
         let total = report.profile.reduce(0) { $0 + $1.seconds }
         print("profile per step (kernel, seconds, share of profiled time, calls):")

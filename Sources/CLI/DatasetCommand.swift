@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Foundation
 import Imaging
 import Training
@@ -162,7 +163,7 @@ struct DatasetInfoCommand: ParsableCommand {
         if let grid { try PNG.write(try dataset.previewGrid(count: count), to: URL(fileURLWithPath: grid)) }
         let description = Description(source: dataset.source, images: dataset.count, resolution: dataset.resolution, channels: dataset.channels,
                                       labelDimension: dataset.labelDimension, ignoredFiles: dataset.ignoredFileCount, verified: verify)
-        if json { Swift.print(try JSONOutput.encode(description)); return }
+        if json { Swift.print(JSONText.encode(description, pretty: true)); return }
         Swift.print("\(description.source): \(description.images) images, \(description.resolution)×\(description.resolution), " +
                     (description.channels == 1 ? "grey" : "RGB") + ", " +
                     (description.labelDimension > 0 ? "labels of dimension \(description.labelDimension)" : "unlabelled") +
@@ -189,7 +190,7 @@ enum DatasetReport {
         if summary.imagesWithoutLabel > 0 {
             Console.warn("\(summary.imagesWithoutLabel) images have no label: wrote \"labels\": null, as the reference tool does")
         }
-        if json { Swift.print(try JSONOutput.encode(summary)); return }
+        if json { Swift.print(JSONText.encode(summary, pretty: true)); return }
         Swift.print("wrote \(summary.images) images (\(summary.resolution)×\(summary.resolution) RGB) to \(summary.output) in "
                     + String(format: "%.1f s", summary.seconds))
         Swift.print("skipped \(summary.skippedNonImageCount) non-image files" + breakdown(summary.skippedNonImages))

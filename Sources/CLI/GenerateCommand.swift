@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Checkpoint
 import Foundation
 import Generation
 import Networks
@@ -81,7 +82,7 @@ struct ScoreCommand: ParsableCommand {
                            labels: labels.map { URL(fileURLWithPath: $0) })
         job.network = network
         let result = try job.run()
-        if json { print(try JSONOutput.encode(result)); return }
+        if json { print(JSONText.encode(result, pretty: true)); return }
         print("image  logit         r1_penalty")
         for i in result.logits.indices {
             let name = result.files?[i] ?? "\(i)"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Engine
 
 @main
@@ -10,7 +11,7 @@ struct Toonkit: ParsableCommand {
         Every command reads or writes the toonkit checkpoint (HDF5, format v1; see schemas/). \
         Run `toonkit help <command>` for the details of one command.
         """,
-        version: "0.1.0",
+        version: CheckpointFormat.releaseVersion,
         subcommands: CommandList.all
     )
 }

@@ -77,7 +77,7 @@ final class CheckpointFile {
         } catch let error as HDF5Error {
             throw CheckpointError.unreadable(path: path, reason: CheckpointFile.explain(error))
         }
-        mapping = CheckpointFile.mapFile(file, path: path)
+        mapping = CheckpointFile.mapFile(file)
         do {
             try loadRootAttributes()
             try loadObjects()
@@ -107,11 +107,11 @@ final class CheckpointFile {
     }
 
     /// Maps the descriptor HDF5 opened, so the bytes come from the same inode even if the path is replaced meanwhile.
-    private static func mapFile(_ file: H5Handle, path: String) -> MappedFile? {
+    private static func mapFile(_ file: H5Handle) -> MappedFile? {
         var handle: UnsafeMutableRawPointer?
         guard (try? h5("get file descriptor", { H5Fget_vfd_handle(file.id, h5Default, &handle) })) != nil,
               let descriptor = handle?.assumingMemoryBound(to: Int32.self).pointee else { return nil }
-        return try? MappedFile(descriptor: descriptor, path: path)
+        return try? MappedFile(descriptor: descriptor)
     }
 
     // MARK: loading

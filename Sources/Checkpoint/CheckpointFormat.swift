@@ -4,8 +4,10 @@ import Foundation
 public enum CheckpointFormat {
     public static let name = "toonkit.checkpoint"
     public static let version = FormatVersion(major: 1, minor: 0)
+    /// The release of toonkit (what `toonkit --version` prints).
+    public static let releaseVersion = "0.1.0"
     /// Written as `created_by` and as the tool version of provenance records.
-    public static let toolVersion = "toonkit 0.1.0"
+    public static let toolVersion = "toonkit \(releaseVersion)"
 
     /// The text of `schemas/checkpoint-v1.schema.json`; a test checks that the two stay identical.
     public static let schemaText = #"""

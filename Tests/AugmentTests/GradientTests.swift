@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import Foundation
 import Testing
 @testable import Training
@@ -15,7 +16,7 @@ import Testing
         let images = try TestImages.random([2, 3, 8, 8], seed: 32)
         let draws = [Self.resampled, Self.blit]
         let r = try weights(images.shape)
-        let error = try GradCheck.firstOrderError(images) { x in try (AugmentPipe.apply(images: x, draws: draws) * r).sum() }
+        let error = try GradCheck.firstOrderErrors([images]) { x in try (AugmentPipe.apply(images: x[0], draws: draws) * r).sum() }[0]
         print("augment first-order gradient (resampled + blit image): relative error \(String(format: "%.2e", error))")
         #expect(error < 2e-3)
     }
@@ -27,10 +28,10 @@ import Testing
         let images = try TestImages.random([1, 3, 8, 8], seed: 33)
         let theta = try Tensor(shape: [1, 1, 1, 1], values: [0.8])
         let r = try weights(images.shape)
-        let error = try GradCheck.secondOrderError([images, theta], checked: checked) { inputs in
+        let error = try GradCheck.secondOrderErrors([images, theta], differentiate: 0, checked: [checked]) { inputs in
             let augmented = try AugmentPipe.apply(images: inputs[0] * inputs[1], draws: [Self.resampled])
             return try ((augmented * 2).softplus() * r).sum()
-        }
+        }[0]
         print("augment second-order gradient w.r.t. \(checked == 1 ? "θ" : "x"): relative error \(String(format: "%.2e", error))")
         #expect(error < 1e-2)
     }

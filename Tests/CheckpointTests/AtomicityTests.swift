@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 
 @Suite struct AtomicityTests {
     @Test func abortedWriterLeavesNoTargetAndNoTemporaryFile() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
         try writer.write(network: "G", entry: Samples.generator[0])
         #expect(folder.contents == [URL(fileURLWithPath: writer.temporaryPath).lastPathComponent])
@@ -15,7 +16,7 @@ import Testing
     }
 
     @Test func droppedWriterLeavesNothing() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         do {
             let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
             try writer.write(network: "G", entry: Samples.generator[0])
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func failedWriteAbortsTheWriter() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
         try writer.write(network: "G", entry: Samples.generator[0])
         #expect(throws: CheckpointError.self) { try writer.write(network: "G", entry: Samples.generator[0]) }
@@ -35,7 +36,7 @@ import Testing
 
     @Test(arguments: ["a/b", ".hidden", ""])
     func invalidTensorNamesAreRefused(name: String) throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
         let entry = TensorEntry(name: name, kind: .parameter, data: Samples.ramp([2]))
         #expect(throws: CheckpointError.self) { try writer.write(network: "G", entry: entry) }
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test func existingTargetStaysIntactUntilCommit() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"), networks: [("G", [Samples.generator[0]])])
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let oldReader = try CheckpointReader(path: path)
@@ -62,7 +63,7 @@ import Testing
     }
 
     @Test func abandonedTemporaryFilesOfLiveWritersAreKept() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture)
         let dead = folder.path(".g.h5.tmp-2147483646-abc")
         try Data("x".utf8).write(to: URL(fileURLWithPath: dead))
@@ -72,7 +73,7 @@ import Testing
     }
 
     @Test func commitReportsTimingsAndRefusesASecondCommit() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let writer = try CheckpointWriter(path: folder.path("g.h5"), architecture: Samples.architecture, durable: true)
         try writer.write(network: "G", entry: Samples.generator[0])
         let timings = try writer.commit()

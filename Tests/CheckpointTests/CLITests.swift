@@ -1,20 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 
-/// The toonkit executable that `swift build` puts next to this test bundle (`.build/<config>/toonkit`).
-private let toonkit: URL? = {
-    guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-    let url = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("toonkit")
-    return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-}()
-
-@Suite(.enabled(if: toonkit != nil, "skipped: no toonkit executable next to the test bundle; run `swift build` first"))
+@Suite(.enabled(if: Toonkit.executable != nil, Comment(rawValue: Toonkit.missing)))
 struct CLITests {
-    func toonkitRun(_ arguments: String...) throws -> ProcessResult { try run(toonkit!, arguments) }
+    func toonkitRun(_ arguments: String...) throws -> ProcessResult { try Toonkit.run(arguments) }
 
     @Test func validateExitsZeroOneTwo() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let good = try Samples.write(folder.path("good.h5"))
         let bad = try Samples.write(folder.path("bad.h5"))
         try Tamper.flipByte(bad, at: try Tamper.dataOffset(bad, network: "G_ema", name: "synthesis.b4.const"))
@@ -31,7 +25,7 @@ struct CLITests {
     }
 
     @Test func inspectJSONIsExactlyOneDocument() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
         let result = try toonkitRun("inspect", path, "--json")
         #expect(result.status == 0)
@@ -45,7 +39,7 @@ struct CLITests {
     }
 
     @Test func diffExitsByOutcomeAndPrintsJSON() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let a = try Samples.write(folder.path("a.h5"))
         let b = try Samples.write(folder.path("b.h5"), networks: [("G_ema", Array(Samples.generator.dropLast()))])
         #expect(try toonkitRun("diff", a, a).status == 0)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +38,7 @@ import Glibc
     /// In a normal run: three rewrites, each leaving a valid file. In the child: rewrites until killed.
     @Test func rewriteLoop() throws {
         let childTarget = ProcessInfo.processInfo.environment[Self.targetVariable]
-        let folder = childTarget == nil ? try ScratchFolder() : nil
+        let folder = childTarget == nil ? try TemporaryDirectory() : nil
         let target = childTarget ?? folder!.path("loop.h5")
         var generation = 1
         while childTarget != nil || generation <= 3 {
@@ -53,7 +54,7 @@ import Glibc
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/exe"), "skipped: relaunching the test bundle needs /proc/self/exe (Linux)"))
     func killedWriterNeverLeavesAHalfWrittenTarget() throws {
         let bundle = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let target = folder.path("victim.h5")
         try Self.writeGeneration(0, to: target)
         var seen = Set<Int>()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 
 @Suite struct DiffTests {
@@ -19,12 +20,12 @@ import Testing
         TensorEntry(name: "new", kind: .parameter, data: Samples.ramp([1])),
     ]
 
-    static func pair(in folder: ScratchFolder, _ a: [TensorEntry], _ b: [TensorEntry]) throws -> (String, String) {
+    static func pair(in folder: TemporaryDirectory, _ a: [TensorEntry], _ b: [TensorEntry]) throws -> (String, String) {
         (try Samples.write(folder.path("a.h5"), networks: [("G", a)]), try Samples.write(folder.path("b.h5"), networks: [("G", b)]))
     }
 
     @Test func everyStatusIsReportedByName() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let (a, b) = try Self.pair(in: folder, Self.base, Self.changed)
         let report = try CheckpointDiffer.diff(a, b)
         let statuses = Dictionary(uniqueKeysWithValues: report.tensors.map { ($0.name, $0.status) })
@@ -39,7 +40,7 @@ import Testing
     }
 
     @Test func tolerancesFollowAbsolutePlusRelativeRule() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let (a, b) = try Self.pair(in: folder, [Self.base[1]], [Self.changed[1]])
         // |a - b| = 0.002 (to float32 precision) against |b| = 4.002.
         #expect(try CheckpointDiffer.diff(a, b, options: DiffOptions(atol: 0.0021)).exitCode == 0)
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func identicalFilesAreSameWithoutDifference() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let (a, b) = try Self.pair(in: folder, Self.base, Self.base)
         let report = try CheckpointDiffer.diff(a, b)
         #expect(report.exitCode == 0)
@@ -61,7 +62,7 @@ import Testing
 
     @Test func nanMatchesOnlyNanAtTheSamePosition() throws {
         let nan = Float.nan
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let (a, b) = try Self.pair(in: folder,
             [TensorEntry(name: "x", kind: .parameter, data: Samples.floats([nan, 1], shape: [2])),
              TensorEntry(name: "y", kind: .parameter, data: Samples.floats([nan, 1], shape: [2]))],
@@ -75,7 +76,7 @@ import Testing
 
     @Test func relativeL2IsDefinedForAZeroReference() throws {
         let zeros = Samples.floats([0, 0], shape: [2])
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let (a, b) = try Self.pair(in: folder,
             [TensorEntry(name: "x", kind: .parameter, data: Samples.floats([0, 1], shape: [2])),
              TensorEntry(name: "z", kind: .parameter, data: Samples.floats([-0.0, 0], shape: [2]))],
@@ -87,7 +88,7 @@ import Testing
     }
 
     @Test func networkSelectionAndUnknownNetworks() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let a = try Samples.write(folder.path("a.h5"), networks: [("G", Self.base), ("D", [Self.base[0]])])
         let b = try Samples.write(folder.path("b.h5"), networks: [("G", Self.changed)])
         #expect(try CheckpointDiffer.diff(a, b, options: DiffOptions(networks: ["D"])).tensors.map(\.status) == [.onlyA])
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func jsonListsEveryTensorWithNullsWhenNotCompared() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let (a, b) = try Self.pair(in: folder, Self.base, Self.changed)
         let report = try CheckpointDiffer.diff(a, b)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
@@ -112,7 +113,7 @@ import Testing
     @Test func trainableChangesAreNotesNotDifferences() throws {
         var frozen = Self.base[0]
         frozen.trainable = false
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let (a, b) = try Self.pair(in: folder, [Self.base[0]], [frozen])
         let tensor = try CheckpointDiffer.diff(a, b).tensors[0]
         #expect(tensor.status == .same)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 
 @Suite struct FormatTests {
@@ -58,7 +59,7 @@ import Testing
     }
 
     @Test func h5lsAndH5dumpOpenAWrittenFile() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
         guard let listing = try runTool("h5ls", ["-r", path]), let dump = try runTool("h5dump", ["-H", path]) else {
             print("skipped: h5ls/h5dump not installed (apt install hdf5-tools)")

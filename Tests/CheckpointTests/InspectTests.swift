@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 
 @Suite struct InspectTests {
-    static func summary() throws -> (ScratchFolder, CheckpointSummary) {
-        let folder = try ScratchFolder()
+    static func summary() throws -> (TemporaryDirectory, CheckpointSummary) {
+        let folder = try TemporaryDirectory()
         let discriminator = [
             TensorEntry(name: "b8.conv0.weight", kind: .parameter, trainable: false, data: Samples.ramp([2, 2, 3, 3])),
             TensorEntry(name: "b4.out.bias", kind: .parameter, data: Samples.ramp([1])),

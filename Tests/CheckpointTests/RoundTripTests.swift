@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 
 @Suite struct RoundTripTests {
     @Test func networkTensorsComeBackInWrittenOrderWithAttributes() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
         let reader = try CheckpointReader(path: path)
         #expect(reader.networkNames == ["G_ema"])
@@ -30,7 +31,7 @@ import Testing
 
     @Test(arguments: DType.allCases)
     func everyDTypeRoundTrips(dtype: DType) throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let tensors = [
             TensorEntry(name: "values", kind: .buffer, data: Samples.raw(dtype, shape: [3, 5])),
             TensorEntry(name: "scalar", kind: .buffer, data: Samples.raw(dtype, shape: [], seed: 7)),

@@ -2,22 +2,7 @@ import Foundation
 import Testing
 @testable import Checkpoint
 import CHDF5
-
-/// A fresh folder per test, removed when the value goes away.
-final class ScratchFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-ckpt-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    var contents: [String] { (try? FileManager.default.contentsOfDirectory(atPath: url.path).sorted()) ?? [] }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
+import TestSupport
 
 enum Samples {
     static let architecture = Architecture(resolution: 32, zDim: 32, wDim: 32, mappingLayers: 2, channelBase: 256, channelMax: 32)
@@ -62,43 +47,6 @@ enum Samples {
     }
 }
 
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs an executable to completion, capturing both streams.
-func run(_ executable: URL, _ arguments: [String]) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    // Drain both pipes at once so a chatty child cannot block on a full one.
-    var outputData = Data(), errorData = Data()
-    DispatchQueue.concurrentPerform(iterations: 2) { stream in
-        if stream == 0 {
-            outputData = output.fileHandleForReading.readDataToEndOfFile()
-        } else {
-            errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        }
-    }
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
-                         stderr: String(decoding: errorData, as: UTF8.self))
-}
-
-/// Runs an installed tool (h5ls, h5dump); nil when it is not installed.
-func runTool(_ name: String, _ arguments: [String]) throws -> ProcessResult? {
-    guard let url = ["/usr/bin", "/usr/local/bin", "/bin"].map({ URL(fileURLWithPath: $0).appendingPathComponent(name) })
-        .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else { return nil }
-    return try run(url, arguments)
-}
-
-/// Edits a committed checkpoint behind toonkit's back, to produce broken files for the validator.
 enum Tamper {
     static func edit(_ path: String, _ body: (H5Handle) throws -> Void) throws {
         let file = try H5Handle.make("open \(path) for writing") { H5Fopen(path, toon_H5F_ACC_RDWR(), h5Default) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 
 @Suite struct TrainingStateTests {
@@ -18,7 +19,7 @@ import Testing
     }
 
     @Test func trainingStateAndExtraRoundTrip() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = folder.path("run.h5")
         try Self.writeWithState(path)
         let reader = try CheckpointReader(path: path)
@@ -34,7 +35,7 @@ import Testing
     }
 
     @Test func copyCarriesEverythingAndAppendsProvenance() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let source = folder.path("run.h5")
         try Self.writeWithState(source)
         let original = try CheckpointReader(path: source)

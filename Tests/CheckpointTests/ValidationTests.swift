@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Checkpoint
 
 @Suite struct ValidationTests {
     @Test func writtenFileIsValid() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
         let report = CheckpointValidator.validate(path: path)
         #expect(report.status == .valid, "\(report.problems)")
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func flippedByteInTensorDataIsAChecksumMismatch() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
         let name = "mapping.fc0.weight"
         try Tamper.flipByte(path, at: try Tamper.dataOffset(path, network: "G_ema", name: name) + 100)
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func wrongFormatAttributeIsASchemaViolationNamingTheAttribute() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
         try Tamper.setStringAttribute(path, name: "format", to: "keras")
 
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func badTensorAttributeAndMissingObjectsAreNamed() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
         try Tamper.setStringAttribute(path, object: "/networks/G_ema/synthesis.b4.const", name: "kind", to: "weights")
         try Tamper.deleteObject(path, "/architecture")
@@ -57,7 +58,7 @@ import Testing
     }
 
     @Test func unknownMajorVersionIsAClearError() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("future.h5"))
         try Tamper.setStringAttribute(path, name: "format_version", to: "2.0")
 
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func newerMinorVersionOpensWithAWarning() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("minor.h5"))
         try Tamper.setStringAttribute(path, name: "format_version", to: "1.7")
         let reader = try CheckpointReader(path: path)
@@ -77,7 +78,7 @@ import Testing
     }
 
     @Test func nonHDF5AndMissingFilesAreUnreadable() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let text = folder.path("notes.h5")
         try Data("just text, not HDF5".utf8).write(to: URL(fileURLWithPath: text))
         #expect(throws: CheckpointError.notHDF5(path: text)) { try CheckpointReader(path: text) }
@@ -93,7 +94,7 @@ import Testing
     }
 
     @Test func truncatedCheckpointIsUnreadable() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("cut.h5"))
         let size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         try FileHandle(forWritingAtPath: path)!.truncate(atOffset: UInt64(size / 2))

@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import Testing
 
 /// First-order finite-difference checks, one per op (see GradCheck for the tolerances).

@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import Testing
 
 /// Gradients of gradients (create-graph) against finite differences of first-order gradients, for the

@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import Testing
 
 /// The skinny-shape products against a double-precision loop, for every transpose combination the

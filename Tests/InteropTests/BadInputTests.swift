@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Interop
 
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))
@@ -40,37 +41,19 @@ struct BadInputTests {
         #expect(error.description.contains("refusing global 'os.system'"))
     }
 
-    @Test func theCommandLineExitsWithTwoAndLeavesNothingBehind() throws {
-        let binary = try #require(Self.toonkitBinary, "the toonkit executable was not built next to the tests")
+    @Test(.enabled(if: Toonkit.executable != nil, Comment(rawValue: Toonkit.missing)))
+    func theCommandLineExitsWithTwoAndLeavesNothingBehind() throws {
         let folder = try TemporaryDirectory()
         for (index, item) in Self.corpus.cases.enumerated() {
             let input = folder.file("case\(index).bin")
             try Data(item.bytes).write(to: input)
-            let (status, errors) = try Self.run(binary, ["import", input.path, "-o", folder.file("out.h5").path])
+            let result = try Toonkit.run(["import", input.path, "-o", folder.file("out.h5").path])
+            let (status, errors) = (result.status, result.stderr)
             #expect(status == 2, "\(item.name): exit status \(status)")
             #expect(errors.hasPrefix("toonkit: error: \(input.path)"), "\(item.name): \(errors)")
             try FileManager.default.removeItem(at: input)
             #expect(folder.contents.isEmpty, "\(item.name) left \(folder.contents)")
         }
         #expect(!FileManager.default.fileExists(atPath: Self.corpus.canary), "a hostile pickle ran code")
-    }
-
-    /// `swift test` builds the CLI next to the test bundle.
-    static var toonkitBinary: URL? {
-        let candidate = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("toonkit")
-        return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
-    }
-
-    static func run(_ binary: URL, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
     }
 }

@@ -60,25 +60,3 @@ enum Tampered {
         try writer.commit()
     }
 }
-
-/// The toonkit executable `swift build` puts next to the test bundle, and a way to run it.
-enum CommandLine {
-    static let executable: URL? = {
-        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let url = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("toonkit")
-        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-    }()
-
-    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile(), stderr = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
-}

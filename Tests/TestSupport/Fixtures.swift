@@ -33,6 +33,8 @@ public final class TemporaryDirectory {
 
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 
+    public func path(_ name: String) -> String { file(name).path }
+
     /// Names of the files in the folder (to check that nothing, not even a temporary, was left).
     public var contents: [String] { (try? FileManager.default.contentsOfDirectory(atPath: url.path).sorted()) ?? [] }
 }

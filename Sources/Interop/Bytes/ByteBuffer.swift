@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -37,14 +38,12 @@ public final class ByteBuffer: @unchecked Sendable {
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw InteropError("not a regular file", location: location)
         }
-        let size = Int(status.st_size)
-        if size == 0 { return copying(Data(), location: location) }
-        guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, descriptor, 0),
-              base != MAP_FAILED else {
-            throw InteropError("cannot map the file: \(String(cString: strerror(errno)))", location: location)
-        }
-        return ByteBuffer(location: location, bytes: UnsafeRawBufferPointer(start: base, count: size)) {
-            munmap(base, size)
+        if status.st_size == 0 { return copying(Data(), location: location) }
+        do {
+            let file = try MappedFile(descriptor: descriptor)
+            return ByteBuffer(location: location, bytes: file.bytes) { withExtendedLifetime(file) {} }
+        } catch {
+            throw InteropError("cannot map the file: \(error)", location: location)
         }
     }
 
