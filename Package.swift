@@ -61,5 +61,7 @@ let package = Package(
         .testTarget(name: "AugmentTests", dependencies: ["Training", "Engine", "TestSupport"], path: "Tests/AugmentTests", swiftSettings: swift5),
         .testTarget(name: "DataTests", dependencies: ["Training", "Imaging", "Interop", "Engine", "TestSupport"],
                     path: "Tests/DataTests", swiftSettings: swift5),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflows", "Training", "Metrics", "Checkpoint", "Imaging", "TestSupport"],
+                    path: "Tests/WorkflowTests", swiftSettings: swift5),
     ]
 )

@@ -29,8 +29,12 @@ struct MergeCommand: ParsableCommand {
         merge record (weights, method, recipe, sha256 of every input); training state is dropped. \
         Computed in float32, stored in the first input's dtype; one tensor of each input is in memory at a time.
 
+        One input with --weights 1 copies its networks bit-exactly without the training state (Adam moments, \
+        RNG state), e.g. to ship a snapshot's networks at under half its size.
+
         Examples:
           toonkit merge a.h5 b.h5 --weights 0.5,0.5 -o avg.h5
+          toonkit merge runs/00000-faces/snapshot-0000040000.h5 --weights 1 -o base.h5
           toonkit merge a.h5 b.h5 --weights 0.7,0.3 --method slerp --networks G_ema -o mix.h5
 
         Exit status: 0 written (or planned with --dry-run), 2 error (nothing is written).

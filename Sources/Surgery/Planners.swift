@@ -67,7 +67,8 @@ public enum BlendPlanner {
 /// Other buffers come from the first input: resample_filter is the same everywhere, and mixing unrelated
 /// noise_const images would shrink their variance (a 50/50 mix of two N(0, 1) maps has std 0.71), so the
 /// first input's noise keeps the statistics the networks were trained with. Non-float tensors are copied
-/// from the first input. Architecture and provenance log come from the first input; training state is dropped.
+/// from the first input. Architecture and provenance log come from the first input; training state is dropped
+/// (so one input at weight 1 ships a training snapshot's networks without its optimizer state).
 public enum MergePlanner {
     public static func plan(_ recipe: MergeRecipe, readers: [CheckpointReader], output: String) throws -> SurgeryPlan {
         try validate(recipe)
@@ -76,7 +77,9 @@ public enum MergePlanner {
         try Compatibility.check(readers, networks: networks)
         let sum = recipe.weights.reduce(0, +)
         let weights = recipe.normalize ? recipe.weights.map { $0 / sum } : recipe.weights
-        let parameterSource: TensorSource = recipe.method == .slerp ? .slerp(t: weights[1]) : .linear(weights: weights)
+        // One input at weight 1 is a copy: bit-exact, not 1·x recomputed.
+        let parameterSource: TensorSource = recipe.method == .slerp ? .slerp(t: weights[1])
+            : weights == [1] ? .copy(input: 0) : .linear(weights: weights)
         let averageWeights = recipe.method == .slerp ? [1 - weights[1], weights[1]] : weights
         let plans = try networks.map { network in
             NetworkPlan(network: network, steps: try readers[0].tensorInfos(network: network).map { info in
@@ -99,7 +102,7 @@ public enum MergePlanner {
     }
 
     private static func validate(_ recipe: MergeRecipe) throws {
-        guard recipe.inputs.count >= 2 else { throw SurgeryError.invalidParameter("merge needs at least two checkpoints") }
+        guard !recipe.inputs.isEmpty else { throw SurgeryError.invalidParameter("merge needs at least one checkpoint") }
         guard recipe.weights.count == recipe.inputs.count else {
             throw SurgeryError.invalidParameter("--weights has \(recipe.weights.count) values for \(recipe.inputs.count) checkpoints")
         }

@@ -88,9 +88,7 @@ public struct CompareJob {
         let report = Report(base: base.path, data: dataset.source, kimg: options.kimg, rows: rows, plot: plot.path,
                             extractor: lastResult.extractor, comparableWithPublished: lastResult.comparableWithPublished,
                             warning: lastResult.warning)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(report).write(to: outdir.appendingPathComponent("compare.json"), options: .atomic)
+        try JSONText.encode(report, pretty: true).write(to: outdir.appendingPathComponent("compare.json"), atomically: true, encoding: .utf8)
         return report
     }
 

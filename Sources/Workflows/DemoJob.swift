@@ -63,7 +63,7 @@ public struct DemoJob {
         try step("Fine-tune with ADA and FreezeD") {
             let (snapshot, session) = try fineTune(dataset: dataset, progress: progress)
             fineTuned = snapshot
-            return ("\(String(format: "%g", kimg)) kimg from the base: ADA (bg, initial p 0.328), FreezeD on the top discriminator block (4 layers), x-flips, R1 γ scaled from the capstone's 50 at 256² to this resolution. Run folder: \(session.runDirectory.lastPathComponent).",
+            return ("\(String(format: "%g", kimg)) kimg from the base: ADA (bg, initial p 0.328), FreezeD on the discriminator's input block (its first 4 layers: fromrgb, conv0, conv1, skip at \(resolution)×\(resolution)), x-flips, R1 γ scaled from the capstone's 50 at 256² to this resolution. Run folder: \(session.runDirectory.lastPathComponent).",
                     [snapshot, session.runDirectory.appendingPathComponent("log.jsonl")])
         }
         let sweep = outdir.appendingPathComponent("sweep.png")
@@ -107,7 +107,8 @@ public struct DemoJob {
         let snapshots = try session.train(progress: { step in
             progress(String(format: "fine-tuning: kimg %.2f/%.2f, %.0f s/kimg", Double(step.imagesSeen) / 1000, Double(step.totalImages) / 1000, step.secondsPerKimg))
         })
-        return (snapshots.last!, session)
+        guard let final = snapshots.last else { throw TrainingError("fine-tuning wrote no snapshot in \(session.runDirectory.path)") }
+        return (final, session)
     }
 
     private func generateGrid(_ checkpoint: URL, to output: URL) throws {

@@ -94,6 +94,19 @@ struct MergeTests {
         #expect(given.provenance.last?.inputs.map(\.path) == [a, b])
     }
 
+    /// One input at weight 1 ships a checkpoint's networks unchanged, bit for bit.
+    @Test func oneInputAtWeightOneIsABitExactCopy() throws {
+        let copy = try merge(MergeRecipe(inputs: [a], weights: [1]), "copy.h5")
+        let original = try CheckpointReader.open(a)
+        #expect(copy.networkNames == original.networkNames)
+        for network in original.networkNames {
+            for info in try original.tensorInfos(network: network) {
+                #expect(try copy.tensorInfo(network: network, name: info.name).sha256 == info.sha256, "\(network)/\(info.name)")
+            }
+        }
+        #expect(!copy.hasTrainingState && copy.provenance.last?.operation == "merge")
+    }
+
     @Test func slerpFollowsTheArcPerTensorAndAveragesWAvgLinearly() throws {
         let merged = try merge(MergeRecipe(inputs: [a, b], weights: [0.7, 0.3], method: .slerp, networks: ["G_ema"]), "slerp.h5")
         #expect(merged.networkNames == ["G_ema"])
