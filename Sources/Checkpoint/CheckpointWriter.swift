@@ -50,6 +50,9 @@ public final class CheckpointWriter {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw CheckpointError.writeFailed(path: path, reason: "is a directory")
         }
+        // A writer killed before commit (SIGKILL, power loss) leaves its temporary file; the next write of
+        // the same target clears those whose process is gone, so crashes do not pile up litter.
+        CheckpointWriter.removeAbandonedTemporaryFiles(for: path)
         do {
             orderedGroups = try HDF5.orderedGroupProperties()
             file = try CheckpointWriter.createFile(temporaryPath)
