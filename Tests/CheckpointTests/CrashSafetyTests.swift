@@ -59,7 +59,11 @@ import Glibc
         try Self.writeGeneration(0, to: target)
         var seen = Set<Int>()
         var generator = SystemRandomNumberGenerator()
-        for round in 0..<20 {
+        // 20 kills at least; on a loaded machine, where a child may be killed before its first commit every
+        // time, up to 20 more with longer waits so that some kill lands after a replacement.
+        var round = 0
+        while round < 20 || (seen.count < 2 && round < 40) {
+            defer { round += 1 }
             let child = Process()
             child.executableURL = URL(fileURLWithPath: bundle)
             child.arguments = ["--testing-library", "swift-testing", "--filter", "CrashSafetyTests/rewriteLoop"]
@@ -68,7 +72,7 @@ import Glibc
             child.standardError = FileHandle.nullDevice
             try child.run()
             // Startup takes ~50 ms; later kills land inside writes, flushes, renames.
-            usleep(UInt32.random(in: 30_000...(round < 4 ? 150_000 : 400_000), using: &generator))
+            usleep(UInt32.random(in: 30_000...(round < 4 ? 150_000 : round < 20 ? 400_000 : 1_000_000), using: &generator))
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(child.terminationReason == .uncaughtSignal, "the child exited by itself (status \(child.terminationStatus)); is the bundle relaunchable?")
