@@ -8,6 +8,7 @@ struct BadInputTests {
     static let corpus = try! BadInputCorpus(fixtures: Fixtures.directory!)
 
     @Test func theCorpusIsLargeEnough() {
+        print("bad-input corpus: \(Self.corpus.cases.count) cases")
         #expect(Self.corpus.cases.count >= 50)
     }
 
