@@ -16,13 +16,12 @@ struct Bench: ParsableCommand {
 
 /// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
-    @Option(help: "Threads for GEMM and the engine's kernels (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "Print one JSON document instead of a table.")
     var json = false
 
-    func apply() { if let threads { EngineThreads.count = threads } }
+    func apply() { threadOptions.apply() }
 }
 
 struct BenchKernels: ParsableCommand {
@@ -36,9 +35,7 @@ struct BenchKernels: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let report = try KernelBenchmark.run(batch: batch, minimumSeconds: seconds) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
+        let report = try KernelBenchmark.run(batch: batch, minimumSeconds: seconds) { Console.info($0) }
         if options.json {
             print(JSONText.encode(report, pretty: true))
             return
@@ -71,17 +68,20 @@ struct BenchSwap: ParsableCommand {
     @Option(help: "Block resolution to swap at.") var at = 64
     @Option(help: "Runs of each kind (the median is reported).") var repeats = 3
     @Flag(name: .customLong("keep-d"), help: "Swap with --keep-d (the output holds D too: ~300 MB instead of ~200 MB).") var keepD = false
-    @Flag(help: "Print one JSON document instead of a table.") var json = false
+    @OptionGroup var options: BenchOptions
+
+    func validate() throws {
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+    }
 
     func run() throws {
+        options.apply()
         let folder = dir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-bench-swap-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { if dir == nil { try? FileManager.default.removeItem(at: folder) } }
-        let report = try SwapBenchmark.run(directory: folder, at: at, repeats: repeats, keepDiscriminator: keepD) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
-        if json {
+        let report = try SwapBenchmark.run(directory: folder, at: at, repeats: repeats, keepDiscriminator: keepD) { Console.info($0) }
+        if options.json {
             print(JSONText.encode(report, pretty: true))
             return
         }
@@ -104,33 +104,27 @@ struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Images per second of a randomly initialised generator (mapping + synthesis, const noise), with a kernel profile.",
-        discussion: "Networks: paper256 (256², channel_base 16384, 8 mapping layers) and tiny64 (64², channel_base 512, max 64, the fixture's shape).")
+        discussion: "Networks: paper256 (256², channel_base 16384, 8 mapping layers), tiny64 (64², channel_base 512, max 64, the fixture's shape) and demo32 (the demo's base).")
 
     @OptionGroup var options: BenchOptions
-    @Option(help: "Network shape: paper256 or tiny64.") var network = "paper256"
-    @Option(parsing: .upToNextOption, help: "Batch sizes (default: 1 4 for paper256, 8 for tiny64).") var batch: [Int] = []
+    @Option(help: "Network shape: paper256, tiny64 or demo32.") var network = "paper256"
+    @Option(parsing: .upToNextOption, help: "Batch sizes (default: 1 4 for paper256, 8 otherwise).") var batch: [Int] = []
     @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
+
+    func validate() throws {
+        if batch.contains(where: { $0 < 1 }) { throw ValidationError("--batch sizes must be at least 1") }
+        if seconds <= 0 { throw ValidationError("--seconds must be positive") }
+    }
 
     func run() throws {
         options.apply()
-        let architecture: Architecture
-        switch network {
-        case "paper256": architecture = ArchitecturePreset.paper256.architecture()
-        case "tiny64": architecture = Architecture(resolution: 64, zDim: 64, wDim: 64, mappingLayers: 8, channelBase: 512, channelMax: 64)
-        default: throw ValidationError("--network must be paper256 or tiny64")
-        }
-        let batches = batch.isEmpty ? (network == "tiny64" ? [8] : [1, 4]) : batch
-        let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds) {
-            FileHandle.standardError.write(Data(($0 + "\n").utf8))
-        }
+        let architecture = try TrainingBenchmark.architecture(named: network)
+        let batches = batch.isEmpty ? (network == "paper256" ? [1, 4] : [8]) : batch
+        let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds) { Console.info($0) }
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network): OpenBLAS core \(report.blasCore), \(report.threads) threads")
         for row in report.rows { print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond)) }
-        let total = report.profile.reduce(0) { $0 + $1.seconds }
-        print("profile of one batch of \(batches.last!) (kernel, seconds, share, calls):")
-        for line in report.profile {
-            print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.3f %6.1f%% %6d", line.seconds, 100 * line.seconds / max(total, 1e-9), line.calls))
-        }
+        printProfile(report.profile, title: "profile of one batch of \(batches.last!)")
     }
 }
 
@@ -145,6 +139,11 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Batch size (default: 8 for tiny64, 4 for paper256).") var batch: Int?
     @Option(help: "Iterations to average (16 covers the regularisation schedule once).") var iterations = 16
 
+    func validate() throws {
+        if iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+    }
+
     func run() throws {
         options.apply()
         let report = try TrainingBenchmark.run(network: network, batch: batch ?? (network == "tiny64" ? 8 : 4), iterations: iterations) {
@@ -153,10 +152,15 @@ struct BenchTrain: ParsableCommand {
         Console.finishProgress()
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network), batch \(report.batch): \(String(format: "%.3f", report.secondsPerIteration)) s per step (OpenBLAS core \(report.blasCore), \(report.threads) threads)")
-        let total = report.profile.reduce(0) { $0 + $1.seconds }
-        print("profile per step (kernel, seconds, share of profiled time, calls):")
-        for line in report.profile {
-            print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.4f %6.1f%% %6d", line.seconds, 100 * line.seconds / max(total, 1e-9), line.calls))
-        }
+        printProfile(report.profile, title: "profile per step")
+    }
+}
+
+/// A kernel profile as a table: kernel, seconds, share of the profiled time, calls.
+private func printProfile(_ profile: [ProfileLine], title: String) {
+    let total = profile.reduce(0) { $0 + $1.seconds }
+    print("\(title) (kernel, seconds, share of profiled time, calls):")
+    for line in profile {
+        print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.4f %6.1f%% %6d", line.seconds, 100 * line.seconds / max(total, 1e-9), line.calls))
     }
 }

@@ -1,3 +1,5 @@
+import ArgumentParser
+import Engine
 import Foundation
 
 /// Progress lines on stderr (stdout stays clean for --json and piping); rewritten in place on a terminal.
@@ -23,4 +25,39 @@ enum Console {
     static func warn(_ line: String) {
         FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8))
     }
+}
+
+/// Set by the first Ctrl-C, after which long work winds down cleanly (training writes a final snapshot);
+/// a second Ctrl-C exits at once.
+final class InterruptFlag: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private let lock = NSLock()
+    private var count = 0
+    private let message: String
+
+    /// `message` says what happens after the first Ctrl-C.
+    init(message: String) {
+        self.message = message
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue.global())
+        source.setEventHandler { [unowned self] in
+            self.lock.lock(); self.count += 1; let count = self.count; self.lock.unlock()
+            if count > 1 { exit(130) }
+            Console.warn(self.message)
+        }
+        source.resume()
+    }
+
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return count > 0 }
+}
+
+/// `--threads`, shared by every command that computes.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for GEMM and the engine's kernels (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func apply() { if let threads { EngineThreads.count = threads } }
 }

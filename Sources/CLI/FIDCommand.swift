@@ -48,7 +48,7 @@ struct FIDCommand: ParsableCommand {
     @Option(help: "Statistics cache folder (default: $XDG_CACHE_HOME/toonkit/fid or ~/.cache/toonkit/fid).") var cache: String?
     @Flag(name: .customLong("no-cache"), help: "Neither read nor write cached real statistics.") var noCache = false
     @Option(help: "Generator network.") var network = "G_ema"
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: "Print one JSON document instead of a line.") var json = false
 
     func validate() throws {
@@ -71,7 +71,7 @@ struct FIDCommand: ParsableCommand {
     func run() throws { try DatasetReport.reportingErrors(measure) }
 
     private func measure() throws {
-        if let threads { EngineThreads.count = threads }
+        threadOptions.apply()
         let weights = try inception.map { try InceptionWeights.load(from: URL(fileURLWithPath: $0)) } ?? .formula()
         if let warning = weights.comparabilityWarning { Console.warn(warning) }
         let evaluator = try FIDEvaluator(inception: weights, batchSize: batch)

@@ -32,7 +32,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output: a .npy file or a folder for PNGs.") var output: String?
     @Option(help: "Also write all images as one grid PNG.") var grid: String?
     @Option(help: "Images per forward pass.") var batch = 4
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         if seeds.isEmpty == (ws == nil) { throw ValidationError("give either --seeds or --ws") }
@@ -42,7 +42,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { EngineThreads.count = threads }
+        threadOptions.apply()
         let source: GenerateJob.Source
         if let ws { source = .ws(URL(fileURLWithPath: ws)) } else {
             source = .seeds(try seeds.flatMap { try Latents.parseSeeds($0) })

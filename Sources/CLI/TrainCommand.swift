@@ -46,7 +46,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Augmentation probability: the constant p (fixed) or the initial p (ada; overrides a resumed p).") var p: Double?
     @Option(help: "ADA target for E[sign(D(real))].") var target: Double = 0.6
     @Option(help: "FreezeD: freeze the first N discriminator layers from the input.") var freezed: Int = 0
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
     @Option(help: "Metrics measured at every snapshot: fid (needs --inception or --formula-weights) or none.") var metrics: String = "none"
     @OptionGroup var inceptionOptions: InceptionOptions
     @Option(name: .customLong("channel-base"), help: "New networks only: channel_base (channels at resolution r: min(base/r, max)).") var channelBase: Int?
@@ -67,7 +67,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { EngineThreads.count = threads }
+        threadOptions.apply()
         var options = TrainingOptions()
         options.config = TrainingOptions.Config(rawValue: cfg)!
         options.batch = batch
@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
         let description = [URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, cfg, aug] + (freezed > 0 ? ["freezed\(freezed)"] : [])
         let session = try TrainingSession(run: run, dataset: dataset, outdir: URL(fileURLWithPath: outdir), description: description.joined(separator: "-"))
         if metrics == "fid" { session.snapshotMetric = try inceptionOptions.monitor(dataset: dataset).snapshotMetric }
-        let interrupt = InterruptFlag()
+        let interrupt = InterruptFlag(message: "interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
         Console.info("training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(mirror ? " ×2 mirrored" : ""))")
         let snapshots = try session.train(progress: { progress in
             let percent = 100 * Double(progress.imagesSeen) / Double(max(progress.totalImages, 1))
@@ -109,24 +109,4 @@ struct TrainCommand: ParsableCommand {
         Console.info("snapshots: " + snapshots.map(\.lastPathComponent).joined(separator: ", "))
         print(snapshots.last?.path ?? "")
     }
-}
-
-/// Set by the first Ctrl-C (the loop then writes a final snapshot); a second Ctrl-C exits at once.
-final class InterruptFlag: @unchecked Sendable {
-    private let source: DispatchSourceSignal
-    private let lock = NSLock()
-    private var count = 0
-
-    init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue.global())
-        source.setEventHandler { [unowned self] in
-            self.lock.lock(); self.count += 1; let count = self.count; self.lock.unlock()
-            if count > 1 { exit(130) }
-            Console.warn("interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
-        }
-        source.resume()
-    }
-
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return count > 0 }
 }

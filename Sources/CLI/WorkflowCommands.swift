@@ -55,12 +55,13 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Thousands of images per tick.") var tick: Double = 1
     @Option(help: "Snapshot (and measure) every N ticks.") var snap: Int = 1
     @Option(help: "Batch size.") var batch: Int = 16
-    @Option(help: "R1 gamma.") var gamma: Double?
+    @Option(help: "R1 gamma (default: the capstone's 50 at 256², scaled by area to the base's resolution).") var gamma: Double?
     @Option(help: "FreezeD layers of the third variant.") var freezed: Int = 4
     @Option(help: "Initial p of the ADA variants.") var p: Double = 0.328
     @Option(help: "Random seed (same for all variants).") var seed: UInt32 = 0
     @Option(name: .customLong("synthetic-images"), help: "Size of the default procedural cartoon set (when --data is not given).") var syntheticImages = 1000
     @OptionGroup var inceptionOptions: InceptionOptions
+    @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         try inceptionOptions.validateChoice(required: false)
@@ -68,22 +69,22 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        threadOptions.apply()
         let baseURL = URL(fileURLWithPath: base)
         let dataset: ImageDataset = try data.map { try PNGDataset(url: URL(fileURLWithPath: $0)) }
             ?? SyntheticDataset(kind: .cartoons, count: syntheticImages, resolution: CheckpointArchitecture.resolution(of: baseURL), seed: seed)
-        var options = TrainingOptions()
+        var options = TrainingOptions.capstoneFineTune(resolution: dataset.resolution, kimg: kimg, freezeD: freezed, seed: seed)
         options.batch = batch
-        options.gamma = gamma
-        options.kimg = kimg
+        if let gamma { options.gamma = gamma }
+        options.augmentP = p
         options.kimgPerTick = tick
         options.snapTicks = snap
-        options.augmentPreset = .bg
-        options.augmentP = p
-        options.mirror = true
-        options.seed = seed
         let job = CompareJob(base: baseURL, dataset: dataset, outdir: URL(fileURLWithPath: outdir), options: options, freezeD: freezed)
-        let report = try job.run(monitor: inceptionOptions.monitor(dataset: dataset)) { Console.progress($0) }
+        try job.checkInputs()
+        let interrupt = InterruptFlag(message: "interrupt: finishing the current variant's step and snapshot, then writing the table and plot (Ctrl-C again to quit now)")
+        let report = try job.run(monitor: inceptionOptions.monitor(dataset: dataset), progress: { Console.progress($0) }, shouldStop: { interrupt.isSet })
         Console.finishProgress()
+        if interrupt.isSet { Console.warn("interrupted: \(report.rows.count) of \(job.variants.count) variants in the table (the last one stopped early)") }
         print(CompareJob.table(report))
         print("plot: \(report.plot)")
     }
@@ -103,13 +104,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Base checkpoint.") var base = "fixtures/demo/base-faces32.h5"
     @Option(help: "Output folder.") var outdir = "demo-output"
     @Option(help: "Fine-tuning length in thousands of images.") var kimg: Double = 6
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
-        if let threads { EngineThreads.count = threads }
+        threadOptions.apply()
         var job = DemoJob(base: URL(fileURLWithPath: base), outdir: URL(fileURLWithPath: outdir))
         job.kimg = kimg
-        let steps = try job.run { Console.progress($0) }
+        let interrupt = InterruptFlag(message: "interrupt: ending the fine-tuning early with a final snapshot; the sweep and blends follow in seconds (Ctrl-C again to quit now)")
+        let steps = try job.run(progress: { Console.progress($0) }, shouldStop: { interrupt.isSet })
         Console.finishProgress()
         for (index, step) in steps.enumerated() {
             print("\(index + 1). \(step.title) (\(String(format: "%.0f", step.seconds)) s): \(step.detail)")

@@ -25,9 +25,22 @@ public enum Profiler {
         lock.lock(); totals = [:]; lock.unlock()
     }
 
-    /// (kernel, seconds, calls), most expensive first.
-    public static var report: [(kernel: String, seconds: Double, calls: Int)] {
+    /// One line per kernel, most expensive first.
+    public static var report: [ProfileLine] {
         lock.lock(); defer { lock.unlock() }
-        return totals.map { ($0.key, $0.value.seconds, $0.value.calls) }.sorted { $0.seconds > $1.seconds }
+        return totals.map { ProfileLine(kernel: $0.key, seconds: $0.value.seconds, calls: $0.value.calls) }.sorted { $0.seconds > $1.seconds }
+    }
+}
+
+/// A kernel's total wall time and number of calls (per step or batch when a benchmark divides it).
+public struct ProfileLine: Codable, Sendable {
+    public let kernel: String
+    public let seconds: Double
+    public let calls: Int
+
+    public init(kernel: String, seconds: Double, calls: Int) {
+        self.kernel = kernel
+        self.seconds = seconds
+        self.calls = calls
     }
 }

@@ -11,12 +11,6 @@ public enum GenerationBenchmark {
         public let imagesPerSecond: Double
     }
 
-    public struct ProfileLine: Codable, Sendable {
-        public let kernel: String
-        public let seconds: Double
-        public let calls: Int
-    }
-
     public struct Report: Codable, Sendable {
         public let network: String
         public let blasCore: String
@@ -42,7 +36,7 @@ public enum GenerationBenchmark {
         Profiler.isEnabled = true
         defer { Profiler.isEnabled = false }
         _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) }
-        let profile = Profiler.report.map { ProfileLine(kernel: $0.kernel, seconds: $0.seconds, calls: $0.calls) }
+        let profile = Profiler.report
         return Report(network: name, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, rows: rows, profile: profile)
     }
 }

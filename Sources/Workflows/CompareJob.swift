@@ -53,43 +53,63 @@ public struct CompareJob {
         public var warning: String?
     }
 
-    public func run(monitor: FIDMonitor, progress: @escaping (String) -> Void = { _ in }) throws -> Report {
+    /// Trains and measures the variants in turn. After each variant the table data, plot and compare.json
+    /// are rewritten, so a stop (`shouldStop`, e.g. Ctrl-C) or a crash keeps what was measured so far;
+    /// a stopped variant ends with a final snapshot and is reported with the points it has.
+    public func run(monitor: FIDMonitor, progress: @escaping (String) -> Void = { _ in },
+                    shouldStop: @escaping () -> Bool = { false }) throws -> Report {
+        try checkInputs()
         try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
         progress("FID of the base model")
-        let baseFID = try monitor.measure(Generator(reader: CheckpointReader.open(base.path), network: "G_ema"))
-        var rows: [Row] = []
-        var lastResult = baseFID
-        for variant in variants {
-            var variantOptions = options
-            variantOptions.augmentation = variant.augmentation
-            variantOptions.freezeD = variant.freezeD
-            if variant.augmentation == .noaug { variantOptions.augmentP = nil }
-            let run = try TrainingRun(resumeFrom: base, options: variantOptions, datasetCount: dataset.count, mode: .networksOnly)
-            let session = try TrainingSession(run: run, dataset: dataset, outdir: outdir, description: Self.slug(variant.name))
-            var points: [[Double]] = [[0, baseFID.fid]]
-            var finalKID: Double?
-            session.snapshotMetric = { _, run in
-                lastResult = try monitor.measure(run.generatorEMA)
-                points.append([run.kimg, lastResult.fid])
-                finalKID = lastResult.kid
-                progress("\(variant.name): kimg \(String(format: "%.3f", run.kimg)), FID \(String(format: "%.3f", lastResult.fid))")
-                return ["fid": lastResult.fid] .merging(lastResult.kid.map { ["kid": $0] } ?? [:]) { $1 }
-            }
-            let snapshots = try session.train(progress: { step in
-                progress("\(variant.name): training kimg \(String(format: "%.3f", Double(step.imagesSeen) / 1000))/\(String(format: "%.3f", Double(step.totalImages) / 1000))")
-            })
-            rows.append(Row(variant: variant, runDirectory: session.runDirectory.path, finalSnapshot: snapshots.last?.path ?? "",
-                            fidOverKimg: points, finalFID: points.last![1], finalKID: finalKID))
+        // The base as training starts from it (G_ema, or G for a file with one generator).
+        let start = try TrainingRun(resumeFrom: base, options: options, datasetCount: dataset.count, mode: .networksOnly)
+        let baseResult = try monitor.measure(start.generatorEMA)
+        var report = Report(base: base.path, data: dataset.source, kimg: options.kimg, rows: [], plot: outdir.appendingPathComponent("compare-fid.png").path,
+                            extractor: baseResult.extractor, comparableWithPublished: baseResult.comparableWithPublished, warning: baseResult.warning)
+        for variant in variants where !shouldStop() {
+            report.rows.append(try train(variant, baseFID: baseResult.fid, monitor: monitor, progress: progress, shouldStop: shouldStop))
+            try write(report)
         }
-        let plot = outdir.appendingPathComponent("compare-fid.png")
-        let chart = LinePlot(title: "FID over kimg", xLabel: "kimg (thousands of real images shown)", yLabel: "FID",
-                             series: rows.map { row in LinePlot.Series(label: row.variant.name, points: row.fidOverKimg.map { ($0[0], $0[1]) }) })
-        try PNG.write(chart.render(), to: plot)
-        let report = Report(base: base.path, data: dataset.source, kimg: options.kimg, rows: rows, plot: plot.path,
-                            extractor: lastResult.extractor, comparableWithPublished: lastResult.comparableWithPublished,
-                            warning: lastResult.warning)
-        try JSONText.encode(report, pretty: true).write(to: outdir.appendingPathComponent("compare.json"), atomically: true, encoding: .utf8)
         return report
+    }
+
+    /// Refuses a data set the base cannot train on, before anything is measured or written.
+    public func checkInputs() throws {
+        let resolution = try CheckpointArchitecture.resolution(of: base)
+        guard dataset.resolution == resolution else {
+            throw TrainingError("\(dataset.source) holds \(dataset.resolution)² images; the base \(base.path) generates \(resolution)²")
+        }
+    }
+
+    private func train(_ variant: Variant, baseFID: Double, monitor: FIDMonitor,
+                       progress: @escaping (String) -> Void, shouldStop: @escaping () -> Bool) throws -> Row {
+        var variantOptions = options
+        variantOptions.augmentation = variant.augmentation
+        variantOptions.freezeD = variant.freezeD
+        if variant.augmentation == .noaug { variantOptions.augmentP = nil }
+        let run = try TrainingRun(resumeFrom: base, options: variantOptions, datasetCount: dataset.count, mode: .networksOnly)
+        let session = try TrainingSession(run: run, dataset: dataset, outdir: outdir, description: Self.slug(variant.name))
+        var points: [[Double]] = [[0, baseFID]]
+        var finalKID: Double?
+        session.snapshotMetric = { _, run in
+            let measured = try monitor.measure(run.generatorEMA)
+            points.append([run.kimg, measured.fid])
+            finalKID = measured.kid
+            progress("\(variant.name): kimg \(String(format: "%.3f", run.kimg)), FID \(String(format: "%.3f", measured.fid))")
+            return ["fid": measured.fid].merging(measured.kid.map { ["kid": $0] } ?? [:]) { $1 }
+        }
+        let snapshots = try session.train(progress: { step in
+            progress("\(variant.name): training kimg \(String(format: "%.3f", Double(step.imagesSeen) / 1000))/\(String(format: "%.3f", Double(step.totalImages) / 1000))")
+        }, shouldStop: shouldStop)
+        return Row(variant: variant, runDirectory: session.runDirectory.path, finalSnapshot: snapshots.last?.path ?? "",
+                   fidOverKimg: points, finalFID: points.last![1], finalKID: finalKID)
+    }
+
+    private func write(_ report: Report) throws {
+        let chart = LinePlot(title: "FID over kimg", xLabel: "kimg (thousands of real images shown)", yLabel: "FID",
+                             series: report.rows.map { row in LinePlot.Series(label: row.variant.name, points: row.fidOverKimg.map { ($0[0], $0[1]) }) })
+        try PNG.write(chart.render(), to: URL(fileURLWithPath: report.plot))
+        try JSONText.encode(report, pretty: true).write(to: outdir.appendingPathComponent("compare.json"), atomically: true, encoding: .utf8)
     }
 
     /// The table printed at the end.

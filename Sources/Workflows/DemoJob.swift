@@ -29,17 +29,20 @@ public struct DemoJob {
         public var files: [String]
     }
 
-    public func run(progress: (String) -> Void = { _ in }) throws -> [Step] {
+    /// Runs every step, rewriting REPORT.md after each. `shouldStop` (e.g. Ctrl-C) ends the fine-tuning
+    /// early with a final snapshot; the sweep and blends, seconds of work, still follow from it.
+    public func run(progress: (String) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [Step] {
         guard FileManager.default.fileExists(atPath: base.path) else {
             throw TrainingError("the demo's base model \(base.path) is missing: run `toonkit demo` from the repository root, or pass --base")
         }
         try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
         var steps: [Step] = []
-        func step(_ title: String, _ body: () throws -> (String, [URL])) rethrows {
+        func step(_ title: String, _ body: () throws -> (String, [URL])) throws {
             progress(title)
             let start = Date()
             let (detail, files) = try body()
             steps.append(Step(title: title, detail: detail, seconds: Date().timeIntervalSince(start), files: files.map(\.path)))
+            try writeReport(steps)
         }
         let architecture = try CheckpointReader.open(base.path).architecture
         let resolution = architecture.resolution
@@ -61,9 +64,10 @@ public struct DemoJob {
 
         var fineTuned = base
         try step("Fine-tune with ADA and FreezeD") {
-            let (snapshot, session) = try fineTune(dataset: dataset, progress: progress)
+            let (snapshot, session) = try fineTune(dataset: dataset, progress: progress, shouldStop: shouldStop)
             fineTuned = snapshot
-            return ("\(String(format: "%g", kimg)) kimg from the base: ADA (bg, initial p 0.328), FreezeD on the discriminator's input block (its first 4 layers: fromrgb, conv0, conv1, skip at \(resolution)×\(resolution)), x-flips, R1 γ scaled from the capstone's 50 at 256² to this resolution. Run folder: \(session.runDirectory.lastPathComponent).",
+            let stopped = session.run.kimg < kimg ? " (stopped early by an interrupt; \(String(format: "%g", kimg)) were planned)" : ""
+            return ("\(String(format: "%g", session.run.kimg)) kimg\(stopped) from the base: ADA (bg, initial p 0.328), FreezeD on the discriminator's input block (its first 4 layers: fromrgb, conv0, conv1, skip at \(resolution)×\(resolution)), x-flips, R1 γ scaled from the capstone's 50 at 256² to this resolution. Run folder: \(session.runDirectory.lastPathComponent).",
                     [snapshot, session.runDirectory.appendingPathComponent("log.jsonl")])
         }
         let sweep = outdir.appendingPathComponent("sweep.png")
@@ -72,9 +76,10 @@ public struct DemoJob {
             _ = try SweepJob(recipe, output: sweep.path).run()
             return ("One row per seed; columns: the face model, swaps at 4…\(resolution / 2) (blocks up to that resolution from the face model, the rest from the cartoon model), the cartoon model.", [sweep])
         }
+        let swaps = [8, 16].filter { $0 < resolution }
         try step("Write blended checkpoints") {
             var files: [URL] = []
-            for at in [8, 16].filter({ $0 < resolution }) {
+            for at in swaps {
                 let output = outdir.appendingPathComponent("toon-swap\(at).h5")
                 let recipe = Recipe(action: .blend(BlendRecipe(base: base.path, style: fineTuned.path, schedule: .swap(at: at))), output: output.path)
                 _ = try RecipeRunner.run(recipe)
@@ -82,31 +87,20 @@ public struct DemoJob {
                 try generateGrid(output, to: grid)
                 files += [output, grid]
             }
-            return ("`toonkit swap --at R` for R = 8 and 16: structure from the faces, rendering from the cartoons; each with a 16-seed grid.", files)
+            return ("`toonkit swap --at R` for R = \(swaps.map(String.init).joined(separator: " and ")): structure from the faces, rendering from the cartoons; each with a 16-seed grid.", files)
         }
-        try writeReport(steps)
         return steps
     }
 
-    private func fineTune(dataset: ImageDataset, progress: (String) -> Void) throws -> (URL, TrainingSession) {
-        var options = TrainingOptions()
-        options.batch = 16
-        options.kimg = kimg
+    private func fineTune(dataset: ImageDataset, progress: (String) -> Void, shouldStop: () -> Bool) throws -> (URL, TrainingSession) {
+        var options = TrainingOptions.capstoneFineTune(resolution: dataset.resolution, kimg: kimg, seed: seed)
         options.kimgPerTick = 1
         options.snapTicks = 1000
-        options.augmentation = .ada
-        options.augmentPreset = .bg
-        options.augmentP = 0.328
-        options.mirror = true
-        options.freezeD = 4
-        let resolution = Double(dataset.resolution)
-        options.gamma = 50 * resolution * resolution / (256 * 256)
-        options.seed = seed
         let run = try TrainingRun(resumeFrom: base, options: options, datasetCount: dataset.count, mode: .networksOnly)
         let session = try TrainingSession(run: run, dataset: dataset, outdir: outdir.appendingPathComponent("runs"), description: "cartoons-ada-freezed4")
         let snapshots = try session.train(progress: { step in
             progress(String(format: "fine-tuning: kimg %.2f/%.2f, %.0f s/kimg", Double(step.imagesSeen) / 1000, Double(step.totalImages) / 1000, step.secondsPerKimg))
-        })
+        }, shouldStop: shouldStop)
         guard let final = snapshots.last else { throw TrainingError("fine-tuning wrote no snapshot in \(session.runDirectory.path)") }
         return (final, session)
     }

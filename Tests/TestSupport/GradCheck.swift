@@ -40,10 +40,14 @@ public enum GradCheck {
         }
     }
 
+    /// Relative L2 error of `analytic` against `numeric`; infinite when the lengths differ or the numeric
+    /// gradient is zero (a check against a zero gradient proves nothing, so it must not pass).
     public static func relativeError(_ analytic: [Float], _ numeric: [Float]) -> Double {
+        guard analytic.count == numeric.count else { return .infinity }
         let difference = zip(analytic, numeric).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
         let norm = numeric.reduce(0.0) { $0 + Double($1) * Double($1) }
-        return (difference / max(norm, 1e-20)).squareRoot()
+        guard norm > 0 else { return .infinity }
+        return (difference / norm).squareRoot()
     }
 
     /// Relative errors of d objective / d inputs[i] for each i in `checked` (all by default), autograd

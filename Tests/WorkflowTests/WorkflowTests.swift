@@ -43,6 +43,21 @@ let demoBase = Fixtures.repository.appendingPathComponent("fixtures/demo/base-fa
         }
         let weight = "synthesis.b32.conv1.weight"
         #expect(try fineTuned.tensorInfo(network: "G", name: weight).sha256 != base.tensorInfo(network: "G", name: weight).sha256)
+        withExtendedLifetime(folder) {}
+    }
+
+    @Test func aStopEndsTheFineTuningEarlyAndTheReportSaysSo() throws {
+        let folder = try TemporaryDirectory()
+        var job = DemoJob(base: demoBase, outdir: folder.url)
+        job.kimg = 1
+        job.cartoons = 32
+        var checks = 0
+        // Stops after the first training step has been taken (the session asks before every step).
+        let steps = try job.run(shouldStop: { checks += 1; return checks > 2 })
+        #expect(steps.count == 5)
+        #expect(steps[2].detail.contains("stopped early by an interrupt; 1 were planned"))
+        #expect(FileManager.default.fileExists(atPath: folder.path("sweep.png")))
+        withExtendedLifetime(folder) {}
     }
 
     @Test func aMissingBaseIsNamed() throws {
@@ -58,14 +73,10 @@ let demoBase = Fixtures.repository.appendingPathComponent("fixtures/demo/base-fa
     @Test func threeVariantsGetAFIDCurveATableAndAPlot() throws {
         let folder = try TemporaryDirectory()
         let dataset = try SyntheticDataset(kind: .cartoons, count: 16, resolution: 32, seed: 3)
-        var options = TrainingOptions()
+        var options = TrainingOptions.capstoneFineTune(resolution: 32, kimg: 0.016, seed: 5)
         options.batch = 8
-        options.kimg = 0.016
         options.kimgPerTick = 0.008
         options.snapTicks = 1
-        options.augmentPreset = .bg
-        options.augmentP = 0.328
-        options.seed = 5
         let monitor = try FIDMonitor(inception: .formula(), dataset: dataset, images: 8, kid: false,
                                      cache: StatisticsCache(directory: folder.file("cache")))
         let report = try CompareJob(base: demoBase, dataset: dataset, outdir: folder.url, options: options, freezeD: 4).run(monitor: monitor)
@@ -77,13 +88,32 @@ let demoBase = Fixtures.repository.appendingPathComponent("fixtures/demo/base-fa
             #expect(row.fidOverKimg.allSatisfy { $0[1].isFinite && $0[1] >= 0 })
             #expect(FileManager.default.fileExists(atPath: row.finalSnapshot))
         }
-        // All three start from the same base, measured once.
-        #expect(Set(report.rows.map { $0.fidOverKimg[0][1] }).count == 1)
+        // The variants really differ: no augmentation keeps p at 0; FreezeD keeps D's input block (b32) as
+        // in the base, plain ADA trains it.
+        let base = try CheckpointReader.open(demoBase.path)
+        let snapshots = try report.rows.map { try CheckpointReader.open($0.finalSnapshot) }
+        #expect(snapshots[0].trainingScalars["augment_p"]?.doubleValue == 0)
+        #expect((snapshots[1].trainingScalars["augment_p"]?.doubleValue ?? 0) > 0)
+        let inputBlock = "b32.conv0.weight"
+        let baseHash = try base.tensorInfo(network: "D", name: inputBlock).sha256
+        #expect(try snapshots[1].tensorInfo(network: "D", name: inputBlock).sha256 != baseHash)
+        #expect(try snapshots[2].tensorInfo(network: "D", name: inputBlock).sha256 == baseHash)
         #expect(!report.comparableWithPublished && report.warning != nil)
         #expect(CompareJob.table(report).contains("NOTE:"))
         let plot = try PNG.read(URL(fileURLWithPath: report.plot))
-        #expect(plot.width > 0 && plot.height > 0)
+        let defaults = LinePlot(title: "", xLabel: "", yLabel: "", series: [])
+        #expect(plot.width == defaults.width && plot.height == defaults.height)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file("compare.json"))) as? [String: Any]
         #expect((json?["rows"] as? [Any])?.count == 3)
+        withExtendedLifetime(folder) {}
+    }
+
+    @Test func aDataSetOfAnotherResolutionIsRefusedBeforeAnyWork() throws {
+        let folder = try TemporaryDirectory()
+        let dataset = try SyntheticDataset(kind: .cartoons, count: 4, resolution: 16, seed: 3)
+        let job = CompareJob(base: demoBase, dataset: dataset, outdir: folder.file("out"), options: TrainingOptions(), freezeD: 4)
+        let error = try #require(throws: TrainingError.self) { try job.checkInputs() }
+        #expect("\(error)".contains("16² images") && "\(error)".contains("generates 32²"))
+        #expect(folder.contents.isEmpty)
     }
 }

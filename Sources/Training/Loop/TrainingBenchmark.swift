@@ -16,12 +16,6 @@ public enum TrainingBenchmark {
         public let profile: [ProfileLine]
     }
 
-    public struct ProfileLine: Codable, Sendable {
-        public let kernel: String
-        public let seconds: Double
-        public let calls: Int
-    }
-
     /// A shape the benchmark knows: the fixtures' tiny64, the demo's 32² base, or the paper256 network.
     public static func architecture(named name: String) throws -> Architecture {
         switch name {

@@ -36,6 +36,23 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var networkShape = NetworkShape()
 
     public init() {}
+
+    /// The 2023 capstone's fine-tuning of FFHQ-256 on cartoons: ADA with the bg pipe from p = 0.328,
+    /// x-flips, batch 16, FreezeD on D's first `freezeD` layers and R1 γ = 50, scaled by area to
+    /// `resolution` (γ ∝ resolution², as the auto config's heuristic scales it).
+    public static func capstoneFineTune(resolution: Int, kimg: Double, freezeD: Int = 4, seed: UInt32 = 0) -> TrainingOptions {
+        var options = TrainingOptions()
+        options.batch = 16
+        options.kimg = kimg
+        options.augmentation = .ada
+        options.augmentPreset = .bg
+        options.augmentP = 0.328
+        options.mirror = true
+        options.freezeD = freezeD
+        options.gamma = 50 * Double(resolution * resolution) / (256 * 256)
+        options.seed = seed
+        return options
+    }
 }
 
 /// Overrides of the architecture a config gives new networks: small networks for quick experiments

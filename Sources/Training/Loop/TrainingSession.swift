@@ -27,14 +27,14 @@ public final class TrainingSession {
     public init(run: TrainingRun, dataset: ImageDataset, outdir: URL, description: String) throws {
         self.run = run
         self.dataset = dataset
+        guard dataset.resolution == run.generator.architecture.resolution, dataset.channels == run.generator.architecture.imgChannels else {
+            throw TrainingError("\(dataset.source) holds \(dataset.channels)×\(dataset.resolution)² images; the networks need \(run.generator.architecture.imgChannels)×\(run.generator.architecture.resolution)²")
+        }
         try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: outdir.path)) ?? []
         let next = (existing.compactMap { Int($0.prefix(5)) }.max() ?? -1) + 1
         runDirectory = outdir.appendingPathComponent(String(format: "%05d-%@", next, description))
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: false)
-        guard dataset.resolution == run.generator.architecture.resolution, dataset.channels == run.generator.architecture.imgChannels else {
-            throw TrainingError("\(dataset.source) holds \(dataset.channels)×\(dataset.resolution)² images; the networks need \(run.generator.architecture.imgChannels)×\(run.generator.architecture.resolution)²")
-        }
     }
 
     /// Trains until the run's length; returns the snapshots written, last one last.

@@ -82,8 +82,10 @@ extension TrainingRun {
         let discriminator = try Discriminator(reader: reader, network: "D")
         let frozenG = try Self.frozen(reader, generatorSource)
         let frozenD = try Self.frozen(reader, "D")
-        let state = mode == .networksOnly ? nil : try reader.trainingState.flatMap { json -> TrainingStateDocument? in
-            guard json["format"] == .string(TrainingStateDocument.format) else { return nil }
+        let state = mode == .networksOnly ? nil : try reader.trainingState.map { json -> TrainingStateDocument in
+            guard json["format"] == .string(TrainingStateDocument.format) else {
+                throw TrainingError("\(url.path): its training state is not in the format this toonkit resumes exactly (\(TrainingStateDocument.format)); use --fine-tune to start a new run from its networks")
+            }
             return try json.decode(as: TrainingStateDocument.self)
         }
         if let state {
