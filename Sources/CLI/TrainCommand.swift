@@ -89,15 +89,21 @@ struct TrainCommand: ParsableCommand {
         if let resume {
             run = try TrainingRun(resumeFrom: URL(fileURLWithPath: resume), options: options, datasetCount: dataset.count,
                                   mode: fineTune ? .networksOnly : .exact)
+            let ignored = run.isExactResume ? run.options.settingsDiffering(from: options) : []
+            if !ignored.isEmpty {
+                Console.warn("\(resume) resumes exactly with its own settings: \(ignored.joined(separator: ", ")); use --fine-tune to train its networks with new settings")
+            }
         } else {
             let architecture = options.networkShape.architecture(config: options.config, resolution: dataset.resolution, labels: dataset.labelDimension)
             run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
         }
-        let description = [URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, cfg, aug] + (freezed > 0 ? ["freezed\(freezed)"] : [])
+        let effective = run.options
+        let description = [URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, effective.config.rawValue, effective.augmentation.rawValue]
+            + (effective.freezeD > 0 ? ["freezed\(effective.freezeD)"] : [])
         let session = try TrainingSession(run: run, dataset: dataset, outdir: URL(fileURLWithPath: outdir), description: description.joined(separator: "-"))
         if metrics == "fid" { session.snapshotMetric = try inceptionOptions.monitor(dataset: dataset).snapshotMetric }
         let interrupt = InterruptFlag(message: "interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
-        Console.info("training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(mirror ? " ×2 mirrored" : ""))")
+        Console.info("training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(effective.mirror ? " ×2 mirrored" : ""))")
         let snapshots = try session.train(progress: { progress in
             let percent = 100 * Double(progress.imagesSeen) / Double(max(progress.totalImages, 1))
             let losses = ["loss_G", "loss_D", "augment_p"].compactMap { key in progress.values[key].map { "\(key) \(String(format: "%.4f", $0))" } }

@@ -126,3 +126,18 @@ import Testing
         #expect(checked >= 2 * names.count, "too few elements had a kink-free finite difference")
     }
 }
+
+struct ExactResumeSettingsTests {
+    @Test func differingSettingsAreListedWithBothValues() {
+        let kept = TrainingOptions.capstoneFineTune(resolution: 32, kimg: 6, seed: 7)
+        var requested = TrainingOptions()
+        requested.kimg = 99
+        let differences = kept.settingsDiffering(from: requested)
+        #expect(!differences.contains { $0.hasPrefix("aug ") }, "both use ADA")
+        #expect(differences.contains("batch 16 (not the config's default)"))
+        #expect(differences.contains("augpipe bg (not bgc)"))
+        #expect(differences.contains("freezed 4 (not 0)"))
+        #expect(!differences.contains { $0.hasPrefix("kimg") })
+        #expect(kept.settingsDiffering(from: kept).isEmpty)
+    }
+}

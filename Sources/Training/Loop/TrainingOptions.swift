@@ -37,6 +37,23 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The training settings where `requested` differs from these options, as "name kept (not requested)";
+    /// run length and snapshot cadence are not compared. An exact resume keeps the snapshot's settings, and
+    /// the command line says which of the user's are therefore not applied.
+    public func settingsDiffering(from requested: TrainingOptions) -> [String] {
+        func text<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "the config's default" }
+        func compare<T: Equatable>(_ name: String, _ kept: T?, _ asked: T?) -> String? {
+            kept == asked ? nil : "\(name) \(text(kept)) (not \(text(asked)))"
+        }
+        return [compare("cfg", config.rawValue, requested.config.rawValue), compare("batch", batch, requested.batch),
+                compare("gamma", gamma, requested.gamma), compare("lr", learningRate, requested.learningRate),
+                compare("seed", seed, requested.seed), compare("mirror", mirror, requested.mirror),
+                compare("aug", augmentation.rawValue, requested.augmentation.rawValue),
+                compare("augpipe", augmentPreset.rawValue, requested.augmentPreset.rawValue),
+                compare("p", augmentP, requested.augmentP), compare("target", adaTarget, requested.adaTarget),
+                compare("freezed", freezeD, requested.freezeD)].compactMap { $0 }
+    }
+
     /// The 2023 capstone's fine-tuning of FFHQ-256 on cartoons: ADA with the bg pipe from p = 0.328,
     /// x-flips, batch 16, FreezeD on D's first `freezeD` layers and R1 γ = 50, scaled by area to
     /// `resolution` (γ ∝ resolution², as the auto config's heuristic scales it).

@@ -13,6 +13,8 @@ public struct TrainingRun {
     public internal(set) var discriminator: Discriminator
     public internal(set) var imagesSeen = 0
     public internal(set) var iteration = 0
+    /// Continues a toonkit snapshot with its own settings and state (as opposed to a new or fine-tuning run).
+    public internal(set) var isExactResume = false
     public internal(set) var augmentation: AugmentationState
     var generatorOptimizer: AdamOptimizer
     var discriminatorOptimizer: AdamOptimizer

@@ -99,6 +99,7 @@ extension TrainingRun {
             guard state.sampler.datasetCount == datasetCount else {
                 throw TrainingError("\(url.path) was trained on a data set of \(state.sampler.datasetCount) images, this one has \(datasetCount): an exact resume needs the same data (use --fine-tune to start a new run from its networks)")
             }
+            isExactResume = true
             iteration = state.iteration
             imagesSeen = state.imagesSeen
             loss.pathLengthMean = state.pathLengthMean
