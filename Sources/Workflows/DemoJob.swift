@@ -44,52 +44,53 @@ public struct DemoJob {
             steps.append(Step(title: title, detail: detail, seconds: Date().timeIntervalSince(start), files: files.map(\.path)))
             try writeReport(steps)
         }
-        let architecture = try CheckpointReader.open(base.path).architecture
-        let resolution = architecture.resolution
-
-        let baseGrid = outdir.appendingPathComponent("base-faces.png")
-        try step("Sample the base model") {
-            try generateGrid(base, to: baseGrid)
-            return ("The bundled base (\(base.lastPathComponent), \(resolution)×\(resolution), trained by scripts/train-demo-base.sh on procedural faces), 16 seeds at ψ 0.7.", [baseGrid])
-        }
+        let resolution = try CheckpointReader.open(base.path).architecture.resolution
+        try step("Sample the base model") { try sampleBase(resolution: resolution) }
         let dataURL = outdir.appendingPathComponent("cartoons.zip")
-        let drawn = try SyntheticDataset(kind: .cartoons, count: cartoons, resolution: resolution, seed: seed)
-        try step("Draw the cartoon data set") {
-            let summary = try drawn.write(to: dataURL)
-            let preview = outdir.appendingPathComponent("cartoons-preview.png")
-            try PNG.write(drawn.previewGrid(count: 16), to: preview)
-            return ("\(summary.images) procedural cartoon faces at \(resolution)×\(resolution) (seed \(seed)), in the reference's dataset zip format.", [dataURL, preview])
-        }
-        let dataset = try PNGDataset(url: dataURL)
-
+        try step("Draw the cartoon data set") { try drawCartoons(to: dataURL, resolution: resolution) }
         var fineTuned = base
         try step("Fine-tune with ADA and FreezeD") {
-            let (snapshot, session) = try fineTune(dataset: dataset, progress: progress, shouldStop: shouldStop)
+            let (snapshot, session) = try fineTune(dataset: PNGDataset(url: dataURL), progress: progress, shouldStop: shouldStop)
             fineTuned = snapshot
             let stopped = session.run.kimg < kimg ? " (stopped early by an interrupt; \(String(format: "%g", kimg)) were planned)" : ""
             return ("\(String(format: "%g", session.run.kimg)) kimg\(stopped) from the base: ADA (bg, initial p 0.328), FreezeD on the discriminator's input block (its first 4 layers: fromrgb, conv0, conv1, skip at \(resolution)×\(resolution)), x-flips, R1 γ scaled from the capstone's 50 at 256² to this resolution. Run folder: \(session.runDirectory.lastPathComponent).",
                     [snapshot, session.runDirectory.appendingPathComponent("log.jsonl")])
         }
-        let sweep = outdir.appendingPathComponent("sweep.png")
-        try step("Sweep the layer swap") {
-            let recipe = SweepRecipe(base: base.path, style: fineTuned.path, seeds: Array(0..<6), truncation: 0.7)
-            _ = try SweepJob(recipe, output: sweep.path).run()
-            return ("One row per seed; columns: the face model, swaps at 4…\(resolution / 2) (blocks up to that resolution from the face model, the rest from the cartoon model), the cartoon model.", [sweep])
-        }
-        let swaps = [8, 16].filter { $0 < resolution }
-        try step("Write blended checkpoints") {
-            var files: [URL] = []
-            for at in swaps {
-                let output = outdir.appendingPathComponent("toon-swap\(at).h5")
-                let recipe = Recipe(action: .blend(BlendRecipe(base: base.path, style: fineTuned.path, schedule: .swap(at: at))), output: output.path)
-                _ = try RecipeRunner.run(recipe)
-                let grid = outdir.appendingPathComponent("toon-swap\(at).png")
-                try generateGrid(output, to: grid)
-                files += [output, grid]
-            }
-            return ("`toonkit swap --at R` for R = \(swaps.map(String.init).joined(separator: " and ")): structure from the faces, rendering from the cartoons; each with a 16-seed grid.", files)
-        }
+        try step("Sweep the layer swap") { try sweep(style: fineTuned, resolution: resolution) }
+        try step("Write blended checkpoints") { try blend(style: fineTuned, at: [8, 16].filter { $0 < resolution }) }
         return steps
+    }
+
+    private func sampleBase(resolution: Int) throws -> (String, [URL]) {
+        let grid = outdir.appendingPathComponent("base-faces.png")
+        try generateGrid(base, to: grid)
+        return ("The bundled base (\(base.lastPathComponent), \(resolution)×\(resolution), trained by scripts/train-demo-base.sh on procedural faces), 16 seeds at ψ 0.7.", [grid])
+    }
+
+    private func drawCartoons(to dataURL: URL, resolution: Int) throws -> (String, [URL]) {
+        let drawn = try SyntheticDataset(kind: .cartoons, count: cartoons, resolution: resolution, seed: seed)
+        let summary = try drawn.write(to: dataURL)
+        let preview = outdir.appendingPathComponent("cartoons-preview.png")
+        try PNG.write(drawn.previewGrid(count: 16), to: preview)
+        return ("\(summary.images) procedural cartoon faces at \(resolution)×\(resolution) (seed \(seed)), in the reference's dataset zip format.", [dataURL, preview])
+    }
+
+    private func sweep(style: URL, resolution: Int) throws -> (String, [URL]) {
+        let sweep = outdir.appendingPathComponent("sweep.png")
+        _ = try SweepJob(SweepRecipe(base: base.path, style: style.path, seeds: Array(0..<6), truncation: 0.7), output: sweep.path).run()
+        return ("One row per seed; columns: the face model, swaps at 4…\(resolution / 2) (blocks up to that resolution from the face model, the rest from the cartoon model), the cartoon model.", [sweep])
+    }
+
+    private func blend(style: URL, at swaps: [Int]) throws -> (String, [URL]) {
+        var files: [URL] = []
+        for at in swaps {
+            let output = outdir.appendingPathComponent("toon-swap\(at).h5")
+            _ = try RecipeRunner.run(Recipe(action: .blend(BlendRecipe(base: base.path, style: style.path, schedule: .swap(at: at))), output: output.path))
+            let grid = outdir.appendingPathComponent("toon-swap\(at).png")
+            try generateGrid(output, to: grid)
+            files += [output, grid]
+        }
+        return ("`toonkit swap --at R` for R = \(swaps.map(String.init).joined(separator: " and ")): structure from the faces, rendering from the cartoons; each with a 16-seed grid.", files)
     }
 
     private func fineTune(dataset: ImageDataset, progress: (String) -> Void, shouldStop: () -> Bool) throws -> (URL, TrainingSession) {
