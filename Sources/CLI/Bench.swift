@@ -80,7 +80,15 @@ struct BenchSwap: ParsableCommand {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-bench-swap-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { if dir == nil { try? FileManager.default.removeItem(at: folder) } }
-        let report = try SwapBenchmark.run(directory: folder, at: at, repeats: repeats, keepDiscriminator: keepD) { Console.info($0) }
+        let interrupt = InterruptFlag(message: "interrupt: stopping after the current step and removing the benchmark's files (Ctrl-C again to quit now)")
+        let report: SwapBenchmarkReport
+        do {
+            report = try SwapBenchmark.run(directory: folder, at: at, repeats: repeats, keepDiscriminator: keepD,
+                                           progress: { Console.info($0) }, shouldStop: { interrupt.isSet })
+        } catch is CancellationError {
+            Console.info("interrupted")
+            throw ExitCode(130)
+        }
         if options.json {
             print(JSONText.encode(report, pretty: true))
             return

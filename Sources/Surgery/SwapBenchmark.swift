@@ -44,14 +44,18 @@ public struct SwapBenchmarkReport: Codable, Sendable {
 
 public enum SwapBenchmark {
     /// Writes two random checkpoints (G, G_ema, D of `preset`) into `directory`, then swaps them
-    /// `repeats` times without and with fsync, deleting each output after it is measured.
+    /// `repeats` times without and with fsync, deleting each output after it is measured. `shouldStop` is
+    /// asked between steps; when it says yes, the run ends with a `CancellationError`.
     public static func run(directory: URL, preset: ArchitecturePreset = .paper256, at: Int = 64, repeats: Int = 3,
-                           keepDiscriminator: Bool = false, progress: (String) -> Void = { _ in }) throws -> SwapBenchmarkReport {
+                           keepDiscriminator: Bool = false, progress: (String) -> Void = { _ in },
+                           shouldStop: () -> Bool = { false }) throws -> SwapBenchmarkReport {
+        func checkStop() throws { if shouldStop() { throw CancellationError() } }
         let architecture = preset.architecture()
         let base = directory.appendingPathComponent("bench-base.h5").path
         let style = directory.appendingPathComponent("bench-style.h5").path
         progress("writing two random \(preset.rawValue) checkpoints (G, G_ema, D) into \(directory.path)")
         try makeCheckpoint(at: base, architecture: architecture, seed: 1)
+        try checkStop()
         try makeCheckpoint(at: style, architecture: architecture, seed: 2)
         let reader = try CheckpointReader.open(base)
         let infos = try reader.networkNames.flatMap { try reader.tensorInfos(network: $0) }
@@ -62,11 +66,12 @@ public enum SwapBenchmark {
             tensorsPerCheckpoint: infos.count, largestTensor: largest.name, largestTensorBytes: largest.byteCount, runs: [])
         for durable in [false, true] {
             for index in 0..<repeats {
+                try checkStop()
                 let output = directory.appendingPathComponent("bench-swap-\(durable ? "durable" : "fast")-\(index).h5").path
+                defer { try? FileManager.default.removeItem(atPath: output) }
                 let swap = BlendRecipe(base: base, style: style, schedule: .swap(at: at), keepDiscriminator: keepDiscriminator)
                 let recipe = Recipe(action: .blend(swap), output: output)
                 report.runs.append(try measure(recipe, durable: durable))
-                try FileManager.default.removeItem(atPath: output)
                 progress("swap \(durable ? "with" : "without") fsync: \(String(format: "%.3f", report.runs.last!.seconds)) s")
             }
         }
