@@ -96,10 +96,7 @@ public final class TrainingSession {
 
     func appendLine(_ line: [String: Double], to name: String) throws {
         let url = runDirectory.appendingPathComponent(name)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var data = try encoder.encode(line)
-        data.append(0x0a)
+        let data = Data((JSONText.encode(line, pretty: false) + "\n").utf8)
         if let handle = try? FileHandle(forWritingTo: url) {
             defer { try? handle.close() }
             try handle.seekToEnd()
