@@ -44,6 +44,10 @@ struct CompareCommand: ParsableCommand {
         next to the three run folders. Without --inception the demo's stand-in weights are used and the \
         output says so: such FIDs are not comparable with published ones.
 
+        Cost: Inception runs at 3–4 images/s on 2 cores, so one FID-5k (the default --fid-num) takes ~25 \
+        minutes, and the defaults (4 kimg, a snapshot per kimg, three variants plus the base) take hours. \
+        Fewer images make FID biased upwards, but equally for all variants of one run.
+
         Example (CI-sized, on the bundled base and procedural cartoons):
           toonkit compare --outdir runs/compare --kimg 0.032 --snap 1 --tick 0.016 --fid-num 32
         """)
