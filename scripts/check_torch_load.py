@@ -77,7 +77,7 @@ def check_fixture(toonkit, name, folder):
     try:
         from safetensors.torch import load_file
     except ImportError:
-        results["safetensors"] = ([], "skipped: the safetensors package is not installed")
+        results["safetensors"] = (None, "the safetensors package is not installed (pip install safetensors)")
     else:
         flat = load_file(exports["safetensors"][0])
         generator = {key[len("G_ema."):]: value for key, value in flat.items() if key.startswith("G_ema.")}
@@ -96,6 +96,9 @@ def main():
     with tempfile.TemporaryDirectory() as temporary:
         for name in args.names:
             for export, (problems, summary) in check_fixture(args.toonkit, name, pathlib.Path(temporary)).items():
+                if problems is None:
+                    print(f"{name} {export}: SKIPPED ({summary})")
+                    continue
                 failed |= bool(problems)
                 print(f"{name} {export}: {'MISMATCH' if problems else 'ok'} ({summary})")
                 for problem in problems:
