@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoint
 import Engine
 import Foundation
+import Interop
 import Networks
 import Surgery
 import Training
@@ -10,7 +11,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them from a release build (`swift build -c release`); debug builds are 10–100× slower.",
         discussion: "The OpenBLAS kernel family is printed with every benchmark; set OPENBLAS_CORETYPE to compare (e.g. Haswell, SkylakeX).",
-        subcommands: [BenchKernels.self, BenchGenerate.self, BenchTrain.self, BenchSwap.self]
+        subcommands: [BenchKernels.self, BenchGenerate.self, BenchTrain.self, BenchSwap.self, BenchImport.self]
     )
 }
 
@@ -170,5 +171,43 @@ private func printProfile(_ profile: [ProfileLine], title: String) {
     print("\(title) (kernel, seconds, share of profiled time, calls):")
     for line in profile {
         print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.4f %6.1f%% %6d", line.seconds, 100 * line.seconds / max(total, 1e-9), line.calls))
+    }
+}
+
+struct BenchImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import throughput and peak memory: `toonkit import FILE` repeated, timed as a whole.",
+        discussion: """
+        Imports FILE --repeats times into a temporary folder (or --dir) and reports wall time, MB/s (the \
+        file's size over the time) and peak RSS above the baseline, which counts the memory-mapped file's \
+        pages once they are read. A paper256-shaped NVIDIA pickle (~296 MB) comes from \
+        `python3 scripts/make_stylegan2_pickle.py paper256.pkl` (no torch needed).
+        """)
+
+    @Argument(help: "The file to import (any format `toonkit import` reads).") var file: String
+    @Option(help: "Folder for the outputs (default: a temporary folder).") var dir: String?
+    @Option(help: "Runs (the median is reported).") var repeats = 3
+    @OptionGroup var options: BenchOptions
+
+    func validate() throws {
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+    }
+
+    func run() throws {
+        options.apply()
+        let folder = dir.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-bench-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { if dir == nil { try? FileManager.default.removeItem(at: folder) } }
+        let report = try ImportBenchmark.run(file: URL(fileURLWithPath: file), directory: folder, repeats: repeats) { Console.info($0) }
+        if options.json { print(JSONText.encode(report, pretty: true)); return }
+        print(String(format: "%@: %.1f MB, %@, %d tensors", report.file, Double(report.fileBytes) / 1e6, report.format, report.tensors))
+        for (index, run) in report.runs.enumerated() {
+            print(String(format: "run %d: %.3f s, %.0f MB/s, peak RSS %.1f MB (baseline %.1f MB)", index, run.seconds, run.megabytesPerSecond,
+                         Double(run.peakRSSBytes) / 1e6, Double(run.baselineRSSBytes) / 1e6))
+        }
+        print(String(format: "median: %.3f s, %.0f MB/s; peak RSS growth %.2f × the file size", report.medianSeconds,
+                     report.medianMegabytesPerSecond, report.peakGrowthOverFileSize))
     }
 }

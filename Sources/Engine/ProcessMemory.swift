@@ -1,14 +1,31 @@
 import Foundation
 
-/// Resident memory of this process from /proc (Linux).
+/// Resident memory of this process from /proc/self/status (Linux); 0 where that is not available.
 public enum ProcessMemory {
-    public static var residentMegabytes: Double { field("VmRSS") }
-    public static var peakMegabytes: Double { field("VmHWM") }
+    public static var residentBytes: Int { kilobytes("VmRSS") * 1024 }
+    public static var peakBytes: Int { kilobytes("VmHWM") * 1024 }
+    public static var residentMegabytes: Double { Double(kilobytes("VmRSS")) / 1024 }
+    public static var peakMegabytes: Double { Double(kilobytes("VmHWM")) / 1024 }
 
-    static func field(_ name: String) -> Double {
+    /// Returns freed heap to the system and resets VmHWM to the current RSS (writing 5 to
+    /// /proc/self/clear_refs), so that a benchmark measures the peak of what follows.
+    public static func resetPeak() {
+        #if canImport(Glibc)
+        _ = glibcMallocTrim(0)
+        #endif
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    static func kilobytes(_ name: String) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
-              let kilobytes = line.split(separator: " ").compactMap({ Double($0) }).first else { return 0 }
-        return kilobytes / 1024
+              let value = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+        return value
     }
 }
+
+#if canImport(Glibc)
+/// glibc's malloc_trim (malloc.h is not part of the Glibc module): without it, heap freed earlier (e.g.
+/// after writing a benchmark's inputs) would stay resident and be reused, hiding what the measured work needs.
+@_silgen_name("malloc_trim") private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

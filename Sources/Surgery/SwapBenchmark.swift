@@ -1,4 +1,5 @@
 import Checkpoint
+import Engine
 import Foundation
 import Networks
 #if canImport(Glibc)
@@ -79,8 +80,8 @@ public enum SwapBenchmark {
     }
 
     private static func measure(_ recipe: Recipe, durable: Bool) throws -> SwapBenchmarkReport.Run {
-        ResidentMemory.resetPeak()
-        let baseline = ResidentMemory.current
+        ProcessMemory.resetPeak()
+        let baseline = ProcessMemory.residentBytes
         let cpuBefore = processCPUSeconds()
         let clock = ContinuousClock()
         let start = clock.now
@@ -88,7 +89,7 @@ public enum SwapBenchmark {
         return SwapBenchmarkReport.Run(durable: durable, seconds: SurgeryJob.seconds(clock.now - start),
                                        fsyncSeconds: SurgeryJob.seconds(result.commit.fileSync + result.commit.directorySync),
                                        cpuSeconds: processCPUSeconds() - cpuBefore, bytesWritten: result.bytes,
-                                       peakRSSBytes: ResidentMemory.peak, baselineRSSBytes: baseline)
+                                       peakRSSBytes: ProcessMemory.peakBytes, baselineRSSBytes: baseline)
     }
 
     private static func processCPUSeconds() -> Double {
@@ -115,32 +116,5 @@ public enum SwapBenchmark {
             writer.abort()
             throw error
         }
-    }
-}
-
-#if canImport(Glibc)
-/// glibc's malloc_trim (malloc.h is not part of the Glibc module): without it, heap freed after writing the
-/// benchmark's inputs would stay resident and be reused, hiding what the swap itself needs.
-@_silgen_name("malloc_trim") private func glibcMallocTrim(_ pad: Int) -> Int32
-#endif
-
-/// The process's resident set from /proc/self/status (Linux); 0 where that is not available.
-public enum ResidentMemory {
-    public static var current: Int { value("VmRSS") }
-    public static var peak: Int { value("VmHWM") }
-
-    /// Returns freed heap to the system and resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs).
-    public static func resetPeak() {
-        #if canImport(Glibc)
-        _ = glibcMallocTrim(0)
-        #endif
-        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
-    }
-
-    private static func value(_ key: String) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
-              let kilobytes = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") else { return 0 }
-        return kilobytes * 1024
     }
 }
