@@ -4,7 +4,7 @@
 # 128-d latents; 1.1 M parameters) trained from scratch on procedural faces. It stands in for the
 # FFHQ-256 network of the real workflow so that the whole pipeline runs offline in minutes.
 #
-# Usage: scripts/train-demo-base.sh [KIMG]   (default 64; about 45 s per kimg on 2 cores, so ~50 min)
+# Usage: scripts/train-demo-base.sh [KIMG]   (default 96, as shipped; 40–70 s per kimg on 2 cores, so 1–2 hours)
 #
 # Training can be stopped and resumed exactly: Ctrl-C writes a final snapshot, and
 #   toonkit train --data faces32.zip --outdir runs/base --resume runs/base/<run>/snapshot-<latest>.h5 --kimg KIMG
@@ -12,7 +12,7 @@
 # log lists them: `toonkit inspect fixtures/demo/base-faces32.h5`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-KIMG="${1:-64}"
+KIMG="${1:-96}"
 WORK="${WORK:-runs/demo-base}"
 mkdir -p "$WORK"
 swift build -c release
