@@ -72,7 +72,7 @@ final class CheckpointFile {
         self.path = path
         try CheckpointFile.checkReadable(path)
         do {
-            file = try H5Handle.make("open \(path)") { H5Fopen(path, toon_H5F_ACC_RDONLY(), h5Default) }
+            file = try HDF5.openFile("open \(path)") { H5Fopen(path, toon_H5F_ACC_RDONLY(), h5Default) }
             fileSize = try HDF5.fileSize(file)
         } catch let error as HDF5Error {
             throw CheckpointError.unreadable(path: path, reason: CheckpointFile.explain(error))
@@ -108,9 +108,7 @@ final class CheckpointFile {
 
     /// Maps the descriptor HDF5 opened, so the bytes come from the same inode even if the path is replaced meanwhile.
     private static func mapFile(_ file: H5Handle) -> MappedFile? {
-        var handle: UnsafeMutableRawPointer?
-        guard (try? h5("get file descriptor", { H5Fget_vfd_handle(file.id, h5Default, &handle) })) != nil,
-              let descriptor = handle?.assumingMemoryBound(to: Int32.self).pointee else { return nil }
+        guard let descriptor = HDF5.descriptor(file) else { return nil }
         return try? MappedFile(descriptor: descriptor)
     }
 

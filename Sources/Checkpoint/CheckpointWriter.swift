@@ -68,7 +68,7 @@ public final class CheckpointWriter {
         // Large raw data starts on 64-byte boundaries, which memory-mapping readers (and SIMD loads) like.
         try h5("set alignment") { H5Pset_alignment(access.id, 1024, 64) }
         try h5("set close degree") { H5Pset_fclose_degree(access.id, H5F_CLOSE_STRONG) }
-        return try H5Handle.make("create \(path)") { H5Fcreate(path, toon_H5F_ACC_EXCL(), h5Default, access.id) }
+        return try HDF5.openFile("create \(path)") { H5Fcreate(path, toon_H5F_ACC_EXCL(), h5Default, access.id) }
     }
 
     deinit { abort() }

@@ -48,6 +48,24 @@ final class H5Handle {
 let h5Default = toon_H5P_DEFAULT()
 
 enum HDF5 {
+    /// The file's descriptor as HDF5's default (sec2) driver holds it; nil for other drivers.
+    static func descriptor(_ file: H5Handle) -> Int32? {
+        var handle: UnsafeMutableRawPointer?
+        guard (try? h5("get file descriptor", { H5Fget_vfd_handle(file.id, h5Default, &handle) })) != nil else { return nil }
+        return handle?.assumingMemoryBound(to: Int32.self).pointee
+    }
+
+    /// Opens or creates a file and marks its descriptor close-on-exec. HDF5 opens without O_CLOEXEC, so a
+    /// process spawned meanwhile (by the embedding program, or a test) would inherit the descriptor and
+    /// with it HDF5's flock, and later opens for writing would fail with "unable to lock the file".
+    static func openFile(_ what: String, _ open: () -> hid_t) throws -> H5Handle {
+        let file = try H5Handle.make(what, open)
+        if let descriptor = descriptor(file) {
+            _ = fcntl(descriptor, F_SETFD, fcntl(descriptor, F_GETFD) | FD_CLOEXEC)
+        }
+        return file
+    }
+
     static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// The superblock sits at offset 0 or, after a user block, at 512, 1024, 2048, …

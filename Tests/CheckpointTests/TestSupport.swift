@@ -49,7 +49,7 @@ enum Samples {
 
 enum Tamper {
     static func edit(_ path: String, _ body: (H5Handle) throws -> Void) throws {
-        let file = try H5Handle.make("open \(path) for writing") { H5Fopen(path, toon_H5F_ACC_RDWR(), h5Default) }
+        let file = try HDF5.openFile("open \(path) for writing") { H5Fopen(path, toon_H5F_ACC_RDWR(), h5Default) }
         try body(file)
         try file.close("close \(path)")
     }

@@ -59,16 +59,37 @@ import TestSupport
         #expect(InceptionArchitecture.convs.count == 94)
     }
 
-    static let formulaFiles = ["formula.pth", "formula-zip.pth"].map { MetricsFixtures.directory.appendingPathComponent($0) }
-    static let formulaFilesPresent = formulaFiles.allSatisfy { FileManager.default.fileExists(atPath: $0.path) }
+    /// The real file's layout (torch.save of the full state dict: fc, num_batches_tracked and all) in the
+    /// legacy and the zip serialisation, as `make_reference.py --write-pth` writes them. About 95 MB each,
+    /// so not in the repository: taken from fixtures/inception where the script was run there, else
+    /// written now into a temporary folder by the script (~10 s) when python3 has torch, torchvision and
+    /// pytorch-fid; nil (test skipped) otherwise.
+    static let formulaFiles: [URL]? = {
+        let names = ["formula.pth", "formula-zip.pth"]
+        func present(_ urls: [URL]) -> Bool { urls.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
+        let inFixtures = names.map { MetricsFixtures.directory.appendingPathComponent($0) }
+        if present(inFixtures) { return inFixtures }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-inception-pth-\(UUID().uuidString)")
+        let script = MetricsFixtures.directory.appendingPathComponent("make_reference.py")
+        guard (try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)) != nil,
+              let result = try? TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, "--out", folder.path, "--write-pth"]),
+              result.status == 0 else { return nil }
+        let written = names.map { folder.appendingPathComponent($0) }
+        return present(written) ? written : nil
+    }()
 
-    /// The real file's layout (torch.save of the full state dict: fc, num_batches_tracked and all),
-    /// written by `make_reference.py --write-pth` in the legacy and the zip serialisation. About 95 MB
-    /// each, so not in the repository: the test runs where the script was run, and is skipped elsewhere.
-    @Test(.enabled(if: formulaFilesPresent, "fixtures/inception/formula*.pth missing: run make_reference.py --write-pth to enable"))
+    @Test(.enabled(if: formulaFiles != nil,
+                   "needs fixtures/inception/formula*.pth, or python3 with torch, torchvision and pytorch-fid to write them with make_reference.py --write-pth"))
     func importsTheRealFileLayout() throws {
+        let files = try #require(Self.formulaFiles)
+        defer {
+            // Written for this run only: ~190 MB not worth keeping in the temporary folder.
+            if files[0].deletingLastPathComponent().path != MetricsFixtures.directory.path {
+                try? FileManager.default.removeItem(at: files[0].deletingLastPathComponent())
+            }
+        }
         let formula = InceptionWeights.formula()
-        for url in Self.formulaFiles {
+        for url in files {
             let loaded = try InceptionWeights.load(from: url)
             for (name, _) in InceptionWeights.expectedTensors {
                 #expect(try loaded.values(name) == formula.values(name), "\(url.lastPathComponent): \(name) differs from the formula")
