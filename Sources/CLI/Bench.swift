@@ -25,6 +25,24 @@ struct BenchOptions: ParsableArguments {
     func apply() { threadOptions.apply() }
 }
 
+/// Where file benchmarks write, and how often they repeat.
+struct BenchFiles: ParsableArguments {
+    @Option(help: "Folder for the benchmark's files (default: a temporary folder, removed afterwards).") var dir: String?
+    @Option(help: "Runs (of each kind; the median is reported).") var repeats = 3
+
+    func validate() throws {
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+    }
+
+    func withFolder<T>(named name: String, _ body: (URL) throws -> T) throws -> T {
+        let folder = dir.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-bench-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { if dir == nil { try? FileManager.default.removeItem(at: folder) } }
+        return try body(folder)
+    }
+}
+
 struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
@@ -65,22 +83,18 @@ struct BenchSwap: ParsableCommand {
         bench swap` shows what an idle one would give.
         """)
 
-    @Option(help: "Folder for the checkpoints (default: a temporary folder).") var dir: String?
     @Option(help: "Block resolution to swap at.") var at = 64
-    @Option(help: "Runs of each kind (the median is reported).") var repeats = 3
     @Flag(name: .customLong("keep-d"), help: "Swap with --keep-d (the output holds D too: ~300 MB instead of ~200 MB).") var keepD = false
+    @OptionGroup var files: BenchFiles
     @OptionGroup var options: BenchOptions
-
-    func validate() throws {
-        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
-    }
 
     func run() throws {
         options.apply()
-        let folder = dir.map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-bench-swap-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { if dir == nil { try? FileManager.default.removeItem(at: folder) } }
+        try files.withFolder(named: "swap") { folder in try measure(in: folder) }
+    }
+
+    private func measure(in folder: URL) throws {
+        let repeats = files.repeats
         let interrupt = InterruptFlag(message: "interrupt: stopping after the current step and removing the benchmark's files (Ctrl-C again to quit now)")
         let report: SwapBenchmarkReport
         do {
@@ -186,21 +200,14 @@ struct BenchImport: ParsableCommand {
         """)
 
     @Argument(help: "The file to import (any format `toonkit import` reads).") var file: String
-    @Option(help: "Folder for the outputs (default: a temporary folder).") var dir: String?
-    @Option(help: "Runs (the median is reported).") var repeats = 3
+    @OptionGroup var files: BenchFiles
     @OptionGroup var options: BenchOptions
-
-    func validate() throws {
-        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
-    }
 
     func run() throws {
         options.apply()
-        let folder = dir.map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-bench-import-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { if dir == nil { try? FileManager.default.removeItem(at: folder) } }
-        let report = try ImportBenchmark.run(file: URL(fileURLWithPath: file), directory: folder, repeats: repeats) { Console.info($0) }
+        let report = try files.withFolder(named: "import") { folder in
+            try ImportBenchmark.run(file: URL(fileURLWithPath: file), directory: folder, repeats: files.repeats) { Console.info($0) }
+        }
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "%@: %.1f MB, %@, %d tensors", report.file, Double(report.fileBytes) / 1e6, report.format, report.tensors))
         for (index, run) in report.runs.enumerated() {
