@@ -96,7 +96,7 @@ public struct CompareJob {
             points.append([run.kimg, measured.fid])
             finalKID = measured.kid
             progress("\(variant.name): kimg \(String(format: "%.3f", run.kimg)), FID \(String(format: "%.3f", measured.fid))")
-            return ["fid": measured.fid].merging(measured.kid.map { ["kid": $0] } ?? [:]) { $1 }
+            return FIDMonitor.values(measured)
         }
         let snapshots = try session.train(progress: { step in
             progress("\(variant.name): training kimg \(String(format: "%.3f", Double(step.imagesSeen) / 1000))/\(String(format: "%.3f", Double(step.totalImages) / 1000))")

@@ -50,12 +50,14 @@ public final class FIDMonitor {
 
     /// The hook a training session calls after writing each snapshot: FID (and KID) of its G_ema.
     public var snapshotMetric: TrainingSession.SnapshotMetric {
-        { [self] _, run in
-            let result = try measure(run.generatorEMA)
-            var values = ["fid": result.fid]
-            if let kid = result.kid { values["kid"] = kid }
-            return values
-        }
+        { [self] _, run in Self.values(try measure(run.generatorEMA)) }
+    }
+
+    /// A result as the named values of a `metrics.jsonl` line.
+    public static func values(_ result: FIDResult) -> [String: Double] {
+        var values = ["fid": result.fid]
+        if let kid = result.kid { values["kid"] = kid }
+        return values
     }
 }
 
