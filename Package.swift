@@ -14,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "toonkit", targets: ["CLI"]),
-        .library(name: "Toonkit", targets: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows"]),
+        .library(name: "Toonkit", targets: ["UntrustedInput", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,21 +28,23 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Checks every reader applies to paths and text that come from outside (regular files only, escaped names).
+        .target(name: "UntrustedInput", path: "Sources/UntrustedInput", swiftSettings: swift5),
         .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine", swiftSettings: kernelSettings),
-        .target(name: "Checkpoint", dependencies: ["CHDF5", "Engine", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Checkpoint", dependencies: ["CHDF5", "Engine", "UntrustedInput", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Checkpoint", swiftSettings: swift5),
         .target(name: "Networks", dependencies: ["Engine", "Checkpoint"], path: "Sources/Networks", swiftSettings: swift5),
-        .target(name: "Interop", dependencies: ["Engine", "Checkpoint", "CZlib"], path: "Sources/Interop", swiftSettings: swift5),
-        .target(name: "Imaging", dependencies: ["CPNG"], path: "Sources/Imaging", swiftSettings: swift5),
+        .target(name: "Interop", dependencies: ["Engine", "Checkpoint", "CZlib", "UntrustedInput"], path: "Sources/Interop", swiftSettings: swift5),
+        .target(name: "Imaging", dependencies: ["CPNG", "UntrustedInput"], path: "Sources/Imaging", swiftSettings: swift5),
         .target(name: "Generation", dependencies: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging"],
                 path: "Sources/Generation", swiftSettings: swift5),
         .target(name: "Surgery", dependencies: ["Engine", "Checkpoint", "Networks", "Generation", "Imaging", "Yams"], path: "Sources/Surgery", swiftSettings: swift5),
-        .target(name: "Training", dependencies: ["Engine", "Networks", "Checkpoint", "Generation", "Imaging", "Interop", "CZlib"], path: "Sources/Training", swiftSettings: swift5),
+        .target(name: "Training", dependencies: ["Engine", "Networks", "Checkpoint", "Generation", "Imaging", "Interop", "CZlib", "UntrustedInput"], path: "Sources/Training", swiftSettings: swift5),
         .target(name: "Metrics", dependencies: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging"], path: "Sources/Metrics", swiftSettings: swift5),
         .target(name: "Workflows", dependencies: ["Training", "Metrics", "Surgery", "Generation", "Imaging", "Networks", "Checkpoint", "Engine"],
                 path: "Sources/Workflows", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
-            "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows",
+            "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows", "UntrustedInput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI", swiftSettings: swift5),
 

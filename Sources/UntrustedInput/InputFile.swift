@@ -1,0 +1,44 @@
+import Foundation
+
+/// Why an input path was refused before any byte of it was read.
+public struct InputFileError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path.escapedForDisplay): \(reason)" }
+}
+
+/// Checks on a path named by the user before it is opened.
+public enum InputFile {
+    /// Throws unless `path` (after symbolic links) is an existing, readable regular file. Opening a FIFO
+    /// blocks until a writer appears and a device can stream forever (`/dev/zero`), so both are refused
+    /// from `stat` alone, without opening them.
+    public static func checkRegular(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+            throw InputFileError(path: path, reason: reason)
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw InputFileError(path: path, reason: "is a directory, not a file")
+        case S_IFIFO: throw InputFileError(path: path, reason: "is a named pipe (FIFO), not a regular file")
+        case S_IFCHR, S_IFBLK: throw InputFileError(path: path, reason: "is a device, not a regular file")
+        case S_IFSOCK: throw InputFileError(path: path, reason: "is a socket, not a regular file")
+        default: throw InputFileError(path: path, reason: "is not a regular file")
+        }
+        guard access(path, R_OK) == 0 else { throw InputFileError(path: path, reason: "permission denied") }
+    }
+
+    /// The size in bytes of a regular file (after `checkRegular`).
+    public static func size(_ path: String) throws -> UInt64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw InputFileError(path: path, reason: String(cString: strerror(errno))) }
+        return UInt64(info.st_size)
+    }
+}
