@@ -9,7 +9,7 @@ import TestSupport
 import Testing
 
 /// Parity with the reference PyTorch outputs stored in NAME.ref.npz (README of the fixtures):
-/// images to ≤ 1e-4 absolute; the discriminator's outputs within float16's reach (see below).
+/// images ≤ 1e-4 absolute; d_logits, r1_penalty and g_loss ≤ 1e-4 relative; g_loss_grad_ws ≤ 1e-3 relative.
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))
 struct ReferenceParityTests {
     static let sources = ["pkl", "rosinality.pt", "state_dict.pt"]
@@ -46,32 +46,29 @@ struct ReferenceParityTests {
         try expectUInt8Parity(images, reference["uint8_psi10"]!, label: "\(name).\(source) uint8_psi10")
     }
 
-    /// The fixture's truncated latents were computed by a mapping network left in training mode: it
-    /// updated w_avg on the psi=1 call and again on the psi=0.7 call before truncating (the stored
-    /// w_avg reproduces ws_psi07 only after those two updates; see scripts/fixture_checks.py). We replay
-    /// that with the training-time update, which checks the update rule and torch's lerp rounding, then
-    /// synthesise and compare with img_psi07 / uint8_psi07. `toonkit generate --trunc` uses the stored
-    /// w_avg, as the reference generate.py does with an eval-mode network.
+    /// `generate --seeds 0,1,2,7 --trunc 0.7` against ws_psi07 / img_psi07 / uint8_psi07: revision 2 of the
+    /// fixtures truncates towards the stored w_avg, as the reference generate.py does with an eval-mode network.
     @Test(arguments: cases)
-    func truncationAsTheFixtureComputedIt(name: String, source: String) throws {
+    func truncatedImagesFromSeeds(name: String, source: String) throws {
         let folder = try TemporaryDirectory()
-        let reader = try CheckpointReader.open(Self.importFixture(name, source, into: folder).path)
-        var generator = try Generator(reader: reader)
+        let checkpoint = try Self.importFixture(name, source, into: folder)
         let reference = try Self.reference(name)
+        let generator = try Generator(reader: CheckpointReader.open(checkpoint.path))
         let z = try Tensor(shape: reference["z"]!.shape, values: reference["z"]!.floats())
-        let w = try generator.mappingOutput(z: z)
-        let ws10 = try generator.map(z: z)
-        #expect(maxDifferences(ws10.scalars, try reference["ws_psi10"]!.floats()).absolute <= 1e-5)
-        try generator.trackAverage(of: w)
-        try generator.trackAverage(of: w)
-        let ws07 = try generator.map(z: z, truncation: Truncation(psi: 0.7))
-        let wsDifference = maxDifferences(ws07.scalars, try reference["ws_psi07"]!.floats())
-        print("\(name).\(source) ws_psi07 after two w_avg updates: max abs difference \(wsDifference.absolute)")
+        let ws = try generator.map(z: z, truncation: Truncation(psi: 0.7))
+        let wsDifference = maxDifferences(ws.scalars, try reference["ws_psi07"]!.floats())
+        print("\(name).\(source) ws_psi07: max abs difference \(wsDifference.absolute)")
         #expect(wsDifference.absolute <= 1e-5)
-        let images = try generator.synthesize(ws: ws07)
-        let difference = maxDifferences(images.scalars, try reference["img_psi07"]!.floats())
+
+        var job = GenerateJob(checkpoint: checkpoint, source: .seeds(try reference["seeds"]!.integers().map { UInt32($0) }))
+        job.truncation = Truncation(psi: 0.7)
+        job.output = folder.file("psi07.npy")
+        _ = try job.run()
+        let images = try NumpyArray.read(folder.file("psi07.npy"))
+        let difference = maxDifferences(try images.floats(), try reference["img_psi07"]!.floats())
+        print("\(name).\(source) img_psi07: max abs difference \(difference.absolute)")
         #expect(difference.absolute <= 1e-4)
-        try expectUInt8Parity(TensorData(float32: images.scalars, shape: images.shape), reference["uint8_psi07"]!, label: "\(name).\(source) uint8_psi07")
+        try expectUInt8Parity(images, reference["uint8_psi07"]!, label: "\(name).\(source) uint8_psi07")
     }
 
     /// The reference's ⌊clamp(x·127.5 + 128)⌋ in HWC; ±1 is allowed at rounding ties only (rare).
@@ -104,12 +101,7 @@ struct ReferenceParityTests {
         #expect(difference.absolute <= 1e-4)
     }
 
-    /// The fixture's D outputs were computed without force_fp32, so the reference ran D's blocks at
-    /// resolution ≥ 8 in float16 (torch half on the CPU); an independent torch half computation of the same
-    /// network reproduces d_logits to 6e-7, a float32 one (and toonkit, which computes in float32, like
-    /// force_fp32=True) differs by up to 1.6e-3 (scripts/fixture_checks.py). float16 rounding cannot be
-    /// replayed bit-exactly (it depends on the kernels' summation order), so these bounds are float16's:
-    /// 5e-3 on logits and 2e-2 on R1, against differences of order 1 for a wrong network.
+    /// d_logits and r1_penalty of D(img_psi10) in float32 (revision 2 of the fixtures): ≤ 1e-4 relative.
     @Test(arguments: Fixtures.names)
     func discriminatorLogitsAndR1(name: String) throws {
         let folder = try TemporaryDirectory()
@@ -121,12 +113,12 @@ struct ReferenceParityTests {
         let logits = maxDifferences(result.logits, try reference["d_logits"]!.floats())
         let r1 = maxDifferences(result.r1Penalty, try reference["r1_penalty"]!.floats())
         print("\(name): d_logits relative \(logits.relative), r1_penalty relative \(r1.relative)")
-        #expect(logits.relative <= 5e-3)
-        #expect(r1.relative <= 2e-2)
+        #expect(logits.relative <= 1e-4)
+        #expect(r1.relative <= 1e-4)
     }
 
     /// g_loss = mean softplus(−D(G.synthesis(ws))) and its gradient with respect to ws, through autograd.
-    /// The reference ran these through float16 blocks as well (see above): bounds 2e-3 and 5e-2.
+    /// Bounds: 1e-4 relative on the loss, 1e-3 relative on the gradient.
     @Test(arguments: Fixtures.names)
     func generatorLossAndGradient(name: String) throws {
         let folder = try TemporaryDirectory()
@@ -141,7 +133,7 @@ struct ReferenceParityTests {
         let lossDifference = maxDifferences([try loss.item()], try reference["g_loss"]!.floats())
         let gradientDifference = maxDifferences(gradient.scalars, try reference["g_loss_grad_ws"]!.floats())
         print("\(name): g_loss relative \(lossDifference.relative), grad_ws relative \(gradientDifference.relative)")
-        #expect(lossDifference.relative <= 2e-3)
-        #expect(gradientDifference.relative <= 5e-2)
+        #expect(lossDifference.relative <= 1e-4)
+        #expect(gradientDifference.relative <= 1e-3)
     }
 }

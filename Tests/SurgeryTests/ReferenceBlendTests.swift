@@ -5,9 +5,8 @@ import TestSupport
 import Testing
 
 /// Parity with the reference blends in NAME.ref.npz: `blend_swapR` and `blend_masked` are synthesis(ws_psi07)
-/// of networks built by the reference code. They are compared through `generate --ws` with ws_psi07, not
-/// through `generate --seeds --trunc 0.7`: the fixtures' ws_psi07 came from a training-mode mapping network
-/// that had updated w_avg twice (scripts/fixture_checks.py), so the stored w_avg does not reproduce them.
+/// of networks built by the reference code. They are compared through `generate --ws` with ws_psi07, so that a
+/// blend is checked apart from the mapping network (which the truncation tests of ReferenceParityTests cover).
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))
 struct ReferenceBlendTests {
     static let swapCases: [(String, Int)] = [("tiny32", [4, 8, 16, 32]), ("tiny64", [4, 8, 16, 32, 64])]
