@@ -31,7 +31,9 @@ let package = Package(
         // Checks every reader applies to paths and text that come from outside (regular files only, escaped names).
         .target(name: "UntrustedInput", path: "Sources/UntrustedInput", swiftSettings: swift5),
         .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine", swiftSettings: kernelSettings),
-        .target(name: "Checkpoint", dependencies: ["CHDF5", "Engine", "UntrustedInput", .product(name: "Crypto", package: "swift-crypto")],
+        // C: walks an HDF5 file's structure in a child process, so a libhdf5 crash on hostile metadata is an error.
+        .target(name: "CHDF5Probe", dependencies: ["CHDF5"], path: "Sources/CHDF5Probe"),
+        .target(name: "Checkpoint", dependencies: ["CHDF5", "CHDF5Probe", "Engine", "UntrustedInput", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Checkpoint", swiftSettings: swift5),
         .target(name: "Networks", dependencies: ["Engine", "Checkpoint"], path: "Sources/Networks", swiftSettings: swift5),
         .target(name: "Interop", dependencies: ["Engine", "Checkpoint", "CZlib", "UntrustedInput"], path: "Sources/Interop", swiftSettings: swift5),

@@ -14,8 +14,11 @@ struct DiffCommand: ParsableCommand {
         An element pair is equal when a == b, when both are NaN, or when |a - b| <= atol + rtol * |b|; \
         a NaN or infinity facing anything else is a difference. For compared tensors, max_abs is \
         max |a - b| and rel_l2 is ||a - b||_2 / ||b||_2 (0 when both norms are 0, inf when only ||b|| is \
-        0). Tensors with equal SHA-256 are the same without reading their data. kind/trainable changes \
-        are shown as notes and do not make a tensor different.
+        0). Every tensor's data is read and hashed: a tensor whose bytes do not match its stored SHA-256 \
+        is an error (exit 2), so a damaged file is never reported the same. --trust-checksums skips \
+        reading tensors whose stored SHA-256 are equal (fast on large files, but only as good as the \
+        stored checksums; the report says so). kind/trainable changes are shown as notes and do not make \
+        a tensor different.
 
         With --json, stdout holds one JSON document with a "tensors" array of {network, name, status, \
         max_abs, rel_l2} (null when not compared, "inf" when infinite).
@@ -40,6 +43,9 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "Comma-separated networks to compare, e.g. G_ema,D (default: all).")
     var networks: String?
 
+    @Flag(help: "Call tensors with equal stored SHA-256 the same without reading their data (checksums only).")
+    var trustChecksums = false
+
     @Flag(help: "Print one JSON document.")
     var json = false
 
@@ -56,7 +62,7 @@ struct DiffCommand: ParsableCommand {
         let selection = networks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let report: DiffReport
         do {
-            report = try CheckpointDiffer.diff(a, b, options: DiffOptions(atol: atol, rtol: rtol, networks: selection))
+            report = try CheckpointDiffer.diff(a, b, options: DiffOptions(atol: atol, rtol: rtol, networks: selection, trustChecksums: trustChecksums))
         } catch {
             _ = CommandFailure.report(error)
             throw ExitCode(2)

@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import UntrustedInput
 
 /// A tensor dataset as found in the file, whether or not it follows the format.
 struct StoredDataset {
@@ -15,6 +16,7 @@ struct StoredDataset {
             "shape": description.shape.map { .array($0.map { .number(Double($0)) }) } ?? .null,
             "layout": .string(description.contiguous ? "contiguous" : "chunked or compact"),
             "filters": .number(Double(description.filterCount)),
+            "external_files": .bool(description.external),
             "attributes": .object(attributes.mapValues(\.json)),
         ])
     }
@@ -86,18 +88,19 @@ final class CheckpointFile {
         }
         checkStorage()
         validateManifest()
+        checkNetworksAgainstArchitecture()
     }
 
+    /// Everything that can be decided without handing the file to libhdf5 in this process.
     private static func checkReadable(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CheckpointError.fileNotFound(path: path)
-        }
-        guard !isDirectory.boolValue else { throw CheckpointError.unreadable(path: path, reason: "is a directory") }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw CheckpointError.unreadable(path: path, reason: "permission denied")
+        do {
+            try InputFile.checkRegular(path)
+        } catch let error as InputFileError {
+            throw error.reason == "no such file" ? CheckpointError.fileNotFound(path: path)
+                                                 : CheckpointError.unreadable(path: path, reason: error.reason)
         }
         guard HDF5.hasSignature(fileAt: path) else { throw CheckpointError.notHDF5(path: path) }
+        try StructureProbe.check(path)
     }
 
     private static func explain(_ error: HDF5Error) -> String {
@@ -244,6 +247,25 @@ final class CheckpointFile {
         }
     }
 
+    /// The networks toonkit computes with must hold exactly the tensors their architecture implies.
+    private func checkNetworksAgainstArchitecture() {
+        guard let document = architecture, let decoded = try? document.decode(as: Architecture.self) else { return }
+        if let problem = decoded.plausibilityProblem {
+            problems.append(CheckpointProblem(object: "/architecture", rule: problem))
+            return
+        }
+        for network in networks where NetworkLayout.laidOutNetworks.contains(network.name) {
+            let stored = network.tensors.compactMap { tensor -> (name: String, shape: [Int], kind: TensorKind)? in
+                guard let layout = tensor.layout, case .string(let kindName)? = tensor.attributes["kind"],
+                      let kind = TensorKind(rawValue: kindName) else { return nil }
+                return (tensor.name, layout.shape, kind)
+            }
+            for contradiction in NetworkLayout.contradictions(network: network.name, stored, against: decoded) {
+                problems.append(CheckpointProblem(object: "/networks/\(network.name)", rule: contradiction))
+            }
+        }
+    }
+
     private func validateManifest() {
         let failures = CheckpointFormat.schema.validate(manifest())
         for failure in failures where !reportedLocations.contains(where: { failure.location.starts(with: $0) }) {
@@ -278,23 +300,29 @@ final class CheckpointFile {
 
     // MARK: data
 
-    /// The stored bytes of one tensor: a zero-copy slice of the mapped file when possible, else one H5Dread.
+    /// The stored bytes of one tensor, as a zero-copy slice of the mapped file. Tensor data is never read
+    /// through libhdf5: only a contiguous, unfiltered dataset whose bytes lie inside this file is read, so no
+    /// chunk index, filter or external file is ever followed, whatever the header claims.
     func bytes(of dataset: StoredDataset) throws -> Data {
         guard let layout = dataset.layout else {
             throw CheckpointError.schemaViolation(path: path, problems: [CheckpointProblem(object: dataset.objectPath,
                                                                                       rule: "has no toonkit dtype or shape")])
         }
+        if layout.byteCount == 0 { return Data() }
         let description = dataset.description
-        if let offset = description.offset, description.contiguous, description.filterCount == 0,
-           description.storageBytes == UInt64(layout.byteCount), let slice = mapping?.slice(offset: offset, count: layout.byteCount) {
-            return slice
+        guard description.contiguous, description.filterCount == 0, !description.external,
+              description.storageBytes == UInt64(layout.byteCount), let offset = description.offset else {
+            throw CheckpointError.schemaViolation(path: path, problems: [CheckpointProblem(object: dataset.objectPath,
+                rule: "is not stored as format v1 requires (contiguous, unfiltered, \(layout.byteCount) bytes inside the file)")])
         }
-        do {
-            let handle = try HDF5.openDataset(file, dataset.objectPath)
-            return try HDF5.readRawBytes(handle, byteCount: layout.byteCount)
-        } catch let error as HDF5Error {
-            throw CheckpointError.unreadable(path: path, reason: "\(dataset.objectPath): \(error)")
+        guard let mapping else {
+            throw CheckpointError.unreadable(path: path, reason: "the file could not be mapped into memory")
         }
+        guard let slice = mapping.slice(offset: offset, count: layout.byteCount) else {
+            throw CheckpointError.schemaViolation(path: path, problems: [CheckpointProblem(object: dataset.objectPath,
+                                                                                      rule: "raw data extends past the end of the file (truncated?)")])
+        }
+        return slice
     }
 
 }

@@ -105,7 +105,7 @@ public enum CheckpointFormat {
     "tensor_storage": {
       "description": "Properties of a tensor dataset's storage.",
       "type": "object",
-      "required": ["dtype", "shape", "layout", "filters"],
+      "required": ["dtype", "shape", "layout", "filters", "external_files"],
       "properties": {
         "dtype": { "$ref": "#/$defs/dtype" },
         "shape": {
@@ -114,7 +114,8 @@ public enum CheckpointFormat {
           "items": { "type": "integer", "minimum": 0 }
         },
         "layout": { "description": "Contiguous, so the raw bytes can be memory-mapped.", "const": "contiguous" },
-        "filters": { "description": "No compression or other filters.", "const": 0 }
+        "filters": { "description": "No compression or other filters.", "const": 0 },
+        "external_files": { "description": "Whether HDF5 external storage holds the data; a checkpoint is self-contained.", "const": false }
       }
     },
     "network_tensor": {

@@ -102,8 +102,9 @@ public final class CheckpointReader {
         try info(try storedTensor(network: network, name: name))
     }
 
-    /// Reads only this dataset. With `verifyChecksum`, the data is hashed and compared with the stored sha256.
-    public func readTensor(network: String, name: String, verifyChecksum: Bool = false) throws -> TensorEntry {
+    /// Reads only this dataset. The data is hashed and compared with the stored sha256 unless `verifyChecksum`
+    /// is false, so damaged bytes never reach a network or a new file.
+    public func readTensor(network: String, name: String, verifyChecksum: Bool = true) throws -> TensorEntry {
         let stored = try storedTensor(network: network, name: name)
         let info = try info(stored)
         let data = try readData(stored, verifyChecksum: verifyChecksum)
@@ -176,7 +177,7 @@ public final class CheckpointReader {
         return TrainingTensorInfo(name: name, shape: layout.shape, dtype: layout.dtype, sha256: sha256)
     }
 
-    public func readTrainingTensor(name: String, verifyChecksum: Bool = false) throws -> TensorData {
+    public func readTrainingTensor(name: String, verifyChecksum: Bool = true) throws -> TensorData {
         try readData(try storedTrainingTensor(name), verifyChecksum: verifyChecksum)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import UntrustedInput
 
 public enum DiffStatus: String, Codable, Sendable, CaseIterable {
     /// Equal within tolerance (or bitwise equal by checksum).
@@ -18,11 +19,15 @@ public struct DiffOptions: Sendable {
     public var rtol: Double
     /// Only these networks; nil compares every network of either file.
     public var networks: [String]?
+    /// Tensors whose stored sha256 attributes are equal count as the same without their data being read.
+    /// Off by default: a stored checksum says nothing about the bytes beside it until they are hashed.
+    public var trustChecksums: Bool
 
-    public init(atol: Double = 0, rtol: Double = 0, networks: [String]? = nil) {
+    public init(atol: Double = 0, rtol: Double = 0, networks: [String]? = nil, trustChecksums: Bool = false) {
         self.atol = atol
         self.rtol = rtol
         self.networks = networks
+        self.trustChecksums = trustChecksums
     }
 }
 
@@ -64,9 +69,16 @@ public struct DiffReport: Codable, Sendable {
     public var atol: Double
     public var rtol: Double
     public var networks: [String]
+    /// True when tensors with equal stored checksums were called the same without reading their data.
+    public var checksumsTrusted: Bool
     public var tensors: [TensorDifference]
     /// Non-fatal remarks about either file (e.g. a newer minor format version).
     public var warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case a, b, atol, rtol, networks, tensors, warnings
+        case checksumsTrusted = "checksums_trusted"
+    }
 
     public var counts: [DiffStatus: Int] {
         tensors.reduce(into: [:]) { counts, tensor in counts[tensor.status, default: 0] += 1 }
@@ -81,9 +93,11 @@ public struct DiffReport: Codable, Sendable {
     public func json() -> String { JSONText.encode(self, pretty: true) }
 
     public func text(showSame: Bool = false) -> String {
-        var lines = ["a: \(a)", "b: \(b)", "tolerance: |a-b| <= \(atol) + \(rtol)*|b|"]
+        var lines = ["a: \(a.escapedForDisplay)", "b: \(b.escapedForDisplay)", "tolerance: |a-b| <= \(atol) + \(rtol)*|b|"]
+        lines.append(checksumsTrusted ? "compared: stored sha256 checksums where they match (--trust-checksums), data elsewhere"
+                                      : "compared: the data of every tensor, each checked against its stored sha256")
         for tensor in tensors where showSame || tensor.status != .same {
-            var line = "\(tensor.status.rawValue.padded(to: 9)) \(tensor.network)/\(tensor.name)"
+            var line = "\(tensor.status.rawValue.padded(to: 9)) \("\(tensor.network)/\(tensor.name)".escapedForDisplay)"
             if let maxAbs = tensor.maxAbs, let relL2 = tensor.relL2 {
                 line += String(format: "  max_abs %.6g  rel_l2 %.6g", maxAbs, relL2)
             }
@@ -111,8 +125,8 @@ public enum CheckpointDiffer {
             throw CheckpointError.invalidArgument("network \(unknown) is in neither \(a.path) nor \(b.path) (they have \(all.joined(separator: ", ")))")
         }
         let networks = options.networks ?? all
-        var report = DiffReport(a: a.path, b: b.path, atol: options.atol, rtol: options.rtol, networks: networks, tensors: [],
-                                warnings: a.warnings + b.warnings)
+        var report = DiffReport(a: a.path, b: b.path, atol: options.atol, rtol: options.rtol, networks: networks,
+                                checksumsTrusted: options.trustChecksums, tensors: [], warnings: a.warnings + b.warnings)
         for network in networks {
             let namesA = a.networkNames.contains(network) ? try a.tensorNames(network: network) : []
             let namesB = b.networkNames.contains(network) ? try b.tensorNames(network: network) : []
@@ -142,12 +156,13 @@ public enum CheckpointDiffer {
             result.detail = "\(infoA.shape) \(infoA.dtype.rawValue) vs \(infoB.shape) \(infoB.dtype.rawValue)"
             return result
         }
-        if infoA.sha256 == infoB.sha256 {
+        if options.trustChecksums && infoA.sha256 == infoB.sha256 {
             (result.maxAbs, result.relL2) = (0, 0)
             return result
         }
-        let dataA = try a.readTensor(network: network, name: name).data
-        let dataB = try b.readTensor(network: network, name: name).data
+        // A tensor whose bytes do not hash to its stored sha256 is an error, never "same" or "different".
+        let dataA = try a.readTensor(network: network, name: name, verifyChecksum: true).data
+        let dataB = try b.readTensor(network: network, name: name, verifyChecksum: true).data
         let comparison = ElementComparison.run(dataA, dataB, atol: options.atol, rtol: options.rtol)
         result.status = comparison.withinTolerance ? .same : .different
         (result.maxAbs, result.relL2) = (comparison.maxAbs, comparison.relL2)

@@ -118,6 +118,8 @@ struct DatasetDescription {
     var storedType: StoredType
     var contiguous: Bool
     var filterCount: Int
+    /// Data kept in files outside this one (HDF5 external storage): never read.
+    var external: Bool
     /// File offset of the raw data when it is contiguous and allocated (what a memory map would use).
     var offset: UInt64?
     var storageBytes: UInt64
@@ -130,10 +132,11 @@ extension HDF5 {
         let properties = try H5Handle.make("get dataset properties") { H5Dget_create_plist(dataset.id) }
         let filters = try h5("count filters") { H5Pget_nfilters(properties.id) }
         let contiguous = H5Pget_layout(properties.id) == H5D_CONTIGUOUS
+        let externalFiles = try h5("count external files") { H5Pget_external_count(properties.id) }
         let offset = contiguous ? H5Dget_offset(dataset.id) : toon_HADDR_UNDEF()
         toon_silence_errors()
         return DatasetDescription(shape: try shape(of: space), storedType: try DType.identify(type),
-                                  contiguous: contiguous, filterCount: Int(filters),
+                                  contiguous: contiguous, filterCount: Int(filters), external: externalFiles > 0,
                                   offset: offset == toon_HADDR_UNDEF() ? nil : UInt64(offset),
                                   storageBytes: H5Dget_storage_size(dataset.id))
     }
@@ -156,18 +159,5 @@ extension HDF5 {
             }
         }
         return dataset
-    }
-
-    /// The stored bytes without any conversion (the memory type is the file type).
-    static func readRawBytes(_ dataset: H5Handle, byteCount: Int) throws -> Data {
-        var data = Data(count: byteCount)
-        guard byteCount > 0 else { return data }
-        let type = try H5Handle.make("get dataset type") { H5Dget_type(dataset.id) }
-        _ = try data.withUnsafeMutableBytes { raw in
-            try h5("read dataset") {
-                H5Dread(dataset.id, type.id, toon_H5S_ALL(), toon_H5S_ALL(), h5Default, raw.baseAddress!)
-            }
-        }
-        return data
     }
 }

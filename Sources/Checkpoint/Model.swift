@@ -70,6 +70,31 @@ public struct Architecture: Codable, Equatable, Sendable {
         case cmapDim = "cmap_dim", resampleFilter = "resample_filter"
     }
 
+    public static let maxResolution = 1 << 16
+    public static let maxDimension = 1 << 20
+
+    /// Why this architecture cannot size a network, or nil. Every number that sizes a layout is bounded, so
+    /// that an architecture read from a file (kwargs, metadata, a checkpoint) cannot make layout generation
+    /// overflow or allocate without limit.
+    public var plausibilityProblem: String? {
+        guard resolution >= 4, resolution <= Self.maxResolution, resolution & (resolution - 1) == 0 else {
+            return "resolution \(resolution) is not a power of two between 4 and \(Self.maxResolution)"
+        }
+        let sizes = [("z_dim", zDim, 0), ("w_dim", wDim, 0), ("c_dim", cDim, 0), ("cmap_dim", cmapDim ?? 0, 0),
+                     ("channel_base", channelBase, 1), ("channel_max", channelMax, 1),
+                     ("img_channels", imgChannels, 1), ("mbstd_num_channels", mbstdNumChannels, 0)]
+        for (name, value, minimum) in sizes where value < minimum || value > Self.maxDimension {
+            return "\(name) \(value) is outside \(minimum)...\(Self.maxDimension)"
+        }
+        guard (0...64).contains(mappingLayers) else { return "\(mappingLayers) mapping layers is outside 0...64" }
+        return nil
+    }
+
+    /// One line naming the numbers that size the networks, for messages.
+    public var summary: String {
+        "resolution \(resolution), z/w \(zDim)/\(wDim), \(mappingLayers) mapping layers, channel_base \(channelBase), channel_max \(channelMax)"
+    }
+
     /// Block resolutions 4, 8, …, resolution.
     public var blockResolutions: [Int] {
         var result: [Int] = []

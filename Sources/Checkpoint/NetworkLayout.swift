@@ -114,3 +114,47 @@ extension NetworkLayout {
         return layers
     }
 }
+
+extension NetworkLayout {
+    /// The depth of D's label-mapping network. Format v1's architecture document does not record it, so it
+    /// is the number of consecutive `mapping.fc{i}.weight` tensors the discriminator holds.
+    public static func discriminatorMappingLayers(in names: Set<String>) -> Int {
+        var layers = 0
+        while names.contains("mapping.fc\(layers).weight") { layers += 1 }
+        return layers
+    }
+
+    /// The networks whose tensors the architecture determines; others may be stored but are not computed with.
+    public static let laidOutNetworks: Set<String> = ["G", "G_ema", "D"]
+
+    /// The layout of a network named `G`, `G_ema` or `D` holding tensors with these names.
+    public static func expected(network: String, _ a: Architecture, names: Set<String>) -> [TensorSpec] {
+        network == "D" ? discriminator(a, mappingLayers: discriminatorMappingLayers(in: names)) : generator(a)
+    }
+
+    /// Every way the tensors (name, shape, kind, in stored order) contradict the layout of `a`: a missing,
+    /// extra, duplicated or misshapen tensor, or a parameter stored as a buffer. Empty when they agree.
+    public static func contradictions(network: String, _ tensors: [(name: String, shape: [Int], kind: TensorKind)],
+                                      against a: Architecture) -> [String] {
+        let names = Set(tensors.map(\.name))
+        var problems: [String] = names.count == tensors.count ? [] : ["network \(network) has duplicate tensor names"]
+        let stored = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let expected = expected(network: network, a, names: names)
+        for want in expected {
+            guard let have = stored[want.name] else {
+                problems.append("network \(network) lacks \(want.name) \(want.shape), which the architecture requires (\(a.summary))")
+                continue
+            }
+            if have.shape != want.shape {
+                problems.append("network \(network): \(want.name) has shape \(have.shape) but the architecture (\(a.summary)) implies \(want.shape)")
+            } else if have.kind != want.kind {
+                problems.append("network \(network): \(want.name) is stored as a \(have.kind.rawValue), expected a \(want.kind.rawValue)")
+            }
+        }
+        let expectedNames = Set(expected.map(\.name))
+        for extra in tensors where !expectedNames.contains(extra.name) {
+            problems.append("network \(network) has an unexpected tensor \(extra.name) \(extra.shape) for the architecture (\(a.summary))")
+        }
+        return problems
+    }
+}

@@ -13,8 +13,7 @@ public struct Discriminator {
         guard architecture.discriminatorArchitecture == "resnet" else {
             throw NetworkError("discriminator architecture '\(architecture.discriminatorArchitecture)' is not supported (only 'resnet')")
         }
-        var layers = 0
-        while parameters.contains("mapping.fc\(layers).weight") { layers += 1 }
+        let layers = NetworkLayout.discriminatorMappingLayers(in: Set(parameters.names))
         try parameters.validate(against: NetworkLayout.discriminator(architecture, mappingLayers: layers))
         self.architecture = architecture
         self.parameters = parameters

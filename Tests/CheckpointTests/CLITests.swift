@@ -11,14 +11,14 @@ struct CLITests {
         let folder = try TemporaryDirectory()
         let good = try Samples.write(folder.path("good.h5"))
         let bad = try Samples.write(folder.path("bad.h5"))
-        try Tamper.flipByte(bad, at: try Tamper.dataOffset(bad, network: "G_ema", name: "synthesis.b4.const"))
+        try Tamper.flipByte(bad, at: try Tamper.dataOffset(bad, network: "toy", name: "synthesis.b4.const"))
         let text = folder.path("text.h5")
         try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
 
         #expect(try toonkitRun("validate", good).status == 0)
         let invalid = try toonkitRun("validate", bad)
         #expect(invalid.status == 1)
-        #expect(invalid.stdout.contains("/networks/G_ema/synthesis.b4.const: sha256 mismatch"))
+        #expect(invalid.stdout.contains("/networks/toy/synthesis.b4.const: sha256 mismatch"))
         let unreadable = try toonkitRun("validate", text)
         #expect(unreadable.status == 2)
         #expect(unreadable.stderr.contains("\(text): not an HDF5 file"))
@@ -30,7 +30,7 @@ struct CLITests {
         let result = try toonkitRun("inspect", path, "--json")
         #expect(result.status == 0)
         let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        #expect((document?["networks"] as? [String: Any])?.keys.sorted() == ["G_ema"])
+        #expect((document?["networks"] as? [String: Any])?.keys.sorted() == ["toy"])
 
         let missing = try toonkitRun("inspect", folder.path("missing.h5"), "--json")
         #expect(missing.status == 2)
@@ -41,9 +41,9 @@ struct CLITests {
     @Test func diffExitsByOutcomeAndPrintsJSON() throws {
         let folder = try TemporaryDirectory()
         let a = try Samples.write(folder.path("a.h5"))
-        let b = try Samples.write(folder.path("b.h5"), networks: [("G_ema", Array(Samples.generator.dropLast()))])
+        let b = try Samples.write(folder.path("b.h5"), networks: [("toy", Array(Samples.generator.dropLast()))])
         #expect(try toonkitRun("diff", a, a).status == 0)
-        let different = try toonkitRun("diff", a, b, "--json", "--atol", "1e-6", "--networks", "G_ema")
+        let different = try toonkitRun("diff", a, b, "--json", "--atol", "1e-6", "--networks", "toy")
         #expect(different.status == 1)
         let document = try JSONSerialization.jsonObject(with: Data(different.stdout.utf8)) as? [String: Any]
         let tensors = try #require(document?["tensors"] as? [[String: Any]])

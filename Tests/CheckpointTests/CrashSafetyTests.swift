@@ -22,14 +22,14 @@ import Glibc
         let count = tensorShape.reduce(1, *)
         for index in 0..<tensorCount {
             let data = try TensorData(float32: [Float](repeating: Float(generation), count: count), shape: tensorShape)
-            try writer.write(network: "G", entry: TensorEntry(name: "t\(index)", kind: .parameter, data: data))
+            try writer.write(network: "toy", entry: TensorEntry(name: "t\(index)", kind: .parameter, data: data))
         }
         try writer.commit()
     }
 
     static func generation(of path: String) throws -> Int {
         let reader = try CheckpointReader(path: path)
-        let values = try (0..<tensorCount).map { try reader.readTensor(network: "G", name: "t\($0)").data.floats() }
+        let values = try (0..<tensorCount).map { try reader.readTensor(network: "toy", name: "t\($0)").data.floats() }
         let generations = Set(values.flatMap { $0 })
         #expect(generations.count == 1, "mixed generations \(generations)")
         return Int(generations.first ?? -1)

@@ -21,7 +21,7 @@ import TestSupport
     ]
 
     static func pair(in folder: TemporaryDirectory, _ a: [TensorEntry], _ b: [TensorEntry]) throws -> (String, String) {
-        (try Samples.write(folder.path("a.h5"), networks: [("G", a)]), try Samples.write(folder.path("b.h5"), networks: [("G", b)]))
+        (try Samples.write(folder.path("a.h5"), networks: [("toy", a)]), try Samples.write(folder.path("b.h5"), networks: [("toy", b)]))
     }
 
     @Test func everyStatusIsReportedByName() throws {
@@ -60,6 +60,19 @@ import TestSupport
         #expect(report.tensors.allSatisfy { $0.status == .same && $0.maxAbs == 0 && $0.relL2 == 0 })
     }
 
+    /// A flipped bit in b's data keeps b's stored checksum equal to a's: diff reads the data, so it reports
+    /// the damage as an error instead of "same"; only --trust-checksums compares the stored checksums.
+    @Test func damagedDataIsNeverSameUnlessChecksumsAreTrusted() throws {
+        let folder = try TemporaryDirectory()
+        let (a, b) = try Self.pair(in: folder, Self.base, Self.base)
+        try Tamper.flipByte(b, at: try Tamper.dataOffset(b, network: "toy", name: "same"))
+        let error = try #require(throws: CheckpointError.self) { try CheckpointDiffer.diff(a, b) }
+        #expect("\(error)".hasPrefix("\(b): /networks/toy/same: sha256 mismatch"), "\(error)")
+        let trusted = try CheckpointDiffer.diff(a, b, options: DiffOptions(trustChecksums: true))
+        #expect(trusted.allSame && trusted.checksumsTrusted)
+        #expect(trusted.text().contains("stored sha256 checksums"))
+    }
+
     @Test func nanMatchesOnlyNanAtTheSamePosition() throws {
         let nan = Float.nan
         let folder = try TemporaryDirectory()
@@ -89,10 +102,10 @@ import TestSupport
 
     @Test func networkSelectionAndUnknownNetworks() throws {
         let folder = try TemporaryDirectory()
-        let a = try Samples.write(folder.path("a.h5"), networks: [("G", Self.base), ("D", [Self.base[0]])])
-        let b = try Samples.write(folder.path("b.h5"), networks: [("G", Self.changed)])
-        #expect(try CheckpointDiffer.diff(a, b, options: DiffOptions(networks: ["D"])).tensors.map(\.status) == [.onlyA])
-        #expect(throws: CheckpointError.self) { try CheckpointDiffer.diff(a, b, options: DiffOptions(networks: ["G_ema"])) }
+        let a = try Samples.write(folder.path("a.h5"), networks: [("toy", Self.base), ("critic", [Self.base[0]])])
+        let b = try Samples.write(folder.path("b.h5"), networks: [("other", Self.changed)])
+        #expect(try CheckpointDiffer.diff(a, b, options: DiffOptions(networks: ["critic"])).tensors.map(\.status) == [.onlyA])
+        #expect(throws: CheckpointError.self) { try CheckpointDiffer.diff(a, b, options: DiffOptions(networks: ["nothing"])) }
     }
 
     @Test func jsonListsEveryTensorWithNullsWhenNotCompared() throws {

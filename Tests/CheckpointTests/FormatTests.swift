@@ -66,11 +66,11 @@ import TestSupport
             return
         }
         #expect(listing.status == 0)
-        #expect(listing.stdout.contains("/networks/G_ema/synthesis.b8.conv0.weight Dataset {4, 2, 3, 3}"))
-        #expect(listing.stdout.contains("/networks/G_ema/synthesis.b16.conv1.noise_strength Dataset {SCALAR}"))
+        #expect(listing.stdout.contains("/networks/toy/synthesis.b8.conv0.weight Dataset {4, 2, 3, 3}"))
+        #expect(listing.stdout.contains("/networks/toy/synthesis.b16.conv1.noise_strength Dataset {SCALAR}"))
         #expect(dump.status == 0)
         #expect(dump.stdout.contains("H5T_IEEE_F32LE"))
-        let data = try #require(try runTool("h5dump", ["-d", "/networks/G_ema/synthesis.b32.torgb.bias", path]))
+        let data = try #require(try runTool("h5dump", ["-d", "/networks/toy/synthesis.b32.torgb.bias", path]))
         #expect(data.stdout.contains("(0): 0, 1, 2"))
     }
 }

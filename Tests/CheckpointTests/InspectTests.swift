@@ -10,7 +10,7 @@ import TestSupport
             TensorEntry(name: "b8.conv0.weight", kind: .parameter, trainable: false, data: Samples.ramp([2, 2, 3, 3])),
             TensorEntry(name: "b4.out.bias", kind: .parameter, data: Samples.ramp([1])),
         ]
-        let path = try Samples.write(folder.path("g.h5"), networks: [("G_ema", Samples.generator), ("D", discriminator)])
+        let path = try Samples.write(folder.path("g.h5"), networks: [("toy", Samples.generator), ("critic", discriminator)])
         return (folder, try CheckpointInspector.inspect(path: path))
     }
 
@@ -18,8 +18,8 @@ import TestSupport
         let (_, summary) = try Self.summary()
         let document = try #require(try JSONSerialization.jsonObject(with: Data(summary.json().utf8)) as? [String: Any])
         let networks = try #require(document["networks"] as? [String: Any])
-        #expect(Set(networks.keys) == ["G_ema", "D"])
-        let generator = try #require(networks["G_ema"] as? [String: Any])
+        #expect(Set(networks.keys) == ["toy", "critic"])
+        let generator = try #require(networks["toy"] as? [String: Any])
         let tensors = try #require(generator["tensors"] as? [[String: Any]])
         #expect(tensors.compactMap { $0["name"] as? String } == Samples.generator.map(\.name))
         let scalar = try #require(tensors.first { $0["name"] as? String == "synthesis.b16.conv1.noise_strength" })
@@ -38,28 +38,28 @@ import TestSupport
 
     @Test func totalsSplitParametersBuffersAndFrozenTensors() throws {
         let (_, summary) = try Self.summary()
-        let generator = try #require(summary.networks["G_ema"])
+        let generator = try #require(summary.networks["toy"])
         let buffers = Samples.generator.filter { $0.kind == .buffer }.reduce(0) { $0 + $1.data.count }
         let all = Samples.generator.reduce(0) { $0 + $1.data.count }
         #expect(generator.totals.buffers == buffers)
         #expect(generator.totals.parameters == all - buffers)
         #expect(generator.totals.bytes == all * 4)
-        let discriminator = try #require(summary.networks["D"])
+        let discriminator = try #require(summary.networks["critic"])
         #expect(discriminator.totals.parameters == 37)
         #expect(discriminator.totals.trainableParameters == 1)
-        #expect(summary.networkOrder == ["G_ema", "D"])
+        #expect(summary.networkOrder == ["toy", "critic"])
     }
 
     @Test func treeAndResolutionsUseNumericAwareOrder() throws {
         let (_, summary) = try Self.summary()
-        let generator = try #require(summary.networks["G_ema"])
+        let generator = try #require(summary.networks["toy"])
         #expect(generator.tree.map(\.name) == ["mapping", "synthesis"])
         let synthesis = try #require(generator.tree.last)
         #expect(synthesis.children.map(\.name) == ["b4", "b8", "b16", "b32"])
         #expect(synthesis.children[1].children.first?.children.first?.path == "synthesis.b8.conv0.weight")
         #expect(generator.resolutions.map(\.name) == ["4", "8", "16", "32", "other"])
         #expect(generator.modules.map(\.name) == ["mapping", "synthesis"])
-        #expect(summary.networks["D"]?.tree.map(\.name) == ["b4", "b8"])
+        #expect(summary.networks["critic"]?.tree.map(\.name) == ["b4", "b8"])
     }
 
     @Test func numericAwareOrderComparesDigitRunsByValue() {
@@ -70,8 +70,8 @@ import TestSupport
     @Test func textReportShowsNetworksTreeAndProvenance() throws {
         let (_, summary) = try Self.summary()
         let text = summary.text()
-        #expect(text.contains("network G_ema:"))
-        #expect(text.contains("network D:"))
+        #expect(text.contains("network toy:"))
+        #expect(text.contains("network critic:"))
         #expect(text.contains("parameter frozen"))
         #expect(text.contains("provenance (1 records):"))
         let b4 = try #require(text.range(of: "    b4 "))

@@ -8,23 +8,23 @@ import TestSupport
         let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
         let reader = try CheckpointReader(path: path)
-        #expect(reader.networkNames == ["G_ema"])
-        #expect(try reader.tensorNames(network: "G_ema") == Samples.generator.map(\.name))
+        #expect(reader.networkNames == ["toy"])
+        #expect(try reader.tensorNames(network: "toy") == Samples.generator.map(\.name))
         #expect(reader.architecture == Samples.architecture)
         #expect(reader.formatVersion == CheckpointFormat.version)
         #expect(reader.createdBy == CheckpointFormat.toolVersion)
         for original in Samples.generator {
-            let entry = try reader.readTensor(network: "G_ema", name: original.name, verifyChecksum: true)
+            let entry = try reader.readTensor(network: "toy", name: original.name, verifyChecksum: true)
             #expect(entry.kind == original.kind)
             #expect(entry.trainable == original.trainable)
             #expect(entry.data.shape == original.data.shape)
             #expect(entry.data.dtype == .float32)
             #expect(entry.data.bytes == original.data.bytes)
-            let info = try reader.tensorInfo(network: "G_ema", name: original.name)
+            let info = try reader.tensorInfo(network: "toy", name: original.name)
             #expect(info.sha256 == Checksum.sha256Hex(original.data.bytes))
             #expect(info.byteCount == original.data.bytes.count)
         }
-        let scalar = try reader.tensorInfo(network: "G_ema", name: "synthesis.b16.conv1.noise_strength")
+        let scalar = try reader.tensorInfo(network: "toy", name: "synthesis.b16.conv1.noise_strength")
         #expect(scalar.shape == [])
         #expect(scalar.numel == 1)
     }
@@ -37,10 +37,10 @@ import TestSupport
             TensorEntry(name: "scalar", kind: .buffer, data: Samples.raw(dtype, shape: [], seed: 7)),
             TensorEntry(name: "empty", kind: .buffer, data: Samples.raw(dtype, shape: [0, 4])),
         ]
-        let path = try Samples.write(folder.path("d.h5"), networks: [("D", tensors)])
+        let path = try Samples.write(folder.path("d.h5"), networks: [("critic", tensors)])
         let reader = try CheckpointReader(path: path)
         for original in tensors {
-            let entry = try reader.readTensor(network: "D", name: original.name, verifyChecksum: true)
+            let entry = try reader.readTensor(network: "critic", name: original.name, verifyChecksum: true)
             #expect(entry.data.dtype == dtype)
             #expect(entry.data.shape == original.data.shape)
             #expect(entry.data.bytes == original.data.bytes)

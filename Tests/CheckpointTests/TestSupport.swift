@@ -35,7 +35,7 @@ enum Samples {
 
     /// Writes a checkpoint with the given networks and commits it.
     @discardableResult
-    static func write(_ path: String, networks: [(String, [TensorEntry])] = [("G_ema", generator)],
+    static func write(_ path: String, networks: [(String, [TensorEntry])] = [("toy", generator)],
                       provenance: [ProvenanceRecord] = [ProvenanceRecord(operation: "test")]) throws -> String {
         let writer = try CheckpointWriter(path: path, architecture: architecture, durable: false)
         for (network, entries) in networks {

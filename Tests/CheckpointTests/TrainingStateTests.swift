@@ -6,7 +6,7 @@ import TestSupport
 @Suite struct TrainingStateTests {
     static func writeWithState(_ path: String) throws {
         let writer = try CheckpointWriter(path: path, architecture: Samples.architecture, durable: false)
-        for entry in Samples.generator { try writer.write(network: "G", entry: entry) }
+        for entry in Samples.generator { try writer.write(network: "toy", entry: entry) }
         try writer.writeTrainingScalar("step", .integer(1_234_567))
         try writer.writeTrainingScalar("augment_p", .real(0.328))
         try writer.writeTrainingState(["options": ["lr": 0.0025, "batch": 8], "rng": [1, 2, 3]])
