@@ -33,6 +33,18 @@ import TestSupport
         _ = try reader.readTensor(network: "toy", name: name, verifyChecksum: false)
     }
 
+    /// G, G_ema and D are computed with: their tensors must be the ones the architecture implies.
+    @Test func tensorsThatContradictTheArchitectureAreInvalid() throws {
+        let folder = try TemporaryDirectory()
+        let path = try Samples.write(folder.path("g.h5"), networks: [("G_ema", Samples.generator)])
+        let report = CheckpointValidator.validate(path: path)
+        #expect(report.status == .invalid)
+        let rules = report.problems.filter { $0.object == "/networks/G_ema" }.map(\.rule)
+        #expect(rules.contains { $0.hasPrefix("network G_ema lacks mapping.fc1.weight [32, 32]") }, "\(rules)")
+        #expect(rules.contains { $0.hasPrefix("network G_ema: synthesis.b4.const has shape [4, 4, 4] but the architecture") }, "\(rules)")
+        #expect(throws: CheckpointError.self) { try CheckpointReader(path: path) }
+    }
+
     @Test func wrongFormatAttributeIsASchemaViolationNamingTheAttribute() throws {
         let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
