@@ -36,7 +36,8 @@ enum {
     max_string_elements = 1 << 20,
     max_fixed_string_bytes = 64 << 20,
 };
-static const rlim_t child_memory_bytes = (rlim_t)4 << 30;
+/* The executable with its libraries and one OpenBLAS thread maps about 140 MB; the rest is for libhdf5. */
+static const rlim_t child_memory_bytes = (rlim_t)1 << 30;
 
 /* ------------------------------------------------------------------ the walk (child side) */
 
