@@ -24,9 +24,9 @@ extern char **environ;
 static const char path_variable[] = "TOONKIT_HDF5_PROBE_PATH";
 
 /*
- * Bounds on what a walk may meet. A checkpoint of a 1024² StyleGAN2 with optimizer state has about
- * 2 000 objects two levels deep and attributes of a few hundred bytes; these leave wide margins while
- * keeping a hostile file from steering the child into unbounded work.
+ * Bounds on what a walk may meet. A checkpoint holds hundreds of tensors per network (a few thousand
+ * objects with optimizer state), at most three groups deep, with attributes of a few hundred bytes;
+ * these bounds leave wide margins while keeping a hostile file from steering the child into unbounded work.
  */
 enum {
     max_depth = 16,
