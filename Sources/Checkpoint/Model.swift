@@ -70,10 +70,13 @@ public struct Architecture: Codable, Equatable, Sendable {
         case cmapDim = "cmap_dim", resampleFilter = "resample_filter"
     }
 
+    /// The resampling filter taps the forward pass implements (NVIDIA's default). An architecture declaring
+    /// other taps is refused rather than computed with these.
+    public static let implementedResampleFilter: [Double] = [1, 3, 3, 1]
     public static let maxResolution = 1 << 16
     public static let maxDimension = 1 << 20
 
-    /// Why this architecture cannot size a network, or nil. Every number that sizes a layout is bounded, so
+    /// Why toonkit cannot build networks of this architecture, or nil. Every number that sizes a layout is bounded, so
     /// that an architecture read from a file (kwargs, metadata, a checkpoint) cannot make layout generation
     /// overflow or allocate without limit.
     public var plausibilityProblem: String? {
@@ -87,6 +90,9 @@ public struct Architecture: Codable, Equatable, Sendable {
             return "\(name) \(value) is outside \(minimum)...\(Self.maxDimension)"
         }
         guard (0...64).contains(mappingLayers) else { return "\(mappingLayers) mapping layers is outside 0...64" }
+        guard resampleFilter == Self.implementedResampleFilter else {
+            return "resample_filter \(resampleFilter) is not supported: toonkit's forward pass implements \(Self.implementedResampleFilter) only"
+        }
         return nil
     }
 

@@ -90,10 +90,12 @@ public enum NetworkLayout {
         network == "D" ? discriminator(a) : generator(a)
     }
 
-    /// `outer([1,3,3,1], [1,3,3,1]) / 64`, the value of every NVIDIA `resample_filter` buffer.
+    /// `outer(taps, taps) / sum(taps)²` of `Architecture.implementedResampleFilter`, the value of every NVIDIA
+    /// `resample_filter` buffer.
     public static func standardResampleFilter() -> TensorData {
-        let taps: [Float] = [1, 3, 3, 1]
-        let values = taps.flatMap { row in taps.map { row * $0 / 64 } }
+        let taps = Architecture.implementedResampleFilter.map { Float($0) }
+        let total = taps.reduce(0, +)
+        let values = taps.flatMap { row in taps.map { row * $0 / (total * total) } }
         return try! TensorData(float32: values, shape: [4, 4])
     }
 }

@@ -1,3 +1,4 @@
+import Checkpoint
 import Engine
 import Foundation
 
@@ -8,7 +9,7 @@ enum Layers {
     static let lreluGain = Activation.lrelu.defaultGain
 
     /// The [1, 3, 3, 1] binomial filter, normalised, applied separably.
-    static let resampleFilter = FIRFilter.normalizedSeparable([1, 3, 3, 1])
+    static let resampleFilter = FIRFilter.normalizedSeparable(Architecture.implementedResampleFilter.map { Float($0) })
 
     /// Equalised-learning-rate fully connected layer: x·(W·lr/√in)ᵀ + b·lr, then the activation.
     static func fullyConnected(_ x: Tensor, _ p: ParameterSet, _ prefix: String, activation: Activation = .linear,

@@ -45,6 +45,18 @@ import TestSupport
         #expect(throws: CheckpointError.self) { try CheckpointReader(path: path) }
     }
 
+    /// The forward pass implements one resampling filter: a file declaring another is refused, not computed wrongly.
+    @Test func anotherResampleFilterIsRefusedNamingTheField() throws {
+        let folder = try TemporaryDirectory()
+        var architecture = Samples.architecture
+        architecture.resampleFilter = [1, 2, 1]
+        let writer = try CheckpointWriter(path: folder.path("f.h5"), architecture: architecture, durable: false)
+        try writer.write(network: "toy", entry: Samples.generator[0])
+        try writer.commit()
+        let report = CheckpointValidator.validate(path: folder.path("f.h5"))
+        #expect(report.problems.map(\.description) == ["/architecture: resample_filter [1.0, 2.0, 1.0] is not supported: toonkit's forward pass implements [1.0, 3.0, 3.0, 1.0] only"])
+    }
+
     @Test func wrongFormatAttributeIsASchemaViolationNamingTheAttribute() throws {
         let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
