@@ -1,4 +1,5 @@
 import Foundation
+import UntrustedInput
 
 /// One violated rule of the format (schema, storage or checksum), named by the HDF5 object it concerns.
 public struct CheckpointProblem: Codable, Equatable, Sendable, CustomStringConvertible {
@@ -38,25 +39,25 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .fileNotFound(let path):
-            return "\(path): no such file"
+            return "\(path.escapedForDisplay): no such file"
         case .notHDF5(let path):
-            return "\(path): not an HDF5 file (no HDF5 signature), so not a toonkit checkpoint"
+            return "\(path.escapedForDisplay): not an HDF5 file (no HDF5 signature), so not a toonkit checkpoint"
         case .unreadable(let path, let reason):
-            return "\(path): cannot be read: \(reason)"
+            return "\(path.escapedForDisplay): cannot be read: \(reason)"
         case .unsupportedVersion(let path, let found, let supported):
-            return "\(path): checkpoint format version \(found) is not supported; this toonkit reads format \(supported.major).x (writes \(supported))"
+            return "\(path.escapedForDisplay): checkpoint format version \(found) is not supported; this toonkit reads format \(supported.major).x (writes \(supported))"
         case .schemaViolation(let path, let problems):
             let shown = problems.prefix(20).map { "  \($0)" }.joined(separator: "\n")
             let more = problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""
-            return "\(path): does not follow the checkpoint format v1 schema:\n\(shown)\(more)"
+            return "\(path.escapedForDisplay): does not follow the checkpoint format v1 schema:\n\(shown)\(more)"
         case .checksumMismatch(let path, let object, let stored, let computed):
-            return "\(path): \(object): sha256 mismatch (stored \(stored), data hashes to \(computed))"
+            return "\(path.escapedForDisplay): \(object): sha256 mismatch (stored \(stored), data hashes to \(computed))"
         case .noSuchNetwork(let path, let network, let available):
-            return "\(path): no network \(network) (the file has \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+            return "\(path.escapedForDisplay): no network \(network) (the file has \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
         case .noSuchTensor(let path, let object):
-            return "\(path): no tensor \(object)"
+            return "\(path.escapedForDisplay): no tensor \(object)"
         case .writeFailed(let path, let reason):
-            return "\(path): cannot write checkpoint: \(reason)"
+            return "\(path.escapedForDisplay): cannot write checkpoint: \(reason)"
         case .invalidArgument(let message):
             return message
         }

@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import UntrustedInput
 
 /// A tensor dataset as found in the file, whether or not it follows the format.
 struct StoredDataset {
@@ -88,14 +89,14 @@ final class CheckpointFile {
         validateManifest()
     }
 
+    /// Refuses anything but a readable regular file before opening it: the signature check would block
+    /// on a FIFO and read a device forever.
     private static func checkReadable(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CheckpointError.fileNotFound(path: path)
-        }
-        guard !isDirectory.boolValue else { throw CheckpointError.unreadable(path: path, reason: "is a directory") }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw CheckpointError.unreadable(path: path, reason: "permission denied")
+        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError.fileNotFound(path: path) }
+        do {
+            try InputFile.checkRegular(path)
+        } catch let refusal as InputFileError {
+            throw CheckpointError.unreadable(path: path, reason: refusal.reason)
         }
         guard HDF5.hasSignature(fileAt: path) else { throw CheckpointError.notHDF5(path: path) }
     }
