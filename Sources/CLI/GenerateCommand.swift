@@ -57,6 +57,7 @@ struct GenerateCommand: ParsableCommand {
         job.batchSize = batch
         let result = try job.run { Console.progress($0) }
         Console.finishProgress()
+        result.warnings.forEach(Console.warn)
         print("generated \(result.images) images: " + result.written.prefix(3).map(\.path).joined(separator: ", ") + (result.written.count > 3 ? ", …" : ""))
     }
 }
