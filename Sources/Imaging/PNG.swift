@@ -86,6 +86,11 @@ public enum PNG {
     /// Writes atomically (a temporary beside the target, renamed), so a failure leaves no partial file.
     public static func write(_ image: Image8, to url: URL) throws {
         let data = try encode(image)
+        let folder = url.deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ImagingError("\(url.path.escapedForDisplay): cannot write: \(folder.path.escapedForDisplay) is not an existing folder")
+        }
         do {
             try data.write(to: url, options: .atomic)
         } catch {
