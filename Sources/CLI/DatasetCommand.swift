@@ -32,7 +32,9 @@ struct DatasetConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert a folder or zip of PNG images into a training set.",
         discussion: """
-        SRC is walked recursively; images are taken in sorted order of their relative paths. Only PNG is \
+        SRC is walked recursively; images are taken in sorted order of their relative paths. Every file in \
+        it must be a regular file (symbolic links are followed): a named pipe or device is refused by name. \
+        PNGs over 8192×8192 pixels are refused from their header. Only PNG is \
         read (JPEG and other formats are skipped and counted: convert them to PNG first); other files, such \
         as the CSV attribute files the Cartoon Set ships next to each PNG, are skipped and counted. Images \
         become RGB (alpha dropped), are center-cropped to a square (--crop center) or stretched to one \

@@ -13,8 +13,9 @@ struct Toonkit: ParsableCommand {
 
         Errors go to stderr as `toonkit: error: FILE: …` (naming the file at fault when there is one). \
         Exit status, for every command: 0 success, 1 only when `diff` finds differences, 2 bad input or \
-        usage (a missing, unreadable, non-regular or malformed file, a bad option) or any other failure; \
-        a failed command leaves no new output file behind.
+        usage (a missing, unreadable, non-regular or malformed file, a bad option) or any other failure. \
+        A command that fails leaves no new output file behind, except the long workflows (train, demo, \
+        compare), which keep what they completed.
         """,
         version: CheckpointFormat.releaseVersion,
         subcommands: CommandList.all
