@@ -5,25 +5,40 @@ import Foundation
 /// Progress lines on stderr (stdout stays clean for --json and piping); rewritten in place on a terminal.
 enum Console {
     static let isTerminal = isatty(STDERR_FILENO) != 0
+    /// A progress line is on screen without its newline (terminal only).
+    nonisolated(unsafe) private static var progressLineOpen = false
 
     static func progress(_ line: String) {
         if isTerminal {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            writeError("\r\u{1B}[K" + line)
+            progressLineOpen = true
         } else {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            writeError(line + "\n")
         }
     }
 
     static func finishProgress() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if progressLineOpen { writeError("\n") }
+        progressLineOpen = false
     }
 
     static func info(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        writeError(line + "\n")
     }
 
-    static func warn(_ line: String) {
-        FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8))
+    /// `toonkit: warning: …`; control characters in the text (names from files) are escaped.
+    static func warn(_ message: String) {
+        finishProgress()
+        writeError("toonkit: warning: " + message.escapedPerLine + "\n")
+    }
+
+    /// `toonkit: note: …`, for facts about the input that need no action.
+    static func note(_ message: String) {
+        writeError("toonkit: note: " + message.escapedPerLine + "\n")
+    }
+
+    static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
     }
 }
 

@@ -32,7 +32,9 @@ struct DatasetConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert a folder or zip of PNG images into a training set.",
         discussion: """
-        SRC is walked recursively; images are taken in sorted order of their relative paths. Only PNG is \
+        SRC is walked recursively; images are taken in sorted order of their relative paths. Every file in \
+        it must be a regular file (symbolic links are followed): a named pipe or device is refused by name. \
+        PNGs over 8192×8192 pixels are refused from their header. Only PNG is \
         read (JPEG and other formats are skipped and counted: convert them to PNG first); other files, such \
         as the CSV attribute files the Cartoon Set ships next to each PNG, are skipped and counted. Images \
         become RGB (alpha dropped), are center-cropped to a square (--crop center) or stretched to one \
@@ -63,9 +65,7 @@ struct DatasetConvertCommand: ParsableCommand {
         if ResizeFilter(rawValue: filter) == nil { throw ValidationError("--filter must be lanczos or box, got '\(filter)'") }
     }
 
-    func run() throws { try DatasetReport.reportingErrors(convert) }
-
-    private func convert() throws {
+    func run() throws {
         var conversion = DatasetConversion(resolution: resolution)
         conversion.crop = CropMode(rawValue: crop)!
         conversion.filter = ResizeFilter(rawValue: filter)!
@@ -112,9 +112,7 @@ struct DatasetSynthCommand: ParsableCommand {
         if SyntheticKind(rawValue: kind) == nil { throw ValidationError("--kind must be faces or cartoons, got '\(kind)'") }
     }
 
-    func run() throws { try DatasetReport.reportingErrors(draw) }
-
-    private func draw() throws {
+    func run() throws {
         let dataset = try SyntheticDataset(kind: SyntheticKind(rawValue: kind)!, count: count, resolution: resolution, seed: seed)
         let progress = ThrottledProgress()
         let summary = try dataset.write(to: URL(fileURLWithPath: output)) { done, total in
@@ -151,9 +149,7 @@ struct DatasetInfoCommand: ParsableCommand {
     @Option(help: "Images in the preview grid.") var count = 16
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
-    func run() throws { try DatasetReport.reportingErrors(describe) }
-
-    private func describe() throws {
+    func run() throws {
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
         if verify {
             let progress = ThrottledProgress()
@@ -172,20 +168,8 @@ struct DatasetInfoCommand: ParsableCommand {
     }
 }
 
-/// The human (or JSON) summary of a written data set, and errors as the other file-writing commands
-/// report them.
+/// The human (or JSON) summary of a written data set.
 enum DatasetReport {
-    /// Runs `body`; a failure is printed as `toonkit: error: …` (it names the file) with exit status 2.
-    static func reportingErrors(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch {
-            Console.finishProgress()
-            FileHandle.standardError.write(Data("toonkit: error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-    }
-
     static func print(_ summary: DatasetSummary, json: Bool) throws {
         if summary.imagesWithoutLabel > 0 {
             Console.warn("\(summary.imagesWithoutLabel) images have no label: wrote \"labels\": null, as the reference tool does")

@@ -33,15 +33,10 @@ struct ExportCommand: ParsableCommand {
     var networks: String?
 
     func run() throws {
-        do {
-            let selected = networks?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let notes = try ModelExporter.export(checkpoint: URL(fileURLWithPath: checkpoint), to: URL(fileURLWithPath: output),
-                                                 layout: layout, networks: selected)
-            for note in notes { FileHandle.standardError.write(Data("toonkit: note: \(note)\n".utf8)) }
-            print("exported \(checkpoint) (\(layout.rawValue) layout) -> \(output)")
-        } catch {
-            FileHandle.standardError.write(Data("toonkit: error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let selected = networks?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let notes = try ModelExporter.export(checkpoint: URL(fileURLWithPath: checkpoint), to: URL(fileURLWithPath: output),
+                                             layout: layout, networks: selected)
+        notes.forEach(Console.note)
+        print("exported \(checkpoint) (\(layout.rawValue) layout) -> \(output)")
     }
 }

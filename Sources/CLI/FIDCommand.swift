@@ -68,9 +68,7 @@ struct FIDCommand: ParsableCommand {
         enum CodingKeys: String, CodingKey { case checkpoint, data, statisticsCache = "statistics_cache", result }
     }
 
-    func run() throws { try DatasetReport.reportingErrors(measure) }
-
-    private func measure() throws {
+    func run() throws {
         threadOptions.apply()
         let weights = try inception.map { try InceptionWeights.load(from: URL(fileURLWithPath: $0)) } ?? .formula()
         if let warning = weights.comparabilityWarning { Console.warn(warning) }

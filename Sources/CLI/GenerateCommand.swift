@@ -13,7 +13,10 @@ struct GenerateCommand: ParsableCommand {
         Seeds draw z exactly as the reference generate.py does (numpy RandomState(seed).randn), so the same \
         seed gives the same image. -o OUT.npy writes the raw synthesis output, float32 [N, C, R, R], in seed \
         order; -o FOLDER writes seedNNNN.png per seed (uint8 = floor(clamp(x·127.5 + 128, 0, 255))); --grid \
-        writes all images tiled into one PNG. Uses G_ema unless --network says otherwise.
+        writes all images tiled into one PNG. Uses G_ema unless --network says otherwise. Values that are \
+        not finite (from NaN or infinite weights or ws) are written to PNGs as mid-grey 128 (NaN), 255 (+∞) \
+        or 0 (−∞), and a warning says how many there were. If writing fails, the files and folders \
+        written so far are removed.
 
         Examples:
           toonkit generate ffhq.h5 --seeds 0-15 --trunc 0.7 --grid grid.png
@@ -57,6 +60,7 @@ struct GenerateCommand: ParsableCommand {
         job.batchSize = batch
         let result = try job.run { Console.progress($0) }
         Console.finishProgress()
+        result.warnings.forEach(Console.warn)
         print("generated \(result.images) images: " + result.written.prefix(3).map(\.path).joined(separator: ", ") + (result.written.count > 3 ? ", …" : ""))
     }
 }

@@ -35,15 +35,10 @@ struct ImportCommand: ParsableCommand {
     var format: ImportFormat?
 
     func run() throws {
-        do {
-            let model = try ModelImporter.importCheckpoint(from: URL(fileURLWithPath: source),
-                                                           to: URL(fileURLWithPath: output), format: format)
-            for note in model.notes { FileHandle.standardError.write(Data("toonkit: note: \(note)\n".utf8)) }
-            let networks = model.networks.map { "\($0.name) (\($0.tensors.count) tensors)" }.joined(separator: ", ")
-            print("imported \(source) as \(model.provenance.format.rawValue): \(networks) -> \(output)")
-        } catch {
-            FileHandle.standardError.write(Data("toonkit: error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let model = try ModelImporter.importCheckpoint(from: URL(fileURLWithPath: source),
+                                                       to: URL(fileURLWithPath: output), format: format)
+        model.notes.forEach(Console.note)
+        let networks = model.networks.map { "\($0.name) (\($0.tensors.count) tensors)" }.joined(separator: ", ")
+        print("imported \(source) as \(model.provenance.format.rawValue): \(networks) -> \(output)")
     }
 }

@@ -16,8 +16,8 @@ struct InspectCommand: ParsableCommand {
         "resolutions", "dtypes", "tree"}, …}, "architecture", "provenance", "training", "totals", …}. \
         Warnings go to stderr.
 
-        Exit status: 0 on success, 1 if the file breaks the checkpoint format, 2 if it is missing, not \
-        HDF5 or unreadable.
+        Exit status: 0 on success, 2 if the file is missing, not a regular file, not HDF5, unreadable or \
+        breaks the checkpoint format.
         """
     )
 
@@ -28,27 +28,8 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let summary: CheckpointSummary
-        do {
-            summary = try CheckpointInspector.inspect(path: checkpoint)
-        } catch {
-            throw CommandFailure.report(error)
-        }
-        summary.warnings.forEach(CommandFailure.warn)
+        let summary = try CheckpointInspector.inspect(path: checkpoint)
+        summary.warnings.forEach(Console.warn)
         if json { print(summary.json()) } else { print(summary.text(), terminator: "") }
-    }
-}
-
-/// Shared by the checkpoint commands: messages on stderr, exit statuses from the failure category.
-enum CommandFailure {
-    static func warn(_ message: String) {
-        FileHandle.standardError.write(Data("toonkit: warning: \(message)\n".utf8))
-    }
-
-    /// Prints the error (which names the file) and returns the exit status to throw: 1 invalid, 2 unreadable or other.
-    static func report(_ error: Error) -> ExitCode {
-        FileHandle.standardError.write(Data("toonkit: error: \(error)\n".utf8))
-        let category = (error as? CheckpointError)?.category ?? .unreadable
-        return ExitCode(category.rawValue)
     }
 }

@@ -39,28 +39,22 @@ struct SurgeryOutputOptions: ParsableArguments {
     var dryRun = false
 }
 
-/// Runs a recipe built from a command's flags: plan or result on stdout, progress on stderr, and every
-/// error (including one in the flags) as `toonkit: error: …` with exit status 2.
+/// Runs a recipe built from a command's flags: plan or result on stdout, progress on stderr.
 enum SurgeryCommand {
     static func execute(dryRun: Bool, _ makeRecipe: () throws -> Recipe) throws {
-        do {
-            let recipe = try makeRecipe()
-            let outcome = try RecipeRunner.run(recipe, dryRun: dryRun) { Console.progress($0) }
-            Console.finishProgress()
-            switch outcome {
-            case .planned(let plan):
-                print(plan, terminator: "")
-                print("dry run: nothing written")
-            case .written(let result):
-                print("\(recipe.operation): wrote \(result.output) (\(result.tensors) tensors, "
-                      + String(format: "%.1f MB, %.2f s", Double(result.bytes) / 1e6, result.seconds) + ")")
-            case .swept(let result):
-                print("sweep: wrote \(result.output) (\(result.rows) rows; columns \(result.columns.joined(separator: ", ")))")
-            }
-        } catch {
-            Console.finishProgress()
-            FileHandle.standardError.write(Data("toonkit: error: \(error)\n".utf8))
-            throw ExitCode(2)
+        let recipe = try makeRecipe()
+        let outcome = try RecipeRunner.run(recipe, dryRun: dryRun) { Console.progress($0) }
+        Console.finishProgress()
+        switch outcome {
+        case .planned(let plan):
+            print(plan, terminator: "")
+            print("dry run: nothing written")
+        case .written(let result):
+            print("\(recipe.operation): wrote \(result.output) (\(result.tensors) tensors, "
+                  + String(format: "%.1f MB, %.2f s", Double(result.bytes) / 1e6, result.seconds) + ")")
+        case .swept(let result):
+            result.warning.map(Console.warn)
+            print("sweep: wrote \(result.output) (\(result.rows) rows; columns \(result.columns.joined(separator: ", ")))")
         }
     }
 

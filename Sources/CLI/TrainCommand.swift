@@ -111,6 +111,7 @@ struct TrainCommand: ParsableCommand {
                                     Double(progress.totalImages) / 1000, percent, progress.secondsPerKimg) + losses.joined(separator: "  "))
         }, shouldStop: { interrupt.isSet })
         Console.finishProgress()
+        session.warnings.forEach(Console.warn)
         if interrupt.isSet { Console.info("interrupted: wrote a final snapshot") }
         Console.info("snapshots: " + snapshots.map(\.lastPathComponent).joined(separator: ", "))
         print(snapshots.last?.path ?? "")

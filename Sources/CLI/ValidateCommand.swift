@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoint
 import Foundation
+import UntrustedInput
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,8 +14,11 @@ struct ValidateCommand: ParsableCommand {
         its SHA-256 with the stored one (finds bit rot and edits made behind toonkit's back). Every \
         problem is listed with the HDF5 object it concerns.
 
-        Exit status: 0 valid, 1 invalid (schema violation or checksum mismatch), 2 not an HDF5 file, \
-        missing, unreadable or of an unknown major format version.
+        Problems go to stderr, one `toonkit: error: FILE: OBJECT: RULE` line each (with --json, the \
+        report is on stdout as well).
+
+        Exit status: 0 valid, 2 invalid (schema violation or checksum mismatch), not an HDF5 file, \
+        missing, not a regular file, unreadable or of an unknown major format version.
         """
     )
 
@@ -26,22 +30,28 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let report = CheckpointValidator.validate(path: checkpoint)
-        report.warnings.forEach(CommandFailure.warn)
-        if json {
-            print(report.json())
-        } else if report.status == .unreadable {
-            FileHandle.standardError.write(Data("toonkit: error: \(report.error ?? "\(report.path): unreadable")\n".utf8))
-        } else {
-            print(text(report), terminator: "")
+        report.warnings.forEach(Console.warn)
+        if json { print(report.json()) }
+        switch report.status {
+        case .valid:
+            if !json { print("\(report.path.escapedForDisplay): valid (\(report.tensorsChecked) tensors, \(report.bytesChecked) bytes checked)") }
+        case .invalid:
+            throw InvalidCheckpoint(report: report)
+        case .unreadable:
+            throw InvalidCheckpoint(message: report.error ?? "\(report.path): unreadable")
         }
-        if report.status != .valid { throw ExitCode(report.status.exitCode) }
     }
+}
 
-    private func text(_ report: ValidationReport) -> String {
-        guard report.status == .invalid else {
-            return "\(report.path): valid (\(report.tensorsChecked) tensors, \(report.bytesChecked) bytes checked)\n"
-        }
-        let problems = report.problems.map { "  \($0.object): \($0.rule)" }.joined(separator: "\n")
-        return "\(report.path): invalid, \(report.problems.count) problem(s):\n\(problems)\n"
+/// A checkpoint that failed validation: one line per problem, each naming the file.
+struct InvalidCheckpoint: Error, CustomStringConvertible {
+    let description: String
+
+    init(message: String) { description = message }
+
+    init(report: ValidationReport) {
+        let path = report.path.escapedForDisplay
+        let problems = report.problems.map { "\(path): \($0.object): \($0.rule)" }
+        description = (["\(path): invalid, \(report.problems.count) problem(s):"] + problems).joined(separator: "\n")
     }
 }

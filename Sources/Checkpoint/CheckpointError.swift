@@ -16,7 +16,7 @@ public struct CheckpointProblem: Codable, Equatable, Sendable, CustomStringConve
     public var description: String { "\(object.escapedForDisplay): \(rule.escapedForDisplay)" }
 }
 
-/// How bad a failure is, which is also the exit status of `validate`, `diff` and friends.
+/// How bad a failure is: the file breaks the format, or it cannot be read at all.
 public enum FailureCategory: Int32, Codable, Sendable {
     /// The file is a checkpoint but breaks the format (schema, checksum).
     case invalid = 1

@@ -2,15 +2,6 @@ import Foundation
 
 public enum ValidationStatus: String, Codable, Sendable {
     case valid, invalid, unreadable
-
-    /// The exit status of `toonkit validate`: 0 valid, 1 invalid, 2 not HDF5 / unreadable.
-    public var exitCode: Int32 {
-        switch self {
-        case .valid: return 0
-        case .invalid: return FailureCategory.invalid.rawValue
-        case .unreadable: return FailureCategory.unreadable.rawValue
-        }
-    }
 }
 
 public struct ValidationReport: Codable, Sendable {

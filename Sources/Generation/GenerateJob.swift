@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Interop
 import Networks
+import UntrustedInput
 
 /// `toonkit generate`: images from seeds (or given ws) through a checkpoint's generator.
 public struct GenerateJob {
@@ -32,8 +33,11 @@ public struct GenerateJob {
     public struct Result: Sendable {
         public var images: Int
         public var written: [URL]
+        /// One line per written image file (or folder) that holds NaN or infinite values.
+        public var warnings: [String]
     }
 
+    /// Generates every image, then writes the outputs; if writing fails, no new file or folder is left.
     public func run(progress: (String) -> Void = { _ in }) throws -> Result {
         guard output != nil || grid != nil else { throw GenerationError("nothing to write: give -o OUT (.npy or a folder) and/or --grid FILE.png") }
         guard batchSize >= 1 else { throw GenerationError("batch size must be at least 1") }
@@ -41,38 +45,27 @@ public struct GenerateJob {
         let generator = try Generator(reader: reader, network: network)
         let (ws, names) = try latents(generator)
         let count = ws.shape[0]
-        var npyValues: [Float] = []
-        var pngs: [Image8] = []
-        let wantsPNG = output.map { $0.pathExtension.lowercased() != "npy" } ?? false
+        var images = GeneratedImages(names: names, keepsValues: output?.pathExtension.lowercased() == "npy",
+                                     keepsPNGs: output.map { $0.pathExtension.lowercased() != "npy" } ?? false || grid != nil)
         for start in stride(from: 0, to: count, by: batchSize) {
             let length = min(batchSize, count - start)
-            let images = try GradMode.withoutGrad {
+            try images.append(GradMode.withoutGrad {
                 try generator.synthesize(ws: ws.slice(axis: 0, start: start, length: length), noise: noise, noiseSeed: UInt32(start))
-            }
-            if output?.pathExtension.lowercased() == "npy" { npyValues += images.scalars }
-            if wantsPNG || grid != nil { pngs += try Self.pngImages(images) }
+            })
             progress("generated \(start + length)/\(count)")
         }
-        var written: [URL] = []
-        if let output {
-            if !wantsPNG {
-                let shape = [count, generator.architecture.imgChannels, generator.architecture.resolution, generator.architecture.resolution]
-                try NumpyArray.write(TensorData(float32: npyValues, shape: shape), to: output)
-                written.append(output)
-            } else {
-                try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-                for (image, name) in zip(pngs, names) {
-                    let url = output.appendingPathComponent(name + ".png")
-                    try PNG.write(image, to: url)
-                    written.append(url)
-                }
+        let architecture = generator.architecture
+        let shape = [count, architecture.imgChannels, architecture.resolution, architecture.resolution]
+        return try NewOutputs.removedOnFailure { outputs in
+            var result = Result(images: count, written: [], warnings: [])
+            if let output { try images.write(to: output, shape: shape, outputs: outputs, into: &result) }
+            if let grid {
+                try outputs.write(grid) { try PNG.write(ImageGrid.tiled(images.pngs), to: grid) }
+                result.written.append(grid)
+                if images.nonFiniteTotal > 0 { result.warnings.append(ImageConversion.nonFiniteWarning(file: grid.path, count: images.nonFiniteTotal)) }
             }
+            return result
         }
-        if let grid {
-            try PNG.write(ImageGrid.tiled(pngs), to: grid)
-            written.append(grid)
-        }
-        return Result(images: count, written: written)
     }
 
     /// ws for every output image and the file stem each image is saved under.
@@ -86,22 +79,36 @@ public struct GenerateJob {
             let ws = try GradMode.withoutGrad { try generator.map(z: z, c: c, truncation: truncation) }
             return (ws, seeds.map { String(format: "seed%04u", $0) })
         case .ws(let url):
+            try InputFile.checkRegular(url.path)
             let data = try NumpyArray.read(url)
             guard data.shape.count == 3, data.shape[1] == generator.numWs, data.shape[2] == a.wDim else {
-                throw GenerationError("\(url.path): ws must have shape [N, \(generator.numWs), \(a.wDim)], got \(data.shape)")
+                throw GenerationError("\(url.path.escapedForDisplay): ws must have shape [N, \(generator.numWs), \(a.wDim)], got \(data.shape)")
             }
             let ws = try Tensor(shape: data.shape, values: data.floats())
             return (ws, (0..<data.shape[0]).map { String(format: "ws%04d", $0) })
         }
     }
 
-    /// Network output [N, C, R, R] → 8-bit images with the reference's rounding.
+    /// Network output [N, C, R, R] → 8-bit images with the reference's rounding (NaN as mid-grey, see
+    /// `ImageConversion.toUInt8`).
     public static func pngImages(_ images: Tensor) throws -> [Image8] {
         let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
         return try images.withUnsafeBufferPointer { buffer in
             try (0..<n).map { i in
                 try ImageConversion.image(fromPlanar: UnsafeBufferPointer(rebasing: buffer[(i * c * h * w)..<((i + 1) * c * h * w)]),
                                           channels: c, height: h, width: w)
+            }
+        }
+    }
+}
+
+extension GenerateJob {
+    /// Per image of a [N, C, R, R] batch, how many values are NaN or infinite (see `ImageConversion.toUInt8`).
+    public static func nonFiniteCounts(_ batch: Tensor) -> [Int] {
+        let perImage = batch.shape.dropFirst().reduce(1, *)
+        return batch.withUnsafeBufferPointer { buffer in
+            (0..<batch.shape[0]).map { i in
+                ImageConversion.nonFiniteCount(UnsafeBufferPointer(rebasing: buffer[(i * perImage)..<((i + 1) * perImage)]))
             }
         }
     }

@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Interop
 import Networks
+import UntrustedInput
 
 /// `toonkit score`: discriminator logits for a batch of images and, per image, the R1 penalty
 /// ‖∂(Σ logits)/∂image‖². The batch runs as one minibatch, so minibatch-std groups match the reference.
@@ -35,6 +36,7 @@ public struct ScoreJob {
         let discriminator = try Discriminator(reader: reader, network: network)
         let (batch, files) = try loadImages(resolution: discriminator.architecture.resolution, channels: discriminator.architecture.imgChannels)
         let labelTensor = try labels.map { url -> Tensor in
+            try InputFile.checkRegular(url.path)
             let data = try NumpyArray.read(url)
             return try Tensor(shape: data.shape, values: data.floats())
         }
@@ -52,23 +54,25 @@ public struct ScoreJob {
     private func loadImages(resolution: Int, channels: Int) throws -> (Tensor, [String]?) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: images.path, isDirectory: &isDirectory) else {
-            throw GenerationError("\(images.path): no such file or folder")
+            throw GenerationError("\(images.path.escapedForDisplay): no such file or folder")
         }
         if !isDirectory.boolValue {
+            try InputFile.checkRegular(images.path)
             let data = try NumpyArray.read(images)
             guard data.shape.count == 4, data.shape[1] == channels, data.shape[2] == resolution, data.shape[3] == resolution else {
-                throw GenerationError("\(images.path): images must have shape [N, \(channels), \(resolution), \(resolution)], got \(data.shape)")
+                throw GenerationError("\(images.path.escapedForDisplay): images must have shape [N, \(channels), \(resolution), \(resolution)], got \(data.shape)")
             }
             return (try Tensor(shape: data.shape, values: data.floats()), nil)
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: images.path)
             .filter { $0.lowercased().hasSuffix(".png") }.sorted()
-        guard !names.isEmpty else { throw GenerationError("\(images.path): the folder holds no .png files") }
+        guard !names.isEmpty else { throw GenerationError("\(images.path.escapedForDisplay): the folder holds no .png files") }
         var values: [Float] = []
         for name in names {
-            let image = try PNG.read(images.appendingPathComponent(name))
+            let file = images.appendingPathComponent(name)
+            let image = try PNG.read(file)
             guard image.width == resolution, image.height == resolution else {
-                throw GenerationError("\(name): is \(image.width)×\(image.height), the discriminator needs \(resolution)×\(resolution)")
+                throw GenerationError("\(file.path.escapedForDisplay): is \(image.width)×\(image.height), the discriminator needs \(resolution)×\(resolution)")
             }
             values += ImageConversion.planar(from: image)
         }

@@ -1,8 +1,11 @@
 /// Conversions between network images (float, NCHW, roughly [−1, 1]) and 8-bit pixels.
 public enum ImageConversion {
     /// The reference's generate.py rounding: ⌊clamp(v·127.5 + 128, 0, 255)⌋, two float32 operations.
+    /// A NaN (from NaN or infinite weights or ws) counts as 0, the middle of [−1, 1], and so becomes
+    /// mid-grey 128; ±∞ clamp to 255 and 0 like any value out of range.
     @inline(__always)
     public static func toUInt8(_ v: Float) -> UInt8 {
+        guard !v.isNaN else { return 128 }
         let scaled = v * 127.5
         let shifted = scaled + 128
         return UInt8(min(max(shifted, 0), 255).rounded(.towardZero))
@@ -20,6 +23,18 @@ public enum ImageConversion {
             for i in 0..<plane { pixels[i * channels + c] = toUInt8(planar[c * plane + i]) }
         }
         return try Image8(width: width, height: height, channels: channels, pixels: pixels)
+    }
+
+    /// How many values are NaN or ±∞: `toUInt8` writes them anyway, and whoever saves the images says so.
+    public static func nonFiniteCount(_ values: UnsafeBufferPointer<Float>) -> Int {
+        values.reduce(0) { $1.isFinite ? $0 : $0 + 1 }
+    }
+
+    /// The warning for an image file (or a folder of `images.affected` out of `images.total` images) that
+    /// holds `count` values that were not finite.
+    public static func nonFiniteWarning(file: String, count: Int, images: (affected: Int, total: Int)? = nil) -> String {
+        let place = images.map { " in \($0.affected) of \($0.total) images" } ?? ""
+        return "\(file): \(count) pixel values\(place) were NaN or infinite (written as mid-grey 128 for NaN, 0 for −∞, 255 for +∞)"
     }
 
     /// HWC 8-bit → planar float in [−1, 1] as the reference's training loader feeds D (x / 127.5 − 1).

@@ -1,5 +1,6 @@
 import CPNG
 import Foundation
+import UntrustedInput
 
 /// An 8-bit image in row-major HWC order (1 = gray, 3 = RGB, 4 = RGBA channels).
 public struct Image8: Equatable, Sendable {
@@ -58,13 +59,19 @@ public enum PNG {
     }
 
     /// Decodes any PNG (palette, gray, 16-bit, alpha) to 8-bit RGB (alpha composited on black is not
-    /// done: alpha is dropped, as PIL's convert('RGB') does).
+    /// done: alpha is dropped, as PIL's convert('RGB') does). The declared size is checked against
+    /// `PNGHeader.maxPixels` before libpng allocates anything. Ancillary chunks (text, ICC profiles) are
+    /// bounded by libpng's own limits, PNG_USER_CHUNK_MALLOC_MAX (8 MB per chunk) and
+    /// PNG_USER_CHUNK_CACHE_MAX (1000 chunks) in Debian's build; the pixel data inflates into a buffer of
+    /// exactly the declared size.
     public static func decode(_ data: Data, name: String = "image") throws -> Image8 {
+        try PNGHeader(data, name: name).checkDecodable(name: name)
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
         let ok = data.withUnsafeBytes { raw in png_image_begin_read_from_memory(&png, raw.baseAddress, raw.count) }
         guard ok != 0 else { throw ImagingError("\(name): not a readable PNG (\(message(png)))") }
         png.format = UInt32(PNG_FORMAT_RGB)
+        // libpng read the same IHDR that was checked above, so this product is at most 3 · maxPixels.
         var pixels = [UInt8](repeating: 0, count: Int(png.width) * Int(png.height) * 3)
         let finished = data.withUnsafeBytes { _ in
             pixels.withUnsafeMutableBytes { out in png_image_finish_read(&png, nil, out.baseAddress, 0, nil) }
@@ -76,12 +83,32 @@ public enum PNG {
         return try Image8(width: Int(png.width), height: Int(png.height), channels: 3, pixels: pixels)
     }
 
+    /// Writes atomically (a temporary beside the target, renamed), so a failure leaves no partial file.
     public static func write(_ image: Image8, to url: URL) throws {
-        try encode(image).write(to: url, options: .atomic)
+        let data = try encode(image)
+        let folder = url.deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ImagingError("\(url.path.escapedForDisplay): cannot write: \(folder.path.escapedForDisplay) is not an existing folder")
+        }
+        do {
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw ImagingError("\(url.path.escapedForDisplay): cannot write (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
+        }
     }
 
+    /// Reads a PNG file; anything but a regular file (a FIFO would block, a device never end) is refused
+    /// before it is opened.
     public static func read(_ url: URL) throws -> Image8 {
-        try decode(Data(contentsOf: url), name: url.path)
+        try InputFile.checkRegular(url.path)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ImagingError("\(url.path.escapedForDisplay): cannot read (\(error.localizedDescription))")
+        }
+        return try decode(data, name: url.path.escapedForDisplay)
     }
 
     private static func format(channels: Int) -> UInt32 {

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import UntrustedInput
 import Interop
 
 /// The parameters of the FID Inception network by state-dict name (conv weights and batch-norm
@@ -28,8 +29,10 @@ public struct InceptionWeights: Sendable {
     /// Reads and checks the weights file (torch.save of the state dict, either serialisation).
     /// Throws `MetricsError` naming the expected file, where it comes from, and what is wrong.
     public static func load(from url: URL) throws -> InceptionWeights {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw MetricsError.weights(url.path, problem: "the file does not exist")
+        do {
+            try InputFile.checkRegular(url.path)
+        } catch let error as InputFileError {
+            throw MetricsError.weights(url.path, problem: error.reason == "no such file" ? "the file does not exist" : error.reason)
         }
         let entries: [(name: String, tensor: TensorData)]
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import Networks
+import UntrustedInput
 import Yams
 
 extension Recipe {
@@ -7,12 +8,16 @@ extension Recipe {
     /// with its checkpoints; the file's text is kept as the recipe to store in the output.
     public static func load(path: String) throws -> Recipe {
         let url = URL(fileURLWithPath: path)
+        do {
+            try InputFile.checkRegular(path)
+        } catch let error as InputFileError {
+            throw SurgeryError.invalidRecipe(path: path, problem: error.reason)
+        }
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw SurgeryError.invalidRecipe(path: path, problem: exists ? "cannot be read as UTF-8 text" : "no such file")
+            throw SurgeryError.invalidRecipe(path: path, problem: "cannot be read as UTF-8 text")
         }
         return try parse(text, source: path, baseDirectory: url.deletingLastPathComponent())
     }

@@ -1,4 +1,5 @@
 import Foundation
+import UntrustedInput
 
 /// Why a surgery operation refused to run or failed. Every case names the file concerned.
 public enum SurgeryError: Error, Equatable, CustomStringConvertible {
@@ -17,7 +18,7 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
         case .invalidParameter(let message):
             return message
         case .invalidRecipe(let path, let problem):
-            return "\(path): \(problem)"
+            return "\(path.escapedForDisplay): \(problem)"
         }
     }
 }

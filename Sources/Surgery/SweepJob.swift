@@ -10,6 +10,9 @@ public struct SweepResult: Sendable {
     public var output: String
     public var rows: Int
     public var columns: [String]
+    /// Set when some synthesised values were NaN or infinite (from such weights): the grid shows them
+    /// clamped, and says so here.
+    public var warning: String?
 }
 
 /// The layer-swap experiment in one picture: one row per seed; columns base, swap at 4, 8, …, R/2, style.
@@ -71,14 +74,16 @@ public final class SweepJob {
                          truncation: Truncation(psi: Float(recipe.truncation)))
         }
         var cells: [[Image8]] = []
+        var nonFinite = 0
         for column in columns {
             let generator = try column.swapAt.map(swappedGenerator) ?? (column.input == 0 ? base : Generator(reader: readers[1], network: recipe.network))
-            cells.append(try images(generator, ws))
+            cells.append(try images(generator, ws, nonFinite: &nonFinite))
             progress("sweep: column \(cells.count)/\(columns.count) (\(column.label))")
         }
         let grid = try SweepGrid.render(cells: cells, columnLabels: columns.map(\.label), rowLabels: recipe.seeds.map(String.init))
         try PNG.write(grid, to: URL(fileURLWithPath: output))
-        return SweepResult(output: output, rows: recipe.seeds.count, columns: columns.map(\.label))
+        return SweepResult(output: output, rows: recipe.seeds.count, columns: columns.map(\.label),
+                           warning: nonFinite > 0 ? ImageConversion.nonFiniteWarning(file: output, count: nonFinite) : nil)
     }
 
     /// The generator `swap --at` would write, built from the two checkpoints' tensors without a file.
@@ -93,13 +98,14 @@ public final class SweepJob {
         return try Generator(architecture: readers[0].architecture, parameters: ParameterSet(network: recipe.network, entries: entries))
     }
 
-    private func images(_ generator: Generator, _ ws: Tensor) throws -> [Image8] {
+    private func images(_ generator: Generator, _ ws: Tensor, nonFinite: inout Int) throws -> [Image8] {
         let batch = 4
         var result: [Image8] = []
         for start in stride(from: 0, to: ws.shape[0], by: batch) {
             let length = min(batch, ws.shape[0] - start)
             let images = try GradMode.withoutGrad { try generator.synthesize(ws: ws.slice(axis: 0, start: start, length: length), noise: .const) }
             result += try GenerateJob.pngImages(images)
+            nonFinite += GenerateJob.nonFiniteCounts(images).reduce(0, +)
         }
         return result
     }

@@ -33,8 +33,10 @@ public struct DemoJob {
     /// early with a final snapshot; the sweep and blends, seconds of work, still follow from it.
     public func run(progress: (String) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [Step] {
         guard FileManager.default.fileExists(atPath: base.path) else {
-            throw TrainingError("the demo's base model \(base.path) is missing: run `toonkit demo` from the repository root, or pass --base")
+            throw TrainingError("\(base.path): the demo's base model is missing: run `toonkit demo` from the repository root, or pass --base")
         }
+        // Read before anything is written, so a bad base leaves no output folder behind.
+        let resolution = try CheckpointReader.open(base.path).architecture.resolution
         try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
         var steps: [Step] = []
         func step(_ title: String, _ body: () throws -> (String, [URL])) throws {
@@ -44,7 +46,6 @@ public struct DemoJob {
             steps.append(Step(title: title, detail: detail, seconds: Date().timeIntervalSince(start), files: files.map(\.path)))
             try writeReport(steps)
         }
-        let resolution = try CheckpointReader.open(base.path).architecture.resolution
         try step("Sample the base model") { try sampleBase(resolution: resolution) }
         let dataURL = outdir.appendingPathComponent("cartoons.zip")
         try step("Draw the cartoon data set") { try drawCartoons(to: dataURL, resolution: resolution) }

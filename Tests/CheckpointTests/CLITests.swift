@@ -7,7 +7,7 @@ import TestSupport
 struct CLITests {
     func toonkitRun(_ arguments: String...) throws -> ProcessResult { try Toonkit.run(arguments) }
 
-    @Test func validateExitsZeroOneTwo() throws {
+    @Test func validateExitsZeroOrTwo() throws {
         let folder = try TemporaryDirectory()
         let good = try Samples.write(folder.path("good.h5"))
         let bad = try Samples.write(folder.path("bad.h5"))
@@ -17,8 +17,13 @@ struct CLITests {
 
         #expect(try toonkitRun("validate", good).status == 0)
         let invalid = try toonkitRun("validate", bad)
-        #expect(invalid.status == 1)
-        #expect(invalid.stdout.contains("/networks/toy/synthesis.b4.const: sha256 mismatch"))
+        #expect(invalid.status == 2)
+        #expect(invalid.stdout.isEmpty)
+        #expect(invalid.stderr.hasPrefix("toonkit: error: \(bad): invalid, 1 problem(s):\n"))
+        #expect(invalid.stderr.contains("toonkit: error: \(bad): /networks/toy/synthesis.b4.const: sha256 mismatch"))
+        let invalidJSON = try toonkitRun("validate", bad, "--json")
+        #expect(invalidJSON.status == 2)
+        #expect(try JSONSerialization.jsonObject(with: Data(invalidJSON.stdout.utf8)) is [String: Any])
         let unreadable = try toonkitRun("validate", text)
         #expect(unreadable.status == 2)
         #expect(unreadable.stderr.contains("\(text): not an HDF5 file"))

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import UntrustedInput
 
 public enum CropMode: String, CaseIterable, Codable, Sendable {
     /// Cut the central square (side = the shorter edge), then resize: the reference's center-crop.
@@ -116,6 +117,7 @@ public struct DatasetConversion {
             let path = files.displayPath(DatasetFileListing.labelsName)
             table = try DatasetLabelTable.parse(files.contents(of: DatasetFileListing.labelsName), source: path)
         case .file(let url):
+            try InputFile.checkRegular(url.path)
             let data: Data
             do { data = try Data(contentsOf: url) } catch { throw TrainingError("\(url.path): cannot read the labels file") }
             table = try DatasetLabelTable.parse(data, source: url.path)

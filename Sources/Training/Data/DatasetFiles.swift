@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Interop
+import UntrustedInput
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,14 +19,14 @@ protocol DatasetFiles: AnyObject {
 
 extension DatasetFiles {
     /// How messages name a file: the folder or zip, then the path inside it.
-    func displayPath(_ name: String) -> String { location + "/" + name }
+    func displayPath(_ name: String) -> String { (location + "/" + name).escapedForDisplay }
 
     /// Decodes a PNG to RGB; `check` sees its header first, so a wrong-sized image is reported as such.
     func decodePNG(_ name: String, check: (PNGHeader) throws -> Void = { _ in }) throws -> Image8 {
         let path = displayPath(name)
         let data = try contents(of: name)
-        try check(PNGHeader(data, name: path))
         do {
+            try check(PNGHeader(data, name: path))
             return try PNG.decode(data, name: path)
         } catch let error as ImagingError {
             throw TrainingError(error.description)
@@ -51,7 +52,9 @@ enum DatasetFileListing {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw TrainingError("\(url.path): no such file or folder")
         }
-        return isDirectory.boolValue ? try FolderFiles(url) : try ZipFiles(url)
+        if isDirectory.boolValue { return try FolderFiles(url) }
+        try InputFile.checkRegular(url.path)
+        return try ZipFiles(url)
     }
 
     static func kind(of name: String) -> DatasetFileKind {
@@ -84,14 +87,17 @@ final class FolderFiles: DatasetFiles {
 
     init(_ root: URL) throws {
         self.root = root.standardizedFileURL
-        guard let walker = FileManager.default.enumerator(at: self.root, includingPropertiesForKeys: [.isRegularFileKey]) else {
+        guard let walker = FileManager.default.enumerator(at: self.root, includingPropertiesForKeys: nil) else {
             throw TrainingError("\(root.path): cannot list the folder")
         }
         let prefix = self.root.path.hasSuffix("/") ? self.root.path : self.root.path + "/"
         var names: [String] = []
         for case let file as URL in walker {
-            guard (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
             let path = file.standardizedFileURL.path
+            // Every file is checked, symbolic links followed: a FIFO would block the first read and a
+            // device never end, so the set is refused with the file's name rather than hang.
+            guard !Self.isFolder(path) else { continue }
+            try InputFile.checkRegular(path)
             guard path.hasPrefix(prefix) else { continue }
             names.append(String(path.dropFirst(prefix.count)))
         }
@@ -99,6 +105,11 @@ final class FolderFiles: DatasetFiles {
     }
 
     func url(of name: String) -> URL { root.appendingPathComponent(name) }
+
+    private static func isFolder(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
 
     func contents(of name: String) throws -> Data {
         do {
@@ -127,6 +138,10 @@ final class ZipFiles: DatasetFiles {
     let names: [String]
     let location: String
 
+    /// The largest member read: 512 MiB, the size of the largest PNG toonkit decodes (8192×8192 16-bit
+    /// RGBA, stored uncompressed). A deflated member inflates to exactly its declared size or is refused.
+    static let maxMemberBytes = 1 << 29
+
     init(_ url: URL) throws {
         location = url.path
         do {
@@ -143,8 +158,12 @@ final class ZipFiles: DatasetFiles {
     }
 
     func contents(of name: String) throws -> Data {
+        let entry = try entry(name)
+        guard entry.uncompressedSize <= Self.maxMemberBytes else {
+            throw TrainingError("\(displayPath(name)): declares \(entry.uncompressedSize) bytes, more than the \(Self.maxMemberBytes) toonkit reads from one member")
+        }
         do {
-            return try archive.contents(of: try entry(name)).data
+            return try archive.contents(of: entry).data
         } catch let error as InteropError {
             throw TrainingError("\(location): member '\(name)' is unreadable (\(error.message))")
         }

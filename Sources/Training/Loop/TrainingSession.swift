@@ -15,6 +15,8 @@ public final class TrainingSession {
     /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`.
     public typealias SnapshotMetric = (_ snapshot: URL, _ run: TrainingRun) throws -> [String: Double]
     public var snapshotMetric: SnapshotMetric?
+    /// One line per snapshot grid whose images held NaN or infinite values (diverged training).
+    public private(set) var warnings: [String] = []
 
     public struct Progress {
         public var imagesSeen: Int
@@ -88,6 +90,8 @@ public final class TrainingSession {
         let c = generator.architecture.cDim > 0 ? try Latents.oneHot(classIndex: 0, count: seeds.count, cDim: generator.architecture.cDim) : nil
         let images = try GradMode.withoutGrad { try generator.generate(z: z, c: c, noise: .const) }
         try PNG.write(ImageGrid.tiled(GenerateJob.pngImages(images)), to: url)
+        let nonFinite = GenerateJob.nonFiniteCounts(images).reduce(0, +)
+        if nonFinite > 0 { warnings.append(ImageConversion.nonFiniteWarning(file: url.path, count: nonFinite)) }
     }
 
     func appendLog(_ line: [String: Double]) throws {
