@@ -98,10 +98,17 @@ private struct JSONParser {
         }
     }
 
+    /// No header needs more digits than a double carries; the regex check below is slow enough
+    /// that one number of megabytes would stall the reader.
+    static let maxNumberLength = 64
+
     mutating func parseNumber() throws -> JSONValue {
         let start = position
         let allowed = Set("+-0123456789.eE".utf8)
-        while position < bytes.count, allowed.contains(bytes[position]) { position += 1 }
+        while position < bytes.count, allowed.contains(bytes[position]) {
+            position += 1
+            guard position - start <= Self.maxNumberLength else { throw error("number longer than \(Self.maxNumberLength) characters") }
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         let pattern = #/-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/#
         guard !text.isEmpty, text.wholeMatch(of: pattern) != nil else { throw error("invalid number '\(text)'") }

@@ -8,6 +8,10 @@ public struct PickleLimits: Sendable {
     public var maxMarkDepth = 10_000
     public var maxMemoEntries = 1 << 22
     public var maxObjects = 1 << 24
+    /// The longest LONG1/LONG4 integer accepted. Checkpoints hold none over 10 bytes (torch's
+    /// legacy magic number), and turning a huge one into decimal for a message or metadata costs
+    /// time quadratic in its length.
+    public var maxIntegerBytes = 32
 
     public init() {}
 }
@@ -55,6 +59,8 @@ struct PickleInterpreter {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var pushes = 0
+    /// Bytes copied by `_codecs.encode` so far.
+    var encodedBytes = 0
     var opcodeOffset = 0
 
     init(input: ByteSlice, options: PickleOptions) {
@@ -163,6 +169,9 @@ struct PickleInterpreter {
 
     /// LONG1/LONG4 payload: little-endian two's complement of `count` bytes.
     mutating func readLong(count: Int) throws -> PickleValue {
+        guard count <= limits.maxIntegerBytes else {
+            throw InteropError("an integer of \(count) bytes is longer than the \(limits.maxIntegerBytes) bytes allowed")
+        }
         let bytes = Array(try cursor.readSlice(count, for: "a long integer").bytes)
         guard let lastLow = bytes.prefix(8).last else { return .int(0) }
         let negative = lastLow & 0x80 != 0

@@ -161,11 +161,12 @@ public final class PickleList: PickleContainer {
 
 /// A hashable image of the Python values that can be dict keys or set members. Keys are small
 /// in every format read here, so large or nested ones are refused rather than hashed again and
-/// again (a shared key can be reused by every SETITEM).
+/// again (a memoized key can be reused by every SETITEM, so a key of n bytes costs n per 5 bytes of
+/// input; the longest real key, a tensor name, is under 100 bytes).
 enum PickleKey: Hashable {
     case none, int(Int64), bigInt([UInt8]), float(Double), string(String), bytes(Data), tuple([PickleKey])
 
-    static let maxBytes = 4096
+    static let maxBytes = 256
     static let maxTupleItems = 16
 
     init(_ value: PickleValue, nested: Bool = false) throws {
