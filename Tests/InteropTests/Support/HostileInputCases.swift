@@ -50,6 +50,8 @@ extension BadInputCorpus {
             Self.zip([("a/data.pkl", P.stateDict(entries: ["a", "b"].map { ($0, P.tensor(size: [10 << 20], stride: [0], numel: 1)) })),
                       ("a/data/0", oneFloat)]),
             mentions: "on top of the 41943040 already read")
+        add("NVIDIA pickle: an embedded one-float storage viewed as 1.5 GiB (stride 0)",
+            PickleBytes.nvidiaPickle(size: [3 << 27], stride: [0], floats: [1]), mentions: "may expand to")
         add("torch zip: view whose strides overflow",
             Self.zip([("a/data.pkl", P.stateDict(P.tensor(size: [3, 3], stride: [Int.max / 2, 1], numel: 1))), ("a/data/0", oneFloat)]),
             mentions: "overflows")

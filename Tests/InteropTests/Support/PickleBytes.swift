@@ -39,4 +39,32 @@ enum PickleBytes {
     static func stateDict(entries: [(name: String, value: [UInt8])]) -> [UInt8] {
         proto() + [0x7d] + entries.flatMap { string($0.name) + $0.value + [0x73] } + stop
     }
+
+    /// A legacy torch.save stream's first three pickles: magic, protocol 1001, little-endian sys info.
+    static let legacyHeader = LegacyTorchFormat.prefix + stop + proto() + [0x4d, 0xe9, 0x03] + stop
+        + proto() + [0x7d, 0x28] + string("little_endian") + [0x88, 0x75] + stop
+
+    /// What NVIDIA pickles embed per storage: a legacy stream holding one FloatStorage of `floats`.
+    static func legacyStorageBlob(_ floats: [Float]) -> [UInt8] {
+        let storage = proto() + [0x28] + string("storage") + global("torch", "FloatStorage") + string("k") + string("cpu")
+            + int(floats.count) + [0x4e, 0x74, 0x51] + stop
+        let keys = proto() + [0x5d, 0x28] + string("k") + [0x65] + stop
+        return legacyHeader + storage + keys + withUnsafeBytes(of: Int64(floats.count).littleEndian, Array.init)
+            + floats.flatMap { withUnsafeBytes(of: $0, Array.init) }
+    }
+
+    /// An NVIDIA network pickle `{'G_ema': Generator}` whose one parameter `w` is a view of an
+    /// embedded storage of `floats`.
+    static func nvidiaPickle(size: [Int], stride: [Int], floats: [Float]) -> [UInt8] {
+        let blob = legacyStorageBlob(floats)
+        let storage = global("torch.storage", "_load_from_bytes") + [0x42] + withUnsafeBytes(of: UInt32(blob.count).littleEndian, Array.init)
+            + blob + [0x85] + reduce
+        let tensor = global("torch._utils", "_rebuild_tensor_v2") + [0x28] + storage + int(0)
+            + [0x28] + size.flatMap(int) + [0x74, 0x28] + stride.flatMap(int) + [0x74]
+            + [0x89] + global("collections", "OrderedDict") + [0x29, 0x52, 0x74, 0x52]
+        let meta = [0x7d, 0x28] + string("class_name") + string("Generator") + string("state")
+            + [0x7d, 0x28] + string("_parameters") + [0x7d] + string("w") + tensor + [0x73, 0x75, 0x75]
+        return proto() + [0x7d] + string("G_ema") + global("torch_utils.persistence", "_reconstruct_persistent_obj")
+            + tuple1(meta) + reduce + [0x73] + stop
+    }
 }
