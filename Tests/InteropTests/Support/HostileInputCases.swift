@@ -86,8 +86,15 @@ extension BadInputCorpus {
         add("a memoized 64 KiB string encoded 20 000 times",
             P.proto() + memo + [0x5d, 0x28] + Array([[UInt8]](repeating: encodeAgain, count: 20_000).joined()) + [0x65] + P.stop,
             mentions: "_codecs.encode has produced")
+        add("a million and one empty dicts", P.proto() + [0x5d] + Array([[UInt8]](repeating: [0x7d, 0x61], count: (1 << 20) + 1).joined()) + P.stop,
+            mentions: "more than 1048576 containers")
+        add("a million and one memo entries", P.proto(4) + Array([[UInt8]](repeating: [0x4e, 0x94, 0x30], count: (1 << 20) + 1).joined()) + [0x4e] + P.stop,
+            mentions: "more than 1048576 memo entries")
         let longKey = [0x58] + withUnsafeBytes(of: UInt32(300).littleEndian, Array.init) + [UInt8](repeating: 0x6b, count: 300)
         add("a dict key of 300 bytes", P.proto() + [0x7d] + longKey + [0x4e, 0x73] + P.stop, mentions: "dict key")
+        let name = [0x58] + withUnsafeBytes(of: UInt32(200).littleEndian, Array.init) + [UInt8](repeating: 0x6b, count: 200) + [0x71, 0]
+        add("a dict key of 16 × one memoized 200-byte string", P.proto() + [0x7d, 0x28] + name + Array([[UInt8]](repeating: [0x68, 0], count: 15).joined())
+            + [0x74, 0x4e, 0x73] + P.stop, mentions: "dict key")
         let header = Array(#"{"a":{"dtype":"F32","shape":[1\#(String(repeating: "0", count: 100))],"data_offsets":[0,4]}}"#.utf8)
         add("safetensors: a number of 101 digits",
             withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header + [0, 0, 0, 0], mentions: "number longer than 64")
