@@ -6,12 +6,12 @@ public struct PickleLimits: Sendable {
     public var maxNesting = 100
     public var maxStackDepth = 1 << 20
     public var maxMarkDepth = 10_000
-    /// Containers (tuples, lists, dicts, sets, objects) cost about 100 bytes each for one or two
-    /// bytes of input, memo entries about 50 for two: 1 M of each keeps a 10 MB pickle's tree
-    /// within a few hundred MB (4 M memo entries took 1 GB). A 1024² NVIDIA snapshot with its
-    /// training state has tens of thousands of each.
+    /// Values that allocate (containers, tensors, storages, numpy nodes) cost about 100 bytes each
+    /// for one to three bytes of input, memo entries about 50 for two: 1 M of each keeps a 10 MB
+    /// pickle's tree within a few hundred MB (4 M memo entries took 1 GB). A 1024² NVIDIA snapshot
+    /// with its training state has tens of thousands of each.
     public var maxMemoEntries = 1 << 20
-    public var maxContainers = 1 << 20
+    public var maxAllocatedValues = 1 << 20
     public var maxObjects = 1 << 24
     /// The longest LONG1/LONG4 integer accepted. Checkpoints hold none over 10 bytes (torch's
     /// legacy magic number), and turning a huge one into decimal for a message or metadata costs
@@ -64,7 +64,7 @@ struct PickleInterpreter {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var pushes = 0
-    private var containers = 0
+    private var allocatedValues = 0
     /// Bytes copied by `_codecs.encode` so far.
     var encodedBytes = 0
     var opcodeOffset = 0
@@ -101,9 +101,11 @@ struct PickleInterpreter {
     mutating func push(_ value: PickleValue, reused: Bool = false) throws {
         pushes += 1
         guard pushes <= limits.maxObjects else { throw InteropError("more than \(limits.maxObjects) objects") }
-        if !reused, value.height > 0 {
-            containers += 1
-            guard containers <= limits.maxContainers else { throw InteropError("more than \(limits.maxContainers) containers") }
+        if !reused, value.allocates {
+            allocatedValues += 1
+            guard allocatedValues <= limits.maxAllocatedValues else {
+                throw InteropError("more than \(limits.maxAllocatedValues) containers, tensors and storages")
+            }
         }
         guard stack.count < limits.maxStackDepth else { throw InteropError("stack deeper than \(limits.maxStackDepth)") }
         stack.append(value)

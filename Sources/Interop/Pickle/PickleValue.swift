@@ -45,6 +45,15 @@ public enum PickleValue {
         }
     }
 
+    /// True for values that own heap memory (scalars, strings and bytes of the input do not count:
+    /// their size is bounded by the input's).
+    var allocates: Bool {
+        switch self {
+        case .tuple, .list, .dict, .set, .object, .module, .storage, .tensor, .numpyDType, .ndarray: return true
+        default: return false
+        }
+    }
+
     /// Short type name for error messages.
     public var typeName: String {
         switch self {

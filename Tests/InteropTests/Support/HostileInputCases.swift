@@ -87,7 +87,7 @@ extension BadInputCorpus {
             P.proto() + memo + [0x5d, 0x28] + Array([[UInt8]](repeating: encodeAgain, count: 20_000).joined()) + [0x65] + P.stop,
             mentions: "_codecs.encode has produced")
         add("a million and one empty dicts", P.proto() + [0x5d] + Array([[UInt8]](repeating: [0x7d, 0x61], count: (1 << 20) + 1).joined()) + P.stop,
-            mentions: "more than 1048576 containers")
+            mentions: "more than 1048576 containers, tensors and storages")
         add("a million and one memo entries", P.proto(4) + Array([[UInt8]](repeating: [0x4e, 0x94, 0x30], count: (1 << 20) + 1).joined()) + [0x4e] + P.stop,
             mentions: "more than 1048576 memo entries")
         let longKey = [0x58] + withUnsafeBytes(of: UInt32(300).littleEndian, Array.init) + [UInt8](repeating: 0x6b, count: 300)
