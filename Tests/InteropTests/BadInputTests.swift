@@ -50,6 +50,7 @@ struct BadInputTests {
     @Test(.enabled(if: Toonkit.executable != nil, Comment(rawValue: Toonkit.missing)))
     func theCommandLineExitsWithTwoAndLeavesNothingBehind() throws {
         let folder = try TemporaryDirectory()
+        var largest = (peak: 0, name: "")
         for (index, item) in Self.corpus.cases.enumerated() {
             let input = folder.file("case\(index).bin")
             try Data(item.bytes).write(to: input)
@@ -58,10 +59,12 @@ struct BadInputTests {
             let (status, errors) = (result.status, result.stderr)
             #expect(status == 2, "\(item.name): exit status \(status)")
             #expect(result.peakResidentBytes < Self.peakMemoryLimit, "\(item.name): peak RSS \(result.peakResidentBytes >> 20) MiB")
+            if result.peakResidentBytes > largest.peak { largest = (result.peakResidentBytes, item.name) }
             #expect(errors.hasPrefix("toonkit: error: \(input.path)"), "\(item.name): \(errors)")
             try FileManager.default.removeItem(at: input)
             #expect(folder.contents.isEmpty, "\(item.name) left \(folder.contents)")
         }
+        print("bad-input corpus through the CLI: largest peak RSS at most \(largest.peak >> 20) MiB (\(largest.name))")
         #expect(!FileManager.default.fileExists(atPath: Self.corpus.canary), "a hostile pickle ran code")
     }
 }

@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 /// Runs a program to completion and reports its exit status, its standard error and its peak
-/// resident memory. `wait4` gives the peak of that one child; `getrusage(RUSAGE_CHILDREN)` would
-/// report the largest child the test process ever had.
+/// resident memory. `wait4` gives the peak of that one child (`getrusage(RUSAGE_CHILDREN)` would
+/// report the largest child the test process ever had). It is an upper bound: Linux's exec records
+/// the high-water mark of the memory it replaces, which for a spawned child is the test process's.
 struct MeasuredRun {
     let status: Int32
     let stderr: String
