@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Checkpoint", "Interop", "Engine", "TestSupport"],
                     path: "Tests/TrainingTests", swiftSettings: swift5),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Engine", "TestSupport"], path: "Tests/CheckpointTests", swiftSettings: swift5),
-        .testTarget(name: "InteropTests", dependencies: ["Interop", "Checkpoint", "TestSupport"], path: "Tests/InteropTests", swiftSettings: swift5),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Checkpoint", "TestSupport", "CZlib"], path: "Tests/InteropTests", swiftSettings: swift5),
         .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "Checkpoint", "Interop", "Networks", "Generation", "Imaging", "TestSupport"],
                     path: "Tests/SurgeryTests", swiftSettings: swift5),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Networks", "Checkpoint", "Interop", "Engine", "TestSupport"],

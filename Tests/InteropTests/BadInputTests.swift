@@ -23,6 +23,8 @@ struct BadInputTests {
             } catch let error as InteropError {
                 let message = error.description
                 #expect(message.hasPrefix(input.path), "\(item.name): the message does not name the file: \(message)")
+                #expect(!message.unicodeScalars.contains { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) },
+                        "\(item.name): control characters reach the terminal: \(message.debugDescription)")
                 if let mentions = item.mentions {
                     #expect(message.contains(mentions), "\(item.name): '\(mentions)' missing from: \(message)")
                 }
@@ -42,19 +44,27 @@ struct BadInputTests {
         #expect(error.description.contains("refusing global 'os.system'"))
     }
 
+    /// Issue 11's acceptance: no hostile input under 10 MB may drive the importer over 1 GiB.
+    static let peakMemoryLimit = 1 << 30
+
     @Test(.enabled(if: Toonkit.executable != nil, Comment(rawValue: Toonkit.missing)))
     func theCommandLineExitsWithTwoAndLeavesNothingBehind() throws {
         let folder = try TemporaryDirectory()
+        var largest = (peak: 0, name: "")
         for (index, item) in Self.corpus.cases.enumerated() {
             let input = folder.file("case\(index).bin")
             try Data(item.bytes).write(to: input)
-            let result = try Toonkit.run(["import", input.path, "-o", folder.file("out.h5").path])
+            #expect(item.bytes.count < 10_000_000, "\(item.name) is not a small file")
+            let result = try MeasuredRun(Toonkit.executable!, ["import", input.path, "-o", folder.file("out.h5").path])
             let (status, errors) = (result.status, result.stderr)
             #expect(status == 2, "\(item.name): exit status \(status)")
+            #expect(result.peakResidentBytes < Self.peakMemoryLimit, "\(item.name): peak RSS \(result.peakResidentBytes >> 20) MiB")
+            if result.peakResidentBytes > largest.peak { largest = (result.peakResidentBytes, item.name) }
             #expect(errors.hasPrefix("toonkit: error: \(input.path)"), "\(item.name): \(errors)")
             try FileManager.default.removeItem(at: input)
             #expect(folder.contents.isEmpty, "\(item.name) left \(folder.contents)")
         }
+        print("bad-input corpus through the CLI: largest peak RSS at most \(largest.peak >> 20) MiB (\(largest.name))")
         #expect(!FileManager.default.fileExists(atPath: Self.corpus.canary), "a hostile pickle ran code")
     }
 }

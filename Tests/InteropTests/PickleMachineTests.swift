@@ -69,8 +69,7 @@ struct PickleMachineTests {
 
     /// A whole-file legacy torch.save holding a transposed view and a view storage.
     static func legacyFile() -> [UInt8] {
-        let header = LegacyTorchFormat.prefix + P.stop + P.proto() + [0x4d, 0xe9, 0x03] + P.stop
-            + P.proto() + [0x7d, 0x28] + P.string("little_endian") + [0x88, 0x75] + P.stop
+        let header = P.legacyHeader
         func persistent(_ view: [UInt8]) -> [UInt8] {
             [0x28] + P.string("storage") + P.global("torch", "FloatStorage") + P.string("k1") + P.string("cpu") + Self.int(4) + view + [0x74, 0x51]
         }
@@ -134,6 +133,15 @@ struct PickleMachineTests {
         let lists = try Self.load(Self.sharedLevels(depth: 8, width: 1000, list: true))
         let error = try #require(throws: InteropError.self) { try lists.json() }
         #expect(error.message.contains("metadata too large"))
+    }
+
+    @Test func sharedStringsCountByTheirTextInMetadata() throws {
+        // One 1 MiB string, referenced 20 times: 20 MiB once the metadata document is written.
+        let text = [0x58] + withUnsafeBytes(of: UInt32(1 << 20).littleEndian, Array.init) + [UInt8](repeating: 0x61, count: 1 << 20)
+        let pickle = P.proto() + text + [0x71, 0, 0x30, 0x5d, 0x28] + [UInt8](repeating: 0, count: 20).flatMap { _ in [0x68, 0] } + [0x65] + P.stop
+        let shared = try Self.load(pickle)
+        let error = try #require(throws: InteropError.self) { try shared.json() }
+        #expect(error.message.contains("16 MiB of text"))
     }
 
     @Test func largeOrNestedKeysAreRefused() throws {

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import UntrustedInput
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,9 +25,18 @@ public final class ByteBuffer: @unchecked Sendable {
 
     /// Maps a whole file. The mapping is private and writable so that a caller who mutates a
     /// tensor's `Data` gets copy-on-write pages instead of a crash; the file itself never changes.
+    /// Every reader of this module opens its input here, so this is where FIFOs, devices and
+    /// directories are refused: opening a FIFO would block until a writer appears.
     public static func mapping(_ url: URL) throws -> ByteBuffer {
         let location = SourceLocation(path: url.path)
-        let descriptor = open(url.path, O_RDONLY)
+        do {
+            try InputFile.checkRegular(url.path)
+        } catch let refusal as InputFileError {
+            throw InteropError(refusal.reason, location: location)
+        }
+        // O_NONBLOCK: should the path become a FIFO after the check, open returns instead of
+        // waiting, and the fstat below refuses it.
+        let descriptor = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw InteropError("cannot open: \(String(cString: strerror(errno)))", location: location)
         }
@@ -87,6 +97,8 @@ public struct ByteSlice: @unchecked Sendable {
 
     public var count: Int { range.count }
     public var data: Data { buffer.data(range) }
+    /// Valid only while the buffer lives: keep the slice in a variable while reading, or use `data`
+    /// (a temporary slice of an inflated member may be its buffer's last owner).
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.bytes[range]) }
 
     public func slice(_ relative: Range<Int>) -> ByteSlice {

@@ -1,4 +1,5 @@
 import Foundation
+import UntrustedInput
 
 /// Where a problem was found: the file, optionally the archive member, and a byte offset.
 public struct SourceLocation: Sendable, CustomStringConvertible {
@@ -30,12 +31,14 @@ public struct InteropError: Error, CustomStringConvertible, Sendable {
         self.offset = offset
     }
 
+    /// Names in messages (tensors, globals, dict keys, archive members, the path itself) come from
+    /// files, so the whole text is escaped here, once, before it can reach a terminal.
     public var description: String {
         var parts: [String] = []
         if let location { parts.append(location.description) }
         if let offset { parts.append("byte \(offset)") }
         parts.append(message)
-        return parts.joined(separator: ": ")
+        return parts.joined(separator: ": ").escapedForDisplay
     }
 
     /// The same error attributed to `location` when it does not name a file yet.

@@ -98,13 +98,20 @@ private struct JSONParser {
         }
     }
 
+    /// No header needs more digits than a double carries, and the number's text is copied for
+    /// `Double(_:)` and messages.
+    static let maxNumberLength = 64
+    static let numberCharacters = Set("+-0123456789.eE".utf8)
+
     mutating func parseNumber() throws -> JSONValue {
         let start = position
-        let allowed = Set("+-0123456789.eE".utf8)
-        while position < bytes.count, allowed.contains(bytes[position]) { position += 1 }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        let pattern = #/-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/#
-        guard !text.isEmpty, text.wholeMatch(of: pattern) != nil else { throw error("invalid number '\(text)'") }
+        while position < bytes.count, Self.numberCharacters.contains(bytes[position]) {
+            position += 1
+            guard position - start <= Self.maxNumberLength else { throw error("number longer than \(Self.maxNumberLength) characters") }
+        }
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+        let text = String(decoding: raw, as: UTF8.self)
+        guard JSONNumber.isValid(raw) else { throw error("invalid number '\(text)'") }
         guard let number = Double(text) else { throw error("invalid number '\(text)'") }
         return .number(number)
     }

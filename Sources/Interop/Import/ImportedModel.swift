@@ -98,15 +98,22 @@ struct ImportedContent {
 extension PickleValue {
     /// A JSON rendering of plain data (for metadata such as training_set_kwargs). Tensors and other
     /// typed nodes are described rather than serialized. A pickle can share one value many times,
-    /// so the rendering has a node budget instead of trusting the tree to be small.
-    func json(budget: Int = 100_000) throws -> JSONValue {
-        var remaining = budget
+    /// so the rendering has budgets instead of trusting the tree to be small: a number of values,
+    /// and bytes of text, since one shared string costs nothing until the document is written.
+    static let maxMetadataValues = 100_000
+    static let maxMetadataText = 16 << 20
+
+    func json() throws -> JSONValue {
+        var remaining = (values: Self.maxMetadataValues, text: Self.maxMetadataText)
         return try json(remaining: &remaining)
     }
 
-    private func json(remaining: inout Int) throws -> JSONValue {
-        remaining -= 1
-        guard remaining >= 0 else { throw InteropError("metadata too large to keep (more than 100000 values)") }
+    private func json(remaining: inout (values: Int, text: Int)) throws -> JSONValue {
+        remaining.values -= 1
+        if case .string(let text) = self { remaining.text -= text.utf8.count }
+        guard remaining.values >= 0, remaining.text >= 0 else {
+            throw InteropError("metadata too large to keep (more than \(Self.maxMetadataValues) values or \(Self.maxMetadataText >> 20) MiB of text)")
+        }
         func all(_ items: [PickleValue]) throws -> JSONValue { .array(try items.map { try $0.json(remaining: &remaining) }) }
         switch self {
         case .none: return .null

@@ -65,12 +65,13 @@ public enum NumpyArray {
 public enum NumpyArchive {
     public static func read(_ url: URL) throws -> [String: TensorData] {
         let archive = try ZipArchive(url: url)
+        let budget = MaterializationBudget(sourceBytes: archive.buffer.count)
         var arrays: [String: TensorData] = [:]
         for entry in archive.entries {
             guard entry.name.hasSuffix(".npy") else {
                 throw archive.buffer.error("unexpected member '\(entry.name)' in an .npz archive", at: entry.dataRange.lowerBound)
             }
-            arrays[String(entry.name.dropLast(4))] = try NumpyArray.read(try archive.contents(of: entry))
+            arrays[String(entry.name.dropLast(4))] = try NumpyArray.read(try archive.contents(of: entry, budget: budget))
         }
         return arrays
     }

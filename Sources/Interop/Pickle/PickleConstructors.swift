@@ -128,12 +128,18 @@ extension PickleInterpreter {
         return result
     }
 
-    /// `_codecs.encode(text, 'latin1')`: how protocol 2 spells bytes.
-    private func latin1Bytes(_ args: [PickleValue]) throws -> PickleValue {
+    /// `_codecs.encode(text, 'latin1')`: how protocol 2 spells bytes. Each call copies, so the
+    /// copies together may not exceed the pickle's own size: every legitimate one encodes a
+    /// different string of the input, whereas a memoized string could be encoded without end.
+    private mutating func latin1Bytes(_ args: [PickleValue]) throws -> PickleValue {
         let items = try expect(args, count: 2, for: .codecsEncode)
         guard let text = items[0].stringValue, let encoding = items[1].stringValue,
               ["latin1", "latin-1", "iso-8859-1"].contains(encoding.lowercased()) else {
             throw InteropError("_codecs.encode is only allowed as encode(str, 'latin1')")
+        }
+        encodedBytes += text.unicodeScalars.count
+        guard encodedBytes <= cursor.end - startOffset else {
+            throw InteropError("_codecs.encode has produced \(encodedBytes) bytes, more than the pickle's \(cursor.end - startOffset)")
         }
         var bytes = [UInt8]()
         bytes.reserveCapacity(text.unicodeScalars.count)

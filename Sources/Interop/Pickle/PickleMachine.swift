@@ -6,8 +6,17 @@ public struct PickleLimits: Sendable {
     public var maxNesting = 100
     public var maxStackDepth = 1 << 20
     public var maxMarkDepth = 10_000
-    public var maxMemoEntries = 1 << 22
+    /// Values that allocate (containers, tensors, storages, numpy nodes) cost about 100 bytes each
+    /// for one to three bytes of input, memo entries about 50 for two: 1 M of each keeps a 10 MB
+    /// pickle's tree within a few hundred MB (4 M memo entries took 1 GB). A 1024² NVIDIA snapshot
+    /// with its training state has tens of thousands of each.
+    public var maxMemoEntries = 1 << 20
+    public var maxAllocatedValues = 1 << 20
     public var maxObjects = 1 << 24
+    /// The longest LONG1/LONG4 integer accepted. Checkpoints hold none over 10 bytes (torch's
+    /// legacy magic number), and turning a huge one into decimal for a message or metadata costs
+    /// time quadratic in its length.
+    public var maxIntegerBytes = 32
 
     public init() {}
 }
@@ -55,6 +64,9 @@ struct PickleInterpreter {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var pushes = 0
+    private var allocatedValues = 0
+    /// Bytes copied by `_codecs.encode` so far.
+    var encodedBytes = 0
     var opcodeOffset = 0
 
     init(input: ByteSlice, options: PickleOptions) {
@@ -85,9 +97,16 @@ struct PickleInterpreter {
 
     // MARK: stack primitives
 
-    mutating func push(_ value: PickleValue) throws {
+    /// `reused`: the value is already on the stack or in the memo (DUP, GET), so it allocates nothing.
+    mutating func push(_ value: PickleValue, reused: Bool = false) throws {
         pushes += 1
         guard pushes <= limits.maxObjects else { throw InteropError("more than \(limits.maxObjects) objects") }
+        if !reused, value.allocates {
+            allocatedValues += 1
+            guard allocatedValues <= limits.maxAllocatedValues else {
+                throw InteropError("more than \(limits.maxAllocatedValues) containers, tensors and storages")
+            }
+        }
         guard stack.count < limits.maxStackDepth else { throw InteropError("stack deeper than \(limits.maxStackDepth)") }
         stack.append(value)
     }
@@ -139,7 +158,7 @@ struct PickleInterpreter {
 
     mutating func memoGet(_ index: Int) throws {
         guard let value = memo[index] else { throw InteropError("memo index \(index) was never stored") }
-        try push(value)
+        try push(value, reused: true)
     }
 
     // MARK: operand readers
@@ -163,6 +182,9 @@ struct PickleInterpreter {
 
     /// LONG1/LONG4 payload: little-endian two's complement of `count` bytes.
     mutating func readLong(count: Int) throws -> PickleValue {
+        guard count <= limits.maxIntegerBytes else {
+            throw InteropError("an integer of \(count) bytes is longer than the \(limits.maxIntegerBytes) bytes allowed")
+        }
         let bytes = Array(try cursor.readSlice(count, for: "a long integer").bytes)
         guard let lastLow = bytes.prefix(8).last else { return .int(0) }
         let negative = lastLow & 0x80 != 0

@@ -131,7 +131,7 @@ extension PickleInterpreter {
         case 0x28: try pushMark()
         case 0x30: _ = try pop()
         case 0x31: _ = try popToMark()
-        case 0x32: try push(try top())
+        case 0x32: try push(try top(), reused: true)
         case 0x71: try memoize(at: Int(try cursor.readUInt8()))
         case 0x72: try memoize(at: Int(try cursor.readUInt32()))
         case 0x94: try memoize(at: memoCount)

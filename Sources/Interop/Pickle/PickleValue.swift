@@ -45,6 +45,15 @@ public enum PickleValue {
         }
     }
 
+    /// True for values that own heap memory (scalars, strings and bytes of the input do not count:
+    /// their size is bounded by the input's).
+    var allocates: Bool {
+        switch self {
+        case .tuple, .list, .dict, .set, .object, .module, .storage, .tensor, .numpyDType, .ndarray: return true
+        default: return false
+        }
+    }
+
     /// Short type name for error messages.
     public var typeName: String {
         switch self {
@@ -161,26 +170,56 @@ public final class PickleList: PickleContainer {
 
 /// A hashable image of the Python values that can be dict keys or set members. Keys are small
 /// in every format read here, so large or nested ones are refused rather than hashed again and
-/// again (a shared key can be reused by every SETITEM).
+/// again: a memoized key can be reused by every SETITEM, so a key of n bytes costs n per few bytes
+/// of input. `maxBytes` bounds a whole key, tuple items together; the longest real key, a tensor
+/// name, is under 100 bytes.
 enum PickleKey: Hashable {
-    case none, int(Int64), bigInt([UInt8]), float(Double), string(String), bytes(Data), tuple([PickleKey])
+    case none, int(Int64), bigInt([UInt8]), float(Double), string(String), bytes(ContentKey), tuple([PickleKey])
 
-    static let maxBytes = 4096
+    /// Bytes compared and hashed by content without copying them: a tuple key of memoized bytes
+    /// would otherwise store a fresh copy of every item for a few bytes of input.
+    struct ContentKey: Hashable {
+        let slice: ByteSlice
+
+        static func == (left: ContentKey, right: ContentKey) -> Bool { left.slice.bytes.elementsEqual(right.slice.bytes) }
+        func hash(into hasher: inout Hasher) { hasher.combine(bytes: slice.bytes) }
+    }
+
+    static let maxBytes = 256
     static let maxTupleItems = 16
 
-    init(_ value: PickleValue, nested: Bool = false) throws {
+    init(_ value: PickleValue) throws {
+        guard Self.hashedBytes(value) <= Self.maxBytes else {
+            throw InteropError("unsupported dict key or set member (\(value.typeName), large or nested)")
+        }
+        try self.init(checked: value)
+    }
+
+    private init(checked value: PickleValue) throws {
         switch value {
         case .none: self = .none
         case .bool(let flag): self = .int(flag ? 1 : 0)  // Python: True == 1
         case .int(let number): self = .int(number)
-        case .bigInt(let bytes) where bytes.count <= Self.maxBytes: self = .bigInt(bytes)
+        case .bigInt(let bytes): self = .bigInt(bytes)
         case .float(let number):
             if let exact = Int64(exactly: number) { self = .int(exact) } else { self = .float(number) }
-        case .string(let text) where text.utf8.count <= Self.maxBytes: self = .string(text)
-        case .bytes(let slice) where slice.count <= Self.maxBytes: self = .bytes(Data(slice.bytes))
-        case .tuple(let tuple) where !nested && tuple.items.count <= Self.maxTupleItems:
-            self = .tuple(try tuple.items.map { try PickleKey($0, nested: true) })
-        default: throw InteropError("unsupported dict key or set member (\(value.typeName), large or nested)")
+        case .string(let text): self = .string(text)
+        case .bytes(let slice): self = .bytes(ContentKey(slice: slice))
+        case .tuple(let tuple): self = .tuple(try tuple.items.map { try PickleKey(checked: $0) })
+        default: throw InteropError("unsupported dict key or set member (\(value.typeName))")
+        }
+    }
+
+    /// What hashing `value` reads; a tuple inside a tuple, or one of too many items, counts as too much.
+    private static func hashedBytes(_ value: PickleValue, nested: Bool = false) -> Int {
+        switch value {
+        case .string(let text): return text.utf8.count
+        case .bytes(let slice): return slice.count
+        case .bigInt(let bytes): return bytes.count
+        case .tuple(let tuple) where !nested && tuple.items.count <= maxTupleItems:
+            return tuple.items.reduce(0) { $0 + hashedBytes($1, nested: true) }
+        case .tuple: return maxBytes + 1
+        default: return 8
         }
     }
 }

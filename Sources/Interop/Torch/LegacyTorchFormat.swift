@@ -50,14 +50,14 @@ enum LegacyTorchFormat {
     static let prefix: [UInt8] = [0x80, 0x02, 0x8a, 0x0a] + magic
 
     /// Reads a whole legacy stream that must fill `input`.
-    static func read(_ input: ByteSlice, options: PickleOptions) throws -> PickleValue {
+    static func read(_ input: ByteSlice, options: PickleOptions, budget: MaterializationBudget) throws -> PickleValue {
         var cursor = input.cursor
         var plain = options
         plain.persistentLoad = nil
         plain.loadStorageBlob = nil
         try readHeader(&cursor, input: input, options: plain)
 
-        var registry = StorageRegistry()
+        var registry = StorageRegistry(budget: budget)
         var objectOptions = options
         objectOptions.persistentLoad = { try registry.resolve($0) }
         let object = try next(&cursor, input: input, options: objectOptions)
@@ -71,10 +71,10 @@ enum LegacyTorchFormat {
     }
 
     /// `torch.storage._load_from_bytes(blob)`: a legacy stream holding exactly one storage.
-    static func storageBlob(_ blob: ByteSlice, limits: PickleLimits) throws -> TorchStorage {
+    static func storageBlob(_ blob: ByteSlice, limits: PickleLimits, budget: MaterializationBudget) throws -> TorchStorage {
         var options = PickleOptions()
         options.limits = limits
-        guard case .storage(let storage) = try read(blob, options: options) else {
+        guard case .storage(let storage) = try read(blob, options: options, budget: budget) else {
             throw blob.cursor.error("an embedded storage blob does not hold a storage")
         }
         return storage
@@ -124,14 +124,17 @@ enum LegacyTorchFormat {
 
 /// Storages declared by persistent ids; views are attached to their root after the data is read.
 private struct StorageRegistry {
+    let budget: MaterializationBudget
     private(set) var roots: [String: TorchStorage] = [:]
     private var views: [(storage: TorchStorage, root: String, offset: Int)] = []
+
+    init(budget: MaterializationBudget) { self.budget = budget }
 
     mutating func resolve(_ identifier: PickleValue) throws -> PickleValue {
         let id = try TorchPersistentID(identifier, legacy: true)
         let root = try rootStorage(id)
         guard let view = id.view else { return .storage(root) }
-        let storage = try TorchStorage(key: view.key, dtype: id.dtype, elementCount: view.count)
+        let storage = try TorchStorage(key: view.key, dtype: id.dtype, elementCount: view.count, budget: budget)
         guard view.offset <= root.elementCount, view.count <= root.elementCount - view.offset else {
             throw InteropError("storage view '\(view.key)' reaches outside storage '\(id.key)'")
         }
@@ -146,7 +149,7 @@ private struct StorageRegistry {
             }
             return existing
         }
-        let storage = try TorchStorage(key: id.key, dtype: id.dtype, elementCount: id.elementCount)
+        let storage = try TorchStorage(key: id.key, dtype: id.dtype, elementCount: id.elementCount, budget: budget)
         roots[id.key] = storage
         return storage
     }

@@ -7,19 +7,19 @@ public final class TorchStorage {
     public let key: String
     public let dtype: DType
     public let elementCount: Int
+    public let byteCount: Int
+    /// Shared by every storage of one file: what its tensors may bring into memory.
+    let budget: MaterializationBudget
     public private(set) var bytes: ByteSlice?
 
-    init(key: String, dtype: DType, elementCount: Int) throws {
+    init(key: String, dtype: DType, elementCount: Int, budget: MaterializationBudget) throws {
         guard elementCount >= 0 else { throw InteropError("storage '\(key)' has a negative element count") }
-        guard !elementCount.multipliedReportingOverflow(by: dtype.byteSize).overflow else {
-            throw InteropError("storage '\(key)' element count \(elementCount) overflows")
-        }
+        self.byteCount = try MaterializationBudget.byteCount(elementCount, width: dtype.byteSize, for: "storage '\(key)'")
         self.key = key
         self.dtype = dtype
         self.elementCount = elementCount
+        self.budget = budget
     }
-
-    public var byteCount: Int { elementCount * dtype.byteSize }
 
     /// Attaches the data; its size must match the declared element count exactly.
     func attach(_ data: ByteSlice) throws {
@@ -54,10 +54,15 @@ public struct TorchTensor {
                       shape: try Self.dimensions(sizes, "size"), strides: try Self.dimensions(strides, "stride"))
     }
 
+    /// numpy's limit; StyleGAN tensors have at most 4 dimensions, and copying a strided view costs
+    /// its rank per row.
+    static let maxRank = 32
+
     init(storage: TorchStorage, offset: Int, shape: [Int], strides: [Int]) throws {
         guard shape.count == strides.count else {
             throw InteropError("tensor size \(shape) and stride \(strides) have different ranks")
         }
+        guard shape.count <= Self.maxRank else { throw InteropError("tensor of \(shape.count) dimensions (at most \(Self.maxRank) are supported)") }
         guard offset >= 0 else { throw InteropError("negative storage offset \(offset)") }
         let count = try TensorData.elementCount(shape)
         // The last element touched is offset + Σ (size − 1)·stride; it must lie inside the storage.
@@ -95,23 +100,28 @@ public struct TorchTensor {
         var expected = 1
         for (size, stride) in zip(shape, strides).reversed() {
             if size != 1 && stride != expected { return false }
-            expected *= size
+            let (next, overflow) = expected.multipliedReportingOverflow(by: size)
+            if overflow { return false }
+            expected = next
         }
         return true
     }
 
     /// The tensor as contiguous row-major data: a zero-copy slice of the file when the view is
-    /// contiguous, a copy in row-major order otherwise.
+    /// contiguous, a copy in row-major order otherwise. Either way its size is charged to the file's
+    /// budget first: whoever asked will copy or write it, and views may overlap or expand (stride 0).
     public func materialize() throws -> TensorData {
         guard let source = storage.bytes else { throw InteropError("storage '\(storage.key)' has no data") }
         let width = dtype.byteSize
         let count = try TensorData.elementCount(shape)
+        let byteCount = try MaterializationBudget.byteCount(count, width: width, for: "a tensor of size \(shape)")
+        try storage.budget.charge(byteCount, for: "a tensor of size \(shape), stride \(strides)")
         if count == 0 { return try TensorData(dtype: dtype, shape: shape, bytes: Data()) }
         if isContiguous {
             let start = storageOffset * width
-            return try TensorData(dtype: dtype, shape: shape, bytes: source.slice(start..<(start + count * width)).data)
+            return try TensorData(dtype: dtype, shape: shape, bytes: source.slice(start..<(start + byteCount)).data)
         }
-        var copy = Data(count: count * width)
+        var copy = Data(count: byteCount)
         copy.withUnsafeMutableBytes { destination in
             gatherStrided(from: source.bytes.baseAddress!, to: destination.baseAddress!, count: count)
         }

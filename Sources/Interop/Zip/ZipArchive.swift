@@ -52,10 +52,14 @@ public final class ZipArchive {
     public func entry(named name: String) -> ZipEntry? { index[name].map { entries[$0] } }
 
     /// The member's bytes: a zero-copy slice for STORED members, an inflated copy for DEFLATE.
-    /// The CRC-32 is always verified.
-    public func contents(of entry: ZipEntry) throws -> ByteSlice {
+    /// The CRC-32 is always verified. An inflated member is charged to `budget` before anything
+    /// is allocated; readers that inflate several members of one file share one budget, and
+    /// without one a single member may still not expand beyond what the archive's size allows.
+    public func contents(of entry: ZipEntry, budget: MaterializationBudget? = nil) throws -> ByteSlice {
         let stored = buffer.slice(entry.dataRange)
-        let result = entry.isCompressed ? try inflate(stored, entry: entry) : stored
+        let result = entry.isCompressed
+            ? try inflate(stored, entry: entry, budget: budget ?? MaterializationBudget(sourceBytes: buffer.count))
+            : stored
         let actual = ZipChecksum.crc32(result.bytes)
         guard actual == entry.crc32 else {
             throw buffer.error("member '\(entry.name)' fails its CRC-32 check (stored \(hex(entry.crc32)), computed \(hex(actual)))",
@@ -132,11 +136,16 @@ public final class ZipArchive {
         }
     }
 
-    private func inflate(_ compressed: ByteSlice, entry: ZipEntry) throws -> ByteSlice {
+    private func inflate(_ compressed: ByteSlice, entry: ZipEntry, budget: MaterializationBudget) throws -> ByteSlice {
         // Deflate cannot expand data by more than ~1032:1, so a larger declared size is a lie
         // that would only make us allocate.
         guard entry.uncompressedSize / 1032 <= compressed.count + 1 else {
             throw buffer.error("member '\(entry.name)' declares an impossible uncompressed size \(entry.uncompressedSize)", at: entry.dataRange.lowerBound)
+        }
+        do {
+            try budget.charge(entry.uncompressedSize, for: "inflating member '\(entry.name)'")
+        } catch let error as InteropError {
+            throw buffer.error(error.message, at: entry.dataRange.lowerBound)
         }
         let location = SourceLocation(path: buffer.location.path, member: entry.name)
         let output: UnsafeMutableRawPointer

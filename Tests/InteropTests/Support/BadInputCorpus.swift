@@ -2,22 +2,6 @@ import Foundation
 import Checkpoint
 @testable import Interop
 
-/// Hand-written pickle fragments for the corpus.
-enum PickleBytes {
-    static func proto(_ version: UInt8 = 2) -> [UInt8] { [0x80, version] }
-    static func global(_ module: String, _ name: String) -> [UInt8] { [0x63] + Array("\(module)\n\(name)\n".utf8) }
-    static func stackGlobal(_ module: String, _ name: String) -> [UInt8] { string(module) + string(name) + [0x93] }
-    static func string(_ text: String) -> [UInt8] { [0x8c, UInt8(text.utf8.count)] + Array(text.utf8) }
-    static func tuple1(_ item: [UInt8]) -> [UInt8] { item + [0x85] }
-    static let reduce: [UInt8] = [0x52]
-    static let stop: [UInt8] = [0x2e]
-
-    /// `module.name(argument)` as GLOBAL + TUPLE1 + REDUCE.
-    static func call(_ module: String, _ name: String, _ argument: String, stack: Bool = false) -> [UInt8] {
-        proto(stack ? 4 : 2) + (stack ? stackGlobal(module, name) : global(module, name)) + tuple1(string(argument)) + reduce + stop
-    }
-}
-
 /// A corpus of broken and hostile files: truncations and bit flips of the fixtures, handcrafted
 /// pickles, zips and safetensors. Every case must end in a thrown error.
 struct BadInputCorpus {
@@ -39,9 +23,10 @@ struct BadInputCorpus {
         addTorchAndZipCases()
         addSafetensorsCases()
         addNumpyCases()
+        addHostileCases()
     }
 
-    private mutating func add(_ name: String, _ bytes: [UInt8], mentions: String? = nil) {
+    mutating func add(_ name: String, _ bytes: [UInt8], mentions: String? = nil) {
         cases.append(Case(name: name, bytes: bytes, mentions: mentions))
     }
 
@@ -120,24 +105,13 @@ struct BadInputCorpus {
     }
 
     private mutating func addTorchAndZipCases() {
-        let storage = PickleBytes.string("storage") + PickleBytes.global("torch", "FloatStorage")
-        func persistent(key: String, numel: UInt8) -> [UInt8] {
-            [0x28] + storage + PickleBytes.string(key) + PickleBytes.string("cpu") + [0x4b, numel, 0x74, 0x51]
-        }
-        func tensor(size: [UInt8], stride: [UInt8], key: String = "0", numel: UInt8 = 4) -> [UInt8] {
-            PickleBytes.global("torch._utils", "_rebuild_tensor_v2") + [0x28] + persistent(key: key, numel: numel)
-                + [0x4b, 0] + [0x28] + size.flatMap { [0x4b, $0] } + [0x74] + [0x28] + stride.flatMap { [0x4b, $0] } + [0x74]
-                + [0x89] + PickleBytes.global("collections", "OrderedDict") + [0x29, 0x52, 0x74, 0x52]
-        }
-        func stateDict(_ value: [UInt8]) -> [UInt8] {
-            PickleBytes.proto() + [0x7d] + PickleBytes.string("synthesis.b4.const") + value + [0x73] + PickleBytes.stop
-        }
+        typealias P = PickleBytes
         let floats = [UInt8](repeating: 0, count: 16)
-        add("torch zip: storage smaller than declared", Self.zip([("a/data.pkl", stateDict(tensor(size: [4], stride: [1], numel: 8))), ("a/data/0", floats)]),
+        add("torch zip: storage smaller than declared", Self.zip([("a/data.pkl", P.stateDict(P.tensor(size: [4], stride: [1], numel: 8))), ("a/data/0", floats)]),
             mentions: "declares")
-        add("torch zip: view outside its storage", Self.zip([("a/data.pkl", stateDict(tensor(size: [5], stride: [1]))), ("a/data/0", floats)]),
+        add("torch zip: view outside its storage", Self.zip([("a/data.pkl", P.stateDict(P.tensor(size: [5], stride: [1]))), ("a/data/0", floats)]),
             mentions: "outside its storage")
-        add("torch zip: missing storage member", Self.zip([("a/data.pkl", stateDict(tensor(size: [4], stride: [1], key: "7")))]),
+        add("torch zip: missing storage member", Self.zip([("a/data.pkl", P.stateDict(P.tensor(size: [4], stride: [1], key: "7")))]),
             mentions: "no member")
         add("torch zip: no data.pkl", Self.zip([("a/other", floats)]), mentions: "data.pkl")
         // ZipWriter refuses duplicates, so write two names and make them equal afterwards.
