@@ -165,7 +165,7 @@ final class ZipFiles: DatasetFiles {
         do {
             return try archive.contents(of: entry).data
         } catch let error as InteropError {
-            throw TrainingError("\(location): member '\(name)' is unreadable (\(error.message))")
+            throw TrainingError("\(displayPath(name)): unreadable (\(error.message.escapedForDisplay))")
         }
     }
 
