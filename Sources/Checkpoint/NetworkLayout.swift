@@ -8,7 +8,7 @@ public struct TensorSpec: Equatable, Sendable {
 }
 
 /// The tensors of NVIDIA's Generator ('skip') and Discriminator ('resnet') for an architecture, in
-/// state_dict order (formats.md §3, appendix A1/A2): the naming schema every checkpoint follows.
+/// state_dict order (docs/checkpoint-format.md §4, docs/network-maths.md §5): the naming schema every checkpoint follows.
 /// Importers check what they read against it, networks validate their parameters with it, and new
 /// networks are initialised from it.
 public enum NetworkLayout {
@@ -101,7 +101,7 @@ public enum NetworkLayout {
 }
 
 extension NetworkLayout {
-    /// The discriminator's freezable layers in FreezeD order (training.md §4.1): block by block from the
+    /// The discriminator's freezable layers in FreezeD order (docs/training-loop.md §8): block by block from the
     /// input (highest resolution) side; within a block fromrgb (top block only), conv0, conv1, skip. Each
     /// entry is the layer's prefix (e.g. `b256.conv0`) and its learnable tensors. The epilogue b4 and the
     /// label mapping are never frozen, so they are not listed. `--freezed N` freezes the first N entries.

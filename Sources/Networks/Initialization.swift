@@ -45,7 +45,7 @@ public enum NetworkInitializer {
     }
 }
 
-/// Architecture presets of train.py (formats.md §3.1, training.md §1).
+/// Architecture presets of train.py (docs/training-loop.md §1).
 public enum ArchitecturePreset: String, CaseIterable, Sendable {
     case paper256, auto, stylegan2
 

@@ -3,7 +3,7 @@ import Engine
 import Foundation
 
 /// The building blocks shared by the mapping, synthesis and discriminator networks, following
-/// NVIDIA's networks.py operation by operation (formats.md §6). Gains given as float64 in the
+/// NVIDIA's networks.py operation by operation (docs/network-maths.md §1–4). Gains given as float64 in the
 /// reference are rounded to float32 exactly where the reference multiplies them into float32 tensors.
 enum Layers {
     static let lreluGain = Activation.lrelu.defaultGain

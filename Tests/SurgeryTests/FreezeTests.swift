@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 struct FreezeCountingTests {
-    /// training.md §4.1's table for a 256² resnet D: 19 layers, b256 fromrgb 0 … skip 3, b128 conv0 4 …, b8 skip 18.
+    /// The FreezeD order of docs/training-loop.md §8 for a 256² resnet D: 19 layers, b256 fromrgb 0 … skip 3, b128 conv0 4 …, b8 skip 18.
     @Test func layerOrderMatchesFreezedAt256() {
         let names = NetworkLayout.discriminator(ArchitecturePreset.paper256.architecture()).filter { $0.kind == .parameter }.map(\.name)
         let layers = TensorSelection.discriminatorLayers(names).map { "b\($0.resolution).\($0.layer)" }

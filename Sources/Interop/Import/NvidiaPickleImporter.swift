@@ -2,7 +2,7 @@ import Foundation
 import Checkpoint
 
 /// NVIDIA StyleGAN2-ADA network pickles: a dict with `G`, `D`, `G_ema` persistent modules, an
-/// optional `augment_pipe` and `training_set_kwargs` (formats.md §1.1–1.3). Works for train.py
+/// optional `augment_pipe` and `training_set_kwargs` (docs/foreign-formats.md §3). Works for train.py
 /// snapshots and legacy.py conversions alike (key order and None values differ).
 enum NvidiaPickleImporter {
     static func read(_ root: PickleValue) throws -> ImportedContent {

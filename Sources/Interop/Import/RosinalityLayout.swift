@@ -1,7 +1,7 @@
 import Foundation
 import Checkpoint
 
-/// One rosinality tensor and the NVIDIA tensor it holds (formats.md §4.3, §4.4). The bytes are
+/// One rosinality tensor and the NVIDIA tensor it holds (docs/foreign-formats.md §5). The bytes are
 /// the same apart from the shape, except for G's up-sampling kernels, which rosinality stores
 /// with the up-sampling gain: foreign = NVIDIA × `scale`.
 struct RenamedTensor {

@@ -1,7 +1,7 @@
 import Foundation
 import Checkpoint
 
-/// The allow-list of formats.md §1.7. Each entry is an inert data constructor implemented here;
+/// The allow-list of docs/foreign-formats.md §2. Each entry is an inert data constructor implemented here;
 /// resolving any other (module, name) pair is an error that names it, so `os.system`,
 /// `builtins.eval`, `subprocess.Popen` & co. can never even be referenced.
 public enum PickleGlobal: Equatable, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Checkpoint
 
-/// safetensors files (ecosystem.md §2): an 8-byte little-endian header length, a JSON header of
+/// safetensors files (docs/foreign-formats.md §6): an 8-byte little-endian header length, a JSON header of
 /// `name → {dtype, shape, data_offsets}` plus an optional string map `__metadata__`, then the data.
 /// The reader enforces the reference validation rules: header ≤ 100 MB, offsets that tile the
 /// data buffer exactly, sizes that match shape × dtype with overflow-checked arithmetic.

@@ -40,7 +40,7 @@ struct TorchPersistentID {
     }
 }
 
-/// The pre-zip `torch.save` stream (formats.md §1.5): magic, protocol 1001, sys info, the object
+/// The pre-zip `torch.save` stream (docs/foreign-formats.md §4.2): magic, protocol 1001, sys info, the object
 /// pickle, the storage key list, then per key an int64 element count and the raw data. NVIDIA
 /// pickles embed one such stream per tensor (`torch.storage._load_from_bytes`); old `.pt` files
 /// are one stream as a whole.

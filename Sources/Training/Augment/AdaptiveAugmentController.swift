@@ -1,6 +1,6 @@
 import Engine
 
-/// ADA's overfitting heuristic and p controller (training.md §3.4).
+/// ADA's overfitting heuristic and p controller (docs/training-loop.md §7).
 ///
 /// The training loop reports the real-image logits of every Dmain and Dreg pass; every `interval`
 /// iterations the mean sign r_t moves p by ±(batch·interval)/(adaKimg·1000) toward r_t = target,

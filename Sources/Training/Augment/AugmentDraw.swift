@@ -33,7 +33,7 @@ public struct AugmentDraw: Codable, Equatable, Sendable {
     }
 
     /// G_inv: maps output pixel coordinates (about the image centre) to input coordinates.
-    /// Each transform contributes its inverse, right-multiplied in the order of training.md §3.2, so that
+    /// Each transform contributes its inverse, right-multiplied in the order of docs/training-loop.md §6.2, so that
     /// in the forward direction xflip acts first and the fractional shift last.
     public var geometricInverse: HomogeneousMatrix {
         [
@@ -49,7 +49,7 @@ public struct AugmentDraw: Codable, Equatable, Sendable {
     }
 
     /// C: the 4×4 colour matrix acting on (R, G, B, 1) in [−1, 1]; each transform is left-multiplied
-    /// in the order of training.md §3.3.
+    /// in the order of docs/training-loop.md §6.4.
     public var colorMatrix: HomogeneousMatrix {
         [
             .translation3D(brightness),

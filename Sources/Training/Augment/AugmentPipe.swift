@@ -1,6 +1,6 @@
 import Engine
 
-/// StyleGAN2-ADA's augmentation pipeline (training.md §3) for the 'blit', 'geom' and 'color' groups:
+/// StyleGAN2-ADA's augmentation pipeline (docs/training-loop.md §6) for the 'blit', 'geom' and 'color' groups:
 /// every augmentation draws its own gate per image with probability multiplier × p; the geometric ones
 /// compose into one 3×3 inverse matrix per image, the colour ones into one 4×4 matrix.
 ///

@@ -53,7 +53,7 @@ public enum AugmentPreset: String, Codable, CaseIterable, Sendable {
     case blit, geom, color, bg, bgc
 }
 
-/// Spreads of the random parameters (training.md §3.2–3.3; the reference's constructor defaults).
+/// Spreads of the random parameters (docs/training-loop.md §6.1; the reference's constructor defaults).
 public struct AugmentConstants: Codable, Equatable, Sendable {
     /// Integer translation range, as a fraction of the image size.
     public var xintMax: Double = 0.125

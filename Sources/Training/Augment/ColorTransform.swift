@@ -1,6 +1,6 @@
 import Engine
 
-/// Applies per-image 4×4 colour matrices to [N, C, H, W] images in [−1, 1] (training.md §3.3):
+/// Applies per-image 4×4 colour matrices to [N, C, H, W] images in [−1, 1] (docs/training-loop.md §6.4):
 /// RGB images get out_c = Σ_k M[c, k]·x_k + M[c, 3]; 1-channel images use the mean of the three RGB rows,
 /// so out = x·Σ_k m_k + m_3. Written with broadcast multiplies and adds, so it is differentiable to any
 /// order with respect to the image. Skipped (same tensor back) when every matrix is the identity.

@@ -48,7 +48,7 @@ enum GeometricResampling {
         return try Tensor.concatenate(pieces, axis: 0)
     }
 
-    /// The reference's execution (training.md §3.2): reflect pad by the batch's largest corner overshoot
+    /// The reference's execution (docs/training-loop.md §6.3): reflect pad by the batch's largest corner overshoot
     /// plus the filter margin, 2× upsample, bilinear grid_sample onto (2H + 12) × (2W + 12), 2× downsample
     /// with the flipped filter and crop back to H × W.
     static func resample(_ images: Tensor, inverseMatrices: [HomogeneousMatrix]) throws -> Tensor {

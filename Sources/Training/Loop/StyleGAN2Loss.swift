@@ -5,7 +5,7 @@ import Networks
 /// What the discriminator sees: images after the augmentation pipeline (identity when training without it).
 public typealias AugmentFunction = (_ images: Tensor, _ rng: inout RandomState) throws -> Tensor
 
-/// The non-saturating logistic loss with lazy R1 and path-length regularisation (training.md §2),
+/// The non-saturating logistic loss with lazy R1 and path-length regularisation (docs/training-loop.md §3),
 /// one phase at a time. Each phase returns the gradients of its loss for one network's trainable
 /// tensors; the loop applies them with that network's Adam.
 public struct StyleGAN2Loss {

@@ -99,7 +99,7 @@ public struct NetworkShape: Codable, Equatable, Sendable {
     }
 }
 
-/// The hyper-parameters a run actually uses, derived from options, config and resolution (training.md §1–2).
+/// The hyper-parameters a run actually uses, derived from options, config and resolution (docs/training-loop.md §1).
 /// The architecture side of the configs (channels, mapping layers, mbstd group) is `ArchitecturePreset`.
 public struct Hyperparameters: Codable, Equatable, Sendable {
     public var batch: Int

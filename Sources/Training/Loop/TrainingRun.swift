@@ -75,7 +75,7 @@ public struct TrainingRun {
         public var values: [String: Float] = [:]
     }
 
-    /// One iteration: Gmain, Greg (every 4), Dmain, Dreg (every 16), EMA, ADA (training.md §2.7).
+    /// One iteration: Gmain, Greg (every 4), Dmain, Dreg (every 16), EMA, ADA (docs/training-loop.md §3).
     public mutating func step(dataset: ImageDataset) throws -> StepReport {
         let batch = hyperparameters.batch
         var report = StepReport()
