@@ -56,6 +56,7 @@ TINY = types.SimpleNamespace(resolution=8, z_dim=4, w_dim=4, mapping_layers=2, c
 # matches it, so only the refusal of external storage (not a checksum mismatch) can stop the read.
 CANARY_TEXT = ("TOONKIT-CANARY-4f1d0c2e-outside-file " * 7)[:256]
 LINKED_MARKER = b"LINKEDCANARY0001"  # 16 bytes: mapping.w_avg (4 float32) of the linked file
+FIXED_TIME = "2026-01-01T00:00:00Z"
 ESC_NAME = "mapping.w_avg\x1b[2J\x1b[31m"
 CONST = "synthesis.b4.const"  # 256 bytes: the tensor stored outside the file
 
@@ -141,7 +142,15 @@ def make_valid_checkpoint(toonkit, workdir):
     with open(pickle_path, "wb") as file:
         pickle.dump(tiny_snapshot(), file, protocol=4)
     checkpoint = os.path.join(workdir, "valid.h5")
-    subprocess.run([toonkit, "import", pickle_path, "-o", checkpoint], check=True, capture_output=True)
+    subprocess.run([toonkit, "import", "tiny.pkl", "-o", "valid.h5"], cwd=workdir, check=True, capture_output=True)
+    # Fixed times, so that regenerating the corpus changes no file unless the script changed.
+    with h5py.File(checkpoint, "r+") as file:
+        file.attrs["created_at"] = FIXED_TIME
+        records = [json.loads(record) for record in file["provenance"].asstr()[()]]
+        for record in records:
+            record["time"] = FIXED_TIME
+            record["inputs"] = [dict(entry, path="tiny.pkl") for entry in record["inputs"]]
+        file["provenance"][...] = [json.dumps(record, sort_keys=True, separators=(",", ":")) for record in records]
     return checkpoint
 
 
@@ -179,9 +188,20 @@ def rewrite(source_path, target_path, edit=None, userblock=0, after=None):
                         copy = group.create_dataset(tensor, data=dataset[()], dtype=dataset.dtype)
                         copy_attributes(dataset, copy)
             else:
-                source.copy(source[name], target, name)
+                copy_untimed(source[name], target, name)
         if after:
             after(target)
+
+
+def copy_untimed(item, group, name):
+    """Copies a dataset or group without the modification times HDF5's object copy would carry over."""
+    if isinstance(item, h5py.Group):
+        child = group.create_group(name, track_order=True)
+        copy_attributes(item, child)
+        for key in item:
+            copy_untimed(item[key], child, key)
+    else:
+        copy_attributes(item, group.create_dataset(name, data=item[()], dtype=item.dtype))
 
 
 def tensor_copy(group, name, dataset, data=None, **options):
