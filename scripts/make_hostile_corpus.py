@@ -630,7 +630,8 @@ def add_memo_and_size_pickle_cases(corpus):
             ("memo-cycle-as-kwargs.pkl", nvidia_pickle(lambda b, s: g_ema_buffers(s, [])["_init_kwargs"].update(SelfList.make())))]
     for name, data in memo:
         path = corpus.write(f"pickle/{name}", data)
-        corpus.add(f"pickle-memo/{name}", "pickle-memo", "import", [path], mentions=["memo", "pickle", "nest", "cycle", "recurs", "depth", "size"])
+        # The hazard is memory and recursion: any well-formed refusal will do.
+        corpus.add(f"pickle-memo/{name}", "pickle-memo", "import", [path])
     for depth in (100_000, 1_000_000):
         corpus.add(f"pickle-deep-nesting/lists-{depth}", "pickle-deep-nesting", "import", [],
                    build={"kind": "deep-pickle", "depth": depth, "opener": "]", "closer": "a"},
@@ -640,8 +641,7 @@ def add_memo_and_size_pickle_cases(corpus):
                mentions=["nest", "depth", "deep", "stack", "limit", "mark"])
     for megabytes in (8, 64):
         corpus.add(f"pickle-long4/{megabytes}MB", "pickle-long4", "import", [],
-                   build={"kind": "long4-pickle", "bytes": megabytes * 2 ** 20},
-                   mentions=["integer", "long", "too large", "big"])
+                   build={"kind": "long4-pickle", "bytes": megabytes * 2 ** 20})  # time and memory are the hazard
 
 
 class Reduce:
@@ -1025,10 +1025,10 @@ def add_png_cases(corpus):
     corpus.add("zip-entry-count/100k-real-entries.zip", "zip-entry-count", "dataset-info", [],
                build={"kind": "zip-many-entries", "entries": 100_000}, expect="survive", mentions=["zip", "entries", "png"])
     for command in ["dataset-convert", "dataset-info", "fid-data"]:
-        corpus.add(f"png-bomb/zip/{command}", "png-bomb", command, [], build={"kind": "png-bomb", "side": 30_000, "container": "zip"},
+        corpus.add(f"png-bomb/zip/{command}", "png-bomb", command, [], build={"kind": "png-bomb", "side": 32_768, "container": "zip"},
                    mentions=["size", "large", "dimension", "pixels", "resolution"])
     corpus.add("png-bomb/folder/score-images", "png-bomb", "score-images", [],
-               build={"kind": "png-bomb", "side": 30_000, "container": "folder"}, mentions=["size", "large", "dimension", "pixels", "resolution"])
+               build={"kind": "png-bomb", "side": 32_768, "container": "folder"}, mentions=["size", "large", "dimension", "pixels", "resolution"])
     corpus.add("png-bomb/deflate-member/dataset-info", "png-bomb", "dataset-info", [],
                build={"kind": "zip-bomb", "inflated": 3 * 2 ** 30, "declared": 3 * 2 ** 30, "copies": 1, "member": "bomb.png", "name": "bomb.zip"},
                mentions=["size", "large", "png", "zip", "inflat"])

@@ -68,24 +68,24 @@ final class CaseFolder {
         }
         switch build.kind {
         case "fifo":
-            guard mkfifo(directory.path("input.fifo"), 0o644) == 0 else { throw POSIXError(.EIO) }
-            return directory.path("input.fifo")
+            guard mkfifo(directory.path("input"), 0o644) == 0 else { throw POSIXError(.EIO) }
+            return directory.path("input")
         case "dev-zero":
             return "/dev/zero"
         case "symlink-to-dev-zero":
-            try manager.createSymbolicLink(atPath: directory.path("zero.h5"), withDestinationPath: "/dev/zero")
-            return directory.path("zero.h5")
+            try manager.createSymbolicLink(atPath: directory.path("input"), withDestinationPath: "/dev/zero")
+            return directory.path("input")
         case "directory":
-            try manager.createDirectory(at: directory.file("folder.h5/inner"), withIntermediateDirectories: true)
-            return directory.path("folder.h5")
+            try manager.createDirectory(at: directory.file("input/inner"), withIntermediateDirectories: true)
+            return directory.path("input")
         case "symlink-loop":
-            try manager.createSymbolicLink(atPath: directory.path("loop-a.h5"), withDestinationPath: "loop-b.h5")
-            try manager.createSymbolicLink(atPath: directory.path("loop-b.h5"), withDestinationPath: "loop-a.h5")
-            return directory.path("loop-a.h5")
+            try manager.createSymbolicLink(atPath: directory.path("input"), withDestinationPath: "other")
+            try manager.createSymbolicLink(atPath: directory.path("other"), withDestinationPath: "input")
+            return directory.path("input")
         case "zip-bomb":
             return try write(build.name ?? "bomb.pt", try LargeInputs.zipBomb(build, corpus: HostileCorpus.folder))
         case "png-bomb":
-            return try pngBomb(side: build.side ?? 30_000, inFolder: build.container == "folder")
+            return try pngBomb(side: build.side ?? 32_768, inFolder: build.container == "folder")
         case "long4-pickle":
             return try write("long4.pkl", LargeInputs.long4Pickle(bytes: build.bytes ?? 1 << 20))
         case "deep-pickle":
