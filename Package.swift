@@ -65,6 +65,9 @@ let package = Package(
         .testTarget(name: "AugmentTests", dependencies: ["Training", "Engine", "TestSupport"], path: "Tests/AugmentTests", swiftSettings: swift5),
         .testTarget(name: "DataTests", dependencies: ["Training", "Imaging", "Interop", "Engine", "TestSupport"],
                     path: "Tests/DataTests", swiftSettings: swift5),
+        // End to end through the built toonkit: the hostile-input corpus (scripts/make_hostile_corpus.py writes Corpus/).
+        .testTarget(name: "HostileInputTests", dependencies: ["TestSupport", "CZlib"], path: "Tests/HostileInputTests",
+                    exclude: ["Corpus"], swiftSettings: swift5),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflows", "Training", "Metrics", "Checkpoint", "Imaging", "TestSupport"],
                     path: "Tests/WorkflowTests", swiftSettings: swift5),
     ]

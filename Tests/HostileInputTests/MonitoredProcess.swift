@@ -1,0 +1,122 @@
+import Foundation
+
+/// How a child process ended, with its peak memory (from `wait4`'s rusage) and what it printed.
+struct ProcessOutcome {
+    var exitStatus: Int32?
+    var signal: Int32?
+    var peakRSSBytes: Int
+    var timedOut: Bool
+    /// Killed by the harness because its resident memory passed the watchdog's limit.
+    var killedForMemory: Bool
+    var seconds: Double
+    var stdout: Data
+    var stderr: Data
+
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// Spawns a program with `posix_spawn` in a given folder (stdin from /dev/null, stdout and stderr to
+/// files) and reaps it with `wait4`, killing it when it outlives `timeout` or when its resident set
+/// passes `memoryLimit` (so one hostile case cannot take the machine down with it).
+struct MonitoredProcess {
+    var executable: String
+    var arguments: [String]
+    var directory: URL
+    var environment: [String: String]
+    var timeout: TimeInterval = 60
+    var memoryLimit = 3 << 29  // 1.5 GiB
+    var pollInterval: useconds_t = 20_000
+    /// Called once when the child has used almost no CPU in its first seconds (blocked, e.g. opening a FIFO),
+    /// so a caller limiting parallelism can start other work while this one waits out its timeout.
+    var onBlocked: (() -> Void)? = nil
+    var blockedAfter: TimeInterval = 2
+
+    func run() throws -> ProcessOutcome {
+        let stdoutFile = directory.appendingPathComponent(".stdout"), stderrFile = directory.appendingPathComponent(".stderr")
+        let pid = try spawn(stdout: stdoutFile.path, stderr: stderrFile.path)
+        // posix_spawn shares our memory until exec, and exec carries that memory's high-water mark into the
+        // child's ru_maxrss; so ru_maxrss only measures the child when it is above ours (read after the exec).
+        let inheritedPeak = MonitoredProcess.memory(getpid()).peak
+        let start = Date()
+        var status: Int32 = 0
+        var usage = rusage()
+        var timedOut = false, killedForMemory = false, polledPeak = 0, reportedBlocked = false
+        while true {
+            let reaped = wait4(pid, &status, WNOHANG, &usage)
+            if reaped == pid { break }
+            if reaped < 0 && errno != EINTR { throw POSIXError(.ECHILD) }
+            let memory = MonitoredProcess.memory(pid)
+            polledPeak = max(polledPeak, memory.peak)
+            if !reportedBlocked, Date().timeIntervalSince(start) > blockedAfter, MonitoredProcess.cpuSeconds(pid) < 0.1 {
+                reportedBlocked = true
+                onBlocked?()
+            }
+            if !timedOut && !killedForMemory {
+                if Date().timeIntervalSince(start) > timeout {
+                    timedOut = true
+                    kill(pid, SIGKILL)
+                } else if memory.resident > memoryLimit {
+                    killedForMemory = true
+                    kill(pid, SIGKILL)
+                }
+            }
+            usleep(pollInterval)
+        }
+        let signalled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
+        let reportedPeak = usage.ru_maxrss * 1024
+        let outcome = ProcessOutcome(
+            exitStatus: signalled ? nil : (status >> 8) & 0xff, signal: signalled ? status & 0x7f : nil,
+            peakRSSBytes: max(polledPeak, reportedPeak > inheritedPeak ? reportedPeak : 0),
+            timedOut: timedOut, killedForMemory: killedForMemory,
+            seconds: Date().timeIntervalSince(start),
+            stdout: (try? Data(contentsOf: stdoutFile)) ?? Data(), stderr: (try? Data(contentsOf: stderrFile)) ?? Data())
+        try? FileManager.default.removeItem(at: stdoutFile)
+        try? FileManager.default.removeItem(at: stderrFile)
+        return outcome
+    }
+
+    private func spawn(stdout: String, stderr: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard MonitoredProcess.addChangeDirectory(&actions, directory.path) == 0 else { throw POSIXError(.ENOSYS) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
+        return pid
+    }
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), looked up at run time because Swift's Glibc module does not export it.
+    private static let addChangeDirectory: (UnsafeMutablePointer<posix_spawn_file_actions_t>, String) -> Int32 = {
+        typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return { _, _ in ENOSYS } }
+        let function = unsafeBitCast(symbol, to: AddChdir.self)
+        return { actions, path in function(actions, path) }
+    }()
+
+    /// User plus system CPU time so far, from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
+    static func cpuSeconds(_ pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return .infinity }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")  // fields from 3 (state) on
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .infinity }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Current and peak resident set size (VmRSS, VmHWM) from /proc/<pid>/status; zeros once the process is gone.
+    static func memory(_ pid: pid_t) -> (resident: Int, peak: Int) {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
+        func kilobytes(_ field: String) -> Int {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return 0 }
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+        return (kilobytes("VmRSS:") * 1024, kilobytes("VmHWM:") * 1024)
+    }
+}
