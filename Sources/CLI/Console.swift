@@ -7,13 +7,22 @@ enum Console {
     static let isTerminal = isatty(STDERR_FILENO) != 0
     /// A progress line is on screen without its newline (terminal only).
     nonisolated(unsafe) private static var progressLineOpen = false
+    /// Into a log (stderr not a terminal), progress is a line every `logInterval` seconds once the work has
+    /// run that long: a long job shows it is alive, and a quick failure prints its error as the first line.
+    static let logInterval: TimeInterval = 5
+    nonisolated(unsafe) private static var lastLogged: Date?
 
     static func progress(_ line: String) {
         if isTerminal {
             writeError("\r\u{1B}[K" + line)
             progressLineOpen = true
-        } else {
+            return
+        }
+        let now = Date()
+        guard let last = lastLogged else { lastLogged = now; return }
+        if now.timeIntervalSince(last) >= logInterval {
             writeError(line + "\n")
+            lastLogged = now
         }
     }
 

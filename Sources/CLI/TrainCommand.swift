@@ -103,8 +103,11 @@ struct TrainCommand: ParsableCommand {
         let session = try TrainingSession(run: run, dataset: dataset, outdir: URL(fileURLWithPath: outdir), description: description.joined(separator: "-"))
         if metrics == "fid" { session.snapshotMetric = try inceptionOptions.monitor(dataset: dataset).snapshotMetric }
         let interrupt = InterruptFlag(message: "interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
-        Console.info("training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(effective.mirror ? " ×2 mirrored" : ""))")
+        let banner = "training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(effective.mirror ? " ×2 mirrored" : ""))"
+        // Announced once the first step has read its batch: a data set that fails at once gives its error alone.
+        var announced = false
         let snapshots = try session.train(progress: { progress in
+            if !announced { Console.info(banner); announced = true }
             let percent = 100 * Double(progress.imagesSeen) / Double(max(progress.totalImages, 1))
             let losses = ["loss_G", "loss_D", "augment_p"].compactMap { key in progress.values[key].map { "\(key) \(String(format: "%.4f", $0))" } }
             Console.progress(String(format: "kimg %.3f/%.3f (%.1f%%)  %.1f s/kimg  ", Double(progress.imagesSeen) / 1000,

@@ -52,12 +52,7 @@ public struct ScoreJob {
     }
 
     private func loadImages(resolution: Int, channels: Int) throws -> (Tensor, [String]?) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: images.path, isDirectory: &isDirectory) else {
-            throw GenerationError("\(images.path.escapedForDisplay): no such file or folder")
-        }
-        if !isDirectory.boolValue {
-            try InputFile.checkRegular(images.path)
+        if try !InputFile.checkFileOrFolder(images.path) {
             let data = try NumpyArray.read(images)
             guard data.shape.count == 4, data.shape[1] == channels, data.shape[2] == resolution, data.shape[3] == resolution else {
                 throw GenerationError("\(images.path.escapedForDisplay): images must have shape [N, \(channels), \(resolution), \(resolution)], got \(data.shape)")

@@ -30,13 +30,43 @@ extension Recipe {
     }
 }
 
+extension RecipeParser {
+    /// Why `text` is too large or too deeply nested to hand to the YAML parser, or nil. Brackets inside
+    /// quoted strings count too: a recipe never needs 64 of them.
+    static func tooLarge(_ text: String) -> String? {
+        guard text.utf8.count <= maxBytes else { return "is larger than \(maxBytes >> 20) MiB; a recipe is a few lines of YAML" }
+        var depth = 0, deepest = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") { depth += 1; deepest = max(deepest, depth) }
+            if (byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}")) && depth > 0 { depth -= 1 }
+        }
+        var indentation = 0, column = 0, atLineStart = true
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\n") { (column, atLineStart) = (0, true); continue }
+            if atLineStart && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "-")) { column += 1 } else { atLineStart = false }
+            indentation = max(indentation, column)
+        }
+        guard deepest <= maxDepth, indentation <= 4 * maxDepth else {
+            return "nests deeper than \(maxDepth) levels; a recipe needs three"
+        }
+        return nil
+    }
+}
+
 /// Turns a YAML document into a `Recipe`, naming the file, line and field of the first problem.
 /// Unknown keys are errors, so a misspelt parameter can never be silently ignored.
 struct RecipeParser {
     let source: String
     let baseDirectory: URL?
 
+    /// A recipe is a few dozen lines. The YAML parser recurses once per nesting level (flow brackets or
+    /// block indentation), so a hostile file of nested `[` overflows the stack before any rule applies;
+    /// the size and depth are bounded on the raw text first.
+    static let maxBytes = 1 << 20
+    static let maxDepth = 64
+
     func recipe(_ text: String) throws -> Recipe {
+        if let reason = Self.tooLarge(text) { throw SurgeryError.invalidRecipe(path: source, problem: reason) }
         let root: Node
         do {
             guard let document = try Yams.compose(yaml: text) else { throw problem(nil, "recipe", "the file is empty") }

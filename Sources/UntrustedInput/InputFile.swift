@@ -19,20 +19,30 @@ public enum InputFile {
     /// blocks until a writer appears and a device can stream forever (`/dev/zero`), so both are refused
     /// from `stat` alone, without opening them.
     public static func checkRegular(_ path: String) throws {
+        guard try !isFolder(path) else { throw InputFileError(path: path, reason: "is a directory, not a file") }
+    }
+
+    /// Whether `path` is a folder, for inputs that may be a folder or a file (data sets, image folders);
+    /// throws unless it is one of the two, readable, as `checkRegular` does.
+    public static func checkFileOrFolder(_ path: String) throws -> Bool { try isFolder(path) }
+
+    private static func isFolder(_ path: String) throws -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else {
             let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
             throw InputFileError(path: path, reason: reason)
         }
+        let folder: Bool
         switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw InputFileError(path: path, reason: "is a directory, not a file")
+        case S_IFREG: folder = false
+        case S_IFDIR: folder = true
         case S_IFIFO: throw InputFileError(path: path, reason: "is a named pipe (FIFO), not a regular file")
         case S_IFCHR, S_IFBLK: throw InputFileError(path: path, reason: "is a device, not a regular file")
         case S_IFSOCK: throw InputFileError(path: path, reason: "is a socket, not a regular file")
         default: throw InputFileError(path: path, reason: "is not a regular file")
         }
         guard access(path, R_OK) == 0 else { throw InputFileError(path: path, reason: "permission denied") }
+        return folder
     }
 
     /// The size in bytes of a regular file (after `checkRegular`).

@@ -34,6 +34,8 @@ public enum NumpyArray {
             return try fields.elementType.tensor(shape: fields.shape, littleEndianOrNative: data)
         } catch let error as InteropError {
             throw cursor.error(error.message, at: cursor.position - data.count)
+        } catch {
+            throw cursor.error("\(error)", at: cursor.position - data.count)
         }
     }
 

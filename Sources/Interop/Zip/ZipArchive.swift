@@ -99,7 +99,7 @@ public final class ZipArchive {
         }
         try ZipExtraFields.applyZip64(extra, uncompressed: &uncompressed, compressed: &compressed, localOffset: &localOffset)
         let dataRange = try localDataRange(cursor.buffer, offset: localOffset, name: nameBytes, method: method,
-                                           size: compressed, limit: directoryStart, context: context)
+                                           central: (crc, compressed, uncompressed), limit: directoryStart, context: context)
         guard method == 8 || compressed == uncompressed else {
             throw cursor.error("\(context) is stored but its sizes differ", at: start)
         }
@@ -109,14 +109,26 @@ public final class ZipArchive {
     }
 
     /// Data start = local header offset + 30 + local name length + local extra length.
+    /// The local header must agree with the central directory: a reader that trusts the other copy (as
+    /// many do) would otherwise see different data than toonkit checked.
     private static func localDataRange(_ buffer: ByteBuffer, offset: UInt64, name: ByteSlice, method: UInt16,
-                                       size: UInt64, limit: Int, context: String) throws -> Range<Int> {
+                                       central: (crc: UInt32, compressed: UInt64, uncompressed: UInt64),
+                                       limit: Int, context: String) throws -> Range<Int> {
+        let size = central.compressed
         guard offset < UInt64(limit) else { throw buffer.error("\(context) local header offset \(offset) is outside the file", at: nil) }
         var local = ByteCursor(buffer: buffer, range: Int(offset)..<limit)
         guard try local.readUInt32() == localSignature else { throw local.error("\(context) has no local header here", at: Int(offset)) }
-        try local.skip(4)  // version, flags
+        try local.skip(2)  // version
+        let flags = try local.readUInt16()
         guard try local.readUInt16() == method else { throw local.error("\(context) local and central compression methods differ") }
-        try local.skip(16)  // time, date, crc, sizes (zero when a data descriptor follows)
+        try local.skip(4)  // time, date
+        let (crc, compressed, uncompressed) = (try local.readUInt32(), try local.readUInt32(), try local.readUInt32())
+        // Bit 3: the sizes follow the data (and are zero here); 0xFFFFFFFF: they are in the Zip64 extra field.
+        if flags & 8 == 0 && compressed != UInt32.max && uncompressed != UInt32.max {
+            guard crc == central.crc, UInt64(compressed) == central.compressed, UInt64(uncompressed) == central.uncompressed else {
+                throw local.error("\(context) local header disagrees with the central directory (CRC or sizes)", at: Int(offset))
+            }
+        }
         let nameLength = Int(try local.readUInt16())
         let extraLength = Int(try local.readUInt16())
         guard try local.readSlice(nameLength, for: "the local name").bytes.elementsEqual(name.bytes) else {

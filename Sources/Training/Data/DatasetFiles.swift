@@ -48,13 +48,13 @@ enum DatasetFileListing {
     static let unsupportedImageExtensions: Set<String> = ["jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "ppm", "pgm", "ico"]
 
     static func open(_ url: URL) throws -> DatasetFiles {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw TrainingError("\(url.path): no such file or folder")
+        let isFolder: Bool
+        do {
+            isFolder = try InputFile.checkFileOrFolder(url.path)
+        } catch let error as InputFileError {
+            throw TrainingError(error.description)
         }
-        if isDirectory.boolValue { return try FolderFiles(url) }
-        try InputFile.checkRegular(url.path)
-        return try ZipFiles(url)
+        return isFolder ? try FolderFiles(url) : try ZipFiles(url)
     }
 
     static func kind(of name: String) -> DatasetFileKind {

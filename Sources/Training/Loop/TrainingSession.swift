@@ -11,6 +11,8 @@ public final class TrainingSession {
     public private(set) var run: TrainingRun
     public let dataset: ImageDataset
     public let runDirectory: URL
+    /// The output folder, when this session created it (removed again if the run fails before producing anything).
+    private let createdOutdir: URL?
 
     /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`.
     public typealias SnapshotMetric = (_ snapshot: URL, _ run: TrainingRun) throws -> [String: Double]
@@ -32,6 +34,7 @@ public final class TrainingSession {
         guard dataset.resolution == run.generator.architecture.resolution, dataset.channels == run.generator.architecture.imgChannels else {
             throw TrainingError("\(dataset.source) holds \(dataset.channels)×\(dataset.resolution)² images; the networks need \(run.generator.architecture.imgChannels)×\(run.generator.architecture.resolution)²")
         }
+        createdOutdir = !FileManager.default.fileExists(atPath: outdir.path) ? outdir : nil
         try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: outdir.path)) ?? []
         let next = (existing.compactMap { Int($0.prefix(5)) }.max() ?? -1) + 1
@@ -39,9 +42,26 @@ public final class TrainingSession {
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: false)
     }
 
-    /// Trains until the run's length; returns the snapshots written, last one last.
+    /// Trains until the run's length; returns the snapshots written, last one last. A run that fails before
+    /// its first snapshot leaves nothing behind (its folder held no result); a later failure keeps the
+    /// snapshots written so far.
     @discardableResult
     public func train(progress: (Progress) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [URL] {
+        do {
+            return try trainLoop(progress: progress, shouldStop: shouldStop)
+        } catch {
+            let snapshots = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory.path))?.filter { $0.hasPrefix("snapshot-") } ?? []
+            if snapshots.isEmpty {
+                try? FileManager.default.removeItem(at: runDirectory)
+                if let createdOutdir, (try? FileManager.default.contentsOfDirectory(atPath: createdOutdir.path))?.isEmpty == true {
+                    try? FileManager.default.removeItem(at: createdOutdir)
+                }
+            }
+            throw error
+        }
+    }
+
+    private func trainLoop(progress: (Progress) -> Void, shouldStop: () -> Bool) throws -> [URL] {
         let totalImages = Int((run.options.kimg * 1000).rounded(.up))
         let imagesPerTick = max(Int(run.options.kimgPerTick * 1000), 1)
         var snapshots: [URL] = []
