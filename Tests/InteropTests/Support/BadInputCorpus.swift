@@ -128,9 +128,12 @@ struct BadInputCorpus {
         Self.patchCentral(&outside, field: 42, value: 0xfff0, width: 4)  // local header offset
         add("zip: member offset outside the file", outside, mentions: "outside")
         var huge = Self.zip([("a/data.pkl", floats)])
-        Self.patchCentral(&huge, field: 20, value: 0x7fff_fff0, width: 4)
-        Self.patchCentral(&huge, field: 24, value: 0x7fff_fff0, width: 4)
+        Self.patchSizes(&huge, compressed: 0x7fff_fff0, uncompressed: 0x7fff_fff0)
         add("zip: member size larger than the file", huge, mentions: "remain")
+        var disagreeing = Self.zip([("a/data.pkl", floats)])
+        Self.patchCentral(&disagreeing, field: 20, value: 2, width: 4)
+        Self.patchCentral(&disagreeing, field: 24, value: 2, width: 4)
+        add("zip: central directory sizes disagree with the local header", disagreeing, mentions: "local header disagrees")
         var directory = Self.zip([("a/data.pkl", floats)])
         directory[directory.count - 10] = 0xff  // central directory size
         add("zip: central directory size beyond the file", directory, mentions: "central directory")
@@ -196,8 +199,21 @@ struct BadInputCorpus {
     }
 
     /// Overwrites a field of the first central directory entry.
+    /// Sets a field of the first member's central directory record.
     static func patchCentral(_ bytes: inout [UInt8], field: Int, value: UInt32, width: Int = 2) {
-        let signature: [UInt8] = [0x50, 0x4b, 0x01, 0x02]
+        patch(&bytes, record: [0x50, 0x4b, 0x01, 0x02], field: field, value: value, width: width)
+    }
+
+    /// Sets the first member's compressed and uncompressed sizes in both of its headers, so that the lie
+    /// reaches the checks behind the one that the two headers agree.
+    static func patchSizes(_ bytes: inout [UInt8], compressed: UInt32? = nil, uncompressed: UInt32? = nil) {
+        for (record, offset) in [([UInt8]([0x50, 0x4b, 0x01, 0x02]), 20), ([0x50, 0x4b, 0x03, 0x04], 18)] {
+            if let compressed { patch(&bytes, record: record, field: offset, value: compressed, width: 4) }
+            if let uncompressed { patch(&bytes, record: record, field: offset + 4, value: uncompressed, width: 4) }
+        }
+    }
+
+    private static func patch(_ bytes: inout [UInt8], record signature: [UInt8], field: Int, value: UInt32, width: Int) {
         let start = (0...(bytes.count - 4)).first { Array(bytes[$0..<($0 + 4)]) == signature }!
         for index in 0..<width { bytes[start + field + index] = UInt8((value >> (8 * UInt32(index))) & 0xff) }
     }

@@ -31,7 +31,7 @@ extension BadInputCorpus {
                                  DeflatedZip.Member(name: "a/data/0", chunk: zeros, repeats: 100)]),
             mentions: "inflating member 'a/data/0'")
         var understated = Self.deflatedStateDict(scalar, extra: [DeflatedZip.Member(name: "a/byteorder", chunk: Array("little".utf8))])
-        Self.patchCentral(&understated, field: 24, value: 2, width: 4)  // a/data.pkl declares 2 bytes
+        Self.patchSizes(&understated, uncompressed: 2)  // a/data.pkl declares 2 bytes
         add("torch zip: member inflates beyond its declared size", understated, mentions: "more than the declared 2 bytes")
     }
 
