@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a StyleGAN2-ADA network pickle without torch, for benchmarks and format tests.
 
-The file has the structure of a train.py snapshot (formats.md §1): a dict with
+The file has the structure of a train.py snapshot (docs/foreign-formats.md §3): a dict with
 training_set_kwargs, G, D, G_ema and augment_pipe; every network is a
 torch_utils.persistence persistent object (meta dict with module_src, class_name and
 state); every tensor is _rebuild_parameter/_rebuild_tensor_v2 over a
@@ -61,7 +61,7 @@ MODULE_SOURCE = "# module source omitted from this generated pickle\n" + "#" * 3
 
 
 def legacy_storage_blob(values, key):
-    """torch.save(storage, _use_new_zipfile_serialization=False) of one float32 storage (formats.md §1.5)."""
+    """torch.save(storage, _use_new_zipfile_serialization=False) of one float32 storage (docs/foreign-formats.md §4.2)."""
     out = io.BytesIO()
     for header in (LEGACY_MAGIC, 1001,
                    {"protocol_version": 1001, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}):

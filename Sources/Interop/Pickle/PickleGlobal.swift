@@ -48,7 +48,7 @@ public enum PickleGlobal: Equatable, Sendable {
         if module == "torch", let dtype = storageTypes[name] { return .storageType(dtype) }
         if let global = named["\(module).\(name)"] { return global }
         throw InteropError("refusing global '\(module).\(name)': it is not one of the inert constructors this "
-            + "reader allows (formats.md §1.7), and a pickle that references it may try to run code. "
+            + "reader allows (docs/foreign-formats.md §2), and a pickle that references it may try to run code. "
             + "If you trust the file, convert it with the reference Python tools inside a sandbox.")
     }
 
