@@ -396,16 +396,18 @@ static void fail(toon_probe_result *result, const char *what) {
     snprintf(result->message, sizeof result->message, "%s: %s", what, strerror(errno));
 }
 
-/* The parent's environment with the probe's variables set; OpenBLAS, loaded into the child with the rest of
-   the executable, starts one thread instead of one per core. */
+/* The parent's environment with the probe's variables set: OpenBLAS, loaded into the child with the rest of
+   the executable, starts one thread instead of one per core, and the child, which only reads, takes no
+   HDF5 file lock that could make a writer of the same file fail while it runs. */
 static char **child_environment(const char *path) {
     size_t count = 0;
     while (environ[count]) count++;
-    char **environment = calloc(count + 3, sizeof(char *));
+    char **environment = calloc(count + 4, sizeof(char *));
     if (!environment) return NULL;
     size_t used = 0;
     for (size_t i = 0; i < count; i++) {
-        if (strncmp(environ[i], "OPENBLAS_NUM_THREADS=", 21) == 0 || strncmp(environ[i], path_variable, sizeof path_variable - 1) == 0) continue;
+        if (strncmp(environ[i], "OPENBLAS_NUM_THREADS=", 21) == 0 || strncmp(environ[i], "HDF5_USE_FILE_LOCKING=", 22) == 0 ||
+            strncmp(environ[i], path_variable, sizeof path_variable - 1) == 0) continue;
         environment[used++] = environ[i];
     }
     size_t length = strlen(path_variable) + strlen(path) + 2;
@@ -417,6 +419,7 @@ static char **child_environment(const char *path) {
     snprintf(variable, length, "%s=%s", path_variable, path);
     environment[used++] = variable;
     environment[used++] = "OPENBLAS_NUM_THREADS=1";
+    environment[used++] = "HDF5_USE_FILE_LOCKING=FALSE";
     environment[used] = NULL;
     return environment;
 }
@@ -460,6 +463,9 @@ void toon_probe_file(const char *path, int timeout_ms, toon_probe_result *result
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    /* Descriptors another thread opened without close-on-exec (HDF5 opens files that way and marks them
+       only afterwards) would carry their flock into the child for as long as it runs. */
+    posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
     posix_spawnattr_init(&attributes);
     sigset_t all, none;
     sigfillset(&all);
