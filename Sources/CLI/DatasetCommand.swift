@@ -101,19 +101,15 @@ struct DatasetSynthCommand: ParsableCommand {
           toonkit dataset synth --kind cartoons -n 1000 --resolution 64 --seed 1 -o toons.zip
         """)
 
-    @Option(help: "faces or cartoons.") var kind: String
+    @Option(help: "What to draw.") var kind: SyntheticKind
     @Option(name: [.customShort("n"), .customLong("count")], help: "Number of images.") var count: Int
     @Option(help: "Resolution: a power of two ≥ 4.") var resolution = 256
     @Option(help: "Seed (0…4294967295).") var seed: UInt32 = 0
     @Option(name: .shortAndLong, help: "Output file (a zip, whatever its name).") var output: String
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
 
-    func validate() throws {
-        if SyntheticKind(rawValue: kind) == nil { throw ValidationError("--kind must be faces or cartoons, got '\(kind)'") }
-    }
-
     func run() throws {
-        let dataset = try SyntheticDataset(kind: SyntheticKind(rawValue: kind)!, count: count, resolution: resolution, seed: seed)
+        let dataset = try SyntheticDataset(kind: kind, count: count, resolution: resolution, seed: seed)
         let progress = ThrottledProgress()
         let summary = try dataset.write(to: URL(fileURLWithPath: output)) { done, total in
             progress.report(done, of: total) { "synth \(kind): \(done)/\(total) images" }

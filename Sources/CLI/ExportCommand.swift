@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Interop
 
-extension ExportLayout: ExpressibleByArgument {}
-
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",

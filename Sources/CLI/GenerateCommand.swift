@@ -29,7 +29,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "A .npy of ws [N, num_ws, w_dim] to synthesise instead of seeds.") var ws: String?
     @Option(help: "Truncation psi (1 = none).") var trunc: Float = 1
     @Option(name: .customLong("trunc-cutoff"), help: "Truncate only the first K ws.") var truncCutoff: Int?
-    @Option(help: "Noise: const (stored buffers, as generate.py), random, or none.") var noise: String = "const"
+    @Option(help: "Noise: const (stored buffers, as generate.py), random, or none.") var noise: NoiseMode = .const
     @Option(name: .customLong("class"), help: "Class index for conditional models.") var classIndex: Int?
     @Option(help: "Network to use.") var network = "G_ema"
     @Option(name: .shortAndLong, help: "Output: a .npy file or a folder for PNGs.") var output: String?
@@ -39,7 +39,6 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         if seeds.isEmpty == (ws == nil) { throw ValidationError("give either --seeds or --ws") }
-        if NoiseMode(rawValue: noise) == nil { throw ValidationError("--noise must be const, random or none, got '\(noise)'") }
         if output == nil && grid == nil { throw ValidationError("give -o OUT (.npy or folder) and/or --grid FILE.png") }
         if !trunc.isFinite { throw ValidationError("--trunc must be a finite number") }
     }
@@ -53,7 +52,7 @@ struct GenerateCommand: ParsableCommand {
         var job = GenerateJob(checkpoint: URL(fileURLWithPath: checkpoint), source: source)
         job.network = network
         job.truncation = Truncation(psi: trunc, cutoff: truncCutoff)
-        job.noise = NoiseMode(rawValue: noise)!
+        job.noise = noise
         job.classIndex = classIndex
         job.output = output.map { URL(fileURLWithPath: $0) }
         job.grid = grid.map { URL(fileURLWithPath: $0) }

@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Interop
 
-extension ImportFormat: ExpressibleByArgument {}
-
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Surgery
 
-extension MergeMethod: ExpressibleByArgument {}
-
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",

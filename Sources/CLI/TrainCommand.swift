@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint to resume or fine-tune from.") var resume: String?
     @Flag(name: .customLong("fine-tune"), help: "With --resume of a toonkit snapshot: take only its networks (and p) and start a new run, e.g. on other data.")
     var fineTune = false
-    @Option(help: "Config: auto, stylegan2 or paper256 (sets batch, gamma, lr, EMA; architecture of new networks).") var cfg: String = "auto"
+    @Option(help: "Config (sets batch, gamma, lr, EMA; architecture of new networks).") var cfg: TrainingOptions.Config = .auto
     @Option(help: "Total batch size (overrides the config).") var batch: Int?
     @Option(help: "R1 weight gamma (overrides the config).") var gamma: Double?
     @Option(help: "Learning rate (overrides the config).") var lr: Double?
@@ -41,13 +41,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Thousands of images per tick.") var tick: Double = 4
     @Option(help: "Random seed.") var seed: UInt32 = 0
     @Flag(help: "Add x-flipped copies of every image.") var mirror = false
-    @Option(help: "Augmentation: ada (adaptive p), fixed (constant --p) or noaug.") var aug: String = "ada"
-    @Option(help: "Augmentations: bg (geometric) or bgc (geometric + colour).") var augpipe: String = "bgc"
+    @Option(help: "Augmentation: ada (adaptive p), fixed (constant --p) or noaug.") var aug: TrainingOptions.Augmentation = .ada
+    @Option(help: "Augmentations, as train.py names them: blit (integer moves and flips), geom (+ rotation, scale, fractional moves), color, bg (blit + geom) or bgc (bg + color).")
+    var augpipe: AugmentPreset = .bgc
     @Option(help: "Augmentation probability: the constant p (fixed) or the initial p (ada; overrides a resumed p).") var p: Double?
     @Option(help: "ADA target for E[sign(D(real))].") var target: Double = 0.6
     @Option(help: "FreezeD: freeze the first N discriminator layers from the input.") var freezed: Int = 0
     @OptionGroup var threadOptions: ThreadOptions
-    @Option(help: "Metrics measured at every snapshot: fid (needs --inception or --formula-weights) or none.") var metrics: String = "none"
+    @Option(help: "Metrics measured at every snapshot: fid (needs --inception or --formula-weights) or none.") var metrics: SnapshotMetrics = .none
     @OptionGroup var inceptionOptions: InceptionOptions
     @Option(name: .customLong("channel-base"), help: "New networks only: channel_base (channels at resolution r: min(base/r, max)).") var channelBase: Int?
     @Option(name: .customLong("channel-max"), help: "New networks only: channel_max.") var channelMax: Int?
@@ -55,21 +56,17 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("latent-dim"), help: "New networks only: z and w dimension.") var latentDim: Int?
 
     func validate() throws {
-        guard TrainingOptions.Config(rawValue: cfg) != nil else { throw ValidationError("--cfg must be auto, stylegan2 or paper256") }
-        guard TrainingOptions.Augmentation(rawValue: aug) != nil else { throw ValidationError("--aug must be ada, fixed or noaug") }
-        guard ["bg", "bgc"].contains(augpipe) else { throw ValidationError("--augpipe must be bg or bgc") }
         guard kimg > 0, tick > 0, snap >= 1 else { throw ValidationError("--kimg and --tick must be positive, --snap at least 1") }
         if let p, !(0...1).contains(p) { throw ValidationError("--p must be in [0, 1]") }
-        if aug == "fixed" && p == nil { throw ValidationError("--aug fixed needs --p") }
-        if aug == "noaug" && p != nil { throw ValidationError("--p has no effect with --aug noaug") }
-        guard ["fid", "none"].contains(metrics) else { throw ValidationError("--metrics must be fid or none") }
-        try inceptionOptions.validateChoice(required: metrics == "fid")
+        if aug == .fixed && p == nil { throw ValidationError("--aug fixed needs --p") }
+        if aug == .noaug && p != nil { throw ValidationError("--p has no effect with --aug noaug") }
+        try inceptionOptions.validateChoice(required: metrics == .fid)
     }
 
     func run() throws {
         threadOptions.apply()
         var options = TrainingOptions()
-        options.config = TrainingOptions.Config(rawValue: cfg)!
+        options.config = cfg
         options.batch = batch
         options.gamma = gamma
         options.learningRate = lr
@@ -78,8 +75,8 @@ struct TrainCommand: ParsableCommand {
         options.kimgPerTick = tick
         options.seed = seed
         options.mirror = mirror
-        options.augmentation = TrainingOptions.Augmentation(rawValue: aug)!
-        options.augmentPreset = AugmentPreset(rawValue: augpipe)!
+        options.augmentation = aug
+        options.augmentPreset = augpipe
         options.augmentP = p
         options.adaTarget = target
         options.freezeD = freezed
@@ -101,7 +98,7 @@ struct TrainCommand: ParsableCommand {
         let description = [URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, effective.config.rawValue, effective.augmentation.rawValue]
             + (effective.freezeD > 0 ? ["freezed\(effective.freezeD)"] : [])
         let session = try TrainingSession(run: run, dataset: dataset, outdir: URL(fileURLWithPath: outdir), description: description.joined(separator: "-"))
-        if metrics == "fid" { session.snapshotMetric = try inceptionOptions.monitor(dataset: dataset).snapshotMetric }
+        if metrics == .fid { session.snapshotMetric = try inceptionOptions.monitor(dataset: dataset).snapshotMetric }
         let interrupt = InterruptFlag(message: "interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
         let banner = "training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(effective.mirror ? " ×2 mirrored" : ""))"
         // Announced once the first step has read its batch: a data set that fails at once gives its error alone.
