@@ -96,7 +96,7 @@ final class CheckpointFile {
         do {
             try InputFile.checkRegular(path)
         } catch let error as InputFileError {
-            throw error.reason == "no such file" ? CheckpointError.fileNotFound(path: path)
+            throw error.isMissing ? CheckpointError.fileNotFound(path: path)
                                                  : CheckpointError.unreadable(path: path, reason: error.reason)
         }
         guard HDF5.hasSignature(fileAt: path) else { throw CheckpointError.notHDF5(path: path) }

@@ -32,7 +32,7 @@ public struct InceptionWeights: Sendable {
         do {
             try InputFile.checkRegular(url.path)
         } catch let error as InputFileError {
-            throw MetricsError.weights(url.path, problem: error.reason == "no such file" ? "the file does not exist" : error.reason)
+            throw MetricsError.weights(url.path, problem: error.isMissing ? "the file does not exist" : error.reason)
         }
         let entries: [(name: String, tensor: TensorData)]
         do {

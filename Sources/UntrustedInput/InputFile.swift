@@ -4,10 +4,13 @@ import Foundation
 public struct InputFileError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
+    /// Nothing exists at the path (as opposed to something that is not a readable regular file).
+    public let isMissing: Bool
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, isMissing: Bool = false) {
         self.path = path
         self.reason = reason
+        self.isMissing = isMissing
     }
 
     public var description: String { "\(path.escapedForDisplay): \(reason)" }
@@ -29,8 +32,8 @@ public enum InputFile {
     private static func isFolder(_ path: String) throws -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
-            throw InputFileError(path: path, reason: reason)
+            let missing = errno == ENOENT
+            throw InputFileError(path: path, reason: missing ? "no such file" : String(cString: strerror(errno)), isMissing: missing)
         }
         let folder: Bool
         switch info.st_mode & S_IFMT {

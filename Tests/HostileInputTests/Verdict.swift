@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Checks one finished case against its expectations; each failed check is one line of text.
 struct Verdict: CustomStringConvertible {

@@ -55,16 +55,17 @@ struct BadInputTests {
             let input = folder.file("case\(index).bin")
             try Data(item.bytes).write(to: input)
             #expect(item.bytes.count < 10_000_000, "\(item.name) is not a small file")
-            let result = try MeasuredRun(Toonkit.executable!, ["import", input.path, "-o", folder.file("out.h5").path])
-            let (status, errors) = (result.status, result.stderr)
-            #expect(status == 2, "\(item.name): exit status \(status)")
-            #expect(result.peakResidentBytes < Self.peakMemoryLimit, "\(item.name): peak RSS \(result.peakResidentBytes >> 20) MiB")
-            if result.peakResidentBytes > largest.peak { largest = (result.peakResidentBytes, item.name) }
+            let result = try MonitoredProcess(executable: Toonkit.executable!.path, arguments: ["import", input.path, "-o", folder.file("out.h5").path],
+                                              directory: folder.url).run()
+            let (status, errors) = (result.exitStatus, result.stderrText)
+            #expect(status == 2, "\(item.name): exit status \(status.map(String.init) ?? "none"), signal \(result.signal.map(String.init) ?? "none")")
+            #expect(result.peakRSSBytes < Self.peakMemoryLimit, "\(item.name): peak RSS \(result.peakRSSBytes >> 20) MiB")
+            if result.peakRSSBytes > largest.peak { largest = (result.peakRSSBytes, item.name) }
             #expect(errors.hasPrefix("toonkit: error: \(input.path)"), "\(item.name): \(errors)")
             try FileManager.default.removeItem(at: input)
             #expect(folder.contents.isEmpty, "\(item.name) left \(folder.contents)")
         }
-        print("bad-input corpus through the CLI: largest peak RSS at most \(largest.peak >> 20) MiB (\(largest.name))")
+        print("bad-input corpus through the CLI: largest peak RSS \(largest.peak >> 20) MiB (\(largest.name))")
         #expect(!FileManager.default.fileExists(atPath: Self.corpus.canary), "a hostile pickle ran code")
     }
 }

@@ -1,38 +1,42 @@
 import Foundation
 
 /// How a child process ended, with its peak memory (from `wait4`'s rusage) and what it printed.
-struct ProcessOutcome {
-    var exitStatus: Int32?
-    var signal: Int32?
-    var peakRSSBytes: Int
-    var timedOut: Bool
+public struct ProcessOutcome {
+    public var exitStatus: Int32?
+    public var signal: Int32?
+    public var peakRSSBytes: Int
+    public var timedOut: Bool
     /// Killed by the harness because its resident memory passed the watchdog's limit.
-    var killedForMemory: Bool
-    var seconds: Double
-    var stdout: Data
-    var stderr: Data
+    public var killedForMemory: Bool
+    public var seconds: Double
+    public var stdout: Data
+    public var stderr: Data
 
-    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-    var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 }
 
 /// Spawns a program with `posix_spawn` in a given folder (stdin from /dev/null, stdout and stderr to
 /// files) and reaps it with `wait4`, killing it when it outlives `timeout` or when its resident set
 /// passes `memoryLimit` (so one hostile case cannot take the machine down with it).
-struct MonitoredProcess {
-    var executable: String
-    var arguments: [String]
-    var directory: URL
-    var environment: [String: String]
-    var timeout: TimeInterval = 60
-    var memoryLimit = 3 << 29  // 1.5 GiB
-    var pollInterval: useconds_t = 20_000
+public struct MonitoredProcess {
+    public var executable: String
+    public var arguments: [String]
+    public var directory: URL
+    public var environment: [String: String]
+    public var timeout: TimeInterval = 60
+    public var memoryLimit = 3 << 29  // 1.5 GiB
+    public var pollInterval: useconds_t = 20_000
     /// Called once when the child has used almost no CPU in its first seconds (blocked, e.g. opening a FIFO),
     /// so a caller limiting parallelism can start other work while this one waits out its timeout.
-    var onBlocked: (() -> Void)? = nil
-    var blockedAfter: TimeInterval = 2
+    public var onBlocked: (() -> Void)? = nil
+    public var blockedAfter: TimeInterval = 2
 
-    func run() throws -> ProcessOutcome {
+    public init(executable: String, arguments: [String], directory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        (self.executable, self.arguments, self.directory, self.environment) = (executable, arguments, directory, environment)
+    }
+
+    public func run() throws -> ProcessOutcome {
         let stdoutFile = directory.appendingPathComponent(".stdout"), stderrFile = directory.appendingPathComponent(".stderr")
         let pid = try spawn(stdout: stdoutFile.path, stderr: stderrFile.path)
         // posix_spawn shares our memory until exec, and exec carries that memory's high-water mark into the
@@ -102,7 +106,7 @@ struct MonitoredProcess {
     }()
 
     /// User plus system CPU time so far, from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
-    static func cpuSeconds(_ pid: pid_t) -> Double {
+    public static func cpuSeconds(_ pid: pid_t) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let end = stat.lastIndex(of: ")") else { return .infinity }
         let fields = stat[stat.index(after: end)...].split(separator: " ")  // fields from 3 (state) on
@@ -111,7 +115,7 @@ struct MonitoredProcess {
     }
 
     /// Current and peak resident set size (VmRSS, VmHWM) from /proc/<pid>/status; zeros once the process is gone.
-    static func memory(_ pid: pid_t) -> (resident: Int, peak: Int) {
+    public static func memory(_ pid: pid_t) -> (resident: Int, peak: Int) {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
         func kilobytes(_ field: String) -> Int {
             guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return 0 }
