@@ -51,7 +51,7 @@ struct InvalidCheckpoint: Error, CustomStringConvertible {
 
     init(report: ValidationReport) {
         let path = report.path.escapedForDisplay
-        let problems = report.problems.map { "\(path): \($0.object): \($0.rule)" }
+        let problems = report.problems.map { "\(path): \($0)" }
         description = (["\(path): invalid, \(report.problems.count) problem(s):"] + problems).joined(separator: "\n")
     }
 }

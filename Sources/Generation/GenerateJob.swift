@@ -79,7 +79,6 @@ public struct GenerateJob {
             let ws = try GradMode.withoutGrad { try generator.map(z: z, c: c, truncation: truncation) }
             return (ws, seeds.map { String(format: "seed%04u", $0) })
         case .ws(let url):
-            try InputFile.checkRegular(url.path)
             let data = try NumpyArray.read(url)
             guard data.shape.count == 3, data.shape[1] == generator.numWs, data.shape[2] == a.wDim else {
                 throw GenerationError("\(url.path.escapedForDisplay): ws must have shape [N, \(generator.numWs), \(a.wDim)], got \(data.shape)")

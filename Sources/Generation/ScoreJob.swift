@@ -36,7 +36,6 @@ public struct ScoreJob {
         let discriminator = try Discriminator(reader: reader, network: network)
         let (batch, files) = try loadImages(resolution: discriminator.architecture.resolution, channels: discriminator.architecture.imgChannels)
         let labelTensor = try labels.map { url -> Tensor in
-            try InputFile.checkRegular(url.path)
             let data = try NumpyArray.read(url)
             return try Tensor(shape: data.shape, values: data.floats())
         }

@@ -96,8 +96,7 @@ final class FolderFiles: DatasetFiles {
             let path = file.standardizedFileURL.path
             // Every file is checked, symbolic links followed: a FIFO would block the first read and a
             // device never end, so the set is refused with the file's name rather than hang.
-            guard !Self.isFolder(path) else { continue }
-            try InputFile.checkRegular(path)
+            guard try !InputFile.checkFileOrFolder(path) else { continue }
             guard path.hasPrefix(prefix) else { continue }
             names.append(String(path.dropFirst(prefix.count)))
         }
@@ -105,11 +104,6 @@ final class FolderFiles: DatasetFiles {
     }
 
     func url(of name: String) -> URL { root.appendingPathComponent(name) }
-
-    private static func isFolder(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
-    }
 
     func contents(of name: String) throws -> Data {
         do {
