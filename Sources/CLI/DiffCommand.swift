@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Networks
 import Foundation
 
 struct DiffCommand: ParsableCommand {

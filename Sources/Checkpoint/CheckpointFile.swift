@@ -70,7 +70,7 @@ final class CheckpointFile {
     private var reportedLocations: [[String]] = []
 
     /// Throws only when the file cannot be interpreted at all (missing, not HDF5, unknown major version).
-    init(path: String) throws {
+    init(path: String, layout: any CheckpointLayout) throws {
         self.path = path
         try CheckpointFile.checkReadable(path)
         do {
@@ -88,7 +88,7 @@ final class CheckpointFile {
         }
         checkStorage()
         validateManifest()
-        checkNetworksAgainstArchitecture()
+        checkNetworks(against: layout)
     }
 
     /// Everything that can be decided without handing the file to libhdf5 in this process.
@@ -247,22 +247,20 @@ final class CheckpointFile {
         }
     }
 
-    /// The networks toonkit computes with must hold exactly the tensors their architecture implies.
-    private func checkNetworksAgainstArchitecture() {
-        guard let document = architecture, let decoded = try? document.decode(as: Architecture.self) else { return }
-        if let problem = decoded.plausibilityProblem {
-            problems.append(CheckpointProblem(object: "/architecture", rule: problem))
-            return
-        }
-        for network in networks where NetworkLayout.laidOutNetworks.contains(network.name) {
-            let stored = network.tensors.compactMap { tensor -> (name: String, shape: [Int], kind: TensorKind)? in
+    /// The networks must hold exactly the tensors their architecture implies; the layout knows which.
+    private func checkNetworks(against layout: any CheckpointLayout) {
+        guard let architecture, !problems.contains(where: { $0.object == "/architecture" }) else { return }
+        problems += layout.problems(architecture: architecture, networks: networkHeaders)
+    }
+
+    /// Every network's tensor headers (tensors whose kind or layout cannot be read are left to the schema).
+    var networkHeaders: [NetworkHeader] {
+        networks.map { network in
+            NetworkHeader(name: network.name, tensors: network.tensors.compactMap { tensor in
                 guard let layout = tensor.layout, case .string(let kindName)? = tensor.attributes["kind"],
                       let kind = TensorKind(rawValue: kindName) else { return nil }
-                return (tensor.name, layout.shape, kind)
-            }
-            for contradiction in NetworkLayout.contradictions(network: network.name, stored, against: decoded) {
-                problems.append(CheckpointProblem(object: "/networks/\(network.name)", rule: contradiction))
-            }
+                return TensorHeader(name: tensor.name, shape: layout.shape, kind: kind)
+            })
         }
     }
 

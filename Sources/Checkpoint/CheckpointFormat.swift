@@ -79,7 +79,7 @@ public enum CheckpointFormat {
       }
     },
     "extra": {
-      "description": "/extra/NAME: imported metadata as JSON documents (training_set_kwargs, augment_pipe, ...).",
+      "description": "/extra/NAME: imported metadata as JSON documents (training_set_kwargs of an NVIDIA pickle, rosinality_args of a rosinality checkpoint).",
       "type": "object",
       "propertyNames": { "$ref": "#/$defs/tensor_name" }
     }
@@ -166,31 +166,11 @@ public enum CheckpointFormat {
       }
     },
     "architecture": {
-      "description": "The Architecture type of the Checkpoint module as JSON. Further keys are allowed for later minor versions.",
+      "description": "The architecture document: a JSON object whose kind names the architecture. The module that knows that kind checks its fields and the networks against it (StyleGAN2: docs/checkpoint-format.md §3). Further keys are allowed for later minor versions.",
       "type": "object",
-      "required": ["kind", "resolution", "img_channels", "z_dim", "w_dim", "c_dim", "mapping_layers",
-                   "mapping_lr_multiplier", "w_avg_beta", "channel_base", "channel_max", "num_fp16_res",
-                   "synthesis_architecture", "discriminator_architecture", "mbstd_num_channels", "resample_filter"],
+      "required": ["kind"],
       "properties": {
-        "kind": { "type": "string", "minLength": 1 },
-        "resolution": { "type": "integer", "minimum": 4 },
-        "img_channels": { "type": "integer", "minimum": 1 },
-        "z_dim": { "type": "integer", "minimum": 0 },
-        "w_dim": { "type": "integer", "minimum": 1 },
-        "c_dim": { "type": "integer", "minimum": 0 },
-        "mapping_layers": { "type": "integer", "minimum": 0 },
-        "mapping_lr_multiplier": { "type": "number" },
-        "w_avg_beta": { "type": "number" },
-        "channel_base": { "type": "integer", "minimum": 1 },
-        "channel_max": { "type": "integer", "minimum": 1 },
-        "num_fp16_res": { "type": "integer", "minimum": 0 },
-        "conv_clamp": { "description": "Absent or null: no clamping.", "type": ["number", "null"] },
-        "synthesis_architecture": { "enum": ["orig", "skip", "resnet"] },
-        "discriminator_architecture": { "enum": ["orig", "skip", "resnet"] },
-        "mbstd_group_size": { "description": "Absent or null: the whole batch is one group.", "type": ["integer", "null"], "minimum": 1 },
-        "mbstd_num_channels": { "type": "integer", "minimum": 0 },
-        "cmap_dim": { "type": ["integer", "null"], "minimum": 0 },
-        "resample_filter": { "type": "array", "minItems": 1, "items": { "type": "number" } }
+        "kind": { "type": "string", "minLength": 1 }
       }
     }
   }

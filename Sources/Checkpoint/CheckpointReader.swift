@@ -46,16 +46,19 @@ public final class CheckpointReader {
     public let formatVersion: FormatVersion
     public let createdBy: String
     public let createdAt: String
-    public let architecture: Architecture
+    /// The `/architecture` JSON document; the module that knows its kind decodes it (for StyleGAN2: Networks'
+    /// `CheckpointReader.architecture`).
+    public let architectureDocument: JSONValue
     /// Oldest record first.
     public let provenance: [ProvenanceRecord]
     /// Non-fatal remarks, e.g. a newer minor format version.
     public let warnings: [String]
     let file: CheckpointFile
 
-    /// Throws `CheckpointError`: `.fileNotFound`, `.notHDF5`, `.unreadable`, `.unsupportedVersion`, `.schemaViolation`.
-    public init(path: String) throws {
-        let file = try CheckpointFile(path: path)
+    /// Throws `CheckpointError`: `.fileNotFound`, `.notHDF5`, `.unreadable`, `.unsupportedVersion`, `.schemaViolation`
+    /// (which includes every contradiction the layout finds between the architecture and the networks).
+    public init(path: String, layout: any CheckpointLayout) throws {
+        let file = try CheckpointFile(path: path, layout: layout)
         guard file.problems.isEmpty else { throw CheckpointError.schemaViolation(path: path, problems: file.problems) }
         self.file = file
         self.path = path
@@ -67,13 +70,11 @@ public final class CheckpointReader {
         formatVersion = file.formatVersion ?? CheckpointFormat.version
         createdBy = text("created_by")
         createdAt = text("created_at")
-        architecture = try CheckpointReader.decode(file.architecture ?? .null, as: Architecture.self, object: "/architecture", path: path)
+        architectureDocument = file.architecture ?? .null
         provenance = try (file.provenance ?? []).enumerated().map { index, record in
             try CheckpointReader.decode(record, as: ProvenanceRecord.self, object: "/provenance", path: path, what: "record \(index)")
         }
     }
-
-    public static func open(_ path: String) throws -> CheckpointReader { try CheckpointReader(path: path) }
 
     private static func decode<T: Decodable>(_ value: JSONValue, as type: T.Type, object: String, path: String, what: String = "") throws -> T {
         do {

@@ -22,7 +22,7 @@ public final class CheckpointWriter {
     public let path: String
     public let temporaryPath: String
     /// Stored at commit, so it may still be adjusted after tensors were written.
-    public var architecture: Architecture
+    public var architectureDocument: JSONValue
     /// When false, commit skips both fsyncs (faster, but a power loss may lose the new file).
     public let durable: Bool
     public private(set) var provenance: [ProvenanceRecord] = []
@@ -36,10 +36,12 @@ public final class CheckpointWriter {
     private let createdBy: String
     private let createdAt: Date
 
-    public init(path: String, architecture: Architecture, durable: Bool = true,
+    /// `architectureDocument`: the `/architecture` JSON object, written by the module that knows the
+    /// architecture (Networks' `CheckpointWriter(path:architecture:)` for StyleGAN2).
+    public init(path: String, architectureDocument: JSONValue, durable: Bool = true,
                 createdBy: String = CheckpointFormat.toolVersion, createdAt: Date = Date()) throws {
         self.path = path
-        self.architecture = architecture
+        self.architectureDocument = architectureDocument
         self.durable = durable
         self.createdBy = createdBy
         self.createdAt = createdAt
@@ -289,7 +291,7 @@ public final class CheckpointWriter {
         try HDF5.writeAttribute(root, "format_version", string: CheckpointFormat.version.description)
         try HDF5.writeAttribute(root, "created_by", string: createdBy)
         try HDF5.writeAttribute(root, "created_at", string: Timestamp.iso8601(createdAt))
-        try HDF5.writeStringDataset(root, "architecture", strings: [try JSONValue(encoding: architecture).serialized()], scalar: true)
+        try HDF5.writeStringDataset(root, "architecture", strings: [architectureDocument.serialized()], scalar: true)
         let records = provenance.map { JSONText.encode($0, pretty: false) }
         try HDF5.writeStringDataset(root, "provenance", strings: records, scalar: false)
     }

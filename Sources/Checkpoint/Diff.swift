@@ -115,8 +115,8 @@ public enum CheckpointDiffer {
     /// Compares two checkpoints tensor by tensor (one tensor of each in memory at a time).
     /// Element rule: equal when a == b, when both are NaN, or when |a − b| ≤ atol + rtol·|b|.
     /// A NaN (or infinity) facing anything else is a difference. Values are compared as Double.
-    public static func diff(_ a: String, _ b: String, options: DiffOptions = DiffOptions()) throws -> DiffReport {
-        try diff(CheckpointReader(path: a), CheckpointReader(path: b), options: options)
+    public static func diff(_ a: String, _ b: String, layout: any CheckpointLayout, options: DiffOptions = DiffOptions()) throws -> DiffReport {
+        try diff(CheckpointReader(path: a, layout: layout), CheckpointReader(path: b, layout: layout), options: options)
     }
 
     public static func diff(_ a: CheckpointReader, _ b: CheckpointReader, options: DiffOptions = DiffOptions()) throws -> DiffReport {

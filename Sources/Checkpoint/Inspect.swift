@@ -97,7 +97,8 @@ public struct CheckpointSummary: Codable, Equatable, Sendable {
     public var formatVersion: String
     public var createdBy: String
     public var createdAt: String
-    public var architecture: Architecture
+    /// The `/architecture` document as stored.
+    public var architecture: JSONValue
     /// Keyed by network name; `networkOrder` keeps the stored order.
     public var networks: [String: NetworkSummary]
     public var networkOrder: [String]
@@ -117,26 +118,29 @@ public struct CheckpointSummary: Codable, Equatable, Sendable {
 }
 
 public enum CheckpointInspector {
-    public static func inspect(path: String) throws -> CheckpointSummary {
-        try summarize(CheckpointReader(path: path))
+    /// `layout` checks the networks on open and groups their tensors by resolution.
+    public static func inspect(path: String, layout: any CheckpointLayout) throws -> CheckpointSummary {
+        try summarize(CheckpointReader(path: path, layout: layout), layout: layout)
     }
 
-    public static func summarize(_ reader: CheckpointReader) throws -> CheckpointSummary {
+    public static func summarize(_ reader: CheckpointReader, layout: any CheckpointLayout) throws -> CheckpointSummary {
         var networks: [String: NetworkSummary] = [:]
         var totals = Totals()
         for name in reader.networkNames {
-            let summary = summarize(network: try reader.tensorInfos(network: name))
+            let infos = try reader.tensorInfos(network: name)
+            let header = NetworkHeader(name: name, tensors: infos.map { TensorHeader(name: $0.name, shape: $0.shape, kind: $0.kind) })
+            let summary = summarize(network: infos, resolutionGroups: layout.resolutionGroups(network: header, architecture: reader.architectureDocument))
             networks[name] = summary
             totals.add(summary.totals)
         }
         return CheckpointSummary(
             path: reader.path, formatVersion: reader.formatVersion.description, createdBy: reader.createdBy,
-            createdAt: reader.createdAt, architecture: reader.architecture, networks: networks, networkOrder: reader.networkNames,
+            createdAt: reader.createdAt, architecture: reader.architectureDocument, networks: networks, networkOrder: reader.networkNames,
             provenance: reader.provenance, training: try trainingSummary(reader), extra: reader.extraNames, totals: totals,
             warnings: reader.warnings)
     }
 
-    static func summarize(network tensors: [TensorInfo]) -> NetworkSummary {
+    static func summarize(network tensors: [TensorInfo], resolutionGroups: [String: String]) -> NetworkSummary {
         var totals = Totals()
         tensors.forEach { totals.add($0) }
         let summaries = tensors.map {
@@ -146,7 +150,7 @@ public enum CheckpointInspector {
         return NetworkSummary(
             tensors: summaries, totals: totals,
             modules: subtotals(tensors) { $0.name.split(separator: ".").first.map(String.init) ?? $0.name },
-            resolutions: subtotals(tensors) { blockResolution($0.name).map(String.init) ?? "other" },
+            resolutions: subtotals(tensors) { resolutionGroups[$0.name] ?? "other" },
             dtypes: subtotals(tensors) { $0.dtype.rawValue },
             tree: layerTree(tensors, prefix: []))
     }
@@ -166,14 +170,6 @@ public enum CheckpointInspector {
         var groups: [String: Totals] = [:]
         for tensor in tensors { groups[key(tensor), default: Totals()].add(tensor) }
         return groups.keys.sorted(by: NumericAwareOrder.less).map { GroupTotal(name: $0, totals: groups[$0]!) }
-    }
-
-    /// The resolution of the first `b<digits>` component, e.g. 64 for `synthesis.b64.conv0.weight`.
-    static func blockResolution(_ name: String) -> Int? {
-        for component in name.split(separator: ".") where component.first == "b" && component.count > 1 {
-            if let value = Int(component.dropFirst()) { return value }
-        }
-        return nil
     }
 
     private static func layerTree(_ tensors: [TensorInfo], prefix: [Substring]) -> [LayerNode] {

@@ -28,15 +28,11 @@ extension CheckpointSummary {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func describe(_ architecture: Architecture) -> String {
-        var parts = ["\(architecture.kind) \(architecture.resolution)x\(architecture.resolution)x\(architecture.imgChannels)",
-                     "z \(architecture.zDim)", "w \(architecture.wDim)", "c \(architecture.cDim)",
-                     "mapping \(architecture.mappingLayers) layers",
-                     "channels base \(architecture.channelBase) max \(architecture.channelMax)",
-                     "G \(architecture.synthesisArchitecture), D \(architecture.discriminatorArchitecture)"]
-        parts.append("mbstd group \(architecture.mbstdGroupSize.map(String.init) ?? "all")")
-        parts.append("conv_clamp \(architecture.convClamp.map { JSONValue.number($0).serialized() } ?? "none")")
-        return parts.joined(separator: ", ")
+    /// The document's fields as `key value`, `kind` first, in key order.
+    static func describe(_ architecture: JSONValue) -> String {
+        guard case .object(let fields) = architecture else { return architecture.serialized() }
+        let keys = (fields["kind"] == nil ? [] : ["kind"]) + fields.keys.sorted().filter { $0 != "kind" }
+        return keys.map { "\($0) \(fields[$0]!.serialized())" }.joined(separator: ", ")
     }
 
     static func describe(_ record: ProvenanceRecord) -> String {

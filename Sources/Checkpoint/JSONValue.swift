@@ -75,7 +75,7 @@ public enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    static func shortReason(_ error: Error) -> String {
+    public static func shortReason(_ error: Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
             let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             return underlying ?? context.debugDescription

@@ -24,12 +24,13 @@ public struct ValidationReport: Codable, Sendable {
 }
 
 public enum CheckpointValidator {
-    /// Checks the schema and recomputes every tensor's sha256 (networks and training state), one tensor at a time.
-    public static func validate(path: String) -> ValidationReport {
+    /// Checks the schema and the networks against `layout`, and recomputes every tensor's sha256 (networks
+    /// and training state), one tensor at a time.
+    public static func validate(path: String, layout: any CheckpointLayout) -> ValidationReport {
         var report = ValidationReport(path: path, status: .valid, problems: [], error: nil, warnings: [], tensorsChecked: 0, bytesChecked: 0)
         let file: CheckpointFile
         do {
-            file = try CheckpointFile(path: path)
+            file = try CheckpointFile(path: path, layout: layout)
         } catch {
             report.status = .unreadable
             report.error = "\(error)"

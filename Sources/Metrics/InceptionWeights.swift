@@ -1,4 +1,5 @@
 import Checkpoint
+import Networks
 import Foundation
 import UntrustedInput
 import Interop

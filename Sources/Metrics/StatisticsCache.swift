@@ -1,10 +1,11 @@
 import Checkpoint
+import Networks
 import Foundation
 
 /// Real-image statistics cached on disk, one file per (image content, feature extractor).
 ///
 /// Each file is a toonkit checkpoint (format v1, so `toonkit inspect` and `validate` read it) whose
-/// architecture has kind "fid-statistics" and placeholder sizes, with one network group
+/// architecture document is `{"kind": "fid-statistics"}` (no network is computed with), with one network group
 /// `real_statistics` holding `mean` (float64 [2048]), `covariance` (float64 [2048, 2048]) and, when KID
 /// was asked for, `features` (float32 [N, 2048]); `/extra/fid_statistics` records the key and the
 /// source. Writes are atomic (the checkpoint writer's temporary file and rename), so concurrent runs
@@ -68,8 +69,9 @@ public struct StatisticsCache: Sendable {
     public func load(_ key: Key) throws -> FeatureStatistics? {
         let path = path(for: key).path
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let reader = try CheckpointReader(path: path)
-        guard reader.architecture.kind == Self.kind, let document = reader.extra(Self.metadataName) else {
+        // No network computes with these tensors, so no layout applies; the kind says what the file holds.
+        let reader = try CheckpointReader(path: path, layout: UnlaidOutTensors())
+        guard reader.architectureDocument == .object(["kind": .string(Self.kind)]), let document = reader.extra(Self.metadataName) else {
             throw MetricsError("\(path) is not a toonkit FID statistics file; remove it to recompute the statistics")
         }
         let metadata = try document.decode(as: Metadata.self)
@@ -87,10 +89,7 @@ public struct StatisticsCache: Sendable {
 
     public func store(_ statistics: FeatureStatistics, key: Key, source: ImageSource) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var placeholder = Architecture(resolution: max(4, source.height), zDim: 0, wDim: 1, mappingLayers: 0, channelBase: 1, channelMax: 1)
-        placeholder.kind = Self.kind
-        placeholder.imgChannels = source.channels
-        let writer = try CheckpointWriter(path: path(for: key).path, architecture: placeholder)
+        let writer = try CheckpointWriter(path: path(for: key).path, architectureDocument: .object(["kind": .string(Self.kind)]))
         let d = statistics.dimension
         try writer.write(network: Self.network, entry: TensorEntry(name: "mean", kind: .buffer, trainable: false,
                                                                    data: TensorData(float64: statistics.mean, shape: [d])))

@@ -1,5 +1,30 @@
 import Checkpoint
 import Engine
+import Foundation
+import UntrustedInput
+
+extension CheckpointReader {
+    /// Opens a checkpoint and checks its networks against the StyleGAN2 layout (docs/checkpoint-format.md §4).
+    public convenience init(path: String) throws {
+        try self.init(path: path, layout: StyleGAN2Layout())
+    }
+
+    public static func open(_ path: String) throws -> CheckpointReader { try CheckpointReader(path: path) }
+
+    /// The StyleGAN2 architecture of the file's networks.
+    public var architecture: Architecture {
+        get throws {
+            do { return try Architecture(document: architectureDocument) }
+            catch { throw NetworkError("\(path.escapedForDisplay): \(error)") }
+        }
+    }
+}
+
+extension CheckpointWriter {
+    public convenience init(path: String, architecture: Architecture, durable: Bool = true) throws {
+        try self.init(path: path, architectureDocument: architecture.document, durable: durable)
+    }
+}
 
 extension ParameterSet {
     /// Every tensor of `network` in a checkpoint, in stored order.
@@ -21,5 +46,22 @@ extension Generator {
 extension Discriminator {
     public init(reader: CheckpointReader, network: String = "D") throws {
         try self.init(architecture: reader.architecture, parameters: ParameterSet(reader: reader, network: network))
+    }
+}
+
+// The checkpoint module's file-level operations with the StyleGAN2 layout, which every toonkit checkpoint follows.
+
+extension CheckpointValidator {
+    public static func validate(path: String) -> ValidationReport { validate(path: path, layout: StyleGAN2Layout()) }
+}
+
+extension CheckpointInspector {
+    public static func inspect(path: String) throws -> CheckpointSummary { try inspect(path: path, layout: StyleGAN2Layout()) }
+    public static func summarize(_ reader: CheckpointReader) throws -> CheckpointSummary { try summarize(reader, layout: StyleGAN2Layout()) }
+}
+
+extension CheckpointDiffer {
+    public static func diff(_ a: String, _ b: String, options: DiffOptions = DiffOptions()) throws -> DiffReport {
+        try diff(a, b, layout: StyleGAN2Layout(), options: options)
     }
 }

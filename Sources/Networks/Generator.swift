@@ -24,23 +24,26 @@ public struct Truncation: Equatable, Sendable {
     public static let none = Truncation()
 }
 
-/// NVIDIA's StyleGAN2 Generator ('skip' synthesis) over a parameter set named like the reference.
+/// NVIDIA's StyleGAN2 Generator ('skip' synthesis): its module tree and the values of its tensors.
 public struct Generator {
     public let architecture: Architecture
+    public let network: GeneratorNetwork
     public var parameters: ParameterSet
 
     public init(architecture: Architecture, parameters: ParameterSet) throws {
-        guard architecture.synthesisArchitecture == "skip" else {
-            throw NetworkError("synthesis architecture '\(architecture.synthesisArchitecture)' is not supported (only 'skip')")
+        guard architecture.synthesisArchitecture == Architecture.implementedSynthesisArchitecture else {
+            throw NetworkError("synthesis architecture '\(architecture.synthesisArchitecture)' is not supported (only '\(Architecture.implementedSynthesisArchitecture)')")
         }
-        try parameters.validate(against: NetworkLayout.generator(architecture))
+        try architecture.checkBuildable()
+        network = GeneratorNetwork(architecture)
+        try parameters.validate(against: network, architecture: architecture)
         self.architecture = architecture
         self.parameters = parameters
     }
 
-    public var numWs: Int { architecture.numWs }
+    public var numWs: Int { network.synthesis.numWs }
 
-    private var convClamp: Float? { architecture.convClamp.map { Float($0) } }
+    private var averageW: TensorDeclaration { network.mapping.averageW! }
 
     // MARK: Mapping
 
@@ -58,34 +61,28 @@ public struct Generator {
             throw NetworkError("latents must have shape [N, \(a.zDim)], got \(z.shape)")
         }
         let n = z.shape[0]
-        var x = try Layers.normalizeSecondMoment(z)
         if a.cDim > 0 {
             guard let c, c.shape == [n, a.cDim] else {
                 throw NetworkError("this generator is conditional: it needs labels of shape [\(n), \(a.cDim)]")
             }
-            let embedded = try Layers.normalizeSecondMoment(Layers.fullyConnected(c, parameters, "mapping.embed"))
-            x = try Tensor.concatenate([x, embedded], axis: 1)
         }
-        for i in 0..<a.mappingLayers {
-            x = try Layers.fullyConnected(x, parameters, "mapping.fc\(i)", activation: .lrelu, lrMultiplier: Float(a.mappingLRMultiplier))
-        }
-        return x
+        return try network.mapping(z: z, labels: a.cDim > 0 ? c : nil, parameters)
     }
 
     /// The training-time update of the running average the reference makes on every mapping forward
     /// pass in training mode: w_avg ← lerp(mean over the batch of w, w_avg, β).
     public mutating func trackAverage(of w: Tensor) throws {
-        let average = try parameters.tensor("mapping.w_avg")
+        let average = try parameters.tensor(averageW)
         let updated = try GradMode.withoutGrad {
             try Tensor.lerp(w.detached().mean(axes: [0]), average, weight: Float(architecture.wAvgBeta))
         }
-        parameters.set("mapping.w_avg", updated, kind: .buffer)
+        parameters.set(averageW.name, updated, kind: averageW.kind)
     }
 
     /// w_avg.lerp(ws, ψ) on all ws, or on the first `cutoff`.
     public func truncate(_ ws: Tensor, _ truncation: Truncation) throws -> Tensor {
         guard truncation.psi != 1 else { return ws }
-        let average = try parameters.tensor("mapping.w_avg").reshaped([1, 1, architecture.wDim])
+        let average = try parameters.tensor(averageW).reshaped([1, 1, architecture.wDim])
         let cutoff = min(truncation.cutoff ?? numWs, numWs)
         let head = try Tensor.lerp(average, ws.slice(axis: 1, start: 0, length: cutoff), weight: truncation.psi)
         guard cutoff < numWs else { return head }
@@ -103,7 +100,7 @@ public struct Generator {
         }
         let n = ws.shape[0]
         var layerIndex: UInt32 = 0
-        func layerNoise() -> Layers.Noise {
+        func layerNoise() -> LayerNoise {
             layerIndex += 1
             switch noise {
             case .none: return .none
@@ -111,28 +108,18 @@ public struct Generator {
             case .random: return .random(seed: noiseSeed &* 1000 &+ layerIndex)
             }
         }
-        var x = try parameters.tensor("synthesis.b4.const")
-        x = try x.reshaped([1] + x.shape).expand(to: [n] + x.shape)
+        func w(_ index: Int) throws -> Tensor {
+            try ws.slice(axis: 1, start: index, length: 1).reshaped([n, a.wDim])
+        }
+        var x: Tensor?
         var image: Tensor?
-        var wIndex = 0
-        for res in a.blockResolutions {
-            let b = "synthesis.b\(res)"
-            if res > 4 {
-                x = try Layers.synthesisLayer(x, w: Layers.w(ws, wIndex), parameters, "\(b).conv0", up: true, resolution: res,
-                                              noise: layerNoise(), convClamp: convClamp)
-                wIndex += 1
-            }
-            x = try Layers.synthesisLayer(x, w: Layers.w(ws, wIndex), parameters, "\(b).conv1", up: false, resolution: res,
-                                          noise: layerNoise(), convClamp: convClamp)
-            let rgb = try Layers.toRGB(x, w: Layers.w(ws, wIndex + 1), parameters, "\(b).torgb", convClamp: convClamp)
-            if let previous = image {
-                let upsampled = try Tensor.upfirdn2d(previous, filter: Layers.resampleFilter, up: 2,
-                                                     padding: FIRPadding(left: 2, right: 1, top: 2, bottom: 1), gain: 4)
-                image = try upsampled + rgb
-            } else {
-                image = rgb
-            }
-            wIndex += 1
+        var first = 0
+        for block in network.synthesis.blocks {
+            // A block's convolutions read its ws; its ToRGB reads the next one.
+            let blockWs = try (first...(first + block.convolutionCount)).map(w)
+            let output = try block(x, image: image, ws: blockWs, noise: layerNoise, batch: n, parameters)
+            (x, image) = (output.x, output.image)
+            first += block.convolutionCount
         }
         return image!
     }

@@ -52,20 +52,6 @@ public struct ParameterSet {
                                data: try TensorData(float32: tensor.scalars, shape: tensor.shape))
         }
     }
-
-    /// Checks names and shapes against a layout; the error lists every mismatch.
-    public func validate(against layout: [TensorSpec]) throws {
-        var problems: [String] = []
-        for spec in layout {
-            guard let tensor = tensors[spec.name] else { problems.append("missing \(spec.name) \(spec.shape)"); continue }
-            if tensor.shape != spec.shape { problems.append("\(spec.name): expected shape \(spec.shape), found \(tensor.shape)") }
-        }
-        let expected = Set(layout.map(\.name))
-        for name in names where !expected.contains(name) { problems.append("unexpected tensor \(name)") }
-        if !problems.isEmpty {
-            throw NetworkError("network \(network) does not match its architecture:\n  " + problems.joined(separator: "\n  "))
-        }
-    }
 }
 
 public struct NetworkError: Error, CustomStringConvertible {

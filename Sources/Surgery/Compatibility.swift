@@ -1,4 +1,5 @@
 import Checkpoint
+import Networks
 import Foundation
 
 /// Whether two checkpoints can be combined tensor by tensor: same architecture, same networks, same
@@ -32,8 +33,7 @@ enum Compatibility {
     }
 
     private static func architectureMismatches(_ reference: CheckpointReader, _ other: CheckpointReader) throws -> [String] {
-        guard case .object(let a) = try JSONValue(encoding: reference.architecture),
-              case .object(let b) = try JSONValue(encoding: other.architecture) else { return [] }
+        guard case .object(let a) = reference.architectureDocument, case .object(let b) = other.architectureDocument else { return [] }
         return Set(a.keys).union(b.keys).subtracting(informationalFields).sorted().compactMap { key in
             let left = a[key] ?? .null, right = b[key] ?? .null
             guard left != right else { return nil }

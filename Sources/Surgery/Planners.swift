@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Networks
 
 /// swap and blend. Every generator network present in both inputs (G and G_ema alike) gets the same
 /// treatment: each synthesis parameter of block bR becomes base·(1 − m) + style·m with the block's weight m
@@ -11,21 +12,25 @@ import Foundation
 /// the input networks, not the blend, and is dropped.
 public enum BlendPlanner {
     public static func plan(_ recipe: BlendRecipe, base: CheckpointReader, style: CheckpointReader, output: String) throws -> SurgeryPlan {
-        let baseGenerators = try base.networkNames.filter { try NetworkRole.of(base, network: $0) == .generator }
-        let styleGenerators = try style.networkNames.filter { try NetworkRole.of(style, network: $0) == .generator }
+        let baseAnatomies = try base.networkNames.map { try NetworkAnatomy.of(base, network: $0) }
+        let baseGenerators = zip(base.networkNames, baseAnatomies).filter { $1.role == .generator }.map(\.0)
+        let styleGenerators = try style.networkNames.filter { try NetworkAnatomy.of(style, network: $0).role == .generator }
         let generators = baseGenerators.filter(styleGenerators.contains)
         guard !generators.isEmpty else {
             throw SurgeryError.incompatible(paths: [base.path, style.path], mismatches: [
                 "no generator network in both: \(base.path) has \(list(baseGenerators)), \(style.path) has \(list(styleGenerators))"])
         }
         try Compatibility.check([base, style], networks: generators)
-        let weights = try recipe.schedule.styleWeights(resolutions: base.architecture.blockResolutions, invert: recipe.invert)
+        let weights = try recipe.schedule.styleWeights(resolutions: try base.architecture.blockResolutions, invert: recipe.invert)
         let weightByResolution = Dictionary(uniqueKeysWithValues: weights.map { ($0.resolution, $0.weight) })
         var networks = try generators.map { network in
-            NetworkPlan(network: network, steps: try base.tensorInfos(network: network).map { step(for: $0, weights: weightByResolution) })
+            let anatomy = baseAnatomies[base.networkNames.firstIndex(of: network)!]
+            return NetworkPlan(network: network, steps: try base.tensorInfos(network: network).map {
+                step(for: $0, anatomy: anatomy, weights: weightByResolution)
+            })
         }
         var notes = (baseGenerators + styleGenerators).filter { !generators.contains($0) }.map { "generator \($0) is not in both inputs: dropped" }
-        let discriminators = try style.networkNames.filter { try NetworkRole.of(style, network: $0) == .discriminator }
+        let discriminators = try style.networkNames.filter { try NetworkAnatomy.of(style, network: $0).role == .discriminator }
         if recipe.keepDiscriminator {
             guard !discriminators.isEmpty else { throw SurgeryError.invalidParameter("--keep-d: \(style.path) has no discriminator network") }
             for network in discriminators {
@@ -42,13 +47,13 @@ public enum BlendPlanner {
                            styleWeights: weights.map { SurgeryPlan.BlockWeight(resolution: $0.resolution, weight: $0.weight) })
     }
 
-    static func step(for info: TensorInfo, weights: [Int: Double]) -> TensorStep {
-        let location = TensorLocation(name: info.name)
-        guard case .synthesisBlock(let resolution, _) = location, info.kind == .parameter, let m = weights[resolution] else {
+    static func step(for info: TensorInfo, anatomy: NetworkAnatomy, weights: [Int: Double]) -> TensorStep {
+        let place = anatomy.places[info.name]
+        guard case .synthesis(let resolution, _)? = place, info.kind == .parameter, let m = weights[resolution] else {
             let reason: String
-            switch location {
-            case .mapping: reason = info.name == "mapping.w_avg" ? "w_avg: from the base" : "mapping: from the base"
-            case .synthesisBlock: reason = "buffer: from the base"
+            switch place {
+            case .mapping?: reason = info.name == anatomy.averageW ? "w_avg: from the base" : "mapping: from the base"
+            case .synthesis?: reason = "buffer: from the base"
             default: reason = "not in a synthesis block: from the base"
             }
             return TensorStep(name: info.name, source: .copy(input: 0), reason: reason)
@@ -82,10 +87,11 @@ public enum MergePlanner {
             : weights == [1] ? .copy(input: 0) : .linear(weights: weights)
         let averageWeights = recipe.method == .slerp ? [1 - weights[1], weights[1]] : weights
         let plans = try networks.map { network in
-            NetworkPlan(network: network, steps: try readers[0].tensorInfos(network: network).map { info in
+            let averageW = try NetworkAnatomy.of(readers[0], network: network).averageW
+            return NetworkPlan(network: network, steps: try readers[0].tensorInfos(network: network).map { info in
                 if !info.dtype.isFloatingPoint {
                     return TensorStep(name: info.name, source: .copy(input: 0), reason: "not floating point: from the first input")
-                } else if info.name == "mapping.w_avg" {
+                } else if info.name == averageW {
                     return TensorStep(name: info.name, source: .linear(weights: averageWeights), reason: "w_avg: always linear")
                 } else if info.kind == .buffer {
                     return TensorStep(name: info.name, source: .copy(input: 0), reason: "buffer: from the first input")
@@ -121,16 +127,17 @@ public enum MergePlanner {
 public enum FreezePlanner {
     public static func plan(_ recipe: FreezeRecipe, reader: CheckpointReader, output: String) throws -> SurgeryPlan {
         let infos = try reader.tensorInfos(network: recipe.network)
-        let selected = Set(try recipe.selection.select(from: infos, network: recipe.network))
-        let layerIndex = Dictionary(TensorSelection.discriminatorLayers(infos.filter { $0.kind == .parameter }.map(\.name)).enumerated()
-            .map { ("b\($1.resolution).\($1.layer)", $0) }, uniquingKeysWith: { first, _ in first })
+        let anatomy = try NetworkAnatomy.of(reader, network: recipe.network)
+        let selected = Set(try recipe.selection.select(from: infos, anatomy: anatomy, network: recipe.network))
+        let layerIndex = Dictionary(anatomy.freezeOrder.enumerated().flatMap { index, layer in layer.tensors.map { ($0, index) } },
+                                    uniquingKeysWith: { first, _ in first })
         let networks = try reader.networkNames.map { network in
             NetworkPlan(network: network, steps: try reader.tensorNames(network: network).map { name in
                 guard network == recipe.network, selected.contains(name) else {
                     return TensorStep(name: name, source: .copy(input: 0), reason: "unchanged")
                 }
                 var reason = recipe.unfreeze ? "selected: unfrozen" : "selected: frozen"
-                if case .discriminatorBlock(let resolution, let layer) = TensorLocation(name: name), let index = layerIndex["b\(resolution).\(layer)"] {
+                if let index = layerIndex[name] {
                     reason += " (D layer \(index) from the input)"
                 }
                 return TensorStep(name: name, source: .copy(input: 0), trainable: recipe.unfreeze, reason: reason)

@@ -32,25 +32,28 @@ public final class SweepJob {
     public let output: String
     public let columns: [Column]
     let readers: [CheckpointReader]
+    /// The base's architecture (the style's is checked to be the same).
+    let architecture: Architecture
 
     public init(_ recipe: SweepRecipe, output: String) throws {
         self.recipe = recipe
         self.output = output
         readers = [try CheckpointReader.open(recipe.base), try CheckpointReader.open(recipe.style)]
-        for reader in readers where try !reader.networkNames.contains(recipe.network) || NetworkRole.of(reader, network: recipe.network) != .generator {
+        for reader in readers where try !reader.networkNames.contains(recipe.network) || NetworkAnatomy.of(reader, network: recipe.network).role != .generator {
             throw SurgeryError.invalidParameter("\(reader.path): no generator network \(recipe.network) (it has \(reader.networkNames.joined(separator: ", ")))")
         }
         try Compatibility.check(readers, networks: [recipe.network])
         guard !recipe.seeds.isEmpty else { throw SurgeryError.invalidParameter("sweep needs at least one seed") }
         guard recipe.truncation.isFinite else { throw SurgeryError.invalidParameter("--trunc must be a finite number") }
-        let swaps = readers[0].architecture.blockResolutions.dropLast()
+        architecture = try readers[0].architecture
+        let swaps = architecture.blockResolutions.dropLast()
         columns = [Column(label: "base", swapAt: nil, input: 0)] + swaps.map { Column(label: "\($0)", swapAt: $0, input: 0) }
             + [Column(label: "style", swapAt: nil, input: 1)]
     }
 
     /// What `--dry-run` prints: the columns and which blocks each takes from where.
     public var planText: String {
-        let resolutions = readers[0].architecture.blockResolutions
+        let resolutions = architecture.blockResolutions
         var lines = ["sweep: base = \(recipe.base), style = \(recipe.style) -> \(output)",
                      "rows: seeds \(recipe.seeds.map(String.init).joined(separator: ", ")); ws from the base's mapping, truncation \(SurgeryPlan.number(recipe.truncation)); network \(recipe.network); noise const",
                      "columns:"]
@@ -66,7 +69,6 @@ public final class SweepJob {
     }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> SweepResult {
-        let architecture = readers[0].architecture
         let base = try Generator(reader: readers[0], network: recipe.network)
         let ws = try GradMode.withoutGrad {
             try base.map(z: Latents.z(seeds: recipe.seeds, zDim: architecture.zDim),
@@ -95,7 +97,7 @@ public final class SweepJob {
         }
         let executor = PlanExecutor(readers: readers)
         let entries = try networkPlan.steps.map { try executor.entry(network: recipe.network, step: $0, releasingInputs: false) }
-        return try Generator(architecture: readers[0].architecture, parameters: ParameterSet(network: recipe.network, entries: entries))
+        return try Generator(architecture: architecture, parameters: ParameterSet(network: recipe.network, entries: entries))
     }
 
     private func images(_ generator: Generator, _ ws: Tensor, nonFinite: inout Int) throws -> [Image8] {

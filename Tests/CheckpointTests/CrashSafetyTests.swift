@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Checkpoint
+import Networks
 #if canImport(Glibc)
 import Glibc
 #endif

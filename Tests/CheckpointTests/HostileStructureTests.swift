@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Checkpoint
+import Networks
 
 /// Checkpoints whose HDF5 structure reaches outside the file, loops, or crashes libhdf5: each is refused
 /// before any tensor data is read (docs/untrusted-files.md).

@@ -2,16 +2,27 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Checkpoint
+import Networks
 
 @Suite struct InspectTests {
-    static func summary() throws -> (TemporaryDirectory, CheckpointSummary) {
+    static func summary(layout: any CheckpointLayout = StyleGAN2Layout()) throws -> (TemporaryDirectory, CheckpointSummary) {
         let folder = try TemporaryDirectory()
         let discriminator = [
             TensorEntry(name: "b8.conv0.weight", kind: .parameter, trainable: false, data: Samples.ramp([2, 2, 3, 3])),
             TensorEntry(name: "b4.out.bias", kind: .parameter, data: Samples.ramp([1])),
         ]
         let path = try Samples.write(folder.path("g.h5"), networks: [("toy", Samples.generator), ("critic", discriminator)])
-        return (folder, try CheckpointInspector.inspect(path: path))
+        return (folder, try CheckpointInspector.inspect(path: path, layout: layout))
+    }
+
+    /// Groups by the first `b<digits>` component, so the order of resolution groups can be seen on toy networks.
+    struct BlockGroups: CheckpointLayout {
+        func problems(architecture: JSONValue, networks: [NetworkHeader]) -> [CheckpointProblem] { [] }
+        func resolutionGroups(network: NetworkHeader, architecture: JSONValue) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: network.tensors.compactMap { tensor in
+                tensor.name.split(separator: ".").first { $0.first == "b" && Int($0.dropFirst()) != nil }.map { (tensor.name, String($0.dropFirst())) }
+            })
+        }
     }
 
     @Test func jsonIsOneDocumentWithTensorsPerNetwork() throws {
@@ -57,7 +68,10 @@ import TestSupport
         let synthesis = try #require(generator.tree.last)
         #expect(synthesis.children.map(\.name) == ["b4", "b8", "b16", "b32"])
         #expect(synthesis.children[1].children.first?.children.first?.path == "synthesis.b8.conv0.weight")
-        #expect(generator.resolutions.map(\.name) == ["4", "8", "16", "32", "other"])
+        // The StyleGAN2 layout groups the tensors of G, G_ema and D only; the layout decides, not the names.
+        #expect(generator.resolutions.map(\.name) == ["other"])
+        let grouped = try #require(Self.summary(layout: BlockGroups()).1.networks["toy"])
+        #expect(grouped.resolutions.map(\.name) == ["4", "8", "16", "32", "other"])
         #expect(generator.modules.map(\.name) == ["mapping", "synthesis"])
         #expect(summary.networks["critic"]?.tree.map(\.name) == ["b4", "b8"])
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Checkpoint
+import Networks
 import CHDF5
 import TestSupport
 
@@ -77,7 +78,7 @@ enum Tamper {
 
     /// File offset of a network tensor's raw data, from the header.
     static func dataOffset(_ path: String, network: String, name: String) throws -> UInt64 {
-        let file = try CheckpointFile(path: path)
+        let file = try CheckpointFile(path: path, layout: StyleGAN2Layout())
         let tensor = try #require(file.networks.first { $0.name == network }?.tensors.first { $0.name == name })
         return try #require(tensor.description.offset)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Checkpoint
+import Networks
 
 @Suite struct TrainingStateTests {
     static func writeWithState(_ path: String) throws {

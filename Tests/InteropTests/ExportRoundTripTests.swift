@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import Checkpoint
+import Networks
 @testable import Interop
 
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))
@@ -81,7 +82,7 @@ struct ExportRoundTripTests {
         let imported = try ModelImporter.importCheckpoint(from: Fixtures.url("\(name).pkl"), to: checkpoint)
         let reader = try CheckpointReader(path: checkpoint.path)
         #expect(reader.networkNames.sorted() == ["D", "G", "G_ema"])
-        #expect(reader.architecture == imported.architecture)
+        #expect(try reader.architecture == imported.architecture)
         #expect(reader.trainingScalars["augment_p"].map { abs($0.doubleValue - 0.328) < 1e-6 } == true)
         #expect(reader.extraNames.contains("training_set_kwargs"))
         let record = try #require(reader.provenance.last)

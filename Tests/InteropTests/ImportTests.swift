@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import Checkpoint
+import Networks
 @testable import Interop
 
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))

@@ -27,7 +27,7 @@ import TestSupport
         let file = try #require(first.cacheFile)
         #expect(FileManager.default.fileExists(atPath: file.path))
         // The cache is a valid toonkit checkpoint (opening validates the schema).
-        #expect(try CheckpointReader(path: file.path).architecture.kind == "fid-statistics")
+        #expect(try CheckpointReader(path: file.path, layout: UnlaidOutTensors()).architectureDocument == .object(["kind": .string("fid-statistics")]))
 
         let again = try evaluator.realStatistics(of: Self.source(indices: [0, 1]), cache: cache)
         #expect(again.fromCache && again.cacheFile == file)

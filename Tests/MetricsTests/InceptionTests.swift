@@ -1,4 +1,5 @@
 import Checkpoint
+import Networks
 import Engine
 import Foundation
 @testable import Interop

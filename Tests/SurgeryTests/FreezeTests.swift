@@ -8,8 +8,9 @@ import Testing
 struct FreezeCountingTests {
     /// The FreezeD order of docs/training-loop.md §8 for a 256² resnet D: 19 layers, b256 fromrgb 0 … skip 3, b128 conv0 4 …, b8 skip 18.
     @Test func layerOrderMatchesFreezedAt256() {
-        let names = NetworkLayout.discriminator(ArchitecturePreset.paper256.architecture()).filter { $0.kind == .parameter }.map(\.name)
-        let layers = TensorSelection.discriminatorLayers(names).map { "b\($0.resolution).\($0.layer)" }
+        let order = NetworkAnatomy(DiscriminatorNetwork(ArchitecturePreset.paper256.architecture())).freezeOrder
+        let layers = order.map(\.layer)
+        #expect(order.allSatisfy { $0.tensors == [$0.layer + ".weight", $0.layer + ".bias"] || ($0.layer.hasSuffix("skip") && $0.tensors == [$0.layer + ".weight"]) })
         #expect(layers.count == 19)
         #expect(Array(layers.prefix(5)) == ["b256.fromrgb", "b256.conv0", "b256.conv1", "b256.skip", "b128.conv0"])
         #expect(layers[7] == "b64.conv0" && layers[10] == "b32.conv0" && layers[13] == "b16.conv0")

@@ -35,7 +35,7 @@ struct FineTuneTests {
         var run = try TrainingRun(resumeFrom: base, options: Self.options(), datasetCount: dataset.count)
         #expect(run.hyperparameters.adaKimg == 100 && run.hyperparameters.emaRampup == nil)
         let imported = try CheckpointReader.open(base.path)
-        let frozen = NetworkLayout.discriminatorFreezeOrder(run.discriminator.architecture).prefix(4).flatMap(\.tensors)
+        let frozen = NetworkAnatomy(run.discriminator.network).freezeOrder.prefix(4).flatMap(\.tensors)
         #expect(frozen.count == 7, "fromrgb, conv0, conv1 (weight and bias) and skip of b32")
 
         for _ in 0..<2 { _ = try run.step(dataset: dataset) }

@@ -55,7 +55,7 @@ struct BlobDataset: ImageDataset {
         let dataset = BlobDataset(count: 12, resolution: 16)
         var run = try TrainingRun(options: Self.options(kimg: 0.02, freezeD: 2), architecture: Self.smallArchitecture(), datasetCount: dataset.count)
         let before = run.generator.parameters
-        let frozen = NetworkLayout.discriminatorFreezeOrder(run.discriminator.architecture).prefix(2).flatMap(\.tensors)
+        let frozen = NetworkAnatomy(run.discriminator.network).freezeOrder.prefix(2).flatMap(\.tensors)
         let frozenBefore = try frozen.map { try run.discriminator.parameters.tensor($0).scalars }
         for _ in 0..<5 {
             let report = try run.step(dataset: dataset)

@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 /// Tensor name layout of an exported file.
 public enum ExportLayout: String, CaseIterable, Sendable {
@@ -36,7 +37,7 @@ public enum ModelExporter {
             let tensors = try reader.tensorNames(network: name).map { try reader.readTensor(network: name, name: $0, verifyChecksum: true) }
             return ImportedNetwork(name: name, tensors: tensors)
         }
-        return try export(selected, architecture: reader.architecture, to: output, layout: layout)
+        return try export(selected, architecture: try reader.architecture, to: output, layout: layout)
     }
 
     /// Exports in-memory networks; returns notes about anything the layout could not keep.
@@ -77,7 +78,7 @@ public enum ModelExporter {
             network.tensors.map { (name: prefixed ? "\(network.name).\($0.name)" : $0.name, data: $0.data) }
         }
         let metadata = ["format": "pt",
-                        StateDictImporter.architectureMetadataKey: try JSONValue(encoding: architecture).serialized()]
+                        StateDictImporter.architectureMetadataKey: architecture.document.serialized()]
         return SafetensorsFile(tensors: tensors, metadata: metadata)
     }
 
@@ -87,17 +88,17 @@ public enum ModelExporter {
         var notes: [String] = []
         if let generator = networks.first(where: { $0.name == "G_ema" }) ?? networks.first(where: { $0.name == "G" }) {
             if generator.name == "G" { notes.append("no G_ema selected: exporting G as g_ema") }
-            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(generator.tensors, network: generator.name,
+            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(generator.tensors, network: generator.name, arch: architecture,
                                                                        pairs: RosinalityLayout.generator(architecture))
             items.append(("g_ema", .orderedDict(tensors.map { ($0.0, .tensor($0.1)) })))
-            guard let average = generator.tensors.first(where: { $0.name == "mapping.w_avg" }) else {
-                throw InteropError("\(generator.name) has no mapping.w_avg for latent_avg")
+            guard let average = generator.tensors.first(where: { $0.name == NetworkLayout.averageWName }) else {
+                throw InteropError("\(generator.name) has no \(NetworkLayout.averageWName) for latent_avg")
             }
             items.append(("latent_avg", .tensor(average.data)))
             notes += filterNotes
         }
         if let discriminator = networks.first(where: { $0.name == "D" }) {
-            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(discriminator.tensors, network: "D",
+            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(discriminator.tensors, network: "D", arch: architecture,
                                                                        pairs: RosinalityLayout.discriminator(architecture))
             items.append(("d", .orderedDict(tensors.map { ($0.0, .tensor($0.1)) })))
             notes += filterNotes

@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 /// Derives an `Architecture` from NVIDIA-named tensor shapes, for files that carry no kwargs
 /// (state dicts, safetensors, rosinality checkpoints after renaming).
@@ -88,52 +89,56 @@ public enum ArchitectureInference {
         return shape
     }
 
-    /// Block resolutions named `<prefix><res>.`; they must be 4, 8, …, R.
-    private static func resolution(_ names: Dictionary<String, [Int]>.Keys, prefix: String) throws -> Int {
-        let found = Set(names.compactMap { name -> Int? in
-            guard name.hasPrefix(prefix) else { return nil }
-            return Int(name.dropFirst(prefix.count).prefix { $0 != "." })
-        })
-        guard let top = found.max(), top >= 4, top <= Architecture.maxResolution, top & (top - 1) == 0,
-              found == Set((2...top.trailingZeroBitCount).map { 1 << $0 }) else {
-            throw InteropError("block resolutions \(found.sorted()) are not 4, 8, …, a power of two")
+    /// The top of the block resolutions present, which must be 4 (or 8), …, R without gaps.
+    private static func top(of present: [Int], from lowest: Int) throws -> Int {
+        guard let top = present.max(), Set(present) == Set(present.isEmpty ? [] : Array(sequence(first: lowest) { $0 * 2 }.prefix { $0 <= top })) else {
+            throw InteropError("block resolutions \(present.sorted()) are not \(lowest), \(lowest * 2), …, a power of two")
         }
         return top
     }
 
+    /// Names come from the module trees of the largest buildable architecture: a block's tensor names
+    /// depend on its resolution only, so that tree names every block any file can hold.
+    private static let generatorProbe = GeneratorNetwork(.probe(resolution: Architecture.maxResolution))
+    private static let discriminatorProbe = DiscriminatorNetwork(.probe(resolution: Architecture.maxResolution))
+    private static let conditionalEmbedding: String = {
+        var conditional = Architecture.probe(resolution: 4)
+        conditional.cDim = 1
+        return GeneratorNetwork(conditional).mapping.embed!.weight.name
+    }()
+
     static func observeGenerator(_ tensors: [TensorEntry]) throws -> Observation {
         let shapes = shapes(tensors)
-        guard shapes["mapping.embed.weight"] == nil else { throw InteropError("conditional generators (c_dim > 0) are not supported yet") }
-        let top = try resolution(shapes.keys, prefix: "synthesis.b")
+        guard shapes[conditionalEmbedding] == nil else { throw InteropError("conditional generators (c_dim > 0) are not supported yet") }
+        let blocks = generatorProbe.synthesis.blocks
+        let top = try top(of: blocks.filter { shapes[$0.conv1.weight.name] != nil }.map(\.resolution), from: 4)
         var channels: [Int: Int] = [:]
-        var resolution = 4
-        while resolution <= top {
-            channels[resolution] = try requireShape(shapes, "synthesis.b\(resolution).conv1.weight", rank: 4)[0]
-            resolution *= 2
+        for block in blocks where block.resolution <= top {
+            channels[block.resolution] = try requireShape(shapes, block.conv1.weight.name, rank: 4)[0]
         }
-        var layers = 0
-        while shapes["mapping.fc\(layers).weight"] != nil { layers += 1 }
-        guard layers > 0 else { throw InteropError("cannot derive the architecture: mapping.fc0.weight is missing") }
-        let first = try requireShape(shapes, "mapping.fc0.weight", rank: 2)
-        let style = try requireShape(shapes, "synthesis.b4.conv1.affine.weight", rank: 2)
-        return Observation(resolution: top, imgChannels: try requireShape(shapes, "synthesis.b\(top).torgb.weight", rank: 4)[0],
+        let mapping = generatorProbe.mapping
+        let layers = MappingNetwork.depth(at: mapping.path, in: Set(shapes.keys))
+        guard layers > 0 else { throw InteropError("cannot derive the architecture: \(mapping.layers[0].weight.name) is missing") }
+        let first = try requireShape(shapes, mapping.layers[0].weight.name, rank: 2)
+        let style = try requireShape(shapes, blocks[0].conv1.affine.weight.name, rank: 2)
+        let torgb = blocks.first { $0.resolution == top }!.torgb.weight.name
+        return Observation(resolution: top, imgChannels: try requireShape(shapes, torgb, rank: 4)[0],
                            channels: channels, zDim: first[1], wDim: style[1], mappingLayers: layers)
     }
 
     static func observeDiscriminator(_ tensors: [TensorEntry]) throws -> Observation {
         let shapes = shapes(tensors)
-        let top = try resolution(shapes.keys, prefix: "b")
-        let epilogue = try requireShape(shapes, "b4.conv.weight", rank: 4)
-        guard try requireShape(shapes, "b4.out.weight", rank: 2)[0] == 1 else {
+        let epilogue = discriminatorProbe.epilogue
+        let epilogueShape = try requireShape(shapes, epilogue.conv.weight.name, rank: 4)
+        guard try requireShape(shapes, epilogue.out.weight.name, rank: 2)[0] == 1 else {
             throw InteropError("conditional discriminators (cmap_dim > 0) are not supported yet")
         }
-        var channels: [Int: Int] = [4: epilogue[0]]
-        var resolution = 8
-        while resolution <= top {
-            channels[resolution] = try requireShape(shapes, "b\(resolution).conv0.weight", rank: 4)[0]
-            resolution *= 2
-        }
-        return Observation(resolution: top, imgChannels: try requireShape(shapes, "b\(top).fromrgb.weight", rank: 4)[1],
-                           channels: channels, mbstdNumChannels: epilogue[1] - epilogue[0])
+        let blocks = discriminatorProbe.blocks.filter { shapes[$0.conv0.weight.name] != nil }
+        let top = try top(of: blocks.map(\.resolution), from: 8)
+        var channels: [Int: Int] = [4: epilogueShape[0]]
+        for block in blocks { channels[block.resolution] = try requireShape(shapes, block.conv0.weight.name, rank: 4)[0] }
+        let fromrgb = DiscriminatorNetwork(.probe(resolution: top)).blocks.first!.fromrgb!.weight.name
+        return Observation(resolution: top, imgChannels: try requireShape(shapes, fromrgb, rank: 4)[1],
+                           channels: channels, mbstdNumChannels: epilogueShape[1] - epilogueShape[0])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 extension ModelImporter {
     /// Imports `source` and writes it as a toonkit checkpoint at `output` (atomically: nothing

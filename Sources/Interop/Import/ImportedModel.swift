@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 /// The file layouts `ModelImporter` understands.
 public enum ImportFormat: String, CaseIterable, Sendable {
@@ -84,8 +85,7 @@ struct ImportedContent {
         var copy = self
         for index in copy.networks.indices {
             let network = copy.networks[index]
-            try NetworkLayout.verify(network: network.name, network.tensors, against: architecture)
-            let expected = NetworkLayout.expected(network: network.name, architecture)
+            let expected = try network.verify(against: architecture)
             let position = Dictionary(uniqueKeysWithValues: expected.enumerated().map { ($1.name, $0) })
             copy.networks[index].tensors.sort { position[$0.name]! < position[$1.name]! }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 /// Reads the constructor kwargs NVIDIA's persistence decorator stores with every network
 /// (`Generator(**G_kwargs)`, `Discriminator(**D_kwargs)`), applying the defaults of

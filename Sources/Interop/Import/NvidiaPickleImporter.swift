@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 /// NVIDIA StyleGAN2-ADA network pickles: a dict with `G`, `D`, `G_ema` persistent modules, an
 /// optional `augment_pipe` and `training_set_kwargs` (docs/foreign-formats.md §3). Works for train.py

@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 /// One rosinality tensor and the NVIDIA tensor it holds (docs/foreign-formats.md §5). The bytes are
 /// the same apart from the shape, except for G's up-sampling kernels, which rosinality stores
@@ -19,7 +20,7 @@ enum RosinalityLayout {
         let shapes: [String: [Int]]
         var pairs: [RenamedTensor] = []
 
-        init(_ expected: [TensorSpec]) {
+        init(_ expected: [TensorDeclaration]) {
             shapes = Dictionary(uniqueKeysWithValues: expected.map { ($0.name, $0.shape) })
         }
 
@@ -49,7 +50,7 @@ enum RosinalityLayout {
 
     /// Generator tensors except `mapping.w_avg`, which rosinality keeps outside as `latent_avg`.
     static func generator(_ arch: Architecture) -> [RenamedTensor] {
-        var builder = Builder(NetworkLayout.generator(arch))
+        var builder = Builder(GeneratorNetwork(arch).tensors)
         for layer in 0..<arch.mappingLayers {
             builder.add("style.\(layer + 1).weight", "mapping.fc\(layer).weight")
             builder.add("style.\(layer + 1).bias", "mapping.fc\(layer).bias")
@@ -74,7 +75,7 @@ enum RosinalityLayout {
     }
 
     static func discriminator(_ arch: Architecture) -> [RenamedTensor] {
-        var builder = Builder(NetworkLayout.discriminator(arch))
+        var builder = Builder(DiscriminatorNetwork(arch).tensors)
         builder.add("convs.0.0.weight", "b\(arch.resolution).fromrgb.weight")
         builder.add("convs.0.1.bias", "b\(arch.resolution).fromrgb.bias")
         for (index, resolution) in zip(1..., arch.blockResolutions.reversed().dropLast()) {

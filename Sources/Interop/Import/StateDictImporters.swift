@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 /// rosinality stylegan2-pytorch checkpoints: `{g_ema, latent_avg}` from export_weights.py /
 /// convert_weight.py, or training checkpoints `{g, d, g_ema, g_optim, d_optim, args, ada_aug_p}`
@@ -32,9 +33,9 @@ enum RosinalityImporter {
         var supplied: [String: TensorData] = [:]
         if let latent = top["latent_avg"], !latent.isNone {
             guard let tensor = latent.tensorValue else { throw InteropError("latent_avg is a \(latent.typeName), not a tensor") }
-            supplied["mapping.w_avg"] = try tensor.materialize()
+            supplied[NetworkLayout.averageWName] = try tensor.materialize()
         } else if generator != nil {
-            supplied["mapping.w_avg"] = try TensorData(float32: [Float](repeating: 0, count: arch.wDim), shape: [arch.wDim])
+            supplied[NetworkLayout.averageWName] = try TensorData(float32: [Float](repeating: 0, count: arch.wDim), shape: [arch.wDim])
             content.notes.append("the file has no latent_avg: mapping.w_avg set to zeros, so truncation will not work until it is recomputed")
         }
         for (key, network) in networkKeys {
@@ -93,10 +94,12 @@ enum StateDictImporter {
                 return members.isEmpty ? nil : (network, members)
             }
         }
-        let names = Set(tensors.map(\.0))
-        if names.contains("synthesis.b4.const") { return [("G_ema", tensors)] }
-        if names.contains("b4.fc.weight") { return [("D", tensors)] }
-        throw InteropError("the tensors have neither NVIDIA generator names (synthesis.b4.const) nor discriminator names (b4.fc.weight)")
+        switch NetworkLayout.likelyRole(tensorNames: Set(tensors.map(\.0))) {
+        case .generator: return [("G_ema", tensors)]
+        case .discriminator: return [("D", tensors)]
+        case .other:
+            throw InteropError("the tensors have neither NVIDIA generator names (\(NetworkLayout.generatorMarker)) nor discriminator names (\(NetworkLayout.discriminatorMarker))")
+        }
     }
 
     private static func content(_ groups: [(String, [(String, TensorData)])], architecture stored: Architecture?) throws -> ImportedContent {
@@ -112,7 +115,8 @@ enum StateDictImporter {
         }
         // Parameter or buffer is not stored in a state dict; the layout knows.
         let networks = groups.map { network, tensors -> ImportedNetwork in
-            let kinds = Dictionary(uniqueKeysWithValues: NetworkLayout.expected(network: network, arch).map { ($0.name, $0.kind) })
+            let declared = NetworkLayout.tree(network: network, arch, tensorNames: Set(tensors.map(\.0)))?.tensors ?? []
+            let kinds = Dictionary(uniqueKeysWithValues: declared.map { ($0.name, $0.kind) })
             return ImportedNetwork(name: network, tensors: tensors.map { TensorEntry(name: $0.0, kind: kinds[$0.0] ?? .parameter, data: $0.1) })
         }
         return ImportedContent(networks: networks, architecture: arch, notes: notes)

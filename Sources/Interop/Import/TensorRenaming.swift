@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 
 /// Applies a `RenamedTensor` table in either direction. Apart from the scaled up-sampling
 /// kernels, tensors keep their bytes and only change name and shape.
@@ -11,7 +12,8 @@ enum TensorRenaming {
                          supplied: [String: TensorData], label: String) throws -> [TensorEntry] {
         let byNvidia = Dictionary(uniqueKeysWithValues: pairs.map { ($0.nvidia, $0) })
         var entries: [TensorEntry] = []
-        for expected in NetworkLayout.expected(network: network, arch) {
+        let declared = NetworkLayout.tree(network: network, arch, tensorNames: Set(pairs.map(\.nvidia)))?.tensors ?? []
+        for expected in declared {
             let data: TensorData
             if let pair = byNvidia[expected.name] {
                 guard let source = foreign[pair.foreign] else {
@@ -25,8 +27,8 @@ enum TensorRenaming {
                 }
             } else if let value = supplied[expected.name] {
                 data = value
-            } else if expected.name.hasSuffix("resample_filter") {
-                data = NetworkLayout.standardResampleFilter()
+            } else if let fixed = expected.initializer.fixedValues {
+                data = try TensorData(float32: fixed, shape: expected.shape)
             } else {
                 throw InteropError("\(label) has no source for \(network).\(expected.name)")
             }
@@ -41,7 +43,7 @@ enum TensorRenaming {
 
     /// NVIDIA entries → foreign (name, tensor) pairs in table order. Returns notes about NVIDIA
     /// tensors the foreign layout cannot hold (non-standard resample filters).
-    static func fromNvidia(_ tensors: [TensorEntry], network: String, pairs: [RenamedTensor]) throws -> (tensors: [(String, TensorData)], notes: [String]) {
+    static func fromNvidia(_ tensors: [TensorEntry], network: String, arch: Architecture, pairs: [RenamedTensor]) throws -> (tensors: [(String, TensorData)], notes: [String]) {
         let byName = Dictionary(tensors.map { ($0.name, $0.data) }, uniquingKeysWith: { first, _ in first })
         var result: [(String, TensorData)] = []
         for pair in pairs {
@@ -51,9 +53,10 @@ enum TensorRenaming {
             }))
         }
         let paired = Set(pairs.map(\.nvidia))
-        let standard = NetworkLayout.standardResampleFilter()
-        let notes = tensors.filter { !paired.contains($0.name) && $0.name.hasSuffix("resample_filter") && $0.data.bytes != standard.bytes }
-            .map { "\(network).\($0.name) differs from the standard [1,3,3,1] filter but the rosinality layout has no place for it" }
+        let unpaired = Dictionary(tensors.filter { !paired.contains($0.name) }.map { ($0.name, $0.data) }, uniquingKeysWith: { first, _ in first })
+        let declared = NetworkLayout.tree(network: network, arch, tensorNames: Set(tensors.map(\.name)))?.tensors ?? []
+        let notes = try NetworkLayout.fixedValueContradictions(declared, architecture: arch) { try unpaired[$0]?.floats() }
+            .map { "\(network): \($0); the rosinality layout has no place for it" }
         return (result, notes)
     }
 

@@ -52,7 +52,7 @@ public struct TrainingRun {
         self.generator = generator
         self.generatorEMA = generatorEMA
         self.discriminator = discriminator
-        let freezeOrder = NetworkLayout.discriminatorFreezeOrder(discriminator.architecture)
+        let freezeOrder = NetworkAnatomy(discriminator.network).freezeOrder
         guard options.freezeD <= freezeOrder.count else {
             throw TrainingError("--freezed \(options.freezeD) exceeds the discriminator's \(freezeOrder.count) freezable layers")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoint
+import Networks
 @testable import Interop
 
 /// A corpus of broken and hostile files: truncations and bit flips of the fixtures, handcrafted

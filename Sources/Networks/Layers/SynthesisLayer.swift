@@ -1,0 +1,117 @@
+import Checkpoint
+import Engine
+
+/// How synthesis layers draw their per-pixel noise in one forward pass.
+enum LayerNoise { case none, const, random(seed: UInt32) }
+
+/// NVIDIA's SynthesisLayer: a style-modulated 3×3 convolution (the 2× up-sampling one in conv0 of every
+/// block above 4×4) with demodulation, noise, bias, lrelu·√2 and clamp (docs/network-maths.md §3).
+public struct SynthesisLayer: Module {
+    public let path: ModulePath
+    public let affine: FullyConnectedLayer
+    public let weight: TensorDeclaration
+    public let noiseStrength: TensorDeclaration
+    public let bias: TensorDeclaration
+    public let resampleFilter: TensorDeclaration
+    public let noiseConst: TensorDeclaration
+    public let resolution: Int
+    public let upsamples: Bool
+    let filter: FIRFilter
+    let convClamp: Float?
+
+    init(_ path: ModulePath, inChannels: Int, outChannels: Int, wDim: Int, resolution: Int, upsamples: Bool, _ a: Architecture) {
+        self.path = path
+        self.resolution = resolution
+        self.upsamples = upsamples
+        filter = a.firFilter
+        convClamp = a.convClamp.map { Float($0) }
+        affine = FullyConnectedLayer(path.child("affine"), inFeatures: wDim, outFeatures: inChannels, biasInit: 1)
+        weight = path.parameter("weight", [outChannels, inChannels, 3, 3], .normal(scale: 1))
+        noiseStrength = path.parameter("noise_strength", [], .constant(0))
+        bias = path.parameter("bias", [outChannels], .constant(0))
+        resampleFilter = path.buffer("resample_filter", [4, 4], .resampleFilter(a.resampleFilter))
+        noiseConst = path.buffer("noise_const", [resolution, resolution], .normal(scale: 1))
+    }
+
+    public var ownTensors: [TensorDeclaration] { [weight, noiseStrength, bias, resampleFilter, noiseConst] }
+    public var children: [any Module] { [affine] }
+
+    /// Two equivalent evaluation orders (equal up to float rounding):
+    /// - batched: scale the input channels by the styles, convolve the whole batch with the shared weight
+    ///   (one wide GEMM), demodulate inside bias_act; cheapest on small planes, where the weight is large;
+    /// - per-sample weights: fold styles and demodulation into each sample's weight and run a grouped
+    ///   convolution (the reference's fused path); cheapest on large planes, where the input is large.
+    func callAsFunction(_ x: Tensor, w: Tensor, noise: LayerNoise, _ p: ParameterSet) throws -> Tensor {
+        let weight = try p.tensor(self.weight)
+        let n = x.shape[0], outChannels = weight.shape[0], inChannels = weight.shape[1]
+        let styles = try affine(w, p)
+        // dcoef[n, o] = rsqrt(Σ_i s[n,i]² Σ_ab W[o,i,a,b]² + 1e-8): the demodulation without a 5-D tensor.
+        let weightEnergy = try weight.square().sum(axes: [2, 3])
+        let demodulation = try (Tensor.matmul(styles.square(), weightEnergy, transposeB: true) + 1e-8).rsqrt()
+        let perSampleWeights = 9 * outChannels < x.shape[2] * x.shape[3]
+        var y: Tensor
+        if perSampleWeights {
+            let modulated = try weight.reshaped([1, outChannels, inChannels, 3, 3]) * styles.reshaped([n, 1, inChannels, 1, 1])
+                * demodulation.reshaped([n, outChannels, 1, 1, 1])
+            let grouped = try x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]])
+            if upsamples {
+                let transposed = try modulated.permuted([0, 2, 1, 3, 4]).reshaped([n * inChannels, outChannels, 3, 3])
+                y = try upsamplingConvolution(grouped, transposed, groups: n)
+            } else {
+                y = try Tensor.conv2d(grouped, modulated.reshaped([n * outChannels, inChannels, 3, 3]), ConvOptions(padding: 1, groups: n))
+            }
+            y = try y.reshaped([n, outChannels, y.shape[2], y.shape[3]])
+        } else {
+            let modulated = try x * styles.reshaped([n, inChannels, 1, 1])
+            y = upsamples ? try upsamplingConvolution(modulated, weight.permuted([1, 0, 2, 3]), groups: 1)
+                          : try Tensor.conv2d(modulated, weight, ConvOptions(padding: 1))
+        }
+        let strength = try p.tensor(noiseStrength)
+        let noiseImage: Tensor?
+        switch noise {
+        case .none: noiseImage = nil
+        case .const: noiseImage = try (p.tensor(noiseConst) * strength).reshaped([1, 1, resolution, resolution])
+        case .random(let seed):
+            var rng = RandomState(seed: seed)
+            noiseImage = try rng.normalTensor([n, 1, resolution, resolution]) * strength
+        }
+        return try Tensor.biasAct(y, bias: p.tensor(bias), activation: .lrelu, clamp: convClamp,
+                                  scale: perSampleWeights ? nil : demodulation, addend: noiseImage)
+    }
+
+    /// The reference's 2× up-sampling convolution: a stride-2 transposed convolution (weight given as
+    /// [in, out/groups, 3, 3]), then the FIR with padding 1 and gain 4.
+    private func upsamplingConvolution(_ x: Tensor, _ transposedWeight: Tensor, groups: Int) throws -> Tensor {
+        let stuffed = try Tensor.convTranspose2d(x, transposedWeight, ConvOptions(stride: 2, padding: 0, groups: groups))
+        return try Tensor.upfirdn2d(stuffed, filter: filter, padding: FIRPadding(all: 1), gain: 4)
+    }
+}
+
+/// NVIDIA's ToRGBLayer: a modulated 1×1 convolution without demodulation (styles scaled by 1/√C), bias, clamp.
+public struct ToRGBLayer: Module {
+    public let path: ModulePath
+    public let affine: FullyConnectedLayer
+    public let weight: TensorDeclaration
+    public let bias: TensorDeclaration
+    let convClamp: Float?
+
+    init(_ path: ModulePath, inChannels: Int, wDim: Int, _ a: Architecture) {
+        self.path = path
+        convClamp = a.convClamp.map { Float($0) }
+        affine = FullyConnectedLayer(path.child("affine"), inFeatures: wDim, outFeatures: inChannels, biasInit: 1)
+        weight = path.parameter("weight", [a.imgChannels, inChannels, 1, 1], .normal(scale: 1))
+        bias = path.parameter("bias", [a.imgChannels], .constant(0))
+    }
+
+    public var ownTensors: [TensorDeclaration] { [weight, bias] }
+    public var children: [any Module] { [affine] }
+
+    func callAsFunction(_ x: Tensor, w: Tensor, _ p: ParameterSet) throws -> Tensor {
+        let weight = try p.tensor(self.weight)
+        let inChannels = weight.shape[1]
+        let styles = try affine(w, p) * Float(1 / Double(inChannels).squareRoot())
+        let modulated = try x * styles.reshaped([x.shape[0], inChannels, 1, 1])
+        let y = try Tensor.conv2d(modulated, weight)
+        return try Tensor.biasAct(y, bias: p.tensor(bias), activation: .linear, clamp: convClamp)
+    }
+}
