@@ -18,8 +18,9 @@ struct TrainCommand: ParsableCommand {
 
         --resume a toonkit snapshot continues exactly (add --fine-tune to start a new run from its networks instead) (weights, Adam moments, EMA, p, step, kimg, data order, \
         random state; the snapshot's options win except --kimg/--snap/--tick). --resume any other checkpoint \
-        (e.g. `toonkit import ffhq-256.pkl`) fine-tunes it: the architecture comes from the checkpoint, p from \
-        the file unless --p is given, no EMA ramp-up and ada_kimg 100, as the reference's --resume. Tensors the \
+        (e.g. `toonkit import ffhq-256.pkl`) fine-tunes it: the architecture comes from the checkpoint, no EMA \
+        ramp-up and ada_kimg 100, as the reference's --resume; p comes from the file unless --p is given (the \
+        reference restarts p at 0 on --resume; --p 0 does the same). Tensors the \
         checkpoint marks non-trainable (`toonkit freeze`) are never updated.
 
         Example (the capstone's fine-tuning):

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Whether a tensor is learned (`parameter`) or a fixed/running value (`buffer`, e.g. w_avg, noise_const).
+/// Whether a tensor is learned (`parameter`) or a fixed/running value (`buffer`, e.g. a running average or a fixed noise image).
 public enum TensorKind: String, Codable, Sendable { case parameter, buffer }
 
 /// One named tensor of a network, as it sits in a checkpoint.

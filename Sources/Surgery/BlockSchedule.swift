@@ -10,7 +10,7 @@ public enum BlockSchedule: Equatable, Sendable {
     /// m(R') = logistic((i(R') − i(R) − ½) / W) with i(R') = log2(R'/4) the block index (b4 = 0, b8 = 1, …).
     /// It runs over blocks, so every tensor of a block shares one weight (as with `weights`); the 0.5
     /// point falls between bR and b2R, so W → 0 is exactly `swap(at: R)`. toonify's blend_models.py runs
-    /// the logistic over half-block positions p = 2·i + level (level 0: const/conv0, 1: conv1 + torgb)
+    /// the logistic over half-block positions p = 2·i + level (level 0: const/conv0, 1: conv1 + ToRGB)
     /// centred at p = 2·i(R) + level: its width w has the slope of W = w/2 here, and its 0.5 point sits a
     /// quarter (level 1) to three quarters (level 0) of a block lower than toonkit's.
     case logistic(at: Int, width: Double)

@@ -4,8 +4,8 @@ import Networks
 
 /// swap and blend. Every generator network present in both inputs (G and G_ema alike) gets the same
 /// treatment: each synthesis parameter of block bR becomes base·(1 − m) + style·m with the block's weight m
-/// (bytes copied when m is 0 or 1); the mapping network, `mapping.w_avg` and every buffer (noise_const,
-/// resample_filter) come from the base; so do the architecture and the provenance log. The discriminator is
+/// (bytes copied when m is 0 or 1); the mapping network, its running average w_avg and every buffer (the
+/// constant noise images and resampling filters) come from the base; so do the architecture and the provenance log. The discriminator is
 /// dropped unless `keepDiscriminator`, which keeps the style's D: in the toonify workflow the style is the
 /// model fine-tuned on the target domain, and its D is the one that has learnt that domain, so it is the D
 /// to resume fine-tuning the blend against. Training state (step, augment p, optimizer moments) describes
@@ -69,8 +69,8 @@ public enum BlendPlanner {
 /// slerp between two inputs at t = the second weight (t = w₂/(w₁ + w₂) with `normalize`), per tensor,
 /// linear where the two are nearly parallel or one is zero. `mapping.w_avg` is the mean of w under the
 /// mapping, a linear quantity, so it is always mixed linearly with the same weights ((1 − t, t) for slerp).
-/// Other buffers come from the first input: resample_filter is the same everywhere, and mixing unrelated
-/// noise_const images would shrink their variance (a 50/50 mix of two N(0, 1) maps has std 0.71), so the
+/// Other buffers come from the first input: the resampling filters are the same everywhere, and mixing
+/// unrelated constant noise images would shrink their variance (a 50/50 mix of two N(0, 1) maps has std 0.71), so the
 /// first input's noise keeps the statistics the networks were trained with. Non-float tensors are copied
 /// from the first input. Architecture and provenance log come from the first input; training state is dropped
 /// (so one input at weight 1 ships a training snapshot's networks without its optimizer state).

@@ -53,8 +53,9 @@ public struct DemoJob {
         try step("Fine-tune with ADA and FreezeD") {
             let (snapshot, session) = try fineTune(dataset: PNGDataset(url: dataURL), progress: progress, shouldStop: shouldStop)
             fineTuned = snapshot
+            let frozen = NetworkAnatomy(session.run.discriminator.network).freezeOrder.prefix(session.run.options.freezeD).map(\.layer)
             let stopped = session.run.kimg < kimg ? " (stopped early by an interrupt; \(String(format: "%g", kimg)) were planned)" : ""
-            return ("\(String(format: "%g", session.run.kimg)) kimg\(stopped) from the base: ADA (bg, initial p 0.328), FreezeD on the discriminator's input block (its first 4 layers: fromrgb, conv0, conv1, skip at \(resolution)×\(resolution)), x-flips, R1 γ scaled from the capstone's 50 at 256² to this resolution. Run folder: \(session.runDirectory.lastPathComponent).",
+            return ("\(String(format: "%g", session.run.kimg)) kimg\(stopped) from the base: ADA (bg, initial p 0.328), FreezeD on the discriminator's first \(frozen.count) layers (\(frozen.joined(separator: ", "))), x-flips, R1 γ scaled from the capstone's 50 at 256² to this resolution. Run folder: \(session.runDirectory.lastPathComponent).",
                     [snapshot, session.runDirectory.appendingPathComponent("log.jsonl")])
         }
         try step("Sweep the layer swap") { try sweep(style: fineTuned, resolution: resolution) }

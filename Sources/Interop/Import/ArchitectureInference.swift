@@ -28,6 +28,9 @@ public enum ArchitectureInference {
                       mbstdGroupSize: Int?) throws -> (architecture: Architecture, assumptions: [String]) {
         let observations = [generator, discriminator].compactMap { $0 }
         guard var merged = observations.first else { throw InteropError("no generator or discriminator tensors to derive an architecture from") }
+        guard generator != nil else {
+            throw InteropError("the file holds a discriminator without its generator: z_dim, w_dim and the mapping depth cannot be derived from it; import a file that also holds the generator")
+        }
         for other in observations.dropFirst() {
             guard other.resolution == merged.resolution, other.imgChannels == merged.imgChannels else {
                 throw InteropError("generator and discriminator disagree on resolution or image channels")
@@ -41,8 +44,8 @@ public enum ArchitectureInference {
             merged.mbstdNumChannels = merged.mbstdNumChannels ?? other.mbstdNumChannels
         }
         let (base, maximum) = try channelConfig(merged.channels)
-        var arch = Architecture(resolution: merged.resolution, zDim: merged.zDim ?? 0, wDim: merged.wDim ?? 0,
-                                mappingLayers: merged.mappingLayers ?? 0, channelBase: base, channelMax: maximum,
+        var arch = Architecture(resolution: merged.resolution, zDim: merged.zDim!, wDim: merged.wDim!,
+                                mappingLayers: merged.mappingLayers!, channelBase: base, channelMax: maximum,
                                 mbstdGroupSize: mbstdGroupSize)
         arch.imgChannels = merged.imgChannels
         arch.mbstdNumChannels = merged.mbstdNumChannels ?? 1
@@ -51,7 +54,6 @@ public enum ArchitectureInference {
         if discriminator != nil {
             assumptions.append("minibatch-std group size is not stored in the file; \(mbstdGroupSize.map(String.init) ?? "whole batch") assumed")
         }
-        if generator == nil { assumptions.append("no generator: z_dim, w_dim and mapping layers are unknown (recorded as 0)") }
         return (arch, assumptions)
     }
 

@@ -57,6 +57,18 @@ enum InitKwargs {
             arch.mbstdGroupSize = 4
         }
         arch.mbstdNumChannels = try int(epilogue, "mbstd_num_channels", default: 1)
+        // One architecture document describes both networks, so what D's kwargs say must agree with G's.
+        let clamp = try optionalDouble(kwargs, "conv_clamp")
+        guard clamp == arch.convClamp else {
+            throw InteropError("D's conv_clamp (\(clamp.map { "\($0)" } ?? "none")) differs from G's (\(arch.convClamp.map { "\($0)" } ?? "none")), which a toonkit architecture cannot express")
+        }
+        let block = try nested(kwargs, "block_kwargs")
+        if let filter = block["resample_filter"], let taps = filter.sequence {
+            let values = try taps.map { try number($0, "block_kwargs.resample_filter") }
+            guard values == arch.resampleFilter else {
+                throw InteropError("D's block_kwargs.resample_filter \(values) differs from G's \(arch.resampleFilter), which a toonkit architecture cannot express")
+            }
+        }
         try arch.checkPlausible()
     }
 

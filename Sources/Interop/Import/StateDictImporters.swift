@@ -36,7 +36,7 @@ enum RosinalityImporter {
             supplied[NetworkLayout.averageWName] = try tensor.materialize()
         } else if generator != nil {
             supplied[NetworkLayout.averageWName] = try TensorData(float32: [Float](repeating: 0, count: arch.wDim), shape: [arch.wDim])
-            content.notes.append("the file has no latent_avg: mapping.w_avg set to zeros, so truncation will not work until it is recomputed")
+            content.notes.append("the file has no latent_avg: \(NetworkLayout.averageWName) set to zeros, so truncation will not work until it is recomputed")
         }
         for (key, network) in networkKeys {
             guard let tensors = foreign[network] else { continue }

@@ -72,7 +72,7 @@ public struct Architecture: Codable, Equatable, Sendable {
         guard resolution >= 4, resolution <= Self.maxResolution, resolution & (resolution - 1) == 0 else {
             return "resolution \(resolution) is not a power of two between 4 and \(Self.maxResolution)"
         }
-        let sizes = [("z_dim", zDim, 0), ("w_dim", wDim, 0), ("c_dim", cDim, 0), ("cmap_dim", cmapDim ?? 0, 0),
+        let sizes = [("z_dim", zDim, 0), ("w_dim", wDim, 1), ("c_dim", cDim, 0), ("cmap_dim", cmapDim ?? 0, 0),
                      ("channel_base", channelBase, 1), ("channel_max", channelMax, 1),
                      ("img_channels", imgChannels, 1), ("mbstd_num_channels", mbstdNumChannels, 0)]
         for (name, value, minimum) in sizes where value < minimum || value > Self.maxDimension {
