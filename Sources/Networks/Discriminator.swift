@@ -10,9 +10,6 @@ public struct Discriminator {
     public var parameters: ParameterSet
 
     public init(architecture: Architecture, parameters: ParameterSet) throws {
-        guard architecture.discriminatorArchitecture == Architecture.implementedDiscriminatorArchitecture else {
-            throw NetworkError("discriminator architecture '\(architecture.discriminatorArchitecture)' is not supported (only '\(Architecture.implementedDiscriminatorArchitecture)')")
-        }
         try architecture.checkBuildable()
         network = DiscriminatorNetwork(architecture, tensorNames: Set(parameters.names))
         try parameters.validate(against: network, architecture: architecture)

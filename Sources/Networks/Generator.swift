@@ -31,9 +31,6 @@ public struct Generator {
     public var parameters: ParameterSet
 
     public init(architecture: Architecture, parameters: ParameterSet) throws {
-        guard architecture.synthesisArchitecture == Architecture.implementedSynthesisArchitecture else {
-            throw NetworkError("synthesis architecture '\(architecture.synthesisArchitecture)' is not supported (only '\(Architecture.implementedSynthesisArchitecture)')")
-        }
         try architecture.checkBuildable()
         network = GeneratorNetwork(architecture)
         try parameters.validate(against: network, architecture: architecture)

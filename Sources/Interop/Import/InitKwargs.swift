@@ -19,8 +19,10 @@ enum InitKwargs {
         guard try int(kwargs, "c_dim", default: 0) == 0 else {
             throw InteropError("conditional generators (c_dim > 0) are not supported yet")
         }
-        let architecture = try string(synthesis, "architecture", default: "skip")
-        guard architecture == "skip" else { throw InteropError("generator architecture '\(architecture)' is not supported (only 'skip')") }
+        let architecture = try string(synthesis, "architecture", default: Architecture.implementedSynthesisArchitecture)
+        guard architecture == Architecture.implementedSynthesisArchitecture else {
+            throw InteropError("generator architecture '\(architecture)' is not supported (only '\(Architecture.implementedSynthesisArchitecture)')")
+        }
         guard try bool(synthesis, "use_noise", default: true) else { throw InteropError("generators without noise inputs are not supported") }
         var arch = Architecture(resolution: try int(kwargs, "img_resolution"), zDim: try int(kwargs, "z_dim"),
                                 wDim: try int(kwargs, "w_dim"), mappingLayers: try int(mapping, "num_layers", default: 8),
@@ -40,8 +42,10 @@ enum InitKwargs {
 
     /// Adds what only D's kwargs say (minibatch-std) and checks the shared channel config.
     static func applyDiscriminator(_ kwargs: PickleDict, to arch: inout Architecture) throws {
-        let architecture = try string(kwargs, "architecture", default: "resnet")
-        guard architecture == "resnet" else { throw InteropError("discriminator architecture '\(architecture)' is not supported (only 'resnet')") }
+        let architecture = try string(kwargs, "architecture", default: Architecture.implementedDiscriminatorArchitecture)
+        guard architecture == Architecture.implementedDiscriminatorArchitecture else {
+            throw InteropError("discriminator architecture '\(architecture)' is not supported (only '\(Architecture.implementedDiscriminatorArchitecture)')")
+        }
         guard try int(kwargs, "c_dim", default: 0) == 0 else {
             throw InteropError("conditional discriminators (c_dim > 0) are not supported yet")
         }

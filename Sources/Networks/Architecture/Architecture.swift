@@ -79,6 +79,12 @@ public struct Architecture: Codable, Equatable, Sendable {
             return "\(name) \(value) is outside \(minimum)...\(Self.maxDimension)"
         }
         guard (0...MappingNetwork.maxLayers).contains(mappingLayers) else { return "\(mappingLayers) mapping layers is outside 0...\(MappingNetwork.maxLayers)" }
+        guard synthesisArchitecture == Self.implementedSynthesisArchitecture else {
+            return "synthesis_architecture '\(synthesisArchitecture.escapedForDisplay)' is not supported (only '\(Self.implementedSynthesisArchitecture)')"
+        }
+        guard discriminatorArchitecture == Self.implementedDiscriminatorArchitecture else {
+            return "discriminator_architecture '\(discriminatorArchitecture.escapedForDisplay)' is not supported (only '\(Self.implementedDiscriminatorArchitecture)')"
+        }
         guard resampleFilter == Self.implementedResampleFilter else {
             return "resample_filter \(resampleFilter) is not supported: toonkit's forward pass implements \(Self.implementedResampleFilter) only"
         }
