@@ -45,8 +45,12 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging", "UntrustedInput"], path: "Sources/Metrics", swiftSettings: swift5),
         .target(name: "Workflows", dependencies: ["Training", "Metrics", "Surgery", "Generation", "Imaging", "Networks", "Checkpoint", "Engine"],
                 path: "Sources/Workflows", swiftSettings: swift5),
+        // The measurements behind `toonkit bench`; the CLI's, not the library product's: their reports are
+        // the bench command's output, and a program using Toonkit measures its own work.
+        .target(name: "Benchmarks", dependencies: ["Engine", "Checkpoint", "Networks", "Interop", "Surgery", "Training"],
+                path: "Sources/Benchmarks", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
-            "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows", "UntrustedInput",
+            "Benchmarks", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows", "UntrustedInput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI", swiftSettings: swift5),
 

@@ -1,11 +1,8 @@
 import ArgumentParser
+import Benchmarks
 import Checkpoint
 import Engine
 import Foundation
-import Interop
-import Networks
-import Surgery
-import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -141,7 +138,7 @@ struct BenchGenerate: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let architecture = try TrainingBenchmark.architecture(named: network)
+        let architecture = try BenchmarkNetwork.architecture(named: network)
         let batches = batch.isEmpty ? (network == "paper256" ? [1, 4] : [8]) : batch
         let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds) { Console.info($0) }
         if options.json { print(JSONText.encode(report, pretty: true)); return }

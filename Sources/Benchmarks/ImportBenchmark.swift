@@ -1,6 +1,7 @@
 import Checkpoint
 import Engine
 import Foundation
+import Interop
 
 /// `toonkit bench import`: what `toonkit import FILE -o OUT.h5` costs, the whole command's work (map and
 /// parse the file, verify the layout, write every tensor with its checksum, hash the source, fsync and

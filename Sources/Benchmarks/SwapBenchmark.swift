@@ -2,6 +2,7 @@ import Checkpoint
 import Engine
 import Foundation
 import Networks
+import Surgery
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -86,8 +87,8 @@ public enum SwapBenchmark {
         let clock = ContinuousClock()
         let start = clock.now
         let result = try SurgeryJob(recipe).run(durable: durable)
-        return SwapBenchmarkReport.Run(durable: durable, seconds: SurgeryJob.seconds(clock.now - start),
-                                       fsyncSeconds: SurgeryJob.seconds(result.commit.fileSync + result.commit.directorySync),
+        return SwapBenchmarkReport.Run(durable: durable, seconds: (clock.now - start) / .seconds(1),
+                                       fsyncSeconds: (result.commit.fileSync + result.commit.directorySync) / .seconds(1),
                                        cpuSeconds: processCPUSeconds() - cpuBefore, bytesWritten: result.bytes,
                                        peakRSSBytes: ProcessMemory.peakBytes, baselineRSSBytes: baseline)
     }

@@ -2,6 +2,7 @@ import Checkpoint
 import Engine
 import Foundation
 import Networks
+import Training
 
 /// `toonkit bench train`: seconds per training iteration averaged over 16 iterations, which contain
 /// exactly the "Gmain + Dmain + Greg/4 + Dreg/16", with ADA bg at p = 0.328 and a kernel profile.
@@ -16,20 +17,8 @@ public enum TrainingBenchmark {
         public let profile: [ProfileLine]
     }
 
-    /// A shape the benchmark knows: the fixtures' tiny64, the demo's 32² base, or the paper256 network.
-    public static func architecture(named name: String) throws -> Architecture {
-        switch name {
-        case "tiny64": return Architecture(resolution: 64, zDim: 64, wDim: 64, mappingLayers: 8, channelBase: 512, channelMax: 64)
-        case "demo32":
-            return NetworkShape(channelBase: 2048, channelMax: 64, mappingLayers: 2, latentDimension: 128)
-                .architecture(config: .auto, resolution: 32, labels: 0)
-        case "paper256": return ArchitecturePreset.paper256.architecture()
-        default: throw TrainingError("unknown benchmark network '\(name)' (tiny64, demo32 or paper256)")
-        }
-    }
-
     public static func run(network: String, batch: Int, iterations: Int = 16, progress: (String) -> Void = { _ in }) throws -> Report {
-        let architecture = try architecture(named: network)
+        let architecture = try BenchmarkNetwork.architecture(named: network)
         var options = TrainingOptions()
         options.batch = batch
         options.augmentation = .fixed

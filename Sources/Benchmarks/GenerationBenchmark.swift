@@ -1,6 +1,7 @@
 import Checkpoint
 import Engine
 import Foundation
+import Networks
 
 /// `toonkit bench generate`: images per second of a randomly initialised generator (mapping +
 /// synthesis, const noise), at each batch size, with a per-kernel profile of one batch.
@@ -25,7 +26,7 @@ public enum GenerationBenchmark {
         var rows: [Row] = []
         for batch in batches {
             let z = try Latents.z(seeds: (0..<batch).map { UInt32($0) }, zDim: architecture.zDim)
-            let seconds = try KernelBenchmark.timePerCall(minimumSeconds: minimumSeconds) {
+            let seconds = try timePerCall(minimumSeconds: minimumSeconds) {
                 _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) }
             }
             rows.append(Row(batch: batch, secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds))
