@@ -44,3 +44,21 @@ public struct UnlaidOutTensors: CheckpointLayout {
     public func problems(architecture: JSONValue, networks: [NetworkHeader]) -> [CheckpointProblem] { [] }
     public func resolutionGroups(network: NetworkHeader, architecture: JSONValue) -> [String: String] { [:] }
 }
+
+/// Two lists of named things matched by name, in the first list's order: what both hold, and what only one
+/// does. Layout checks (stored against declared tensors) and surgery (one file against another) compare this way.
+public struct NameMatching<First, Second> {
+    public var pairs: [(First, Second)] = []
+    public var onlyFirst: [First] = []
+    public var onlySecond: [Second] = []
+
+    /// A name repeated in `second` is matched by its first occurrence.
+    public init(_ first: [First], _ second: [Second], firstName: (First) -> String, secondName: (Second) -> String) {
+        let byName = Dictionary(second.map { (secondName($0), $0) }, uniquingKeysWith: { earlier, _ in earlier })
+        for item in first {
+            if let match = byName[firstName(item)] { pairs.append((item, match)) } else { onlyFirst.append(item) }
+        }
+        let firstNames = Set(first.map(firstName))
+        onlySecond = second.filter { !firstNames.contains(secondName($0)) }
+    }
+}

@@ -103,20 +103,18 @@ public enum NetworkLayout {
                                       architecture a: Architecture) -> [String] {
         let names = Set(stored.map(\.name))
         var problems: [String] = names.count == stored.count ? [] : ["network \(network) has duplicate tensor names"]
-        let byName = Dictionary(stored.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for want in expected {
-            guard let have = byName[want.name] else {
-                problems.append("network \(network) lacks \(want.name) \(want.shape), which the architecture requires (\(a.summary))")
-                continue
-            }
+        let matching = NameMatching(expected, stored, firstName: \.name, secondName: \.name)
+        for want in matching.onlyFirst {
+            problems.append("network \(network) lacks \(want.name) \(want.shape), which the architecture requires (\(a.summary))")
+        }
+        for (want, have) in matching.pairs {
             if have.shape != want.shape {
                 problems.append("network \(network): \(want.name) has shape \(have.shape) but the architecture (\(a.summary)) implies \(want.shape)")
             } else if have.kind != want.kind {
                 problems.append("network \(network): \(want.name) is stored as a \(have.kind.rawValue), expected a \(want.kind.rawValue)")
             }
         }
-        let expectedNames = Set(expected.map(\.name))
-        for extra in stored where !expectedNames.contains(extra.name) {
+        for extra in matching.onlySecond {
             problems.append("network \(network) has an unexpected tensor \(extra.name) \(extra.shape) for the architecture (\(a.summary))")
         }
         return problems

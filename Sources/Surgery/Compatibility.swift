@@ -42,24 +42,17 @@ enum Compatibility {
     }
 
     private static func tensorMismatches(_ reference: CheckpointReader, _ other: CheckpointReader, network: String) throws -> [String] {
-        let ours = try reference.tensorInfos(network: network), theirs = try other.tensorInfos(network: network)
-        let theirsByName = Dictionary(theirs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let ourNames = Set(ours.map(\.name))
-        var found: [String] = []
-        for info in ours {
-            guard let match = theirsByName[info.name] else {
-                found.append("\(network)/\(info.name): only in \(reference.path)")
-                continue
-            }
+        let matching = NameMatching(try reference.tensorInfos(network: network), try other.tensorInfos(network: network),
+                                    firstName: \.name, secondName: \.name)
+        var found = matching.onlyFirst.map { "\(network)/\($0.name): only in \(reference.path)" }
+        for (info, match) in matching.pairs {
             if info.shape != match.shape {
                 found.append("\(network)/\(info.name): shape \(info.shape) in \(reference.path), \(match.shape) in \(other.path)")
             } else if info.dtype != match.dtype && !(info.dtype.isFloatingPoint && match.dtype.isFloatingPoint) {
                 found.append("\(network)/\(info.name): dtype \(info.dtype.rawValue) in \(reference.path), \(match.dtype.rawValue) in \(other.path)")
             }
         }
-        for info in theirs where !ourNames.contains(info.name) {
-            found.append("\(network)/\(info.name): only in \(other.path)")
-        }
+        found += matching.onlySecond.map { "\(network)/\($0.name): only in \(other.path)" }
         return found
     }
 }
