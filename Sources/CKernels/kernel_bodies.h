@@ -1,9 +1,10 @@
 // The kernels of ckernels.h, written once. kernels.c includes this file once per instruction set with
-// CK_NAME (appends the set's suffix to every name) and CK_LANES (floats per vector: 8 or 16) defined,
-// under that set's target attribute. No include guard: it is meant to be included several times.
+// CK_NAME (appends the set's suffix to every name), CK_LANES (floats per vector: 8 or 16) and
+// CK_FUSED (1 where the set has a fused multiply-add instruction) defined, under that set's target
+// attribute. No include guard: it is meant to be included several times.
 //
-// Every sum is formed in the same order on every set, so the sets agree bit for bit: the products
-// accumulate in per-element (row combinations) or per-lane-of-8 (dot products) fused chains; a
+// Every sum is formed in the same order on every set, so the sets with CK_FUSED agree bit for bit: the
+// products accumulate in per-element (row combinations) or per-lane-of-8 (dot products) chains; a
 // 16-lane set holds two of those 8-lane chains side by side instead of splitting them.
 
 typedef float CK_NAME(vector) __attribute__((vector_size(CK_LANES * sizeof(float)), aligned(sizeof(float))));
@@ -24,6 +25,16 @@ CK_INLINE CK_NAME(vector8) CK_NAME(load8)(const float *source) {
 }
 
 CK_INLINE void CK_NAME(store)(float *target, CK_NAME(vector) value) { __builtin_memcpy(target, &value, sizeof value); }
+
+// Without the instruction (x86-64's baseline) a product is rounded before it is added: fmaf for every
+// product would be about 100 times slower (`toonkit bench kernels`), and GEMM needs no exact rounding.
+CK_INLINE CK_NAME(vector) CK_NAME(multiply_add)(CK_NAME(vector) x, CK_NAME(vector) y, CK_NAME(vector) sum) {
+#if CK_FUSED
+    return __builtin_elementwise_fma(x, y, sum);
+#else
+    return x * y + sum;
+#endif
+}
 
 // Lane by lane, not `x + zero`, which would turn -0 into +0.
 CK_INLINE CK_NAME(vector) CK_NAME(splat)(float x) {
@@ -54,8 +65,8 @@ CK_INLINE void CK_NAME(row_tile)(int vectors, long rows, long k, const float *a,
         CK_NAME(vector) low = CK_NAME(load)(row), high = vectors > 1 ? CK_NAME(load)(row + CK_LANES) : low;
         for (int r = 0; r < 4; r++) {
             CK_NAME(vector) factor = CK_NAME(splat)(column[offsets[r]]);
-            sums[r][0] = __builtin_elementwise_fma(factor, low, sums[r][0]);
-            if (vectors > 1) sums[r][1] = __builtin_elementwise_fma(factor, high, sums[r][1]);
+            sums[r][0] = CK_NAME(multiply_add)(factor, low, sums[r][0]);
+            if (vectors > 1) sums[r][1] = CK_NAME(multiply_add)(factor, high, sums[r][1]);
         }
     }
     for (int r = 0; r < rows; r++) {
@@ -107,8 +118,8 @@ CK_INLINE void CK_NAME(dot_tile)(long rows, long columns, long k, const float *a
         for (int v = 0; v < 4; v++) {
             const float *low = rows_b[v * columns_per_vector], *high = rows_b[v * columns_per_vector + columns_per_vector - 1];
             CK_NAME(vector) y = CK_NAME(load_pair)(low + p, high + p);
-            sums[0][v] = __builtin_elementwise_fma(x0, y, sums[0][v]);
-            sums[1][v] = __builtin_elementwise_fma(x1, y, sums[1][v]);
+            sums[0][v] = CK_NAME(multiply_add)(x0, y, sums[0][v]);
+            sums[1][v] = CK_NAME(multiply_add)(x1, y, sums[1][v]);
         }
     }
     // The horizontal sums in lane order from -0 (as Swift's SIMD8.sum()), then the tail of k.
@@ -145,10 +156,41 @@ static void CK_NAME(lerp)(long n, const float *start, const float *end, float we
     }
 }
 
+// Written as in BiasAct.swift, whose loop this replaced: the same operations in the same order, and
+// clamping with Swift's max then min (which keep a NaN).
+CK_INLINE void CK_NAME(bias_act_loop)(long n, const float *source, bool scaled, float scale, const float *addend, float bias,
+                                      float slope, float gain, float limit, float *target) {
+    for (long i = 0; i < n; i++) {
+        float t = source[i];
+        if (scaled) t *= scale;
+        if (addend) t += addend[i];
+        t += bias;
+        float activated = (t > 0 ? t : t * slope) * gain;
+        float above = -limit >= activated ? -limit : activated;
+        target[i] = limit < above ? limit : above;
+    }
+}
+
+// One loop per combination of the optional inputs, so each vectorises without tests inside.
+static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float scale, const float *addend, float bias,
+                              float slope, float gain, float limit, float *target) {
+    if (scaled && addend) {
+        CK_NAME(bias_act_loop)(n, source, true, scale, addend, bias, slope, gain, limit, target);
+    } else if (scaled) {
+        CK_NAME(bias_act_loop)(n, source, true, scale, 0, bias, slope, gain, limit, target);
+    } else if (addend) {
+        CK_NAME(bias_act_loop)(n, source, false, 1, addend, bias, slope, gain, limit, target);
+    } else {
+        CK_NAME(bias_act_loop)(n, source, false, 1, 0, bias, slope, gain, limit, target);
+    }
+}
+
 static const ck_kernel_table CK_NAME(kernel_table) = {
+    .fuses_products = CK_FUSED,
     .row_combinations = CK_NAME(row_combinations),
     .dot_products = CK_NAME(dot_products),
     .lerp = CK_NAME(lerp),
+    .bias_act = CK_NAME(bias_act),
 };
 
 #undef CK_INLINE

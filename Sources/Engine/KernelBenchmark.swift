@@ -72,11 +72,11 @@ public enum KernelBenchmark {
     }
 
     /// The skinny products of a 3×3 convolution with 32 channels at 64×64 (forward, backward data, backward
-    /// weight, as tiny64 trains), and a G_ema-sized lerp, with each supported instruction set.
+    /// weight, as tiny64 trains), a G_ema-sized lerp and biasAct, with each supported instruction set.
     static func measureVectorKernels(minimumSeconds: Double, progress: (String) -> Void) throws -> [VectorKernelRow] {
         let (channels, patch, pixels) = (32, 32 * 9, 64 * 64)
         let weights = try randomTensor([channels, patch]), columns = try randomTensor([patch, pixels])
-        let gradient = try randomTensor([channels, pixels]), output = try Tensor.zeros([patch, pixels])
+        let gradient = try randomTensor([channels, pixels]), output = try Tensor.zeros([max(patch * pixels, 1 << 22)])
         let (start, end) = (try randomTensor([1 << 22]), try Tensor.full(1, shape: [1 << 22]))
         let productFlops = 2.0 * Double(channels * patch * pixels)
         typealias Kernel = (name: String, flops: Double, body: (KernelInstructionSet) -> Void)
@@ -94,6 +94,10 @@ public enum KernelBenchmark {
                                     b: columns.pointer, ldb: pixels, accumulate: false, c: output.pointer, ldc: patch, instructionSet: set)
             }),
             ("lerp 4M", 3.0 * Double(start.count), { set in _ = lerpKernel(start, end, weight: 0.999, instructionSet: set) }),
+            // One thread, as each worker runs it on its rows: scale, noise, bias, lrelu, gain and clamp per element.
+            ("biasAct 4M (one thread)", 7.0 * Double(start.count), { set in
+                set.kernels.bias_act(start.count, start.pointer, true, 1.5, end.pointer, 0.1, 0.2, 1.41, 256, output.pointer)
+            }),
         ]
         var rows: [VectorKernelRow] = []
         for kernel in kernels {

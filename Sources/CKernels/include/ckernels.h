@@ -15,6 +15,9 @@ typedef enum {
 } ck_instruction_set;
 
 typedef struct {
+    /// Whether the products of row_combinations and dot_products are fused into their sums (every set
+    /// but x86-64's baseline, which has no such instruction); lerp always fuses.
+    bool fuses_products;
     /// C[i, j] (+)= Σ_p A(i, p)·B[p, j] for every row i and the columns j0 ≤ j < j1, where
     /// A(i, p) = a[i·row_stride + p·depth_stride]. j0 is a multiple of 16; columns past the last
     /// full 16 are summed one product at a time (as before the kernels moved here).
@@ -25,6 +28,9 @@ typedef struct {
                          bool accumulate, float *c, long ldc, long j0, long j1);
     /// out[i] = torch.lerp(start[i], end[i], weight), one fused multiply-add from the nearer end.
     void (*lerp)(long n, const float *start, const float *end, float weight, float *out);
+    /// target[i] = clamp(act((source[i]·scale if scaled) + addend[i] + bias)·gain, ±limit), act(t) = t > 0 ? t : t·slope.
+    void (*bias_act)(long n, const float *source, bool scaled, float scale, const float *_Nullable addend, float bias,
+                     float slope, float gain, float limit, float *target);
 } ck_kernel_table;
 
 /// Whether this CPU (and the OS, for the wider registers' state) can run `set`.

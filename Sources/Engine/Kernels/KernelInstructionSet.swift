@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-/// The instruction set the engine's own vector kernels (skinny products, lerp) run with: the widest this
+/// The instruction set the engine's own vector kernels (skinny products, lerp, biasAct) run with: the widest this
 /// CPU supports, or the one TOONKIT_SIMD names. How the sets differ: docs/engine-kernels.md.
 public enum KernelInstructionSet: String, CaseIterable, Sendable {
     case baseline, avx2, avx512
