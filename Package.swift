@@ -5,9 +5,6 @@ import PackageDescription
 // Sendable checking would force unchecked wrappers around every pointer, so the targets use the
 // Swift 5 language mode (the tools stay at 6.0).
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
-// The engine's kernels are written with SIMD8; compiling them for Haswell-class CPUs (AVX2 + FMA, every
-// x86-64 server since 2013) turns those into 256-bit fused multiply-adds instead of SSE pairs.
-let kernelSettings: [SwiftSetting] = swift5 + [.unsafeFlags(["-target-cpu", "haswell"])]
 
 let package = Package(
     name: "toonkit",
@@ -30,7 +27,10 @@ let package = Package(
 
         // Checks every reader applies to paths and text that come from outside (regular files only, escaped names).
         .target(name: "UntrustedInput", path: "Sources/UntrustedInput", swiftSettings: swift5),
-        .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine", swiftSettings: kernelSettings),
+        // C: the engine's vector kernels, built for AVX-512, AVX2 + FMA and the baseline and chosen at run time, so
+        // no target flags are needed (docs/engine-kernels.md); other packages cannot depend on a target built with unsafe flags.
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "Engine", dependencies: ["COpenBLAS", "CKernels"], path: "Sources/Engine", swiftSettings: swift5),
         // C: walks an HDF5 file's structure in a child process, so a libhdf5 crash on hostile metadata is an error.
         .target(name: "CHDF5Probe", dependencies: ["CHDF5"], path: "Sources/CHDF5Probe"),
         .target(name: "Checkpoint", dependencies: ["CHDF5", "CHDF5Probe", "Engine", "UntrustedInput", .product(name: "Crypto", package: "swift-crypto")],

@@ -2,7 +2,8 @@ import Engine
 import Foundation
 
 /// `toonkit bench kernels`: convolution throughput on StyleGAN2-256 layer shapes against the
-/// machine's own sgemm, measured in the same run so the ratio survives a noisy, shared machine.
+/// machine's own sgemm, measured in the same run so the ratio survives a noisy, shared machine; and the
+/// engine's own vector kernels with each instruction set the CPU supports.
 public enum KernelBenchmark {
     public struct Row: Codable, Sendable {
         public let layer: String
@@ -12,11 +13,23 @@ public enum KernelBenchmark {
         public let ratioToSgemm: Double
     }
 
+    /// One of the engine's own vector kernels (docs/engine-kernels.md) timed with one instruction set.
+    public struct VectorKernelRow: Codable, Sendable {
+        public let kernel: String
+        public let instructionSet: String
+        public let seconds: Double
+        public let gflops: Double
+    }
+
     public struct Report: Codable, Sendable {
         public let blasCore: String
         public let threads: Int
+        /// The set the engine's vector kernels use in this process (KernelInstructionSet.rawValue).
+        public let instructionSet: String
         public let sgemmGflops: Double
         public let rows: [Row]
+        /// Every vector kernel with every set this CPU supports, so one run shows what the dispatch gains.
+        public let vectorKernels: [VectorKernelRow]
     }
 
     /// One 3×3 convolution layer of a paper256 generator/discriminator: channels at a resolution.
@@ -54,7 +67,49 @@ public enum KernelBenchmark {
                 progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer.name, pass, seconds * 1e3, gflops, gflops / sgemm))
             }
         }
-        return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, sgemmGflops: sgemm, rows: rows)
+        let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, progress: progress)
+        return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,
+                      sgemmGflops: sgemm, rows: rows, vectorKernels: vectorKernels)
+    }
+
+    /// The skinny products of a 3×3 convolution with 32 channels at 64×64 (forward, backward data, backward
+    /// weight, as tiny64 trains), a G_ema-sized lerp and biasAct, with each supported instruction set.
+    static func measureVectorKernels(minimumSeconds: Double, progress: (String) -> Void) throws -> [VectorKernelRow] {
+        let (channels, patch, pixels) = (32, 32 * 9, 64 * 64)
+        let weights = try randomTensor([channels, patch]), columns = try randomTensor([patch, pixels])
+        let gradient = try randomTensor([channels, pixels]), output = try Tensor.zeros([max(patch * pixels, 1 << 22)])
+        let (start, end) = (try randomTensor([1 << 22]), try Tensor.full(1, shape: [1 << 22]))
+        let productFlops = 2.0 * Double(channels * patch * pixels)
+        typealias Kernel = (name: String, flops: Double, body: (KernelInstructionSet) -> Void)
+        let kernels: [Kernel] = [
+            ("skinny forward \(channels)x\(patch) * \(patch)x\(pixels)", productFlops, { set in
+                SkinnyGemm.multiply(transposeA: false, transposeB: false, m: channels, n: pixels, k: patch, a: weights.pointer, lda: patch,
+                                    b: columns.pointer, ldb: pixels, accumulate: false, c: output.pointer, ldc: pixels, instructionSet: set)
+            }),
+            ("skinny backward data (\(channels)x\(patch))T * \(channels)x\(pixels)", productFlops, { set in
+                SkinnyGemm.multiply(transposeA: true, transposeB: false, m: patch, n: pixels, k: channels, a: weights.pointer, lda: patch,
+                                    b: gradient.pointer, ldb: pixels, accumulate: false, c: output.pointer, ldc: pixels, instructionSet: set)
+            }),
+            ("skinny backward weight \(channels)x\(pixels) * (\(patch)x\(pixels))T", productFlops, { set in
+                SkinnyGemm.multiply(transposeA: false, transposeB: true, m: channels, n: patch, k: pixels, a: gradient.pointer, lda: pixels,
+                                    b: columns.pointer, ldb: pixels, accumulate: false, c: output.pointer, ldc: patch, instructionSet: set)
+            }),
+            ("lerp 4M", 3.0 * Double(start.count), { set in _ = lerpKernel(start, end, weight: 0.999, instructionSet: set) }),
+            // One thread, as each worker runs it on its rows: scale, noise, bias, lrelu, gain and clamp per element.
+            ("biasAct 4M (one thread)", 7.0 * Double(start.count), { set in
+                set.kernels.bias_act(start.count, start.pointer, true, 1.5, end.pointer, 0.1, 0.2, 1.41, 256, output.pointer)
+            }),
+        ]
+        var rows: [VectorKernelRow] = []
+        for kernel in kernels {
+            for set in KernelInstructionSet.supported {
+                let seconds = try timePerCall(minimumSeconds: minimumSeconds) { kernel.body(set) }
+                let row = VectorKernelRow(kernel: kernel.name, instructionSet: set.rawValue, seconds: seconds, gflops: kernel.flops / seconds / 1e9)
+                rows.append(row)
+                progress(String(format: "%@ with %@: %.3f ms, %.1f GFLOP/s", row.kernel, row.instructionSet, seconds * 1e3, row.gflops))
+            }
+        }
+        return rows
     }
 
     /// sgemm through `Tensor.matmul`, which allocates its output as every convolution pass does, so the

@@ -43,7 +43,8 @@ struct BenchFiles: ParsableArguments {
 struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
-        abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes), against sgemm 2048³.")
+        abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes), against sgemm 2048³; "
+            + "the engine's vector kernels with each instruction set the CPU supports.")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch size.") var batch = 4
@@ -56,11 +57,18 @@ struct BenchKernels: ParsableCommand {
             print(JSONText.encode(report, pretty: true))
             return
         }
+        let engineSet = KernelInstructionSet(rawValue: report.instructionSet)?.displayName ?? report.instructionSet
         print("OpenBLAS core: \(report.blasCore), threads: \(report.threads), sgemm 2048^3: \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
+        print("engine kernels: \(engineSet) (\(KernelInstructionSet.environmentVariable)=\(KernelInstructionSet.allCases.map(\.rawValue).joined(separator: "|")) forces one)")
         print("layer                         pass              ms      GFLOP/s  ratio to sgemm")
         for row in report.rows {
             print(row.layer.padding(toLength: 30, withPad: " ", startingAt: 0) + row.pass.padding(toLength: 16, withPad: " ", startingAt: 0)
                   + String(format: "%8.2f %10.1f %8.2f", row.seconds * 1e3, row.gflops, row.ratioToSgemm))
+        }
+        print("engine vector kernel                                  set          ms      GFLOP/s")
+        for row in report.vectorKernels {
+            print(row.kernel.padding(toLength: 54, withPad: " ", startingAt: 0) + row.instructionSet.padding(toLength: 9, withPad: " ", startingAt: 0)
+                  + String(format: "%9.3f %10.1f", row.seconds * 1e3, row.gflops))
         }
     }
 }

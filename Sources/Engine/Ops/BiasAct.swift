@@ -31,21 +31,15 @@ extension Tensor {
         let output = Tensor(uninitializedShape: x.shape)
         let px = x.pointer, po = output.pointer, pb = bias?.pointer, ps = scale?.pointer, pa = addend?.pointer
         let (channels, inner, addendSamples) = (layout.channels, layout.inner, layout.addendSamples)
+        // The loop over a row is a vector kernel (docs/engine-kernels.md): it follows every convolution.
+        let biasActRow = KernelInstructionSet.active.kernels.bias_act
         Profiler.measure("biasAct") {
             parallelChunks(x.count / max(inner, 1), minimumPerThread: max(1, 16384 / max(inner, 1))) { range in
                 for row in range {
                     let b = pb.map { $0[row % channels] } ?? 0
                     let k = ps.map { $0[row] } ?? 1
-                    let noise = pa.map { $0 + (addendSamples == 1 ? 0 : row / channels) * inner }
-                    let source = px + row * inner, target = po + row * inner
-                    for i in 0..<inner {
-                        var t = source[i]
-                        if ps != nil { t *= k }
-                        if let noise { t += noise[i] }
-                        t += b
-                        let a = (t > 0 ? t : t * slope) * g
-                        target[i] = min(max(a, -limit), limit)
-                    }
+                    let noise = pa.map { UnsafePointer($0 + (addendSamples == 1 ? 0 : row / channels) * inner) }
+                    biasActRow(inner, px + row * inner, ps != nil, k, noise, b, slope, g, limit, po + row * inner)
                 }
             }
         }

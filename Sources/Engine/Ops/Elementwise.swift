@@ -149,13 +149,28 @@ extension Tensor {
     /// torch.lerp(start, end, weight) for a scalar weight, with torch's CPU rounding: one fused
     /// multiply-add from the nearer endpoint. Truncation (w_avg.lerp(w, ψ)) must match the reference bit for bit.
     public static func lerp(_ start: Tensor, _ end: Tensor, weight: Float) throws -> Tensor {
-        let output = try binaryKernel(start, end, op: "lerp") { s, e in
-            let difference = e - s
-            return abs(weight) < 0.5 ? s.addingProduct(weight, difference) : e.addingProduct(-(1 - weight), difference)
-        }
+        // Equal shapes (the G_ema update, every parameter each step) run in the vector kernels; a broadcast
+        // (truncation: one w_avg against every w) is small, and rounds the same way in Swift.
+        let output = start.shape == end.shape
+            ? Profiler.measure("lerp") { lerpKernel(start, end, weight: weight) }
+            : try binaryKernel(start, end, op: "lerp") { s, e in
+                let difference = e - s
+                return abs(weight) < 0.5 ? s.addingProduct(weight, difference) : e.addingProduct(-(1 - weight), difference)
+            }
         return record("lerp", output: output, inputs: [start, end]) { g, _, needs in
             [needs[0] ? try (g * (1 - weight)).sum(toShape: start.shape) : nil,
              needs[1] ? try (g * weight).sum(toShape: end.shape) : nil]
         }
     }
+}
+
+/// lerp of two tensors of one shape with `instructionSet`'s kernel (tests compare the sets).
+func lerpKernel(_ start: Tensor, _ end: Tensor, weight: Float, instructionSet: KernelInstructionSet = .active) -> Tensor {
+    let result = Tensor(uninitializedShape: start.shape)
+    let ps = start.pointer, pe = end.pointer, po = result.pointer
+    let lerp = instructionSet.kernels.lerp
+    parallelChunks(start.count, minimumPerThread: 65536) { range in
+        lerp(range.count, ps + range.lowerBound, pe + range.lowerBound, weight, po + range.lowerBound)
+    }
+    return result
 }

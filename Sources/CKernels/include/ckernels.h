@@ -1,0 +1,44 @@
+#ifndef TOONKIT_CKERNELS_H
+#define TOONKIT_CKERNELS_H
+
+// The engine's vector kernels, compiled once per instruction set and chosen at run time
+// (docs/engine-kernels.md): no target flags on the package, so other packages can depend on it.
+
+#include <stdbool.h>
+
+#pragma clang assume_nonnull begin
+
+typedef enum {
+    ck_baseline = 0,  // what the compiler targets by default (x86-64 SSE2, or the host's aarch64)
+    ck_avx2 = 1,      // AVX2 + FMA, 256-bit vectors
+    ck_avx512 = 2,    // AVX-512 F/BW/VL + FMA, 512-bit vectors
+} ck_instruction_set;
+
+typedef struct {
+    /// Whether the products of row_combinations and dot_products are fused into their sums (every set
+    /// but x86-64's baseline, which has no such instruction); lerp always fuses.
+    bool fuses_products;
+    /// C[i, j] (+)= Σ_p A(i, p)·B[p, j] for every row i and the columns j0 ≤ j < j1, where
+    /// A(i, p) = a[i·row_stride + p·depth_stride]. j0 is a multiple of 16; columns past the last
+    /// full 16 are summed one product at a time (as before the kernels moved here).
+    void (*row_combinations)(long m, long k, const float *a, long row_stride, long depth_stride,
+                             const float *b, long ldb, bool accumulate, float *c, long ldc, long j0, long j1);
+    /// C[i, j] (+)= Σ_p A[i, p]·B[j, p] for every row i and the columns j0 ≤ j < j1.
+    void (*dot_products)(long m, long k, const float *a, long lda, const float *b, long ldb,
+                         bool accumulate, float *c, long ldc, long j0, long j1);
+    /// out[i] = torch.lerp(start[i], end[i], weight), one fused multiply-add from the nearer end.
+    void (*lerp)(long n, const float *start, const float *end, float weight, float *out);
+    /// target[i] = clamp(act((source[i]·scale if scaled) + addend[i] + bias)·gain, ±limit), act(t) = t > 0 ? t : t·slope.
+    void (*bias_act)(long n, const float *source, bool scaled, float scale, const float *_Nullable addend, float bias,
+                     float slope, float gain, float limit, float *target);
+} ck_kernel_table;
+
+/// Whether this CPU (and the OS, for the wider registers' state) can run `set`.
+bool ck_cpu_supports(ck_instruction_set set);
+
+/// The kernels compiled for `set`; NULL when this build has none for it (non-x86 machines).
+const ck_kernel_table *_Nullable ck_kernels(ck_instruction_set set);
+
+#pragma clang assume_nonnull end
+
+#endif

@@ -1,0 +1,196 @@
+// The kernels of ckernels.h, written once. kernels.c includes this file once per instruction set with
+// CK_NAME (appends the set's suffix to every name), CK_LANES (floats per vector: 8 or 16) and
+// CK_FUSED (1 where the set has a fused multiply-add instruction) defined, under that set's target
+// attribute. No include guard: it is meant to be included several times.
+//
+// Every sum is formed in the same order on every set, so the sets with CK_FUSED agree bit for bit: the
+// products accumulate in per-element (row combinations) or per-lane-of-8 (dot products) chains; a
+// 16-lane set holds two of those 8-lane chains side by side instead of splitting them.
+
+typedef float CK_NAME(vector) __attribute__((vector_size(CK_LANES * sizeof(float)), aligned(sizeof(float))));
+typedef float CK_NAME(vector8) __attribute__((vector_size(8 * sizeof(float)), aligned(sizeof(float))));
+
+#define CK_INLINE static inline __attribute__((always_inline))
+
+CK_INLINE CK_NAME(vector) CK_NAME(load)(const float *source) {
+    CK_NAME(vector) value;
+    __builtin_memcpy(&value, source, sizeof value);
+    return value;
+}
+
+CK_INLINE CK_NAME(vector8) CK_NAME(load8)(const float *source) {
+    CK_NAME(vector8) value;
+    __builtin_memcpy(&value, source, sizeof value);
+    return value;
+}
+
+CK_INLINE void CK_NAME(store)(float *target, CK_NAME(vector) value) { __builtin_memcpy(target, &value, sizeof value); }
+
+// Without the instruction (x86-64's baseline) a product is rounded before it is added: fmaf for every
+// product would be about 100 times slower (`toonkit bench kernels`), and GEMM needs no exact rounding.
+CK_INLINE CK_NAME(vector) CK_NAME(multiply_add)(CK_NAME(vector) x, CK_NAME(vector) y, CK_NAME(vector) sum) {
+#if CK_FUSED
+    return __builtin_elementwise_fma(x, y, sum);
+#else
+    return x * y + sum;
+#endif
+}
+
+// Lane by lane, not `x + zero`, which would turn -0 into +0.
+CK_INLINE CK_NAME(vector) CK_NAME(splat)(float x) {
+    CK_NAME(vector) value;
+    for (int lane = 0; lane < CK_LANES; lane++) value[lane] = x;
+    return value;
+}
+
+// Eight floats from each address: one 8-lane vector, or two side by side in a 16-lane one.
+CK_INLINE CK_NAME(vector) CK_NAME(load_pair)(const float *low, const float *high) {
+#if CK_LANES == 16
+    return __builtin_shufflevector(CK_NAME(load8)(low), CK_NAME(load8)(high), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+    (void)high;
+    return CK_NAME(load)(low);
+#endif
+}
+
+// 4 rows × (vectors · CK_LANES) columns of C held in registers while p runs. Rows past `rows` repeat
+// the last one (their sums are computed and dropped) so the loop has no branches.
+CK_INLINE void CK_NAME(row_tile)(int vectors, long rows, long k, const float *a, long row_stride, long depth_stride,
+                                 const float *b, long ldb, bool accumulate, float *c, long ldc) {
+    CK_NAME(vector) sums[4][2] = {{0}};
+    long offsets[4];
+    for (int r = 0; r < 4; r++) offsets[r] = (r < rows ? r : rows - 1) * row_stride;
+    for (long p = 0; p < k; p++) {
+        const float *row = b + p * ldb, *column = a + p * depth_stride;
+        CK_NAME(vector) low = CK_NAME(load)(row), high = vectors > 1 ? CK_NAME(load)(row + CK_LANES) : low;
+        for (int r = 0; r < 4; r++) {
+            CK_NAME(vector) factor = CK_NAME(splat)(column[offsets[r]]);
+            sums[r][0] = CK_NAME(multiply_add)(factor, low, sums[r][0]);
+            if (vectors > 1) sums[r][1] = CK_NAME(multiply_add)(factor, high, sums[r][1]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        for (int v = 0; v < vectors; v++) {
+            float *target = c + r * ldc + v * CK_LANES;
+            CK_NAME(vector) value = sums[r][v];
+            if (accumulate) value += CK_NAME(load)(target);
+            CK_NAME(store)(target, value);
+        }
+    }
+}
+
+static void CK_NAME(row_combinations)(long m, long k, const float *a, long row_stride, long depth_stride,
+                                      const float *b, long ldb, bool accumulate, float *c, long ldc, long j0, long j1) {
+    long j = j0;
+    for (; j + 2 * CK_LANES <= j1; j += 2 * CK_LANES) {
+        for (long i = 0; i < m; i += 4) {
+            CK_NAME(row_tile)(2, m - i < 4 ? m - i : 4, k, a + i * row_stride, row_stride, depth_stride, b + j, ldb, accumulate, c + i * ldc + j, ldc);
+        }
+    }
+    // With 16 lanes, one block of 16 columns may be left: one vector per row.
+    for (; j + 16 <= j1; j += 16) {
+        for (long i = 0; i < m; i += 4) {
+            CK_NAME(row_tile)(16 / CK_LANES, m - i < 4 ? m - i : 4, k, a + i * row_stride, row_stride, depth_stride, b + j, ldb, accumulate,
+                              c + i * ldc + j, ldc);
+        }
+    }
+    for (long i = 0; i < m; i++) {
+        for (long column = j; column < j1; column++) {
+            float total = accumulate ? c[i * ldc + column] : 0;
+            for (long p = 0; p < k; p++) total += a[i * row_stride + p * depth_stride] * b[p * ldb + column];
+            c[i * ldc + column] = total;
+        }
+    }
+}
+
+// 2 rows × 4 vectors of dot products (4 columns, or 8 with 16 lanes), 8 partial sums each along k.
+// Rows and columns past `rows` and `columns` repeat the last one.
+CK_INLINE void CK_NAME(dot_tile)(long rows, long columns, long k, const float *a, long lda, const float *b, long ldb,
+                                 bool accumulate, float *c, long ldc) {
+    enum { columns_per_vector = CK_LANES / 8, tile_columns = 4 * columns_per_vector };
+    const float *rows_a[2] = {a, a + (rows > 1 ? lda : 0)};
+    const float *rows_b[tile_columns];
+    for (int j = 0; j < tile_columns; j++) rows_b[j] = b + (j < columns ? j : columns - 1) * ldb;
+    CK_NAME(vector) sums[2][4] = {{0}};
+    long p = 0;
+    for (; p + 8 <= k; p += 8) {
+        CK_NAME(vector) x0 = CK_NAME(load_pair)(rows_a[0] + p, rows_a[0] + p), x1 = CK_NAME(load_pair)(rows_a[1] + p, rows_a[1] + p);
+        for (int v = 0; v < 4; v++) {
+            const float *low = rows_b[v * columns_per_vector], *high = rows_b[v * columns_per_vector + columns_per_vector - 1];
+            CK_NAME(vector) y = CK_NAME(load_pair)(low + p, high + p);
+            sums[0][v] = CK_NAME(multiply_add)(x0, y, sums[0][v]);
+            sums[1][v] = CK_NAME(multiply_add)(x1, y, sums[1][v]);
+        }
+    }
+    // The horizontal sums in lane order from -0 (as Swift's SIMD8.sum()), then the tail of k.
+    for (int r = 0; r < rows; r++) {
+        for (int j = 0; j < columns; j++) {
+            CK_NAME(vector) partial = sums[r][j / columns_per_vector];
+            int first = (j % columns_per_vector) * 8;
+            float total = -0.0f;
+            for (int lane = first; lane < first + 8; lane++) total += partial[lane];
+            for (long q = p; q < k; q++) total += rows_a[r][q] * rows_b[j][q];
+            float *target = c + r * ldc + j;
+            *target = (accumulate ? *target : 0) + total;
+        }
+    }
+}
+
+static void CK_NAME(dot_products)(long m, long k, const float *a, long lda, const float *b, long ldb,
+                                  bool accumulate, float *c, long ldc, long j0, long j1) {
+    const long tile_columns = 4 * (CK_LANES / 8);
+    for (long j = j0; j < j1; j += tile_columns) {
+        long columns = j1 - j < tile_columns ? j1 - j : tile_columns;
+        for (long i = 0; i < m; i += 2) {
+            CK_NAME(dot_tile)(m - i < 2 ? m - i : 2, columns, k, a + i * lda, lda, b + j * ldb, ldb, accumulate, c + i * ldc + j, ldc);
+        }
+    }
+}
+
+static void CK_NAME(lerp)(long n, const float *start, const float *end, float weight, float *out) {
+    if (__builtin_fabsf(weight) < 0.5f) {
+        for (long i = 0; i < n; i++) out[i] = __builtin_fmaf(weight, end[i] - start[i], start[i]);
+    } else {
+        const float towardEnd = -(1 - weight);
+        for (long i = 0; i < n; i++) out[i] = __builtin_fmaf(towardEnd, end[i] - start[i], end[i]);
+    }
+}
+
+// Written as in BiasAct.swift, whose loop this replaced: the same operations in the same order, and
+// clamping with Swift's max then min (which keep a NaN).
+CK_INLINE void CK_NAME(bias_act_loop)(long n, const float *source, bool scaled, float scale, const float *addend, float bias,
+                                      float slope, float gain, float limit, float *target) {
+    for (long i = 0; i < n; i++) {
+        float t = source[i];
+        if (scaled) t *= scale;
+        if (addend) t += addend[i];
+        t += bias;
+        float activated = (t > 0 ? t : t * slope) * gain;
+        float above = -limit >= activated ? -limit : activated;
+        target[i] = limit < above ? limit : above;
+    }
+}
+
+// One loop per combination of the optional inputs, so each vectorises without tests inside.
+static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float scale, const float *addend, float bias,
+                              float slope, float gain, float limit, float *target) {
+    if (scaled && addend) {
+        CK_NAME(bias_act_loop)(n, source, true, scale, addend, bias, slope, gain, limit, target);
+    } else if (scaled) {
+        CK_NAME(bias_act_loop)(n, source, true, scale, 0, bias, slope, gain, limit, target);
+    } else if (addend) {
+        CK_NAME(bias_act_loop)(n, source, false, 1, addend, bias, slope, gain, limit, target);
+    } else {
+        CK_NAME(bias_act_loop)(n, source, false, 1, 0, bias, slope, gain, limit, target);
+    }
+}
+
+static const ck_kernel_table CK_NAME(kernel_table) = {
+    .fuses_products = CK_FUSED,
+    .row_combinations = CK_NAME(row_combinations),
+    .dot_products = CK_NAME(dot_products),
+    .lerp = CK_NAME(lerp),
+    .bias_act = CK_NAME(bias_act),
+};
+
+#undef CK_INLINE

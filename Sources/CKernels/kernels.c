@@ -1,0 +1,75 @@
+// One kernel source (kernel_bodies.h), compiled three times under different target attributes.
+// See docs/engine-kernels.md for how a set is chosen and how the sets differ.
+
+#include "ckernels.h"
+
+// The kernels must round exactly as the Swift code they replaced: a product followed by a sum stays
+// two roundings unless the source asks for a fused multiply-add (clang contracts `a * b + c` by default).
+#pragma STDC FP_CONTRACT OFF
+
+// The baseline's 8-float vectors are only passed between always-inlined helpers, so clang's note that
+// passing them without AVX changes the calling convention concerns no real call.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#define CK_NAME(name) name##_baseline
+#define CK_LANES 8
+#if defined(__x86_64__)
+#define CK_FUSED 0
+#else
+#define CK_FUSED 1
+#endif
+#include "kernel_bodies.h"
+#undef CK_NAME
+#undef CK_LANES
+#undef CK_FUSED
+
+#if defined(__x86_64__)
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define CK_NAME(name) name##_avx2
+#define CK_LANES 8
+#define CK_FUSED 1
+#include "kernel_bodies.h"
+#undef CK_NAME
+#undef CK_LANES
+#undef CK_FUSED
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
+#define CK_NAME(name) name##_avx512
+#define CK_LANES 16
+#define CK_FUSED 1
+#include "kernel_bodies.h"
+#undef CK_NAME
+#undef CK_LANES
+#undef CK_FUSED
+#pragma clang attribute pop
+
+bool ck_cpu_supports(ck_instruction_set set) {
+    __builtin_cpu_init();
+    switch (set) {
+    case ck_baseline: return true;
+    case ck_avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case ck_avx512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+    }
+    return false;
+}
+
+const ck_kernel_table *ck_kernels(ck_instruction_set set) {
+    switch (set) {
+    case ck_baseline: return &kernel_table_baseline;
+    case ck_avx2: return &kernel_table_avx2;
+    case ck_avx512: return &kernel_table_avx512;
+    }
+    return 0;
+}
+
+#else
+
+bool ck_cpu_supports(ck_instruction_set set) { return set == ck_baseline; }
+
+const ck_kernel_table *ck_kernels(ck_instruction_set set) { return set == ck_baseline ? &kernel_table_baseline : 0; }
+
+#endif

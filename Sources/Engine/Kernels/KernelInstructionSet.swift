@@ -1,0 +1,61 @@
+import CKernels
+import Foundation
+
+/// The instruction set the engine's own vector kernels (skinny products, lerp, biasAct) run with: the widest this
+/// CPU supports, or the one TOONKIT_SIMD names. How the sets differ: docs/engine-kernels.md.
+public enum KernelInstructionSet: String, CaseIterable, Sendable {
+    case baseline, avx2, avx512
+
+    public static let environmentVariable = "TOONKIT_SIMD"
+
+    /// What this process uses, decided on first use. An unknown or unsupported TOONKIT_SIMD ends the
+    /// process with status 2 and says why: silently running another path would falsify a comparison.
+    public static let active: KernelInstructionSet = {
+        do {
+            return try fromEnvironment(ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(error)\n".utf8))
+            exit(2)
+        }
+    }()
+
+    /// The set TOONKIT_SIMD forces, or the widest supported one when it is unset or empty.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> KernelInstructionSet {
+        guard let requested = environment[environmentVariable], !requested.isEmpty else { return widestSupported }
+        let names = allCases.map(\.rawValue).joined(separator: ", ")
+        guard let set = KernelInstructionSet(rawValue: requested.lowercased()) else {
+            throw EngineError(environmentVariable, "unknown instruction set '\(requested)'; use one of \(names)")
+        }
+        guard set.isSupported else {
+            throw EngineError(environmentVariable, "this CPU cannot run \(set.rawValue); it supports \(supported.map(\.rawValue).joined(separator: ", "))")
+        }
+        return set
+    }
+
+    /// The sets this CPU can run, narrowest first.
+    public static var supported: [KernelInstructionSet] { allCases.filter(\.isSupported) }
+
+    public static var widestSupported: KernelInstructionSet { supported.last! }
+
+    public var isSupported: Bool { ck_cpu_supports(cValue) && ck_kernels(cValue) != nil }
+
+    /// How reports name the set.
+    public var displayName: String {
+        switch self {
+        case .baseline: return "baseline (no AVX)"
+        case .avx2: return "AVX2+FMA"
+        case .avx512: return "AVX-512"
+        }
+    }
+
+    private var cValue: ck_instruction_set {
+        switch self {
+        case .baseline: return ck_baseline
+        case .avx2: return ck_avx2
+        case .avx512: return ck_avx512
+        }
+    }
+
+    /// The kernels compiled for this set; only for supported sets.
+    var kernels: ck_kernel_table { ck_kernels(cValue)!.pointee }
+}

@@ -1,0 +1,150 @@
+@testable import Engine
+import TestSupport
+import Testing
+
+/// Every instruction set this CPU supports against the baseline build of the same kernels, on lengths
+/// that leave every kind of remainder (partial 16- and 32-column tiles, partial 2×4 and 2×8 dot tiles,
+/// tails of k shorter than 8). The kernels form each sum in the same order on every set, so sets that
+/// both fuse their products agree exactly and any difference is a bug, not rounding. x86-64's baseline
+/// rounds each product before adding it (docs/engine-kernels.md); against it a product of depth k may
+/// differ by the two computations' error bounds, (2k + 2)·2⁻²⁴·(Σ|a·b| + |c|). lerp and biasAct
+/// round identically everywhere and are compared exactly with the Swift formulas they replaced.
+@Suite struct KernelInstructionSetTests {
+    static let edgeLengths = [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 65]
+
+    @Test func everySupportedSetIsListedAndTheWidestIsTheDefault() throws {
+        #expect(KernelInstructionSet.supported.first == .baseline)
+        #expect(try KernelInstructionSet.fromEnvironment([:]) == KernelInstructionSet.widestSupported)
+        #expect(try KernelInstructionSet.fromEnvironment([KernelInstructionSet.environmentVariable: ""]) == KernelInstructionSet.widestSupported)
+        for set in KernelInstructionSet.supported {
+            #expect(try KernelInstructionSet.fromEnvironment([KernelInstructionSet.environmentVariable: set.rawValue.uppercased()]) == set)
+        }
+    }
+
+    @Test func unknownOrUnsupportedSetsAreRefused() throws {
+        let unknown = #expect(throws: EngineError.self) { try KernelInstructionSet.fromEnvironment([KernelInstructionSet.environmentVariable: "sse9"]) }
+        #expect(unknown?.message.contains("unknown instruction set 'sse9'; use one of baseline, avx2, avx512") == true)
+        for set in KernelInstructionSet.allCases where !set.isSupported {
+            let refused = #expect(throws: EngineError.self) { try KernelInstructionSet.fromEnvironment([KernelInstructionSet.environmentVariable: set.rawValue]) }
+            #expect(refused?.message.contains("this CPU cannot run \(set.rawValue)") == true)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func rowCombinationsAgreeExactly(transposeA: Bool) throws {
+        for m in [1, 2, 3, 4, 5, 9] {
+            for n in Self.edgeLengths {
+                for k in [0, 1, 3, 8, 17] {
+                    try expectSetsAgree(transposeA: transposeA, transposeB: false, m: m, n: n, k: k)
+                }
+            }
+        }
+    }
+
+    @Test func dotProductsAgreeExactly() throws {
+        for m in [1, 2, 3, 5] {
+            for n in [1, 2, 3, 4, 5, 7, 8, 9, 12, 17] {
+                for k in Self.edgeLengths {
+                    try expectSetsAgree(transposeA: false, transposeB: true, m: m, n: n, k: k)
+                }
+            }
+        }
+    }
+
+    /// Long enough that the work is split across threads, so band and group boundaries between workers are covered.
+    @Test func largeProductsAgreeExactly() throws {
+        try expectSetsAgree(transposeA: false, transposeB: false, m: 32, n: 4096 + 40, k: 288)
+        try expectSetsAgree(transposeA: true, transposeB: false, m: 72, n: 1030, k: 8)
+        try expectSetsAgree(transposeA: false, transposeB: true, m: 32, n: 290, k: 4096 + 5)
+    }
+
+    @Test(arguments: [Float(0.3), -0.2, 0.5, 0.7, 0.999, 1])
+    func lerpAgreesExactlyWithTheSwiftFormula(weight: Float) throws {
+        for n in Self.edgeLengths + [100_003] {
+            let start = GradCheck.random([n], seed: 5), end = GradCheck.random([n], seed: 6)
+            let expected = zip(start.scalars, end.scalars).map { s, e in
+                abs(weight) < 0.5 ? s.addingProduct(weight, e - s) : e.addingProduct(-(1 - weight), e - s)
+            }
+            for set in KernelInstructionSet.supported {
+                let result = lerpKernel(start, end, weight: weight, instructionSet: set).scalars
+                #expect(result.map(\.bitPattern) == expected.map(\.bitPattern), "lerp with \(set.rawValue), n \(n), weight \(weight)")
+            }
+        }
+    }
+
+    @Test(arguments: [(Float(0.2), Float(2.0.squareRoot()), Float.infinity), (1, 1, 256), (0.2, 1.5, 0.25)])
+    func biasActAgreesExactlyWithTheSwiftFormula(slope: Float, gain: Float, limit: Float) throws {
+        for n in Self.edgeLengths {
+            let source = GradCheck.random([n], seed: 21), addend = GradCheck.random([n], seed: 22)
+            for (scaled, withAddend) in [(false, false), (true, false), (false, true), (true, true)] {
+                let (scale, bias): (Float, Float) = (scaled ? 1.7 : 1, -0.3)
+                let expected = source.scalars.indices.map { i -> Float in
+                    var t = source.scalars[i]
+                    if scaled { t *= scale }
+                    if withAddend { t += addend.scalars[i] }
+                    t += bias
+                    return min(max((t > 0 ? t : t * slope) * gain, -limit), limit)
+                }
+                for set in KernelInstructionSet.supported {
+                    var target = try Tensor.zeros([n])
+                    target.withUnsafeMutableBufferPointer { out in
+                        set.kernels.bias_act(n, source.pointer, scaled, scale, withAddend ? UnsafePointer(addend.pointer) : nil, bias, slope, gain, limit,
+                                             out.baseAddress!)
+                    }
+                    #expect(target.scalars.map(\.bitPattern) == expected.map(\.bitPattern),
+                            "biasAct with \(set.rawValue), n \(n), scaled \(scaled), addend \(withAddend), limit \(limit)")
+                }
+            }
+        }
+    }
+
+    /// C = op(A)·op(B) with each set, from zero and accumulated onto a random C, compared with the baseline
+    /// (see the suite's comment); the baseline itself is checked against a double-precision product.
+    private func expectSetsAgree(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int) throws {
+        let a = GradCheck.random(transposeA ? [k, m] : [m, k], seed: 11), b = GradCheck.random(transposeB ? [n, k] : [k, n], seed: 12)
+        let initial = GradCheck.random([m, n], seed: 13)
+        let label = "transposeA \(transposeA), transposeB \(transposeB), m \(m), n \(n), k \(k)"
+        for accumulate in [false, true] {
+            let reference = product(a, b, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, onto: initial, accumulate: accumulate,
+                                    instructionSet: .baseline)
+            let (av, bv, cv) = (a.scalars, b.scalars, initial.scalars)
+            var worst = 0.0
+            var magnitudes = [Double](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var total = accumulate ? Double(cv[i * n + j]) : 0
+                    magnitudes[i * n + j] = abs(total)
+                    for p in 0..<k {
+                        let term = Double(transposeA ? av[p * m + i] : av[i * k + p]) * Double(transposeB ? bv[j * k + p] : bv[p * n + j])
+                        total += term
+                        magnitudes[i * n + j] += abs(term)
+                    }
+                    worst = max(worst, abs(total - Double(reference[i * n + j])) / (Double(k).squareRoot() + 1))
+                }
+            }
+            #expect(worst < 1e-5, "baseline against doubles, \(label), accumulate \(accumulate)")
+            for set in KernelInstructionSet.supported where set != .baseline {
+                let result = product(a, b, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, onto: initial, accumulate: accumulate,
+                                     instructionSet: set)
+                if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
+                    #expect(result.map(\.bitPattern) == reference.map(\.bitPattern), "\(set.rawValue) against baseline, \(label), accumulate \(accumulate)")
+                } else {
+                    let bound = Double(2 * k + 2) * 0x1p-24
+                    let outside = result.indices.filter { abs(Double(result[$0]) - Double(reference[$0])) > bound * magnitudes[$0] }
+                    #expect(outside.isEmpty, "\(set.rawValue) against baseline beyond the rounding bound at \(outside.prefix(4)), \(label), accumulate \(accumulate)")
+                }
+            }
+        }
+    }
+
+    private func product(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, onto initial: Tensor,
+                         accumulate: Bool, instructionSet: KernelInstructionSet) -> [Float] {
+        var c = initial
+        c.withUnsafeMutableBufferPointer { target in
+            SkinnyGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: a.shape[1],
+                                b: b.pointer, ldb: b.shape[1], accumulate: accumulate, c: target.baseAddress!, ldc: n,
+                                instructionSet: instructionSet)
+        }
+        return c.scalars
+    }
+}
