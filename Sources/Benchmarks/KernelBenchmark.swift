@@ -83,21 +83,18 @@ public enum KernelBenchmark {
         typealias Kernel = (name: String, flops: Double, body: (KernelInstructionSet) -> Void)
         let kernels: [Kernel] = [
             ("skinny forward \(channels)x\(patch) * \(patch)x\(pixels)", productFlops, { set in
-                SkinnyGemm.multiply(transposeA: false, transposeB: false, m: channels, n: pixels, k: patch, a: weights.pointer, lda: patch,
-                                    b: columns.pointer, ldb: pixels, accumulate: false, c: output.pointer, ldc: pixels, instructionSet: set)
+                set.skinnyProduct(weights, columns, into: output)
             }),
             ("skinny backward data (\(channels)x\(patch))T * \(channels)x\(pixels)", productFlops, { set in
-                SkinnyGemm.multiply(transposeA: true, transposeB: false, m: patch, n: pixels, k: channels, a: weights.pointer, lda: patch,
-                                    b: gradient.pointer, ldb: pixels, accumulate: false, c: output.pointer, ldc: pixels, instructionSet: set)
+                set.skinnyProduct(weights, gradient, transposeA: true, into: output)
             }),
             ("skinny backward weight \(channels)x\(pixels) * (\(patch)x\(pixels))T", productFlops, { set in
-                SkinnyGemm.multiply(transposeA: false, transposeB: true, m: channels, n: patch, k: pixels, a: gradient.pointer, lda: pixels,
-                                    b: columns.pointer, ldb: pixels, accumulate: false, c: output.pointer, ldc: patch, instructionSet: set)
+                set.skinnyProduct(gradient, columns, transposeB: true, into: output)
             }),
-            ("lerp 4M", 3.0 * Double(start.count), { set in _ = lerpKernel(start, end, weight: 0.999, instructionSet: set) }),
+            ("lerp 4M", 3.0 * Double(start.count), { set in _ = set.lerp(start, end, weight: 0.999) }),
             // One thread, as each worker runs it on its rows: scale, noise, bias, lrelu, gain and clamp per element.
             ("biasAct 4M (one thread)", 7.0 * Double(start.count), { set in
-                set.kernels.bias_act(start.count, start.pointer, true, 1.5, end.pointer, 0.1, 0.2, 1.41, 256, output.pointer)
+                set.biasActRow(start, scale: 1.5, addend: end, bias: 0.1, slope: 0.2, gain: 1.41, clamp: 256, into: output)
             }),
         ]
         var rows: [VectorKernelRow] = []
