@@ -92,7 +92,7 @@ public struct DiscriminatorEpilogue: Module {
         var y = try x.reshaped([groupSize, groups, f, c / f, h, w])
         y = try y - y.mean(axes: [0], keepDims: true)
         y = try y.square().mean(axes: [0])
-        y = try (y + 1e-8).sqrt()
+        y = (y + 1e-8).sqrt()
         y = try y.mean(axes: [2, 3, 4])
         y = try y.reshaped([1, groups, f, 1, 1]).expand(to: [groupSize, groups, f, h, w]).reshaped([n, f, h, w])
         return try Tensor.concatenate([x, y], axis: 1)
