@@ -14,10 +14,11 @@ struct ImportCommand: ParsableCommand {
                        optimizers are ignored), renamed onto NVIDIA names; latent_avg becomes mapping.w_avg.
           state-dict   torch.save of NVIDIA-named state dicts (one generator imports as G_ema).
           safetensors  NVIDIA-named tensors (one generator imports as G_ema).
+          tf-pkl       official TensorFlow StyleGAN2(-ADA) pickle (G, D, Gs → G, D, G_ema), mapped as NVIDIA's
+                       legacy.py does; its TensorFlow source is never run or kept.
         Files are read with a restricted unpickler that never runs code from the file; anything outside its \
-        allow-list is refused by name. The architecture is checked against every tensor shape. TensorFlow \
-        StyleGAN2 pickles are not supported (convert them with NVIDIA's legacy.py first), nor are conditional \
-        networks (c_dim > 0).
+        allow-list is refused by name. The architecture is checked against every tensor shape. Conditional \
+        networks (c_dim > 0) are not supported.
 
         Exit status: 0 imported, 2 bad input or any other error (nothing is written then).
         """

@@ -12,7 +12,7 @@ import Testing
 /// images ≤ 1e-4 absolute; d_logits, r1_penalty and g_loss ≤ 1e-4 relative; g_loss_grad_ws ≤ 1e-3 relative.
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))
 struct ReferenceParityTests {
-    static let sources = ["pkl", "rosinality.pt", "state_dict.pt"]
+    static let sources = ["pkl", "tf.pkl", "rosinality.pt", "state_dict.pt"]
     static let cases = Fixtures.names.flatMap { name in sources.map { (name, $0) } }
 
     /// Imports a fixture file into a checkpoint in `folder` (as `toonkit import` does).

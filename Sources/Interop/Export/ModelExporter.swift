@@ -11,12 +11,17 @@ public enum ExportLayout: String, CaseIterable, Sendable {
     case nvidia
 }
 
-/// Container of an exported file, chosen from the output extension.
+/// Container of an exported file, chosen from the output extension: `.safetensors`, `.pkl` (a TensorFlow-format
+/// network pickle that NVIDIA's legacy.load_network_pkl converts), anything else a torch.save zip.
 public enum ExportContainer: String, Sendable {
-    case torch, safetensors
+    case torch, safetensors, networkPickle
 
     public init(for url: URL) {
-        self = url.pathExtension.lowercased() == "safetensors" ? .safetensors : .torch
+        switch url.pathExtension.lowercased() {
+        case "safetensors": self = .safetensors
+        case "pkl": self = .networkPickle
+        default: self = .torch
+        }
     }
 }
 
@@ -56,6 +61,12 @@ public enum ModelExporter {
             case (.torch, .nvidia):
                 try TorchSaveWriter.write(nvidiaStateDicts(networks), to: output)
                 return []
+            case (.networkPickle, .rosinality):
+                throw InteropError("the rosinality layout is a torch .pt layout; a .pkl is written in the TensorFlow layout legacy.py converts (--layout nvidia)")
+            case (.networkPickle, .nvidia):
+                let (bytes, notes) = try tensorflowPickle(networks, architecture: architecture)
+                try AtomicFile.write(to: output) { try $0.write(bytes) }
+                return notes
             case (.torch, .rosinality):
                 let (root, notes) = try rosinality(networks, architecture: architecture)
                 try TorchSaveWriter.write(root, to: output)
@@ -80,6 +91,22 @@ public enum ModelExporter {
         let metadata = ["format": "pt",
                         StateDictImporter.architectureMetadataKey: architecture.document.serialized()]
         return SafetensorsFile(tensors: tensors, metadata: metadata)
+    }
+
+    /// The TF tuple (G, D, Gs): legacy.py converts all three together, so D and a generator are required;
+    /// a missing G or G_ema is filled with the other (noted).
+    static func tensorflowPickle(_ networks: [ImportedNetwork], architecture: Architecture) throws -> ([UInt8], [String]) {
+        func network(_ name: String) -> ImportedNetwork? { networks.first { $0.name == name } }
+        guard let discriminator = network("D"), let average = network("G_ema") ?? network("G") else {
+            throw InteropError("a .pkl export holds G, D and G_ema (legacy.load_network_pkl needs all three): select D and G_ema or G")
+        }
+        let generator = network("G") ?? average
+        var substituted: [String] = []
+        if network("G") == nil { substituted.append("no G selected: G_ema written as G too") }
+        if network("G_ema") == nil { substituted.append("no G_ema selected: G written as Gs (G_ema) too") }
+        let (bytes, notes) = try TensorFlowPickleWriter.pickle(generator: generator, discriminator: discriminator, average: average,
+                                                               architecture: architecture)
+        return (bytes, substituted + notes + ["augment p, training state and metadata are not part of the TF layout"])
     }
 
     /// `g_ema` (from G_ema, else G), `latent_avg` (its w_avg) and `d` when D is present.

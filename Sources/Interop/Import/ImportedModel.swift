@@ -6,6 +6,8 @@ import Networks
 public enum ImportFormat: String, CaseIterable, Sendable {
     /// NVIDIA StyleGAN2-ADA network pickle (train.py snapshot or legacy.py conversion).
     case nvidiaPickle = "nvidia-pkl"
+    /// Official TensorFlow StyleGAN2(-ADA) pickle: a tuple (G, D, Gs) of dnnlib.tflib Network states.
+    case tensorflowPickle = "tf-pkl"
     /// rosinality stylegan2-pytorch `.pt` (export_weights.py output or a training checkpoint).
     case rosinality
     /// torch.save of NVIDIA-named state dicts.

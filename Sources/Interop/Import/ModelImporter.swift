@@ -30,14 +30,20 @@ public enum ModelImporter {
         if head.hasPrefix(NumpyArray.magic) { throw buffer.error("this is a numpy array, not a network file", at: 0) }
         if head.count >= 2, head.bytes[0] == 0x80 { return .pickle }  // PROTO; the machine checks the version
         if head.count >= 9, head.bytes[8] == UInt8(ascii: "{") { return .safetensors }
-        throw buffer.error("unrecognized file format (expected an NVIDIA .pkl, a torch .pt or a .safetensors file)", at: 0)
+        throw buffer.error("unrecognized file format (expected an NVIDIA or TensorFlow .pkl, a torch .pt or a .safetensors file)", at: 0)
     }
 
     private static func read(_ buffer: ByteBuffer, requested: ImportFormat?, limits: PickleLimits) throws -> (ImportFormat, ImportedContent) {
         let detected = try container(of: buffer)
         switch (requested, detected) {
+        case (.tensorflowPickle, _):
+            return (.tensorflowPickle, try TensorFlowPickleImporter.read(try TorchFiles.readPickle(buffer, limits: limits), fileBytes: buffer.count))
         case (.nvidiaPickle, _), (nil, .pickle):
-            return (.nvidiaPickle, try NvidiaPickleImporter.read(try TorchFiles.readPickle(buffer, limits: limits)))
+            let root = try TorchFiles.readPickle(buffer, limits: limits)
+            if requested == nil, TensorFlowPickleImporter.looksLikeTensorFlow(root) {
+                return (.tensorflowPickle, try TensorFlowPickleImporter.read(root, fileBytes: buffer.count))
+            }
+            return (.nvidiaPickle, try NvidiaPickleImporter.read(root))
         case (.safetensors, _), (nil, .safetensors):
             return (.safetensors, try StateDictImporter.read(safetensors: try SafetensorsFile.read(buffer)))
         case (.rosinality, _):

@@ -17,7 +17,7 @@ enum NvidiaPickleImporter {
             networks.append(ImportedNetwork(name: name, tensors: try ModuleStateWalker.stateDict(of: module, network: name)))
         }
         guard !networks.isEmpty else {
-            if case .tuple = root { throw InteropError("this looks like a TensorFlow StyleGAN pickle, which is not supported") }
+            if case .tuple = root { throw InteropError("this looks like a TensorFlow StyleGAN pickle: import it with --format \(ImportFormat.tensorflowPickle.rawValue) (or without --format)") }
             throw InteropError("no G, D or G_ema network in the pickle")
         }
         let generator = modules["G_ema"] ?? modules["G"]

@@ -25,6 +25,7 @@ struct BadInputCorpus {
         addSafetensorsCases()
         addNumpyCases()
         addHostileCases()
+        try addTensorFlowCases(fixtures)
     }
 
     mutating func add(_ name: String, _ bytes: [UInt8], mentions: String? = nil) {

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Check toonkit's `.pkl` export (the TensorFlow layout) with NVIDIA's own loader. Run by hand; not a test.
+
+For every source network file (default: tiny32.pkl and tiny64.pkl of ../shared/fixtures/stylegan2, plus any
+--source given, e.g. a paper256 pickle from scripts/make_stylegan2_pickle.py) it runs, in a temporary folder,
+    toonkit import SRC -o a.h5
+    toonkit export a.h5 -o a.pkl
+    toonkit import a.pkl -o b.h5 ; toonkit diff b.h5 a.h5          (must be bit-identical: exit 0)
+    toonkit generate a.h5 --seeds 0,1,2,7 -o images.npy ; toonkit score a.h5 --images images.npy --json
+and then, with torch and a checkout of NVlabs/stylegan2-ada-pytorch (--repo), loads a.pkl with
+legacy.load_network_pkl, unchanged, and compares
+    - G_ema(z, c, noise_mode='const', force_fp32=True) with toonkit's images (max abs difference <= 1e-4),
+    - D(images, c, force_fp32=True) with toonkit's logits (max relative difference <= 1e-4),
+    - every parameter and buffer of G, D, G_ema with those legacy.py converts from SRC's NAME.tf.pkl twin, when
+      there is one (bit-identical; the fixtures' NVIDIA pickles hold no module source, so legacy.py cannot load them).
+Checks that cannot run (no torch, no repository) are listed as skipped. Exit status 0 when every check that ran
+passed, 1 otherwise.
+
+    python3 scripts/check_exports.py --toonkit .build/release/toonkit --repo /path/to/stylegan2-ada-pytorch
+"""
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "stylegan2"
+SEEDS = [0, 1, 2, 7]
+
+
+def toonkit(binary, *arguments, allow_failure=False):
+    result = subprocess.run([binary, *map(str, arguments)], capture_output=True, text=True)
+    if result.returncode != 0 and not allow_failure:
+        raise RuntimeError(f"toonkit {' '.join(map(str, arguments))} failed ({result.returncode}): {result.stderr.strip()}")
+    return result
+
+
+def toonkit_side(binary, source, folder):
+    """Import, export, re-import and diff; generate and score. Returns (problems, images, logits, export path)."""
+    problems = []
+    original, export, back = folder / "a.h5", folder / "a.pkl", folder / "b.h5"
+    toonkit(binary, "import", source, "-o", original)
+    toonkit(binary, "export", original, "-o", export)
+    toonkit(binary, "import", export, "-o", back)
+    diff = toonkit(binary, "diff", back, original, allow_failure=True)
+    print(f"  toonkit diff (re-imported export vs original): exit {diff.returncode}")
+    if diff.returncode != 0:
+        problems.append(f"re-imported export differs from the original:\n{diff.stdout[-2000:]}")
+    images_file = folder / "images.npy"
+    toonkit(binary, "generate", original, "--seeds", ",".join(map(str, SEEDS)), "-o", images_file)
+    scores = json.loads(toonkit(binary, "score", original, "--images", images_file, "--json").stdout)
+    return problems, np.load(images_file), np.array(scores["logits"], dtype=np.float64), export
+
+
+def load_reference_code(repo):
+    """NVIDIA's legacy module and torch from a checkout, or the reason they cannot be used."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return None, "torch is not installed (pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+    if repo is None or not (pathlib.Path(repo) / "legacy.py").exists():
+        return None, "no NVlabs/stylegan2-ada-pytorch checkout (--repo)"
+    sys.path.insert(0, str(repo))
+    import legacy
+    return legacy, None
+
+
+def nvidia_side(legacy, export, source, images, logits):
+    """The checks through legacy.load_network_pkl; returns problems."""
+    import torch
+    problems = []
+    with open(export, "rb") as f:
+        networks = legacy.load_network_pkl(f)
+    g_ema, d = networks["G_ema"], networks["D"]
+    z = torch.from_numpy(np.concatenate([np.random.RandomState(seed).randn(1, g_ema.z_dim) for seed in SEEDS]).astype(np.float32))
+    c = torch.zeros([len(SEEDS), g_ema.c_dim])
+    with torch.no_grad():
+        reference_images = g_ema(z, c, noise_mode="const", force_fp32=True).numpy()
+        reference_logits = d(torch.from_numpy(images), c, force_fp32=True).numpy().astype(np.float64).reshape(-1)
+    image_error = float(np.abs(reference_images - images).max())
+    logit_error = float((np.abs(reference_logits - logits) / np.maximum(np.abs(reference_logits), 1e-12)).max())
+    print(f"  legacy.load_network_pkl: G_ema images max abs difference {image_error:.3g}; D logits max relative difference {logit_error:.3g}")
+    if image_error > 1e-4:
+        problems.append(f"G_ema images differ by {image_error}")
+    if logit_error > 1e-4:
+        problems.append(f"D logits differ by {logit_error} relative")
+    # The fixtures' NVIDIA pickles hold no module source, so legacy.py cannot load them; their NAME.tf.pkl
+    # twins convert to the same weights (fixtures README) and serve as the reference instead.
+    twin = pathlib.Path(str(source).removesuffix(".pkl") + ".tf.pkl")
+    if twin.exists() and twin != pathlib.Path(source):
+        problems += same_parameters(legacy, twin, networks)
+    else:
+        print(f"  skipped: parameter comparison (no {twin.name} beside the source for legacy.py to load)")
+    return problems
+
+
+def same_parameters(legacy, reference_file, networks):
+    """Every parameter and buffer of the converted networks equals those legacy.py converts from `reference_file`."""
+    import torch
+    with open(reference_file, "rb") as f:
+        reference = legacy.load_network_pkl(f)
+    problems = []
+    for key in ["G", "D", "G_ema"]:
+        mine = dict(list(networks[key].named_parameters()) + list(networks[key].named_buffers()))
+        theirs = dict(list(reference[key].named_parameters()) + list(reference[key].named_buffers()))
+        if set(mine) != set(theirs):
+            problems.append(f"{key}: names differ: {sorted(set(mine) ^ set(theirs))[:5]}")
+        unequal = [name for name in set(mine) & set(theirs) if not torch.equal(mine[name], theirs[name])]
+        if unequal:
+            problems.append(f"{key}: {len(unequal)} tensors differ, e.g. {sorted(unequal)[:3]}")
+    print(f"  parameters and buffers of G, D, G_ema vs legacy.py's conversion of {reference_file.name}: {'bit-identical' if not problems else 'DIFFERENT'}")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--toonkit", default=str(ROOT / ".build" / "release" / "toonkit"))
+    parser.add_argument("--repo", help="a checkout of NVlabs/stylegan2-ada-pytorch")
+    parser.add_argument("--source", action="append", default=[], help="another network file to check (repeatable)")
+    arguments = parser.parse_args()
+    sources = [FIXTURES / f"{name}.pkl" for name in ["tiny32", "tiny64"] if (FIXTURES / f"{name}.pkl").exists()] + arguments.source
+    skipped = [] if sources else ["fixtures: none found in ../shared/fixtures/stylegan2 and no --source given"]
+    legacy, reason = load_reference_code(arguments.repo)
+    if legacy is None:
+        skipped.append(f"legacy.load_network_pkl checks: {reason}")
+    failures = []
+    for source in sources:
+        print(f"{source}:")
+        with tempfile.TemporaryDirectory() as folder:
+            problems, images, logits, export = toonkit_side(arguments.toonkit, source, pathlib.Path(folder))
+            if legacy is not None:
+                problems += nvidia_side(legacy, export, source, images, logits)
+        failures += [f"{source}: {problem}" for problem in problems]
+    for item in skipped:
+        print(f"skipped: {item}")
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    print("all checks that ran passed" if not failures else f"{len(failures)} problems")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
