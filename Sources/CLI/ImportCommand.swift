@@ -16,8 +16,8 @@ struct ImportCommand: ParsableCommand {
           safetensors  NVIDIA-named tensors (one generator imports as G_ema).
         Files are read with a restricted unpickler that never runs code from the file; anything outside its \
         allow-list is refused by name. The architecture is checked against every tensor shape. TensorFlow \
-        StyleGAN2 pickles are not supported (convert them with NVIDIA's legacy.py first), nor are conditional \
-        networks (c_dim > 0).
+        StyleGAN2 pickles are not supported (convert them with NVIDIA's legacy.py first). Conditional networks \
+        (c_dim > 0) import from NVIDIA pickles, state dicts and safetensors; rosinality files hold no labels.
 
         Exit status: 0 imported, 2 bad input or any other error (nothing is written then).
         """
