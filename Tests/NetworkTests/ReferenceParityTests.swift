@@ -19,7 +19,7 @@ struct ReferenceParityTests {
     static let conditionalCases = [(conditionalName, "pkl"), (conditionalName, "state_dict.pt")]
     static let cases = Fixtures.names.flatMap { name in sources.map { (name, $0) } } + conditionalCases
     static let allNames = Fixtures.names + [conditionalName]
-    static let discriminatorCases = Fixtures.names.map { ($0, "pkl") } + conditionalCases
+    static let discriminatorCases = Fixtures.names.map { ($0, "pkl") } + conditionalCases + [(conditionalName, "safetensors")]
 
     /// Imports a fixture file into a checkpoint in `folder` (as `toonkit import` does).
     static func importFixture(_ name: String, _ source: String, into folder: TemporaryDirectory) throws -> URL {
@@ -30,15 +30,20 @@ struct ReferenceParityTests {
 
     /// A checkpoint with the fixture's G_ema and D imported from `source`. The fixtures' `.state_dict.pt` holds
     /// G_ema only, so for that source D is taken from the pickle and both are written as one NVIDIA-named state
-    /// dict `{G_ema, D}` with torch.save, which stores no architecture: importing it infers the architecture from
-    /// the shapes, as for any state dict.
+    /// dict `{G_ema, D}` that stores no architecture: importing it infers the architecture from the shapes, as for
+    /// any state dict. Source "safetensors" does the same in a safetensors file without toonkit's metadata.
     static func importWithDiscriminator(_ name: String, _ source: String, into folder: TemporaryDirectory) throws -> URL {
-        guard source == "state_dict.pt" else { return try importFixture(name, source, into: folder) }
+        guard ["state_dict.pt", "safetensors"].contains(source) else { return try importFixture(name, source, into: folder) }
         let pickled = try ModelImporter.importModel(from: Fixtures.url("\(name).pkl"))
         let generator = try ModelImporter.importModel(from: Fixtures.url("\(name).state_dict.pt"))
-        let combined = folder.file("\(name).G_ema+D.state_dict.pt")
-        try ModelExporter.export([try #require(generator.network("G_ema")), try #require(pickled.network("D"))],
-                                 architecture: pickled.architecture, to: combined, layout: .nvidia)
+        let networks = [try #require(generator.network("G_ema")), try #require(pickled.network("D"))]
+        let combined = folder.file("\(name).G_ema+D.\(source)")
+        if source == "safetensors" {
+            let tensors = networks.flatMap { network in network.tensors.map { (name: "\(network.name).\($0.name)", data: $0.data) } }
+            try SafetensorsFile(tensors: tensors).write(to: combined)
+        } else {
+            try ModelExporter.export(networks, architecture: pickled.architecture, to: combined, layout: .nvidia)
+        }
         var model = try ModelImporter.importModel(from: combined)
         // A state dict does not store the minibatch-std group: the import assumes 4 and says so. The reference D
         // used the pickle's, so that one is set, and then nothing else may differ from the pickle's architecture.
