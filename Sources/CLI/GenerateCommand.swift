@@ -72,11 +72,13 @@ struct ScoreCommand: ParsableCommand {
         Images: a .npy of float32 [N, C, R, R] in [-1, 1] (like the generator's output) or a folder of PNGs \
         (read as x/127.5 - 1). The whole set runs as one minibatch, in the given order, so minibatch-std \
         groups match the reference. The R1 penalty of image i is the sum of squares of d(sum of logits)/d(image i).
+        A conditional discriminator (c_dim > 0) needs labels: --labels with one row per image, or --class for all.
         """)
 
     @Argument(help: "Checkpoint (.h5).") var checkpoint: String
     @Option(help: "Images: .npy [N, C, R, R] or a folder of PNGs.") var images: String
     @Option(help: "Labels: .npy float32 [N, c_dim], one-hot (conditional models).") var labels: String?
+    @Option(name: .customLong("class"), help: "One class index for every image, instead of --labels (conditional models).") var classIndex: Int?
     @Option(help: "Network to use.") var network = "D"
     @Flag(help: "Print one JSON object with \"logits\" and \"r1_penalty\".") var json = false
 
@@ -84,6 +86,7 @@ struct ScoreCommand: ParsableCommand {
         var job = ScoreJob(checkpoint: URL(fileURLWithPath: checkpoint), images: URL(fileURLWithPath: images),
                            labels: labels.map { URL(fileURLWithPath: $0) })
         job.network = network
+        job.classIndex = classIndex
         let result = try job.run()
         if json { print(JSONText.encode(result, pretty: true)); return }
         print("image  logit         r1_penalty")

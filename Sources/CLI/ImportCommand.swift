@@ -18,7 +18,8 @@ struct ImportCommand: ParsableCommand {
                        legacy.py does; its TensorFlow source is never run or kept.
         Files are read with a restricted unpickler that never runs code from the file; anything outside its \
         allow-list is refused by name. The architecture is checked against every tensor shape. Conditional \
-        networks (c_dim > 0) are not supported.
+        networks (c_dim > 0) import from NVIDIA pickles, TensorFlow pickles, state dicts and safetensors; \
+        rosinality files hold no labels.
 
         Exit status: 0 imported, 2 bad input or any other error (nothing is written then).
         """

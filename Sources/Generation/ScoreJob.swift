@@ -14,6 +14,8 @@ public struct ScoreJob {
     public var images: URL
     /// A `.npy` of float32 [N, c_dim] one-hot labels (conditional models).
     public var labels: URL?
+    /// One class for every image (conditional models), instead of `labels`.
+    public var classIndex: Int?
     public var network = "D"
 
     public init(checkpoint: URL, images: URL, labels: URL? = nil) {
@@ -35,11 +37,31 @@ public struct ScoreJob {
         let reader = try CheckpointReader.open(checkpoint.path)
         let discriminator = try Discriminator(reader: reader, network: network)
         let (batch, files) = try loadImages(resolution: discriminator.architecture.resolution, channels: discriminator.architecture.imgChannels)
-        let labelTensor = try labels.map { url -> Tensor in
+        let labelTensor = try labelBatch(count: batch.shape[0], cDim: discriminator.architecture.cDim)
+        return try Self.score(discriminator, images: batch, labels: labelTensor, files: files)
+    }
+
+    /// The labels for `count` images: a conditional discriminator needs one per image (`labels` or one
+    /// `classIndex` for all), and an unconditional one takes none, so that labels are never silently ignored.
+    private func labelBatch(count: Int, cDim: Int) throws -> Tensor? {
+        switch (labels, classIndex) {
+        case (.some, .some):
+            throw GenerationError("give the labels either as a file (--labels) or as one class for every image (--class), not both")
+        case (nil, let classIndex?):
+            return try Latents.oneHot(classIndex: classIndex, count: count, cDim: cDim)
+        case (nil, nil):
+            guard cDim == 0 else {
+                throw GenerationError("this discriminator is conditional (c_dim = \(cDim)): give the labels with --labels FILE.npy (float32 [\(count), \(cDim)], one-hot) or one class for every image with --class 0…\(cDim - 1)")
+            }
+            return nil
+        case (let url?, nil):
+            guard cDim > 0 else { throw GenerationError("--labels was given, but this discriminator is unconditional (c_dim = 0)") }
             let data = try NumpyArray.read(url)
+            guard data.shape == [count, cDim] else {
+                throw GenerationError("\(url.path.escapedForDisplay): labels must have shape [\(count), \(cDim)] (one row per image), got \(data.shape)")
+            }
             return try Tensor(shape: data.shape, values: data.floats())
         }
-        return try Self.score(discriminator, images: batch, labels: labelTensor, files: files)
     }
 
     public static func score(_ discriminator: Discriminator, images: Tensor, labels: Tensor?, files: [String]? = nil) throws -> Result {

@@ -9,19 +9,10 @@ import Networks
 /// export (that layout again) imports back bit for bit.
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))
 struct TensorFlowPickleTests {
-    /// Conditional NVIDIA pickles are the reference for ctiny32.tf.pkl; that import is being added separately.
-    static let conditionalReferenceImports = Fixtures.available && (try? ModelImporter.importModel(from: Fixtures.url("ctiny32.pkl"))) != nil
-    static let waitsForConditionalImport: Comment =
-        "ctiny32.tf.pkl is compared with ctiny32.pkl, whose import waits for conditional-network support in InitKwargs/ArchitectureInference: skipped"
-
-    @Test(arguments: Fixtures.names)
+    /// ctiny32 is conditional: the label embedding and D's label mapping come through the same table.
+    @Test(arguments: Fixtures.names + ["ctiny32"])
     func importMatchesTheNvidiaPickleBitForBit(name: String) throws {
         try expectSameAsNvidiaPickle(name)
-    }
-
-    @Test(.enabled(if: conditionalReferenceImports, waitsForConditionalImport))
-    func conditionalImportMatchesTheNvidiaPickleBitForBit() throws {
-        try expectSameAsNvidiaPickle("ctiny32")
     }
 
     func expectSameAsNvidiaPickle(_ name: String) throws {

@@ -8,7 +8,8 @@ import TestSupport
 import Testing
 
 /// Conditional models (c_dim > 0): the label embedding in G's mapping and the projection in D. The
-/// reference fixtures are unconditional, so these checks build a small conditional pair from scratch.
+/// checks here build a small conditional pair from scratch; imports of the conditional fixture ctiny32 are checked
+/// against its reference outputs in ReferenceParityTests.
 @Suite struct ConditionalTests {
     let folder: TemporaryDirectory
     let checkpoint: URL

@@ -111,6 +111,11 @@ public enum ModelExporter {
 
     /// `g_ema` (from G_ema, else G), `latent_avg` (its w_avg) and `d` when D is present.
     static func rosinality(_ networks: [ImportedNetwork], architecture: Architecture) throws -> (TorchExportValue, [String]) {
+        // rosinality's networks take no labels: the label embeddings would be dropped and fc0 kept at a width
+        // its Generator cannot load.
+        guard architecture.cDim == 0 else {
+            throw InteropError("the rosinality layout has no labels, so a conditional model (c_dim \(architecture.cDim)) cannot be written in it; use --layout nvidia")
+        }
         var items: [(String, TorchExportValue)] = []
         var notes: [String] = []
         if let generator = networks.first(where: { $0.name == "G_ema" }) ?? networks.first(where: { $0.name == "G" }) {

@@ -14,6 +14,10 @@ public enum ArchitectureInference {
         var wDim: Int?
         var mappingLayers: Int?
         var mbstdNumChannels: Int?
+        /// Label dimension (0: unconditional); nil where the format cannot hold labels (rosinality).
+        var cDim: Int? = nil
+        /// Width of D's label mapping, the rows of `b4.out` (conditional discriminators only).
+        var cmapDim: Int? = nil
     }
 
     /// Architecture of a generator and/or discriminator. Facts that shapes cannot show (mbstd
@@ -26,35 +30,54 @@ public enum ArchitectureInference {
 
     static func infer(generator: Observation?, discriminator: Observation?,
                       mbstdGroupSize: Int?) throws -> (architecture: Architecture, assumptions: [String]) {
-        let observations = [generator, discriminator].compactMap { $0 }
-        guard var merged = observations.first else { throw InteropError("no generator or discriminator tensors to derive an architecture from") }
-        guard generator != nil else {
+        guard let generator else {
+            if discriminator == nil { throw InteropError("no generator or discriminator tensors to derive an architecture from") }
             throw InteropError("the file holds a discriminator without its generator: z_dim, w_dim and the mapping depth cannot be derived from it; import a file that also holds the generator")
         }
-        for other in observations.dropFirst() {
-            guard other.resolution == merged.resolution, other.imgChannels == merged.imgChannels else {
-                throw InteropError("generator and discriminator disagree on resolution or image channels")
-            }
-            for (resolution, count) in other.channels {
-                if let known = merged.channels[resolution], known != count {
-                    throw InteropError("generator and discriminator disagree on the channels at resolution \(resolution) (\(known) vs \(count))")
-                }
-                merged.channels[resolution] = count
-            }
-            merged.mbstdNumChannels = merged.mbstdNumChannels ?? other.mbstdNumChannels
-        }
+        let merged = try discriminator.map { try merge(generator, $0) } ?? generator
         let (base, maximum) = try channelConfig(merged.channels)
-        var arch = Architecture(resolution: merged.resolution, zDim: merged.zDim!, wDim: merged.wDim!,
+        var arch = Architecture(resolution: merged.resolution, zDim: merged.zDim!, wDim: merged.wDim!, cDim: merged.cDim ?? 0,
                                 mappingLayers: merged.mappingLayers!, channelBase: base, channelMax: maximum,
                                 mbstdGroupSize: mbstdGroupSize)
         arch.imgChannels = merged.imgChannels
         arch.mbstdNumChannels = merged.mbstdNumChannels ?? 1
+        arch.cmapDim = storedCmapDim(merged.cmapDim, arch)
         try arch.checkPlausible()
         var assumptions = ["num_fp16_res \(arch.numFP16Res) and conv_clamp \(arch.convClamp.map { "\($0)" } ?? "none") are not stored in the file; train.py defaults assumed"]
         if discriminator != nil {
             assumptions.append("minibatch-std group size is not stored in the file; \(mbstdGroupSize.map(String.init) ?? "whole batch") assumed")
         }
+        if merged.cmapDim != nil {
+            assumptions.append("the learning-rate multiplier of D's label mapping is not stored in the file; NVIDIA's default \(MappingNetwork.defaultLRMultiplier) assumed")
+        }
         return (arch, assumptions)
+    }
+
+    /// The generator's facts with the discriminator's added; the two must agree on what they share.
+    private static func merge(_ generator: Observation, _ discriminator: Observation) throws -> Observation {
+        var merged = generator
+        guard discriminator.resolution == merged.resolution, discriminator.imgChannels == merged.imgChannels else {
+            throw InteropError("generator and discriminator disagree on resolution or image channels")
+        }
+        for (resolution, count) in discriminator.channels {
+            if let known = merged.channels[resolution], known != count {
+                throw InteropError("generator and discriminator disagree on the channels at resolution \(resolution) (\(known) vs \(count))")
+            }
+            merged.channels[resolution] = count
+        }
+        let (generatorLabels, discriminatorLabels) = (generator.cDim ?? 0, discriminator.cDim ?? 0)
+        guard generatorLabels == discriminatorLabels else {
+            throw InteropError("the generator takes \(generatorLabels) label dimensions (c_dim) and the discriminator \(discriminatorLabels): both networks must take the same labels")
+        }
+        merged.mbstdNumChannels = discriminator.mbstdNumChannels
+        merged.cmapDim = discriminator.cmapDim
+        return merged
+    }
+
+    /// cmap_dim as an architecture stores it: absent when it is the default, the channels at 4×4, so that
+    /// a model imported with and without kwargs gets the same document.
+    static func storedCmapDim(_ cmapDim: Int?, _ arch: Architecture) -> Int? {
+        cmapDim == arch.channels(at: 4) ? nil : cmapDim
     }
 
     /// channel_base and channel_max such that min(channel_base / res, channel_max) reproduces every
@@ -103,15 +126,22 @@ public enum ArchitectureInference {
     /// depend on its resolution only, so that tree names every block any file can hold.
     private static let generatorProbe = GeneratorNetwork(.probe(resolution: Architecture.maxResolution))
     private static let discriminatorProbe = DiscriminatorNetwork(.probe(resolution: Architecture.maxResolution))
-    private static let conditionalEmbedding: String = {
+    /// The label embeddings' names, from the trees of a conditional architecture.
+    private static let conditionalProbe: Architecture = {
         var conditional = Architecture.probe(resolution: 4)
         conditional.cDim = 1
-        return GeneratorNetwork(conditional).mapping.embed!.weight.name
+        return conditional
     }()
+    private static let generatorEmbedding = GeneratorNetwork(conditionalProbe).mapping.embed!.weight.name
+    private static let discriminatorEmbedding = DiscriminatorNetwork(conditionalProbe).mapping!.embed!.weight.name
+
+    /// The shape [embedding width, c_dim] of a label embedding, or nil when the network is unconditional.
+    private static func labelEmbedding(_ shapes: [String: [Int]], _ name: String) throws -> [Int]? {
+        shapes[name] == nil ? nil : try requireShape(shapes, name, rank: 2)
+    }
 
     static func observeGenerator(_ tensors: [TensorEntry]) throws -> Observation {
         let shapes = shapes(tensors)
-        guard shapes[conditionalEmbedding] == nil else { throw InteropError("conditional generators (c_dim > 0) are not supported yet") }
         let blocks = generatorProbe.synthesis.blocks
         let top = try top(of: blocks.filter { shapes[$0.conv1.weight.name] != nil }.map(\.resolution), from: 4)
         var channels: [Int: Int] = [:]
@@ -121,19 +151,25 @@ public enum ArchitectureInference {
         let mapping = generatorProbe.mapping
         let layers = MappingNetwork.depth(at: mapping.path, in: Set(shapes.keys))
         guard layers > 0 else { throw InteropError("cannot derive the architecture: \(mapping.layers[0].weight.name) is missing") }
+        // fc0 takes z and the label embedding side by side.
         let first = try requireShape(shapes, mapping.layers[0].weight.name, rank: 2)
+        let embedding = try labelEmbedding(shapes, generatorEmbedding)
         let style = try requireShape(shapes, blocks[0].conv1.affine.weight.name, rank: 2)
         let torgb = blocks.first { $0.resolution == top }!.torgb.weight.name
         return Observation(resolution: top, imgChannels: try requireShape(shapes, torgb, rank: 4)[0],
-                           channels: channels, zDim: first[1], wDim: style[1], mappingLayers: layers)
+                           channels: channels, zDim: first[1] - (embedding?[0] ?? 0), wDim: style[1], mappingLayers: layers,
+                           cDim: embedding?[1] ?? 0)
     }
 
     static func observeDiscriminator(_ tensors: [TensorEntry]) throws -> Observation {
         let shapes = shapes(tensors)
         let epilogue = discriminatorProbe.epilogue
         let epilogueShape = try requireShape(shapes, epilogue.conv.weight.name, rank: 4)
-        guard try requireShape(shapes, epilogue.out.weight.name, rank: 2)[0] == 1 else {
-            throw InteropError("conditional discriminators (cmap_dim > 0) are not supported yet")
+        // A conditional D's output layer has one row per label-mapping feature (cmap_dim), an unconditional one a single row.
+        let outputs = try requireShape(shapes, epilogue.out.weight.name, rank: 2)[0]
+        let embedding = try labelEmbedding(shapes, discriminatorEmbedding)
+        guard embedding != nil || outputs == 1 else {
+            throw InteropError("\(epilogue.out.weight.name) has \(outputs) rows, as only a conditional discriminator's has, but its label embedding \(discriminatorEmbedding) is missing")
         }
         let blocks = discriminatorProbe.blocks.filter { shapes[$0.conv0.weight.name] != nil }
         let top = try top(of: blocks.map(\.resolution), from: 8)
@@ -141,6 +177,7 @@ public enum ArchitectureInference {
         for block in blocks { channels[block.resolution] = try requireShape(shapes, block.conv0.weight.name, rank: 4)[0] }
         let fromrgb = DiscriminatorNetwork(.probe(resolution: top)).blocks.first!.fromrgb!.weight.name
         return Observation(resolution: top, imgChannels: try requireShape(shapes, fromrgb, rank: 4)[1],
-                           channels: channels, mbstdNumChannels: epilogueShape[1] - epilogueShape[0])
+                           channels: channels, mbstdNumChannels: epilogueShape[1] - epilogueShape[0],
+                           cDim: embedding?[1] ?? 0, cmapDim: embedding == nil ? nil : outputs)
     }
 }

@@ -49,7 +49,8 @@ enum NvidiaPickleImporter {
         if let kwargs = generator.flatMap({ initKwargs($0, positional: InitKwargs.generatorParameters) }) {
             var arch = try InitKwargs.generatorArchitecture(kwargs)
             if let discriminator, let dKwargs = initKwargs(discriminator, positional: InitKwargs.discriminatorParameters) {
-                try InitKwargs.applyDiscriminator(dKwargs, to: &arch)
+                let labelMappingDepth = try InitKwargs.applyDiscriminator(dKwargs, to: &arch)
+                try checkLabelMappingDepth(labelMappingDepth, arch, discriminator: networks.first { $0.name == "D" })
             } else {
                 arch.mbstdGroupSize = groupSize
             }
@@ -59,6 +60,16 @@ enum NvidiaPickleImporter {
         let discriminatorTensors = networks.first { $0.name == "D" }?.tensors
         return try ArchitectureInference.infer(generator: generatorTensors, discriminator: discriminatorTensors,
                                                mbstdGroupSize: groupSize).architecture
+    }
+
+    /// The label-mapping depth D's kwargs declare must be the one its tensors hold: the layout takes the depth
+    /// from the stored names, so without this a file contradicting itself would import unnoticed.
+    private static func checkLabelMappingDepth(_ declared: Int?, _ arch: Architecture, discriminator: ImportedNetwork?) throws {
+        guard let declared, let discriminator else { return }
+        let stored = DiscriminatorNetwork(arch, tensorNames: Set(discriminator.tensors.map(\.name))).mapping?.layers.count ?? 0
+        guard stored == declared else {
+            throw InteropError("D's mapping_kwargs.num_layers is \(declared), but D holds \(stored) label-mapping layers")
+        }
     }
 
     /// `_init_kwargs` (persistence) or `init_kwargs`, with positional `_init_args` merged in.
