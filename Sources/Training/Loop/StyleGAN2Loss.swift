@@ -46,7 +46,7 @@ public struct StyleGAN2Loss {
         let fake = try synthesize(network, z: z, c: c, rng: &rng)
         try generator.trackAverage(of: fake.w)
         let logits = try discriminator(augment(fake.images, &rng.random), labels: c)
-        let perImage = try (-logits).softplus()
+        let perImage = (-logits).softplus()
         let loss = try perImage.mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
         result.tensors = Self.detached(["fake_logits": logits, "loss_G": perImage, "gen_ws": fake.ws, "gen_img": fake.images])
@@ -60,24 +60,22 @@ public struct StyleGAN2Loss {
         let zs = try z.slice(axis: 0, start: 0, length: size)
         let cs = try c.map { try $0.slice(axis: 0, start: 0, length: size) }
         let (leaves, network) = try generator.withGradientLeaves(trainable)
-        let (ws, w) = try mixedLatents(network, z: zs, c: cs, rng: &rng.random)
-        try generator.trackAverage(of: w)
-        let synthesisNoise = rng.synthesisNoise()
-        let images = try network.synthesize(ws: ws, noise: synthesisNoise.mode, noiseSeed: synthesisNoise.seed)
-        let (h, wd) = (images.shape[2], images.shape[3])
-        let noise = try rng.pathLengthNoise(shape: images.shape) * Float(1 / Double(h * wd).squareRoot())
-        let jacobianProduct = try gradients(of: (images * noise).sum(), withRespectTo: [ws], createGraph: true)[0]
+        let fake = try synthesize(network, z: zs, c: cs, rng: &rng)
+        try generator.trackAverage(of: fake.w)
+        let (h, wd) = (fake.images.shape[2], fake.images.shape[3])
+        let noise = try rng.pathLengthNoise(shape: fake.images.shape) * Float(1 / Double(h * wd).squareRoot())
+        let jacobianProduct = try gradients(of: (fake.images * noise).sum(), withRespectTo: [fake.ws], createGraph: true)[0]
         let lengths = try jacobianProduct.square().sum(axes: [2]).mean(axes: [1]).sqrt()
         // pl_mean moves towards the batch mean; the penalty uses the moved value without detaching it, as the reference does.
         let movedMean = try (lengths.mean() - pathLengthMean) * Float(pathLengthDecay) + pathLengthMean
         pathLengthMean = try movedMean.item()
         let penalty = try (lengths - movedMean).square()
-        let weighted = try penalty * Float(pathLengthWeight)
+        let weighted = penalty * Float(pathLengthWeight)
         let loss = try weighted.mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
         result.extra = ["path_length": try lengths.mean().item(), "pl_mean": pathLengthMean]
         result.tensors = Self.detached(["pl_grads": jacobianProduct, "pl_lengths": lengths, "pl_mean": movedMean, "pl_penalty": penalty,
-                                        "loss_Gpl": weighted, "gen_ws": ws, "gen_img": images])
+                                        "loss_Gpl": weighted, "gen_ws": fake.ws, "gen_img": fake.images])
         return result
     }
 
@@ -95,7 +93,7 @@ public struct StyleGAN2Loss {
         let (leaves, network) = try discriminator.withGradientLeaves(trainable)
         let fakeLogits = try network(augment(fake.images, &rng.random), labels: c)
         let realLogits = try network(augment(reals, &rng.random), labels: realLabels)
-        let (fakeTerms, realTerms) = (try fakeLogits.softplus(), try (-realLogits).softplus())
+        let (fakeTerms, realTerms) = (fakeLogits.softplus(), (-realLogits).softplus())
         let loss = try fakeTerms.mean() + realTerms.mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss, leaves))
         result.realLogits = realLogits.detached()
@@ -113,7 +111,7 @@ public struct StyleGAN2Loss {
         let logits = try network(augment(input, &rng.random), labels: realLabels)
         let inputGradient = try gradients(of: logits.sum(), withRespectTo: [input], createGraph: true)[0]
         let penalty = try inputGradient.square().sum(axes: [1, 2, 3])
-        let weighted = try penalty * Float(gamma / 2)
+        let weighted = penalty * Float(gamma / 2)
         let loss = try weighted.mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
         result.realLogits = logits.detached()
