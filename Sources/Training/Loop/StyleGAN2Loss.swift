@@ -24,6 +24,9 @@ public struct StyleGAN2Loss {
         public var realLogits: Tensor?
         /// Diagnostic values: penalties, path lengths.
         public var extra: [String: Float] = [:]
+        /// What the phase computed on the way, detached, under the reference loss's names (`fake_logits`,
+        /// `gen_ws`, `gen_img`, `pl_grads`, `r1_grads`, per-image losses, ...): for parity checks.
+        public var tensors: [String: Tensor] = [:]
     }
 
     public init(gamma: Double, styleMixing: Double, pathLengthWeight: Double, pathLengthDecay: Double, pathLengthBatchShrink: Int) {
@@ -38,36 +41,41 @@ public struct StyleGAN2Loss {
 
     /// Gmain: mean softplus(−D(aug(G(z)))).
     public func generatorMain(_ generator: inout Generator, _ discriminator: Discriminator, trainable: Set<String>,
-                              z: Tensor, c: Tensor?, augment: AugmentFunction, rng: inout RandomState, gain: Float = 1) throws -> PhaseResult {
+                              z: Tensor, c: Tensor?, augment: AugmentFunction, rng: inout some TrainingRandomness, gain: Float = 1) throws -> PhaseResult {
         let (leaves, network) = try generator.withGradientLeaves(trainable)
-        let (images, w) = try synthesize(network, z: z, c: c, rng: &rng)
-        try generator.trackAverage(of: w)
-        let logits = try discriminator(augment(images, &rng), labels: c)
-        let loss = try (-logits).softplus().mean()
-        return PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
+        let fake = try synthesize(network, z: z, c: c, rng: &rng)
+        try generator.trackAverage(of: fake.w)
+        let logits = try discriminator(augment(fake.images, &rng.random), labels: c)
+        let perImage = (-logits).softplus()
+        let loss = try perImage.mean()
+        var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
+        result.tensors = Self.detached(["fake_logits": logits, "loss_G": perImage, "gen_ws": fake.ws, "gen_img": fake.images])
+        return result
     }
 
     /// Greg: path-length penalty on a shrunk batch, pl_weight · (|J_wᵀ y| − pl_mean)², times the interval.
     public mutating func generatorRegularization(_ generator: inout Generator, trainable: Set<String>, z: Tensor, c: Tensor?,
-                                                 rng: inout RandomState, gain: Float) throws -> PhaseResult {
+                                                 rng: inout some TrainingRandomness, gain: Float) throws -> PhaseResult {
         let size = max(z.shape[0] / pathLengthBatchShrink, 1)
         let zs = try z.slice(axis: 0, start: 0, length: size)
         let cs = try c.map { try $0.slice(axis: 0, start: 0, length: size) }
         let (leaves, network) = try generator.withGradientLeaves(trainable)
-        let (ws, w) = try mixedLatents(network, z: zs, c: cs, rng: &rng)
-        try generator.trackAverage(of: w)
-        let images = try network.synthesize(ws: ws, noise: .random, noiseSeed: rng.nextUInt32())
-        let (h, wd) = (images.shape[2], images.shape[3])
-        let noise = try rng.normalTensor(images.shape) * Float(1 / Double(h * wd).squareRoot())
-        let jacobianProduct = try gradients(of: (images * noise).sum(), withRespectTo: [ws], createGraph: true)[0]
+        let fake = try synthesize(network, z: zs, c: cs, rng: &rng)
+        try generator.trackAverage(of: fake.w)
+        let (h, wd) = (fake.images.shape[2], fake.images.shape[3])
+        let noise = try rng.pathLengthNoise(shape: fake.images.shape) * Float(1 / Double(h * wd).squareRoot())
+        let jacobianProduct = try gradients(of: (fake.images * noise).sum(), withRespectTo: [fake.ws], createGraph: true)[0]
         let lengths = try jacobianProduct.square().sum(axes: [2]).mean(axes: [1]).sqrt()
         // pl_mean moves towards the batch mean; the penalty uses the moved value without detaching it, as the reference does.
         let movedMean = try (lengths.mean() - pathLengthMean) * Float(pathLengthDecay) + pathLengthMean
         pathLengthMean = try movedMean.item()
-        let penalty = try (lengths - movedMean).square() * Float(pathLengthWeight)
-        let loss = try penalty.mean()
+        let penalty = try (lengths - movedMean).square()
+        let weighted = penalty * Float(pathLengthWeight)
+        let loss = try weighted.mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
         result.extra = ["path_length": try lengths.mean().item(), "pl_mean": pathLengthMean]
+        result.tensors = Self.detached(["pl_grads": jacobianProduct, "pl_lengths": lengths, "pl_mean": movedMean, "pl_penalty": penalty,
+                                        "loss_Gpl": weighted, "gen_ws": fake.ws, "gen_img": fake.images])
         return result
     }
 
@@ -76,43 +84,56 @@ public struct StyleGAN2Loss {
     /// Dmain: mean softplus(D(aug(G(z)))) + mean softplus(−D(aug(x))).
     public func discriminatorMain(_ discriminator: Discriminator, _ generator: inout Generator, trainable: Set<String>,
                                   z: Tensor, c: Tensor?, reals: Tensor, realLabels: Tensor?,
-                                  augment: AugmentFunction, rng: inout RandomState) throws -> PhaseResult {
-        let fakes = try GradMode.withoutGrad { () -> Tensor in
-            let (images, w) = try synthesize(generator, z: z, c: c, rng: &rng)
-            try generator.trackAverage(of: w)
-            return images
+                                  augment: AugmentFunction, rng: inout some TrainingRandomness) throws -> PhaseResult {
+        let fake = try GradMode.withoutGrad { () -> Fake in
+            let fake = try synthesize(generator, z: z, c: c, rng: &rng)
+            try generator.trackAverage(of: fake.w)
+            return fake
         }
         let (leaves, network) = try discriminator.withGradientLeaves(trainable)
-        let fakeLogits = try network(augment(fakes, &rng), labels: c)
-        let realLogits = try network(augment(reals, &rng), labels: realLabels)
-        let loss = try fakeLogits.softplus().mean() + (-realLogits).softplus().mean()
+        let fakeLogits = try network(augment(fake.images, &rng.random), labels: c)
+        let realLogits = try network(augment(reals, &rng.random), labels: realLabels)
+        let (fakeTerms, realTerms) = (fakeLogits.softplus(), (-realLogits).softplus())
+        let loss = try fakeTerms.mean() + realTerms.mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss, leaves))
         result.realLogits = realLogits.detached()
         result.extra = ["fake_logits": try fakeLogits.mean().item(), "real_logits": try realLogits.mean().item()]
+        result.tensors = try Self.detached(["fake_logits": fakeLogits, "real_logits": realLogits, "loss_Dgen": fakeTerms,
+                                        "loss_Dreal": realTerms, "loss_D": fakeTerms + realTerms, "gen_ws": fake.ws, "gen_img": fake.images])
         return result
     }
 
     /// Dreg: R1 = γ/2 · |∂ΣD(aug(x))/∂x|², the gradient taken with respect to the un-augmented reals.
     public func discriminatorRegularization(_ discriminator: Discriminator, trainable: Set<String>, reals: Tensor, realLabels: Tensor?,
-                                            augment: AugmentFunction, rng: inout RandomState, gain: Float) throws -> PhaseResult {
+                                            augment: AugmentFunction, rng: inout some TrainingRandomness, gain: Float) throws -> PhaseResult {
         let (leaves, network) = try discriminator.withGradientLeaves(trainable)
         let input = reals.detached().requiringGrad()
-        let logits = try network(augment(input, &rng), labels: realLabels)
+        let logits = try network(augment(input, &rng.random), labels: realLabels)
         let inputGradient = try gradients(of: logits.sum(), withRespectTo: [input], createGraph: true)[0]
         let penalty = try inputGradient.square().sum(axes: [1, 2, 3])
-        let loss = try (penalty * Float(gamma / 2)).mean()
+        let weighted = penalty * Float(gamma / 2)
+        let loss = try weighted.mean()
         var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
         result.realLogits = logits.detached()
         result.extra = ["r1_penalty": try penalty.mean().item()]
+        result.tensors = Self.detached(["real_logits": logits, "r1_grads": inputGradient, "r1_penalty": penalty, "loss_Dr1": weighted])
         return result
     }
 
     // MARK: Shared pieces
 
-    /// G(z) with style mixing and random noise; also returns the un-mixed mapping output for the w_avg update.
-    func synthesize(_ generator: Generator, z: Tensor, c: Tensor?, rng: inout RandomState) throws -> (Tensor, Tensor) {
-        let (ws, w) = try mixedLatents(generator, z: z, c: c, rng: &rng)
-        return (try generator.synthesize(ws: ws, noise: .random, noiseSeed: rng.nextUInt32()), w)
+    /// Generated images with the ws they came from and the un-mixed mapping output w (for the w_avg update).
+    struct Fake {
+        var images: Tensor
+        var ws: Tensor
+        var w: Tensor
+    }
+
+    /// G(z) with style mixing and the noise `rng` chooses (random in training, constant in a replay).
+    func synthesize(_ generator: Generator, z: Tensor, c: Tensor?, rng: inout some TrainingRandomness) throws -> Fake {
+        let (ws, w) = try mixedLatents(generator, z: z, c: c, rng: &rng.random)
+        let noise = rng.synthesisNoise()
+        return Fake(images: try generator.synthesize(ws: ws, noise: noise.mode, noiseSeed: noise.seed), ws: ws, w: w)
     }
 
     /// ws from z; with probability `styleMixing`, ws[:, cutoff...] come from a second z (one cutoff per batch).
@@ -129,6 +150,8 @@ public struct StyleGAN2Loss {
         let tail = try second.reshaped([n, 1, wDim]).expand(to: [n, numWs - cutoff, wDim])
         return (try Tensor.concatenate([ws.slice(axis: 1, start: 0, length: cutoff), tail], axis: 1), w)
     }
+
+    static func detached(_ tensors: [String: Tensor]) -> [String: Tensor] { tensors.mapValues { $0.detached() } }
 
     static func parameterGradients(of loss: Tensor, _ leaves: [(String, Tensor)]) throws -> [String: Tensor] {
         let grads = try Engine.gradients(of: loss, withRespectTo: leaves.map(\.1))

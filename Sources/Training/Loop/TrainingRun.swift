@@ -75,52 +75,46 @@ public struct TrainingRun {
         public var values: [String: Float] = [:]
     }
 
-    /// One iteration: Gmain, Greg (every 4), Dmain, Dreg (every 16), EMA, ADA (docs/training-loop.md §3).
+    /// One iteration: Gmain, Greg (every 4), Dmain, Dreg (every 16), EMA, ADA (docs/training-loop.md §3),
+    /// with reals from the data set in the sampler's order and every other input drawn from the run's generator.
     public mutating func step(dataset: ImageDataset) throws -> StepReport {
-        let batch = hyperparameters.batch
+        var inputs = DatasetTrainingInputs(dataset: dataset, sampler: sampler, random: rng)
+        defer { (sampler, rng) = (inputs.sampler, inputs.random) }
+        return try step(inputs: &inputs)
+    }
+
+    /// What one phase did: its loss result (loss, gradients with the gain, diagnostic tensors) and both
+    /// networks right after its optimizer step.
+    public struct PhaseOutcome {
+        public let phase: TrainingPhase
+        public let result: StyleGAN2Loss.PhaseResult
+        public let generator: ParameterSet
+        public let discriminator: ParameterSet
+        /// pl_mean after the phase (moved by Greg only).
+        public let pathLengthMean: Float
+    }
+
+    /// One iteration whose reals, latents and noise come from `inputs` (the seam a replay of a recorded
+    /// iteration uses: docs/training-loop.md §11). `observe` sees each phase right after its optimizer step.
+    public mutating func step(inputs: inout some TrainingInputSource,
+                              observe: (PhaseOutcome) -> Void = { _ in }) throws -> StepReport {
+        let (reals, realLabels) = try inputs.reals(count: hyperparameters.batch)
         var report = StepReport()
-        let (reals, realLabels) = try TrainingBatch.load(dataset, sampler: &sampler, count: batch)
-        let augment = augmentation.function
-        let cDim = generator.architecture.cDim
-
-        let gMain = try loss.generatorMain(&generator, discriminator, trainable: generatorTrainable,
-                                           z: rng.normalTensor([batch, generator.architecture.zDim]),
-                                           c: TrainingBatch.randomLabels(dataset, count: batch, cDim: cDim, rng: &rng),
-                                           augment: augment, rng: &rng)
-        try generatorOptimizer.update(&generator.parameters, gradients: gMain.gradients)
-        report.values["loss_G"] = gMain.loss
-
-        if iteration % hyperparameters.gRegInterval == 0 && options.pathLengthWeight > 0 {
-            let gReg = try loss.generatorRegularization(&generator, trainable: generatorTrainable,
-                                                        z: rng.normalTensor([batch, generator.architecture.zDim]),
-                                                        c: TrainingBatch.randomLabels(dataset, count: batch, cDim: cDim, rng: &rng),
-                                                        rng: &rng, gain: Float(hyperparameters.gRegInterval))
-            try generatorOptimizer.update(&generator.parameters, gradients: gReg.gradients)
-            report.values["loss_PL"] = gReg.loss
-            report.values.merge(gReg.extra) { $1 }
+        for phase in TrainingPhase.allCases where isDue(phase) {
+            let result = try run(phase, reals: reals, realLabels: realLabels, inputs: &inputs)
+            if phase.trainsGenerator {
+                try generatorOptimizer.update(&generator.parameters, gradients: result.gradients)
+            } else {
+                try discriminatorOptimizer.update(&discriminator.parameters, gradients: result.gradients)
+            }
+            if let logits = result.realLogits { augmentation.observe(realLogits: logits) }
+            report.values[Self.reportedLossName[phase]!] = result.loss
+            report.values.merge(result.extra) { $1 }
+            observe(PhaseOutcome(phase: phase, result: result, generator: generator.parameters,
+                                 discriminator: discriminator.parameters, pathLengthMean: loss.pathLengthMean))
         }
-
-        let dMain = try loss.discriminatorMain(discriminator, &generator, trainable: discriminatorTrainable,
-                                               z: rng.normalTensor([batch, generator.architecture.zDim]),
-                                               c: TrainingBatch.randomLabels(dataset, count: batch, cDim: cDim, rng: &rng),
-                                               reals: reals, realLabels: realLabels, augment: augment, rng: &rng)
-        try discriminatorOptimizer.update(&discriminator.parameters, gradients: dMain.gradients)
-        if let logits = dMain.realLogits { augmentation.observe(realLogits: logits) }
-        report.values["loss_D"] = dMain.loss
-        report.values.merge(dMain.extra) { $1 }
-
-        if iteration % hyperparameters.dRegInterval == 0 && hyperparameters.gamma > 0 {
-            let dReg = try loss.discriminatorRegularization(discriminator, trainable: discriminatorTrainable, reals: reals,
-                                                            realLabels: realLabels, augment: augment, rng: &rng,
-                                                            gain: Float(hyperparameters.dRegInterval))
-            try discriminatorOptimizer.update(&discriminator.parameters, gradients: dReg.gradients)
-            if let logits = dReg.realLogits { augmentation.observe(realLogits: logits) }
-            report.values["loss_R1"] = dReg.loss
-            report.values.merge(dReg.extra) { $1 }
-        }
-
         try updateEMA()
-        imagesSeen += batch
+        imagesSeen += hyperparameters.batch
         iteration += 1
         augmentation.endIteration(iteration)
         report.values["augment_p"] = Float(augmentation.p)
@@ -128,11 +122,53 @@ public struct TrainingRun {
         return report
     }
 
-    /// G_ema ← lerp(G, G_ema, β) with β = 0.5^(batch / ema_nimg); buffers (w_avg, noise, filters) copied.
-    mutating func updateEMA() throws {
+    static let reportedLossName: [TrainingPhase: String] = [
+        .generatorMain: "loss_G", .generatorRegularization: "loss_PL", .discriminatorMain: "loss_D", .discriminatorRegularization: "loss_R1",
+    ]
+
+    /// Main phases run every iteration; lazy regularisation every interval, when its weight is non-zero.
+    func isDue(_ phase: TrainingPhase) -> Bool {
+        switch phase {
+        case .generatorMain, .discriminatorMain: return true
+        case .generatorRegularization: return iteration % hyperparameters.gRegInterval == 0 && options.pathLengthWeight > 0
+        case .discriminatorRegularization: return iteration % hyperparameters.dRegInterval == 0 && hyperparameters.gamma > 0
+        }
+    }
+
+    /// One phase's loss and gradients; each phase draws its own latents, in phase order.
+    mutating func run(_ phase: TrainingPhase, reals: Tensor, realLabels: Tensor?,
+                      inputs: inout some TrainingInputSource) throws -> StyleGAN2Loss.PhaseResult {
+        let a = generator.architecture, batch = hyperparameters.batch, augment = augmentation.function
+        switch phase {
+        case .generatorMain:
+            let (z, c) = try inputs.latents(for: phase, count: batch, zDim: a.zDim, cDim: a.cDim)
+            return try loss.generatorMain(&generator, discriminator, trainable: generatorTrainable, z: z, c: c,
+                                          augment: augment, rng: &inputs)
+        case .generatorRegularization:
+            let (z, c) = try inputs.latents(for: phase, count: batch, zDim: a.zDim, cDim: a.cDim)
+            return try loss.generatorRegularization(&generator, trainable: generatorTrainable, z: z, c: c, rng: &inputs,
+                                                    gain: Float(hyperparameters.gRegInterval))
+        case .discriminatorMain:
+            let (z, c) = try inputs.latents(for: phase, count: batch, zDim: a.zDim, cDim: a.cDim)
+            return try loss.discriminatorMain(discriminator, &generator, trainable: discriminatorTrainable, z: z, c: c,
+                                              reals: reals, realLabels: realLabels, augment: augment, rng: &inputs)
+        case .discriminatorRegularization:
+            return try loss.discriminatorRegularization(discriminator, trainable: discriminatorTrainable, reals: reals,
+                                                        realLabels: realLabels, augment: augment, rng: &inputs,
+                                                        gain: Float(hyperparameters.dRegInterval))
+        }
+    }
+
+    /// The EMA's β for this iteration: 0.5^(batch / ema_nimg), ema_nimg ramped up by the images seen so far.
+    public var emaBeta: Double {
         var emaImages = hyperparameters.emaKimg * 1000
         if let ramp = hyperparameters.emaRampup { emaImages = min(emaImages, Double(imagesSeen) * ramp) }
-        let beta = Float(pow(0.5, Double(hyperparameters.batch) / max(emaImages, 1e-8)))
+        return pow(0.5, Double(hyperparameters.batch) / max(emaImages, 1e-8))
+    }
+
+    /// G_ema ← lerp(G, G_ema, β) with β = 0.5^(batch / ema_nimg); buffers (w_avg, noise, filters) copied.
+    mutating func updateEMA() throws {
+        let beta = Float(emaBeta)
         try GradMode.withoutGrad {
             for name in generator.parameters.names {
                 let current = try generator.parameters.tensor(name)
