@@ -17,17 +17,11 @@ import Testing
 /// batch at 32² is 32.
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))
 struct TrainingParityTests {
-    @Test func tiny32IterationMatchesTheReference() throws {
-        try TrainingParity(name: "tiny32").check()
-    }
-}
-
-/// ctiny32 is conditional; its starting weights are only in `ctiny32.pkl` (the train.npz does not repeat them).
-@Suite(.enabled(if: Fixtures.available, Fixtures.missing),
-       .enabled(if: TrainingParity.conditionalImport.works, TrainingParity.conditionalImport.waitingFor))
-struct ConditionalTrainingParityTests {
-    @Test func ctiny32IterationMatchesTheReference() throws {
-        try TrainingParity(name: "ctiny32").check()
+    /// ctiny32 is conditional (labels go through the same inputs); the starting weights of both come from
+    /// NAME.pkl, which the train.npz does not repeat.
+    @Test(arguments: ["tiny32", "ctiny32"])
+    func iterationMatchesTheReference(name: String) throws {
+        try TrainingParity(name: name).check()
     }
 }
 
@@ -43,18 +37,6 @@ struct TrainingParity {
         let object = try JSONSerialization.jsonObject(with: try #require(recorded["settings"]).bytes)
         settings = try #require(object as? [String: Any])
     }
-
-    /// Whether conditional NVIDIA pickles import yet (the conditional-network import is work in progress).
-    static let conditionalImport: (works: Bool, waitingFor: Comment) = {
-        guard Fixtures.available else { return (false, Fixtures.missing) }
-        do {
-            let folder = try TemporaryDirectory()
-            try ModelImporter.importCheckpoint(from: Fixtures.url("ctiny32.pkl"), to: folder.file("ctiny32.h5"))
-            return (true, "")
-        } catch {
-            return (false, "ctiny32 training parity waits for the import of conditional NVIDIA pickles (G mapping.embed, D mapping) in Sources/Interop/Import: importing ctiny32.pkl fails today with: \(error)")
-        }
-    }()
 
     func tensor(_ key: String) throws -> Tensor {
         let data = try #require(recorded[key], "\(name).train.npz has no \(key)")

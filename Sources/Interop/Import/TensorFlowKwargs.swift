@@ -65,7 +65,7 @@ struct TensorFlowKwargs {
         arch.mbstdGroupSize = values["mbstd_group_size"].map { $0.isNone ? nil : $0.intValue } ?? 4
         arch.mbstdNumChannels = try int("mbstd_num_features", 1)
         if arch.cDim > 0 {
-            arch.cmapDim = try int("mapping_fmaps", arch.channels(at: 4))
+            arch.cmapDim = ArchitectureInference.storedCmapDim(try int("mapping_fmaps", arch.channels(at: 4)), arch)
             guard try double("mapping_lrmul") ?? 0.1 == MappingNetwork.defaultLRMultiplier else {
                 throw InteropError("D's label mapping uses mapping_lrmul \(try double("mapping_lrmul") ?? 0.1); toonkit's uses \(MappingNetwork.defaultLRMultiplier)")
             }
