@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check toonkit's `.pkl` export (the TensorFlow layout) with NVIDIA's own loader. Run by hand; not a test.
 
-For every source network file (default: tiny32.pkl and tiny64.pkl of ../shared/fixtures/stylegan2, plus any
+For every source network file (default: tiny32.pkl, tiny64.pkl and ctiny32.pkl of ../shared/fixtures/stylegan2, plus any
 --source given, e.g. a paper256 pickle from scripts/make_stylegan2_pickle.py) it runs, in a temporary folder,
     toonkit import SRC -o a.h5
     toonkit export a.h5 -o a.pkl
@@ -30,6 +30,7 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "stylegan2"
 SEEDS = [0, 1, 2, 7]
+CLASS = 1
 
 
 def toonkit(binary, *arguments, allow_failure=False):
@@ -51,8 +52,11 @@ def toonkit_side(binary, source, folder):
     if diff.returncode != 0:
         problems.append(f"re-imported export differs from the original:\n{diff.stdout[-2000:]}")
     images_file = folder / "images.npy"
-    toonkit(binary, "generate", original, "--seeds", ",".join(map(str, SEEDS)), "-o", images_file)
-    scores = json.loads(toonkit(binary, "score", original, "--images", images_file, "--json").stdout)
+    # Conditional networks generate and score every image as class CLASS; the NVIDIA side uses the same one-hot labels.
+    c_dim = json.loads(toonkit(binary, "inspect", original, "--json").stdout)["architecture"].get("c_dim", 0)
+    label = ["--class", str(CLASS)] if c_dim > 0 else []
+    toonkit(binary, "generate", original, "--seeds", ",".join(map(str, SEEDS)), "-o", images_file, *label)
+    scores = json.loads(toonkit(binary, "score", original, "--images", images_file, "--json", *label).stdout)
     return problems, np.load(images_file), np.array(scores["logits"], dtype=np.float64), export
 
 
@@ -78,6 +82,8 @@ def nvidia_side(legacy, export, source, images, logits):
     g_ema, d = networks["G_ema"], networks["D"]
     z = torch.from_numpy(np.concatenate([np.random.RandomState(seed).randn(1, g_ema.z_dim) for seed in SEEDS]).astype(np.float32))
     c = torch.zeros([len(SEEDS), g_ema.c_dim])
+    if g_ema.c_dim > 0:
+        c[:, CLASS] = 1
     with torch.no_grad():
         reference_images = g_ema(z, c, noise_mode="const", force_fp32=True).numpy()
         reference_logits = d(torch.from_numpy(images), c, force_fp32=True).numpy().astype(np.float64).reshape(-1)
@@ -122,7 +128,7 @@ def main():
     parser.add_argument("--repo", help="a checkout of NVlabs/stylegan2-ada-pytorch")
     parser.add_argument("--source", action="append", default=[], help="another network file to check (repeatable)")
     arguments = parser.parse_args()
-    sources = [FIXTURES / f"{name}.pkl" for name in ["tiny32", "tiny64"] if (FIXTURES / f"{name}.pkl").exists()] + arguments.source
+    sources = [FIXTURES / f"{name}.pkl" for name in ["tiny32", "tiny64", "ctiny32"] if (FIXTURES / f"{name}.pkl").exists()] + arguments.source
     skipped = [] if sources else ["fixtures: none found in ../shared/fixtures/stylegan2 and no --source given"]
     legacy, reason = load_reference_code(arguments.repo)
     if legacy is None:
