@@ -10,8 +10,8 @@ struct ExportCommand: ParsableCommand {
         The container follows the output name: .safetensors writes safetensors (NVIDIA names; several networks \
         are prefixed G_ema., G., D.; the architecture is kept in the metadata); .pkl a TensorFlow-layout network \
         pickle (G, D, Gs) that stylegan2-ada-pytorch's legacy.load_network_pkl converts into G, D and G_ema \
-        (needs D and G_ema or G; augment p and the training state do not travel); anything else a torch.save \
-        zip that torch.load(weights_only=True) accepts.
+        (needs D and G_ema or G; augment p and the training state do not travel); .pt or .pth a torch.save \
+        zip that torch.load(weights_only=True) accepts. Any other name is refused.
           --layout nvidia      state_dict() names; one network is a flat state dict, several are {name: state dict}.
           --layout rosinality  {"g_ema": ..., "latent_avg": ..., "d": ...} for rosinality stylegan2-pytorch.
         Importing an export gives back the same tensors bit for bit.
@@ -23,7 +23,7 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "The checkpoint to export (.h5).")
     var checkpoint: String
 
-    @Option(name: .shortAndLong, help: "The file to write (.pt, .safetensors or .pkl).")
+    @Option(name: .shortAndLong, help: "The file to write (.pt/.pth, .safetensors or .pkl).")
     var output: String
 
     @Option(help: "Tensor names and structure: nvidia or rosinality.")

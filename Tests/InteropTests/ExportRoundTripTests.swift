@@ -20,6 +20,19 @@ struct ExportRoundTripTests {
         }
     }
 
+    /// The container follows the output's name, so a name that announces no export format is an error, not a torch zip.
+    @Test(arguments: ["tiny32.h5", "tiny32.npz", "tiny32"])
+    func anOutputNameThatNamesNoFormatIsRefused(file: String) throws {
+        let folder = try TemporaryDirectory()
+        let original = try ModelImporter.importModel(from: Fixtures.url("tiny32.pkl"))
+        let error = #expect(throws: InteropError.self) {
+            try ModelExporter.export(original.networks, architecture: original.architecture, to: folder.file(file), layout: .nvidia)
+        }
+        #expect(error?.description.contains("names no export format") == true)
+        #expect(error?.description.contains(file) == true)
+        #expect(folder.contents.isEmpty)
+    }
+
     @Test(arguments: Fixtures.names)
     func nvidiaLayoutRoundTripsBitExact(name: String) throws {
         let folder = try TemporaryDirectory()

@@ -1,6 +1,7 @@
 import Foundation
 import Checkpoint
 import Networks
+import UntrustedInput
 
 /// Tensor name layout of an exported file.
 public enum ExportLayout: String, CaseIterable, Sendable {
@@ -16,11 +17,16 @@ public enum ExportLayout: String, CaseIterable, Sendable {
 public enum ExportContainer: String, Sendable {
     case torch, safetensors, networkPickle
 
-    public init(for url: URL) {
+    /// The container the output's name asks for; a name that asks for none (`x.h5`, `x.npz`, no extension)
+    /// is refused rather than written as a torch zip the name does not announce.
+    public init(for url: URL) throws {
         switch url.pathExtension.lowercased() {
         case "safetensors": self = .safetensors
         case "pkl": self = .networkPickle
-        default: self = .torch
+        case "pt", "pth": self = .torch
+        case let other:
+            let named = other.isEmpty ? "has no extension" : "ends in .\(other.escapedForDisplay)"
+            throw InteropError("the output \(named), which names no export format: use .pt or .pth (torch.save), .safetensors, or .pkl (a network pickle NVIDIA's legacy.py loads)")
         }
     }
 }
@@ -52,7 +58,7 @@ public enum ModelExporter {
         guard !networks.isEmpty else { throw InteropError("nothing to export: no networks selected") }
         return try InteropError.attributing(to: SourceLocation(path: output.path)) {
             try architecture.checkPlausible()
-            switch (ExportContainer(for: output), layout) {
+            switch (try ExportContainer(for: output), layout) {
             case (.safetensors, .rosinality):
                 throw InteropError("the rosinality layout is a torch .pt layout; use --layout nvidia for safetensors")
             case (.safetensors, .nvidia):
