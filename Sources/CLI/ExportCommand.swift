@@ -13,7 +13,9 @@ struct ExportCommand: ParsableCommand {
         (needs D and G_ema or G; augment p and the training state do not travel); .pt or .pth a torch.save \
         zip that torch.load(weights_only=True) accepts. Any other name is refused.
           --layout nvidia      state_dict() names; one network is a flat state dict, several are {name: state dict}.
-          --layout rosinality  {"g_ema": ..., "latent_avg": ..., "d": ...} for rosinality stylegan2-pytorch.
+          --layout rosinality  {"g_ema": ..., "latent_avg": ..., "d": ...} for rosinality stylegan2-pytorch; with G
+                               and D also "g" and fresh "g_optim"/"d_optim" Adam states (its train.py's defaults),
+                               so its train.py --ckpt resumes from the file.
         Importing an export gives back the same tensors bit for bit.
 
         Exit status: 0 written, 2 bad input or any other error (nothing is written then).
@@ -29,7 +31,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Tensor names and structure: nvidia or rosinality.")
     var layout: ExportLayout = .nvidia
 
-    @Option(help: "Comma-separated networks to export (default: all; rosinality uses G_ema and D).")
+    @Option(help: "Comma-separated networks to export (default: all; rosinality uses G_ema, G and D).")
     var networks: String?
 
     func run() throws {

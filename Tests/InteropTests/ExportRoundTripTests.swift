@@ -59,13 +59,36 @@ struct ExportRoundTripTests {
         let original = try ModelImporter.importModel(from: Fixtures.url("\(name).pkl"))
         let selected = original.networks.filter { $0.name != "G" }
         let notes = try ModelExporter.export(selected, architecture: original.architecture, to: folder.file("r.pt"), layout: .rosinality)
-        #expect(notes.isEmpty, "standard filters need no notes: \(notes)")
+        // Standard filters need no notes; without G the file cannot be a training checkpoint, and says so.
+        #expect(notes.count == 1 && notes[0].hasPrefix("no G and D both selected"), "\(notes)")
         let archive = try ZipArchive(url: folder.file("r.pt"))
         #expect(archive.entries.map(\.name).prefix(2) == ["r/data.pkl", "r/byteorder"] && archive.entries.last?.name == "r/version")
         #expect(archive.entries.allSatisfy { !$0.isCompressed && $0.dataRange.lowerBound % 64 == 0 }, "STORED, 64-byte aligned")
         let back = try ModelImporter.importModel(from: folder.file("r.pt"))
         #expect(back.provenance.format == .rosinality)
         Self.expectIdentical(back.networks, selected, "rosinality")
+    }
+
+    /// G, D and G_ema make a training checkpoint of rosinality's train.py: g, d, g_ema, and Adam states whose
+    /// params index each network's parameters (buffers excluded), with its default lr and betas.
+    @Test(arguments: Fixtures.names)
+    func rosinalityTrainingCheckpointHoldsAllFiveKeys(name: String) throws {
+        let folder = try TemporaryDirectory()
+        let original = try ModelImporter.importModel(from: Fixtures.url("\(name).pkl"))
+        let notes = try ModelExporter.export(original.networks, architecture: original.architecture, to: folder.file("t.pt"), layout: .rosinality)
+        #expect(notes.contains { $0.hasPrefix("g_optim and d_optim are fresh Adam states") })
+        let root = try #require(try TorchFiles.readTorchSave(ByteBuffer.mapping(folder.file("t.pt"))).dictValue)
+        #expect(Set(root.items.compactMap { $0.0.stringValue }) == ["g", "d", "g_ema", "g_optim", "d_optim", "latent_avg"])
+        for (key, network, interval) in [("g_optim", "G", 4.0), ("d_optim", "D", 16.0)] {
+            let optimizer = try #require(root[key]?.dictValue)
+            let group = try #require(optimizer["param_groups"]?.sequence?.first?.dictValue)
+            let parameters = try #require(original.networks.first { $0.name == network }).tensors.filter { $0.kind == .parameter }
+            #expect(group["params"]?.sequence?.count == parameters.count, "\(key) indexes every parameter of \(network)")
+            #expect(abs((group["lr"]?.doubleValue ?? 0) - 0.002 * interval / (interval + 1)) < 1e-12)
+            #expect(optimizer["state"]?.dictValue?.count == 0)
+        }
+        let back = try ModelImporter.importModel(from: folder.file("t.pt"))
+        Self.expectIdentical(back.networks, original.networks, "rosinality training checkpoint")
     }
 
     @Test(arguments: Fixtures.names)
@@ -103,7 +126,7 @@ struct ExportRoundTripTests {
 
         try ModelExporter.export(checkpoint: checkpoint, to: folder.file("out.pt"), layout: .rosinality)
         let back = try ModelImporter.importModel(from: folder.file("out.pt"))
-        Self.expectIdentical(back.networks, imported.networks.filter { $0.name != "G" }, "checkpoint → rosinality")
+        Self.expectIdentical(back.networks, imported.networks, "checkpoint → rosinality (a training checkpoint: g, d, g_ema)")
     }
 
     @Test func anOutputThatIsTheInputIsRefused() throws {

@@ -124,24 +124,36 @@ public enum ModelExporter {
         }
         var items: [(String, TorchExportValue)] = []
         var notes: [String] = []
-        if let generator = networks.first(where: { $0.name == "G_ema" }) ?? networks.first(where: { $0.name == "G" }) {
-            if generator.name == "G" { notes.append("no G_ema selected: exporting G as g_ema") }
-            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(generator.tensors, network: generator.name, arch: architecture,
-                                                                       pairs: RosinalityLayout.generator(architecture))
-            items.append(("g_ema", .orderedDict(tensors.map { ($0.0, .tensor($0.1)) })))
-            guard let average = generator.tensors.first(where: { $0.name == NetworkLayout.averageWName }) else {
-                throw InteropError("\(generator.name) has no \(NetworkLayout.averageWName) for latent_avg")
+        func renamed(_ network: ImportedNetwork, _ pairs: [RenamedTensor]) throws -> TorchExportValue {
+            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(network.tensors, network: network.name, arch: architecture, pairs: pairs)
+            notes += filterNotes
+            return .orderedDict(tensors.map { ($0.0, .tensor($0.1)) })
+        }
+        let generatorPairs = RosinalityLayout.generator(architecture), discriminatorPairs = RosinalityLayout.discriminator(architecture)
+        let trained = networks.first(where: { $0.name == "G" })
+        let average = networks.first(where: { $0.name == "G_ema" }) ?? trained
+        let discriminator = networks.first(where: { $0.name == "D" })
+        if let average {
+            if average.name == "G" { notes.append("no G_ema selected: exporting G as g_ema") }
+            items.append(("g_ema", try renamed(average, generatorPairs)))
+            guard let averageW = average.tensors.first(where: { $0.name == NetworkLayout.averageWName }) else {
+                throw InteropError("\(average.name) has no \(NetworkLayout.averageWName) for latent_avg")
             }
-            items.append(("latent_avg", .tensor(average.data)))
-            notes += filterNotes
+            items.append(("latent_avg", .tensor(averageW.data)))
         }
-        if let discriminator = networks.first(where: { $0.name == "D" }) {
-            let (tensors, filterNotes) = try TensorRenaming.fromNvidia(discriminator.tensors, network: "D", arch: architecture,
-                                                                       pairs: RosinalityLayout.discriminator(architecture))
-            items.append(("d", .orderedDict(tensors.map { ($0.0, .tensor($0.1)) })))
-            notes += filterNotes
+        if let discriminator { items.append(("d", try renamed(discriminator, discriminatorPairs))) }
+        // With G and D, the file is also a training checkpoint that rosinality's train.py --ckpt resumes.
+        guard let discriminator, let generator = trained else {
+            notes.append("no G and D both selected: not a training checkpoint for rosinality's train.py --ckpt (it needs g, d, g_ema and both optimizers)")
+            guard !items.isEmpty else { throw InteropError("the rosinality layout needs G_ema, G or D") }
+            return (.dict(items), notes)
         }
-        guard !items.isEmpty else { throw InteropError("the rosinality layout needs G_ema, G or D") }
+        items.append(("g", try renamed(generator, generatorPairs)))
+        items.append(("g_optim", RosinalityOptimizer.freshState(
+            parameterCount: RosinalityOptimizer.parameterCount(generator, generatorPairs), regularizationInterval: RosinalityOptimizer.generatorRegularizationInterval)))
+        items.append(("d_optim", RosinalityOptimizer.freshState(
+            parameterCount: RosinalityOptimizer.parameterCount(discriminator, discriminatorPairs), regularizationInterval: RosinalityOptimizer.discriminatorRegularizationInterval)))
+        notes.append("g_optim and d_optim are fresh Adam states with the settings rosinality's train.py builds by default; toonkit's Adam moments are not carried")
         return (.dict(items), notes)
     }
 }

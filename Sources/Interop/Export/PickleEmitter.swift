@@ -68,10 +68,19 @@ struct PickleEmitter {
 
     /// Items emitted by `items`, then the shortest tuple opcode for `count` of them.
     mutating func tuple(count: Int, _ items: (inout PickleEmitter) throws -> Void) rethrows {
-        if count == 0 { bytes.append(0x29); return }  // EMPTY_TUPLE
-        if count > 3 { mark() }
+        beginTuple(count: count)
         try items(&self)
-        bytes.append(count > 3 ? 0x74 : 0x84 + UInt8(count))  // TUPLE or TUPLE1/2/3
+        endTuple(count: count)
+    }
+
+    /// Before a tuple's `count` items: a MARK when no fixed-size opcode fits.
+    mutating func beginTuple(count: Int) {
+        if count > 3 { mark() }
+    }
+
+    /// After a tuple's `count` items: the shortest opcode that builds it.
+    mutating func endTuple(count: Int) {
+        bytes.append(count == 0 ? 0x29 : count > 3 ? 0x74 : 0x84 + UInt8(count))  // EMPTY_TUPLE, TUPLE or TUPLE1/2/3
     }
 
     mutating func littleEndian(_ value: UInt32) {

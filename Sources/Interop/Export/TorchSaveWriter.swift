@@ -1,12 +1,22 @@
 import Foundation
 import Checkpoint
 
-/// What an exported `torch.save` file holds: dicts of tensors, nothing else.
+/// What an exported `torch.save` file holds: dicts of tensors and the plain values an optimizer's
+/// `state_dict()` has, all of which `torch.load(weights_only=True)` accepts.
 indirect enum TorchExportValue {
     case dict([(String, TorchExportValue)])
     /// `collections.OrderedDict`, what `state_dict()` returns.
     case orderedDict([(String, TorchExportValue)])
+    /// A dict keyed by integers, as an optimizer's per-parameter `state`.
+    case integerKeyedDict([(Int, TorchExportValue)])
+    case list([TorchExportValue])
+    case tuple([TorchExportValue])
     case tensor(TensorData)
+    case string(String)
+    case integer(Int)
+    case float(Double)
+    case bool(Bool)
+    case none
 }
 
 /// Writes `torch.save` zip files that `torch.load(weights_only=True)` accepts: a protocol-2
@@ -45,14 +55,32 @@ private struct ProtocolTwoPickler {
         out.stop()
     }
 
-    private mutating func value(_ value: TorchExportValue, storages: inout [TensorData]) {
-        switch value {
+    private mutating func value(_ node: TorchExportValue, storages: inout [TensorData]) {
+        switch node {
         case .dict(let items):
             out.append(0x7d)  // EMPTY_DICT
-            setItems(items, storages: &storages)
+            setItems(items.map { (TorchExportValue.string($0.0), $0.1) }, storages: &storages)
         case .orderedDict(let items):
             emptyOrderedDict()
-            setItems(items, storages: &storages)
+            setItems(items.map { (TorchExportValue.string($0.0), $0.1) }, storages: &storages)
+        case .integerKeyedDict(let items):
+            out.append(0x7d)  // EMPTY_DICT
+            setItems(items.map { (TorchExportValue.integer($0.0), $0.1) }, storages: &storages)
+        case .list(let items):
+            out.append(0x5d)  // EMPTY_LIST
+            guard !items.isEmpty else { return }
+            out.mark()
+            items.forEach { value($0, storages: &storages) }
+            out.append(0x65)  // APPENDS
+        case .tuple(let items):
+            out.beginTuple(count: items.count)
+            items.forEach { value($0, storages: &storages) }
+            out.endTuple(count: items.count)
+        case .string(let text): out.string(text)
+        case .integer(let number): out.integer(number)
+        case .float(let number): out.float(number)
+        case .bool(let flag): out.append(flag ? 0x88 : 0x89)  // NEWTRUE, NEWFALSE
+        case .none: out.append(0x4e)  // NONE
         case .tensor(let tensor):
             out.global("torch._utils", "_rebuild_tensor_v2")
             out.mark()
@@ -67,11 +95,11 @@ private struct ProtocolTwoPickler {
         }
     }
 
-    private mutating func setItems(_ items: [(String, TorchExportValue)], storages: inout [TensorData]) {
+    private mutating func setItems(_ items: [(TorchExportValue, TorchExportValue)], storages: inout [TensorData]) {
         guard !items.isEmpty else { return }
         out.mark()
         for (key, item) in items {
-            out.string(key)
+            value(key, storages: &storages)
             value(item, storages: &storages)
         }
         out.append(0x75)  // SETITEMS
