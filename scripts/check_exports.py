@@ -13,10 +13,15 @@ legacy.load_network_pkl, unchanged, and compares
     - D(images, c, force_fp32=True) with toonkit's logits (max relative difference <= 1e-4),
     - every parameter and buffer of G, D, G_ema with those legacy.py converts from SRC's NAME.tf.pkl twin, when
       there is one (bit-identical; the fixtures' NVIDIA pickles hold no module source, so legacy.py cannot load them).
+With --rosinality-repo (a checkout of rosinality/stylegan2-pytorch, its CUDA ops replaced by a plain-PyTorch
+stand-in written here) it also exports --layout rosinality and takes its train.py --ckpt path: torch.load with
+weights_only=True, strict loads of g, d and g_ema, both Adam states loaded and stepped once, and g_ema drawing
+toonkit's images (max abs difference <= 1e-4; unconditional networks only).
 Checks that cannot run (no torch, no repository) are listed as skipped. Exit status 0 when every check that ran
 passed, 1 otherwise.
 
-    python3 scripts/check_exports.py --toonkit .build/release/toonkit --repo /path/to/stylegan2-ada-pytorch
+    python3 scripts/check_exports.py --toonkit .build/release/toonkit --repo /path/to/stylegan2-ada-pytorch \\
+        --rosinality-repo /path/to/stylegan2-pytorch
 """
 import argparse
 import json
@@ -122,17 +127,108 @@ def same_parameters(legacy, reference_file, networks):
     return problems
 
 
+# rosinality's op package compiles CUDA/C++ extensions on import; for these CPU checks a plain-PyTorch stand-in
+# (written here, not taken from that repository) provides the three things model.py uses.
+ROSINALITY_OPS = """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class FusedLeakyReLU(nn.Module):
+    def __init__(self, channel, bias=True, negative_slope=0.2, scale=2 ** 0.5):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(channel)) if bias else None
+        self.negative_slope, self.scale = negative_slope, scale
+    def forward(self, x):
+        return fused_leaky_relu(x, self.bias, self.negative_slope, self.scale)
+
+def fused_leaky_relu(x, bias=None, negative_slope=0.2, scale=2 ** 0.5):
+    if bias is not None:
+        x = x + bias.view(1, -1, *[1] * (x.ndim - 2))
+    return F.leaky_relu(x, negative_slope) * scale
+
+def upfirdn2d(x, kernel, up=1, down=1, pad=(0, 0)):
+    if len(pad) == 2:
+        pad = (pad[0], pad[1], pad[0], pad[1])
+    n, c, h, w = x.shape
+    x = x.reshape(n * c, 1, h, 1, w, 1)
+    x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1]).reshape(n * c, 1, h * up, w * up)
+    x = F.pad(x, [max(pad[0], 0), max(pad[1], 0), max(pad[2], 0), max(pad[3], 0)])
+    x = x[:, :, max(-pad[2], 0): x.shape[2] - max(-pad[3], 0), max(-pad[0], 0): x.shape[3] - max(-pad[1], 0)]
+    x = F.conv2d(x, torch.flip(kernel, [0, 1]).view(1, 1, *kernel.shape))
+    x = x[:, :, ::down, ::down]
+    return x.reshape(n, c, x.shape[2], x.shape[3])
+
+class conv2d_gradfix:
+    conv2d = staticmethod(F.conv2d)
+    conv_transpose2d = staticmethod(F.conv_transpose2d)
+"""
+
+
+def rosinality_side(binary, repo, original, folder, images):
+    """rosinality's train.py --ckpt path on the rosinality export: every key loads strictly, both Adam states
+    load and step, and g_ema (noise from its buffers) draws toonkit's images. Returns problems."""
+    import re
+    import torch
+    architecture = json.loads(toonkit(binary, "inspect", original, "--json").stdout)["architecture"]
+    if architecture.get("c_dim", 0) > 0:
+        print("  skipped: rosinality checks (the rosinality layout has no labels)")
+        return []
+    export = folder / "r.pt"
+    toonkit(binary, "export", original, "-o", export, "--layout", "rosinality")
+    resolution, width = architecture["resolution"], architecture["w_dim"]
+    channels = {4 << i: min(architecture["channel_base"] // (4 << i), architecture["channel_max"])
+                for i in range(resolution.bit_length() - 2)}
+    code = folder / "rosinality"
+    (code / "op").mkdir(parents=True)
+    (code / "op" / "__init__.py").write_text(ROSINALITY_OPS)
+    source = (pathlib.Path(repo) / "model.py").read_text()
+    # Its channel table is fixed for 256-wide networks; the exported network's table replaces it.
+    source = re.sub(r"(self\.channels|\n        channels) = \{[^}]*\}", lambda m: f"{m.group(1)} = {channels!r}", source)
+    (code / "rosinality_model.py").write_text(source)
+    import importlib.util
+    sys.path.insert(0, str(code))  # for its `from op import …`
+    spec = importlib.util.spec_from_file_location(f"rosinality_model_{folder.name}", code / "rosinality_model.py")
+    model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(model)
+    sys.path.pop(0)
+    checkpoint = torch.load(export, map_location="cpu", weights_only=True)
+    g, d, g_ema = (model.Generator(resolution, width, architecture["mapping_layers"]), model.Discriminator(resolution),
+                   model.Generator(resolution, width, architecture["mapping_layers"]))
+    for network, key in [(g, "g"), (d, "d"), (g_ema, "g_ema")]:
+        network.load_state_dict(checkpoint[key])
+    optimizers = []
+    for network, key, interval in [(g, "g_optim", 4), (d, "d_optim", 16)]:
+        ratio = interval / (interval + 1)
+        optimizer = torch.optim.Adam(network.parameters(), lr=0.002 * ratio, betas=(0 ** ratio, 0.99 ** ratio))
+        optimizer.load_state_dict(checkpoint[key])
+        optimizers.append(optimizer)
+    z = torch.from_numpy(np.concatenate([np.random.RandomState(seed).randn(1, width) for seed in SEEDS]).astype(np.float32))
+    loss = torch.nn.functional.softplus(-d(g([z])[0])).mean()
+    optimizers[0].zero_grad(); loss.backward(); optimizers[0].step()
+    loss = torch.nn.functional.softplus(d(g([z])[0].detach())).mean()
+    optimizers[1].zero_grad(); loss.backward(); optimizers[1].step()
+    with torch.no_grad():
+        drawn = g_ema([z], randomize_noise=False)[0].numpy()
+    error = float(np.abs(drawn - images).max())
+    print(f"  rosinality train.py --ckpt path: g, d, g_ema, g_optim, d_optim load strictly (weights_only), one Adam step each; g_ema images max abs difference {error:.3g}")
+    return [] if error <= 1e-4 else [f"rosinality g_ema images differ by {error}"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--toonkit", default=str(ROOT / ".build" / "release" / "toonkit"))
     parser.add_argument("--repo", help="a checkout of NVlabs/stylegan2-ada-pytorch")
     parser.add_argument("--source", action="append", default=[], help="another network file to check (repeatable)")
+    parser.add_argument("--rosinality-repo", help="a checkout of rosinality/stylegan2-pytorch (for the --layout rosinality export)")
     arguments = parser.parse_args()
     sources = [FIXTURES / f"{name}.pkl" for name in ["tiny32", "tiny64", "ctiny32"] if (FIXTURES / f"{name}.pkl").exists()] + arguments.source
     skipped = [] if sources else ["fixtures: none found in ../shared/fixtures/stylegan2 and no --source given"]
     legacy, reason = load_reference_code(arguments.repo)
     if legacy is None:
         skipped.append(f"legacy.load_network_pkl checks: {reason}")
+    if legacy is None or not arguments.rosinality_repo:
+        skipped.append("rosinality checks: " + (reason if legacy is None else "no rosinality/stylegan2-pytorch checkout (--rosinality-repo)"))
     failures = []
     for source in sources:
         print(f"{source}:")
@@ -140,6 +236,9 @@ def main():
             problems, images, logits, export = toonkit_side(arguments.toonkit, source, pathlib.Path(folder))
             if legacy is not None:
                 problems += nvidia_side(legacy, export, source, images, logits)
+            if legacy is not None and arguments.rosinality_repo:
+                problems += rosinality_side(arguments.toonkit, arguments.rosinality_repo, pathlib.Path(folder) / "a.h5",
+                                            pathlib.Path(folder), images)
         failures += [f"{source}: {problem}" for problem in problems]
     for item in skipped:
         print(f"skipped: {item}")
