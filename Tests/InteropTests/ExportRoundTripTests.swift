@@ -48,8 +48,9 @@ struct ExportRoundTripTests {
             let back = try ModelImporter.importModel(from: folder.file(file))
             Self.expectIdentical(back.networks, generatorOnly, file)
         }
-        // safetensors keeps the whole architecture in its metadata.
+        // safetensors keeps the whole architecture in its metadata, a .pt of several networks beside them.
         #expect(try ModelImporter.importModel(from: folder.file("all.safetensors")).architecture == original.architecture)
+        #expect(try ModelImporter.importModel(from: folder.file("all.pt")).architecture == original.architecture)
         #expect(folder.contents == ["all.pt", "all.safetensors", "g_ema.pt", "g_ema.safetensors"])
     }
 
@@ -78,7 +79,7 @@ struct ExportRoundTripTests {
         let notes = try ModelExporter.export(original.networks, architecture: original.architecture, to: folder.file("t.pt"), layout: .rosinality)
         #expect(notes.contains { $0.hasPrefix("g_optim and d_optim are fresh Adam states") })
         let root = try #require(try TorchFiles.readTorchSave(ByteBuffer.mapping(folder.file("t.pt"))).dictValue)
-        #expect(Set(root.items.compactMap { $0.0.stringValue }) == ["g", "d", "g_ema", "g_optim", "d_optim", "latent_avg"])
+        #expect(Set(root.items.compactMap { $0.0.stringValue }) == ["g", "d", "g_ema", "g_optim", "d_optim", "latent_avg", "toonkit.architecture"])
         for (key, network, interval) in [("g_optim", "G", 4.0), ("d_optim", "D", 16.0)] {
             let optimizer = try #require(root[key]?.dictValue)
             let group = try #require(optimizer["param_groups"]?.sequence?.first?.dictValue)
@@ -89,6 +90,7 @@ struct ExportRoundTripTests {
         }
         let back = try ModelImporter.importModel(from: folder.file("t.pt"))
         Self.expectIdentical(back.networks, original.networks, "rosinality training checkpoint")
+        #expect(back.architecture == original.architecture, "the stored architecture comes back, not one derived from shapes")
     }
 
     @Test(arguments: Fixtures.names)

@@ -65,7 +65,7 @@ public enum ModelExporter {
                 try safetensors(networks, architecture: architecture).write(to: output)
                 return []
             case (.torch, .nvidia):
-                try TorchSaveWriter.write(nvidiaStateDicts(networks), to: output)
+                try TorchSaveWriter.write(nvidiaStateDicts(networks, architecture: architecture), to: output)
                 return []
             case (.networkPickle, .rosinality):
                 throw InteropError("the rosinality layout is a torch .pt layout; a .pkl is written in the TensorFlow layout legacy.py converts (--layout nvidia)")
@@ -81,12 +81,19 @@ public enum ModelExporter {
         }
     }
 
-    static func nvidiaStateDicts(_ networks: [ImportedNetwork]) -> TorchExportValue {
+    /// One network is a flat state dict, which `load_state_dict` takes strictly, so it has no room for the
+    /// architecture; several are `{name: state dict}` with the architecture as a JSON string beside them.
+    static func nvidiaStateDicts(_ networks: [ImportedNetwork], architecture: Architecture) -> TorchExportValue {
         func stateDict(_ network: ImportedNetwork) -> TorchExportValue {
             .orderedDict(network.tensors.map { ($0.name, .tensor($0.data)) })
         }
         if networks.count == 1 { return stateDict(networks[0]) }
-        return .dict(networks.map { ($0.name, stateDict($0)) })
+        return .dict(networks.map { ($0.name, stateDict($0)) } + [architectureEntry(architecture)])
+    }
+
+    /// The architecture as a plain JSON string, under the key the importers look for.
+    static func architectureEntry(_ architecture: Architecture) -> (String, TorchExportValue) {
+        (StateDictImporter.architectureMetadataKey, .string(architecture.document.serialized()))
     }
 
     static func safetensors(_ networks: [ImportedNetwork], architecture: Architecture) throws -> SafetensorsFile {
@@ -142,10 +149,11 @@ public enum ModelExporter {
             items.append(("latent_avg", .tensor(averageW.data)))
         }
         if let discriminator { items.append(("d", try renamed(discriminator, discriminatorPairs))) }
+        items.append(architectureEntry(architecture))
         // With G and D, the file is also a training checkpoint that rosinality's train.py --ckpt resumes.
         guard let discriminator, let generator = trained else {
             notes.append("no G and D both selected: not a training checkpoint for rosinality's train.py --ckpt (it needs g, d, g_ema and both optimizers)")
-            guard !items.isEmpty else { throw InteropError("the rosinality layout needs G_ema, G or D") }
+            guard items.count > 1 else { throw InteropError("the rosinality layout needs G_ema, G or D") }
             return (.dict(items), notes)
         }
         items.append(("g", try renamed(generator, generatorPairs)))

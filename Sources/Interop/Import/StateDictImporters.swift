@@ -23,12 +23,20 @@ enum RosinalityImporter {
             foreign[network] = try StateDictReader.tensors(value, label: key)
         }
         let generator = foreign["G_ema"] ?? foreign["G"]
-        let (arch, assumptions) = try ArchitectureInference.infer(
-            generator: try generator.map { try RosinalityLayout.observeGenerator($0.mapValues(\.shape)) },
-            discriminator: try foreign["D"].map { try RosinalityLayout.observeDiscriminator($0.mapValues(\.shape)) },
-            mbstdGroupSize: 4)
-        var content = ImportedContent(networks: [], architecture: arch, notes: assumptions.filter { !$0.hasPrefix("minibatch") })
-        if foreign["D"] != nil { content.notes.append("minibatch-std group size 4 (fixed in rosinality's discriminator)") }
+        var content: ImportedContent
+        // toonkit's own exports carry the whole architecture; other files' is derived from the shapes.
+        let key = StateDictImporter.architectureMetadataKey
+        if let stored = try StateDictImporter.storedArchitecture(top[key], in: "the entry \(key)") {
+            content = ImportedContent(networks: [], architecture: stored, notes: [])
+        } else {
+            let (arch, assumptions) = try ArchitectureInference.infer(
+                generator: try generator.map { try RosinalityLayout.observeGenerator($0.mapValues(\.shape)) },
+                discriminator: try foreign["D"].map { try RosinalityLayout.observeDiscriminator($0.mapValues(\.shape)) },
+                mbstdGroupSize: 4)
+            content = ImportedContent(networks: [], architecture: arch, notes: assumptions.filter { !$0.hasPrefix("minibatch") })
+            if foreign["D"] != nil { content.notes.append("minibatch-std group size 4 (fixed in rosinality's discriminator)") }
+        }
+        let arch = content.architecture
 
         var supplied: [String: TensorData] = [:]
         if let latent = top["latent_avg"], !latent.isNone {
@@ -58,30 +66,33 @@ enum StateDictImporter {
 
     static func read(torchRoot root: PickleValue) throws -> ImportedContent {
         guard let top = root.dictValue else { throw InteropError("a state dict file holds a dict, this one a \(root.typeName)") }
-        let isGrouped = top.count > 0 && top.items.allSatisfy {
+        // toonkit's own exports of several networks carry the architecture as one JSON string beside them.
+        let networks = top.items.filter { $0.key.stringValue != architectureMetadataKey }
+        let isGrouped = !networks.isEmpty && networks.allSatisfy {
             ImportedModel.networkOrder.contains($0.key.stringValue ?? "") && $0.value.dictValue != nil
         }
-        var groups: [(String, [(String, TensorData)])] = []
-        if isGrouped {
-            for (key, value) in top.items {
-                groups.append((key.stringValue!, try StateDictReader.orderedTensors(value, label: key.stringValue!)))
-            }
-        } else {
-            groups = try split(try StateDictReader.orderedTensors(root, label: "state dict"))
+        guard isGrouped else {
+            return try content(split(try StateDictReader.orderedTensors(root, label: "state dict")), architecture: nil)
         }
-        return try content(groups, architecture: nil)
+        let groups = try networks.map { key, value in (key.stringValue!, try StateDictReader.orderedTensors(value, label: key.stringValue!)) }
+        return try content(groups, architecture: try storedArchitecture(top[architectureMetadataKey], in: "the entry \(architectureMetadataKey)"))
     }
 
     static func read(safetensors file: SafetensorsFile) throws -> ImportedContent {
-        var architecture: Architecture?
-        if let json = file.metadata[architectureMetadataKey] {
-            architecture = try InteropError.context("safetensors metadata \(architectureMetadataKey)") {
-                let stored = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
-                try stored.checkPlausible()
-                return stored
-            }
-        }
+        let architecture = try storedArchitecture(file.metadata[architectureMetadataKey].map(PickleValue.string),
+                                                  in: "safetensors metadata \(architectureMetadataKey)")
         return try content(try split(file.tensors), architecture: architecture)
+    }
+
+    /// The architecture a toonkit export stored as a JSON string, checked like any other; nil when absent.
+    static func storedArchitecture(_ value: PickleValue?, in place: String) throws -> Architecture? {
+        guard let value else { return nil }
+        return try InteropError.context(place) {
+            guard let json = value.stringValue else { throw InteropError("is a \(value.typeName), not a JSON string") }
+            let stored = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
+            try stored.checkPlausible()
+            return stored
+        }
     }
 
     /// Splits flat names into networks by their `G_ema.`/`G.`/`D.` prefixes, or classifies a
