@@ -45,6 +45,8 @@ public struct StatisticsCache: Sendable {
     }
 
     static let kind = "fid-statistics"
+    /// The whole architecture document of a statistics file: no network is computed with, so only the kind.
+    static let architectureDocument: JSONValue = .object(["kind": .string(kind)])
     static let network = "real_statistics"
     static let metadataName = "fid_statistics"
 
@@ -71,7 +73,7 @@ public struct StatisticsCache: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         // No network computes with these tensors, so no layout applies; the kind says what the file holds.
         let reader = try CheckpointReader(path: path, layout: UnlaidOutTensors())
-        guard reader.architectureDocument == .object(["kind": .string(Self.kind)]), let document = reader.extra(Self.metadataName) else {
+        guard reader.architectureDocument == Self.architectureDocument, let document = reader.extra(Self.metadataName) else {
             throw MetricsError("\(path) is not a toonkit FID statistics file; remove it to recompute the statistics")
         }
         let metadata = try document.decode(as: Metadata.self)
@@ -89,7 +91,7 @@ public struct StatisticsCache: Sendable {
 
     public func store(_ statistics: FeatureStatistics, key: Key, source: ImageSource) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let writer = try CheckpointWriter(path: path(for: key).path, architectureDocument: .object(["kind": .string(Self.kind)]))
+        let writer = try CheckpointWriter(path: path(for: key).path, architectureDocument: Self.architectureDocument)
         let d = statistics.dimension
         try writer.write(network: Self.network, entry: TensorEntry(name: "mean", kind: .buffer, trainable: false,
                                                                    data: TensorData(float64: statistics.mean, shape: [d])))

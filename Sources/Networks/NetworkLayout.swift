@@ -61,8 +61,8 @@ public struct NetworkAnatomy {
     public init(_ generator: GeneratorNetwork) {
         var places = Dictionary(uniqueKeysWithValues: generator.mapping.tensors.map { ($0.name, TensorPlace.mapping) })
         for block in generator.synthesis.blocks {
-            for tensor in block.tensors {
-                places[tensor.name] = .synthesis(resolution: block.resolution, level: block.level(of: tensor.name) ?? 0)
+            for (level, tensors) in block.tensorsByLevel.enumerated() {
+                for tensor in tensors { places[tensor.name] = .synthesis(resolution: block.resolution, level: level) }
             }
         }
         self.init(role: .generator, places: places, averageW: generator.mapping.averageW?.name, freezeOrder: [])

@@ -12,8 +12,8 @@ import Networks
 /// the input networks, not the blend, and is dropped.
 public enum BlendPlanner {
     public static func plan(_ recipe: BlendRecipe, base: CheckpointReader, style: CheckpointReader, output: String) throws -> SurgeryPlan {
-        let baseAnatomies = try base.networkNames.map { try NetworkAnatomy.of(base, network: $0) }
-        let baseGenerators = zip(base.networkNames, baseAnatomies).filter { $1.role == .generator }.map(\.0)
+        let baseAnatomies = Dictionary(uniqueKeysWithValues: try base.networkNames.map { ($0, try NetworkAnatomy.of(base, network: $0)) })
+        let baseGenerators = base.networkNames.filter { baseAnatomies[$0]!.role == .generator }
         let styleGenerators = try style.networkNames.filter { try NetworkAnatomy.of(style, network: $0).role == .generator }
         let generators = baseGenerators.filter(styleGenerators.contains)
         guard !generators.isEmpty else {
@@ -24,9 +24,8 @@ public enum BlendPlanner {
         let weights = try recipe.schedule.styleWeights(resolutions: try base.architecture.blockResolutions, invert: recipe.invert)
         let weightByResolution = Dictionary(uniqueKeysWithValues: weights.map { ($0.resolution, $0.weight) })
         var networks = try generators.map { network in
-            let anatomy = baseAnatomies[base.networkNames.firstIndex(of: network)!]
-            return NetworkPlan(network: network, steps: try base.tensorInfos(network: network).map {
-                step(for: $0, anatomy: anatomy, weights: weightByResolution)
+            NetworkPlan(network: network, steps: try base.tensorInfos(network: network).map {
+                step(for: $0, anatomy: baseAnatomies[network]!, weights: weightByResolution)
             })
         }
         var notes = (baseGenerators + styleGenerators).filter { !generators.contains($0) }.map { "generator \($0) is not in both inputs: dropped" }

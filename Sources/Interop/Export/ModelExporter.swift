@@ -140,6 +140,7 @@ public enum ModelExporter {
         let trained = networks.first(where: { $0.name == "G" })
         let average = networks.first(where: { $0.name == "G_ema" }) ?? trained
         let discriminator = networks.first(where: { $0.name == "D" })
+        guard average != nil || discriminator != nil else { throw InteropError("the rosinality layout needs G_ema, G or D") }
         if let average {
             if average.name == "G" { notes.append("no G_ema selected: exporting G as g_ema") }
             items.append(("g_ema", try renamed(average, generatorPairs)))
@@ -153,7 +154,6 @@ public enum ModelExporter {
         // With G and D, the file is also a training checkpoint that rosinality's train.py --ckpt resumes.
         guard let discriminator, let generator = trained else {
             notes.append("no G and D both selected: not a training checkpoint for rosinality's train.py --ckpt (it needs g, d, g_ema and both optimizers)")
-            guard items.count > 1 else { throw InteropError("the rosinality layout needs G_ema, G or D") }
             return (.dict(items), notes)
         }
         items.append(("g", try renamed(generator, generatorPairs)))

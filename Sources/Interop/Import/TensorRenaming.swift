@@ -12,8 +12,7 @@ enum TensorRenaming {
                          supplied: [String: TensorData], label: String) throws -> [TensorEntry] {
         let byNvidia = Dictionary(uniqueKeysWithValues: pairs.map { ($0.nvidia, $0) })
         var entries: [TensorEntry] = []
-        let declared = NetworkLayout.tree(network: network, arch, tensorNames: Set(pairs.map(\.nvidia)))?.tensors ?? []
-        for expected in declared {
+        for expected in try declarations(network: network, arch, tensorNames: Set(pairs.map(\.nvidia))) {
             let data: TensorData
             if let pair = byNvidia[expected.name] {
                 guard let source = foreign[pair.foreign] else {
@@ -54,10 +53,18 @@ enum TensorRenaming {
         }
         let paired = Set(pairs.map(\.nvidia))
         let unpaired = Dictionary(tensors.filter { !paired.contains($0.name) }.map { ($0.name, $0.data) }, uniquingKeysWith: { first, _ in first })
-        let declared = NetworkLayout.tree(network: network, arch, tensorNames: Set(tensors.map(\.name)))?.tensors ?? []
+        let declared = try declarations(network: network, arch, tensorNames: Set(tensors.map(\.name)))
         let notes = try NetworkLayout.fixedValueContradictions(declared, architecture: arch) { try unpaired[$0]?.floats() }
             .map { "\(network): \($0); the rosinality layout has no place for it" }
         return (result, notes)
+    }
+
+    /// The tensors the module tree of `network` declares; only G, G_ema and D have one.
+    private static func declarations(network: String, _ arch: Architecture, tensorNames: Set<String>) throws -> [TensorDeclaration] {
+        guard let tree = NetworkLayout.tree(network: network, arch, tensorNames: tensorNames) else {
+            throw InteropError("network \(network) is not one the renaming tables cover (G, G_ema or D)")
+        }
+        return tree.tensors
     }
 
     /// Same bytes under a new shape; filters divided by `divisor` (a power of two, so exact).

@@ -34,7 +34,7 @@ public struct DiscriminatorNetwork: Module {
         let root = ModulePath.root
         blocks = a.blockResolutions.reversed().filter { $0 > 4 }.map { DiscriminatorBlock(root.child("b\($0)"), resolution: $0, a) }
         let cmapDim = a.cDim > 0 ? (a.cmapDim ?? a.channels(at: 4)) : 0
-        mapping = a.cDim > 0 ? MappingNetwork(root.child("mapping"), zDim: 0, cDim: a.cDim, wDim: cmapDim, layerCount: mappingLayers,
+        mapping = a.cDim > 0 ? MappingNetwork(Self.mappingPath, zDim: 0, cDim: a.cDim, wDim: cmapDim, layerCount: mappingLayers,
                                               lrMultiplier: MappingNetwork.defaultLRMultiplier, tracksAverage: false) : nil
         epilogue = DiscriminatorEpilogue(root.child("b4"), cmapDim: cmapDim, a)
     }
@@ -42,8 +42,10 @@ public struct DiscriminatorNetwork: Module {
     /// The tree whose label-mapping depth is the one these stored tensor names show.
     public init(_ a: Architecture, tensorNames names: Set<String>) {
         guard a.cDim > 0 else { self.init(a); return }
-        self.init(a, mappingLayers: MappingNetwork.depth(at: DiscriminatorNetwork(a, mappingLayers: 0).mapping!.path, in: names))
+        self.init(a, mappingLayers: MappingNetwork.depth(at: Self.mappingPath, in: names))
     }
+
+    static let mappingPath = ModulePath.root.child("mapping")
 
     public var ownTensors: [TensorDeclaration] { [] }
     public var children: [any Module] { blocks + (mapping.map { [$0] } ?? []) + [epilogue] }

@@ -34,13 +34,9 @@ public struct SynthesisBlock: Module {
     /// The number of ws the block consumes (conv0 and conv1; its ToRGB reads the next block's first w).
     var convolutionCount: Int { conv0 == nil ? 1 : 2 }
 
-    /// The module of each of the block's two levels of blending granularity: level 0 is const or conv0,
-    /// level 1 is conv1 and ToRGB (toonify's blend_models.py blends per level).
-    public func level(of tensor: String) -> Int? {
-        if tensor == const?.name || (conv0?.tensors.contains { $0.name == tensor } ?? false) { return 0 }
-        if (conv1.tensors + torgb.tensors).contains(where: { $0.name == tensor }) { return 1 }
-        return nil
-    }
+    /// The block's tensors by level of blending granularity: level 0 is the block's own (const, its filter) and
+    /// conv0, level 1 is conv1 and ToRGB (toonify's blend_models.py blends per level).
+    public var tensorsByLevel: [[TensorDeclaration]] { [ownTensors + (conv0?.tensors ?? []), conv1.tensors + torgb.tensors] }
 
     /// x (nil at 4×4) and the image so far → both after this block; `ws` holds the block's ws and the ToRGB's.
     func callAsFunction(_ features: Tensor?, image: Tensor?, ws: [Tensor], noise: () -> LayerNoise, batch n: Int,
