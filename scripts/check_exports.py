@@ -16,7 +16,10 @@ legacy.load_network_pkl, unchanged, and compares
 With --rosinality-repo (a checkout of rosinality/stylegan2-pytorch, its CUDA ops replaced by a plain-PyTorch
 stand-in written here) it also exports --layout rosinality and takes its train.py --ckpt path: torch.load with
 weights_only=True, strict loads of g, d and g_ema, both Adam states loaded and stepped once, and g_ema drawing
-toonkit's images (max abs difference <= 1e-4; unconditional networks only).
+toonkit's images (max abs difference <= 1e-4; unconditional networks only). With h5py it also fine-tunes two
+steps in toonkit (FreezeD 2), exports the snapshot and checks that every rosinality parameter carries the
+snapshot's Adam step count and moments bit-identically (frozen ones none), finding each parameter in the
+snapshot by its values rather than through toonkit's renaming table.
 Checks that cannot run (no torch, no repository) are listed as skipped. Exit status 0 when every check that ran
 passed, 1 otherwise.
 
@@ -165,34 +168,33 @@ class conv2d_gradfix:
 """
 
 
-def rosinality_side(binary, repo, original, folder, images):
-    """rosinality's train.py --ckpt path on the rosinality export: every key loads strictly, both Adam states
-    load and step, and g_ema (noise from its buffers) draws toonkit's images. Returns problems."""
+def rosinality_module(repo, folder, architecture):
+    """rosinality's model.py with its CUDA ops replaced by ROSINALITY_OPS and its channel table by the network's."""
+    import importlib.util
     import re
-    import torch
-    architecture = json.loads(toonkit(binary, "inspect", original, "--json").stdout)["architecture"]
-    if architecture.get("c_dim", 0) > 0:
-        print("  skipped: rosinality checks (the rosinality layout has no labels)")
-        return []
-    export = folder / "r.pt"
-    toonkit(binary, "export", original, "-o", export, "--layout", "rosinality")
-    resolution, width = architecture["resolution"], architecture["w_dim"]
     channels = {4 << i: min(architecture["channel_base"] // (4 << i), architecture["channel_max"])
-                for i in range(resolution.bit_length() - 2)}
+                for i in range(architecture["resolution"].bit_length() - 2)}
     code = folder / "rosinality"
-    (code / "op").mkdir(parents=True)
+    (code / "op").mkdir(parents=True, exist_ok=True)
     (code / "op" / "__init__.py").write_text(ROSINALITY_OPS)
     source = (pathlib.Path(repo) / "model.py").read_text()
     # Its channel table is fixed for 256-wide networks; the exported network's table replaces it.
     source = re.sub(r"(self\.channels|\n        channels) = \{[^}]*\}", lambda m: f"{m.group(1)} = {channels!r}", source)
     (code / "rosinality_model.py").write_text(source)
-    import importlib.util
     sys.path.insert(0, str(code))  # for its `from op import …`
     spec = importlib.util.spec_from_file_location(f"rosinality_model_{folder.name}", code / "rosinality_model.py")
     model = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(model)
     sys.path.pop(0)
+    return model
+
+
+def rosinality_resume(model, architecture, export):
+    """What train.py --ckpt does: weights_only load, strict loads of g, d, g_ema, Adam built as it builds them and
+    loaded from g_optim / d_optim. Returns (g, d, g_ema, [g_optim, d_optim], checkpoint)."""
+    import torch
     checkpoint = torch.load(export, map_location="cpu", weights_only=True)
+    resolution, width = architecture["resolution"], architecture["w_dim"]
     g, d, g_ema = (model.Generator(resolution, width, architecture["mapping_layers"]), model.Discriminator(resolution),
                    model.Generator(resolution, width, architecture["mapping_layers"]))
     for network, key in [(g, "g"), (d, "d"), (g_ema, "g_ema")]:
@@ -203,6 +205,22 @@ def rosinality_side(binary, repo, original, folder, images):
         optimizer = torch.optim.Adam(network.parameters(), lr=0.002 * ratio, betas=(0 ** ratio, 0.99 ** ratio))
         optimizer.load_state_dict(checkpoint[key])
         optimizers.append(optimizer)
+    return g, d, g_ema, optimizers
+
+
+def rosinality_side(binary, repo, original, folder, images):
+    """rosinality's train.py --ckpt path on the rosinality export: every key loads strictly, both Adam states
+    load and step, and g_ema (noise from its buffers) draws toonkit's images. Returns problems."""
+    import torch
+    architecture = json.loads(toonkit(binary, "inspect", original, "--json").stdout)["architecture"]
+    if architecture.get("c_dim", 0) > 0:
+        print("  skipped: rosinality checks (the rosinality layout has no labels)")
+        return []
+    export = folder / "r.pt"
+    toonkit(binary, "export", original, "-o", export, "--layout", "rosinality")
+    model = rosinality_module(repo, folder, architecture)
+    g, d, g_ema, optimizers = rosinality_resume(model, architecture, export)
+    width = architecture["w_dim"]
     z = torch.from_numpy(np.concatenate([np.random.RandomState(seed).randn(1, width) for seed in SEEDS]).astype(np.float32))
     loss = torch.nn.functional.softplus(-d(g([z])[0])).mean()
     optimizers[0].zero_grad(); loss.backward(); optimizers[0].step()
@@ -212,7 +230,60 @@ def rosinality_side(binary, repo, original, folder, images):
         drawn = g_ema([z], randomize_noise=False)[0].numpy()
     error = float(np.abs(drawn - images).max())
     print(f"  rosinality train.py --ckpt path: g, d, g_ema, g_optim, d_optim load strictly (weights_only), one Adam step each; g_ema images max abs difference {error:.3g}")
-    return [] if error <= 1e-4 else [f"rosinality g_ema images differ by {error}"]
+    problems = [] if error <= 1e-4 else [f"rosinality g_ema images differ by {error}"]
+    return problems + rosinality_adam_side(binary, model, architecture, original, folder)
+
+
+def rosinality_adam_side(binary, model, architecture, original, folder):
+    """A toonkit snapshot's Adam state in the rosinality export: toonkit fine-tunes two steps with FreezeD, the
+    snapshot is exported, and each parameter of rosinality's g and d (found in the snapshot by its values, not
+    by toonkit's renaming table) must carry the snapshot's step count and moments, or no state if frozen."""
+    try:
+        import h5py
+    except ImportError:
+        print("  skipped: Adam state check (needs h5py to read the snapshot independently)")
+        return []
+    import torch
+    data, runs = folder / "data.zip", folder / "runs"
+    toonkit(binary, "dataset", "synth", "--kind", "cartoons", "-n", 8, "--resolution", architecture["resolution"], "--seed", 1, "-o", data)
+    toonkit(binary, "train", "--data", data, "--resume", original, "--kimg", 0.008, "--batch", 4, "--tick", 0.004,
+            "--snap", 1, "--freezed", 2, "--aug", "noaug", "--outdir", runs)
+    snapshot = sorted(runs.glob("*/snapshot-*.h5"))[-1]
+    export = folder / "trained.pt"
+    toonkit(binary, "export", snapshot, "-o", export, "--layout", "rosinality")
+    g, d, _, optimizers = rosinality_resume(model, architecture, export)
+    problems, carried = [], 0
+    with h5py.File(snapshot, "r") as file:
+        for network, rosinality_network, optimizer in [("G", g, optimizers[0]), ("D", d, optimizers[1])]:
+            step = int(file["training"].attrs[f"adam_step_{network}"])
+            stored = {name: np.asarray(tensor).ravel() for name, tensor in file["networks"][network].items()}
+            moments = file["training"]["tensors"]["adam"][network]
+            for parameter in rosinality_network.parameters():
+                values = parameter.detach().numpy().ravel()
+                names = [name for name, tensor in stored.items() if tensor.shape == values.shape and np.array_equal(tensor, values)]
+                state = optimizer.state.get(parameter, {})
+                expected = [(np.asarray(moments[name]["m"]).ravel(), np.asarray(moments[name]["v"]).ravel()) if name in moments else None
+                            for name in names]
+                if not names:
+                    problems.append(f"a {network} parameter of shape {tuple(parameter.shape)} matches no tensor of the snapshot")
+                elif expected[0] is None:
+                    if state or any(e is not None for e in expected):
+                        problems.append(f"{network}.{names[0]} has no moments in the snapshot but an Adam state in the export")
+                elif not state:
+                    problems.append(f"{network}.{names[0]} has moments in the snapshot but no Adam state in the export")
+                else:
+                    m, v = state["exp_avg"].numpy().ravel(), state["exp_avg_sq"].numpy().ravel()
+                    if int(state["step"]) != step or not any(np.array_equal(m, e[0]) and np.array_equal(v, e[1]) for e in expected if e):
+                        problems.append(f"{network}.{names[0]}: Adam state differs from the snapshot's (step {int(state['step'])} vs {step})")
+                    else:
+                        carried += 1
+    # One step of each, as train.py's loop does next.
+    z = torch.randn(2, architecture["w_dim"])
+    loss = torch.nn.functional.softplus(-d(g([z])[0])).mean()
+    optimizers[0].zero_grad(); loss.backward(); optimizers[0].step()
+    print(f"  toonkit snapshot after 2 fine-tuning steps (FreezeD 2) -> rosinality: {carried} parameters carry the snapshot's "
+          f"step count and moments bit-identically, frozen ones none; {len(problems)} problems")
+    return problems
 
 
 def main():

@@ -14,8 +14,9 @@ struct ExportCommand: ParsableCommand {
         zip that torch.load(weights_only=True) accepts. Any other name is refused.
           --layout nvidia      state_dict() names; one network is a flat state dict, several are {name: state dict}.
           --layout rosinality  {"g_ema": ..., "latent_avg": ..., "d": ...} for rosinality stylegan2-pytorch; with G
-                               and D also "g" and fresh "g_optim"/"d_optim" Adam states (its train.py's defaults),
-                               so its train.py --ckpt resumes from the file.
+                               and D also "g" and "g_optim"/"d_optim" Adam states with its train.py's default lr
+                               and betas, holding a toonkit snapshot's moments and step counts (else fresh), so
+                               its train.py --ckpt resumes from the file.
         Importing an export gives back the same tensors bit for bit.
 
         Exit status: 0 written, 2 bad input or any other error (nothing is written then).

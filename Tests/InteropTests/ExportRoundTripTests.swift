@@ -77,7 +77,7 @@ struct ExportRoundTripTests {
         let folder = try TemporaryDirectory()
         let original = try ModelImporter.importModel(from: Fixtures.url("\(name).pkl"))
         let notes = try ModelExporter.export(original.networks, architecture: original.architecture, to: folder.file("t.pt"), layout: .rosinality)
-        #expect(notes.contains { $0.hasPrefix("g_optim and d_optim are fresh Adam states") })
+        #expect(notes.contains { $0.hasPrefix("g_optim: a fresh Adam state") } && notes.contains { $0.hasPrefix("d_optim: a fresh Adam state") })
         let root = try #require(try TorchFiles.readTorchSave(ByteBuffer.mapping(folder.file("t.pt"))).dictValue)
         #expect(Set(root.items.compactMap { $0.0.stringValue }) == ["g", "d", "g_ema", "g_optim", "d_optim", "latent_avg", "toonkit.architecture"])
         for (key, network, interval) in [("g_optim", "G", 4.0), ("d_optim", "D", 16.0)] {
@@ -91,6 +91,55 @@ struct ExportRoundTripTests {
         let back = try ModelImporter.importModel(from: folder.file("t.pt"))
         Self.expectIdentical(back.networks, original.networks, "rosinality training checkpoint")
         #expect(back.architecture == original.architecture, "the stored architecture comes back, not one derived from shapes")
+    }
+
+    /// A checkpoint's Adam state becomes torch's per-parameter state, indexed as rosinality's `parameters()`:
+    /// moments renamed and reshaped with their parameter, the step count a float32 scalar tensor, and parameters
+    /// without moments (frozen) left out so train.py starts them at zero.
+    @Test func rosinalityOptimizersCarryTheCheckpointsAdamState() throws {
+        let folder = try TemporaryDirectory()
+        let original = try ModelImporter.importModel(from: Fixtures.url("tiny32.pkl"))
+        let architecture = original.architecture
+        func parameters(_ network: String) throws -> [TensorEntry] {
+            try #require(original.networks.first { $0.name == network }).tensors.filter { $0.kind == .parameter }
+        }
+        // Distinct values per tensor, so a moment that lands on the wrong index is seen.
+        func adam(_ network: String, step: Int, withoutFirst skipped: Int) throws -> StoredAdamState {
+            let moments = try parameters(network).enumerated().dropFirst(skipped).map { index, entry in
+                (entry.name, StoredAdamState.Moments(
+                    first: try TensorData(float32: .init(repeating: Float(index) + 0.5, count: entry.data.count), shape: entry.data.shape),
+                    second: try TensorData(float32: .init(repeating: Float(index) + 0.25, count: entry.data.count), shape: entry.data.shape)))
+            }
+            return StoredAdamState(step: step, moments: Dictionary(uniqueKeysWithValues: moments))
+        }
+        let states = ["G": try adam("G", step: 7, withoutFirst: 0), "D": try adam("D", step: 5, withoutFirst: 3)]
+        let notes = try ModelExporter.export(original.networks, architecture: architecture, to: folder.file("t.pt"),
+                                             layout: .rosinality, optimizerStates: states)
+        #expect(notes.contains { $0.hasPrefix("g_optim: G's Adam state after 7 steps") })
+        #expect(notes.contains { $0.hasPrefix("d_optim: 3 parameters of D have no moments") })
+        let root = try #require(try TorchFiles.readTorchSave(ByteBuffer.mapping(folder.file("t.pt"))).dictValue)
+        for (key, network, pairs) in [("g_optim", "G", RosinalityLayout.generator(architecture)), ("d_optim", "D", RosinalityLayout.discriminator(architecture))] {
+            let stored = try #require(states[network])
+            let ordered = RosinalityOptimizer.parameterPairs(try #require(original.networks.first { $0.name == network }), pairs)
+            let optimizer = try #require(root[key]?.dictValue)
+            let perParameter = try #require(optimizer["state"]?.dictValue)
+            #expect(perParameter.items.count == stored.moments.count, "\(key): one entry per parameter with moments")
+            for (indexValue, value) in perParameter.items {
+                let index = try #require(indexValue.intValue)
+                let pair = ordered[index]
+                let expected = try #require(stored.moments[pair.nvidia], "\(key) index \(index) is \(pair.nvidia), which has no moments")
+                let entry = try #require(value.dictValue)
+                guard case .tensor(let step)? = entry["step"], case .tensor(let first)? = entry["exp_avg"],
+                      case .tensor(let second)? = entry["exp_avg_sq"] else {
+                    Issue.record("\(key)[\(index)] lacks step, exp_avg or exp_avg_sq"); continue
+                }
+                let stepValues = try step.materialize().floats(), firstBytes = try first.materialize().bytes
+                let secondBytes = try second.materialize().bytes
+                #expect(step.shape == [] && stepValues == [Float(stored.step)])
+                #expect(first.shape == pair.foreignShape && firstBytes == expected.first.bytes)
+                #expect(second.shape == pair.foreignShape && secondBytes == expected.second.bytes)
+            }
+        }
     }
 
     @Test(arguments: Fixtures.names)

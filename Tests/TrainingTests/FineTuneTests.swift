@@ -41,6 +41,7 @@ struct FineTuneTests {
         for _ in 0..<2 { _ = try run.step(dataset: dataset) }
         let snapshot = folder.file("snapshot.h5")
         try run.writeSnapshot(to: snapshot)
+        try expectSnapshotAdamStateTravelsToRosinality(snapshot, run: run, frozenD: frozen.count, folder: folder)
         for _ in 0..<2 { _ = try run.step(dataset: dataset) }
 
         #expect(CheckpointValidator.validate(path: snapshot.path).status == .valid)
@@ -59,6 +60,26 @@ struct FineTuneTests {
         for (a, b) in [(run.generator.parameters, resumed.generator.parameters), (run.generatorEMA.parameters, resumed.generatorEMA.parameters),
                        (run.discriminator.parameters, resumed.discriminator.parameters)] {
             for name in a.names { #expect(try a.tensor(name).scalars == b.tensor(name).scalars, "\(a.network).\(name) differs after resuming") }
+        }
+    }
+
+    /// The snapshot's Adam state is the optimiser's, and the rosinality export carries it: one per-parameter
+    /// entry for every G parameter and every D parameter FreezeD left trainable.
+    func expectSnapshotAdamStateTravelsToRosinality(_ snapshot: URL, run: TrainingRun, frozenD: Int, folder: TemporaryDirectory) throws {
+        let reader = try CheckpointReader.open(snapshot.path)
+        for (network, optimizer) in [("G", run.generatorOptimizer), ("D", run.discriminatorOptimizer)] {
+            let stored = try #require(try StoredAdamState(reader: reader, network: network))
+            #expect(stored.step == optimizer.step && stored.step > 0)
+            for (name, moment) in optimizer.firstMoments { #expect(try stored.moments[name]?.first.floats() == moment.scalars, "\(network).\(name)") }
+        }
+        let exported = folder.file("resume.pt")
+        let notes = try ModelExporter.export(checkpoint: snapshot, to: exported, layout: .rosinality)
+        #expect(notes.contains { $0.hasPrefix("d_optim: \(frozenD) parameters of D have no moments") }, "\(notes)")
+        let root = try #require(try TorchFiles.readTorchSave(ByteBuffer.mapping(exported)).dictValue)
+        let parameterCounts = ["g_optim": run.generator.parameters.names.filter { run.generator.parameters.kind(of: $0) == .parameter }.count,
+                               "d_optim": run.discriminator.parameters.names.filter { run.discriminator.parameters.kind(of: $0) == .parameter }.count - frozenD]
+        for (key, count) in parameterCounts {
+            #expect(root[key]?.dictValue?["state"]?.dictValue?.items.count == count, "\(key)")
         }
     }
 }

@@ -48,13 +48,17 @@ public enum ModelExporter {
             let tensors = try reader.tensorNames(network: name).map { try reader.readTensor(network: name, name: $0, verifyChecksum: true) }
             return ImportedNetwork(name: name, tensors: tensors)
         }
-        return try export(selected, architecture: try reader.architecture, to: output, layout: layout)
+        let optimizerStates = try selected.reduce(into: [String: StoredAdamState]()) { states, network in
+            states[network.name] = try StoredAdamState(reader: reader, network: network.name)
+        }
+        return try export(selected, architecture: try reader.architecture, to: output, layout: layout, optimizerStates: optimizerStates)
     }
 
-    /// Exports in-memory networks; returns notes about anything the layout could not keep.
+    /// Exports in-memory networks; returns notes about anything the layout could not keep. `optimizerStates`
+    /// (keyed by network) go where the layout has an optimizer state: rosinality's `g_optim` / `d_optim`.
     @discardableResult
     public static func export(_ networks: [ImportedNetwork], architecture: Architecture, to output: URL,
-                              layout: ExportLayout) throws -> [String] {
+                              layout: ExportLayout, optimizerStates: [String: StoredAdamState] = [:]) throws -> [String] {
         guard !networks.isEmpty else { throw InteropError("nothing to export: no networks selected") }
         return try InteropError.attributing(to: SourceLocation(path: output.path)) {
             try architecture.checkPlausible()
@@ -74,7 +78,7 @@ public enum ModelExporter {
                 try AtomicFile.write(to: output) { try $0.write(bytes) }
                 return notes
             case (.torch, .rosinality):
-                let (root, notes) = try rosinality(networks, architecture: architecture)
+                let (root, notes) = try rosinality(networks, architecture: architecture, optimizerStates: optimizerStates)
                 try TorchSaveWriter.write(root, to: output)
                 return notes
             }
@@ -122,8 +126,10 @@ public enum ModelExporter {
         return (bytes, substituted + notes + ["augment p, training state and metadata are not part of the TF layout"])
     }
 
-    /// `g_ema` (from G_ema, else G), `latent_avg` (its w_avg) and `d` when D is present.
-    static func rosinality(_ networks: [ImportedNetwork], architecture: Architecture) throws -> (TorchExportValue, [String]) {
+    /// `g_ema` (from G_ema, else G), `latent_avg` (its w_avg) and `d` when D is present; with G and D also
+    /// `g`, `g_optim` and `d_optim` (from `optimizerStates` where given).
+    static func rosinality(_ networks: [ImportedNetwork], architecture: Architecture,
+                           optimizerStates: [String: StoredAdamState] = [:]) throws -> (TorchExportValue, [String]) {
         // rosinality's networks take no labels: the label embeddings would be dropped and fc0 kept at a width
         // its Generator cannot load.
         guard architecture.cDim == 0 else {
@@ -157,11 +163,14 @@ public enum ModelExporter {
             return (.dict(items), notes)
         }
         items.append(("g", try renamed(generator, generatorPairs)))
-        items.append(("g_optim", RosinalityOptimizer.freshState(
-            parameterCount: RosinalityOptimizer.parameterCount(generator, generatorPairs), regularizationInterval: RosinalityOptimizer.generatorRegularizationInterval)))
-        items.append(("d_optim", RosinalityOptimizer.freshState(
-            parameterCount: RosinalityOptimizer.parameterCount(discriminator, discriminatorPairs), regularizationInterval: RosinalityOptimizer.discriminatorRegularizationInterval)))
-        notes.append("g_optim and d_optim are fresh Adam states with the settings rosinality's train.py builds by default; toonkit's Adam moments are not carried")
+        for (key, network, pairs, interval) in [
+            ("g_optim", generator, generatorPairs, RosinalityOptimizer.generatorRegularizationInterval),
+            ("d_optim", discriminator, discriminatorPairs, RosinalityOptimizer.discriminatorRegularizationInterval),
+        ] {
+            let adam = optimizerStates[network.name]
+            items.append((key, try RosinalityOptimizer.state(network, pairs, regularizationInterval: interval, adam: adam)))
+            notes += RosinalityOptimizer.notes(key: key, network, pairs, adam: adam)
+        }
         return (.dict(items), notes)
     }
 }

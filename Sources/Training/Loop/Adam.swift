@@ -64,23 +64,19 @@ public struct AdamOptimizer {
 
     // MARK: Snapshot state
 
-    /// Moments as `adam/<network>/<tensor>/m|v` training tensors of a checkpoint.
-    public func write(to writer: CheckpointWriter, network: String) throws {
-        for name in firstMoments.keys.sorted() {
-            try writer.writeTrainingTensor(name: "adam/\(network)/\(name)/m", data: TensorData(float32: firstMoments[name]!.scalars, shape: firstMoments[name]!.shape))
-            try writer.writeTrainingTensor(name: "adam/\(network)/\(name)/v", data: TensorData(float32: secondMoments[name]!.scalars, shape: secondMoments[name]!.shape))
-        }
+    /// The moments and step count as a checkpoint stores them.
+    public func stored() throws -> StoredAdamState {
+        StoredAdamState(step: step, moments: Dictionary(uniqueKeysWithValues: try firstMoments.keys.map { name in
+            (name, StoredAdamState.Moments(first: try TensorData(float32: firstMoments[name]!.scalars, shape: firstMoments[name]!.shape),
+                                           second: try TensorData(float32: secondMoments[name]!.scalars, shape: secondMoments[name]!.shape)))
+        }))
     }
 
-    public mutating func restore(from reader: CheckpointReader, network: String, step: Int) throws {
-        self.step = step
-        let prefix = "adam/\(network)/"
-        for tensorName in reader.trainingTensorNames where tensorName.hasPrefix(prefix) && tensorName.hasSuffix("/m") {
-            let name = String(tensorName.dropFirst(prefix.count).dropLast(2))
-            let m = try reader.readTrainingTensor(name: tensorName)
-            let v = try reader.readTrainingTensor(name: prefix + name + "/v")
-            firstMoments[name] = try Tensor(shape: m.shape, values: m.floats())
-            secondMoments[name] = try Tensor(shape: v.shape, values: v.floats())
+    public mutating func restore(_ state: StoredAdamState) throws {
+        step = state.step
+        for (name, moments) in state.moments {
+            firstMoments[name] = try Tensor(shape: moments.first.shape, values: moments.first.floats())
+            secondMoments[name] = try Tensor(shape: moments.second.shape, values: moments.second.floats())
         }
     }
 }

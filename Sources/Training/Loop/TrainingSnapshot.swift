@@ -4,8 +4,11 @@ import Foundation
 import Networks
 
 /// What a snapshot stores under /training beyond the networks, as one JSON document.
+/// Adam's step counts are not in it: they are training scalars beside the moments (`StoredAdamState`).
 struct TrainingStateDocument: Codable {
-    static let format = "toonkit.training/1"
+    static let format = "toonkit.training/2"
+    /// Kept Adam's step counts in the document (`StoredAdamState` reads them); still resumed exactly.
+    static let previousFormat = StoredAdamState.stepInDocumentFormat
     var format = TrainingStateDocument.format
     var options: TrainingOptions
     var hyperparameters: Hyperparameters
@@ -15,9 +18,8 @@ struct TrainingStateDocument: Codable {
     var rng: [UInt32]
     var sampler: TrainingSampler
     var augmentation: AugmentationState.Snapshot
-    var generatorOptimizerStep: Int
-    var discriminatorOptimizerStep: Int
 }
+
 
 extension TrainingRun {
     /// Writes G, G_ema, D (frozen tensors marked non-trainable), the optimiser moments and the state
@@ -32,12 +34,11 @@ extension TrainingRun {
                     try writer.write(network: network, entry: entry)
                 }
             }
-            try generatorOptimizer.write(to: writer, network: "G")
-            try discriminatorOptimizer.write(to: writer, network: "D")
+            try generatorOptimizer.stored().write(to: writer, network: "G")
+            try discriminatorOptimizer.stored().write(to: writer, network: "D")
             let document = TrainingStateDocument(
                 options: options, hyperparameters: hyperparameters, iteration: iteration, imagesSeen: imagesSeen,
-                pathLengthMean: loss.pathLengthMean, rng: rng.snapshot, sampler: sampler, augmentation: augmentation.snapshot,
-                generatorOptimizerStep: generatorOptimizer.step, discriminatorOptimizerStep: discriminatorOptimizer.step)
+                pathLengthMean: loss.pathLengthMean, rng: rng.snapshot, sampler: sampler, augmentation: augmentation.snapshot)
             try writer.writeTrainingState(JSONValue(encoding: document))
             try writer.writeTrainingScalar("step", .integer(Int64(iteration)))
             try writer.writeTrainingScalar("kimg", .real(kimg))
@@ -83,8 +84,9 @@ extension TrainingRun {
         let frozenG = try Self.frozen(reader, generatorSource)
         let frozenD = try Self.frozen(reader, "D")
         let state = mode == .networksOnly ? nil : try reader.trainingState.map { json -> TrainingStateDocument in
-            guard json["format"] == .string(TrainingStateDocument.format) else {
-                throw TrainingError("\(url.path): its training state is not in the format this toonkit resumes exactly (\(TrainingStateDocument.format)); use --fine-tune to start a new run from its networks")
+            let resumable = [TrainingStateDocument.format, TrainingStateDocument.previousFormat]
+            guard resumable.contains(where: { json["format"] == .string($0) }) else {
+                throw TrainingError("\(url.path): its training state is not in a format this toonkit resumes exactly (\(resumable.joined(separator: " or "))); use --fine-tune to start a new run from its networks")
             }
             return try json.decode(as: TrainingStateDocument.self)
         }
@@ -106,8 +108,12 @@ extension TrainingRun {
             rng = try RandomState(snapshot: state.rng)
             sampler = state.sampler
             try augmentation.restore(state.augmentation)
-            try generatorOptimizer.restore(from: reader, network: "G", step: state.generatorOptimizerStep)
-            try discriminatorOptimizer.restore(from: reader, network: "D", step: state.discriminatorOptimizerStep)
+            for network in ["G", "D"] {
+                guard let stored = try StoredAdamState(reader: reader, network: network) else {
+                    throw TrainingError("\(url.path): its training state has no Adam state for \(network); use --fine-tune to start a new run from its networks")
+                }
+                if network == "G" { try generatorOptimizer.restore(stored) } else { try discriminatorOptimizer.restore(stored) }
+            }
         } else {
             let hyper = Hyperparameters(options: options, resolution: ema.architecture.resolution, resuming: true)
             let storedP = reader.trainingScalars["augment_p"]?.doubleValue ?? 0
