@@ -149,10 +149,13 @@ class Builder:
         taps = np.array([1, 3, 3, 1], dtype=np.float32)
         return np.outer(taps, taps) / np.float32(64)
 
-    def fc(self, out_features, in_features, activation="linear"):
+    def fc(self, out_features, in_features, activation="linear", bias_init=None):
+        # A style affine's bias starts at 1 (bias_init) and a trained one stays near it; TF pickles store it as
+        # bias - 1, exact in float32 only from 0.5 up, so standard-normal values would not be realistic there.
+        bias = self.randn(out_features) if bias_init is None else np.float32(bias_init) + np.float32(0.1) * self.randn(out_features)
         return Module("FullyConnectedLayer",
                       params=[("weight", Parameter(self.randn(out_features, in_features))),
-                              ("bias", Parameter(self.randn(out_features)))],
+                              ("bias", Parameter(bias))],
                       attrs={"activation": activation, "weight_gain": np.float64(1 / np.sqrt(in_features)), "bias_gain": 1})
 
     def synthesis_layer(self, in_channels, out_channels, w_dim, resolution, up):
@@ -162,7 +165,7 @@ class Builder:
                               ("bias", Parameter(self.randn(out_channels)))],
                       buffers=[("resample_filter", Tensor(self.resample_filter())),
                                ("noise_const", Tensor(self.randn(resolution, resolution)))],
-                      modules=[("affine", self.fc(in_channels, w_dim))],
+                      modules=[("affine", self.fc(in_channels, w_dim, bias_init=1))],
                       attrs={"resolution": resolution, "up": up, "use_noise": True, "conv_clamp": 256,
                              "activation": "lrelu", "act_gain": np.float64(np.sqrt(2))})
 
@@ -177,7 +180,7 @@ class Builder:
             modules.append(("torgb", Module("ToRGBLayer",
                                             params=[("weight", Parameter(self.randn(3, channels, 1, 1))),
                                                     ("bias", Parameter(self.randn(3)))],
-                                            modules=[("affine", self.fc(channels, cfg.w_dim))],
+                                            modules=[("affine", self.fc(channels, cfg.w_dim, bias_init=1))],
                                             attrs={"conv_clamp": 256, "weight_gain": np.float64(1 / np.sqrt(channels))})))
             params = [("const", Parameter(self.randn(channels, 4, 4)))] if resolution == 4 else []
             blocks.append((f"b{resolution}", Module("SynthesisBlock", params=params,

@@ -60,7 +60,7 @@ struct TensorFlowPickleWriter {
             return (variable.tensorflow, try TensorData(float32: converted, shape: variable.tensorflowShape))
         }
         if inexact > 0 {
-            notes.append("\(network.name): \(inexact) style biases lose their last bits in TF's bias − 1 form (outside [0.5, 2], so not exact in float32)")
+            notes.append("\(network.name): \(inexact) style biases lose their last bits in TF's bias − 1 form (exact in float32 only from 0.5 up; these are below)")
         }
         return result
     }
