@@ -83,5 +83,6 @@ struct ThreadOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    func apply() { if let threads { EngineThreads.count = threads } }
+    /// `fallback` when --threads is not given (nil: all cores).
+    func apply(default fallback: Int? = nil) { if let count = threads ?? fallback { EngineThreads.count = count } }
 }

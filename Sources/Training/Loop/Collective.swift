@@ -58,6 +58,14 @@ extension Collective {
         return result
     }
 
+    /// True on every rank when `condition` holds on any (a stop request must end all ranks at one step).
+    func anyRank(_ condition: Bool) throws -> Bool {
+        guard !share.isWhole else { return condition }
+        var votes = [condition ? 1.0 : 0.0]
+        try allReduceSum(&votes)
+        return votes[0] > 0
+    }
+
     /// Report values averaged over the ranks, in key order.
     func averaged(_ values: [String: Float]) throws -> [String: Float] {
         guard !share.isWhole else { return values }

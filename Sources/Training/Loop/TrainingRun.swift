@@ -76,15 +76,18 @@ public struct TrainingRun {
     public var localBatch: Int { hyperparameters.batch / collective.share.ranks }
 
     /// Spreads every minibatch over the processes of `collective` (docs/training-loop.md §12): the batch
-    /// is the whole batch, each rank computes batch/ranks samples, and minibatch-std groups stay in a rank.
+    /// is the whole batch and each rank computes batch/ranks samples. Minibatch-std groups stay within a
+    /// rank, as on NVIDIA's GPUs: a group larger than a rank's share shrinks to it (the layer takes
+    /// min(group, N)), so the run equals one process with the whole batch only when the group divides the share.
     public mutating func distribute(over collective: any Collective) throws {
         let ranks = collective.share.ranks, batch = hyperparameters.batch
         guard batch % ranks == 0 else {
             throw TrainingError("the batch of \(batch) does not split over \(ranks) ranks: choose a batch that is a multiple of the rank count (--batch)")
         }
-        let group = min(discriminator.architecture.mbstdGroupSize ?? batch, batch)
-        guard (batch / ranks) % group == 0 else {
-            throw TrainingError("each of \(ranks) ranks gets \(batch / ranks) images, which the minibatch-std group of \(group) does not divide: the groups must stay within a rank, as on NVIDIA's GPUs")
+        let share = batch / ranks
+        let group = min(discriminator.architecture.mbstdGroupSize ?? share, share)
+        guard share % group == 0 else {
+            throw TrainingError("each of \(ranks) ranks gets \(share) images, which its minibatch-std group of \(group) does not divide")
         }
         self.collective = collective
         loss.collective = collective
