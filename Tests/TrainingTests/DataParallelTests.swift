@@ -123,6 +123,30 @@ final class RankOutcomes: @unchecked Sendable {
         }
     }
 
+    /// Ranks started with different seeds (or files) would silently train different things.
+    @Test func ranksThatDisagreeAreRefused() throws {
+        let group = ThreadRanks(ranks: 2), outcomes = RankOutcomes()
+        let done = DispatchGroup()
+        for rank in 0..<2 {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                var options = TrainingLoopTests.options(kimg: 0.01)
+                options.seed = UInt32(rank)
+                do {
+                    var run = try TrainingRun(options: options, architecture: TrainingLoopTests.smallArchitecture(), datasetCount: 12)
+                    try run.distribute(over: ThreadRanks.Member(group, rank: rank))
+                    outcomes.record(rank: rank, run: run, trajectory: [])
+                } catch {
+                    outcomes.fail("\(error)")
+                }
+            }.start()
+        }
+        done.wait()
+        let failures = outcomes.results.failures
+        #expect(failures.count == 2 && failures.allSatisfy { $0.contains("the ranks do not hold the same networks") }, "\(failures)")
+    }
+
     @Test func aBatchThatDoesNotSplitIsRefused() throws {
         var run = try TrainingRun(options: TrainingLoopTests.options(kimg: 0.01), architecture: TrainingLoopTests.smallArchitecture(), datasetCount: 12)
         let error = #expect(throws: TrainingError.self) { try run.distribute(over: ThreadRanks.Member(ThreadRanks(ranks: 3), rank: 0)) }

@@ -58,6 +58,19 @@ extension Collective {
         return result
     }
 
+    /// Throws on every rank unless `fingerprint` is the same on all of them. Its bytes are summed as
+    /// integers with their squares, which are R·b and R·b² only when every rank holds the same byte b.
+    func requireSameOnEveryRank(_ fingerprint: UInt64, _ what: String) throws {
+        guard !share.isWhole else { return }
+        let bytes = (0..<8).map { Double((fingerprint >> (8 * UInt64($0))) & 0xff) }
+        var sums = bytes + bytes.map { $0 * $0 }
+        try allReduceSum(&sums)
+        let ranks = Double(share.ranks)
+        guard zip(bytes, sums).allSatisfy({ $1 == ranks * $0 }), zip(bytes.map { $0 * $0 }, sums.dropFirst(8)).allSatisfy({ $1 == ranks * $0 }) else {
+            throw TrainingError("rank \(share.rank) on \(hostName): the ranks do not hold the same \(what); every rank must be started with the same arguments and files")
+        }
+    }
+
     /// True on every rank when `condition` holds on any (a stop request must end all ranks at one step).
     func anyRank(_ condition: Bool) throws -> Bool {
         guard !share.isWhole else { return condition }

@@ -91,6 +91,19 @@ public struct TrainingRun {
         }
         self.collective = collective
         loss.collective = collective
+        try collective.requireSameOnEveryRank(try stateFingerprint(), "networks and random state (--resume, --seed and the options)")
+    }
+
+    /// FNV-1a over every tensor of G, G_ema and D, the random state and the data order.
+    func stateFingerprint() throws -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ word: UInt32) { hash = (hash ^ UInt64(word)) &* 0x0000_0100_0000_01b3 }
+        for parameters in [generator.parameters, generatorEMA.parameters, discriminator.parameters] {
+            for name in parameters.names { try parameters.tensor(name).withUnsafeBufferPointer { $0.forEach { mix($0.bitPattern) } } }
+        }
+        rng.snapshot.forEach(mix)
+        sampler.fingerprintWords.forEach(mix)
+        return hash
     }
 
     /// Losses and diagnostics of one iteration.
