@@ -1,43 +1,16 @@
 import Engine
 import Foundation
 import Networks
+import TestSupport
 import Testing
 @testable import Training
 
-/// Ranks as threads of one process: the sums are formed in rank order, so every rank gets the same bits.
-final class ThreadRanks: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var deposits: [[Double]?]
-    private var result: [Double] = []
-    private var arrived = 0, departed = 0, generation = 0
-    let ranks: Int
-
-    init(ranks: Int) {
-        self.ranks = ranks
-        deposits = Array(repeating: nil, count: ranks)
-    }
-
-    func sum(_ values: [Double], rank: Int) -> [Double] {
-        condition.lock()
-        defer { condition.unlock() }
-        let round = generation
-        deposits[rank] = values
-        arrived += 1
-        if arrived == ranks {
-            result = deposits.dropFirst().reduce(deposits[0]!) { total, next in zip(total, next!).map { $0 + $1 } }
-            arrived = 0
-            generation += 1
-            condition.broadcast()
-        } else {
-            while generation == round { condition.wait() }
-        }
-        return result
-    }
-
+/// Training's Collective over thread ranks.
+enum ThreadRanks {
     final class Member: Collective {
-        let group: ThreadRanks
+        let group: ThreadSums
         let share: BatchShare
-        init(_ group: ThreadRanks, rank: Int) {
+        init(_ group: ThreadSums, rank: Int) {
             self.group = group
             share = BatchShare(rank: rank, ranks: group.ranks)
         }
@@ -84,12 +57,8 @@ final class RankOutcomes: @unchecked Sendable {
         var singleP: [Double] = []
         for _ in 0..<steps { _ = try single.step(dataset: dataset); singleP.append(single.augmentation.p) }
 
-        let group = ThreadRanks(ranks: 2), outcomes = RankOutcomes(), shared = options
-        let done = DispatchGroup()
-        for rank in 0..<2 {
-            done.enter()
-            let thread = Thread {
-                defer { done.leave() }
+        let group = ThreadSums(ranks: 2), outcomes = RankOutcomes(), shared = options
+        group.run { rank in
                 do {
                     var run = try TrainingRun(options: shared, architecture: architecture, datasetCount: dataset.count)
                     try run.distribute(over: ThreadRanks.Member(group, rank: rank))
@@ -99,11 +68,7 @@ final class RankOutcomes: @unchecked Sendable {
                 } catch {
                     outcomes.fail("rank \(rank): \(error)")
                 }
-            }
-            thread.stackSize = 64 << 20
-            thread.start()
         }
-        done.wait()
         let (runs, trajectories, failures) = outcomes.results
         #expect(failures.isEmpty, "\(failures)")
         let ranks = runs
@@ -125,12 +90,8 @@ final class RankOutcomes: @unchecked Sendable {
 
     /// Ranks started with different seeds (or files) would silently train different things.
     @Test func ranksThatDisagreeAreRefused() throws {
-        let group = ThreadRanks(ranks: 2), outcomes = RankOutcomes()
-        let done = DispatchGroup()
-        for rank in 0..<2 {
-            done.enter()
-            Thread {
-                defer { done.leave() }
+        let group = ThreadSums(ranks: 2), outcomes = RankOutcomes()
+        group.run { rank in
                 var options = TrainingLoopTests.options(kimg: 0.01)
                 options.seed = UInt32(rank)
                 do {
@@ -140,16 +101,14 @@ final class RankOutcomes: @unchecked Sendable {
                 } catch {
                     outcomes.fail("\(error)")
                 }
-            }.start()
         }
-        done.wait()
         let failures = outcomes.results.failures
         #expect(failures.count == 2 && failures.allSatisfy { $0.contains("the ranks do not hold the same networks") }, "\(failures)")
     }
 
     @Test func aBatchThatDoesNotSplitIsRefused() throws {
         var run = try TrainingRun(options: TrainingLoopTests.options(kimg: 0.01), architecture: TrainingLoopTests.smallArchitecture(), datasetCount: 12)
-        let error = #expect(throws: TrainingError.self) { try run.distribute(over: ThreadRanks.Member(ThreadRanks(ranks: 3), rank: 0)) }
+        let error = #expect(throws: TrainingError.self) { try run.distribute(over: ThreadRanks.Member(ThreadSums(ranks: 3), rank: 0)) }
         #expect(error?.description.contains("does not split over 3 ranks") == true, "\(String(describing: error))")
     }
 }

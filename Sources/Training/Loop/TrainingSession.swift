@@ -15,7 +15,8 @@ public final class TrainingSession {
     /// The output folder, when this session created it (removed again if the run fails before producing anything).
     private let createdOutdir: URL?
 
-    /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`.
+    /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`. Called on every
+    /// rank of a data-parallel run (each measures a share); rank 0 writes the line.
     public typealias SnapshotMetric = (_ snapshot: URL, _ run: TrainingRun) throws -> [String: Double]
     public var snapshotMetric: SnapshotMetric?
     /// One line per snapshot grid whose images held NaN or infinite values (diverged training).
@@ -105,14 +106,15 @@ public final class TrainingSession {
         return snapshots
     }
 
-    /// `snapshot-<images seen, 10 digits>.h5` plus a grid of fixed seeds from G_ema (rank 0 only; every
-    /// rank holds the same networks and state).
+    /// `snapshot-<images seen, 10 digits>.h5` plus a grid of fixed seeds from G_ema, written by rank 0 (every
+    /// rank holds the same networks and state); the metric runs on every rank, each measuring a share.
     func snapshot() throws -> URL {
         let stem = String(format: "%010d", run.imagesSeen)
         let url = runDirectory.appendingPathComponent("snapshot-\(stem).h5")
-        guard isWriter else { return url }
-        try run.writeSnapshot(to: url)
-        try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
+        if isWriter {
+            try run.writeSnapshot(to: url)
+            try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
+        }
         if let snapshotMetric {
             var line = try snapshotMetric(url, run)
             line["kimg"] = run.kimg
