@@ -4,7 +4,8 @@
 #     mixing, R1 and path length: every tensor of G, G_ema and D agrees (relative L2 ≤ 1e-5, or for tensors
 #     smaller than an Adam step, within 1e-5 of a step) and the ADA p of every tick is the same;
 #  2. a rank killed mid-run: mpirun ends the job within seconds with an error, the last snapshot validates,
-#     and one process resumes from it.
+#     and one process resumes from it;
+#  3. SIGUSR1 to mpirun: every rank stops after the same step and rank 0 writes a final snapshot.
 # Usage: scripts/check-distributed.sh [path/to/toonkit]   (default .build/release/toonkit)
 set -euo pipefail
 toonkit=$(realpath "${1:-.build/release/toonkit}")
@@ -64,4 +65,16 @@ last=$(ls killed/*/snapshot-*.h5 | sort | tail -1)
 "$toonkit" train --data data.zip --resume "$last" --kimg 0.06 --tick 0.02 --snap 1 --threads 1 --outdir resumed >/dev/null 2>resumed.err \
   || { cat resumed.err; exit 1; }
 echo "check-distributed: $(basename "$last") validates; one process resumed it to $(ls resumed/*/snapshot-*.h5 | sort | tail -1 | xargs basename)"
-echo "check-distributed: 2 passed, 0 failed"
+# A requested stop: mpirun passes SIGUSR1 on to the ranks, which finish the step and write a final snapshot.
+"${mpirun[@]}" -np 2 "$toonkit" train "${training[@]}" "${shape[@]}" --kimg 2 --tick 0.008 --snap 1000 --outdir stopped >/dev/null 2>stopped.err &
+launcher=$!
+for _ in $(seq 600); do
+  compgen -G "stopped/*/log.jsonl" >/dev/null && break
+  sleep 0.1
+done
+kill -USR1 "$launcher"
+wait "$launcher" || { echo "check-distributed: FAILED: the job stopped by SIGUSR1 exited non-zero"; cat stopped.err; exit 1; }
+final=$(ls stopped/*/snapshot-*.h5 | sort | tail -1)
+"$toonkit" validate "$final" >/dev/null
+echo "check-distributed: SIGUSR1 to mpirun: the ranks stopped together and rank 0 wrote $(basename "$final")"
+echo "check-distributed: 3 passed, 0 failed"

@@ -28,7 +28,16 @@ struct TrainCommand: ParsableCommand {
           toonkit train --data cartoons.zip --resume ffhq.h5 --cfg auto --gamma 50 --aug ada --augpipe bg \\
                         --p 0.328 --mirror --freezed 4 --kimg 50 --outdir runs/
 
-        Several processes or machines (Open MPI): `mpirun -np N toonkit train …` splits every minibatch of         --batch images over N ranks (batch/N each, which the minibatch-std group must divide), sums gradients,         ADA statistics and logged losses over them, and trains exactly as one process with the whole batch         would (up to float rounding): every rank draws the whole batch's random inputs from the same seeds         and keeps its share. Every rank reads --data and --resume itself; rank 0 writes the run folder and         prints progress with the share of time spent communicating. A rank that fails ends the job with an         error naming its rank and host; the last snapshot stays valid, and --resume continues it with any         number of ranks. --threads defaults to the cores divided by the ranks on each host. Under mpirun,         Ctrl-C ends the job at once (mpirun does not pass it on): the last snapshot is what remains.
+        Several processes or machines (Open MPI): `mpirun -np N toonkit train …` splits every minibatch of \
+        --batch images over N ranks (batch/N each, which the minibatch-std group must divide), sums gradients, \
+        ADA statistics and logged losses over them, and trains as one process with the whole batch would (up \
+        to float rounding): every rank draws the whole batch's random inputs from the same seeds and keeps its \
+        share. Every rank reads --data and --resume itself; rank 0 writes the run folder and prints progress \
+        with the share of time spent communicating. A rank that fails ends the job with an error naming its \
+        rank and host; the last snapshot stays valid, and --resume continues it with any number of ranks. \
+        --threads defaults to the cores divided by the ranks on each host. Under mpirun, Ctrl-C ends the job \
+        at once (mpirun does not pass SIGINT on): to stop with a final snapshot, send SIGUSR1 to mpirun \
+        (`kill -USR1 <pid of mpirun>`), which passes it to every rank.
         """)
 
     @Option(help: "Training data: a zip or folder made by `toonkit dataset`.") var data: String
@@ -131,7 +140,10 @@ struct TrainCommand: ParsableCommand {
             + (effective.freezeD > 0 ? ["freezed\(effective.freezeD)"] : [])
         let session = try TrainingSession(run: run, dataset: dataset, outdir: URL(fileURLWithPath: outdir), description: description.joined(separator: "-"))
         if metrics == .fid { session.snapshotMetric = try inceptionOptions.monitor(dataset: dataset).snapshotMetric }
-        let interrupt = InterruptFlag(message: "interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
+        let interrupt = ranks == nil
+            ? InterruptFlag(message: "interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
+            : InterruptFlag(message: speaks ? "SIGUSR1: every rank finishes the current step, then rank 0 writes a final snapshot (send it again to quit now)" : nil,
+                            signals: [SIGINT, SIGUSR1])
         let spread = ranks.map { ", \($0.share.ranks) ranks of \(run.localBatch)" } ?? ""
         let banner = "training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch)\(spread), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(effective.mirror ? " ×2 mirrored" : ""))"
         // Announced once the first step has read its batch: a data set that fails at once gives its error alone.
