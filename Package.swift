@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["CMPI", "Training", "Engine"], path: "Sources/Distributed", swiftSettings: swift5),
         // The measurements behind `toonkit bench`; the CLI's, not the library product's: their reports are
         // the bench command's output, and a program using Toonkit measures its own work.
-        .target(name: "Benchmarks", dependencies: ["Engine", "Checkpoint", "Networks", "Interop", "Surgery", "Training"],
+        .target(name: "Benchmarks", dependencies: ["Engine", "Checkpoint", "Networks", "Interop", "Surgery", "Training", "Metrics"],
                 path: "Sources/Benchmarks", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
             "Benchmarks", "Distributed", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows", "UntrustedInput",

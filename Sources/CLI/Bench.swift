@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them from a release build (`swift build -c release`); debug builds are 10–100× slower.",
         discussion: "The OpenBLAS kernel family is printed with every benchmark; set OPENBLAS_CORETYPE to compare (e.g. Haswell, SkylakeX).",
-        subcommands: [BenchKernels.self, BenchGenerate.self, BenchTrain.self, BenchAllReduce.self, BenchSwap.self, BenchImport.self]
+        subcommands: [BenchKernels.self, BenchGenerate.self, BenchInception.self, BenchTrain.self, BenchAllReduce.self, BenchSwap.self, BenchImport.self]
     )
 }
 
@@ -155,6 +155,31 @@ struct BenchGenerate: ParsableCommand {
         print("\(report.network): OpenBLAS core \(report.blasCore), \(report.threads) threads")
         for row in report.rows { print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond)) }
         printProfile(report.profile, title: "profile of one batch of \(batches.last!)")
+    }
+}
+
+struct BenchInception: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inception",
+        abstract: "Images per second of FID's Inception-v3 features (resized to 299² inside), with a kernel profile.",
+        discussion: "Formula weights: the work does not depend on the weights' values. scripts/bench_pytorch.py runs pytorch-fid's network on the same machine for comparison.")
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Side of the square input images (they are resized to 299² inside, as pytorch-fid does).") var size = 256
+    @Option(help: "Images per pass.") var batch = 8
+    @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
+
+    func validate() throws {
+        guard size >= 1, batch >= 1, seconds >= 0 else { throw ValidationError("--size and --batch must be at least 1, --seconds at least 0") }
+    }
+
+    func run() throws {
+        options.apply()
+        let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds)
+        if options.json { print(JSONText.encode(report, pretty: true)); return }
+        print(String(format: "inception %d² batch %d: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize, report.batch,
+                     report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads))
+        printProfile(report.profile, title: "profile of one batch")
     }
 }
 

@@ -1,0 +1,34 @@
+import Engine
+import Foundation
+import Metrics
+
+/// `toonkit bench inception`: images per second through the FID feature extractor (pytorch-fid's
+/// Inception-v3, resized to 299² inside, 2048 pool features), with formula weights: the arithmetic does
+/// not depend on the weights' values.
+public enum InceptionBenchmark {
+    public struct Report: Codable, Sendable {
+        public let inputSize: Int
+        public let batch: Int
+        public let blasCore: String
+        public let threads: Int
+        public let secondsPerBatch: Double
+        public let imagesPerSecond: Double
+        public let profile: [ProfileLine]
+    }
+
+    public static func run(inputSize: Int, batch: Int, minimumSeconds: Double) throws -> Report {
+        let network = try InceptionNetwork(weights: .formula())
+        var random = RandomState(seed: 1)
+        let pixels = (0..<(batch * 3 * inputSize * inputSize)).map { _ in UInt8(random.nextInt(below: 256)) }
+        let images = try ImageBatch(count: batch, channels: 3, height: inputSize, width: inputSize, pixels: pixels)
+        let seconds = try timePerCall(minimumSeconds: minimumSeconds) {
+            _ = try GradMode.withoutGrad { try network.features(of: images) }
+        }
+        Profiler.reset()
+        Profiler.isEnabled = true
+        defer { Profiler.isEnabled = false }
+        _ = try GradMode.withoutGrad { try network.features(of: images) }
+        return Report(inputSize: inputSize, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
+                      secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds, profile: Profiler.report)
+    }
+}

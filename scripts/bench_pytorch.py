@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""toonkit's engine against PyTorch on this machine, in one run, side by side (issue: engine speed). Not a test.
+
+    python3 scripts/bench_pytorch.py --toonkit .build/release/toonkit --repo /path/to/stylegan2-ada-pytorch
+
+Workloads, each timed as the median of repeated calls after a warm-up, for at least --seconds:
+  - generate paper256 (256², channel_base 16384, 8 mapping layers), batch 1 and 4, float32, const noise:
+    `toonkit bench generate --network paper256` against NVIDIA's networks.Generator (randomly initialised, the
+    same shape) called with noise_mode='const', force_fp32=True under torch.no_grad();
+  - FID's Inception-v3 features of 256² images (resized to 299² inside), batch 8: `toonkit bench inception`
+    against pytorch-fid's InceptionV3([pool3]) with random weights (pytorch-fid would download its weights;
+    the arithmetic does not depend on their values).
+Both sides use --threads threads. The PyTorch sides run when torch, the repository (--repo) and pytorch-fid are
+present; whatever cannot run is listed as skipped. The release binary should come from `swift build -c release`.
+"""
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+
+
+def cpu_description():
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name") and model in ("unknown CPU", platform.processor()):
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    isa = [name for name in ("avx512f", "avx512bw", "avx512vl", "avx2", "fma") if name in flags]
+    return f"{model}; {' '.join(isa) or 'no AVX'}"
+
+
+def median_seconds(call, minimum):
+    call()
+    samples, start = [], time.perf_counter()
+    while len(samples) < 3 or time.perf_counter() - start < minimum:
+        t0 = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - t0)
+    return sorted(samples)[len(samples) // 2]
+
+
+def toonkit_json(binary, *arguments):
+    result = subprocess.run([binary, "bench", *map(str, arguments), "--json"], capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def torch_generator(repo):
+    sys.path.insert(0, repo)
+    from training import networks  # noqa: E402  (NVIDIA's code, run unchanged from the given checkout)
+    generator = networks.Generator(z_dim=512, c_dim=0, w_dim=512, img_resolution=256, img_channels=3,
+                                   mapping_kwargs=dict(num_layers=8),
+                                   synthesis_kwargs=dict(channel_base=16384, channel_max=512, num_fp16_res=4, conv_clamp=256))
+    return generator.eval().requires_grad_(False)
+
+
+def torch_inception():
+    import torch
+    import pytorch_fid.inception as fid_inception
+    # Random weights instead of the download: the timing does not depend on their values.
+    fid_inception.load_state_dict_from_url = lambda *args, **kwargs: {}
+    original = torch.nn.Module.load_state_dict
+    torch.nn.Module.load_state_dict = lambda self, *args, **kwargs: None
+    try:
+        model = fid_inception.InceptionV3([fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
+    finally:
+        torch.nn.Module.load_state_dict = original
+    return model.eval()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--toonkit", default=".build/release/toonkit")
+    parser.add_argument("--repo", help="a checkout of NVlabs/stylegan2-ada-pytorch")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10)
+    arguments = parser.parse_args()
+    rows, skipped = [], []
+    print(f"CPU: {cpu_description()}; {arguments.threads} threads on each side")
+    try:
+        import torch
+        torch.set_num_threads(arguments.threads)
+        print(f"torch {torch.__version__}")
+    except ImportError as error:
+        torch = None
+        skipped.append(f"every PyTorch side: {error}")
+
+    generator = None
+    if torch is not None and arguments.repo:
+        try:
+            generator = torch_generator(arguments.repo)
+        except Exception as error:  # a missing or broken checkout is reported, not fatal
+            skipped.append(f"PyTorch generator: {error}")
+    elif torch is not None:
+        skipped.append("PyTorch generator: no --repo (a checkout of NVlabs/stylegan2-ada-pytorch)")
+    for batch in (1, 4):
+        report = toonkit_json(arguments.toonkit, "generate", "--network", "paper256", "--batch", batch,
+                              "--seconds", arguments.seconds, "--threads", arguments.threads)
+        ours = report["rows"][0]["imagesPerSecond"]
+        theirs = None
+        if generator is not None:
+            z = torch.randn(batch, 512, generator=torch.Generator().manual_seed(batch))
+            c = torch.zeros(batch, 0)
+            with torch.no_grad():
+                theirs = batch / median_seconds(lambda: generator(z, c, noise_mode="const", force_fp32=True), arguments.seconds)
+        rows.append((f"generate paper256, batch {batch} (img/s)", theirs, ours))
+        print(f"toonkit: OpenBLAS core {report['blasCore']}, {report['threads']} threads")
+
+    inception = None
+    if torch is not None:
+        try:
+            inception = torch_inception()
+        except Exception as error:
+            skipped.append(f"pytorch-fid Inception: {error}")
+    report = toonkit_json(arguments.toonkit, "inception", "--size", 256, "--batch", 8, "--seconds", arguments.seconds,
+                          "--threads", arguments.threads)
+    theirs = None
+    if inception is not None:
+        images = torch.rand(8, 3, 256, 256, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            theirs = 8 / median_seconds(lambda: inception(images), arguments.seconds)
+    rows.append(("FID Inception features, 256² inputs, batch 8 (img/s)", theirs, report["imagesPerSecond"]))
+
+    print(f"{'workload':56} {'PyTorch':>9} {'toonkit':>9} {'ratio':>7}")
+    for name, theirs, ours in rows:
+        ratio = f"{ours / theirs:6.2f}x" if theirs else "      -"
+        print(f"{name:56} {theirs if theirs else float('nan'):9.2f} {ours:9.2f} {ratio}")
+    for item in skipped:
+        print(f"skipped: {item}")
+
+
+if __name__ == "__main__":
+    main()
