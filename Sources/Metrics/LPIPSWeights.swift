@@ -52,7 +52,7 @@ public struct LPIPSWeights: Sendable {
     public static let backboneFileName = "vgg16-397923af.pth"
     public static let backboneURL = "https://download.pytorch.org/models/vgg16-397923af.pth"
     public static let headsFileName = "vgg.pth"
-    public static let headsSource = "the lpips pip package (lpips/weights/v0.1/vgg.pth inside it) or https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/vgg.pth"
+    public static let headsSource = "inside the lpips pip package at lpips/weights/v0.1/vgg.pth, or from https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/vgg.pth"
 
     /// "file <path>" or "formula": what the backbone is, for reports.
     public let backboneOrigin: String
@@ -116,6 +116,6 @@ extension MetricsError {
 
     static func headWeights(_ path: String, problem: String) -> MetricsError {
         weightsFile(path, usedAs: "the LPIPS linear heads", problem: problem,
-                    expected: "lpips v0.1's \(LPIPSWeights.headsFileName), from \(LPIPSWeights.headsSource)")
+                    expected: "lpips v0.1's \(LPIPSWeights.headsFileName), \(LPIPSWeights.headsSource)")
     }
 }
