@@ -19,7 +19,13 @@ public enum LatentFile {
         let name = url.path.escapedForDisplay
         let data: TensorData
         if url.pathExtension.lowercased() == "npz" {
-            guard let stored = try NumpyArchive.read(url)[archiveKey] else {
+            let arrays: [String: TensorData]
+            do {
+                arrays = try NumpyArchive.read(url)
+            } catch {
+                throw GenerationError("\(error) (expected a numpy .npz holding ws as '\(archiveKey)')")
+            }
+            guard let stored = arrays[archiveKey] else {
                 throw GenerationError("\(name): an .npz of ws must hold an array named '\(archiveKey)' (as projected_w.npz does)")
             }
             data = stored

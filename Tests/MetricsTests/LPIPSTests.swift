@@ -40,6 +40,22 @@ import TestSupport
         #expect(gradientError < 1e-4, "gradient relative error \(gradientError) (‖Δ‖ / ‖lpips gradient‖)")
     }
 
+    /// The backbone through the file reader: a torchvision-layout state dict of the formula values (plus a
+    /// classifier tensor, which torchvision's file has and LPIPS ignores) gives the formula network's distance.
+    @Test func readsTheBackboneFromATorchvisionStateDict() throws {
+        let folder = try TemporaryDirectory()
+        let file = folder.file(LPIPSWeights.backboneFileName)
+        var entries: [(String, TorchExportValue)] = try VGG16Architecture.expectedTensors.map { name, shape in
+            (name, .tensor(try TensorData(float32: FormulaWeights.tensor(name: name, shape: shape)!, shape: shape)))
+        }
+        entries.append(("classifier.6.bias", .tensor(try TensorData(float32: [Float](repeating: 0, count: 1000), shape: [1000]))))
+        try TorchSaveWriter.write(.orderedDict(entries), to: file)
+        let viaFile = try LPIPS(weights: .load(backbone: file, heads: Self.heads))
+        let (a, b) = try Self.pair(1, height: 16, width: 16)
+        #expect(try viaFile.distance(a, b).item() == Self.network.distance(a, b).item())
+        #expect(viaFile.backboneOrigin == "file \(file.path)")
+    }
+
     @Test func identicalImagesAreAtDistanceZero() throws {
         let (a, _) = try Self.pair(0, height: 16, width: 16)
         #expect(try Self.network.distance(a, a).item() == 0)

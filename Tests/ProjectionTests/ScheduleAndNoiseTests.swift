@@ -44,4 +44,14 @@ import TestSupport
         #expect(abs(try normalized.mean().item()) < 1e-6)
         #expect(abs(try normalized.square().mean().item() - 1) < 1e-5)
     }
+
+    @Test func imagesAbove256AreAreaDownsampledForTheDistance() throws {
+        let image = GradCheck.random([1, 3, 512, 512], seed: 2)
+        let compared = try ImageDistance.comparable(image)
+        #expect(compared.shape == [1, 3, 256, 256])
+        let v = image.scalars
+        #expect(abs(compared.scalars[0] - (v[0] + v[1] + v[512] + v[513]) / 4) < 1e-6)
+        let small = GradCheck.random([1, 3, 64, 64], seed: 2)
+        #expect(try ImageDistance.comparable(small).scalars == small.scalars)
+    }
 }
