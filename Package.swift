@@ -74,7 +74,7 @@ let package = Package(
         // End to end through the built toonkit: the hostile-input corpus (scripts/make_hostile_corpus.py writes Corpus/).
         .testTarget(name: "HostileInputTests", dependencies: ["TestSupport", "CZlib"], path: "Tests/HostileInputTests",
                     exclude: ["Corpus"], swiftSettings: swift5),
-        .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Metrics", "Networks", "Generation", "Interop", "Checkpoint", "Engine", "TestSupport"],
+        .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Metrics", "Networks", "Generation", "Imaging", "Interop", "Checkpoint", "Engine", "TestSupport"],
                     path: "Tests/ProjectionTests", swiftSettings: swift5),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflows", "Training", "Metrics", "Checkpoint", "Imaging", "TestSupport"],
                     path: "Tests/WorkflowTests", swiftSettings: swift5),
