@@ -71,7 +71,7 @@ struct ProjectionOptions: ParsableArguments {
             return !interrupt.isSet
         }
         Console.finishProgress()
-        if result.stoppedEarly { Console.warn("interrupted after \(result.history.count) of \(steps) steps") }
+        if result.stoppedEarly { Console.warn("interrupted after \(result.history.count) of \(result.history.last?.steps ?? 0) steps") }
         if let lossCurve { try Self.writeLossCurve(result.history, to: URL(fileURLWithPath: lossCurve)) }
         return (target, result)
     }
