@@ -17,7 +17,7 @@ struct BenchProject: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Network shape: paper256, tiny64 or demo32.") var network = "paper256"
-    @Option(help: "Measured steps.") var steps = 5
+    @Option(help: "Measured steps per stage (--w-plus has two: W, then the W+ refinement).") var steps = 5
     @Flag(name: .customLong("w-plus"), help: "Optimise W+ instead of W.") var wPlus = false
     @Option(name: .customLong("average-samples"), help: "Mapped z samples for the mean-w start.") var averageSamples = 10_000
 
