@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // Checks every reader applies to paths and text that come from outside (regular files only, escaped names).
         .target(name: "UntrustedInput", path: "Sources/UntrustedInput", swiftSettings: swift5),
@@ -47,12 +48,14 @@ let package = Package(
                 path: "Sources/Projection", swiftSettings: swift5),
         .target(name: "Workflows", dependencies: ["Training", "Metrics", "Surgery", "Generation", "Imaging", "Networks", "Checkpoint", "Engine"],
                 path: "Sources/Workflows", swiftSettings: swift5),
+        // Training over MPI processes (`mpirun -np N toonkit train`): the transport behind Training's Collective.
+        .target(name: "Distributed", dependencies: ["CMPI", "Training", "Engine"], path: "Sources/Distributed", swiftSettings: swift5),
         // The measurements behind `toonkit bench`; the CLI's, not the library product's: their reports are
         // the bench command's output, and a program using Toonkit measures its own work.
         .target(name: "Benchmarks", dependencies: ["Engine", "Checkpoint", "Networks", "Interop", "Surgery", "Training", "Metrics", "Projection"],
                 path: "Sources/Benchmarks", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
-            "Benchmarks", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Projection", "Workflows", "UntrustedInput",
+            "Benchmarks", "Distributed", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Projection", "Workflows", "UntrustedInput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI", swiftSettings: swift5),
 

@@ -1,14 +1,16 @@
 import ArgumentParser
 import Benchmarks
 import Checkpoint
+import Distributed
 import Engine
 import Foundation
+import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them from a release build (`swift build -c release`); debug builds are 10–100× slower.",
         discussion: "The OpenBLAS kernel family is printed with every benchmark; set OPENBLAS_CORETYPE to compare (e.g. Haswell, SkylakeX).",
-        subcommands: [BenchKernels.self, BenchGenerate.self, BenchTrain.self, BenchSwap.self, BenchImport.self, BenchProject.self]
+        subcommands: [BenchKernels.self, BenchGenerate.self, BenchTrain.self, BenchAllReduce.self, BenchSwap.self, BenchImport.self, BenchProject.self]
     )
 }
 
@@ -181,6 +183,51 @@ struct BenchTrain: ParsableCommand {
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network), batch \(report.batch): \(String(format: "%.3f", report.secondsPerIteration)) s per step (OpenBLAS core \(report.blasCore), \(report.threads) threads)")
         printProfile(report.profile, title: "profile per step")
+    }
+}
+
+struct BenchAllReduce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allreduce",
+        abstract: "Under mpirun: bytes a data-parallel training step all-reduces, their time here, and a projection to more ranks.",
+        discussion: """
+        Run as `mpirun -np 2 toonkit bench allreduce --network paper256`. Measures MPI_Allreduce of buffers the size \
+        of G's and D's parameters (the gradients of Gmain/Greg and Dmain/Dreg), amortised over the regularisation \
+        intervals (G 1 + 1/4, D 1 + 1/16 per step). The projection assumes a ring all-reduce (each rank sends and \
+        receives 2(R − 1)/R of the bytes) over --gbits, ignoring latency; with --compute-seconds (a step's compute \
+        at the per-rank batch, e.g. from `toonkit bench train`) it adds the two, as toonkit does not overlap them.
+        """)
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Network shape: tiny64, demo32 or paper256.") var network = "paper256"
+    @Option(help: "All-reduces to take the median of.") var repeats = 5
+    @Option(name: .customLong("project-ranks"), help: "Ranks to project to.") var projectRanks = 8
+    @Option(help: "Link speed for the projection, Gbit/s.") var gbits = 10.0
+    @Option(name: .customLong("compute-seconds"), help: "Seconds of compute per step at the per-rank batch, for the projected step time.")
+    var computeSeconds: Double?
+
+    func validate() throws {
+        guard repeats >= 1, projectRanks >= 2, gbits > 0 else { throw ValidationError("--repeats ≥ 1, --project-ranks ≥ 2 and --gbits > 0") }
+    }
+
+    func run() throws {
+        options.apply()
+        guard let ranks = try MPICollective.launched() else {
+            throw TrainingError("bench allreduce measures MPI all-reduces: run it under mpirun (e.g. `mpirun -np 2 toonkit bench allreduce`); alone there is nothing to all-reduce")
+        }
+        defer { ranks.finish() }
+        let report = try AllReduceBenchmark.run(network: network, collective: ranks, repeats: repeats, projectedRanks: projectRanks,
+                                                gigabitsPerSecond: gbits, computeSeconds: computeSeconds)
+        guard ranks.share.rank == 0 else { return }
+        if options.json { print(JSONText.encode(report, pretty: true)); return }
+        print("\(report.network): G \(report.generatorParameters) and D \(report.discriminatorParameters) parameters; \(String(format: "%.1f", report.bytesPerStep / 1e6)) MB all-reduced per step")
+        print(String(format: "measured over %d ranks on %@: G %.3f s, D %.3f s per all-reduce, %.3f s per step", report.ranks, ranks.hostName,
+                     report.secondsPerGeneratorReduce, report.secondsPerDiscriminatorReduce, report.secondsPerStep))
+        if let projection = report.projection {
+            let step = projection.stepSeconds.map { String(format: ", step %.2f s with %.2f s compute", $0, projection.computeSeconds!) } ?? ""
+            print(String(format: "projected for %d ranks over %.0f Gbit/s (ring): %.3f s communication per step", projection.ranks,
+                         projection.gigabitsPerSecond, projection.communicationSeconds) + step)
+        }
     }
 }
 

@@ -54,22 +54,26 @@ enum Console {
 /// Set by the first Ctrl-C, after which long work winds down cleanly (training writes a final snapshot);
 /// a second Ctrl-C exits at once.
 final class InterruptFlag: @unchecked Sendable {
-    private let source: DispatchSourceSignal
+    private var sources: [DispatchSourceSignal] = []
     private let lock = NSLock()
     private var count = 0
-    private let message: String
+    private let message: String?
 
-    /// `message` says what happens after the first Ctrl-C.
-    init(message: String) {
+    /// `message` says what happens after the first Ctrl-C (or other of `signals`; mpirun passes SIGUSR1 on
+    /// to its processes, but not SIGINT); nil says nothing.
+    init(message: String?, signals: [Int32] = [SIGINT]) {
         self.message = message
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue.global())
-        source.setEventHandler { [unowned self] in
-            self.lock.lock(); self.count += 1; let count = self.count; self.lock.unlock()
-            if count > 1 { exit(130) }
-            Console.warn(self.message)
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue.global())
+            source.setEventHandler { [unowned self] in
+                self.lock.lock(); self.count += 1; let count = self.count; self.lock.unlock()
+                if count > 1 { exit(130) }
+                if let message = self.message { Console.warn(message) }
+            }
+            source.resume()
+            sources.append(source)
         }
-        source.resume()
     }
 
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return count > 0 }
@@ -83,5 +87,6 @@ struct ThreadOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    func apply() { if let threads { EngineThreads.count = threads } }
+    /// `fallback` when --threads is not given (nil: all cores).
+    func apply(default fallback: Int? = nil) { if let count = threads ?? fallback { EngineThreads.count = count } }
 }

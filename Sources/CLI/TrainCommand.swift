@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Distributed
 import Engine
 import Foundation
 import Networks
@@ -26,6 +27,17 @@ struct TrainCommand: ParsableCommand {
         Example (the capstone's fine-tuning):
           toonkit train --data cartoons.zip --resume ffhq.h5 --cfg auto --gamma 50 --aug ada --augpipe bg \\
                         --p 0.328 --mirror --freezed 4 --kimg 50 --outdir runs/
+
+        Several processes or machines (Open MPI): `mpirun -np N toonkit train …` splits every minibatch of \
+        --batch images over N ranks (batch/N each, which the minibatch-std group must divide), sums gradients, \
+        ADA statistics and logged losses over them, and trains as one process with the whole batch would (up \
+        to float rounding): every rank draws the whole batch's random inputs from the same seeds and keeps its \
+        share. Every rank reads --data and --resume itself; rank 0 writes the run folder and prints progress \
+        with the share of time spent communicating. A rank that fails ends the job with an error naming its \
+        rank and host; the last snapshot stays valid, and --resume continues it with any number of ranks. \
+        --threads defaults to the cores divided by the ranks on each host. Under mpirun, Ctrl-C ends the job \
+        at once (mpirun does not pass SIGINT on): to stop with a final snapshot, send SIGUSR1 to mpirun \
+        (`kill -USR1 <pid of mpirun>`), which passes it to every rank.
         """)
 
     @Option(help: "Training data: a zip or folder made by `toonkit dataset`.") var data: String
@@ -55,17 +67,41 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("channel-max"), help: "New networks only: channel_max.") var channelMax: Int?
     @Option(help: "New networks only: mapping layers.") var map: Int?
     @Option(name: .customLong("latent-dim"), help: "New networks only: z and w dimension.") var latentDim: Int?
+    @Option(name: .customLong("mbstd-group"), help: "New networks only: minibatch-std group size (the config's otherwise, 4).") var mbstdGroup: Int?
 
     func validate() throws {
         guard kimg > 0, tick > 0, snap >= 1 else { throw ValidationError("--kimg and --tick must be positive, --snap at least 1") }
         if let p, !(0...1).contains(p) { throw ValidationError("--p must be in [0, 1]") }
         if aug == .fixed && p == nil { throw ValidationError("--aug fixed needs --p") }
         if aug == .noaug && p != nil { throw ValidationError("--p has no effect with --aug noaug") }
+        if let mbstdGroup, mbstdGroup < 1 { throw ValidationError("--mbstd-group must be at least 1") }
+        let shapeOptions = [("--channel-base", channelBase), ("--channel-max", channelMax), ("--map", map), ("--latent-dim", latentDim),
+                            ("--mbstd-group", mbstdGroup)].filter { $0.1 != nil }.map(\.0)
+        if resume != nil && !shapeOptions.isEmpty {
+            throw ValidationError("\(shapeOptions.joined(separator: ", ")) shape new networks only; with --resume the architecture is the checkpoint's")
+        }
         try inceptionOptions.validateChoice(required: metrics == .fid)
     }
 
     func run() throws {
-        threadOptions.apply()
+        let ranks = try MPICollective.launched()
+        threadOptions.apply(default: ranks.map { _ in Self.coresPerLocalRank() } ?? nil)
+        do {
+            try train(ranks: ranks)
+            ranks?.finish()
+        } catch {
+            guard let ranks else { throw error }
+            ranks.abort(String(describing: error))
+        }
+    }
+
+    /// mpirun's ranks on this host share its cores.
+    static func coresPerLocalRank() -> Int {
+        let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))
+    }
+
+    private func train(ranks: MPICollective?) throws {
         var options = TrainingOptions()
         options.config = cfg
         options.batch = batch
@@ -81,9 +117,10 @@ struct TrainCommand: ParsableCommand {
         options.augmentP = p
         options.adaTarget = target
         options.freezeD = freezed
-        options.networkShape = NetworkShape(channelBase: channelBase, channelMax: channelMax, mappingLayers: map, latentDimension: latentDim)
+        options.networkShape = NetworkShape(channelBase: channelBase, channelMax: channelMax, mappingLayers: map, latentDimension: latentDim,
+                                            minibatchStdGroup: mbstdGroup)
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
-        let run: TrainingRun
+        var run: TrainingRun
         if let resume {
             run = try TrainingRun(resumeFrom: URL(fileURLWithPath: resume), options: options, datasetCount: dataset.count,
                                   mode: fineTune ? .networksOnly : .exact)
@@ -95,23 +132,33 @@ struct TrainCommand: ParsableCommand {
             let architecture = options.networkShape.architecture(config: options.config, resolution: dataset.resolution, labels: dataset.labelDimension)
             run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
         }
+        if let ranks { try run.distribute(over: ranks) }
+        // One voice: the other ranks hold the same state and only report failures.
+        let speaks = (ranks?.share.rank ?? 0) == 0
         let effective = run.options
         let description = [URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, effective.config.rawValue, effective.augmentation.rawValue]
             + (effective.freezeD > 0 ? ["freezed\(effective.freezeD)"] : [])
         let session = try TrainingSession(run: run, dataset: dataset, outdir: URL(fileURLWithPath: outdir), description: description.joined(separator: "-"))
         if metrics == .fid { session.snapshotMetric = try inceptionOptions.monitor(dataset: dataset).snapshotMetric }
-        let interrupt = InterruptFlag(message: "interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
-        let banner = "training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(effective.mirror ? " ×2 mirrored" : ""))"
+        let interrupt = ranks == nil
+            ? InterruptFlag(message: "interrupt: finishing the current step, then writing a final snapshot (Ctrl-C again to quit now)")
+            : InterruptFlag(message: speaks ? "SIGUSR1: every rank finishes the current step, then rank 0 writes a final snapshot (send it again to quit now)" : nil,
+                            signals: [SIGINT, SIGUSR1])
+        let spread = ranks.map { ", \($0.share.ranks) ranks of \(run.localBatch)" } ?? ""
+        let banner = "training into \(session.runDirectory.path) (batch \(run.hyperparameters.batch)\(spread), gamma \(run.hyperparameters.gamma), \(dataset.count) images\(effective.mirror ? " ×2 mirrored" : ""))"
         // Announced once the first step has read its batch: a data set that fails at once gives its error alone.
         var announced = false
         let snapshots = try session.train(progress: { progress in
+            guard speaks else { return }
             if !announced { Console.info(banner); announced = true }
             let percent = 100 * Double(progress.imagesSeen) / Double(max(progress.totalImages, 1))
             let losses = ["loss_G", "loss_D", "augment_p"].compactMap { key in progress.values[key].map { "\(key) \(String(format: "%.4f", $0))" } }
+            let communication = ranks == nil ? "" : String(format: "  comm %.0f%%", 100 * progress.communicationShare)
             Console.progress(String(format: "kimg %.3f/%.3f (%.1f%%)  %.1f s/kimg  ", Double(progress.imagesSeen) / 1000,
-                                    Double(progress.totalImages) / 1000, percent, progress.secondsPerKimg) + losses.joined(separator: "  "))
+                                    Double(progress.totalImages) / 1000, percent, progress.secondsPerKimg) + losses.joined(separator: "  ") + communication)
         }, shouldStop: { interrupt.isSet })
         Console.finishProgress()
+        guard speaks else { return }
         session.warnings.forEach(Console.warn)
         if interrupt.isSet { Console.info("interrupted: wrote a final snapshot") }
         Console.info("snapshots: " + snapshots.map(\.lastPathComponent).joined(separator: ", "))

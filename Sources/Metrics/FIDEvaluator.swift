@@ -64,6 +64,21 @@ public struct FIDResult: Sendable, Codable {
     }
 }
 
+/// The generated images of a metric split over processes: rank r of R takes every R-th generator batch, and
+/// the partial sums are added across processes by `sum` (an all-reduce; each process calls it in the same
+/// order). Every image keeps its seed and noise, so only the order of the sums differs from one process.
+public struct ProcessShare {
+    public let share: BatchShare
+    public let sum: (inout [Double]) throws -> Void
+    public let sumFloats: (inout [Float]) throws -> Void
+
+    public init(share: BatchShare, sum: @escaping (inout [Double]) throws -> Void, sumFloats: @escaping (inout [Float]) throws -> Void) {
+        self.share = share
+        self.sum = sum
+        self.sumFloats = sumFloats
+    }
+}
+
 /// Real-image statistics and where they came from.
 public struct RealStatistics: Sendable {
     public let statistics: FeatureStatistics
@@ -123,31 +138,71 @@ public final class FIDEvaluator {
     /// Conditional generators need `label(i)`, the label vector of generated image i (the reference
     /// draws labels of random real images).
     public func statistics(of generator: Generator, options: GeneratedImageOptions, label: ((Int) throws -> [Float])? = nil,
-                           keepFeatures: Bool = false, progress: (MetricsProgress) -> Void = { _ in }) throws -> FeatureStatistics {
+                           keepFeatures: Bool = false, processes: ProcessShare? = nil,
+                           progress: (MetricsProgress) -> Void = { _ in }) throws -> FeatureStatistics {
         let source = try GeneratedImages(generator: generator, options: options, label: label)
-        var accumulator = FeatureAccumulator(dimension: InceptionArchitecture.featureDimension, keepFeatures: keepFeatures)
+        let ranks = processes?.share.ranks ?? 1, rank = processes?.share.rank ?? 0
+        let batches = Array(stride(from: 0, to: options.count, by: options.generatorBatch)).enumerated()
+            .filter { $0.offset % ranks == rank }.map { $0.element..<min($0.element + options.generatorBatch, options.count) }
+        var accumulator: FeatureAccumulator?
+        var keptRows: [(Range<Int>, [Float])] = []
         progress(MetricsProgress(phase: .generatedImages, done: 0, total: options.count))
-        for start in stride(from: 0, to: options.count, by: options.generatorBatch) {
-            let images = try source.batch(start..<min(start + options.generatorBatch, options.count))
-            for offset in stride(from: 0, to: images.count, by: batchSize) {
-                let slice = try images.slice(offset..<min(offset + batchSize, images.count))
-                try accumulator.add(network.features(of: slice).scalars)
-            }
-            progress(MetricsProgress(phase: .generatedImages, done: accumulator.count, total: options.count))
+        for range in batches {
+            let features = try features(of: source.batch(range))
+            if accumulator == nil { accumulator = try Self.accumulator(firstFeatures: features, keepFeatures: keepFeatures, processes: processes) }
+            try accumulator!.add(features)
+            if processes != nil && keepFeatures { keptRows.append((range, features)) }
+            progress(MetricsProgress(phase: .generatedImages, done: accumulator!.count, total: options.count))
         }
-        return try accumulator.statistics()
+        // A process with no batch still takes part in every sum.
+        if accumulator == nil { accumulator = try Self.accumulator(firstFeatures: [], keepFeatures: keepFeatures, processes: processes) }
+        if let processes {
+            try accumulator!.merge(by: processes.sum)
+            if keepFeatures {
+                let dimension = InceptionArchitecture.featureDimension
+                var all = [Float](repeating: 0, count: options.count * dimension)
+                for (range, rows) in keptRows { all.replaceSubrange((range.lowerBound * dimension)..<(range.upperBound * dimension), with: rows) }
+                try processes.sumFloats(&all)
+                accumulator!.replaceKeptFeatures(all)
+            }
+        }
+        return try accumulator!.statistics()
+    }
+
+    /// Inception features [images, 2048] of a generated batch, in evaluation batches.
+    private func features(of images: ImageBatch) throws -> [Float] {
+        var features: [Float] = []
+        for offset in stride(from: 0, to: images.count, by: batchSize) {
+            features += try network.features(of: images.slice(offset..<min(offset + batchSize, images.count))).scalars
+        }
+        return features
+    }
+
+    /// Alone, an accumulator centred on its first batch; across processes, all centred on rank 0's first
+    /// batch (the others add zeros to that sum).
+    private static func accumulator(firstFeatures: [Float], keepFeatures: Bool, processes: ProcessShare?) throws -> FeatureAccumulator {
+        let dimension = InceptionArchitecture.featureDimension
+        guard let processes else { return FeatureAccumulator(dimension: dimension, keepFeatures: keepFeatures) }
+        let rows = firstFeatures.count / dimension
+        var shift = [Double](repeating: 0, count: dimension)
+        if processes.share.rank == 0 && rows > 0 {
+            for j in 0..<dimension { shift[j] = (0..<rows).reduce(0.0) { $0 + Double(firstFeatures[$1 * dimension + j]) } / Double(rows) }
+        }
+        try processes.sum(&shift)
+        // Features are gathered in image order after the merge, not kept batch by batch.
+        return FeatureAccumulator(dimension: dimension, keepFeatures: false, shift: shift)
     }
 
     /// FID of `generator` against real statistics, plus KID when `kid` is given (the real statistics
     /// must then hold their features).
     public func evaluate(generator: Generator, options: GeneratedImageOptions, realStatistics: FeatureStatistics,
                          realStatisticsFromCache: Bool = false, kid: KIDOptions? = nil, label: ((Int) throws -> [Float])? = nil,
-                         progress: (MetricsProgress) -> Void = { _ in }) throws -> FIDResult {
+                         processes: ProcessShare? = nil, progress: (MetricsProgress) -> Void = { _ in }) throws -> FIDResult {
         let started = Date()
         if kid != nil && realStatistics.features == nil {
             throw MetricsError("KID needs the real features: compute the real statistics with keepFeatures")
         }
-        let generated = try statistics(of: generator, options: options, label: label, keepFeatures: kid != nil, progress: progress)
+        let generated = try statistics(of: generator, options: options, label: label, keepFeatures: kid != nil, processes: processes, progress: progress)
         let terms = try FrechetDistance.terms(realStatistics, generated)
         let kidValue = try kid.map { try KernelInceptionDistance.distance(real: realStatistics, generated: generated, options: $0) }
         return FIDResult(fid: terms.distance, kid: kidValue, terms: terms, realImages: realStatistics.count, generated: options,

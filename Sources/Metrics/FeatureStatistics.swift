@@ -48,12 +48,29 @@ public struct FeatureAccumulator {
     private var shiftedProducts: [Double]
     private var kept: [Float]?
 
-    public init(dimension: Int, keepFeatures: Bool = false) {
+    /// `shift` fixes the centre of the sums (else the first batch's mean is taken); accumulators that are
+    /// to be merged across processes need the same one.
+    public init(dimension: Int, keepFeatures: Bool = false, shift: [Double]? = nil) {
         self.dimension = dimension
+        self.shift = shift
         shiftedSum = [Double](repeating: 0, count: dimension)
         shiftedProducts = [Double](repeating: 0, count: dimension * dimension)
         kept = keepFeatures ? [] : nil
     }
+
+    /// The accumulators of every process added together by `sum` (an element-wise sum across processes):
+    /// count, Σ(x − k) and Σ(x − k)(x − k)ᵀ, all around the same shift. Kept features are not merged here.
+    public mutating func merge(by sum: (inout [Double]) throws -> Void) throws {
+        guard shift != nil else { throw MetricsError("accumulators merged across processes need a common shift") }
+        var totals = [Double(count)] + shiftedSum + shiftedProducts
+        try sum(&totals)
+        count = Int(totals[0])
+        shiftedSum = Array(totals[1...dimension])
+        shiftedProducts = Array(totals[(dimension + 1)...])
+    }
+
+    /// Replaces the kept features (e.g. by every process's, in image order).
+    public mutating func replaceKeptFeatures(_ features: [Float]) { kept = features }
 
     /// Adds row-major float32 vectors [rows, dimension].
     public mutating func add(_ features: [Float]) throws {

@@ -69,9 +69,14 @@ public struct Generator {
     /// The training-time update of the running average the reference makes on every mapping forward
     /// pass in training mode: w_avg ← lerp(mean over the batch of w, w_avg, β).
     public mutating func trackAverage(of w: Tensor) throws {
+        try trackAverage(ofMean: GradMode.withoutGrad { try w.detached().mean(axes: [0]) })
+    }
+
+    /// The w_avg update from a batch mean of w computed elsewhere (over a batch split across processes).
+    public mutating func trackAverage(ofMean meanW: Tensor) throws {
         let average = try parameters.tensor(averageW)
         let updated = try GradMode.withoutGrad {
-            try Tensor.lerp(w.detached().mean(axes: [0]), average, weight: Float(architecture.wAvgBeta))
+            try Tensor.lerp(meanW.detached(), average, weight: Float(architecture.wAvgBeta))
         }
         parameters.set(averageW.name, updated, kind: averageW.kind)
     }
@@ -89,8 +94,9 @@ public struct Generator {
     // MARK: Synthesis
 
     /// ws [N, num_ws, w_dim] → images [N, img_channels, R, R], roughly in [−1, 1].
-    /// `noiseSeed` seeds the noise of `.random` mode (each layer draws from its own offset of it).
-    public func synthesize(ws: Tensor, noise: NoiseMode = .const, noiseSeed: UInt32 = 0) throws -> Tensor {
+    /// `noiseSeed` seeds the noise of `.random` mode (each layer draws from its own offset of it); with a
+    /// `share` of a batch split over processes, each layer draws the whole batch's noise and keeps the share's.
+    public func synthesize(ws: Tensor, noise: NoiseMode = .const, noiseSeed: UInt32 = 0, share: BatchShare = .whole) throws -> Tensor {
         let a = architecture
         guard ws.rank == 3, ws.shape[1] == numWs, ws.shape[2] == a.wDim else {
             throw NetworkError("ws must have shape [N, \(numWs), \(a.wDim)], got \(ws.shape)")
@@ -102,7 +108,7 @@ public struct Generator {
             switch noise {
             case .none: return .none
             case .const: return .const
-            case .random: return .random(seed: noiseSeed &* 1000 &+ layerIndex)
+            case .random: return .random(seed: noiseSeed &* 1000 &+ layerIndex, share: share)
             }
         }
         func w(_ index: Int) throws -> Tensor {

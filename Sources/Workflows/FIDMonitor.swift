@@ -41,16 +41,23 @@ public final class FIDMonitor {
         real = try evaluator.realStatistics(of: dataset.imageSource, cache: cache, keepFeatures: kid, progress: progress)
     }
 
-    public func measure(_ generator: Generator, progress: (MetricsProgress) -> Void = { _ in }) throws -> FIDResult {
-        try evaluator.evaluate(generator: generator, options: options, realStatistics: real.statistics,
-                               realStatisticsFromCache: real.fromCache, kid: kid,
-                               label: dataset.labelDimension > 0 ? dataset.randomLabels(seed: options.firstSeed) : nil,
-                               progress: progress)
+    /// With `collective`, every rank generates and measures its share of the images and the sums are
+    /// reduced, so all ranks return the same result.
+    public func measure(_ generator: Generator, collective: (any Collective)? = nil,
+                        progress: (MetricsProgress) -> Void = { _ in }) throws -> FIDResult {
+        let processes = collective.flatMap { collective in
+            collective.share.isWhole ? nil : ProcessShare(share: collective.share, sum: { try collective.allReduceSum(&$0) },
+                                                          sumFloats: { try collective.allReduceSum(&$0) })
+        }
+        return try evaluator.evaluate(generator: generator, options: options, realStatistics: real.statistics,
+                                      realStatisticsFromCache: real.fromCache, kid: kid,
+                                      label: dataset.labelDimension > 0 ? dataset.randomLabels(seed: options.firstSeed) : nil,
+                                      processes: processes, progress: progress)
     }
 
-    /// The hook a training session calls after writing each snapshot: FID (and KID) of its G_ema.
+    /// The hook a training session calls at each snapshot, on every rank: FID (and KID) of its G_ema.
     public var snapshotMetric: TrainingSession.SnapshotMetric {
-        { [self] _, run in Self.values(try measure(run.generatorEMA)) }
+        { [self] _, run in Self.values(try measure(run.generatorEMA, collective: run.collective)) }
     }
 
     /// A result as the named values of a `metrics.jsonl` line.

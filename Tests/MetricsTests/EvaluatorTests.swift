@@ -1,4 +1,5 @@
 import Checkpoint
+import Engine
 import Foundation
 import Interop
 @testable import Metrics
@@ -87,9 +88,46 @@ import TestSupport
         #expect(json.contains("\"comparable_with_published\":false"))
     }
 
+    /// Two thread ranks each generating every other batch give the one-process FID and KID (only the order
+    /// of the sums differs); with five batches over two ranks the shares are uneven.
+    @Test(.enabled(if: Fixtures.available, Fixtures.missing))
+    func fidSharedByTwoProcessesEqualsOneProcess() throws {
+        let folder = try TemporaryDirectory()
+        let checkpoint = folder.file("tiny32.h5")
+        try ModelImporter.importCheckpoint(from: Self.generatorFixture!, to: checkpoint)
+        let generator = try Generator(reader: CheckpointReader(path: checkpoint.path))
+        let evaluator = FIDEvaluator(network: MetricsFixtures.formulaNetwork, batchSize: 2)
+        let real = try evaluator.realStatistics(of: Self.source(indices: [0, 1, 2]), cache: nil, keepFeatures: true)
+        let options = GeneratedImageOptions(count: 9, truncationPsi: 0.7, firstSeed: 5, generatorBatch: 2)
+        let kid = KIDOptions(subsets: 3, maxSubsetSize: 3, seed: 1)
+        let alone = try evaluator.evaluate(generator: generator, options: options, realStatistics: real.statistics, kid: kid)
+        let sums = ThreadSums(ranks: 2)
+        let results = SharedResults()
+        sums.run { rank in
+            let processes = ProcessShare(share: BatchShare(rank: rank, ranks: 2), sum: { $0 = sums.sum($0, rank: rank) },
+                                         sumFloats: { $0 = sums.sum($0.map(Double.init), rank: rank).map(Float.init) })
+            results.add(Result { try FIDEvaluator(network: MetricsFixtures.formulaNetwork, batchSize: 2)
+                .evaluate(generator: generator, options: options, realStatistics: real.statistics, kid: kid, processes: processes) })
+        }
+        let shared = try results.values.map { try $0.get() }
+        #expect(shared.count == 2)
+        for result in shared {
+            #expect(abs(result.fid - alone.fid) <= 1e-9 * alone.fid, "FID \(result.fid) vs \(alone.fid)")
+            #expect(abs((result.kid ?? .nan) - (alone.kid ?? .nan)) <= 1e-9 * abs(alone.kid ?? 1), "KID \(String(describing: result.kid)) vs \(String(describing: alone.kid))")
+        }
+    }
+
     @Test func statisticsOfOneImageAreRefused() throws {
         #expect(throws: MetricsError.self) {
             try FIDEvaluator(network: MetricsFixtures.formulaNetwork).statistics(of: Self.source(indices: [0]))
         }
     }
+}
+
+/// Results handed back from rank threads.
+final class SharedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Result<FIDResult, Error>] = []
+    func add(_ result: Result<FIDResult, Error>) { lock.withLock { stored.append(result) } }
+    var values: [Result<FIDResult, Error>] { lock.withLock { stored } }
 }

@@ -2,7 +2,7 @@ import Checkpoint
 import Engine
 
 /// How synthesis layers draw their per-pixel noise in one forward pass.
-enum LayerNoise { case none, const, random(seed: UInt32) }
+enum LayerNoise { case none, const, random(seed: UInt32, share: BatchShare) }
 
 /// NVIDIA's SynthesisLayer: a style-modulated 3×3 convolution (the 2× up-sampling one in conv0 of every
 /// block above 4×4) with demodulation, noise, bias, lrelu·√2 and clamp (docs/network-maths.md §3).
@@ -71,9 +71,9 @@ public struct SynthesisLayer: Module {
         switch noise {
         case .none: noiseImage = nil
         case .const: noiseImage = try (p.tensor(noiseConst) * strength).reshaped([1, 1, resolution, resolution])
-        case .random(let seed):
+        case .random(let seed, let share):
             var rng = RandomState(seed: seed)
-            noiseImage = try rng.normalTensor([n, 1, resolution, resolution]) * strength
+            noiseImage = try rng.normalTensor([n, 1, resolution, resolution], share: share) * strength
         }
         return try Tensor.biasAct(y, bias: p.tensor(bias), activation: .lrelu, clamp: convClamp,
                                   scale: perSampleWeights ? nil : demodulation, addend: noiseImage)

@@ -42,9 +42,20 @@ public struct AdaptiveAugmentController: Codable, Equatable, Sendable {
 
     /// Records the signs of real logits from a Dmain or Dreg pass (NaN counts as 0).
     public mutating func accumulate(realLogits: Tensor) {
+        let (sum, count) = Self.signs(of: realLogits)
+        accumulate(signSum: sum, count: count)
+    }
+
+    /// Sums reported by several processes together (a data-parallel run reduces them first).
+    public mutating func accumulate(signSum sum: Int, count: Int) {
+        signSum += sum
+        signCount += count
+    }
+
+    /// Σ sign(logit) and the number of logits.
+    public static func signs(of realLogits: Tensor) -> (sum: Int, count: Int) {
         realLogits.withUnsafeBufferPointer { values in
-            for value in values { signSum += value > 0 ? 1 : (value < 0 ? -1 : 0) }
-            signCount += values.count
+            (values.reduce(0) { $0 + ($1 > 0 ? 1 : ($1 < 0 ? -1 : 0)) }, values.count)
         }
     }
 

@@ -36,15 +36,16 @@ public struct AugmentPipe: Codable, Equatable, Sendable {
             .draw(count: count, channels: channels, height: height, width: width, random: &random)
     }
 
-    /// Augments [N, C, H, W] images in [−1, 1] with fresh draws from `random`.
-    public func apply(images: Tensor, random: inout RandomState) throws -> Tensor {
+    /// Augments [N, C, H, W] images in [−1, 1] with fresh draws from `random`: with a share of a batch split
+    /// over processes, the N images are the share's and the draws are made for the whole batch.
+    public func apply(images: Tensor, random: inout RandomState, share: BatchShare = .whole) throws -> Tensor {
         guard images.rank == 4 else { throw EngineError("augment", "needs images [N, C, H, W], got shape \(images.shape)") }
         let channels = images.shape[1]
         if multipliers.usesColor && channels != 3 && channels != 1 {
             throw EngineError("augment", "colour augmentations need RGB (3 channels) or L (1 channel) images, got \(channels) channels")
         }
-        let draws = drawParameters(count: images.shape[0], channels: channels, height: images.shape[2], width: images.shape[3], random: &random)
-        return try AugmentPipe.apply(images: images, draws: draws)
+        let draws = drawParameters(count: images.shape[0] * share.ranks, channels: channels, height: images.shape[2], width: images.shape[3], random: &random)
+        return try AugmentPipe.apply(images: images, draws: share.globalIndices(localCount: images.shape[0]).map { draws[$0] })
     }
 
     /// Augments with given per-image parameters: the geometric part, then the colour part.

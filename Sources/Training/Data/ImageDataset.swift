@@ -32,6 +32,9 @@ public struct TrainingSampler: Codable {
     private var position: Int
     private var rng: [UInt32]
 
+    /// The data set size, mirroring and position in the order, for comparing samplers across processes.
+    var fingerprintWords: [UInt32] { [UInt32(truncatingIfNeeded: datasetCount), mirror ? 1 : 0, UInt32(truncatingIfNeeded: position)] + rng }
+
     public init(datasetCount: Int, mirror: Bool, seed: UInt32) throws {
         guard datasetCount > 0 else { throw TrainingError("the data set holds no images") }
         self.datasetCount = datasetCount

@@ -24,14 +24,20 @@ public struct AugmentationState {
     /// r_t of the controller's last update (nil before the first, or without ADA).
     public var realSignMean: Double? { controller?.lastUpdate?.realSignMean }
 
-    /// The function the loss applies to every discriminator input.
-    var function: AugmentFunction {
+    /// The function the loss applies to every discriminator input: parameters are drawn for the whole
+    /// batch and the share's rows applied.
+    func function(share: BatchShare) -> AugmentFunction {
         guard let pipe else { return { images, _ in images } }
-        return { images, rng in try pipe.apply(images: images, random: &rng) }
+        return { images, rng in try pipe.apply(images: images, random: &rng, share: share) }
     }
 
-    mutating func observe(realLogits: Tensor) {
-        controller?.accumulate(realLogits: realLogits)
+    /// Real logits of a Dmain or Dreg pass; the sign statistics of every rank are summed.
+    mutating func observe(realLogits: Tensor, collective: any Collective) throws {
+        guard controller != nil else { return }
+        let (sum, count) = AdaptiveAugmentController.signs(of: realLogits)
+        var totals = [Double(sum), Double(count)]
+        try collective.allReduceSum(&totals)
+        controller!.accumulate(signSum: Int(totals[0]), count: Int(totals[1]))
     }
 
     /// After an iteration (with the incremented iteration count): the controller's p update when due.

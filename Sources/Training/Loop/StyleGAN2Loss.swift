@@ -16,6 +16,9 @@ public struct StyleGAN2Loss {
     public var pathLengthBatchShrink: Int
     /// Running mean of path lengths (pl_mean); starts at 0.
     public var pathLengthMean: Float = 0
+    /// The processes sharing each minibatch; batch means (w_avg, pl_mean) are taken over all of them.
+    public var collective: any Collective = SingleProcess()
+    var share: BatchShare { collective.share }
 
     public struct PhaseResult {
         public var loss: Float
@@ -44,7 +47,7 @@ public struct StyleGAN2Loss {
                               z: Tensor, c: Tensor?, augment: AugmentFunction, rng: inout some TrainingRandomness, gain: Float = 1) throws -> PhaseResult {
         let (leaves, network) = try generator.withGradientLeaves(trainable)
         let fake = try synthesize(network, z: z, c: c, rng: &rng)
-        try generator.trackAverage(of: fake.w)
+        try generator.trackAverage(ofMean: collective.batchMean(fake.w))
         let logits = try discriminator(augment(fake.images, &rng.random), labels: c)
         let perImage = (-logits).softplus()
         let loss = try perImage.mean()
@@ -61,22 +64,47 @@ public struct StyleGAN2Loss {
         let cs = try c.map { try $0.slice(axis: 0, start: 0, length: size) }
         let (leaves, network) = try generator.withGradientLeaves(trainable)
         let fake = try synthesize(network, z: zs, c: cs, rng: &rng)
-        try generator.trackAverage(of: fake.w)
+        try generator.trackAverage(ofMean: collective.batchMean(fake.w))
         let (h, wd) = (fake.images.shape[2], fake.images.shape[3])
         let noise = try rng.pathLengthNoise(shape: fake.images.shape) * Float(1 / Double(h * wd).squareRoot())
         let jacobianProduct = try gradients(of: (fake.images * noise).sum(), withRespectTo: [fake.ws], createGraph: true)[0]
         let lengths = try jacobianProduct.square().sum(axes: [2]).mean(axes: [1]).sqrt()
         // pl_mean moves towards the batch mean; the penalty uses the moved value without detaching it, as the reference does.
-        let movedMean = try (lengths.mean() - pathLengthMean) * Float(pathLengthDecay) + pathLengthMean
+        let (movedMean, loss, penaltyLoss) = try share.isWhole ? pathLengthPenalty(lengths) : sharedPathLengthPenalty(lengths)
         pathLengthMean = try movedMean.item()
         let penalty = try (lengths - movedMean).square()
         let weighted = penalty * Float(pathLengthWeight)
-        let loss = try weighted.mean()
-        var result = PhaseResult(loss: try loss.item(), gradients: try Self.parameterGradients(of: loss * gain, leaves))
+        var result = PhaseResult(loss: penaltyLoss, gradients: try Self.parameterGradients(of: loss * gain, leaves))
         result.extra = ["path_length": try lengths.mean().item(), "pl_mean": pathLengthMean]
         result.tensors = Self.detached(["pl_grads": jacobianProduct, "pl_lengths": lengths, "pl_mean": movedMean, "pl_penalty": penalty,
                                         "loss_Gpl": weighted, "gen_ws": fake.ws, "gen_img": fake.images])
         return result
+    }
+
+    /// pl_mean moved by the batch's mean length, and pl_weight · mean((lengths − moved)²) with the gradient
+    /// flowing through the moved mean too; the loss's value.
+    private func pathLengthPenalty(_ lengths: Tensor) throws -> (movedMean: Tensor, loss: Tensor, value: Float) {
+        let movedMean = try (lengths.mean() - pathLengthMean) * Float(pathLengthDecay) + pathLengthMean
+        let loss = try ((lengths - movedMean).square() * Float(pathLengthWeight)).mean()
+        return (movedMean, loss, try loss.item())
+    }
+
+    /// The same over a batch shared by several ranks, whose gradients are averaged afterwards. The moved
+    /// mean uses every rank's lengths; its gradient path reaches this rank's lengths only, so the term
+    /// through the mean is rebuilt from the all-reduced Σ(l − m): with L the whole batch's penalty mean over
+    /// B samples, dL/dl_k = w·[2(l_k − m)/B − 2·decay·Σ_j(l_j − m)/B²], and this rank's loss has R times that
+    /// gradient (R ranks, b = B/R samples each) so that the average is L's.
+    private func sharedPathLengthPenalty(_ lengths: Tensor) throws -> (movedMean: Tensor, loss: Tensor, value: Float) {
+        let local = lengths.detached().scalars
+        let total = Double(local.count * share.ranks)
+        var sums = [local.reduce(0) { $0 + Double($1) }]
+        try collective.allReduceSum(&sums)
+        let moved = (Float(sums[0] / total) - pathLengthMean) * Float(pathLengthDecay) + pathLengthMean
+        var deviations = [local.reduce(0) { $0 + Double($1 - moved) }]
+        try collective.allReduceSum(&deviations)
+        let penalty = try ((lengths - moved).square() * Float(pathLengthWeight)).mean()
+        let throughMean = Float(pathLengthWeight * 2 * pathLengthDecay * deviations[0] / (Double(local.count) * total))
+        return (try Tensor(shape: [], values: [moved]), try penalty - lengths.sum() * throughMean, try penalty.item())
     }
 
     // MARK: Discriminator phases
@@ -87,7 +115,7 @@ public struct StyleGAN2Loss {
                                   augment: AugmentFunction, rng: inout some TrainingRandomness) throws -> PhaseResult {
         let fake = try GradMode.withoutGrad { () -> Fake in
             let fake = try synthesize(generator, z: z, c: c, rng: &rng)
-            try generator.trackAverage(of: fake.w)
+            try generator.trackAverage(ofMean: collective.batchMean(fake.w))
             return fake
         }
         let (leaves, network) = try discriminator.withGradientLeaves(trainable)
@@ -133,7 +161,7 @@ public struct StyleGAN2Loss {
     func synthesize(_ generator: Generator, z: Tensor, c: Tensor?, rng: inout some TrainingRandomness) throws -> Fake {
         let (ws, w) = try mixedLatents(generator, z: z, c: c, rng: &rng.random)
         let noise = rng.synthesisNoise()
-        return Fake(images: try generator.synthesize(ws: ws, noise: noise.mode, noiseSeed: noise.seed), ws: ws, w: w)
+        return Fake(images: try generator.synthesize(ws: ws, noise: noise.mode, noiseSeed: noise.seed, share: share), ws: ws, w: w)
     }
 
     /// ws from z; with probability `styleMixing`, ws[:, cutoff...] come from a second z (one cutoff per batch).
@@ -146,7 +174,7 @@ public struct StyleGAN2Loss {
         let drawn = 1 + rng.nextInt(below: numWs - 1)
         let cutoff = rng.nextDouble() < styleMixing ? drawn : numWs
         guard cutoff < numWs else { return (ws, w) }
-        let second = try generator.mappingOutput(z: rng.normalTensor(z.shape), c: c)
+        let second = try generator.mappingOutput(z: rng.normalTensor(z.shape, share: share), c: c)
         let tail = try second.reshaped([n, 1, wDim]).expand(to: [n, numWs - cutoff, wDim])
         return (try Tensor.concatenate([ws.slice(axis: 1, start: 0, length: cutoff), tail], axis: 1), w)
     }

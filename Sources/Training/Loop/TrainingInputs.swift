@@ -58,23 +58,25 @@ extension RandomState: TrainingRandomness {
 }
 
 /// The normal loop's inputs: reals in the sampler's order, z ~ N(0, I) and labels of random data set images.
+/// Counts and shapes are the share's; everything is drawn for the whole batch (`BatchShare`).
 struct DatasetTrainingInputs: TrainingInputSource {
     let dataset: ImageDataset
     var sampler: TrainingSampler
     var random: RandomState
+    let share: BatchShare
 
     mutating func reals(count: Int) throws -> (images: Tensor, labels: Tensor?) {
-        try TrainingBatch.load(dataset, sampler: &sampler, count: count)
+        try TrainingBatch.load(dataset, sampler: &sampler, count: count, share: share)
     }
 
     mutating func latents(for phase: TrainingPhase, count: Int, zDim: Int, cDim: Int) throws -> (z: Tensor, c: Tensor?) {
-        let z = try random.normalTensor([count, zDim])
-        return (z, try TrainingBatch.randomLabels(dataset, count: count, cDim: cDim, rng: &random))
+        let z = try random.normalTensor([count, zDim], share: share)
+        return (z, try TrainingBatch.randomLabels(dataset, count: count, cDim: cDim, rng: &random, share: share))
     }
 
     mutating func synthesisNoise() -> SynthesisNoise { random.synthesisNoise() }
 
-    mutating func pathLengthNoise(shape: [Int]) throws -> Tensor { try random.normalTensor(shape) }
+    mutating func pathLengthNoise(shape: [Int]) throws -> Tensor { try random.normalTensor(shape, share: share) }
 }
 
 /// Inputs recorded from another implementation's iteration (e.g. the reference's `NAME.train.npz`):

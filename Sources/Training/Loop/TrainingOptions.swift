@@ -79,12 +79,15 @@ public struct NetworkShape: Codable, Equatable, Sendable {
     public var channelMax: Int?
     public var mappingLayers: Int?
     public var latentDimension: Int?
+    public var minibatchStdGroup: Int?
 
-    public init(channelBase: Int? = nil, channelMax: Int? = nil, mappingLayers: Int? = nil, latentDimension: Int? = nil) {
+    public init(channelBase: Int? = nil, channelMax: Int? = nil, mappingLayers: Int? = nil, latentDimension: Int? = nil,
+                minibatchStdGroup: Int? = nil) {
         self.channelBase = channelBase
         self.channelMax = channelMax
         self.mappingLayers = mappingLayers
         self.latentDimension = latentDimension
+        self.minibatchStdGroup = minibatchStdGroup
     }
 
     /// The config's architecture at `resolution` with these overrides applied.
@@ -95,6 +98,7 @@ public struct NetworkShape: Codable, Equatable, Sendable {
         if let channelBase { a.channelBase = channelBase }
         if let channelMax { a.channelMax = channelMax }
         if let mappingLayers { a.mappingLayers = mappingLayers }
+        if let minibatchStdGroup { a.mbstdGroupSize = minibatchStdGroup }
         return a
     }
 }

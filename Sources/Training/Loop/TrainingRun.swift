@@ -24,6 +24,8 @@ public struct TrainingRun {
     /// Tensors the optimisers update; everything else (buffers, frozen layers) stays bit-identical.
     public let generatorTrainable: Set<String>
     public let discriminatorTrainable: Set<String>
+    /// The processes sharing each minibatch (one unless `distribute(over:)` was called).
+    public private(set) var collective: any Collective = SingleProcess()
     /// Provenance carried over from the checkpoint the run started from.
     var inheritedProvenance: [ProvenanceRecord] = []
     var startedFrom: ProvenanceInput?
@@ -70,6 +72,40 @@ public struct TrainingRun {
 
     public var kimg: Double { Double(imagesSeen) / 1000 }
 
+    /// This process's share of the minibatch.
+    public var localBatch: Int { hyperparameters.batch / collective.share.ranks }
+
+    /// Spreads every minibatch over the processes of `collective` (docs/training-loop.md §12): the batch
+    /// is the whole batch and each rank computes batch/ranks samples. Minibatch-std groups stay within a
+    /// rank, as on NVIDIA's GPUs: a group larger than a rank's share shrinks to it (the layer takes
+    /// min(group, N)), so the run equals one process with the whole batch only when the group divides the share.
+    public mutating func distribute(over collective: any Collective) throws {
+        let ranks = collective.share.ranks, batch = hyperparameters.batch
+        guard batch % ranks == 0 else {
+            throw TrainingError("the batch of \(batch) does not split over \(ranks) ranks: choose a batch that is a multiple of the rank count (--batch)")
+        }
+        let share = batch / ranks
+        let group = min(discriminator.architecture.mbstdGroupSize ?? share, share)
+        guard share % group == 0 else {
+            throw TrainingError("each of \(ranks) ranks gets \(share) images, which its minibatch-std group of \(group) does not divide")
+        }
+        self.collective = collective
+        loss.collective = collective
+        try collective.requireSameOnEveryRank(try stateFingerprint(), "networks and random state (--resume, --seed and the options)")
+    }
+
+    /// FNV-1a over every tensor of G, G_ema and D, the random state and the data order.
+    func stateFingerprint() throws -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ word: UInt32) { hash = (hash ^ UInt64(word)) &* 0x0000_0100_0000_01b3 }
+        for parameters in [generator.parameters, generatorEMA.parameters, discriminator.parameters] {
+            for name in parameters.names { try parameters.tensor(name).withUnsafeBufferPointer { $0.forEach { mix($0.bitPattern) } } }
+        }
+        rng.snapshot.forEach(mix)
+        sampler.fingerprintWords.forEach(mix)
+        return hash
+    }
+
     /// Losses and diagnostics of one iteration.
     public struct StepReport {
         public var values: [String: Float] = [:]
@@ -78,7 +114,7 @@ public struct TrainingRun {
     /// One iteration: Gmain, Greg (every 4), Dmain, Dreg (every 16), EMA, ADA (docs/training-loop.md §3),
     /// with reals from the data set in the sampler's order and every other input drawn from the run's generator.
     public mutating func step(dataset: ImageDataset) throws -> StepReport {
-        var inputs = DatasetTrainingInputs(dataset: dataset, sampler: sampler, random: rng)
+        var inputs = DatasetTrainingInputs(dataset: dataset, sampler: sampler, random: rng, share: collective.share)
         defer { (sampler, rng) = (inputs.sampler, inputs.random) }
         return try step(inputs: &inputs)
     }
@@ -98,21 +134,23 @@ public struct TrainingRun {
     /// iteration uses: docs/training-loop.md §11). `observe` sees each phase right after its optimizer step.
     public mutating func step(inputs: inout some TrainingInputSource,
                               observe: (PhaseOutcome) -> Void = { _ in }) throws -> StepReport {
-        let (reals, realLabels) = try inputs.reals(count: hyperparameters.batch)
+        let (reals, realLabels) = try inputs.reals(count: localBatch)
         var report = StepReport()
         for phase in TrainingPhase.allCases where isDue(phase) {
             let result = try run(phase, reals: reals, realLabels: realLabels, inputs: &inputs)
+            let gradients = try collective.averaged(result.gradients)
             if phase.trainsGenerator {
-                try generatorOptimizer.update(&generator.parameters, gradients: result.gradients)
+                try generatorOptimizer.update(&generator.parameters, gradients: gradients)
             } else {
-                try discriminatorOptimizer.update(&discriminator.parameters, gradients: result.gradients)
+                try discriminatorOptimizer.update(&discriminator.parameters, gradients: gradients)
             }
-            if let logits = result.realLogits { augmentation.observe(realLogits: logits) }
+            if let logits = result.realLogits { try augmentation.observe(realLogits: logits, collective: collective) }
             report.values[Self.reportedLossName[phase]!] = result.loss
             report.values.merge(result.extra) { $1 }
             observe(PhaseOutcome(phase: phase, result: result, generator: generator.parameters,
                                  discriminator: discriminator.parameters, pathLengthMean: loss.pathLengthMean))
         }
+        report.values = try collective.averaged(report.values)
         try updateEMA()
         imagesSeen += hyperparameters.batch
         iteration += 1
@@ -138,7 +176,7 @@ public struct TrainingRun {
     /// One phase's loss and gradients; each phase draws its own latents, in phase order.
     mutating func run(_ phase: TrainingPhase, reals: Tensor, realLabels: Tensor?,
                       inputs: inout some TrainingInputSource) throws -> StyleGAN2Loss.PhaseResult {
-        let a = generator.architecture, batch = hyperparameters.batch, augment = augmentation.function
+        let a = generator.architecture, batch = localBatch, augment = augmentation.function(share: collective.share)
         switch phase {
         case .generatorMain:
             let (z, c) = try inputs.latents(for: phase, count: batch, zDim: a.zDim, cDim: a.cDim)

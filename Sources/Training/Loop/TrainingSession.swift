@@ -6,7 +6,8 @@ import Imaging
 import Networks
 
 /// Runs a `TrainingRun` to its length in ticks, writing snapshots, sample grids and a JSONL log into
-/// a run folder. Stopping early (Ctrl-C) still writes a final snapshot.
+/// a run folder. Stopping early (Ctrl-C) still writes a final snapshot. In a data-parallel run every rank
+/// runs a session; rank 0 alone creates the folder and writes into it, and all ranks stop together.
 public final class TrainingSession {
     public private(set) var run: TrainingRun
     public let dataset: ImageDataset
@@ -14,7 +15,8 @@ public final class TrainingSession {
     /// The output folder, when this session created it (removed again if the run fails before producing anything).
     private let createdOutdir: URL?
 
-    /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`.
+    /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`. Called on every
+    /// rank of a data-parallel run (each measures a share); rank 0 writes the line.
     public typealias SnapshotMetric = (_ snapshot: URL, _ run: TrainingRun) throws -> [String: Double]
     public var snapshotMetric: SnapshotMetric?
     /// One line per snapshot grid whose images held NaN or infinite values (diverged training).
@@ -25,7 +27,12 @@ public final class TrainingSession {
         public var totalImages: Int
         public var secondsPerKimg: Double
         public var values: [String: Float]
+        /// The share of this tick's time spent communicating with other ranks (0 alone).
+        public var communicationShare: Double
     }
+
+    /// Whether this process writes the run folder (rank 0, or the only process).
+    public var isWriter: Bool { run.collective.share.rank == 0 }
 
     /// Creates `<outdir>/NNNNN-<description>/` (the next free number), as the reference does.
     public init(run: TrainingRun, dataset: ImageDataset, outdir: URL, description: String) throws {
@@ -33,6 +40,11 @@ public final class TrainingSession {
         self.dataset = dataset
         guard dataset.resolution == run.generator.architecture.resolution, dataset.channels == run.generator.architecture.imgChannels else {
             throw TrainingError("\(dataset.source) holds \(dataset.channels)×\(dataset.resolution)² images; the networks need \(run.generator.architecture.imgChannels)×\(run.generator.architecture.resolution)²")
+        }
+        guard run.collective.share.rank == 0 else {
+            // Other ranks never write; the folder name is rank 0's to choose.
+            (createdOutdir, runDirectory) = (nil, outdir)
+            return
         }
         createdOutdir = !FileManager.default.fileExists(atPath: outdir.path) ? outdir : nil
         try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
@@ -50,6 +62,7 @@ public final class TrainingSession {
         do {
             return try trainLoop(progress: progress, shouldStop: shouldStop)
         } catch {
+            guard isWriter else { throw error }
             let snapshots = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory.path))?.filter { $0.hasPrefix("snapshot-") } ?? []
             if snapshots.isEmpty {
                 try? FileManager.default.removeItem(at: runDirectory)
@@ -65,18 +78,22 @@ public final class TrainingSession {
         let totalImages = Int((run.options.kimg * 1000).rounded(.up))
         let imagesPerTick = max(Int(run.options.kimgPerTick * 1000), 1)
         var snapshots: [URL] = []
-        var tick = TickStatistics(startImages: run.imagesSeen)
+        let collective = run.collective
+        var tick = TickStatistics(startImages: run.imagesSeen, communicationSeconds: collective.communicationSeconds)
         var ticksSinceSnapshot = 0
         var lastSnapshotImages = -1
-        while run.imagesSeen < totalImages && !shouldStop() {
+        // Every rank must take the same number of steps, so a stop seen by any rank stops all of them.
+        var stopping = try collective.anyRank(shouldStop())
+        while run.imagesSeen < totalImages && !stopping {
             let report = try run.step(dataset: dataset)
+            stopping = try collective.anyRank(shouldStop())
             tick.add(report.values)
             progress(Progress(imagesSeen: run.imagesSeen, totalImages: totalImages, secondsPerKimg: tick.secondsPerKimg(run.imagesSeen),
-                              values: report.values))
+                              values: report.values, communicationShare: tick.communicationShare(collective.communicationSeconds)))
             let tickDone = run.imagesSeen - tick.startImages >= imagesPerTick
-            if tickDone || run.imagesSeen >= totalImages || shouldStop() {
-                try appendLog(tick.summary(imagesSeen: run.imagesSeen, augmentP: run.augmentation.p))
-                tick = TickStatistics(startImages: run.imagesSeen)
+            if tickDone || run.imagesSeen >= totalImages || stopping {
+                try appendLog(tick.summary(imagesSeen: run.imagesSeen, augmentP: run.augmentation.p, communicationSeconds: collective.communicationSeconds))
+                tick = TickStatistics(startImages: run.imagesSeen, communicationSeconds: collective.communicationSeconds)
                 ticksSinceSnapshot += 1
                 if ticksSinceSnapshot >= run.options.snapTicks {
                     snapshots.append(try snapshot())
@@ -89,12 +106,15 @@ public final class TrainingSession {
         return snapshots
     }
 
-    /// `snapshot-<images seen, 10 digits>.h5` plus a grid of fixed seeds from G_ema.
+    /// `snapshot-<images seen, 10 digits>.h5` plus a grid of fixed seeds from G_ema, written by rank 0 (every
+    /// rank holds the same networks and state); the metric runs on every rank, each measuring a share.
     func snapshot() throws -> URL {
         let stem = String(format: "%010d", run.imagesSeen)
         let url = runDirectory.appendingPathComponent("snapshot-\(stem).h5")
-        try run.writeSnapshot(to: url)
-        try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
+        if isWriter {
+            try run.writeSnapshot(to: url)
+            try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
+        }
         if let snapshotMetric {
             var line = try snapshotMetric(url, run)
             line["kimg"] = run.kimg
@@ -119,6 +139,7 @@ public final class TrainingSession {
     }
 
     func appendLine(_ line: [String: Double], to name: String) throws {
+        guard isWriter else { return }
         let url = runDirectory.appendingPathComponent(name)
         let data = Data((JSONText.encode(line, pretty: false) + "\n").utf8)
         if let handle = try? FileHandle(forWritingTo: url) {
@@ -135,10 +156,20 @@ public final class TrainingSession {
 struct TickStatistics {
     let startImages: Int
     let startTime = Date()
+    /// The collective's communication clock at the tick's start.
+    let startCommunication: Double
     var sums: [String: Double] = [:]
     var counts: [String: Int] = [:]
 
-    init(startImages: Int) { self.startImages = startImages }
+    init(startImages: Int, communicationSeconds: Double = 0) {
+        self.startImages = startImages
+        startCommunication = communicationSeconds
+    }
+
+    func communicationShare(_ communicationSeconds: Double) -> Double {
+        let elapsed = Date().timeIntervalSince(startTime)
+        return elapsed > 0 ? (communicationSeconds - startCommunication) / elapsed : 0
+    }
 
     mutating func add(_ values: [String: Float]) {
         for (key, value) in values {
@@ -152,8 +183,9 @@ struct TickStatistics {
         return images > 0 ? Date().timeIntervalSince(startTime) / Double(images) * 1000 : 0
     }
 
-    func summary(imagesSeen: Int, augmentP: Double) -> [String: Double] {
+    func summary(imagesSeen: Int, augmentP: Double, communicationSeconds: Double = 0) -> [String: Double] {
         var line: [String: Double] = ["kimg": Double(imagesSeen) / 1000, "sec_per_kimg": secondsPerKimg(imagesSeen),
+                                      "sec_communication": communicationSeconds - startCommunication,
                                       "augment_p": augmentP, "memory_mb": ProcessMemory.residentMegabytes,
                                       "peak_memory_mb": ProcessMemory.peakMegabytes, "timestamp": Date().timeIntervalSince1970]
         for (key, sum) in sums where key != "augment_p" { line[key] = sum / Double(max(counts[key] ?? 1, 1)) }
