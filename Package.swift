@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "toonkit", targets: ["CLI"]),
-        .library(name: "Toonkit", targets: ["UntrustedInput", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows"]),
+        .library(name: "Toonkit", targets: ["UntrustedInput", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Projection", "Workflows"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,16 +44,18 @@ let package = Package(
         .target(name: "Surgery", dependencies: ["Engine", "Checkpoint", "Networks", "Generation", "Imaging", "UntrustedInput", "Yams"], path: "Sources/Surgery", swiftSettings: swift5),
         .target(name: "Training", dependencies: ["Engine", "Networks", "Checkpoint", "Generation", "Imaging", "Interop", "CZlib", "UntrustedInput"], path: "Sources/Training", swiftSettings: swift5),
         .target(name: "Metrics", dependencies: ["Engine", "Networks", "Checkpoint", "Interop", "Imaging", "UntrustedInput"], path: "Sources/Metrics", swiftSettings: swift5),
+        .target(name: "Projection", dependencies: ["Engine", "Networks", "Metrics", "Training", "Imaging"],
+                path: "Sources/Projection", swiftSettings: swift5),
         .target(name: "Workflows", dependencies: ["Training", "Metrics", "Surgery", "Generation", "Imaging", "Networks", "Checkpoint", "Engine"],
                 path: "Sources/Workflows", swiftSettings: swift5),
         // Training over MPI processes (`mpirun -np N toonkit train`): the transport behind Training's Collective.
         .target(name: "Distributed", dependencies: ["CMPI", "Training", "Engine"], path: "Sources/Distributed", swiftSettings: swift5),
         // The measurements behind `toonkit bench`; the CLI's, not the library product's: their reports are
         // the bench command's output, and a program using Toonkit measures its own work.
-        .target(name: "Benchmarks", dependencies: ["Engine", "Checkpoint", "Networks", "Interop", "Surgery", "Training", "Metrics"],
+        .target(name: "Benchmarks", dependencies: ["Engine", "Checkpoint", "Networks", "Interop", "Surgery", "Training", "Metrics", "Projection"],
                 path: "Sources/Benchmarks", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
-            "Benchmarks", "Distributed", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Workflows", "UntrustedInput",
+            "Benchmarks", "Distributed", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Projection", "Workflows", "UntrustedInput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI", swiftSettings: swift5),
 
@@ -75,6 +77,8 @@ let package = Package(
         // End to end through the built toonkit: the hostile-input corpus (scripts/make_hostile_corpus.py writes Corpus/).
         .testTarget(name: "HostileInputTests", dependencies: ["TestSupport", "CZlib"], path: "Tests/HostileInputTests",
                     exclude: ["Corpus"], swiftSettings: swift5),
+        .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Metrics", "Networks", "Generation", "Imaging", "Interop", "Checkpoint", "Engine", "TestSupport"],
+                    path: "Tests/ProjectionTests", swiftSettings: swift5),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflows", "Training", "Metrics", "Checkpoint", "Imaging", "TestSupport"],
                     path: "Tests/WorkflowTests", swiftSettings: swift5),
     ]

@@ -22,11 +22,12 @@ struct GenerateCommand: ParsableCommand {
           toonkit generate ffhq.h5 --seeds 0-15 --trunc 0.7 --grid grid.png
           toonkit generate toon.h5 --seeds 0,1,2,7 -o out.npy
           toonkit generate toon.h5 --ws latents.npy -o images/
+          toonkit generate toon.h5 --ws latent.npz -o toonified/
         """)
 
     @Argument(help: "Checkpoint (.h5).") var checkpoint: String
     @Option(help: "Seeds: a list and/or ranges, e.g. 0,1,2,7 or 0-15 (repeatable).") var seeds: [String] = []
-    @Option(help: "A .npy of ws [N, num_ws, w_dim] to synthesise instead of seeds.") var ws: String?
+    @Option(help: "ws [N, num_ws, w_dim] to synthesise instead of seeds: a .npy, or an .npz holding them as 'w' (what `toonkit project` and the reference projector write).") var ws: String?
     @Option(help: "Truncation psi (1 = none).") var trunc: Float = 1
     @Option(name: .customLong("trunc-cutoff"), help: "Truncate only the first K ws.") var truncCutoff: Int?
     @Option(help: "Noise: const (stored buffers, as generate.py), random, or none.") var noise: NoiseMode = .const

@@ -41,7 +41,7 @@ enum CommandList {
         // Files in, files out.
         ImportCommand.self, ExportCommand.self, InspectCommand.self, ValidateCommand.self, DiffCommand.self,
         // Images.
-        GenerateCommand.self, ScoreCommand.self,
+        GenerateCommand.self, ScoreCommand.self, ProjectCommand.self, ToonifyCommand.self,
         // Surgery.
         SwapCommand.self, BlendCommand.self, FreezeCommand.self, MergeCommand.self, SweepCommand.self, RunCommand.self,
         // Training.

@@ -79,12 +79,8 @@ public struct GenerateJob {
             let ws = try GradMode.withoutGrad { try generator.map(z: z, c: c, truncation: truncation) }
             return (ws, seeds.map { String(format: "seed%04u", $0) })
         case .ws(let url):
-            let data = try NumpyArray.read(url)
-            guard data.shape.count == 3, data.shape[1] == generator.numWs, data.shape[2] == a.wDim else {
-                throw GenerationError("\(url.path.escapedForDisplay): ws must have shape [N, \(generator.numWs), \(a.wDim)], got \(data.shape)")
-            }
-            let ws = try Tensor(shape: data.shape, values: data.floats())
-            return (ws, (0..<data.shape[0]).map { String(format: "ws%04d", $0) })
+            let ws = try LatentFile.read(url, numWs: generator.numWs, wDim: a.wDim)
+            return (ws, (0..<ws.shape[0]).map { String(format: "ws%04d", $0) })
         }
     }
 

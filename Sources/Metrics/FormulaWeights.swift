@@ -1,9 +1,9 @@
 import Foundation
 
-/// Deterministic stand-in weights for the Inception network: every tensor is a formula of its
-/// state-dict name and element index. fixtures/inception/make_reference.py implements the same
-/// formula in numpy, so tests can compare toonkit's network with pytorch-fid's on identical weights
-/// without the 95 MB file. Values are exact float32 operations, so both sides agree bit for bit.
+/// Deterministic stand-in weights for the Inception network and LPIPS's VGG16 backbone: every tensor
+/// is a formula of its state-dict name and element index. scripts/formula_weights.py implements the
+/// same formula in numpy, so tests can compare toonkit's networks with pytorch-fid's and lpips's on
+/// identical weights without the 95 MB and 528 MB files. Values are exact float32 operations, so both sides agree bit for bit.
 ///
 /// FIDs computed with these weights measure nothing meaningful about image quality and are never
 /// comparable with published FIDs; results carry that in `FIDResult.comparableWithPublished`.
@@ -37,7 +37,9 @@ public enum FormulaWeights {
     public static func tensor(name: String, shape: [Int]) -> [Float]? {
         let u = uniform(seed: nameSeed(name), count: shape.reduce(1, *))
         let scaled: (Float, Float) -> [Float] = { offset, scale in u.map { offset + scale * $0 } }
-        if name.hasSuffix(".conv.weight") {
+        // He-uniform convolutions; VGG16's (torchvision's `features.N.weight`) have no batch norm
+        // behind them, and this alone keeps their ReLU activations O(1) through 13 layers.
+        if name.hasSuffix(".conv.weight") || (name.hasPrefix("features.") && name.hasSuffix(".weight")) {
             let fanIn = shape.dropFirst().reduce(1, *)
             let bound = Float((6.0 / Double(fanIn)).squareRoot())
             return u.map { bound * $0 }
@@ -46,6 +48,10 @@ public enum FormulaWeights {
         if name.hasSuffix(".bn.bias") { return scaled(0, 0.25) }
         if name.hasSuffix(".bn.running_mean") { return scaled(0, 0.25) }
         if name.hasSuffix(".bn.running_var") { return scaled(1, 0.5) }
+        if name.hasPrefix("features."), name.hasSuffix(".bias") { return scaled(0, 0.1) }
+        // LPIPS heads are non-negative (lpips clamps them in training); only benchmarks use these, the
+        // parity tests use the real ones.
+        if name.hasPrefix("lin"), name.hasSuffix(".model.1.weight") { return scaled(0.5, 0.5) }
         return nil
     }
 }

@@ -30,18 +30,7 @@ public struct InceptionWeights: Sendable {
     /// Reads and checks the weights file (torch.save of the state dict, either serialisation).
     /// Throws `MetricsError` naming the expected file, where it comes from, and what is wrong.
     public static func load(from url: URL) throws -> InceptionWeights {
-        do {
-            try InputFile.checkRegular(url.path)
-        } catch let error as InputFileError {
-            throw MetricsError.weights(url.path, problem: error.isMissing ? "the file does not exist" : error.reason)
-        }
-        let entries: [(name: String, tensor: TensorData)]
-        do {
-            entries = try StateDictFile.read(url)
-        } catch {
-            throw MetricsError.weights(url.path, problem: "it is not a readable torch.save state dict (\(error))")
-        }
-        let stored = Dictionary(entries.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
+        let stored = try WeightsFile.entries(url) { MetricsError.weights(url.path, problem: $0) }
         let tensors = try checkedTensors(stored, path: url.path)
         return InceptionWeights(origin: .file(path: url.path, sha256: try Checksum.sha256Hex(ofFileAt: url.path)), tensors: tensors)
     }
@@ -99,22 +88,15 @@ public struct InceptionWeights: Sendable {
         if let classifier = stored["fc.weight"], classifier.shape == [1000, InceptionArchitecture.featureDimension] {
             throw MetricsError.weights(path, problem: "it holds torchvision's ImageNet Inception-v3 (a 1000-class classifier), not the FID weights (1008 classes, ported from TensorFlow)")
         }
-        var problems: [String] = []
-        var tensors: [String: [Float]] = [:]
-        for (name, shape) in expectedTensors {
-            guard let tensor = stored[name] else { problems.append("missing tensor \(name)"); continue }
-            guard tensor.shape == shape else { problems.append("tensor \(name) has shape \(tensor.shape), expected \(shape)"); continue }
-            guard tensor.dtype.isFloatingPoint, let values = try? tensor.floats() else {
-                problems.append("tensor \(name) has dtype \(tensor.dtype), expected float32"); continue
+        var (tensors, problems) = WeightsFile.floatTensors(stored, expected: expectedTensors)
+        for (name, values) in tensors where name.hasSuffix("running_var") {
+            if let bad = values.first(where: { !($0 >= 0) }) {
+                problems.append("tensor \(name) holds a negative or NaN variance (\(bad))")
+                tensors[name] = nil
             }
-            if name.hasSuffix("running_var"), let bad = values.first(where: { !($0 >= 0) }) {
-                problems.append("tensor \(name) holds a negative or NaN variance (\(bad))"); continue
-            }
-            tensors[name] = values
         }
         guard problems.isEmpty else {
-            let shown = problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
-            throw MetricsError.weights(path, problem: "it is not the FID Inception state dict: \(shown)")
+            throw MetricsError.weights(path, problem: "it is not the FID Inception state dict: \(WeightsFile.summary(problems))")
         }
         return tensors
     }

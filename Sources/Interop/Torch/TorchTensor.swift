@@ -38,7 +38,8 @@ public struct TorchTensor {
     public let shape: [Int]
     public let strides: [Int]
 
-    /// `(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`.
+    /// `(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`. torch 0.4
+    /// wrote None for backward_hooks (lpips's v0.1 heads are such a file), later versions an OrderedDict.
     init(rebuildArguments args: [PickleValue]) throws {
         guard args.count == 6 || args.count == 7 else {
             throw InteropError("_rebuild_tensor_v2 takes 6 or 7 arguments, got \(args.count)")
@@ -46,9 +47,10 @@ public struct TorchTensor {
         guard case .storage(let storage) = args[0] else {
             throw InteropError("_rebuild_tensor_v2 expects a storage first, got \(args[0].typeName)")
         }
+        let hooksAreEmptyOrDict: Bool = { if case .none = args[5] { return true }; return args[5].dictValue != nil }()
         guard let offset = args[1].intValue, let sizes = args[2].sequence, let strides = args[3].sequence,
-              case .bool = args[4], args[5].dictValue != nil else {
-            throw InteropError("_rebuild_tensor_v2 expects (storage, int, tuple, tuple, bool, dict)")
+              case .bool = args[4], hooksAreEmptyOrDict else {
+            throw InteropError("_rebuild_tensor_v2 expects (storage, int, tuple, tuple, bool, dict or None)")
         }
         try self.init(storage: storage, offset: offset,
                       shape: try Self.dimensions(sizes, "size"), strides: try Self.dimensions(strides, "stride"))

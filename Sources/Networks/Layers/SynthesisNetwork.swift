@@ -77,4 +77,9 @@ public struct SynthesisNetwork: Module {
     public var numWs: Int { blocks.reduce(0) { $0 + $1.convolutionCount } + 1 }
 
     public func block(at resolution: Int) -> SynthesisBlock? { blocks.first { $0.resolution == resolution } }
+
+    /// Every convolution's stored noise image, in synthesis order (what a projector optimises).
+    public var noiseConstants: [TensorDeclaration] {
+        blocks.flatMap { block in ([block.conv0].compactMap { $0 } + [block.conv1]).map(\.noiseConst) }
+    }
 }

@@ -8,6 +8,13 @@ public struct AdamSettings: Codable, Equatable, Sendable {
     public var beta1: Double
     public var beta2: Double
     public var epsilon: Double
+
+    public init(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
 }
 
 /// Adam as torch.optim.Adam computes it (bias-corrected step size, ε added after the square root),
@@ -23,7 +30,8 @@ public struct AdamOptimizer {
     }
 
     /// Applies one update. Non-finite gradients are sanitised first as the reference does (NaN → 0, ±inf → ±1e5).
-    public mutating func update(_ parameters: inout ParameterSet, gradients: [String: Tensor]) throws {
+    /// `learningRate` replaces the settings' for this step (a schedule, like setting torch's param_group['lr']).
+    public mutating func update(_ parameters: inout ParameterSet, gradients: [String: Tensor], learningRate: Double? = nil) throws {
         step += 1
         let b1 = Float(settings.beta1), b2 = Float(settings.beta2)
         // torch rounds 1 − β to float32 after subtracting in double; 1 − Float(β₂) differs by up to 7.5e-6
@@ -31,7 +39,7 @@ public struct AdamOptimizer {
         let oneMinusB1 = Float(1 - settings.beta1), oneMinusB2 = Float(1 - settings.beta2)
         let correction1 = 1 - pow(settings.beta1, Double(step))
         let correction2 = 1 - pow(settings.beta2, Double(step))
-        let stepSize = Float(settings.learningRate / correction1)
+        let stepSize = Float((learningRate ?? settings.learningRate) / correction1)
         let root2 = Float(correction2.squareRoot())
         let epsilon = Float(settings.epsilon)
         for (name, gradient) in gradients {
