@@ -58,14 +58,19 @@ import TestSupport
 
     static let generatorFixture = Fixtures.available ? Fixtures.url("tiny32.pkl") : nil
 
-    @Test(.enabled(if: Fixtures.available, Fixtures.missing))
-    func fidOfAGeneratorIsDeterministicAndFlagged() throws {
+    /// tiny32's generator, an evaluator with the formula network and the real statistics (with features) of three images.
+    static func tiny32Evaluation() throws -> (Generator, FIDEvaluator, RealStatistics) {
         let folder = try TemporaryDirectory()
         let checkpoint = folder.file("tiny32.h5")
-        try ModelImporter.importCheckpoint(from: Self.generatorFixture!, to: checkpoint)
+        try ModelImporter.importCheckpoint(from: generatorFixture!, to: checkpoint)
         let generator = try Generator(reader: CheckpointReader(path: checkpoint.path))
         let evaluator = FIDEvaluator(network: MetricsFixtures.formulaNetwork, batchSize: 2)
-        let real = try evaluator.realStatistics(of: Self.source(indices: [0, 1, 2]), cache: nil, keepFeatures: true)
+        return (generator, evaluator, try evaluator.realStatistics(of: source(indices: [0, 1, 2]), cache: nil, keepFeatures: true))
+    }
+
+    @Test(.enabled(if: Fixtures.available, Fixtures.missing))
+    func fidOfAGeneratorIsDeterministicAndFlagged() throws {
+        let (generator, evaluator, real) = try Self.tiny32Evaluation()
         // Three images in generator passes of two: the second pass holds one image.
         let options = GeneratedImageOptions(count: 3, truncationPsi: 0.7, firstSeed: 5, generatorBatch: 2)
         var phases: Set<String> = []
@@ -92,12 +97,7 @@ import TestSupport
     /// of the sums differs); with five batches over two ranks the shares are uneven.
     @Test(.enabled(if: Fixtures.available, Fixtures.missing))
     func fidSharedByTwoProcessesEqualsOneProcess() throws {
-        let folder = try TemporaryDirectory()
-        let checkpoint = folder.file("tiny32.h5")
-        try ModelImporter.importCheckpoint(from: Self.generatorFixture!, to: checkpoint)
-        let generator = try Generator(reader: CheckpointReader(path: checkpoint.path))
-        let evaluator = FIDEvaluator(network: MetricsFixtures.formulaNetwork, batchSize: 2)
-        let real = try evaluator.realStatistics(of: Self.source(indices: [0, 1, 2]), cache: nil, keepFeatures: true)
+        let (generator, evaluator, real) = try Self.tiny32Evaluation()
         let options = GeneratedImageOptions(count: 9, truncationPsi: 0.7, firstSeed: 5, generatorBatch: 2)
         let kid = KIDOptions(subsets: 3, maxSubsetSize: 3, seed: 1)
         let alone = try evaluator.evaluate(generator: generator, options: options, realStatistics: real.statistics, kid: kid)
