@@ -125,9 +125,7 @@ struct ProgressBar {
         guard Console.isTerminal ? (now.timeIntervalSince(lastDrawn) >= 0.5 || finished) : (tenth != lastTenth) else { return }
         lastDrawn = now
         lastTenth = tenth
-        let width = 24, filled = Int(fraction * Double(width))
-        var line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
-            + "\(progress.phase.rawValue) \(progress.done)/\(progress.total)"
+        var line = Console.bar(fraction) + " \(progress.phase.rawValue) \(progress.done)/\(progress.total)"
         if progress.done > 0 {
             let rate = Double(progress.done) / max(now.timeIntervalSince(phaseStarted), 1e-3)
             line += String(format: "  %.1f img/s  %.0f s left", rate, Double(progress.total - progress.done) / rate)
