@@ -7,9 +7,10 @@
 # minutes; its own short fine-tune shows training from an imported checkpoint next to it.
 #
 # Two sessions, as the shipped file was trained (its provenance log lists both: `toonkit inspect
-# fixtures/demo/cartoon-faces32.h5`): FIRST_KIMG at the config's learning rate from ADA p 0.328, then,
-# because the style still moved slowly, SECOND_KIMG at lr 0.005 from the first session's last snapshot
-# (its networks and p; a new run with seed 8, so the images come in another order).
+# fixtures/demo/cartoon-faces32.h5`): FIRST_KIMG at the config's learning rate from ADA p 0.328 (the
+# shipped run was planned for 40 kimg and stopped with Ctrl-C at 18.784, where the style still moved
+# slowly), then SECOND_KIMG at lr 0.005 from the first session's last snapshot (its networks and p; a
+# new run with seed 8, so the images come in another order). About 50 minutes in all with --threads 1.
 #
 # Usage: scripts/train-demo-cartoon.sh [FIRST_KIMG [SECOND_KIMG]]   (defaults: as shipped)
 # 60–110 s per kimg with --threads 1 (THREADS=N to change) on a shared 2-core machine. Ctrl-C during

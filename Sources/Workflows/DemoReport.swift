@@ -53,7 +53,8 @@ struct DemoReport {
     let effect: ToonifyEffect.Report?
 
     func markdown() throws -> String {
-        var text = "# toonkit demo\n\nThe toonify pipeline on procedural data, run by `toonkit demo`.\n\n" + (try origins())
+        var text = "# toonkit demo\n\nThe toonify pipeline on procedural data, run by `toonkit demo`. The picture to look at first: "
+            + "`sweep.png`, the face model, its swaps with the cartoon model and the cartoon model side by side for six seeds.\n\n" + (try origins())
         for (index, step) in steps.enumerated() {
             text += "## \(index + 1). \(step.title) (\(String(format: "%.1f", step.seconds)) s)\n\n\(step.detail)\n\n"
             text += step.files.map { "- `\($0)`" }.joined(separator: "\n") + "\n\n"
@@ -64,16 +65,16 @@ struct DemoReport {
     }
 
     private func origins() throws -> String {
-        let sessions = try Self.trainingSessionKimg(job.cartoonModel).map { String(format: "%g", $0) }
-        let cartoonLength = sessions.isEmpty ? "no training recorded in its provenance log"
-            : "training sessions ending at \(sessions.joined(separator: ", ")) kimg in its provenance log"
+        let sessions = try Self.trainingSessionKimg(job.cartoonModel, after: job.base).map { String(format: "%g", $0) }
+        let cartoonLength = sessions.isEmpty ? "no training after the face model's in its provenance log"
+            : "its provenance log records training sessions after the face model's ending at \(sessions.joined(separator: " and ")) kimg of their runs"
         return """
         ## Where the models come from
 
         - **Face model** `\(job.base.path)`: bundled; trained from scratch on procedural faces by `scripts/train-demo-base.sh` \
         (its provenance log lists every session: `toonkit inspect \(job.base.path)`).
         - **Cartoon model** `\(job.cartoonModel.path)`: bundled; the face model fine-tuned on procedural cartoons by \
-        `scripts/train-demo-cartoon.sh` (the recipe of step 3 at batch 8, for much longer: \(cartoonLength); `toonkit inspect \(job.cartoonModel.path)`). \
+        `scripts/train-demo-cartoon.sh` (the recipe of step 3 at batch 8, the second session at lr 0.005, for much longer: \(cartoonLength); `toonkit inspect \(job.cartoonModel.path)`). \
         The sweep, the blended checkpoints and the measurements use it.
         - **Live fine-tune**: made by this run (step 3), \(String(format: "%g", job.kimg)) kimg from the face model; shown in `sweep-live.png` \
         and the last row of the table, to show training from an imported checkpoint within the demo's minutes.
@@ -82,9 +83,10 @@ struct DemoReport {
         """
     }
 
-    /// Where each training session in a checkpoint's provenance log ended, in kimg of its run.
-    static func trainingSessionKimg(_ checkpoint: URL) throws -> [Double] {
-        try CheckpointReader.open(checkpoint.path).provenance.filter { $0.operation == "train" }.compactMap { record in
+    /// Where each training session in a checkpoint's provenance log that `origin`'s log lacks ended, in kimg of its run.
+    static func trainingSessionKimg(_ checkpoint: URL, after origin: URL) throws -> [Double] {
+        let inherited = try CheckpointReader.open(origin.path).provenance
+        return try CheckpointReader.open(checkpoint.path).provenance.filter { $0.operation == "train" && !inherited.contains($0) }.compactMap { record in
             guard case .number(let kimg)? = record.parameters["kimg"] else { return nil }
             return kimg
         }
@@ -96,6 +98,7 @@ struct DemoReport {
             + "mapped by the face model at ψ \(String(format: "%g", effect.truncation)) (as in the sweep). KID is StyleGAN2-ADA's (×10³; lower is closer); "
             + "edge density is the fraction of pixels with a luma step above \(Int(RenderingStatistics.edgeStep * 100)) % to a neighbour (ink outlines).\n\n"
         if let warning = effect.warning { text += "Note: \(warning)\n\n" }
+        text += "KID is an unbiased estimate, so two samples of one distribution can come out slightly below zero.\n\n"
         text += ToonifyEffect.table(effect) + "\n"
         if let ratio = effect.cartoonToBaseRatio {
             text += String(format: "- The cartoon model's KID to the cartoon data is %.2f× the face model's (%@).\n", ratio,
