@@ -107,7 +107,7 @@ struct DemoCommand: ParsableCommand {
         face vs cartoon model; sweep-live.png: face model vs the live fine-tune), blended checkpoints and sample \
         grids (each image enlarged to at least 128 px), then measures every model and swap against the cartoon \
         and the face data (KID and edge density) and writes it all, with which model came from \
-        where, into --outdir/REPORT.md. About 3–4 minutes on 2 cores.
+        where, into --outdir/REPORT.md. About 2 minutes on 2 cores.
 
         KID uses deterministic stand-in Inception weights unless --inception gives pytorch-fid's weights file; \
         stand-in KIDs only compare the rows of one table.
