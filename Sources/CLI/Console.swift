@@ -26,6 +26,12 @@ enum Console {
         }
     }
 
+    /// `[######------]` filled to `fraction` of its width.
+    static func bar(_ fraction: Double, width: Int = 24) -> String {
+        let filled = Int(min(max(fraction, 0), 1) * Double(width))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
+    }
+
     static func finishProgress() {
         if progressLineOpen { writeError("\n") }
         progressLineOpen = false
@@ -89,4 +95,28 @@ struct ThreadOptions: ParsableArguments {
 
     /// `fallback` when --threads is not given (nil: all cores).
     func apply(default fallback: Int? = nil) { if let count = threads ?? fallback { EngineThreads.count = count } }
+}
+
+/// Progress of one long job as a bar, the percentage done and the time left, estimated from the pace
+/// so far (elapsed × remaining / done): drawn in place on a terminal at most twice a second, and as
+/// plain lines into a log (`Console.progress` spaces them out).
+struct EstimatingProgress {
+    private let started = Date()
+    private var lastDrawn = Date.distantPast
+
+    mutating func update(fraction: Double, _ text: String) {
+        let now = Date()
+        guard !Console.isTerminal || now.timeIntervalSince(lastDrawn) >= 0.5 else { return }
+        lastDrawn = now
+        let elapsed = now.timeIntervalSince(started)
+        var line = Console.bar(fraction) + String(format: " %3.0f%%", 100 * fraction)
+        if fraction > 0.01 { line += "  ETA " + Self.clock(elapsed * (1 - fraction) / fraction) }
+        Console.progress(line + "  " + text)
+    }
+
+    /// m:ss
+    static func clock(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        return String(format: "%d:%02d", whole / 60, whole % 60)
+    }
 }

@@ -125,7 +125,7 @@ struct ProgressBar {
         guard Console.isTerminal ? (now.timeIntervalSince(lastDrawn) >= 0.5 || finished) : (tenth != lastTenth) else { return }
         lastDrawn = now
         lastTenth = tenth
-        var line = Self.bar(fraction) + " \(progress.phase.rawValue) \(progress.done)/\(progress.total)"
+        var line = Console.bar(fraction) + " \(progress.phase.rawValue) \(progress.done)/\(progress.total)"
         if progress.done > 0 {
             let rate = Double(progress.done) / max(now.timeIntervalSince(phaseStarted), 1e-3)
             line += String(format: "  %.1f img/s  %.0f s left", rate, Double(progress.total - progress.done) / rate)
@@ -135,11 +135,5 @@ struct ProgressBar {
 
     func finish() {
         if phase != nil { Console.finishProgress() }
-    }
-
-    /// `[######------------------]` for the fraction done.
-    static func bar(_ fraction: Double, width: Int = 24) -> String {
-        let filled = min(max(Int(fraction * Double(width)), 0), width)
-        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
     }
 }

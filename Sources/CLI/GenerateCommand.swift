@@ -35,11 +35,13 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Network to use.") var network = "G_ema"
     @Option(name: .shortAndLong, help: "Output: a .npy file or a folder for PNGs.") var output: String?
     @Option(help: "Also write all images as one grid PNG.") var grid: String?
+    @Option(name: .customLong("grid-scale"), help: "Enlarge every image of the grid N times (nearest neighbour), e.g. 4 for 32² models.") var gridScale = 1
     @Option(help: "Images per forward pass.") var batch = 4
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         if seeds.isEmpty == (ws == nil) { throw ValidationError("give either --seeds or --ws") }
+        if gridScale < 1 { throw ValidationError("--grid-scale must be at least 1") }
         if output == nil && grid == nil { throw ValidationError("give -o OUT (.npy or folder) and/or --grid FILE.png") }
         if !trunc.isFinite { throw ValidationError("--trunc must be a finite number") }
     }
@@ -57,6 +59,7 @@ struct GenerateCommand: ParsableCommand {
         job.classIndex = classIndex
         job.output = output.map { URL(fileURLWithPath: $0) }
         job.grid = grid.map { URL(fileURLWithPath: $0) }
+        job.gridMagnification = gridScale
         job.batchSize = batch
         let result = try job.run { Console.progress($0) }
         Console.finishProgress()

@@ -92,7 +92,7 @@ enum ProjectionProgress {
         let perStep = elapsed / Double(step.step)
         let remaining = Int((perStep * Double(step.steps - step.step)).rounded())
         let eta = remaining >= 3600 ? String(format: "%dh%02dm", remaining / 3600, remaining / 60 % 60) : String(format: "%dm%02ds", remaining / 60, remaining % 60)
-        return ProgressBar.bar(Double(step.step) / Double(step.steps))
+        return Console.bar(Double(step.step) / Double(step.steps))
             + String(format: " step %d/%d  dist %.4f  %.2f s/step  ETA %@", step.step, step.steps, step.distance, perStep, eta)
     }
 }

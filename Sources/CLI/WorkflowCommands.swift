@@ -97,30 +97,51 @@ struct CompareCommand: ParsableCommand {
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "The whole toonify pipeline on embedded defaults: fine-tune the bundled face model on procedural cartoons, blend, sweep.",
+        abstract: "The whole toonify pipeline on embedded defaults: swap layers between a bundled face and cartoon model, fine-tune live, measure.",
         discussion: """
-        Uses the base model bundled in fixtures/demo (a small StyleGAN2 trained by this project on procedural \
-        faces; its provenance is inside the file: `toonkit inspect fixtures/demo/base-faces32.h5`). Draws a \
-        cartoon data set, fine-tunes with ADA (bg, p 0.328) and FreezeD, writes a layer-swap sweep grid, \
-        blended checkpoints and sample grids, and a REPORT.md into --outdir. A few minutes on 2 cores.
+        Uses two small StyleGAN2 models bundled in fixtures/demo, both trained by this project's scripts \
+        (provenance inside the files: `toonkit inspect FILE`): a face model trained from scratch on procedural \
+        faces (scripts/train-demo-base.sh) and that model fine-tuned on procedural cartoons for much longer than \
+        a demo can wait (scripts/train-demo-cartoon.sh). The demo draws a cartoon data set, fine-tunes the face \
+        model on it briefly with ADA (bg, p 0.328) and FreezeD (--kimg), writes layer-swap sweeps (sweep.png: \
+        face vs cartoon model; sweep-live.png: face model vs the live fine-tune), blended checkpoints and sample \
+        grids (each image enlarged to at least 128 px), then measures every model and swap against the cartoon \
+        and the face data (KID and edge density) and writes it all, with which model came from \
+        where, into --outdir/REPORT.md. About 2 minutes on 2 cores.
+
+        KID uses deterministic stand-in Inception weights unless --inception gives pytorch-fid's weights file; \
+        stand-in KIDs only compare the rows of one table.
         """)
 
-    @Option(help: "Base checkpoint.") var base = "fixtures/demo/base-faces32.h5"
+    @Option(help: "The face model.") var base = DemoJob.bundledBase
+    @Option(name: .customLong("cartoon-model"), help: "The cartoon model swapped with the face model.") var cartoonModel = DemoJob.bundledCartoonModel
     @Option(help: "Output folder.") var outdir = "demo-output"
-    @Option(help: "Fine-tuning length in thousands of images.") var kimg: Double = 6
+    @Option(help: "Length of the live fine-tune in thousands of images.") var kimg = DemoJob.defaultKimg
+    @Option(name: .customLong("effect-images"), help: "Images per row of the effect measurement (≥ 2; Inception takes ~0.25 s per image).")
+    var effectImages = DemoJob.defaultEffectImages
+    @Option(help: "pytorch-fid's weights file pt_inception-2015-12-05-6726825d.pth (default: stand-in weights).") var inception: String?
     @OptionGroup var threadOptions: ThreadOptions
+
+    func validate() throws {
+        guard kimg > 0 else { throw ValidationError("--kimg must be positive") }
+        guard effectImages >= 2 else { throw ValidationError("--effect-images must be at least 2") }
+    }
 
     func run() throws {
         threadOptions.apply()
-        var job = DemoJob(base: URL(fileURLWithPath: base), outdir: URL(fileURLWithPath: outdir))
+        var job = DemoJob(base: URL(fileURLWithPath: base), cartoonModel: URL(fileURLWithPath: cartoonModel), outdir: URL(fileURLWithPath: outdir))
         job.kimg = kimg
-        let interrupt = InterruptFlag(message: "interrupt: ending the fine-tuning early with a final snapshot; the sweep and blends follow in seconds (Ctrl-C again to quit now)")
-        let steps = try job.run(progress: { Console.progress($0) }, shouldStop: { interrupt.isSet })
+        job.effectImages = effectImages
+        if let inception { job.inception = try InceptionWeights.load(from: URL(fileURLWithPath: inception)) }
+        let interrupt = InterruptFlag(message: "interrupt: ending the live fine-tuning early with a final snapshot; the sweeps, blends and measurements follow (Ctrl-C again to quit now)")
+        var bar = EstimatingProgress()
+        let outcome = try job.run(progress: { bar.update(fraction: $0.fraction, $0.line) }, shouldStop: { interrupt.isSet })
         Console.finishProgress()
-        for (index, step) in steps.enumerated() {
+        for (index, step) in outcome.steps.enumerated() {
             print("\(index + 1). \(step.title) (\(String(format: "%.0f", step.seconds)) s): \(step.detail)")
             for file in step.files { print("   \(file)") }
         }
+        print(ToonifyEffect.table(outcome.effect))
         print("Report: \(URL(fileURLWithPath: outdir).appendingPathComponent("REPORT.md").path)")
     }
 }

@@ -23,6 +23,10 @@ public struct GenerateJob {
     /// `.npy` → raw float32 [N, C, R, R]; anything else is a directory of `seedNNNN.png`.
     public var output: URL?
     public var grid: URL?
+    /// A title above the grid (none: the images alone, edge to edge).
+    public var gridCaption: String?
+    /// Each image enlarged this many times in the grid (nearest neighbour).
+    public var gridMagnification = 1
     public var batchSize = 4
 
     public init(checkpoint: URL, source: Source) {
@@ -41,6 +45,7 @@ public struct GenerateJob {
     public func run(progress: (String) -> Void = { _ in }) throws -> Result {
         guard output != nil || grid != nil else { throw GenerationError("nothing to write: give -o OUT (.npy or a folder) and/or --grid FILE.png") }
         guard batchSize >= 1 else { throw GenerationError("batch size must be at least 1") }
+        guard gridMagnification >= 1 else { throw GenerationError("the grid magnification must be at least 1, got \(gridMagnification)") }
         let reader = try CheckpointReader.open(checkpoint.path)
         let generator = try Generator(reader: reader, network: network)
         let (ws, names) = try latents(generator)
@@ -60,7 +65,9 @@ public struct GenerateJob {
             var result = Result(images: count, written: [], warnings: [])
             if let output { try images.write(to: output, shape: shape, outputs: outputs, into: &result) }
             if let grid {
-                try outputs.write(grid) { try PNG.write(ImageGrid.tiled(images.pngs), to: grid) }
+                let picture = try gridCaption.map { try ImageGrid.captioned(images.pngs, title: $0, magnification: gridMagnification) }
+                    ?? ImageGrid.tiled(images.pngs.map { $0.magnified(by: gridMagnification) })
+                try outputs.write(grid) { try PNG.write(picture, to: grid) }
                 result.written.append(grid)
                 if images.nonFiniteTotal > 0 { result.warnings.append(ImageConversion.nonFiniteWarning(file: grid.path, count: images.nonFiniteTotal)) }
             }

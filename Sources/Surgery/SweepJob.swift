@@ -31,6 +31,8 @@ public final class SweepJob {
     public let recipe: SweepRecipe
     public let output: String
     public let columns: [Column]
+    /// Each cell enlarged this many times (nearest neighbour) in the picture, e.g. 4 for 32² networks.
+    public var magnification = 1
     let readers: [CheckpointReader]
     /// The base's architecture (the style's is checked to be the same).
     let architecture: Architecture
@@ -69,6 +71,17 @@ public final class SweepJob {
     }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> SweepResult {
+        let (cells, nonFinite) = try columnImages(progress: progress)
+        let grid = try SweepGrid.render(cells: cells.map { $0.map { $0.magnified(by: magnification) } },
+                                        columnLabels: columns.map(\.label), rowLabels: recipe.seeds.map(String.init))
+        try PNG.write(grid, to: URL(fileURLWithPath: output))
+        return SweepResult(output: output, rows: recipe.seeds.count, columns: columns.map(\.label),
+                           warning: nonFinite > 0 ? ImageConversion.nonFiniteWarning(file: output, count: nonFinite) : nil)
+    }
+
+    /// The images of `selected` columns (default all; one image per seed, at the network's resolution)
+    /// and the number of NaN or infinite values among them: what the picture shows and the demo measures.
+    public func columnImages(of selected: [Column]? = nil, progress: (String) -> Void = { _ in }) throws -> (cells: [[Image8]], nonFinite: Int) {
         let base = try Generator(reader: readers[0], network: recipe.network)
         let ws = try GradMode.withoutGrad {
             try base.map(z: Latents.z(seeds: recipe.seeds, zDim: architecture.zDim),
@@ -77,15 +90,13 @@ public final class SweepJob {
         }
         var cells: [[Image8]] = []
         var nonFinite = 0
-        for column in columns {
+        let selected = selected ?? columns
+        for column in selected {
             let generator = try column.swapAt.map(swappedGenerator) ?? (column.input == 0 ? base : Generator(reader: readers[1], network: recipe.network))
             cells.append(try images(generator, ws, nonFinite: &nonFinite))
-            progress("sweep: column \(cells.count)/\(columns.count) (\(column.label))")
+            progress("sweep: column \(cells.count)/\(selected.count) (\(column.label))")
         }
-        let grid = try SweepGrid.render(cells: cells, columnLabels: columns.map(\.label), rowLabels: recipe.seeds.map(String.init))
-        try PNG.write(grid, to: URL(fileURLWithPath: output))
-        return SweepResult(output: output, rows: recipe.seeds.count, columns: columns.map(\.label),
-                           warning: nonFinite > 0 ? ImageConversion.nonFiniteWarning(file: output, count: nonFinite) : nil)
+        return (cells, nonFinite)
     }
 
     /// The generator `swap --at` would write, built from the two checkpoints' tensors without a file.

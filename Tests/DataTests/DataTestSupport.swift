@@ -37,7 +37,7 @@ enum DataFixtures {
     }
 
     /// The HWC picture as the CHW bytes a data set returns.
-    static func planar(_ image: Image8) -> [UInt8] { PNGDataset.planar(image, channels: image.channels) }
+    static func planar(_ image: Image8) -> [UInt8] { image.planar(channels: image.channels) }
 
     static func labelsJSON(_ pairs: [(String, String)]) -> String {
         "{\"labels\": [" + pairs.map { "[\"\($0.0)\", \($0.1)]" }.joined(separator: ", ") + "]}"

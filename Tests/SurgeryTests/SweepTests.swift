@@ -24,6 +24,21 @@ struct BitmapFontTests {
         BitmapFont.draw("SWAP AT 128", on: &clipped, x: -1, y: -1, scale: 2)
         #expect(clipped.pixels.contains(0))
     }
+
+    @Test func magnificationRepeatsEveryPixelAndCaptionsScale() throws {
+        let image = try Image8(width: 2, height: 1, channels: 3, pixels: [1, 2, 3, 4, 5, 6])
+        let big = image.magnified(by: 3)
+        #expect(big.width == 6 && big.height == 3)
+        let row: [UInt8] = [1, 2, 3, 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6, 4, 5, 6]
+        #expect(big.pixels == row + row + row)
+        #expect(Image8.magnification(from: 32, toAtLeast: 128) == 4 && Image8.magnification(from: 48, toAtLeast: 128) == 3
+                && Image8.magnification(from: 256, toAtLeast: 128) == 1)
+        #expect(image.planar(channels: 3) == [1, 4, 2, 5, 3, 6])
+        let grid = try ImageGrid.captioned(Array(repeating: image, count: 4), title: "T", magnification: 64)
+        // 2×2 cells of 128×64 with 4-px gaps under a title line of 20 px (font scale 2) and a gap.
+        #expect(grid.width == 2 * 128 + 4 && grid.height == 20 + 4 + 2 * 64 + 4)
+        #expect(grid.pixels.prefix(grid.width * 3 * 24).contains(0), "the title is drawn")
+    }
 }
 
 @Suite(.enabled(if: Fixtures.available, Fixtures.missing))

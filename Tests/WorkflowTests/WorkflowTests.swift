@@ -8,35 +8,65 @@ import Testing
 import Training
 @testable import Workflows
 
-/// The base model the project ships for the demo (written by scripts/train-demo-base.sh).
-let demoBase = Fixtures.repository.appendingPathComponent("fixtures/demo/base-faces32.h5")
+/// The models the project ships for the demo (written by scripts/train-demo-base.sh and scripts/train-demo-cartoon.sh).
+let demoBase = Fixtures.repository.appendingPathComponent(DemoJob.bundledBase)
+let demoCartoonModel = Fixtures.repository.appendingPathComponent(DemoJob.bundledCartoonModel)
 
-/// `toonkit demo` end to end on the shipped base, shortened to a few training steps.
+/// `toonkit demo` end to end on the shipped models, shortened to a few training steps and few measured images.
 @Suite struct DemoTests {
-    @Test func theDemoFineTunesSweepsBlendsAndReports() throws {
+    @Test func theDemoFineTunesSweepsBlendsMeasuresAndReports() throws {
         let folder = try TemporaryDirectory()
-        var job = DemoJob(base: demoBase, outdir: folder.url)
+        var job = DemoJob(base: demoBase, cartoonModel: demoCartoonModel, outdir: folder.url)
         job.kimg = 0.032
         job.cartoons = 48
-        let steps = try job.run()
-        #expect(steps.map(\.title) == ["Sample the base model", "Draw the cartoon data set", "Fine-tune with ADA and FreezeD",
-                                       "Sweep the layer swap", "Write blended checkpoints"])
+        job.effectImages = 8
+        var fractions: [Double] = []
+        let outcome = try job.run(progress: { fractions.append($0.fraction) })
+        let steps = outcome.steps
+        #expect(steps.map(\.title) == ["Sample the bundled models", "Draw the cartoon data set", "Fine-tune live with ADA and FreezeD",
+                                       "Sweep the layer swap", "Write blended checkpoints", "Measure the effect"])
+        #expect(fractions.first == 0 && zip(fractions, fractions.dropFirst()).allSatisfy { $0 <= $1 } && fractions.last! > 0.95)
         let report = try String(contentsOf: folder.file("REPORT.md"), encoding: .utf8)
         for file in steps.flatMap(\.files) {
             #expect(FileManager.default.fileExists(atPath: file), "\(file) listed but missing")
             #expect(report.contains(file))
         }
+        #expect(report.contains("Where the models come from") && report.contains(ToonifyEffect.table(outcome.effect)))
 
-        // Six seeds by base + swaps at 4, 8, 16 + style, each 32 px, under a header.
-        let sweep = try PNG.read(folder.file("sweep.png"))
-        #expect(sweep.width >= 5 * 32 && sweep.width < 5 * 32 + 80 && sweep.height >= 6 * 32 && sweep.height < 6 * 32 + 60)
-
+        // Six seeds by base + swaps at 4, 8, 16 + style, each enlarged to 128 px, under a header; 4×4 grids likewise.
+        for name in ["sweep.png", "sweep-live.png"] {
+            let sweep = try PNG.read(folder.file(name))
+            #expect(sweep.width >= 5 * 128 && sweep.width < 5 * 128 + 160 && sweep.height >= 6 * 128 && sweep.height < 6 * 128 + 120, "\(name)")
+        }
+        for name in ["base-faces.png", "cartoon-model.png", "cartoons-preview.png", "live-finetune.png", "toon-swap8.png"] {
+            let grid = try PNG.read(folder.file(name))
+            #expect(grid.width >= 4 * 128 && grid.height >= 4 * 128, "\(name)")
+        }
         for blended in ["toon-swap8.h5", "toon-swap16.h5"] {
             #expect(CheckpointValidator.validate(path: folder.path(blended)).status == .valid, "\(blended)")
         }
+        try checkTheEffect(outcome.effect)
+        try checkFreezeD(liveSnapshot: steps[2].files[0])
+        withExtendedLifetime(folder) {}
+    }
 
-        // FreezeD 4 keeps D's input block bit-identical; the generator moves.
-        let fineTuned = try CheckpointReader.open(steps[2].files[0])
+    /// The acceptance of the demo on a CI-sized measurement: the cartoon model is at most half as far
+    /// from the cartoon data as the face model, every swap lies between, and edge density says the same.
+    func checkTheEffect(_ effect: ToonifyEffect.Report) throws {
+        #expect(effect.rows.map(\.label) == [ToonifyEffect.cartoonData, ToonifyEffect.faceData, ToonifyEffect.baseLabel, "swap at 4", "swap at 8",
+                                             "swap at 16", ToonifyEffect.styleLabel, "live fine-tune"])
+        let ratio = try #require(effect.cartoonToBaseRatio)
+        #expect(ratio <= 0.5, "cartoon model / face model KID to the cartoon data: \(ratio)")
+        #expect(effect.swapsBetween.count == 3 && effect.swapsBetween.allSatisfy(\.between), "\(effect.swapsBetween)")
+        let edges = { (label: String) in effect.row(label)!.rendering.edgeDensity }
+        #expect(edges(ToonifyEffect.cartoonData) > 2 * edges(ToonifyEffect.faceData), "the data sets differ in outlines")
+        #expect(edges(ToonifyEffect.styleLabel) > 2 * edges(ToonifyEffect.baseLabel), "the cartoon model draws outlines, the face model does not")
+        #expect(effect.warning != nil, "stand-in Inception weights are announced")
+    }
+
+    /// FreezeD 4 keeps D's input block bit-identical; the generator moves.
+    func checkFreezeD(liveSnapshot: String) throws {
+        let fineTuned = try CheckpointReader.open(liveSnapshot)
         let base = try CheckpointReader.open(demoBase.path)
         for info in try base.tensorInfos(network: "D") where info.kind == .parameter {
             let same = try fineTuned.tensorInfo(network: "D", name: info.name).sha256 == info.sha256
@@ -44,28 +74,43 @@ let demoBase = Fixtures.repository.appendingPathComponent("fixtures/demo/base-fa
         }
         let weight = "synthesis.b32.conv1.weight"
         #expect(try fineTuned.tensorInfo(network: "G", name: weight).sha256 != base.tensorInfo(network: "G", name: weight).sha256)
-        withExtendedLifetime(folder) {}
     }
 
     @Test func aStopEndsTheFineTuningEarlyAndTheReportSaysSo() throws {
         let folder = try TemporaryDirectory()
-        var job = DemoJob(base: demoBase, outdir: folder.url)
+        var job = DemoJob(base: demoBase, cartoonModel: demoCartoonModel, outdir: folder.url)
         job.kimg = 1
         job.cartoons = 32
+        job.effectImages = 2
         var checks = 0
         // Stops after the first training step has been taken (the session asks before every step).
-        let steps = try job.run(shouldStop: { checks += 1; return checks > 2 })
-        #expect(steps.count == 5)
+        let steps = try job.run(shouldStop: { checks += 1; return checks > 2 }).steps
+        #expect(steps.count == 6)
         #expect(steps[2].detail.contains("stopped early by an interrupt; 1 were planned"))
         #expect(FileManager.default.fileExists(atPath: folder.path("sweep.png")))
         withExtendedLifetime(folder) {}
     }
 
-    @Test func aMissingBaseIsNamed() throws {
+    @Test func missingModelsAreNamed() throws {
         let folder = try TemporaryDirectory()
-        let job = DemoJob(base: folder.file("nowhere.h5"), outdir: folder.file("out"))
-        let error = try #require(throws: TrainingError.self) { try job.run() }
-        #expect("\(error)".contains("nowhere.h5"))
+        for (base, cartoon) in [(folder.file("nowhere.h5"), demoCartoonModel), (demoBase, folder.file("nowhere.h5"))] {
+            let job = DemoJob(base: base, cartoonModel: cartoon, outdir: folder.file("out"))
+            let error = try #require(throws: TrainingError.self) { try job.run() }
+            #expect("\(error)".contains("nowhere.h5"))
+        }
+        #expect(folder.contents.isEmpty)
+    }
+
+    @Test func renderingStatisticsSeeOutlines() throws {
+        let cartoons = try SyntheticDataset(kind: .cartoons, count: 8, resolution: 32, seed: 3)
+        let faces = try SyntheticDataset(kind: .faces, count: 8, resolution: 32, seed: 3)
+        let cartoonEdges = try RenderingStatistics(of: cartoons.imageSource).edgeDensity
+        #expect(try cartoonEdges > 2 * RenderingStatistics(of: faces.imageSource).edgeDensity)
+        let flat = ImageSource(count: 1, channels: 3, height: 4, width: 4, description: "flat") { _ in [UInt8](repeating: 90, count: 48) }
+        #expect(try RenderingStatistics(of: flat).edgeDensity == 0)
+        // A checkerboard steps at every pixel except the last one (no right or lower neighbour).
+        let board = ImageSource(count: 1, channels: 1, height: 4, width: 4, description: "board") { _ in (0..<16).map { ($0 / 4 + $0 % 4) % 2 == 0 ? 0 : 255 } }
+        #expect(try RenderingStatistics(of: board).edgeDensity == 15.0 / 16)
     }
 }
 

@@ -53,7 +53,7 @@ public final class PNGDataset: ImageDataset {
     public func image(at index: Int) throws -> [UInt8] {
         guard imageNames.indices.contains(index) else { throw TrainingError("\(source): no image \(index) (the set holds \(count))") }
         if let cached = cache.image(at: index) { return cached }
-        let planar = Self.planar(try decodeImage(index), channels: channels)
+        let planar = try decodeImage(index).planar(channels: channels)
         cache.insert(planar, at: index)
         return planar
     }
@@ -101,20 +101,6 @@ public final class PNGDataset: ImageDataset {
         let source = files.displayPath(DatasetFileListing.labelsName)
         let table = try DatasetLabelTable.parse(files.contents(of: DatasetFileListing.labelsName), source: source)
         return try table.labels(for: imageNames, source: source)
-    }
-
-    /// HWC RGB (as decoded) → CHW with `channels` planes; grey images keep their first channel.
-    static func planar(_ image: Image8, channels: Int) -> [UInt8] {
-        let plane = image.width * image.height
-        var planar = [UInt8](repeating: 0, count: plane * channels)
-        image.pixels.withUnsafeBufferPointer { source in
-            planar.withUnsafeMutableBufferPointer { target in
-                for c in 0..<channels {
-                    for i in 0..<plane { target[c * plane + i] = source[i * image.channels + c] }
-                }
-            }
-        }
-        return planar
     }
 }
 

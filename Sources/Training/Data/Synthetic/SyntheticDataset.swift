@@ -37,7 +37,7 @@ public struct SyntheticDataset: ImageDataset, Sendable {
         return FacePainter.render(FaceParameters(seed: seed, index: index), size: resolution, cartoon: kind == .cartoons)
     }
 
-    public func image(at index: Int) throws -> [UInt8] { PNGDataset.planar(try render(at: index), channels: 3) }
+    public func image(at index: Int) throws -> [UInt8] { try render(at: index).planar(channels: 3) }
 
     public func label(at index: Int) throws -> [Float] {
         guard (0..<count).contains(index) else { throw TrainingError("\(source): no image \(index)") }
