@@ -5,7 +5,8 @@
 #     smaller than an Adam step, within 1e-5 of a step) and the ADA p of every tick is the same;
 #  2. a rank killed mid-run: mpirun ends the job within seconds with an error, the last snapshot validates,
 #     and one process resumes from it;
-#  3. SIGUSR1 to mpirun: every rank stops after the same step and rank 0 writes a final snapshot.
+#  3. SIGUSR1 to mpirun: every rank stops after the same step and rank 0 writes a final snapshot;
+#  4. 5 steps on 2 ranks, a snapshot, and 5 more on 2 ranks resumed from it equal check 1's 10 straight steps.
 # Usage: scripts/check-distributed.sh [path/to/toonkit]   (default .build/release/toonkit)
 set -euo pipefail
 toonkit=$(realpath "${1:-.build/release/toonkit}")
@@ -22,22 +23,25 @@ training=(--data data.zip --batch 4 --kimg 0.04 --tick 0.02 --snap 1 --aug ada -
 
 "$toonkit" train "${training[@]}" "${shape[@]}" --outdir one >/dev/null 2>one.err || { cat one.err; exit 1; }
 "${mpirun[@]}" -np 2 "$toonkit" train "${training[@]}" "${shape[@]}" --outdir two >/dev/null 2>two.err || { cat two.err; exit 1; }
-"$toonkit" diff one/*/snapshot-0000000040.h5 two/*/snapshot-0000000040.h5 --json >diff.json || true
-python3 - one/*/log.jsonl two/*/log.jsonl <<'PYTHON'
+compare() {  # compare LABEL FOLDER: its last snapshot and ADA p per tick against the one-process run
+"$toonkit" diff one/*/snapshot-0000000040.h5 "$2"/*/snapshot-0000000040.h5 --json >diff.json || true
+python3 - "$1" one/*/log.jsonl "$2"/*/log.jsonl <<'PYTHON'
 import json, sys
 tensors = json.load(open("diff.json"))["tensors"]
 adam_step = 0.0025 * 4 / 5  # the smallest Adam step of the run (lr 0.0025 · c/(c+1), c = 4)
 failed = [t for t in tensors if t["status"] not in ("same", "different")
           or not ((t["rel_l2"] or 0) <= 1e-5 or (t["max_abs"] or 0) <= 1e-5 * adam_step)]
 worst = max(tensors, key=lambda t: t["rel_l2"] or 0)
-p = [[json.loads(line)["augment_p"] for line in open(path)] for path in sys.argv[1:3]]
-print(f"check-distributed: 2 ranks x 2 vs 1 x 4 after 10 steps: {len(tensors)} tensors, largest relative L2 "
+p = [[json.loads(line)["augment_p"] for line in open(path)] for path in sys.argv[2:4]]
+print(f"check-distributed: {sys.argv[1]}: {len(tensors)} tensors, largest relative L2 "
       f"{worst['rel_l2']:.2g} ({worst['network']}.{worst['name']}, max abs {worst['max_abs']:.2g}); ADA p per tick {p[0]} vs {p[1]}")
 for t in failed:
     print(f"check-distributed: FAILED {t['network']}.{t['name']}: {t['status']} rel_l2 {t['rel_l2']} max_abs {t['max_abs']}")
 if failed or p[0] != p[1] or p[0][-1] == 0.3:
     sys.exit(1)
 PYTHON
+}
+compare "2 ranks x 2 vs 1 x 4 after 10 steps" two
 
 # A rank that dies: a longer run, rank 1 killed once the first snapshot is there.
 "${mpirun[@]}" -np 2 "$toonkit" train "${training[@]}" "${shape[@]}" --kimg 2 --tick 0.008 --outdir killed >/dev/null 2>killed.err &
@@ -77,4 +81,10 @@ wait "$launcher" || { echo "check-distributed: FAILED: the job stopped by SIGUSR
 final=$(ls stopped/*/snapshot-*.h5 | sort | tail -1)
 "$toonkit" validate "$final" >/dev/null
 echo "check-distributed: SIGUSR1 to mpirun: the ranks stopped together and rank 0 wrote $(basename "$final")"
-echo "check-distributed: 3 passed, 0 failed"
+# An exact resume on ranks: 5 steps, a snapshot, 5 more from it.
+"${mpirun[@]}" -np 2 "$toonkit" train "${training[@]}" "${shape[@]}" --kimg 0.02 --outdir first >/dev/null 2>first.err || { cat first.err; exit 1; }
+"${mpirun[@]}" -np 2 "$toonkit" train --data data.zip --resume first/*/snapshot-0000000020.h5 --kimg 0.04 --tick 0.02 --snap 1 --threads 1 \
+  --outdir resumed2 >/dev/null 2>resumed2.err || { cat resumed2.err; exit 1; }
+mkdir -p continued/run && cat first/*/log.jsonl resumed2/*/log.jsonl >continued/run/log.jsonl && cp resumed2/*/snapshot-0000000040.h5 continued/run/
+compare "5 steps on 2 ranks, then 5 more resumed on 2 ranks, vs 10 straight on 1" continued
+echo "check-distributed: 4 passed, 0 failed"
