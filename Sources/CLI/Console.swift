@@ -114,9 +114,10 @@ struct EstimatingProgress {
         Console.progress(line + "  " + text)
     }
 
-    /// m:ss
+    /// m:ss, or h:mm:ss from an hour on (a long projection or fine-tune).
     static func clock(_ seconds: Double) -> String {
         let whole = Int(seconds.rounded())
+        if whole >= 3600 { return String(format: "%d:%02d:%02d", whole / 3600, whole / 60 % 60, whole % 60) }
         return String(format: "%d:%02d", whole / 60, whole % 60)
     }
 }

@@ -66,8 +66,11 @@ struct ProjectionOptions: ParsableArguments {
         let target = try ProjectionTarget(photo: URL(fileURLWithPath: photo), resolution: generator.architecture.resolution)
         let interrupt = InterruptFlag(message: "interrupt: stopping after the current step and keeping the best latent so far (Ctrl-C again to quit now)")
         let start = Date()
+        var bar = EstimatingProgress()
         let result = try projector.project(target: target.tensor) { step in
-            Console.progress(ProjectionProgress.line(step, elapsed: Date().timeIntervalSince(start)))
+            let perStep = Date().timeIntervalSince(start) / Double(step.step)
+            bar.update(fraction: Double(step.step) / Double(step.steps),
+                       String(format: "step %d/%d  dist %.4f  %.2f s/step", step.step, step.steps, step.distance, perStep))
             return !interrupt.isSet
         }
         Console.finishProgress()
@@ -82,18 +85,6 @@ struct ProjectionOptions: ParsableArguments {
             .init(label: "distance + noise reg.", points: history.map { (Double($0.step), Double($0.loss)) }),
         ])
         try PNG.write(plot.render(), to: url)
-    }
-}
-
-/// The projection's progress line, with the time left at the mean step time so far.
-enum ProjectionProgress {
-    /// `[#########---------------] step 120/1000  dist 0.2345  1.20 s/step  ETA 17m36s`
-    static func line(_ step: ProjectionStep, elapsed: TimeInterval) -> String {
-        let perStep = elapsed / Double(step.step)
-        let remaining = Int((perStep * Double(step.steps - step.step)).rounded())
-        let eta = remaining >= 3600 ? String(format: "%dh%02dm", remaining / 3600, remaining / 60 % 60) : String(format: "%dm%02ds", remaining / 60, remaining % 60)
-        return Console.bar(Double(step.step) / Double(step.steps))
-            + String(format: " step %d/%d  dist %.4f  %.2f s/step  ETA %@", step.step, step.steps, step.distance, perStep, eta)
     }
 }
 
