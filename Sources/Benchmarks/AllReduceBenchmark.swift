@@ -49,16 +49,10 @@ public enum AllReduceBenchmark {
         declarations.filter { $0.kind == .parameter }.reduce(0) { $0 + $1.shape.reduce(1, *) }
     }
 
-    /// The median over `repeats` all-reduces of `count` floats, after one warm-up.
+    /// The median over `repeats` all-reduces of `count` floats, after one warm-up. Every rank makes the same
+    /// number of calls (a time limit could end them at different counts and leave a rank waiting).
     static func medianSeconds(count: Int, collective: any Collective, repeats: Int) throws -> Double {
         var buffer = [Float](repeating: 1, count: count)
-        try collective.allReduceSum(&buffer)
-        var times: [Double] = []
-        for _ in 0..<repeats {
-            let start = Date()
-            try collective.allReduceSum(&buffer)
-            times.append(Date().timeIntervalSince(start))
-        }
-        return times.sorted()[times.count / 2]
+        return try timePerCall(minimumSeconds: 0, minimumCalls: repeats) { try collective.allReduceSum(&buffer) }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Median of repeated calls after one warm-up call, repeating until `minimumSeconds` have passed (at least 3 calls).
-func timePerCall(minimumSeconds: Double, _ body: () throws -> Void) throws -> Double {
+/// Median of repeated calls after one warm-up call, repeating until `minimumSeconds` have passed (at least
+/// `minimumCalls` calls).
+func timePerCall(minimumSeconds: Double, minimumCalls: Int = 3, _ body: () throws -> Void) throws -> Double {
     try body()
     var samples: [Double] = []
     let start = DispatchTime.now().uptimeNanoseconds
@@ -9,6 +10,6 @@ func timePerCall(minimumSeconds: Double, _ body: () throws -> Void) throws -> Do
         let t0 = DispatchTime.now().uptimeNanoseconds
         try body()
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-    } while samples.count < 3 || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minimumSeconds
+    } while samples.count < minimumCalls || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minimumSeconds
     return samples.sorted()[samples.count / 2]
 }
