@@ -185,12 +185,157 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
     }
 }
 
+// Direct 3×3 convolution, stride 1, padding 1 (docs/engine-kernels.md, "Direct convolution"). A tile is
+// CK_CONV_CHANNELS output channels × `vectors` vectors of one output row, held in registers while c, i and
+// j run, so each output element is one chain of multiply-adds in the order (c, i, j) on every set. Rows of
+// the tile past `rows` repeat the last weights (the packing duplicates them) and are not stored.
+#if CK_LANES == 16
+#define CK_CONV_VECTORS 4
+#define CK_WEIGHT_CHANNELS 3
+#else
+#define CK_CONV_VECTORS 2
+#define CK_WEIGHT_CHANNELS 1
+#endif
+
+CK_INLINE void CK_NAME(conv3x3_tile)(int vectors, long rows, long channels, const float *x, long channel_stride, long row_stride,
+                                     const float *weights, bool accumulate, float *out, long out_channel_stride) {
+    CK_NAME(vector) sums[CK_CONV_CHANNELS][CK_CONV_VECTORS] = {{0}};
+    for (long c = 0; c < channels; c++) {
+        for (int i = 0; i < 3; i++) {
+            const float *line = x + c * channel_stride + i * row_stride;
+            for (int j = 0; j < 3; j++) {
+                CK_NAME(vector) in[CK_CONV_VECTORS];
+                for (int v = 0; v < vectors; v++) in[v] = CK_NAME(load)(line + j + v * CK_LANES);
+                const float *taps = weights + ((c * 3 + i) * 3 + j) * CK_CONV_CHANNELS;
+                for (int r = 0; r < CK_CONV_CHANNELS; r++) {
+                    CK_NAME(vector) factor = CK_NAME(splat)(taps[r]);
+                    for (int v = 0; v < vectors; v++) sums[r][v] = CK_NAME(multiply_add)(factor, in[v], sums[r][v]);
+                }
+            }
+        }
+    }
+    for (long r = 0; r < rows; r++) {
+        for (int v = 0; v < vectors; v++) {
+            float *target = out + r * out_channel_stride + v * CK_LANES;
+            CK_NAME(vector) value = sums[r][v];
+            if (accumulate) value += CK_NAME(load)(target);
+            CK_NAME(store)(target, value);
+        }
+    }
+}
+
+static void CK_NAME(conv3x3_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                                  bool flip, float *packed) {
+    for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
+        for (long c = 0; c < in_channels; c++) {
+            for (int k = 0; k < 9; k++) {
+                for (int r = 0; r < CK_CONV_CHANNELS; r++) {
+                    long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
+                    *packed++ = weight[o * out_stride + c * in_stride + (flip ? 8 - k : k)];
+                }
+            }
+        }
+    }
+}
+
+// The padded rows y0 − 1 … y1 of every channel: zero outside the image and in the border columns.
+CK_INLINE void CK_NAME(pad_band)(long channels, long height, long width, const float *input, long y0, long y1, float *scratch) {
+    const long padded_width = width + 2, band = y1 - y0 + 2;
+    for (long c = 0; c < channels; c++) {
+        for (long r = 0; r < band; r++) {
+            float *line = scratch + (c * band + r) * padded_width;
+            long y = y0 - 1 + r;
+            line[0] = 0;
+            line[width + 1] = 0;
+            if (y < 0 || y >= height) {
+                for (long x = 1; x <= width; x++) line[x] = 0;
+            } else {
+                __builtin_memcpy(line + 1, input + (c * height + y) * width, (unsigned long)width * sizeof(float));
+            }
+        }
+    }
+}
+
+static void CK_NAME(conv3x3_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                                  const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch) {
+    // The input rows y0 − 1 … y1 with a zero border, so the tiles need no bounds tests.
+    CK_NAME(pad_band)(in_channels, height, width, input, y0, y1, scratch);
+    const long padded_width = width + 2, channel_stride = (y1 - y0 + 2) * padded_width;
+    const long plane = height * width, tile_size = in_channels * 9 * CK_CONV_CHANNELS;
+    for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
+        long first = tile * CK_CONV_CHANNELS, rows = out_channels - first < CK_CONV_CHANNELS ? out_channels - first : CK_CONV_CHANNELS;
+        for (long y = y0; y < y1; y++) {
+            const float *x = scratch + (y - y0) * padded_width;
+            float *out = output + first * plane + y * width;
+            long column = 0;
+            for (; column + CK_CONV_VECTORS * CK_LANES <= width; column += CK_CONV_VECTORS * CK_LANES) {
+                CK_NAME(conv3x3_tile)(CK_CONV_VECTORS, rows, in_channels, x + column, channel_stride, padded_width,
+                                      packed + tile * tile_size, accumulate, out + column, plane);
+            }
+            for (; column + CK_LANES <= width; column += CK_LANES) {
+                CK_NAME(conv3x3_tile)(1, rows, in_channels, x + column, channel_stride, padded_width,
+                                      packed + tile * tile_size, accumulate, out + column, plane);
+            }
+        }
+    }
+}
+
+// The weight gradient's tile: CK_WEIGHT_CHANNELS output channels × the 9 taps of one input channel, each a
+// vector of lane-partial sums over the band's pixels, summed across lanes and added to the gradient at the end.
+CK_INLINE void CK_NAME(conv3x3_weight_tile)(long rows, long band_rows, long width, const float *grad, long grad_channel_stride,
+                                            const float *x, long padded_width, float *gradient, long gradient_channel_stride) {
+    CK_NAME(vector) sums[CK_WEIGHT_CHANNELS][9];
+    for (int r = 0; r < CK_WEIGHT_CHANNELS; r++) for (int k = 0; k < 9; k++) sums[r][k] = CK_NAME(splat)(0);
+    for (long y = 0; y < band_rows; y++) {
+        for (long column = 0; column < width; column += CK_LANES) {
+            CK_NAME(vector) g[CK_WEIGHT_CHANNELS];
+            for (int r = 0; r < CK_WEIGHT_CHANNELS; r++) {
+                long o = r < rows ? r : rows - 1;
+                g[r] = CK_NAME(load)(grad + o * grad_channel_stride + y * width + column);
+            }
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 3; j++) {
+                    CK_NAME(vector) in = CK_NAME(load)(x + (y + i) * padded_width + column + j);
+                    for (int r = 0; r < CK_WEIGHT_CHANNELS; r++) sums[r][i * 3 + j] = CK_NAME(multiply_add)(g[r], in, sums[r][i * 3 + j]);
+                }
+            }
+        }
+    }
+    for (long r = 0; r < rows; r++) {
+        for (int k = 0; k < 9; k++) {
+            float total = -0.0f;
+            for (int lane = 0; lane < CK_LANES; lane++) total += sums[r][k][lane];
+            gradient[r * gradient_channel_stride + k] += total;
+        }
+    }
+}
+
+static void CK_NAME(conv3x3_weight_rows)(long out_first, long out_count, long in_channels, long height, long width,
+                                         const float *input, const float *grad, long y0, long y1, float *gradient, float *scratch) {
+    CK_NAME(pad_band)(in_channels, height, width, input, y0, y1, scratch);
+    const long padded_width = width + 2, band = y1 - y0 + 2, plane = height * width;
+    for (long o = out_first; o < out_first + out_count; o += CK_WEIGHT_CHANNELS) {
+        long rows = out_first + out_count - o < CK_WEIGHT_CHANNELS ? out_first + out_count - o : CK_WEIGHT_CHANNELS;
+        for (long c = 0; c < in_channels; c++) {
+            CK_NAME(conv3x3_weight_tile)(rows, y1 - y0, width, grad + o * plane + y0 * width, plane,
+                                         scratch + c * band * padded_width, padded_width, gradient + (o * in_channels + c) * 9, in_channels * 9);
+        }
+    }
+}
+
+#undef CK_CONV_VECTORS
+#undef CK_WEIGHT_CHANNELS
+
 static const ck_kernel_table CK_NAME(kernel_table) = {
     .fuses_products = CK_FUSED,
     .row_combinations = CK_NAME(row_combinations),
     .dot_products = CK_NAME(dot_products),
     .lerp = CK_NAME(lerp),
     .bias_act = CK_NAME(bias_act),
+    .conv3x3_tile_channels = CK_CONV_CHANNELS,
+    .conv3x3_pack = CK_NAME(conv3x3_pack),
+    .conv3x3_rows = CK_NAME(conv3x3_rows),
+    .conv3x3_weight_rows = CK_NAME(conv3x3_weight_rows),
 };
 
 #undef CK_INLINE

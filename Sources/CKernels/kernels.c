@@ -13,6 +13,7 @@
 
 #define CK_NAME(name) name##_baseline
 #define CK_LANES 8
+#define CK_CONV_CHANNELS 6
 #if defined(__x86_64__)
 #define CK_FUSED 0
 #else
@@ -21,6 +22,7 @@
 #include "kernel_bodies.h"
 #undef CK_NAME
 #undef CK_LANES
+#undef CK_CONV_CHANNELS
 #undef CK_FUSED
 
 #if defined(__x86_64__)
@@ -28,20 +30,24 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define CK_NAME(name) name##_avx2
 #define CK_LANES 8
+#define CK_CONV_CHANNELS 6
 #define CK_FUSED 1
 #include "kernel_bodies.h"
 #undef CK_NAME
 #undef CK_LANES
+#undef CK_CONV_CHANNELS
 #undef CK_FUSED
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
 #define CK_NAME(name) name##_avx512
 #define CK_LANES 16
+#define CK_CONV_CHANNELS 6
 #define CK_FUSED 1
 #include "kernel_bodies.h"
 #undef CK_NAME
 #undef CK_LANES
+#undef CK_CONV_CHANNELS
 #undef CK_FUSED
 #pragma clang attribute pop
 

@@ -21,7 +21,11 @@ struct BenchOptions: ParsableArguments {
     @Flag(help: "Print one JSON document instead of a table.")
     var json = false
 
-    func apply() { threadOptions.apply() }
+    /// Sets the threads and prints what the benchmark runs on (to standard error, so --json stays one document).
+    func apply() {
+        threadOptions.apply()
+        Console.info(MachineDescription.current.line)
+    }
 }
 
 /// Where file benchmarks write, and how often they repeat.

@@ -31,6 +31,23 @@ typedef struct {
     /// target[i] = clamp(act((source[i]·scale if scaled) + addend[i] + bias)·gain, ±limit), act(t) = t > 0 ? t : t·slope.
     void (*bias_act)(long n, const float *source, bool scaled, float scale, const float *_Nullable addend, float bias,
                      float slope, float gain, float limit, float *target);
+    /// Output channels per tile of the direct 3×3 convolution: the packing below groups them.
+    long conv3x3_tile_channels;
+    /// packed[tile][c][k][r] = weight[o·out_stride + c·in_stride + (flip ? 8 − k : k)], o = tile·T + r (the last
+    /// output channel repeated past out_channels), T = conv3x3_tile_channels: ⌈out/T⌉·T·in·9 floats.
+    void (*conv3x3_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                         bool flip, float *packed);
+    /// output[o, y, x] (+)= Σ_c Σ_ij input[c, y + i − 1, x + j − 1]·w[o, c, i, j] (zero outside the image) for rows
+    /// y0 ≤ y < y1 of [out, height, width] planes; width a multiple of 16. scratch holds in·(y1 − y0 + 2)·(width + 2).
+    void (*conv3x3_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                         const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch);
+    /// gradient[o, c, i, j] += Σ_{y0 ≤ y < y1} Σ_x grad[o, y, x]·input[c, y + i − 1, x + j − 1] (zero outside) for
+    /// out_first ≤ o < out_first + out_count, with [out, height, width] grad planes, [in, height, width] input planes and
+    /// a [out, in, 3, 3] gradient; width a multiple of 16; scratch as conv3x3_rows. Each element's sum runs over
+    /// rows, then vectors of pixels in lane-partial chains summed across lanes, so sets of different widths differ
+    /// in rounding.
+    void (*conv3x3_weight_rows)(long out_first, long out_count, long in_channels, long height, long width,
+                                const float *input, const float *grad, long y0, long y1, float *gradient, float *scratch);
 } ck_kernel_table;
 
 /// Whether this CPU (and the OS, for the wider registers' state) can run `set`.

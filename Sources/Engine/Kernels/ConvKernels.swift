@@ -1,6 +1,7 @@
 /// Convolution kernels: im2col / col2im around OpenBLAS GEMM.
 ///
-/// All three kernels share one geometry. "Input space" is [N, C, H, W], "output space" is
+/// 3×3 stride-1 convolutions on planes a multiple of 16 wide go to DirectConvolution instead (unless
+/// TOONKIT_CONV=im2col). All three kernels share one geometry. "Input space" is [N, C, H, W], "output space" is
 /// [N, O, Ho, Wo], weights are [O, C/groups, kh, kw]:
 ///   forward:      input space → output space   (conv2d)
 ///   backwardData: output space → input space   (conv_transpose2d, the adjoint of forward)
@@ -55,7 +56,11 @@ struct ConvGeometry: Equatable {
 }
 
 enum ConvKernels {
-    static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                        algorithm: ConvolutionAlgorithm = .active) {
+        if algorithm == .auto && DirectConvolution.suits(g) {
+            return Profiler.measure("conv3x3 direct") { DirectConvolution.forward(g, input: input, weight: weight, output: output) }
+        }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
         for block in g.blocks {
@@ -77,8 +82,16 @@ enum ConvKernels {
         }
     }
 
-    /// `output` (input space) must be zero-filled by the caller; contributions are added.
-    static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// `output` (input space) is overwritten.
+    static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                             algorithm: ConvolutionAlgorithm = .active) {
+        if algorithm == .auto && DirectConvolution.suits(g) {
+            return Profiler.measure("conv3x3 direct") {
+                DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output)
+            }
+        }
+        // col2im adds every column back to its pixel.
+        output.update(repeating: 0, count: g.batch * g.inChannels * g.inPlane)
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
         for block in g.blocks {
@@ -101,7 +114,11 @@ enum ConvKernels {
     }
 
     /// `output` (weight shaped) is overwritten.
-    static func weightGrad(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    static func weightGrad(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                           algorithm: ConvolutionAlgorithm = .active) {
+        if algorithm == .auto && DirectConvolution.suitsWeightGradient(g) {
+            return Profiler.measure("conv3x3 direct") { DirectConvolution.weightGradient(g, input: input, gradOutput: gradOutput, output: output) }
+        }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
         output.update(repeating: 0, count: g.outChannels * g.patch)

@@ -10,14 +10,7 @@ public enum KernelInstructionSet: String, CaseIterable, Sendable {
 
     /// What this process uses, decided on first use. An unknown or unsupported TOONKIT_SIMD ends the
     /// process with status 2 and says why: silently running another path would falsify a comparison.
-    public static let active: KernelInstructionSet = {
-        do {
-            return try fromEnvironment(ProcessInfo.processInfo.environment)
-        } catch {
-            FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(error)\n".utf8))
-            exit(2)
-        }
-    }()
+    public static let active: KernelInstructionSet = processWideChoice { try fromEnvironment(ProcessInfo.processInfo.environment) }
 
     /// The set TOONKIT_SIMD forces, or the widest supported one when it is unset or empty.
     public static func fromEnvironment(_ environment: [String: String]) throws -> KernelInstructionSet {

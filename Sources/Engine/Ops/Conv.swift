@@ -71,7 +71,7 @@ extension Tensor {
         guard g.outputShape == input.shape else {
             throw EngineError.shapes("convTranspose2d", "input does not match the requested output size \(height)×\(width)", input.shape, weight.shape)
         }
-        let output = try Tensor.zeros(resultShape)
+        let output = Tensor(uninitializedShape: resultShape)
         Profiler.measure("convTranspose2d") { ConvKernels.backwardData(g, gradOutput: input.pointer, weight: weight.pointer, output: output.pointer) }
         return record("convTranspose2d", output: output, inputs: [input, weight]) { gy, _, needs in
             [needs[0] ? try conv2d(gy, weight, options) : nil,

@@ -1,0 +1,32 @@
+import Engine
+import Foundation
+
+/// What a benchmark ran on, printed with every benchmark: numbers from machines that differ (AVX-512 or not,
+/// another OpenBLAS kernel family) or from another convolution path are not comparable.
+public struct MachineDescription: Codable, Sendable {
+    public let cpu: String
+    public let instructionSet: String
+    public let blasCore: String
+    public let threads: Int
+    public let convolution: String
+
+    public static var current: MachineDescription {
+        MachineDescription(cpu: cpuModel() ?? "unknown CPU", instructionSet: KernelInstructionSet.active.displayName,
+                           blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
+                           convolution: ConvolutionAlgorithm.active.rawValue)
+    }
+
+    public var line: String {
+        "machine: \(cpu); engine kernels \(instructionSet) (\(KernelInstructionSet.environmentVariable)); OpenBLAS core \(blasCore); "
+            + "\(threads) threads; convolutions \(convolution) (\(ConvolutionAlgorithm.environmentVariable)=\(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: "|")))"
+    }
+
+    /// The first "model name" of /proc/cpuinfo (Linux).
+    static func cpuModel() -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// How the engine computes 3×3 convolutions: `auto` (the direct kernel where it suits, im2col + GEMM
+/// elsewhere) or `im2col` everywhere, forced with TOONKIT_CONV so benchmarks can time both paths from one
+/// binary (docs/engine-kernels.md "Direct convolution").
+public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
+    case auto, im2col
+
+    public static let environmentVariable = "TOONKIT_CONV"
+
+    /// Decided on first use; an unknown TOONKIT_CONV ends the process with status 2, as TOONKIT_SIMD does.
+    public static let active: ConvolutionAlgorithm = processWideChoice { try fromEnvironment(ProcessInfo.processInfo.environment) }
+
+    public static func fromEnvironment(_ environment: [String: String]) throws -> ConvolutionAlgorithm {
+        guard let requested = environment[environmentVariable], !requested.isEmpty else { return .auto }
+        guard let algorithm = ConvolutionAlgorithm(rawValue: requested.lowercased()) else {
+            throw EngineError(environmentVariable, "unknown convolution algorithm '\(requested)'; use one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return algorithm
+    }
+}
+
+/// A process-wide setting read once from the environment. A bad value stops the process with status 2 and
+/// says why: silently running another path would falsify a comparison.
+func processWideChoice<T>(_ read: () throws -> T) -> T {
+    do {
+        return try read()
+    } catch {
+        FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(error)\n".utf8))
+        exit(2)
+    }
+}
