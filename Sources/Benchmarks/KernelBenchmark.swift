@@ -36,6 +36,15 @@ public enum KernelBenchmark {
     public struct Layer: Sendable {
         public let channelsIn: Int, channelsOut: Int, resolution: Int
         public var name: String { "3x3 \(channelsIn)->\(channelsOut) @\(resolution)x\(resolution)" }
+        var upsamplingName: String { "up 3x3 \(channelsIn)->\(channelsOut) @\(resolution)x\(resolution)" }
+    }
+
+    /// The generator's up-sampling layers into the listed resolutions from 16² up: from the previous layer's
+    /// channels at half the resolution (paper256: 512 → 256 into 64², 256 → 128 into 128², 128 → 64 into 256²).
+    static func upsamplingLayers(of layers: [Layer]) -> [Layer] {
+        zip(layers, layers.dropFirst()).filter { $0.1.resolution >= 16 }.map {
+            Layer(channelsIn: $0.0.channelsOut, channelsOut: $0.1.channelsIn, resolution: $0.1.resolution)
+        }
     }
 
     /// paper256's channels per resolution (channel_base 16384, max 512).
@@ -66,6 +75,18 @@ public enum KernelBenchmark {
                 rows.append(Row(layer: layer.name, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
                 progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer.name, pass, seconds * 1e3, gflops, gflops / sgemm))
             }
+        }
+        for layer in upsamplingLayers(of: layers) {
+            // The generator's up-sampling convolution: conv_transpose2d with stride 2 from half the resolution.
+            let half = layer.resolution / 2
+            let x = try randomTensor([batch, layer.channelsIn, half, half])
+            let w = try randomTensor([layer.channelsIn, layer.channelsOut, 3, 3])
+            let options = ConvOptions(stride: 2, padding: 0)
+            let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * half * half)
+            let seconds = try timePerCall(minimumSeconds: minimumSeconds) { _ = try Tensor.convTranspose2d(x, w, options) }
+            let gflops = flops / seconds / 1e9
+            rows.append(Row(layer: layer.upsamplingName, pass: "forward", seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
+            progress(String(format: "%@ forward: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer.upsamplingName, seconds * 1e3, gflops, gflops / sgemm))
         }
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,

@@ -192,9 +192,13 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
 #if CK_LANES == 16
 #define CK_CONV_VECTORS 4
 #define CK_WEIGHT_CHANNELS 3
+#define CK_UP_CHANNELS 3
+#define CK_UP_VECTORS 2
 #else
 #define CK_CONV_VECTORS 2
 #define CK_WEIGHT_CHANNELS 1
+#define CK_UP_CHANNELS 1
+#define CK_UP_VECTORS 2
 #endif
 
 CK_INLINE void CK_NAME(conv3x3_tile)(int vectors, long rows, long channels, const float *x, long channel_stride, long row_stride,
@@ -224,13 +228,13 @@ CK_INLINE void CK_NAME(conv3x3_tile)(int vectors, long rows, long channels, cons
     }
 }
 
-static void CK_NAME(conv3x3_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                                  bool flip, float *packed) {
-    for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
+static void CK_NAME(conv3x3_pack)(long tile_channels, long out_channels, long in_channels, const float *weight, long out_stride,
+                                  long in_stride, bool flip, float *packed) {
+    for (long tile = 0; tile * tile_channels < out_channels; tile++) {
         for (long c = 0; c < in_channels; c++) {
             for (int k = 0; k < 9; k++) {
-                for (int r = 0; r < CK_CONV_CHANNELS; r++) {
-                    long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
+                for (long r = 0; r < tile_channels; r++) {
+                    long o = tile * tile_channels + r < out_channels ? tile * tile_channels + r : out_channels - 1;
                     *packed++ = weight[o * out_stride + c * in_stride + (flip ? 8 - k : k)];
                 }
             }
@@ -238,19 +242,21 @@ static void CK_NAME(conv3x3_pack)(long out_channels, long in_channels, const flo
     }
 }
 
-// The padded rows y0 − 1 … y1 of every channel: zero outside the image and in the border columns.
-CK_INLINE void CK_NAME(pad_band)(long channels, long height, long width, const float *input, long y0, long y1, float *scratch) {
-    const long padded_width = width + 2, band = y1 - y0 + 2;
+// The padded rows y0 − 1 … y1 of every channel, each padded_width ≥ width + 2 long: one zero column, the row,
+// zeros to the end; rows outside the image are zero.
+CK_INLINE void CK_NAME(pad_band)(long channels, long height, long width, long padded_width, const float *input, long y0, long y1,
+                                 float *scratch) {
+    const long band = y1 - y0 + 2;
     for (long c = 0; c < channels; c++) {
         for (long r = 0; r < band; r++) {
             float *line = scratch + (c * band + r) * padded_width;
             long y = y0 - 1 + r;
-            line[0] = 0;
-            line[width + 1] = 0;
             if (y < 0 || y >= height) {
-                for (long x = 1; x <= width; x++) line[x] = 0;
+                for (long x = 0; x < padded_width; x++) line[x] = 0;
             } else {
+                line[0] = 0;
                 __builtin_memcpy(line + 1, input + (c * height + y) * width, (unsigned long)width * sizeof(float));
+                for (long x = width + 1; x < padded_width; x++) line[x] = 0;
             }
         }
     }
@@ -259,7 +265,7 @@ CK_INLINE void CK_NAME(pad_band)(long channels, long height, long width, const f
 static void CK_NAME(conv3x3_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                                   const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch) {
     // The input rows y0 − 1 … y1 with a zero border, so the tiles need no bounds tests.
-    CK_NAME(pad_band)(in_channels, height, width, input, y0, y1, scratch);
+    CK_NAME(pad_band)(in_channels, height, width, width + 2, input, y0, y1, scratch);
     const long padded_width = width + 2, channel_stride = (y1 - y0 + 2) * padded_width;
     const long plane = height * width, tile_size = in_channels * 9 * CK_CONV_CHANNELS;
     for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
@@ -312,7 +318,7 @@ CK_INLINE void CK_NAME(conv3x3_weight_tile)(long rows, long band_rows, long widt
 
 static void CK_NAME(conv3x3_weight_rows)(long out_first, long out_count, long in_channels, long height, long width,
                                          const float *input, const float *grad, long y0, long y1, float *gradient, float *scratch) {
-    CK_NAME(pad_band)(in_channels, height, width, input, y0, y1, scratch);
+    CK_NAME(pad_band)(in_channels, height, width, width + 2, input, y0, y1, scratch);
     const long padded_width = width + 2, band = y1 - y0 + 2, plane = height * width;
     for (long o = out_first; o < out_first + out_count; o += CK_WEIGHT_CHANNELS) {
         long rows = out_first + out_count - o < CK_WEIGHT_CHANNELS ? out_first + out_count - o : CK_WEIGHT_CHANNELS;
@@ -323,8 +329,110 @@ static void CK_NAME(conv3x3_weight_rows)(long out_first, long out_count, long in
     }
 }
 
-#undef CK_CONV_VECTORS
-#undef CK_WEIGHT_CHANNELS
+// The stride-2 transposed 3×3 convolution (no padding) of the generator's up-sampling layers, by output
+// parity: input row m + 1 of the zero-bordered band feeds output rows 2m (taps i = 0, and i = 2 from row m) and
+// 2m + 1 (i = 1); input column n feeds output columns 2n (j = 0, and j = 2 from column n − 1) and 2n + 1 (j = 1).
+// A tile is CK_UP_CHANNELS output channels × one vector of n for the four parities, interleaved on store.
+CK_INLINE CK_NAME(vector) CK_NAME(interleave_low)(CK_NAME(vector) even, CK_NAME(vector) odd) {
+#if CK_LANES == 16
+    return __builtin_shufflevector(even, odd, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+#else
+    return __builtin_shufflevector(even, odd, 0, 8, 1, 9, 2, 10, 3, 11);
+#endif
+}
+
+CK_INLINE CK_NAME(vector) CK_NAME(interleave_high)(CK_NAME(vector) even, CK_NAME(vector) odd) {
+#if CK_LANES == 16
+    return __builtin_shufflevector(even, odd, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+#else
+    return __builtin_shufflevector(even, odd, 4, 12, 5, 13, 6, 14, 7, 15);
+#endif
+}
+
+// Stores the even and odd columns 2n0 … 2n0 + 2·CK_LANES − 1 of one output row, interleaved.
+CK_INLINE void CK_NAME(store_interleaved)(float *target, CK_NAME(vector) even, CK_NAME(vector) odd) {
+    CK_NAME(store)(target, CK_NAME(interleave_low)(even, odd));
+    CK_NAME(store)(target + CK_LANES, CK_NAME(interleave_high)(even, odd));
+}
+
+// Output rows 2m and 2m + 1 (when m < height) at columns 2n … 2n + 2·vectors·CK_LANES − 1 of CK_UP_CHANNELS output
+// channels. Each input vector is loaded once and used for all its taps before the next, so the registers hold
+// the 4·CK_UP_CHANNELS·vectors sums, one vector and one weight.
+CK_INLINE void CK_NAME(conv3x3_up_tile)(int vectors, long rows, long in_channels, const float *above, const float *below,
+                                        long channel_stride, const float *weights, float *even_row, long out_width, long plane,
+                                        bool odd_row) {
+    // [channel][vector][even row even column, even row odd column, odd row even column, odd row odd column]
+    CK_NAME(vector) sums[CK_UP_CHANNELS][CK_UP_VECTORS][4];
+    for (int r = 0; r < CK_UP_CHANNELS; r++) for (int v = 0; v < CK_UP_VECTORS; v++) for (int p = 0; p < 4; p++) sums[r][v][p] = CK_NAME(splat)(0);
+    for (long c = 0; c < in_channels; c++) {
+        const float *taps = weights + c * 9 * CK_UP_CHANNELS;
+        // (source row, column offset, taps and the parity each feeds), in the order every element's chain takes them.
+#define CK_UP_STEP(source, offset, body)                                                                     \
+        for (int v = 0; v < vectors; v++) {                                                                  \
+            CK_NAME(vector) in = CK_NAME(load)((source) + c * channel_stride + v * CK_LANES + (offset));     \
+            for (int r = 0; r < CK_UP_CHANNELS; r++) { body }                                                \
+        }
+#define CK_UP_FMA(parity, k) sums[r][v][parity] = CK_NAME(multiply_add)(CK_NAME(splat)(taps[(k) * CK_UP_CHANNELS + r]), in, sums[r][v][parity]);
+        CK_UP_STEP(below, 1, CK_UP_FMA(0, 0) CK_UP_FMA(1, 1) CK_UP_FMA(2, 3) CK_UP_FMA(3, 4))
+        CK_UP_STEP(below, 0, CK_UP_FMA(0, 2) CK_UP_FMA(2, 5))
+        CK_UP_STEP(above, 1, CK_UP_FMA(0, 6) CK_UP_FMA(1, 7))
+        CK_UP_STEP(above, 0, CK_UP_FMA(0, 8))
+#undef CK_UP_FMA
+#undef CK_UP_STEP
+    }
+    for (long r = 0; r < rows; r++) {
+        for (int v = 0; v < vectors; v++) {
+            float *target = even_row + r * plane + 2 * v * CK_LANES;
+            CK_NAME(store_interleaved)(target, sums[r][v][0], sums[r][v][1]);
+            if (odd_row) CK_NAME(store_interleaved)(target + out_width, sums[r][v][2], sums[r][v][3]);
+        }
+    }
+}
+
+static void CK_NAME(conv3x3_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                                     const float *packed, long m0, long m1, float *output, float *scratch) {
+    // Columns −1 … width of each input row.
+    const long padded_width = width + 2, band = m1 - m0 + 2, channel_stride = band * padded_width;
+    CK_NAME(pad_band)(in_channels, height, width, padded_width, input, m0, m1, scratch);
+    const long out_height = 2 * height + 1, out_width = 2 * width + 1, plane = out_height * out_width;
+    const long tile_size = in_channels * 9 * CK_UP_CHANNELS;
+    for (long tile = 0; tile * CK_UP_CHANNELS < out_channels; tile++) {
+        long first = tile * CK_UP_CHANNELS, rows = out_channels - first < CK_UP_CHANNELS ? out_channels - first : CK_UP_CHANNELS;
+        const float *weights = packed + tile * tile_size;
+        for (long m = m0; m < m1; m++) {
+            const float *above = scratch + (m - m0) * padded_width, *below = above + padded_width;
+            float *even_row = output + first * plane + 2 * m * out_width;
+            long n = 0;
+            for (; n + CK_UP_VECTORS * CK_LANES <= width; n += CK_UP_VECTORS * CK_LANES) {
+                CK_NAME(conv3x3_up_tile)(CK_UP_VECTORS, rows, in_channels, above + n, below + n, channel_stride, weights,
+                                         even_row + 2 * n, out_width, plane, m < height);
+            }
+            for (; n + CK_LANES <= width; n += CK_LANES) {
+                CK_NAME(conv3x3_up_tile)(1, rows, in_channels, above + n, below + n, channel_stride, weights,
+                                         even_row + 2 * n, out_width, plane, m < height);
+            }
+            // The last column, 2·width, takes only tap j = 2 from input column width − 1 (padded column width).
+            for (long r = 0; r < rows; r++) {
+                float even = 0, odd = 0;
+                for (long c = 0; c < in_channels; c++) {
+                    const float *taps = weights + c * 9 * CK_UP_CHANNELS + r;
+                    float lower = below[c * channel_stride + width], upper = above[c * channel_stride + width];
+#if CK_FUSED
+                    even = __builtin_fmaf(taps[2 * CK_UP_CHANNELS], lower, even);
+                    even = __builtin_fmaf(taps[8 * CK_UP_CHANNELS], upper, even);
+                    odd = __builtin_fmaf(taps[5 * CK_UP_CHANNELS], lower, odd);
+#else
+                    even = taps[2 * CK_UP_CHANNELS] * lower + even;
+                    even = taps[8 * CK_UP_CHANNELS] * upper + even;
+                    odd = taps[5 * CK_UP_CHANNELS] * lower + odd;
+#endif
+                }
+                even_row[r * plane + 2 * width] = even;
+                if (m < height) even_row[r * plane + out_width + 2 * width] = odd;
+            }
+        }
+    }
+}
 
 static const ck_kernel_table CK_NAME(kernel_table) = {
     .fuses_products = CK_FUSED,
@@ -336,6 +444,12 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .conv3x3_pack = CK_NAME(conv3x3_pack),
     .conv3x3_rows = CK_NAME(conv3x3_rows),
     .conv3x3_weight_rows = CK_NAME(conv3x3_weight_rows),
+    .conv3x3_up_tile_channels = CK_UP_CHANNELS,
+    .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),
 };
 
+#undef CK_CONV_VECTORS
+#undef CK_WEIGHT_CHANNELS
+#undef CK_UP_CHANNELS
+#undef CK_UP_VECTORS
 #undef CK_INLINE

@@ -66,9 +66,9 @@ struct BenchKernels: ParsableCommand {
         let engineSet = KernelInstructionSet(rawValue: report.instructionSet)?.displayName ?? report.instructionSet
         print("OpenBLAS core: \(report.blasCore), threads: \(report.threads), sgemm 2048^3: \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
         print("engine kernels: \(engineSet) (\(KernelInstructionSet.environmentVariable)=\(KernelInstructionSet.allCases.map(\.rawValue).joined(separator: "|")) forces one)")
-        print("layer                         pass              ms      GFLOP/s  ratio to sgemm")
+        print("layer                            pass              ms      GFLOP/s  ratio to sgemm")
         for row in report.rows {
-            print(row.layer.padding(toLength: 30, withPad: " ", startingAt: 0) + row.pass.padding(toLength: 16, withPad: " ", startingAt: 0)
+            print(row.layer.padding(toLength: 33, withPad: " ", startingAt: 0) + row.pass.padding(toLength: 16, withPad: " ", startingAt: 0)
                   + String(format: "%8.2f %10.1f %8.2f", row.seconds * 1e3, row.gflops, row.ratioToSgemm))
         }
         print("engine vector kernel                                  set          ms      GFLOP/s")

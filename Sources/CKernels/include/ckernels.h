@@ -31,12 +31,19 @@ typedef struct {
     /// target[i] = clamp(act((source[i]·scale if scaled) + addend[i] + bias)·gain, ±limit), act(t) = t > 0 ? t : t·slope.
     void (*bias_act)(long n, const float *source, bool scaled, float scale, const float *_Nullable addend, float bias,
                      float slope, float gain, float limit, float *target);
-    /// Output channels per tile of the direct 3×3 convolution: the packing below groups them.
+    /// Output channels per tile of the direct 3×3 convolution (conv3x3_rows) and of the up-sampling one (conv3x3_up_rows).
     long conv3x3_tile_channels;
+    long conv3x3_up_tile_channels;
     /// packed[tile][c][k][r] = weight[o·out_stride + c·in_stride + (flip ? 8 − k : k)], o = tile·T + r (the last
-    /// output channel repeated past out_channels), T = conv3x3_tile_channels: ⌈out/T⌉·T·in·9 floats.
-    void (*conv3x3_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+    /// output channel repeated past out_channels), T = tile_channels: ⌈out/T⌉·T·in·9 floats.
+    void (*conv3x3_pack)(long tile_channels, long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                          bool flip, float *packed);
+    /// conv_transpose2d with stride 2 and no padding: output[o, Y, X] = Σ_c Σ_ij input[c, y, x]·w[o, c, i, j] over
+    /// Y = 2y + i, X = 2x + j, for the output rows 2·m0 ≤ Y < min(2·m1, 2·height + 1) of [out, 2·height + 1, 2·width + 1]
+    /// planes, 0 ≤ m0 < m1 ≤ height + 1; width a multiple of 16; weights packed with conv3x3_up_tile_channels;
+    /// scratch holds in·(m1 − m0 + 2)·(width + 2) floats.
+    void (*conv3x3_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                            const float *packed, long m0, long m1, float *output, float *scratch);
     /// output[o, y, x] (+)= Σ_c Σ_ij input[c, y + i − 1, x + j − 1]·w[o, c, i, j] (zero outside the image) for rows
     /// y0 ≤ y < y1 of [out, height, width] planes; width a multiple of 16. scratch holds in·(y1 − y0 + 2)·(width + 2).
     void (*conv3x3_rows)(long out_channels, long in_channels, long height, long width, const float *input,

@@ -22,23 +22,51 @@ enum DirectConvolution {
         suits(g) && g.outPlane >= 128 * 128
     }
 
+    /// Whether the up-sampling kernel serves a transposed convolution (`backwardData` of this geometry): 3×3,
+    /// stride 2, no padding, the default output size 2H + 1, and inputs a multiple of 16 wide.
+    static func suitsUpsampling(_ g: ConvGeometry) -> Bool {
+        g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 2 && g.padHeight == 0 && g.padWidth == 0
+            && g.inHeight == 2 * g.outHeight + 1 && g.inWidth == 2 * g.outWidth + 1 && g.outWidth % 16 == 0
+    }
+
     /// conv2d: output = conv(input, weight) for every sample and group.
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>, accumulate: Bool = false, instructionSet: KernelInstructionSet = .active) {
-        convolve(instructionSet.kernels, samples: g.batch, groups: g.groups, outChannels: g.outPerGroup, inChannels: g.inPerGroup,
-                 height: g.outHeight, width: g.outWidth, input: input, output: output, accumulate: accumulate) { kernels, group, packed in
-            kernels.conv3x3_pack(g.outPerGroup, g.inPerGroup, weight + group * g.outPerGroup * g.patch, g.patch, 9, false, packed)
-        }
+        let kernels = instructionSet.kernels
+        let plan = BandPlan(g, outChannels: g.outPerGroup, inChannels: g.inPerGroup, tileChannels: kernels.conv3x3_tile_channels,
+                            bandCount: g.outHeight, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.outPlane)
+        plan.run(input: input, output: output, pack: { group, packed in
+            kernels.conv3x3_pack(plan.tileChannels, g.outPerGroup, g.inPerGroup, weight + group * g.outPerGroup * g.patch, g.patch, 9, false, packed)
+        }, rows: { x, packed, y0, y1, y, scratch in
+            kernels.conv3x3_rows(g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth, x, packed, y0, y1, accumulate, y, scratch)
+        })
     }
 
-    /// conv_transpose2d (the adjoint of `forward`): with stride 1 and padding 1 it is the convolution of the
-    /// output-space gradient with the weight transposed in its channels and turned by 180°.
+    /// conv_transpose2d (the adjoint of `forward`), overwriting `output` unless `accumulate`. With stride 1 and
+    /// padding 1 it is the convolution of the output-space gradient with the weight transposed in its channels
+    /// and turned by 180°; with stride 2 (`suitsUpsampling`) the up-sampling kernel computes it by output parity.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                              output: UnsafeMutablePointer<Float>, accumulate: Bool = false, instructionSet: KernelInstructionSet = .active) {
-        convolve(instructionSet.kernels, samples: g.batch, groups: g.groups, outChannels: g.inPerGroup, inChannels: g.outPerGroup,
-                 height: g.outHeight, width: g.outWidth, input: gradOutput, output: output, accumulate: accumulate) { kernels, group, packed in
-            kernels.conv3x3_pack(g.inPerGroup, g.outPerGroup, weight + group * g.outPerGroup * g.patch, 9, g.patch, true, packed)
+        let kernels = instructionSet.kernels
+        let weights = { (group: Int) in weight + group * g.outPerGroup * g.patch }
+        if g.stride == 2 {
+            precondition(!accumulate && suitsUpsampling(g), "the up-sampling kernel overwrites a stride-2 geometry's output")
+            let plan = BandPlan(g, outChannels: g.inPerGroup, inChannels: g.outPerGroup, tileChannels: kernels.conv3x3_up_tile_channels,
+                                bandCount: g.outHeight + 1, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.inPlane)
+            plan.run(input: gradOutput, output: output, pack: { group, packed in
+                kernels.conv3x3_pack(plan.tileChannels, g.inPerGroup, g.outPerGroup, weights(group), 9, g.patch, false, packed)
+            }, rows: { x, packed, m0, m1, y, scratch in
+                kernels.conv3x3_up_rows(g.inPerGroup, g.outPerGroup, g.outHeight, g.outWidth, x, packed, m0, m1, y, scratch)
+            })
+            return
         }
+        let plan = BandPlan(g, outChannels: g.inPerGroup, inChannels: g.outPerGroup, tileChannels: kernels.conv3x3_tile_channels,
+                            bandCount: g.outHeight, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.outPlane)
+        plan.run(input: gradOutput, output: output, pack: { group, packed in
+            kernels.conv3x3_pack(plan.tileChannels, g.inPerGroup, g.outPerGroup, weights(group), 9, g.patch, true, packed)
+        }, rows: { x, packed, y0, y1, y, scratch in
+            kernels.conv3x3_rows(g.inPerGroup, g.outPerGroup, g.outHeight, g.outWidth, x, packed, y0, y1, accumulate, y, scratch)
+        })
     }
 
     /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
@@ -48,7 +76,7 @@ enum DirectConvolution {
         let kernels = instructionSet.kernels
         output.update(repeating: 0, count: g.outChannels * g.patch)
         let (height, width, plane) = (g.outHeight, g.outWidth, g.outPlane)
-        let rows = bandRows(inChannels: g.inPerGroup, width: width, height: height)
+        let rows = bandRows(inChannels: g.inPerGroup, paddedWidth: width + 2, rows: height)
         let tile = weightTileChannels
         let tiles = (g.outPerGroup + tile - 1) / tile
         parallelChunks(g.groups * tiles) { range in
@@ -71,36 +99,46 @@ enum DirectConvolution {
     /// Output channels per task of the weight gradient: the widest kernel's tile (3), so workers split at tile edges.
     static let weightTileChannels = 3
 
-    /// Packs each group's weights once, then splits (sample, group, band of rows) tasks across the threads;
-    /// each worker pads its bands into one scratch buffer of its own.
-    private static func convolve(_ kernels: ck_kernel_table, samples: Int, groups: Int, outChannels: Int, inChannels: Int, height: Int, width: Int,
-                                 input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool,
-                                 pack: (ck_kernel_table, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let tile = kernels.conv3x3_tile_channels
-        let packedCount = (outChannels + tile - 1) / tile * tile * inChannels * 9
-        let packed = TensorStorage(count: packedCount * groups)
-        for group in 0..<groups { pack(kernels, group, packed.pointer + group * packedCount) }
-
-        let rows = bandRows(inChannels: inChannels, width: width, height: height)
-        let bands = (height + rows - 1) / rows
-        let plane = height * width
-        parallelChunks(samples * groups * bands) { range in
-            let scratch = TensorStorage(count: inChannels * (rows + 2) * (width + 2))
-            for task in range {
-                let band = task % bands, group = (task / bands) % groups, sample = task / (bands * groups)
-                let channelsBefore = sample * groups + group
-                let y0 = band * rows
-                kernels.conv3x3_rows(outChannels, inChannels, height, width, input + channelsBefore * inChannels * plane,
-                                     packed.pointer + group * packedCount, y0, min(height, y0 + rows), accumulate,
-                                     output + channelsBefore * outChannels * plane, scratch.pointer)
-            }
-        }
+    /// Rows per band: the padded band (inChannels × (rows + 2) × paddedWidth floats) stays near 512 KB, inside
+    /// a core's L2, while the output tiles sweep it once per group of output channels.
+    static func bandRows(inChannels: Int, paddedWidth: Int, rows: Int) -> Int {
+        let budget = (512 << 10) / (4 * inChannels * paddedWidth)
+        return max(1, min(rows, budget - 2))
     }
 
-    /// Rows per band: the padded band (inChannels × (rows + 2) × (width + 2) floats) stays near 512 KB, inside
-    /// a core's L2, while the output tiles sweep it once per group of output channels.
-    static func bandRows(inChannels: Int, width: Int, height: Int) -> Int {
-        let budget = (512 << 10) / (4 * inChannels * (width + 2))
-        return max(1, min(height, budget - 2))
+    /// How a banded kernel's work is split: each group's weights packed once, then (sample, group, band of
+    /// rows) tasks across the threads, each worker padding its bands into one scratch buffer of its own.
+    private struct BandPlan {
+        let samples: Int, groups: Int
+        let outChannels: Int, inChannels: Int, tileChannels: Int
+        let bandCount: Int, rowsPerBand: Int, paddedWidth: Int
+        let inPlane: Int, outPlane: Int
+
+        init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, bandCount: Int, paddedWidth: Int, inPlane: Int, outPlane: Int) {
+            (samples, groups) = (g.batch, g.groups)
+            (self.outChannels, self.inChannels, self.tileChannels) = (outChannels, inChannels, tileChannels)
+            (self.bandCount, self.paddedWidth, self.inPlane, self.outPlane) = (bandCount, paddedWidth, inPlane, outPlane)
+            rowsPerBand = DirectConvolution.bandRows(inChannels: inChannels, paddedWidth: paddedWidth, rows: bandCount)
+        }
+
+        var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * 9 }
+
+        func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                 pack: (Int, UnsafeMutablePointer<Float>) -> Void,
+                 rows: (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+            let packed = TensorStorage(count: packedCount * groups)
+            for group in 0..<groups { pack(group, packed.pointer + group * packedCount) }
+            let bands = (bandCount + rowsPerBand - 1) / rowsPerBand
+            parallelChunks(samples * groups * bands) { range in
+                let scratch = TensorStorage(count: inChannels * (rowsPerBand + 2) * paddedWidth)
+                for task in range {
+                    let band = task % bands, group = (task / bands) % groups, sample = task / (bands * groups)
+                    let channelsBefore = sample * groups + group
+                    let first = band * rowsPerBand
+                    rows(input + channelsBefore * inChannels * inPlane, packed.pointer + group * packedCount, first,
+                         min(bandCount, first + rowsPerBand), output + channelsBefore * outChannels * outPlane, scratch.pointer)
+                }
+            }
+        }
     }
 }

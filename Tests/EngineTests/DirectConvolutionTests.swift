@@ -1,0 +1,167 @@
+@testable import Engine
+import Foundation
+import TestSupport
+import Testing
+
+/// The direct 3×3 kernels (docs/engine-kernels.md "Direct convolution") against double-precision loops and
+/// against the im2col path they replace, on shapes that leave partial channel tiles (6 output channels per
+/// tile, 3 for the weight gradient), partial pixel tiles (widths 16, 48, 80 against 64-pixel AVX-512 tiles),
+/// several bands of rows, groups and batches.
+@Suite struct DirectConvolutionTests {
+    typealias G = GradCheck
+
+    /// (batch, groups, in channels, out channels, height, width)
+    static let shapes: [(Int, Int, Int, Int, Int, Int)] = [
+        (1, 1, 3, 7, 5, 16), (2, 1, 5, 13, 9, 48), (2, 2, 8, 14, 7, 80), (1, 1, 32, 7, 12, 512),
+    ]
+
+    @Test func everyShapeTakesTheDirectPathAndSplitsAsIntended() throws {
+        for (n, groups, c, o, h, w) in Self.shapes {
+            #expect(DirectConvolution.suits(try geometry(n, groups, c, o, h, w)))
+        }
+        // 32 channels of 512 pixels: bands of 5 rows, so 12 rows take three bands.
+        #expect(DirectConvolution.bandRows(inChannels: 32, paddedWidth: 514, rows: 12) == 5)
+        #expect(!DirectConvolution.suits(try ConvGeometry(op: "test", input: [1, 4, 8, 8], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))))
+        #expect(!DirectConvolution.suits(try ConvGeometry(op: "test", input: [1, 4, 16, 16], weight: [4, 4, 3, 3], options: ConvOptions(stride: 2, padding: 1))))
+    }
+
+    @Test func forwardMatchesTheDefinition() throws {
+        for (n, groups, c, o, h, w) in Self.shapes {
+            let x = G.random([n, c, h, w], seed: 81), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 82)
+            let g = try geometry(n, groups, c, o, h, w)
+            let direct = run(count: n * o * h * w) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0) }
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: 1, groups: groups)
+            #expect(ForwardTests.maxDifference(direct, reference) < 1e-4, "shape \((n, groups, c, o, h, w))")
+            let accumulated = run(count: n * o * h * w, from: 1) {
+                DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true)
+            }
+            #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-4, "accumulated, shape \((n, groups, c, o, h, w))")
+        }
+    }
+
+    @Test func backwardDataIsTheAdjointAndMatchesIm2col() throws {
+        for (n, groups, c, o, h, w) in Self.shapes {
+            let gy = G.random([n, o, h, w], seed: 83), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 84)
+            let g = try geometry(n, groups, c, o, h, w)
+            let direct = run(count: n * c * h * w) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0) }
+            let im2col = run(count: n * c * h * w) {
+                ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, algorithm: .im2col)
+            }
+            #expect(maxRelative(direct, im2col) < 1e-5, "shape \((n, groups, c, o, h, w))")
+            // ⟨conv(x), gy⟩ = ⟨x, convT(gy)⟩ in doubles.
+            let x = G.random([n, c, h, w], seed: 85)
+            let forward = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: 1, groups: groups)
+            let left = zip(forward, gy.scalars).reduce(0.0) { $0 + $1.0 * Double($1.1) }
+            let right = zip(x.scalars, direct).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            #expect(abs(left - right) < 1e-4 * max(1, abs(left)))
+        }
+    }
+
+    /// The generator's up-sampling: conv_transpose2d with stride 2, no padding, output 2H + 1, against the
+    /// definition (every input pixel spreads its 3×3 weights onto the output at 2y + i, 2x + j).
+    @Test func upsamplingMatchesTheDefinition() throws {
+        for (n, groups, c, o, h, w) in [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80)] {
+            // In the transposed convolution's terms: o input channels at h × w, c output channels at (2h+1) × (2w+1).
+            let x = G.random([n, o, h, w], seed: 91), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 92)
+            let g = try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
+                                     options: ConvOptions(stride: 2, padding: 0, groups: groups))
+            #expect(DirectConvolution.suitsUpsampling(g))
+            let (height, width) = (2 * h + 1, 2 * w + 1)
+            let direct = run(count: n * c * height * width) { DirectConvolution.backwardData(g, gradOutput: x.pointer, weight: weight.pointer, output: $0) }
+            let (xs, ws) = (x.scalars, weight.scalars)
+            let (cg, og) = (c / groups, o / groups)
+            var reference = [Double](repeating: 0, count: n * c * height * width)
+            for b in 0..<n { for ic in 0..<o { for y in 0..<h { for xx in 0..<w {
+                let group = ic / og
+                for oc in 0..<cg { for i in 0..<3 { for j in 0..<3 {
+                    reference[((b * c + group * cg + oc) * height + 2 * y + i) * width + 2 * xx + j]
+                        += Double(xs[((b * o + ic) * h + y) * w + xx]) * Double(ws[((ic * cg + oc) * 3 + i) * 3 + j])
+                } } }
+            } } } }
+            #expect(ForwardTests.maxDifference(direct, reference) < 1e-4, "shape \((n, groups, c, o, h, w))")
+        }
+    }
+
+    @Test func weightGradientMatchesTheDefinition() throws {
+        for (n, groups, c, o, h, w) in Self.shapes {
+            let x = G.random([n, c, h, w], seed: 86), gy = G.random([n, o, h, w], seed: 87)
+            let g = try geometry(n, groups, c, o, h, w)
+            let direct = run(count: o * (c / groups) * 9, from: 5) {
+                DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0)
+            }
+            let (xs, gys) = (x.scalars, gy.scalars)
+            let (cg, og) = (c / groups, o / groups)
+            var worst = 0.0
+            for oc in 0..<o { for ic in 0..<cg { for i in 0..<3 { for j in 0..<3 {
+                var total = 0.0, magnitude = 0.0
+                let group = oc / og
+                for b in 0..<n { for y in 0..<h { for xx in 0..<w {
+                    let iy = y + i - 1, ix = xx + j - 1
+                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                    let term = Double(gys[((b * o + oc) * h + y) * w + xx]) * Double(xs[((b * c + group * cg + ic) * h + iy) * w + ix])
+                    total += term
+                    magnitude += abs(term)
+                } } }
+                worst = max(worst, abs(Double(direct[((oc * cg + ic) * 3 + i) * 3 + j]) - total) / max(1, magnitude))
+            } } } }
+            #expect(worst < 1e-5, "shape \((n, groups, c, o, h, w))")
+        }
+    }
+
+    /// Forward and backward data form every element as one chain of multiply-adds in (c, i, j) order, so sets that
+    /// fuse alike agree bit for bit; x86-64's baseline rounds its products and may differ by the chains' error bound.
+    @Test func instructionSetsAgree() throws {
+        let (n, groups, c, o, h, w) = (2, 2, 8, 14, 7, 80)
+        let x = G.random([n, c, h, w], seed: 88), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 89)
+        let gy = G.random([n, o, h, w], seed: 90)
+        let g = try geometry(n, groups, c, o, h, w)
+        func results(_ set: KernelInstructionSet) -> (forward: [Float], data: [Float], weight: [Float]) {
+            (run(count: n * o * h * w) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, instructionSet: set) },
+             run(count: n * c * h * w) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, instructionSet: set) },
+             run(count: o * (c / groups) * 9) { DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, instructionSet: set) })
+        }
+        let up = try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
+                                  options: ConvOptions(stride: 2, padding: 0, groups: groups))
+        func upsampled(_ set: KernelInstructionSet) -> [Float] {
+            run(count: n * c * (2 * h + 1) * (2 * w + 1)) { DirectConvolution.backwardData(up, gradOutput: gy.pointer, weight: weight.pointer, output: $0, instructionSet: set) }
+        }
+        let reference = results(.baseline), referenceUpsampled = upsampled(.baseline)
+        for set in KernelInstructionSet.supported where set != .baseline {
+            let other = results(set)
+            if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
+                #expect(other.forward.map(\.bitPattern) == reference.forward.map(\.bitPattern), "\(set.rawValue) forward")
+                #expect(other.data.map(\.bitPattern) == reference.data.map(\.bitPattern), "\(set.rawValue) backward data")
+                #expect(upsampled(set).map(\.bitPattern) == referenceUpsampled.map(\.bitPattern), "\(set.rawValue) up-sampling")
+            } else {
+                #expect(maxRelative(upsampled(set), referenceUpsampled) < 1e-5, "\(set.rawValue) up-sampling")
+                #expect(maxRelative(other.forward, reference.forward) < 1e-5, "\(set.rawValue) forward")
+                #expect(maxRelative(other.data, reference.data) < 1e-5, "\(set.rawValue) backward data")
+            }
+            // Lane-partial sums differ in order between 8- and 16-lane sets.
+            #expect(maxRelative(other.weight, reference.weight) < 1e-5, "\(set.rawValue) weight gradient")
+        }
+    }
+
+    @Test func theAlgorithmComesFromTheEnvironment() throws {
+        #expect(try ConvolutionAlgorithm.fromEnvironment([:]) == .auto)
+        #expect(try ConvolutionAlgorithm.fromEnvironment([ConvolutionAlgorithm.environmentVariable: "IM2COL"]) == .im2col)
+        let refused = #expect(throws: EngineError.self) { try ConvolutionAlgorithm.fromEnvironment([ConvolutionAlgorithm.environmentVariable: "winograd"]) }
+        #expect(refused?.message.contains("unknown convolution algorithm 'winograd'; use one of auto, im2col") == true)
+    }
+
+    private func geometry(_ n: Int, _ groups: Int, _ c: Int, _ o: Int, _ h: Int, _ w: Int) throws -> ConvGeometry {
+        try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: 1, groups: groups))
+    }
+
+    private func run(count: Int, from initial: Float = .nan, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        var values = [Float](repeating: initial, count: count)
+        values.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        return values
+    }
+
+    /// Largest difference relative to the larger of the two results' largest magnitude.
+    private func maxRelative(_ a: [Float], _ b: [Float]) -> Double {
+        let scale = Double(max(a.map { abs($0) }.max() ?? 0, b.map { abs($0) }.max() ?? 0, 1e-30))
+        return zip(a, b).map { abs(Double($0) - Double($1)) }.max().map { $0 / scale } ?? 0
+    }
+}
