@@ -35,6 +35,11 @@ import Testing
         try G.check("sum keepDims", [x]) { try G.weightedSum($0[0].sum(axes: [1], keepDims: true)) }
         try G.check("mean", [x]) { try G.weightedSum($0[0].mean(axes: [-1, 1])) }
         try G.check("expand", [G.random([3, 1], seed: 6)]) { try G.weightedSum($0[0].expand(to: [2, 3, 4])) }
+        try G.check("sumOfSquares", [x]) { try G.weightedSum($0[0].sumOfSquares(lastAxes: 2)) }
+        let squares = try x.sumOfSquares(lastAxes: 2), reference = try x.square().sum(axes: [2, 3])
+        #expect(squares.shape == [2, 3])
+        #expect(zip(squares.scalars, reference.scalars).allSatisfy { abs($0 - $1) <= 1e-6 * abs($1) })
+        #expect(throws: EngineError.self) { try x.sumOfSquares(lastAxes: 5) }
     }
 
     @Test func shapeOps() throws {

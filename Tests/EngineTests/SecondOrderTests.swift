@@ -22,6 +22,25 @@ import Testing
         }
     }
 
+    @Test func sumOfSquares() throws {
+        let w = G.random([3, 2, 3, 3], seed: 41)
+        try G.checkSecondOrder("sumOfSquares", [w], differentiate: 0, checked: [0]) {
+            try G.weightedSum($0[0].sumOfSquares(lastAxes: 2).rsqrt())
+        }
+    }
+
+    /// Planes 16 wide, so the direct 3×3 kernels (stride 1, and the stride-2 up-sampling) compute the passes.
+    @Test func directConvolutions() throws {
+        let x = G.random([1, 2, 3, 16], seed: 42), w = G.random([3, 2, 3, 3], scale: 0.4, seed: 43)
+        try G.checkSecondOrder("conv2d direct", [x, w], differentiate: 0, checked: [0, 1]) {
+            try G.weightedSum(Tensor.conv2d($0[0], $0[1], ConvOptions(padding: 1)).square())
+        }
+        let small = G.random([1, 2, 2, 16], seed: 44)
+        try G.checkSecondOrder("convTranspose2d up-sampling", [small, w.reshaped([2, 3, 3, 3])], differentiate: 0, checked: [0, 1]) {
+            try G.weightedSum(Tensor.convTranspose2d($0[0], $0[1], ConvOptions(stride: 2)).square())
+        }
+    }
+
     @Test func upfirdn2d() throws {
         let x = G.random([1, 2, 4, 5], seed: 35), scale = G.random([1, 2, 1, 1], seed: 36)
         try G.checkSecondOrder("upfirdn2d", [x, scale], differentiate: 0, checked: [0, 1]) {

@@ -11,6 +11,32 @@ extension Tensor {
         return result
     }
 
+    /// Σ x² over the last `count` axes in one pass, without the squared copy `square().sum(axes:)` makes: the
+    /// modulated convolutions' weight energy, recomputed on every forward pass over weights of up to 2.4 M
+    /// elements. Accumulates in double, as `sum` does over contiguous elements.
+    public func sumOfSquares(lastAxes count: Int) throws -> Tensor {
+        guard count >= 1, count <= rank else {
+            throw EngineError("sumOfSquares", "cannot reduce the last \(count) axes of shape \(shape)")
+        }
+        let keptShape = Array(shape[..<(rank - count)]), sourceShape = shape
+        let reduce = shape[(rank - count)...].reduce(1, *), outer = keptShape.reduce(1, *)
+        let output = Tensor(uninitializedShape: keptShape)
+        let px = pointer, po = output.pointer
+        Profiler.measure("sumOfSquares") {
+            parallelChunks(outer, minimumPerThread: max(1, 65536 / max(reduce, 1))) { range in
+                for o in range {
+                    var total: Double = 0
+                    let row = px + o * reduce
+                    for r in 0..<reduce { total += Double(row[r]) * Double(row[r]) }
+                    po[o] = Float(total)
+                }
+            }
+        }
+        return Tensor.record("sumOfSquares", output: output, inputs: [self]) { g, _, _ in
+            [try g.reshaped(keptShape + Array(repeating: 1, count: count)).expand(to: sourceShape) * self * 2]
+        }
+    }
+
     /// Sum of all elements, as a 0-dimensional tensor.
     public func sum() throws -> Tensor { try sum(axes: Array(0..<rank)) }
 

@@ -46,7 +46,7 @@ public struct SynthesisLayer: Module {
         let n = x.shape[0], outChannels = weight.shape[0], inChannels = weight.shape[1]
         let styles = try affine(w, p)
         // dcoef[n, o] = rsqrt(Σ_i s[n,i]² Σ_ab W[o,i,a,b]² + 1e-8): the demodulation without a 5-D tensor.
-        let weightEnergy = try weight.square().sum(axes: [2, 3])
+        let weightEnergy = try weight.sumOfSquares(lastAxes: 2)
         let demodulation = try (Tensor.matmul(styles.square(), weightEnergy, transposeB: true) + 1e-8).rsqrt()
         let perSampleWeights = 9 * outChannels < x.shape[2] * x.shape[3]
         var y: Tensor
