@@ -5,7 +5,9 @@ import Networks
 import Training
 
 /// `toonkit bench train`: seconds per training iteration averaged over 16 iterations, which contain
-/// exactly the issue's "Gmain + Dmain + Greg/4 + Dreg/16", with ADA bg at p = 0.328 and a kernel profile.
+/// exactly the issue's "Gmain + Dmain + Greg/4 + Dreg/16", with ADA bg at p = 0.328 and a kernel profile; and
+/// the share of the machine's sgemm rate the whole step reaches, counting the direct multiply-adds of every
+/// convolution and matrix product it ran (forward, backward and the regularisers as often as they ran).
 public enum TrainingBenchmark {
     public struct Report: Codable, Sendable {
         public let network: String
@@ -14,6 +16,13 @@ public enum TrainingBenchmark {
         public let threads: Int
         public let iterations: Int
         public let secondsPerIteration: Double
+        /// Training images per hour / 1000 at this batch.
+        public let kimgPerHour: Double
+        /// Multiply-adds of every convolution and matrix product, per step (averaged over the iterations).
+        public let multiplyAddsPerIteration: Double
+        /// sgemm 2048³ in this process before the steps, and 2·multiply-adds per second over the step against it.
+        public let sgemmGflops: Double
+        public let fractionOfSgemm: Double
         public let profile: [ProfileLine]
     }
 
@@ -28,6 +37,7 @@ public enum TrainingBenchmark {
         let dataset = try SyntheticDataset(kind: .cartoons, count: max(batch * 2, 16), resolution: architecture.resolution, seed: 1)
         var run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
         _ = try run.step(dataset: dataset)
+        let sgemm = try KernelBenchmark.measureSgemm(size: 2048, minimumSeconds: 1)
         Profiler.reset()
         Profiler.isEnabled = true
         defer { Profiler.isEnabled = false }
@@ -37,8 +47,11 @@ public enum TrainingBenchmark {
             progress("\(network) batch \(batch): iteration \(i + 1)/\(iterations), \(String(format: "%.2f", Date().timeIntervalSince(start) / Double(i + 1))) s per iteration")
         }
         let seconds = Date().timeIntervalSince(start) / Double(iterations)
+        let multiplyAdds = Double(Profiler.multiplyAdds) / Double(iterations)
         let profile = Profiler.report.map { ProfileLine(kernel: $0.kernel, seconds: $0.seconds / Double(iterations), calls: $0.calls / iterations) }
         return Report(network: network, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
-                      iterations: iterations, secondsPerIteration: seconds, profile: profile)
+                      iterations: iterations, secondsPerIteration: seconds, kimgPerHour: Double(batch) / seconds * 3.6,
+                      multiplyAddsPerIteration: multiplyAdds, sgemmGflops: sgemm,
+                      fractionOfSgemm: 2 * multiplyAdds / seconds / 1e9 / sgemm, profile: profile)
     }
 }

@@ -49,6 +49,7 @@ extension Tensor {
     public static func conv2d(_ input: Tensor, _ weight: Tensor, _ options: ConvOptions = ConvOptions()) throws -> Tensor {
         let g = try ConvGeometry(op: "conv2d", input: input.shape, weight: weight.shape, options: options)
         let output = Tensor(uninitializedShape: g.outputShape)
+        Profiler.countMultiplyAdds(g.multiplyAdds)
         Profiler.measure("conv2d") { ConvKernels.forward(g, input: input.pointer, weight: weight.pointer, output: output.pointer) }
         return record("conv2d", output: output, inputs: [input, weight]) { gy, _, needs in
             [needs[0] ? try convTranspose2d(gy, weight, options, outputSize: (g.inHeight, g.inWidth)) : nil,
@@ -72,6 +73,7 @@ extension Tensor {
             throw EngineError.shapes("convTranspose2d", "input does not match the requested output size \(height)×\(width)", input.shape, weight.shape)
         }
         let output = Tensor(uninitializedShape: resultShape)
+        Profiler.countMultiplyAdds(g.multiplyAdds)
         Profiler.measure("convTranspose2d") { ConvKernels.backwardData(g, gradOutput: input.pointer, weight: weight.pointer, output: output.pointer) }
         return record("convTranspose2d", output: output, inputs: [input, weight]) { gy, _, needs in
             [needs[0] ? try conv2d(gy, weight, options) : nil,
@@ -91,6 +93,7 @@ extension Tensor {
             throw EngineError.shapes("conv2dWeightGradient", "gradient does not match the convolution's output", input.shape, gradOutput.shape)
         }
         let output = Tensor(uninitializedShape: weightShape)
+        Profiler.countMultiplyAdds(g.multiplyAdds)
         Profiler.measure("conv2dWeightGradient") { ConvKernels.weightGrad(g, input: input.pointer, gradOutput: gradOutput.pointer, output: output.pointer) }
         return record("conv2dWeightGradient", output: output, inputs: [input, gradOutput]) { gw, _, needs in
             [needs[0] ? try convTranspose2d(gradOutput, gw, options, outputSize: (g.inHeight, g.inWidth)) : nil,

@@ -26,6 +26,7 @@ extension Tensor {
             throw EngineError.shapes("matmul", "inner dimensions differ (transposeA \(transposeA), transposeB \(transposeB))", a.shape, b.shape)
         }
         let output = try Tensor.zeros([m, n])
+        Profiler.countMultiplyAdds(m * n * k)
         if m > 0 && n > 0 && k > 0 {
             Profiler.measure("matmul") { sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                   a: a.pointer, lda: a.shape[1], b: b.pointer, ldb: b.shape[1], c: output.pointer, ldc: n) }
