@@ -201,15 +201,18 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
 #define CK_UP_VECTORS 2
 #endif
 
+// Tap j of a row is read at column offset 0, `second` or `third` (1 and 2 for stride 1; for stride 2 over
+// rows split into even and odd columns, the odd half's start and 1).
 CK_INLINE void CK_NAME(conv3x3_tile)(int vectors, long rows, long channels, const float *x, long channel_stride, long row_stride,
-                                     const float *weights, bool accumulate, float *out, long out_channel_stride) {
+                                     long second, long third, const float *weights, bool accumulate, float *out, long out_channel_stride) {
+    const long offsets[3] = {0, second, third};
     CK_NAME(vector) sums[CK_CONV_CHANNELS][CK_CONV_VECTORS] = {{0}};
     for (long c = 0; c < channels; c++) {
         for (int i = 0; i < 3; i++) {
             const float *line = x + c * channel_stride + i * row_stride;
             for (int j = 0; j < 3; j++) {
                 CK_NAME(vector) in[CK_CONV_VECTORS];
-                for (int v = 0; v < vectors; v++) in[v] = CK_NAME(load)(line + j + v * CK_LANES);
+                for (int v = 0; v < vectors; v++) in[v] = CK_NAME(load)(line + offsets[j] + v * CK_LANES);
                 const float *taps = weights + ((c * 3 + i) * 3 + j) * CK_CONV_CHANNELS;
                 for (int r = 0; r < CK_CONV_CHANNELS; r++) {
                     CK_NAME(vector) factor = CK_NAME(splat)(taps[r]);
@@ -262,28 +265,57 @@ CK_INLINE void CK_NAME(pad_band)(long channels, long height, long width, long pa
     }
 }
 
+// Every tile of output rows y0 ≤ y < y1: output row y reads the band's rows from (y − y0)·row_step, tap row i
+// row_stride further.
+CK_INLINE void CK_NAME(conv3x3_sweep)(long out_channels, long in_channels, long out_height, long out_width, const float *band,
+                                      long channel_stride, long row_step, long row_stride, long second, long third,
+                                      const float *packed, long y0, long y1, bool accumulate, float *output) {
+    const long plane = out_height * out_width, tile_size = in_channels * 9 * CK_CONV_CHANNELS;
+    for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
+        long first = tile * CK_CONV_CHANNELS, rows = out_channels - first < CK_CONV_CHANNELS ? out_channels - first : CK_CONV_CHANNELS;
+        for (long y = y0; y < y1; y++) {
+            const float *x = band + (y - y0) * row_step;
+            float *out = output + first * plane + y * out_width;
+            long column = 0;
+            for (; column + CK_CONV_VECTORS * CK_LANES <= out_width; column += CK_CONV_VECTORS * CK_LANES) {
+                CK_NAME(conv3x3_tile)(CK_CONV_VECTORS, rows, in_channels, x + column, channel_stride, row_stride, second, third,
+                                      packed + tile * tile_size, accumulate, out + column, plane);
+            }
+            for (; column + CK_LANES <= out_width; column += CK_LANES) {
+                CK_NAME(conv3x3_tile)(1, rows, in_channels, x + column, channel_stride, row_stride, second, third,
+                                      packed + tile * tile_size, accumulate, out + column, plane);
+            }
+        }
+    }
+}
+
 static void CK_NAME(conv3x3_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                                   const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch) {
     // The input rows y0 − 1 … y1 with a zero border, so the tiles need no bounds tests.
     CK_NAME(pad_band)(in_channels, height, width, width + 2, input, y0, y1, scratch);
     const long padded_width = width + 2, channel_stride = (y1 - y0 + 2) * padded_width;
-    const long plane = height * width, tile_size = in_channels * 9 * CK_CONV_CHANNELS;
-    for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
-        long first = tile * CK_CONV_CHANNELS, rows = out_channels - first < CK_CONV_CHANNELS ? out_channels - first : CK_CONV_CHANNELS;
-        for (long y = y0; y < y1; y++) {
-            const float *x = scratch + (y - y0) * padded_width;
-            float *out = output + first * plane + y * width;
-            long column = 0;
-            for (; column + CK_CONV_VECTORS * CK_LANES <= width; column += CK_CONV_VECTORS * CK_LANES) {
-                CK_NAME(conv3x3_tile)(CK_CONV_VECTORS, rows, in_channels, x + column, channel_stride, padded_width,
-                                      packed + tile * tile_size, accumulate, out + column, plane);
+    CK_NAME(conv3x3_sweep)(out_channels, in_channels, height, width, scratch, channel_stride, padded_width, padded_width, 1, 2,
+                           packed, y0, y1, accumulate, output);
+}
+
+// Stride 2, no padding, input (2·height + 1) × (2·width + 1): the band's input rows 2·y0 … 2·y1, each split
+// into its even columns (width + 1) then its odd ones (width), so every tap reads whole vectors.
+static void CK_NAME(conv3x3_down_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                                       const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch) {
+    const long in_width = 2 * width + 1, in_plane = (2 * height + 1) * in_width, band = 2 * (y1 - y0) + 1;
+    for (long c = 0; c < in_channels; c++) {
+        for (long r = 0; r < band; r++) {
+            const float *source = input + c * in_plane + (2 * y0 + r) * in_width;
+            float *even = scratch + (c * band + r) * in_width, *odd = even + width + 1;
+            for (long x = 0; x < width; x++) {
+                even[x] = source[2 * x];
+                odd[x] = source[2 * x + 1];
             }
-            for (; column + CK_LANES <= width; column += CK_LANES) {
-                CK_NAME(conv3x3_tile)(1, rows, in_channels, x + column, channel_stride, padded_width,
-                                      packed + tile * tile_size, accumulate, out + column, plane);
-            }
+            even[width] = source[2 * width];
         }
     }
+    CK_NAME(conv3x3_sweep)(out_channels, in_channels, height, width, scratch, band * in_width, 2 * in_width, in_width, width + 1, 1,
+                           packed, y0, y1, accumulate, output);
 }
 
 // The weight gradient's tile: CK_WEIGHT_CHANNELS output channels × the 9 taps of one input channel, each a
@@ -443,6 +475,7 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .conv3x3_tile_channels = CK_CONV_CHANNELS,
     .conv3x3_pack = CK_NAME(conv3x3_pack),
     .conv3x3_rows = CK_NAME(conv3x3_rows),
+    .conv3x3_down_rows = CK_NAME(conv3x3_down_rows),
     .conv3x3_weight_rows = CK_NAME(conv3x3_weight_rows),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,
     .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),

@@ -20,7 +20,7 @@ import Testing
             #expect(DirectConvolution.suits(try geometry(n, groups, c, o, h, w)))
         }
         // 32 channels of 512 pixels: bands of 5 rows, so 12 rows take three bands.
-        #expect(DirectConvolution.bandRows(inChannels: 32, paddedWidth: 514, rows: 12) == 5)
+        #expect(DirectConvolution.bandRows(inChannels: 32, paddedWidth: 514, rows: 12, scratchRows: .padded) == 5)
         #expect(!DirectConvolution.suits(try ConvGeometry(op: "test", input: [1, 4, 8, 8], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))))
         #expect(!DirectConvolution.suits(try ConvGeometry(op: "test", input: [1, 4, 16, 16], weight: [4, 4, 3, 3], options: ConvOptions(stride: 2, padding: 1))))
     }
@@ -65,7 +65,7 @@ import Testing
             let x = G.random([n, o, h, w], seed: 91), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 92)
             let g = try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
                                      options: ConvOptions(stride: 2, padding: 0, groups: groups))
-            #expect(DirectConvolution.suitsUpsampling(g))
+            #expect(DirectConvolution.suitsStrideTwo(g))
             let (height, width) = (2 * h + 1, 2 * w + 1)
             let direct = run(count: n * c * height * width) { DirectConvolution.backwardData(g, gradOutput: x.pointer, weight: weight.pointer, output: $0) }
             let (xs, ws) = (x.scalars, weight.scalars)
@@ -78,6 +78,18 @@ import Testing
                         += Double(xs[((b * o + ic) * h + y) * w + xx]) * Double(ws[((ic * cg + oc) * 3 + i) * 3 + j])
                 } } }
             } } } }
+            #expect(ForwardTests.maxDifference(direct, reference) < 1e-4, "shape \((n, groups, c, o, h, w))")
+        }
+    }
+
+    /// The discriminator's down-sampling: conv2d with stride 2, no padding, from (2H + 1)² to H² (the same geometry forward).
+    @Test func downsamplingMatchesTheDefinition() throws {
+        for (n, groups, c, o, h, w) in [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80)] {
+            let x = G.random([n, c, 2 * h + 1, 2 * w + 1], seed: 93), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 94)
+            let g = try ConvGeometry(op: "test", input: x.shape, weight: weight.shape, options: ConvOptions(stride: 2, padding: 0, groups: groups))
+            #expect(DirectConvolution.suitsStrideTwo(g) && g.outputShape == [n, o, h, w])
+            let direct = run(count: n * o * h * w) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0) }
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 2, padding: 0, groups: groups)
             #expect(ForwardTests.maxDifference(direct, reference) < 1e-4, "shape \((n, groups, c, o, h, w))")
         }
     }
@@ -125,15 +137,21 @@ import Testing
         func upsampled(_ set: KernelInstructionSet) -> [Float] {
             run(count: n * c * (2 * h + 1) * (2 * w + 1)) { DirectConvolution.backwardData(up, gradOutput: gy.pointer, weight: weight.pointer, output: $0, instructionSet: set) }
         }
-        let reference = results(.baseline), referenceUpsampled = upsampled(.baseline)
+        let large = G.random([n, c, 2 * h + 1, 2 * w + 1], seed: 95)
+        func downsampled(_ set: KernelInstructionSet) -> [Float] {
+            run(count: n * o * h * w) { DirectConvolution.forward(up, input: large.pointer, weight: weight.pointer, output: $0, instructionSet: set) }
+        }
+        let reference = results(.baseline), referenceUpsampled = upsampled(.baseline), referenceDownsampled = downsampled(.baseline)
         for set in KernelInstructionSet.supported where set != .baseline {
             let other = results(set)
             if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
                 #expect(other.forward.map(\.bitPattern) == reference.forward.map(\.bitPattern), "\(set.rawValue) forward")
                 #expect(other.data.map(\.bitPattern) == reference.data.map(\.bitPattern), "\(set.rawValue) backward data")
                 #expect(upsampled(set).map(\.bitPattern) == referenceUpsampled.map(\.bitPattern), "\(set.rawValue) up-sampling")
+                #expect(downsampled(set).map(\.bitPattern) == referenceDownsampled.map(\.bitPattern), "\(set.rawValue) down-sampling")
             } else {
                 #expect(maxRelative(upsampled(set), referenceUpsampled) < 1e-5, "\(set.rawValue) up-sampling")
+                #expect(maxRelative(downsampled(set), referenceDownsampled) < 1e-5, "\(set.rawValue) down-sampling")
                 #expect(maxRelative(other.forward, reference.forward) < 1e-5, "\(set.rawValue) forward")
                 #expect(maxRelative(other.data, reference.data) < 1e-5, "\(set.rawValue) backward data")
             }

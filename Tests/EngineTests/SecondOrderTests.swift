@@ -39,6 +39,10 @@ import Testing
         try G.checkSecondOrder("convTranspose2d up-sampling", [small, w.reshaped([2, 3, 3, 3])], differentiate: 0, checked: [0, 1]) {
             try G.weightedSum(Tensor.convTranspose2d($0[0], $0[1], ConvOptions(stride: 2)).square())
         }
+        let large = G.random([1, 2, 5, 33], seed: 45)
+        try G.checkSecondOrder("conv2d down-sampling", [large, w], differentiate: 0, checked: [0, 1]) {
+            try G.weightedSum(Tensor.conv2d($0[0], $0[1], ConvOptions(stride: 2)).square())
+        }
     }
 
     @Test func upfirdn2d() throws {

@@ -58,7 +58,7 @@ struct ConvGeometry: Equatable {
 enum ConvKernels {
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm == .auto && DirectConvolution.suits(g) {
+        if algorithm == .auto && (DirectConvolution.suits(g) || DirectConvolution.suitsStrideTwo(g)) {
             return Profiler.measure("conv3x3 direct") { DirectConvolution.forward(g, input: input, weight: weight, output: output) }
         }
         var cols = ScratchBuffer()
@@ -85,7 +85,7 @@ enum ConvKernels {
     /// `output` (input space) is overwritten.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm == .auto && (DirectConvolution.suits(g) || DirectConvolution.suitsUpsampling(g)) {
+        if algorithm == .auto && (DirectConvolution.suits(g) || DirectConvolution.suitsStrideTwo(g)) {
             return Profiler.measure("conv3x3 direct") {
                 DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output)
             }

@@ -22,37 +22,42 @@ enum DirectConvolution {
         suits(g) && g.outPlane >= 128 * 128
     }
 
-    /// Whether the up-sampling kernel serves a transposed convolution (`backwardData` of this geometry): 3×3,
-    /// stride 2, no padding, the default output size 2H + 1, and inputs a multiple of 16 wide.
-    static func suitsUpsampling(_ g: ConvGeometry) -> Bool {
+    /// Whether the stride-2 kernels serve: 3×3, stride 2, no padding, the large side 2n + 1 (the default output size
+    /// of the transpose), the small side a multiple of 16 wide. Forward, this is the discriminator's down-sampling
+    /// convolution (after its FIR); backward data, the generator's up-sampling one.
+    static func suitsStrideTwo(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 2 && g.padHeight == 0 && g.padWidth == 0
             && g.inHeight == 2 * g.outHeight + 1 && g.inWidth == 2 * g.outWidth + 1 && g.outWidth % 16 == 0
     }
 
-    /// conv2d: output = conv(input, weight) for every sample and group.
+    /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`) or 2 (`suitsStrideTwo`).
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>, accumulate: Bool = false, instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
+        let strideTwo = g.stride == 2
+        precondition(strideTwo ? suitsStrideTwo(g) : suits(g), "no direct kernel for this geometry")
         let plan = BandPlan(g, outChannels: g.outPerGroup, inChannels: g.inPerGroup, tileChannels: kernels.conv3x3_tile_channels,
-                            bandCount: g.outHeight, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.outPlane)
+                            bandCount: g.outHeight, scratchRows: strideTwo ? .split : .padded, paddedWidth: strideTwo ? g.inWidth : g.outWidth + 2,
+                            inPlane: g.inPlane, outPlane: g.outPlane)
         plan.run(input: input, output: output, pack: { group, packed in
             kernels.conv3x3_pack(plan.tileChannels, g.outPerGroup, g.inPerGroup, weight + group * g.outPerGroup * g.patch, g.patch, 9, false, packed)
         }, rows: { x, packed, y0, y1, y, scratch in
-            kernels.conv3x3_rows(g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth, x, packed, y0, y1, accumulate, y, scratch)
+            (strideTwo ? kernels.conv3x3_down_rows : kernels.conv3x3_rows)(g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth, x, packed,
+                                                                           y0, y1, accumulate, y, scratch)
         })
     }
 
     /// conv_transpose2d (the adjoint of `forward`), overwriting `output` unless `accumulate`. With stride 1 and
     /// padding 1 it is the convolution of the output-space gradient with the weight transposed in its channels
-    /// and turned by 180°; with stride 2 (`suitsUpsampling`) the up-sampling kernel computes it by output parity.
+    /// and turned by 180°; with stride 2 (`suitsStrideTwo`) the up-sampling kernel computes it by output parity.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                              output: UnsafeMutablePointer<Float>, accumulate: Bool = false, instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
         let weights = { (group: Int) in weight + group * g.outPerGroup * g.patch }
         if g.stride == 2 {
-            precondition(!accumulate && suitsUpsampling(g), "the up-sampling kernel overwrites a stride-2 geometry's output")
+            precondition(!accumulate && suitsStrideTwo(g), "the up-sampling kernel overwrites a stride-2 geometry's output")
             let plan = BandPlan(g, outChannels: g.inPerGroup, inChannels: g.outPerGroup, tileChannels: kernels.conv3x3_up_tile_channels,
-                                bandCount: g.outHeight + 1, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.inPlane)
+                                bandCount: g.outHeight + 1, scratchRows: .padded, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.inPlane)
             plan.run(input: gradOutput, output: output, pack: { group, packed in
                 kernels.conv3x3_pack(plan.tileChannels, g.inPerGroup, g.outPerGroup, weights(group), 9, g.patch, false, packed)
             }, rows: { x, packed, m0, m1, y, scratch in
@@ -60,8 +65,9 @@ enum DirectConvolution {
             })
             return
         }
+        precondition(suits(g), "no direct kernel for this geometry")
         let plan = BandPlan(g, outChannels: g.inPerGroup, inChannels: g.outPerGroup, tileChannels: kernels.conv3x3_tile_channels,
-                            bandCount: g.outHeight, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.outPlane)
+                            bandCount: g.outHeight, scratchRows: .padded, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.outPlane)
         plan.run(input: gradOutput, output: output, pack: { group, packed in
             kernels.conv3x3_pack(plan.tileChannels, g.inPerGroup, g.outPerGroup, weights(group), 9, g.patch, true, packed)
         }, rows: { x, packed, y0, y1, y, scratch in
@@ -76,7 +82,7 @@ enum DirectConvolution {
         let kernels = instructionSet.kernels
         output.update(repeating: 0, count: g.outChannels * g.patch)
         let (height, width, plane) = (g.outHeight, g.outWidth, g.outPlane)
-        let rows = bandRows(inChannels: g.inPerGroup, paddedWidth: width + 2, rows: height)
+        let rows = bandRows(inChannels: g.inPerGroup, paddedWidth: width + 2, rows: height, scratchRows: .padded)
         let tile = weightTileChannels
         let tiles = (g.outPerGroup + tile - 1) / tile
         parallelChunks(g.groups * tiles) { range in
@@ -99,26 +105,36 @@ enum DirectConvolution {
     /// Output channels per task of the weight gradient: the widest kernel's tile (3), so workers split at tile edges.
     static let weightTileChannels = 3
 
-    /// Rows per band: the padded band (inChannels × (rows + 2) × paddedWidth floats) stays near 512 KB, inside
-    /// a core's L2, while the output tiles sweep it once per group of output channels.
-    static func bandRows(inChannels: Int, paddedWidth: Int, rows: Int) -> Int {
+    /// How many input rows a band of output rows copies: its rows and a zero row above and below (stride 1, and
+    /// the up-sampling kernel's input rows), or two per output row and one more (stride 2).
+    enum ScratchRows {
+        case padded, split
+        func count(_ rows: Int) -> Int { self == .padded ? rows + 2 : 2 * rows + 1 }
+    }
+
+    /// Rows per band: the band's copy (inChannels × scratch rows × paddedWidth floats) stays near 512 KB, inside a
+    /// core's L2, while the output tiles sweep it once per group of output channels.
+    static func bandRows(inChannels: Int, paddedWidth: Int, rows: Int, scratchRows: ScratchRows) -> Int {
         let budget = (512 << 10) / (4 * inChannels * paddedWidth)
-        return max(1, min(rows, budget - 2))
+        let fitting = scratchRows == .padded ? budget - 2 : (budget - 1) / 2
+        return max(1, min(rows, fitting))
     }
 
     /// How a banded kernel's work is split: each group's weights packed once, then (sample, group, band of
-    /// rows) tasks across the threads, each worker padding its bands into one scratch buffer of its own.
+    /// rows) tasks across the threads, each worker copying its bands into one scratch buffer of its own.
     private struct BandPlan {
         let samples: Int, groups: Int
         let outChannels: Int, inChannels: Int, tileChannels: Int
-        let bandCount: Int, rowsPerBand: Int, paddedWidth: Int
+        let bandCount: Int, rowsPerBand: Int, scratchCount: Int
         let inPlane: Int, outPlane: Int
 
-        init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, bandCount: Int, paddedWidth: Int, inPlane: Int, outPlane: Int) {
+        init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, bandCount: Int, scratchRows: ScratchRows,
+             paddedWidth: Int, inPlane: Int, outPlane: Int) {
             (samples, groups) = (g.batch, g.groups)
             (self.outChannels, self.inChannels, self.tileChannels) = (outChannels, inChannels, tileChannels)
-            (self.bandCount, self.paddedWidth, self.inPlane, self.outPlane) = (bandCount, paddedWidth, inPlane, outPlane)
-            rowsPerBand = DirectConvolution.bandRows(inChannels: inChannels, paddedWidth: paddedWidth, rows: bandCount)
+            (self.bandCount, self.inPlane, self.outPlane) = (bandCount, inPlane, outPlane)
+            rowsPerBand = DirectConvolution.bandRows(inChannels: inChannels, paddedWidth: paddedWidth, rows: bandCount, scratchRows: scratchRows)
+            scratchCount = inChannels * scratchRows.count(rowsPerBand) * paddedWidth
         }
 
         var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * 9 }
@@ -130,7 +146,7 @@ enum DirectConvolution {
             for group in 0..<groups { pack(group, packed.pointer + group * packedCount) }
             let bands = (bandCount + rowsPerBand - 1) / rowsPerBand
             parallelChunks(samples * groups * bands) { range in
-                let scratch = TensorStorage(count: inChannels * (rowsPerBand + 2) * paddedWidth)
+                let scratch = TensorStorage(count: scratchCount)
                 for task in range {
                     let band = task % bands, group = (task / bands) % groups, sample = task / (bands * groups)
                     let channelsBefore = sample * groups + group
