@@ -37,6 +37,15 @@ public enum KernelBenchmark {
         public let channelsIn: Int, channelsOut: Int, resolution: Int
         public var name: String { "3x3 \(channelsIn)->\(channelsOut) @\(resolution)x\(resolution)" }
         var upsamplingName: String { "up 3x3 \(channelsIn)->\(channelsOut) @\(resolution)x\(resolution)" }
+        var downsamplingName: String { "down 3x3 \(channelsIn)->\(channelsOut) @\(resolution)x\(resolution)" }
+    }
+
+    /// The discriminator's down-sampling layers out of the listed resolutions into half of them, from 16² up:
+    /// (paper256: 64 → 128 into 128², 128 → 256 into 64², 256 → 512 into 32², 512 → 512 into 16²).
+    static func downsamplingLayers(of layers: [Layer]) -> [Layer] {
+        zip(layers, layers.dropFirst()).filter { $0.0.resolution >= 16 }.map {
+            Layer(channelsIn: $0.1.channelsIn, channelsOut: $0.0.channelsOut, resolution: $0.0.resolution)
+        }.reversed()
     }
 
     /// The generator's up-sampling layers into the listed resolutions from 16² up: from the previous layer's
@@ -87,6 +96,16 @@ public enum KernelBenchmark {
             let gflops = flops / seconds / 1e9
             rows.append(Row(layer: layer.upsamplingName, pass: "forward", seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
             progress(String(format: "%@ forward: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer.upsamplingName, seconds * 1e3, gflops, gflops / sgemm))
+        }
+        for layer in downsamplingLayers(of: layers) {
+            // The discriminator's down-sampling convolution: stride 2 on its FIR's (2R + 1)² output.
+            let x = try randomTensor([batch, layer.channelsIn, 2 * layer.resolution + 1, 2 * layer.resolution + 1])
+            let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
+            let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)
+            let seconds = try timePerCall(minimumSeconds: minimumSeconds) { _ = try Tensor.conv2d(x, w, ConvOptions(stride: 2)) }
+            let gflops = flops / seconds / 1e9
+            rows.append(Row(layer: layer.downsamplingName, pass: "forward", seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
+            progress(String(format: "%@ forward: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer.downsamplingName, seconds * 1e3, gflops, gflops / sgemm))
         }
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,
