@@ -85,7 +85,7 @@ enum ConvKernels {
     /// `output` (input space) is overwritten.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm == .auto && (DirectConvolution.suits(g) || DirectConvolution.suitsStrideTwo(g)) {
+        if algorithm == .auto && (DirectConvolution.suits(g) || DirectConvolution.suitsUpsampling(g)) {
             return Profiler.measure("conv3x3 direct") {
                 DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output)
             }
