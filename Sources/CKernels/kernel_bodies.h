@@ -466,6 +466,147 @@ static void CK_NAME(conv3x3_up_rows)(long out_channels, long in_channels, long h
     }
 }
 
+// C rows first … first + rows of Σ_c A[c][r]·B[c][·] over `vectors` vectors: the direct kernel's tile with one tap.
+CK_INLINE void CK_NAME(row_products)(int vectors, long rows, long channels, const float *b, long ldb, const float *weights,
+                                     float *out, long ldc) {
+    CK_NAME(vector) sums[CK_CONV_CHANNELS][CK_CONV_VECTORS] = {{0}};
+    for (long c = 0; c < channels; c++) {
+        CK_NAME(vector) in[CK_CONV_VECTORS];
+        for (int v = 0; v < vectors; v++) in[v] = CK_NAME(load)(b + c * ldb + v * CK_LANES);
+        const float *taps = weights + c * CK_CONV_CHANNELS;
+        for (int r = 0; r < CK_CONV_CHANNELS; r++) {
+            CK_NAME(vector) factor = CK_NAME(splat)(taps[r]);
+            for (int v = 0; v < vectors; v++) sums[r][v] = CK_NAME(multiply_add)(factor, in[v], sums[r][v]);
+        }
+    }
+    for (long r = 0; r < rows; r++) for (int v = 0; v < vectors; v++) CK_NAME(store)(out + r * ldc + v * CK_LANES, sums[r][v]);
+}
+
+// Winograd F(2×2, 3×3) for the 3×3, stride-1, padding-1 convolutions (docs/engine-kernels.md "Winograd"):
+// each 2×2 block of output pixels ("tile") is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over the 4×4 input patch d, so the
+// products per output pixel fall from 9 to 4 per channel pair. The 16 element-wise products summed over input
+// channels are 16 matrix products U[ξ] (out × in) · V[ξ] (in × tiles), run by the same register tiles as the
+// direct kernel with one tap.
+
+// U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
+static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                                   bool flip, float *packed) {
+    const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = tiles * in_channels * CK_CONV_CHANNELS;
+    for (long tile = 0; tile < tiles; tile++) {
+        for (long c = 0; c < in_channels; c++) {
+            for (long r = 0; r < CK_CONV_CHANNELS; r++) {
+                long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
+                float g[3][3], t[4][3];
+                for (int k = 0; k < 9; k++) g[k / 3][k % 3] = weight[o * out_stride + c * in_stride + (flip ? 8 - k : k)];
+                for (int j = 0; j < 3; j++) {
+                    t[0][j] = g[0][j];
+                    t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
+                    t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+                    t[3][j] = g[2][j];
+                }
+                for (int i = 0; i < 4; i++) {
+                    float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+                    for (int j = 0; j < 4; j++) packed[(i * 4 + j) * per_position + (tile * in_channels + c) * CK_CONV_CHANNELS + r] = u[j];
+                }
+            }
+        }
+    }
+}
+
+static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long rows, long width) {
+    const long tiles = (rows / 2) * (width / 2);
+    return in_channels * (rows + 2) * (width + 2) + 16 * in_channels * tiles + 16 * out_channels * tiles + 2 * (width / 2 + 1);
+}
+
+// M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles (a multiple of CK_LANES).
+CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, long tiles, const float *u, const float *v, float *m) {
+    for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
+        long first = tile * CK_CONV_CHANNELS, rows = out_channels - first < CK_CONV_CHANNELS ? out_channels - first : CK_CONV_CHANNELS;
+        const float *weights = u + tile * in_channels * CK_CONV_CHANNELS;
+        long t = 0;
+        for (; t + CK_CONV_VECTORS * CK_LANES <= tiles; t += CK_CONV_VECTORS * CK_LANES) {
+            CK_NAME(row_products)(CK_CONV_VECTORS, rows, in_channels, v + t, tiles, weights, m + first * tiles + t, tiles);
+        }
+        for (; t < tiles; t += CK_LANES) CK_NAME(row_products)(1, rows, in_channels, v + t, tiles, weights, m + first * tiles + t, tiles);
+    }
+}
+
+static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                                           const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch) {
+    const long padded_width = width + 2, band_rows = y1 - y0, half = width / 2, tiles = (band_rows / 2) * half;
+    const long channel_stride = (band_rows + 2) * padded_width;
+    float *band = scratch, *v = band + in_channels * channel_stride, *m = v + 16 * in_channels * tiles;
+    float *even = m + 16 * out_channels * tiles, *odd = even + half + 1;
+    CK_NAME(pad_band)(in_channels, height, width, padded_width, input, y0, y1, band);
+    // V[ξ][c][t] = (Bᵀ d B)[ξ], t = tile row · half + tile column, vectorised over tile columns.
+    for (long c = 0; c < in_channels; c++) {
+        for (long ty = 0; ty < band_rows / 2; ty++) {
+            CK_NAME(vector) rowsum[4][4];
+            for (int r = 0; r < 4; r++) {
+                const float *line = band + c * channel_stride + (2 * ty + r) * padded_width;
+                for (long x = 0; x <= half; x++) { even[x] = line[2 * x]; odd[x] = x < half ? line[2 * x + 1] : 0; }
+                (void)rowsum;
+                for (long tx = 0; tx < half; tx += CK_LANES) {
+                    // Columns 2tx + k: even[tx], odd[tx], even[tx + 1], odd[tx + 1].
+                    CK_NAME(vector) d0 = CK_NAME(load)(even + tx), d1 = CK_NAME(load)(odd + tx);
+                    CK_NAME(vector) d2 = CK_NAME(load)(even + tx + 1), d3 = CK_NAME(load)(odd + tx + 1);
+                    float *target = v + (c * tiles + ty * half + tx);
+                    // The row's d·B, kept per row r in the ξ = r·4 + k slots until all four rows are in.
+                    CK_NAME(store)(target + (r * 4 + 0) * in_channels * tiles, d0 - d2);
+                    CK_NAME(store)(target + (r * 4 + 1) * in_channels * tiles, d1 + d2);
+                    CK_NAME(store)(target + (r * 4 + 2) * in_channels * tiles, d2 - d1);
+                    CK_NAME(store)(target + (r * 4 + 3) * in_channels * tiles, d1 - d3);
+                }
+            }
+            for (long tx = 0; tx < half; tx += CK_LANES) {
+                float *target = v + (c * tiles + ty * half + tx);
+                for (int k = 0; k < 4; k++) {
+                    CK_NAME(vector) t0 = CK_NAME(load)(target + (0 * 4 + k) * in_channels * tiles), t1 = CK_NAME(load)(target + (1 * 4 + k) * in_channels * tiles);
+                    CK_NAME(vector) t2 = CK_NAME(load)(target + (2 * 4 + k) * in_channels * tiles), t3 = CK_NAME(load)(target + (3 * 4 + k) * in_channels * tiles);
+                    CK_NAME(store)(target + (0 * 4 + k) * in_channels * tiles, t0 - t2);
+                    CK_NAME(store)(target + (1 * 4 + k) * in_channels * tiles, t1 + t2);
+                    CK_NAME(store)(target + (2 * 4 + k) * in_channels * tiles, t2 - t1);
+                    CK_NAME(store)(target + (3 * 4 + k) * in_channels * tiles, t1 - t3);
+                }
+            }
+        }
+    }
+    const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
+    for (int position = 0; position < 16; position++) {
+        CK_NAME(winograd_products)(out_channels, in_channels, tiles, packed + position * per_position, v + position * in_channels * tiles,
+                                   m + position * out_channels * tiles);
+    }
+    // Y = Aᵀ M A per tile: two output rows, even and odd columns interleaved on store.
+    const long plane = height * width;
+    for (long o = 0; o < out_channels; o++) {
+        for (long ty = 0; ty < band_rows / 2; ty++) {
+            for (long tx = 0; tx < half; tx += CK_LANES) {
+                const float *source = m + o * tiles + ty * half + tx;
+                CK_NAME(vector) s[4], d[4];
+                for (int k = 0; k < 4; k++) {
+                    CK_NAME(vector) m0 = CK_NAME(load)(source + (0 * 4 + k) * out_channels * tiles), m1 = CK_NAME(load)(source + (1 * 4 + k) * out_channels * tiles);
+                    CK_NAME(vector) m2 = CK_NAME(load)(source + (2 * 4 + k) * out_channels * tiles), m3 = CK_NAME(load)(source + (3 * 4 + k) * out_channels * tiles);
+                    s[k] = m0 + m1 + m2;
+                    d[k] = m1 - m2 - m3;
+                }
+                float *top = output + o * plane + (y0 + 2 * ty) * width + 2 * tx;
+                CK_NAME(vector) top_even = s[0] + s[1] + s[2], top_odd = s[1] - s[2] - s[3];
+                CK_NAME(vector) bottom_even = d[0] + d[1] + d[2], bottom_odd = d[1] - d[2] - d[3];
+                if (accumulate) {
+                    float values[2 * CK_LANES];
+                    CK_NAME(store_interleaved)(values, top_even, top_odd);
+                    for (int x = 0; x < 2 * CK_LANES; x++) top[x] += values[x];
+                    CK_NAME(store_interleaved)(values, bottom_even, bottom_odd);
+                    for (int x = 0; x < 2 * CK_LANES; x++) top[width + x] += values[x];
+                } else {
+                    CK_NAME(store_interleaved)(top, top_even, top_odd);
+                    CK_NAME(store_interleaved)(top + width, bottom_even, bottom_odd);
+                }
+            }
+        }
+    }
+}
+
 static const ck_kernel_table CK_NAME(kernel_table) = {
     .fuses_products = CK_FUSED,
     .row_combinations = CK_NAME(row_combinations),
@@ -477,6 +618,9 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .conv3x3_rows = CK_NAME(conv3x3_rows),
     .conv3x3_down_rows = CK_NAME(conv3x3_down_rows),
     .conv3x3_weight_rows = CK_NAME(conv3x3_weight_rows),
+    .winograd_pack = CK_NAME(winograd_pack),
+    .winograd_scratch = CK_NAME(winograd_scratch),
+    .conv3x3_winograd_rows = CK_NAME(conv3x3_winograd_rows),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,
     .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),
 };

@@ -82,6 +82,28 @@ import Testing
         }
     }
 
+    /// Winograd F(2×2, 3×3) on planes a multiple of 32 wide: forward and backward data against the definition, with
+    /// partial channel tiles, several bands (40 → 13 channels at 6 × 512: bands of 4 rows) and groups.
+    @Test func winogradMatchesTheDefinition() throws {
+        for (n, groups, c, o, h, w) in [(1, 1, 3, 7, 4, 32), (2, 2, 8, 14, 6, 64), (1, 1, 40, 13, 6, 512)] {
+            let g = try geometry(n, groups, c, o, h, w)
+            #expect(DirectConvolution.suitsWinograd(g))
+            let x = G.random([n, c, h, w], seed: 96), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 97)
+            let forward = run(count: n * o * h * w) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: true) }
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: 1, groups: groups)
+            #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, shape \((n, groups, c, o, h, w))")
+            let accumulated = run(count: n * o * h * w, from: 1) {
+                DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: true)
+            }
+            #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-4, "accumulated, shape \((n, groups, c, o, h, w))")
+            let gy = G.random([n, o, h, w], seed: 98)
+            let data = run(count: n * c * h * w) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true) }
+            let direct = run(count: n * c * h * w) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0) }
+            #expect(maxRelative(data, direct) < 1e-5, "backward data, shape \((n, groups, c, o, h, w))")
+        }
+        #expect(!DirectConvolution.suitsWinograd(try geometry(1, 1, 4, 4, 16, 16)))
+    }
+
     /// The discriminator's down-sampling: conv2d with stride 2, no padding, from (2H + 1)² to H² (the same geometry forward).
     @Test func downsamplingMatchesTheDefinition() throws {
         for (n, groups, c, o, h, w) in [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80)] {
@@ -141,7 +163,12 @@ import Testing
         func downsampled(_ set: KernelInstructionSet) -> [Float] {
             run(count: n * o * h * w) { DirectConvolution.forward(up, input: large.pointer, weight: weight.pointer, output: $0, instructionSet: set) }
         }
+        let wide = try geometry(1, 2, 8, 14, 6, 64), wideInput = G.random([1, 8, 6, 64], seed: 99)
+        func winograd(_ set: KernelInstructionSet) -> [Float] {
+            run(count: 14 * 6 * 64) { DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
+        }
         let reference = results(.baseline), referenceUpsampled = upsampled(.baseline), referenceDownsampled = downsampled(.baseline)
+        let referenceWinograd = winograd(.baseline)
         for set in KernelInstructionSet.supported where set != .baseline {
             let other = results(set)
             if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
@@ -149,7 +176,9 @@ import Testing
                 #expect(other.data.map(\.bitPattern) == reference.data.map(\.bitPattern), "\(set.rawValue) backward data")
                 #expect(upsampled(set).map(\.bitPattern) == referenceUpsampled.map(\.bitPattern), "\(set.rawValue) up-sampling")
                 #expect(downsampled(set).map(\.bitPattern) == referenceDownsampled.map(\.bitPattern), "\(set.rawValue) down-sampling")
+                #expect(winograd(set).map(\.bitPattern) == referenceWinograd.map(\.bitPattern), "\(set.rawValue) Winograd")
             } else {
+                #expect(maxRelative(winograd(set), referenceWinograd) < 1e-5, "\(set.rawValue) Winograd")
                 #expect(maxRelative(upsampled(set), referenceUpsampled) < 1e-5, "\(set.rawValue) up-sampling")
                 #expect(maxRelative(downsampled(set), referenceDownsampled) < 1e-5, "\(set.rawValue) down-sampling")
                 #expect(maxRelative(other.forward, reference.forward) < 1e-5, "\(set.rawValue) forward")
@@ -163,8 +192,9 @@ import Testing
     @Test func theAlgorithmComesFromTheEnvironment() throws {
         #expect(try ConvolutionAlgorithm.fromEnvironment([:]) == .auto)
         #expect(try ConvolutionAlgorithm.fromEnvironment([ConvolutionAlgorithm.environmentVariable: "IM2COL"]) == .im2col)
-        let refused = #expect(throws: EngineError.self) { try ConvolutionAlgorithm.fromEnvironment([ConvolutionAlgorithm.environmentVariable: "winograd"]) }
-        #expect(refused?.message.contains("unknown convolution algorithm 'winograd'; use one of auto, im2col") == true)
+        #expect(try ConvolutionAlgorithm.fromEnvironment([ConvolutionAlgorithm.environmentVariable: "direct"]) == .direct)
+        let refused = #expect(throws: EngineError.self) { try ConvolutionAlgorithm.fromEnvironment([ConvolutionAlgorithm.environmentVariable: "fft"]) }
+        #expect(refused?.message.contains("unknown convolution algorithm 'fft'; use one of auto, direct, im2col") == true)
     }
 
     private func geometry(_ n: Int, _ groups: Int, _ c: Int, _ o: Int, _ h: Int, _ w: Int) throws -> ConvGeometry {

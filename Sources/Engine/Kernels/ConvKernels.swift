@@ -58,8 +58,11 @@ struct ConvGeometry: Equatable {
 enum ConvKernels {
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm == .auto && (DirectConvolution.suits(g) || DirectConvolution.suitsStrideTwo(g)) {
-            return Profiler.measure("conv3x3 direct") { DirectConvolution.forward(g, input: input, weight: weight, output: output) }
+        if algorithm.usesDirectKernels && (DirectConvolution.suits(g) || DirectConvolution.suitsStrideTwo(g)) {
+            let winograd = algorithm.usesWinograd && g.stride == 1 && DirectConvolution.suitsWinograd(g)
+            return Profiler.measure(winograd ? "conv3x3 winograd" : "conv3x3 direct") {
+                DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: winograd)
+            }
         }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
@@ -85,9 +88,10 @@ enum ConvKernels {
     /// `output` (input space) is overwritten.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm == .auto && (DirectConvolution.suits(g) || DirectConvolution.suitsUpsampling(g)) {
-            return Profiler.measure("conv3x3 direct") {
-                DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output)
+        if algorithm.usesDirectKernels && (DirectConvolution.suits(g) || DirectConvolution.suitsUpsampling(g)) {
+            let winograd = algorithm.usesWinograd && g.stride == 1 && DirectConvolution.suitsWinograd(g)
+            return Profiler.measure(winograd ? "conv3x3 winograd" : "conv3x3 direct") {
+                DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output, winograd: winograd)
             }
         }
         // col2im adds every column back to its pixel.
@@ -116,7 +120,7 @@ enum ConvKernels {
     /// `output` (weight shaped) is overwritten.
     static func weightGrad(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                            algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm == .auto && DirectConvolution.suitsWeightGradient(g) {
+        if algorithm.usesDirectKernels && DirectConvolution.suitsWeightGradient(g) {
             return Profiler.measure("conv3x3 direct") { DirectConvolution.weightGradient(g, input: input, gradOutput: gradOutput, output: output) }
         }
         var cols = ScratchBuffer()

@@ -1,10 +1,13 @@
 import Foundation
 
-/// How the engine computes 3×3 convolutions: `auto` (the direct kernel where it suits, im2col + GEMM
-/// elsewhere) or `im2col` everywhere, forced with TOONKIT_CONV so benchmarks can time both paths from one
-/// binary (docs/engine-kernels.md "Direct convolution").
+/// How the engine computes 3×3 convolutions: `auto` (Winograd, then the direct kernels, where they suit;
+/// im2col + GEMM elsewhere), `direct` (no Winograd) or `im2col` everywhere, forced with TOONKIT_CONV so
+/// benchmarks can time the paths from one binary (docs/engine-kernels.md "Direct convolution").
 public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
-    case auto, im2col
+    case auto, direct, im2col
+
+    var usesDirectKernels: Bool { self != .im2col }
+    var usesWinograd: Bool { self == .auto }
 
     public static let environmentVariable = "TOONKIT_CONV"
 

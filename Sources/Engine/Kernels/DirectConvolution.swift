@@ -39,10 +39,17 @@ enum DirectConvolution {
 
     /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`) or 2 (`suitsStrideTwo`).
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, instructionSet: KernelInstructionSet = .active) {
+                        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
+                        instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
         let strideTwo = g.stride == 2
         precondition(strideTwo ? suitsStrideTwo(g) : suits(g), "no direct kernel for this geometry")
+        if !strideTwo && winograd {
+            return winogradConvolution(g, kernels, outChannels: g.outPerGroup, inChannels: g.inPerGroup, input: input, output: output,
+                                       accumulate: accumulate) { group, packed in
+                kernels.winograd_pack(g.outPerGroup, g.inPerGroup, weight + group * g.outPerGroup * g.patch, g.patch, 9, false, packed)
+            }
+        }
         let plan = BandPlan(g, outChannels: g.outPerGroup, inChannels: g.inPerGroup, tileChannels: kernels.conv3x3_tile_channels,
                             bandCount: g.outHeight, scratchRows: strideTwo ? .split : .padded, paddedWidth: strideTwo ? g.inWidth : g.outWidth + 2,
                             inPlane: g.inPlane, outPlane: g.outPlane)
@@ -58,7 +65,8 @@ enum DirectConvolution {
     /// padding 1 it is the convolution of the output-space gradient with the weight transposed in its channels
     /// and turned by 180°; with stride 2 (`suitsStrideTwo`) the up-sampling kernel computes it by output parity.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                             output: UnsafeMutablePointer<Float>, accumulate: Bool = false, instructionSet: KernelInstructionSet = .active) {
+                             output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
+                             instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
         let weights = { (group: Int) in weight + group * g.outPerGroup * g.patch }
         if g.stride == 2 {
@@ -73,6 +81,12 @@ enum DirectConvolution {
             return
         }
         precondition(suits(g), "no direct kernel for this geometry")
+        if winograd {
+            return winogradConvolution(g, kernels, outChannels: g.inPerGroup, inChannels: g.outPerGroup, input: gradOutput, output: output,
+                                       accumulate: accumulate) { group, packed in
+                kernels.winograd_pack(g.inPerGroup, g.outPerGroup, weights(group), 9, g.patch, true, packed)
+            }
+        }
         let plan = BandPlan(g, outChannels: g.inPerGroup, inChannels: g.outPerGroup, tileChannels: kernels.conv3x3_tile_channels,
                             bandCount: g.outHeight, scratchRows: .padded, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.outPlane)
         plan.run(input: gradOutput, output: output, pack: { group, packed in
@@ -80,6 +94,29 @@ enum DirectConvolution {
         }, rows: { x, packed, y0, y1, y, scratch in
             kernels.conv3x3_rows(g.inPerGroup, g.outPerGroup, g.outHeight, g.outWidth, x, packed, y0, y1, accumulate, y, scratch)
         })
+    }
+
+    /// Whether Winograd F(2×2, 3×3) serves a stride-1 geometry (`suits`): planes a multiple of 32 wide (whole
+    /// vectors of tile columns on every set) and of even height.
+    static func suitsWinograd(_ g: ConvGeometry) -> Bool {
+        suits(g) && g.outWidth % 32 == 0 && g.outHeight % 2 == 0
+    }
+
+    /// Bands of an even number of rows whose transformed inputs and products (16·(in + out) floats per tile) stay
+    /// near 2 MB.
+    private static func winogradConvolution(_ g: ConvGeometry, _ kernels: ck_kernel_table, outChannels: Int, inChannels: Int,
+                                            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                            pack: (Int, UnsafeMutablePointer<Float>) -> Void) {
+        let (height, width) = (g.outHeight, g.outWidth)
+        let tilesPerBand = max(1, (2 << 20) / (4 * 16 * (inChannels + outChannels)))
+        let rows = min(height, 2 * max(1, tilesPerBand / (width / 2)))
+        var plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
+                            bandCount: height, rowsPerBand: rows, scratchCount: kernels.winograd_scratch(outChannels, inChannels, rows, width),
+                            inPlane: g.outPlane, outPlane: g.outPlane)
+        plan.winograd = true
+        plan.run(input: input, output: output, pack: pack) { x, packed, y0, y1, y, scratch in
+            kernels.conv3x3_winograd_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
+        }
     }
 
     /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
@@ -137,14 +174,21 @@ enum DirectConvolution {
 
         init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, bandCount: Int, scratchRows: ScratchRows,
              paddedWidth: Int, inPlane: Int, outPlane: Int) {
-            (samples, groups) = (g.batch, g.groups)
-            (self.outChannels, self.inChannels, self.tileChannels) = (outChannels, inChannels, tileChannels)
-            (self.bandCount, self.inPlane, self.outPlane) = (bandCount, inPlane, outPlane)
-            rowsPerBand = DirectConvolution.bandRows(inChannels: inChannels, paddedWidth: paddedWidth, rows: bandCount, scratchRows: scratchRows)
-            scratchCount = inChannels * scratchRows.count(rowsPerBand) * paddedWidth
+            let rows = DirectConvolution.bandRows(inChannels: inChannels, paddedWidth: paddedWidth, rows: bandCount, scratchRows: scratchRows)
+            self.init(g, outChannels: outChannels, inChannels: inChannels, tileChannels: tileChannels, bandCount: bandCount,
+                      rowsPerBand: rows, scratchCount: inChannels * scratchRows.count(rows) * paddedWidth, inPlane: inPlane, outPlane: outPlane)
         }
 
-        var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * 9 }
+        init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, bandCount: Int, rowsPerBand: Int, scratchCount: Int,
+             inPlane: Int, outPlane: Int) {
+            (samples, groups) = (g.batch, g.groups)
+            (self.outChannels, self.inChannels, self.tileChannels) = (outChannels, inChannels, tileChannels)
+            (self.bandCount, self.rowsPerBand, self.scratchCount, self.inPlane, self.outPlane) = (bandCount, rowsPerBand, scratchCount, inPlane, outPlane)
+        }
+
+        /// Floats of one group's packed weights: 9 taps per channel pair, or 16 transformed ones for Winograd.
+        var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * (winograd ? 16 : 9) }
+        var winograd = false
 
         func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                  pack: (Int, UnsafeMutablePointer<Float>) -> Void,
