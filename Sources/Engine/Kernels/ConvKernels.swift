@@ -58,11 +58,8 @@ struct ConvGeometry: Equatable {
 enum ConvKernels {
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm.usesDirectKernels && (DirectConvolution.suits(g) || DirectConvolution.suitsStrideTwo(g)) {
-            let winograd = algorithm.usesWinograd && g.stride == 1 && DirectConvolution.suitsWinograd(g)
-            return Profiler.measure(winograd ? "conv3x3 winograd" : "conv3x3 direct") {
-                DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: winograd)
-            }
+        if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm) {
+            return Profiler.measure(path.rawValue) { DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path == .winograd) }
         }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
@@ -88,10 +85,9 @@ enum ConvKernels {
     /// `output` (input space) is overwritten.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm.usesDirectKernels && (DirectConvolution.suits(g) || DirectConvolution.suitsUpsampling(g)) {
-            let winograd = algorithm.usesWinograd && g.stride == 1 && DirectConvolution.suitsWinograd(g)
-            return Profiler.measure(winograd ? "conv3x3 winograd" : "conv3x3 direct") {
-                DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output, winograd: winograd)
+        if let path = DirectConvolution.Path(g, backwardData: true, algorithm: algorithm) {
+            return Profiler.measure(path.rawValue) {
+                DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output, winograd: path == .winograd)
             }
         }
         // col2im adds every column back to its pixel.
@@ -121,7 +117,7 @@ enum ConvKernels {
     static func weightGrad(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                            algorithm: ConvolutionAlgorithm = .active) {
         if algorithm.usesDirectKernels && DirectConvolution.suitsWeightGradient(g) {
-            return Profiler.measure("conv3x3 direct") { DirectConvolution.weightGradient(g, input: input, gradOutput: gradOutput, output: output) }
+            return Profiler.measure(DirectConvolution.Path.direct.rawValue) { DirectConvolution.weightGradient(g, input: input, gradOutput: gradOutput, output: output) }
         }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()

@@ -1,11 +1,23 @@
 import CKernels
 
-/// 3×3 convolutions with stride 1 and padding 1 on large planes, computed in place of im2col + GEMM by a
-/// register-tiled C kernel (Sources/CKernels, docs/engine-kernels.md "Direct convolution"). im2col writes
-/// nine copies of the input and hands OpenBLAS a product only 64–128 rows tall, which runs at 0.4–0.7 of
-/// sgemm on the 128² and 256² planes (`toonkit bench kernels`); the direct kernel reads a padded band of the
-/// input from cache instead. Its sums run in the same order on every instruction set.
+/// The 3×3 convolutions of StyleGAN2's planes from 16² up (stride 1 with padding 1, and the stride-2 down- and
+/// up-sampling), computed in place of im2col + GEMM by register-tiled C kernels, Winograd F(2×2, 3×3) where it
+/// suits (Sources/CKernels, docs/engine-kernels.md "Direct convolution", "Winograd"). im2col writes nine copies
+/// of the input and hands OpenBLAS a product only 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128²
+/// and 256² planes (`toonkit bench kernels`); these kernels read a padded band of the input from cache instead.
+/// Their sums run in the same order on every instruction set of one vector width family (see the docs).
 enum DirectConvolution {
+    /// Which kernel computes a forward or backward-data pass, named as the profile shows it; nil for im2col + GEMM.
+    enum Path: String {
+        case direct = "conv3x3 direct", winograd = "conv3x3 winograd"
+
+        init?(_ g: ConvGeometry, backwardData: Bool, algorithm: ConvolutionAlgorithm) {
+            guard algorithm.usesDirectKernels,
+                  DirectConvolution.suits(g) || (backwardData ? DirectConvolution.suitsUpsampling(g) : DirectConvolution.suitsStrideTwo(g)) else { return nil }
+            self = algorithm.usesWinograd && g.stride == 1 && DirectConvolution.suitsWinograd(g) ? .winograd : .direct
+        }
+    }
+
     /// Whether the direct kernel serves this convolution: 3×3, stride 1, padding 1, planes a multiple of 16
     /// wide (whole vectors on every set, so every set takes the same path and rounds alike). Measured with
     /// `toonkit bench kernels`: from 16² up it beats im2col + OpenBLAS on every paper256 shape (512 channels at
