@@ -181,7 +181,7 @@ static void CK_NAME(conv3x3_weight_rows)(long out_first, long out_count, long in
 // The stride-2 transposed 3×3 convolution (no padding) of the generator's up-sampling layers, by output
 // parity: input row m + 1 of the zero-bordered band feeds output rows 2m (taps i = 0, and i = 2 from row m) and
 // 2m + 1 (i = 1); input column n feeds output columns 2n (j = 0, and j = 2 from column n − 1) and 2n + 1 (j = 1).
-// A tile is CK_UP_CHANNELS output channels × one vector of n for the four parities, interleaved on store.
+// A tile is CK_UP_CHANNELS output channels × CK_UP_VECTORS vectors of n for the four parities, interleaved on store.
 CK_INLINE CK_NAME(vector) CK_NAME(interleave_low)(CK_NAME(vector) even, CK_NAME(vector) odd) {
 #if CK_LANES == 16
     return __builtin_shufflevector(even, odd, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
