@@ -27,11 +27,13 @@ enum DirectConvolution {
             && g.inHeight == g.outHeight && g.inWidth == g.outWidth && g.outWidth % 16 == 0
     }
 
-    /// Whether the direct weight gradient serves: as `suits`, on planes from 128² up. Each tile ends in 27
-    /// horizontal sums, which smaller bands do not amortise (`toonkit bench kernels`, AVX-512: 256 channels at
-    /// 64² 0.68 of sgemm against im2col's 0.84–1.0; 128² 0.88–0.90 against 0.61–0.92; 256² 0.96 against 0.44–0.72).
-    static func suitsWeightGradient(_ g: ConvGeometry) -> Bool {
-        suits(g) && g.outPlane >= 128 * 128
+    /// Whether the direct weight gradient serves: as `suits`, on planes from 128² up, with 16-float vectors. Each
+    /// tile ends in 27 horizontal sums, which smaller bands do not amortise (`toonkit bench kernels`, AVX-512: 256
+    /// channels at 64² 0.68 of sgemm against im2col's 0.84–1.0; 128² 0.88–0.90 against 0.61–0.92; 256² 0.96 against
+    /// 0.44–0.72). With 8-float vectors the tile holds one output channel and loses to OpenBLAS (AVX2 kernels with
+    /// OpenBLAS's Haswell core: 128² 162 ms against 121 ms, 256² 161 against 145).
+    static func suitsWeightGradient(_ g: ConvGeometry, _ set: KernelInstructionSet = .active) -> Bool {
+        suits(g) && g.outPlane >= 128 * 128 && set.vectorFloats == 16
     }
 
     /// Whether the stride-2 kernels serve: 3×3, stride 2, no padding, the large side 2n + 1 (the default output size
@@ -43,10 +45,12 @@ enum DirectConvolution {
     }
 
     /// Whether the up-sampling kernel serves this geometry's backward data: as `suitsStrideTwo`, on inputs from 32
-    /// wide. On 16-wide inputs a tile holds one vector per parity, each weight broadcast feeds a single multiply-add,
-    /// and im2col is faster (`toonkit bench kernels`, 512 channels into 32²: 0.62 of sgemm against 0.84).
-    static func suitsUpsampling(_ g: ConvGeometry) -> Bool {
-        suitsStrideTwo(g) && g.outWidth >= 32
+    /// wide, with 16-float vectors. On 16-wide inputs a tile holds one vector per parity, each weight broadcast feeds
+    /// a single multiply-add, and im2col is faster (`toonkit bench kernels`, AVX-512, 512 channels into 32²: 0.62 of
+    /// sgemm against 0.84); with 8-float vectors (one output channel per tile) it loses on most planes (AVX2 with
+    /// OpenBLAS's Haswell core: into 64² 105 ms against 62, 128² 101 against 80, 256² 113 against 112).
+    static func suitsUpsampling(_ g: ConvGeometry, _ set: KernelInstructionSet = .active) -> Bool {
+        suitsStrideTwo(g) && g.outWidth >= 32 && set.vectorFloats == 16
     }
 
     /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`) or 2 (`suitsStrideTwo`).

@@ -49,6 +49,9 @@ public enum KernelInstructionSet: String, CaseIterable, Sendable {
         }
     }
 
+    /// Floats per vector of the set's kernels (the baseline emulates 8-float vectors).
+    public var vectorFloats: Int { self == .avx512 ? 16 : 8 }
+
     /// The kernels compiled for this set; only for supported sets.
     var kernels: ck_kernel_table { ck_kernels(cValue)!.pointee }
 }
