@@ -67,22 +67,24 @@ public enum KernelBenchmark {
         let sgemm = try measureSgemm(size: 2048, minimumSeconds: minimumSeconds)
         progress(String(format: "sgemm 2048^3: %.1f GFLOP/s", sgemm))
         var rows: [Row] = []
+        func time(_ layer: String, _ pass: String, flops: Double, _ body: () throws -> Void) throws {
+            let seconds = try timePerCall(minimumSeconds: minimumSeconds, body)
+            let gflops = flops / seconds / 1e9
+            rows.append(Row(layer: layer, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
+            progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer, pass, seconds * 1e3, gflops, gflops / sgemm))
+        }
         for layer in layers {
             let x = try randomTensor([batch, layer.channelsIn, layer.resolution, layer.resolution])
             let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
             let options = ConvOptions(padding: 1)
             let y = try Tensor.conv2d(x, w, options)
             let flops = 2.0 * Double(batch * layer.channelsOut * layer.resolution * layer.resolution * layer.channelsIn * 9)
-            let passes: [(String, () throws -> Void)] = [
-                ("forward", { _ = try Tensor.conv2d(x, w, options) }),
-                ("backward data", { _ = try Tensor.convTranspose2d(y, w, options, outputSize: (layer.resolution, layer.resolution)) }),
-                ("backward weight", { _ = try Tensor.conv2dWeightGradient(input: x, gradOutput: y, kernelSize: (3, 3), options) }),
-            ]
-            for (pass, body) in passes {
-                let seconds = try timePerCall(minimumSeconds: minimumSeconds, body)
-                let gflops = flops / seconds / 1e9
-                rows.append(Row(layer: layer.name, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
-                progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer.name, pass, seconds * 1e3, gflops, gflops / sgemm))
+            try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, options) }
+            try time(layer.name, "backward data", flops: flops) {
+                _ = try Tensor.convTranspose2d(y, w, options, outputSize: (layer.resolution, layer.resolution))
+            }
+            try time(layer.name, "backward weight", flops: flops) {
+                _ = try Tensor.conv2dWeightGradient(input: x, gradOutput: y, kernelSize: (3, 3), options)
             }
         }
         for layer in upsamplingLayers(of: layers) {
@@ -90,22 +92,17 @@ public enum KernelBenchmark {
             let half = layer.resolution / 2
             let x = try randomTensor([batch, layer.channelsIn, half, half])
             let w = try randomTensor([layer.channelsIn, layer.channelsOut, 3, 3])
-            let options = ConvOptions(stride: 2, padding: 0)
-            let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * half * half)
-            let seconds = try timePerCall(minimumSeconds: minimumSeconds) { _ = try Tensor.convTranspose2d(x, w, options) }
-            let gflops = flops / seconds / 1e9
-            rows.append(Row(layer: layer.upsamplingName, pass: "forward", seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
-            progress(String(format: "%@ forward: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer.upsamplingName, seconds * 1e3, gflops, gflops / sgemm))
+            try time(layer.upsamplingName, "forward", flops: 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * half * half)) {
+                _ = try Tensor.convTranspose2d(x, w, ConvOptions(stride: 2, padding: 0))
+            }
         }
         for layer in downsamplingLayers(of: layers) {
             // The discriminator's down-sampling convolution: stride 2 on its FIR's (2R + 1)² output.
             let x = try randomTensor([batch, layer.channelsIn, 2 * layer.resolution + 1, 2 * layer.resolution + 1])
             let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
-            let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)
-            let seconds = try timePerCall(minimumSeconds: minimumSeconds) { _ = try Tensor.conv2d(x, w, ConvOptions(stride: 2)) }
-            let gflops = flops / seconds / 1e9
-            rows.append(Row(layer: layer.downsamplingName, pass: "forward", seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
-            progress(String(format: "%@ forward: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer.downsamplingName, seconds * 1e3, gflops, gflops / sgemm))
+            try time(layer.downsamplingName, "forward", flops: 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)) {
+                _ = try Tensor.conv2d(x, w, ConvOptions(stride: 2))
+            }
         }
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,

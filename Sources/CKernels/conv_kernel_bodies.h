@@ -115,6 +115,16 @@ static void CK_NAME(conv3x3_rows)(long out_channels, long in_channels, long heig
                            packed, y0, y1, accumulate, output);
 }
 
+// even[x] = line[2x] for x ≤ pairs, odd[x] = line[2x + 1] for x < pairs: a row of 2·pairs + 1 values split so
+// that taps two columns apart read neighbouring floats.
+CK_INLINE void CK_NAME(split_columns)(const float *line, long pairs, float *even, float *odd) {
+    for (long x = 0; x < pairs; x++) {
+        even[x] = line[2 * x];
+        odd[x] = line[2 * x + 1];
+    }
+    even[pairs] = line[2 * pairs];
+}
+
 // Stride 2, no padding, input (2·height + 1) × (2·width + 1): the band's input rows 2·y0 … 2·y1, each split
 // into its even columns (width + 1) then its odd ones (width), so every tap reads whole vectors.
 static void CK_NAME(conv3x3_down_rows)(long out_channels, long in_channels, long height, long width, const float *input,
@@ -124,11 +134,7 @@ static void CK_NAME(conv3x3_down_rows)(long out_channels, long in_channels, long
         for (long r = 0; r < band; r++) {
             const float *source = input + c * in_plane + (2 * y0 + r) * in_width;
             float *even = scratch + (c * band + r) * in_width, *odd = even + width + 1;
-            for (long x = 0; x < width; x++) {
-                even[x] = source[2 * x];
-                odd[x] = source[2 * x + 1];
-            }
-            even[width] = source[2 * width];
+            CK_NAME(split_columns)(source, width, even, odd);
         }
     }
     CK_NAME(conv3x3_sweep)(out_channels, in_channels, height, width, scratch, band * in_width, 2 * in_width, in_width, width + 1, 1,
@@ -358,11 +364,9 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
     // V[ξ][c][t] = (Bᵀ d B)[ξ], t = tile row · half + tile column, vectorised over tile columns.
     for (long c = 0; c < in_channels; c++) {
         for (long ty = 0; ty < band_rows / 2; ty++) {
-            CK_NAME(vector) rowsum[4][4];
             for (int r = 0; r < 4; r++) {
-                const float *line = band + c * channel_stride + (2 * ty + r) * padded_width;
-                for (long x = 0; x <= half; x++) { even[x] = line[2 * x]; odd[x] = x < half ? line[2 * x + 1] : 0; }
-                (void)rowsum;
+                CK_NAME(split_columns)(band + c * channel_stride + (2 * ty + r) * padded_width, half, even, odd);
+                odd[half] = 0;
                 for (long tx = 0; tx < half; tx += CK_LANES) {
                     // Columns 2tx + k: even[tx], odd[tx], even[tx + 1], odd[tx + 1].
                     CK_NAME(vector) d0 = CK_NAME(load)(even + tx), d1 = CK_NAME(load)(odd + tx);

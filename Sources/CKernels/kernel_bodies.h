@@ -197,6 +197,7 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .conv3x3_pack = CK_NAME(conv3x3_pack),
     .conv3x3_rows = CK_NAME(conv3x3_rows),
     .conv3x3_down_rows = CK_NAME(conv3x3_down_rows),
+    .conv3x3_weight_tile_channels = CK_WEIGHT_CHANNELS,
     .conv3x3_weight_rows = CK_NAME(conv3x3_weight_rows),
     .winograd_pack = CK_NAME(winograd_pack),
     .winograd_scratch = CK_NAME(winograd_scratch),

@@ -52,6 +52,8 @@ typedef struct {
     /// rows y0 ≤ y < y1, weights and width as conv3x3_rows; scratch holds in·(2·(y1 − y0) + 1)·(2·width + 1) floats.
     void (*conv3x3_down_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                               const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch);
+    /// Output channels per tile of the weight gradient: callers split the output channels at its multiples.
+    long conv3x3_weight_tile_channels;
     /// gradient[o, c, i, j] += Σ_{y0 ≤ y < y1} Σ_x grad[o, y, x]·input[c, y + i − 1, x + j − 1] (zero outside) for
     /// out_first ≤ o < out_first + out_count, with [out, height, width] grad planes, [in, height, width] input planes and
     /// a [out, in, 3, 3] gradient; width a multiple of 16; scratch as conv3x3_rows. Each element's sum runs over

@@ -57,24 +57,18 @@ enum DirectConvolution {
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
                         instructionSet: KernelInstructionSet = .active) {
-        let kernels = instructionSet.kernels
-        let strideTwo = g.stride == 2
-        precondition(strideTwo ? suitsStrideTwo(g) : suits(g), "no direct kernel for this geometry")
-        if !strideTwo && winograd {
-            return winogradConvolution(g, kernels, outChannels: g.outPerGroup, inChannels: g.inPerGroup, input: input, output: output,
-                                       accumulate: accumulate) { group, packed in
-                kernels.winograd_pack(g.outPerGroup, g.inPerGroup, weight + group * g.outPerGroup * g.patch, g.patch, 9, false, packed)
-            }
+        let layout = WeightLayout(g, weight, transposed: false)
+        guard g.stride == 2 else {
+            return strideOne(g, layout, instructionSet.kernels, input: input, output: output, accumulate: accumulate, winograd: winograd)
         }
-        let plan = BandPlan(g, outChannels: g.outPerGroup, inChannels: g.inPerGroup, tileChannels: kernels.conv3x3_tile_channels,
-                            bandCount: g.outHeight, scratchRows: strideTwo ? .split : .padded, paddedWidth: strideTwo ? g.inWidth : g.outWidth + 2,
-                            inPlane: g.inPlane, outPlane: g.outPlane)
-        plan.run(input: input, output: output, pack: { group, packed in
-            kernels.conv3x3_pack(plan.tileChannels, g.outPerGroup, g.inPerGroup, weight + group * g.outPerGroup * g.patch, g.patch, 9, false, packed)
-        }, rows: { x, packed, y0, y1, y, scratch in
-            (strideTwo ? kernels.conv3x3_down_rows : kernels.conv3x3_rows)(g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth, x, packed,
-                                                                           y0, y1, accumulate, y, scratch)
-        })
+        precondition(suitsStrideTwo(g), "no direct kernel for this geometry")
+        let kernels = instructionSet.kernels
+        let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_tile_channels,
+                            bandCount: g.outHeight, scratchRows: .split, paddedWidth: g.inWidth, inPlane: g.inPlane, outPlane: g.outPlane)
+        plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, into: $1) }) {
+            x, packed, y0, y1, y, scratch in
+            kernels.conv3x3_down_rows(layout.outChannels, layout.inChannels, g.outHeight, g.outWidth, x, packed, y0, y1, accumulate, y, scratch)
+        }
     }
 
     /// conv_transpose2d (the adjoint of `forward`), overwriting `output` unless `accumulate`. With stride 1 and
@@ -83,56 +77,77 @@ enum DirectConvolution {
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                              output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
                              instructionSet: KernelInstructionSet = .active) {
+        guard g.stride == 2 else {
+            return strideOne(g, WeightLayout(g, weight, transposed: true), instructionSet.kernels, input: gradOutput, output: output,
+                             accumulate: accumulate, winograd: winograd)
+        }
+        precondition(!accumulate && suitsStrideTwo(g), "the up-sampling kernel overwrites a stride-2 geometry's output")
         let kernels = instructionSet.kernels
-        let weights = { (group: Int) in weight + group * g.outPerGroup * g.patch }
-        if g.stride == 2 {
-            precondition(!accumulate && suitsStrideTwo(g), "the up-sampling kernel overwrites a stride-2 geometry's output")
-            let plan = BandPlan(g, outChannels: g.inPerGroup, inChannels: g.outPerGroup, tileChannels: kernels.conv3x3_up_tile_channels,
-                                bandCount: g.outHeight + 1, scratchRows: .padded, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.inPlane)
-            plan.run(input: gradOutput, output: output, pack: { group, packed in
-                kernels.conv3x3_pack(plan.tileChannels, g.inPerGroup, g.outPerGroup, weights(group), 9, g.patch, false, packed)
-            }, rows: { x, packed, m0, m1, y, scratch in
-                kernels.conv3x3_up_rows(g.inPerGroup, g.outPerGroup, g.outHeight, g.outWidth, x, packed, m0, m1, y, scratch)
-            })
+        // Transposed channels, taps as stored: the kernel's output parities place each tap.
+        let layout = WeightLayout(g, weight, transposed: true, turned: false)
+        let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_up_tile_channels,
+                            bandCount: g.outHeight + 1, scratchRows: .padded, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.inPlane)
+        plan.run(input: gradOutput, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, into: $1) }) {
+            x, packed, m0, m1, y, scratch in
+            kernels.conv3x3_up_rows(layout.outChannels, layout.inChannels, g.outHeight, g.outWidth, x, packed, m0, m1, y, scratch)
+        }
+    }
+
+    /// How a pass reads the stored weight [O, C/groups, 3, 3] as the [out, in, 3, 3] weight of the convolution its
+    /// kernel computes: as stored (forward), or with the channels transposed and the taps turned by 180° (backward data).
+    private struct WeightLayout {
+        let weight: UnsafePointer<Float>
+        let groupStride: Int
+        let outChannels: Int, inChannels: Int
+        let outStride: Int, inStride: Int
+        let turned: Bool
+
+        init(_ g: ConvGeometry, _ weight: UnsafePointer<Float>, transposed: Bool, turned: Bool? = nil) {
+            (self.weight, groupStride) = (weight, g.outPerGroup * g.patch)
+            (outChannels, inChannels) = transposed ? (g.inPerGroup, g.outPerGroup) : (g.outPerGroup, g.inPerGroup)
+            (outStride, inStride) = transposed ? (9, g.patch) : (g.patch, 9)
+            self.turned = turned ?? transposed
+        }
+
+        func pack(_ kernels: ck_kernel_table, tileChannels: Int, group: Int, into packed: UnsafeMutablePointer<Float>) {
+            kernels.conv3x3_pack(tileChannels, outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed)
+        }
+
+        func packWinograd(_ kernels: ck_kernel_table, group: Int, into packed: UnsafeMutablePointer<Float>) {
+            kernels.winograd_pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed)
+        }
+    }
+
+    /// Stride 1, padding 1: Winograd bands of an even number of rows whose transformed inputs and products
+    /// (16·(in + out) floats per tile) stay near 2 MB, or the direct kernel's bands.
+    private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
+                                  output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd: Bool) {
+        precondition(winograd ? suitsWinograd(g) : suits(g), "no direct kernel for this geometry")
+        let (height, width, plane) = (g.outHeight, g.outWidth, g.outPlane)
+        let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
+        if winograd {
+            let tilesPerBand = max(1, (2 << 20) / (4 * 16 * (inChannels + outChannels)))
+            let rows = min(height, 2 * max(1, tilesPerBand / (width / 2)))
+            let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
+                                bandCount: height, rowsPerBand: rows, scratchCount: kernels.winograd_scratch(outChannels, inChannels, rows, width),
+                                inPlane: plane, outPlane: plane)
+            plan.run(input: input, output: output, pack: { layout.packWinograd(kernels, group: $0, into: $1) }) { x, packed, y0, y1, y, scratch in
+                kernels.conv3x3_winograd_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
+            }
             return
         }
-        precondition(suits(g), "no direct kernel for this geometry")
-        if winograd {
-            return winogradConvolution(g, kernels, outChannels: g.inPerGroup, inChannels: g.outPerGroup, input: gradOutput, output: output,
-                                       accumulate: accumulate) { group, packed in
-                kernels.winograd_pack(g.inPerGroup, g.outPerGroup, weights(group), 9, g.patch, true, packed)
-            }
+        let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
+                            bandCount: height, scratchRows: .padded, paddedWidth: width + 2, inPlane: plane, outPlane: plane)
+        plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, into: $1) }) {
+            x, packed, y0, y1, y, scratch in
+            kernels.conv3x3_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
         }
-        let plan = BandPlan(g, outChannels: g.inPerGroup, inChannels: g.outPerGroup, tileChannels: kernels.conv3x3_tile_channels,
-                            bandCount: g.outHeight, scratchRows: .padded, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.outPlane)
-        plan.run(input: gradOutput, output: output, pack: { group, packed in
-            kernels.conv3x3_pack(plan.tileChannels, g.inPerGroup, g.outPerGroup, weights(group), 9, g.patch, true, packed)
-        }, rows: { x, packed, y0, y1, y, scratch in
-            kernels.conv3x3_rows(g.inPerGroup, g.outPerGroup, g.outHeight, g.outWidth, x, packed, y0, y1, accumulate, y, scratch)
-        })
     }
 
     /// Whether Winograd F(2×2, 3×3) serves a stride-1 geometry (`suits`): planes a multiple of 32 wide (whole
     /// vectors of tile columns on every set) and of even height.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
         suits(g) && g.outWidth % 32 == 0 && g.outHeight % 2 == 0
-    }
-
-    /// Bands of an even number of rows whose transformed inputs and products (16·(in + out) floats per tile) stay
-    /// near 2 MB.
-    private static func winogradConvolution(_ g: ConvGeometry, _ kernels: ck_kernel_table, outChannels: Int, inChannels: Int,
-                                            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool,
-                                            pack: (Int, UnsafeMutablePointer<Float>) -> Void) {
-        let (height, width) = (g.outHeight, g.outWidth)
-        let tilesPerBand = max(1, (2 << 20) / (4 * 16 * (inChannels + outChannels)))
-        let rows = min(height, 2 * max(1, tilesPerBand / (width / 2)))
-        var plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
-                            bandCount: height, rowsPerBand: rows, scratchCount: kernels.winograd_scratch(outChannels, inChannels, rows, width),
-                            inPlane: g.outPlane, outPlane: g.outPlane)
-        plan.winograd = true
-        plan.run(input: input, output: output, pack: pack) { x, packed, y0, y1, y, scratch in
-            kernels.conv3x3_winograd_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
-        }
     }
 
     /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
@@ -143,10 +158,10 @@ enum DirectConvolution {
         output.update(repeating: 0, count: g.outChannels * g.patch)
         let (height, width, plane) = (g.outHeight, g.outWidth, g.outPlane)
         let rows = bandRows(inChannels: g.inPerGroup, paddedWidth: width + 2, rows: height, scratchRows: .padded)
-        let tile = weightTileChannels
+        let tile = kernels.conv3x3_weight_tile_channels
         let tiles = (g.outPerGroup + tile - 1) / tile
         parallelChunks(g.groups * tiles) { range in
-            let scratch = TensorStorage(count: g.inPerGroup * (rows + 2) * (width + 2))
+            let scratch = TensorStorage(count: g.inPerGroup * ScratchRows.padded.count(rows) * (width + 2))
             for group in (range.lowerBound / tiles)...((range.upperBound - 1) / tiles) {
                 let first = max(range.lowerBound, group * tiles) - group * tiles, last = min(range.upperBound, (group + 1) * tiles) - group * tiles
                 let outFirst = first * tile, outCount = min(g.outPerGroup, last * tile) - outFirst
@@ -161,9 +176,6 @@ enum DirectConvolution {
             }
         }
     }
-
-    /// Output channels per task of the weight gradient: the widest kernel's tile (3), so workers split at tile edges.
-    static let weightTileChannels = 3
 
     /// How many input rows a band of output rows copies: its rows and a zero row above and below (stride 1, and
     /// the up-sampling kernel's input rows), or two per output row and one more (stride 2).
@@ -184,27 +196,27 @@ enum DirectConvolution {
     /// rows) tasks across the threads, each worker copying its bands into one scratch buffer of its own.
     private struct BandPlan {
         let samples: Int, groups: Int
-        let outChannels: Int, inChannels: Int, tileChannels: Int
+        let outChannels: Int, inChannels: Int, tileChannels: Int, packedTaps: Int
         let bandCount: Int, rowsPerBand: Int, scratchCount: Int
         let inPlane: Int, outPlane: Int
 
         init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, bandCount: Int, scratchRows: ScratchRows,
              paddedWidth: Int, inPlane: Int, outPlane: Int) {
             let rows = DirectConvolution.bandRows(inChannels: inChannels, paddedWidth: paddedWidth, rows: bandCount, scratchRows: scratchRows)
-            self.init(g, outChannels: outChannels, inChannels: inChannels, tileChannels: tileChannels, bandCount: bandCount,
+            self.init(g, outChannels: outChannels, inChannels: inChannels, tileChannels: tileChannels, packedTaps: 9, bandCount: bandCount,
                       rowsPerBand: rows, scratchCount: inChannels * scratchRows.count(rows) * paddedWidth, inPlane: inPlane, outPlane: outPlane)
         }
 
-        init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, bandCount: Int, rowsPerBand: Int, scratchCount: Int,
-             inPlane: Int, outPlane: Int) {
+        /// `packedTaps`: 9 taps per channel pair, or Winograd's 16 transformed ones.
+        init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, packedTaps: Int, bandCount: Int, rowsPerBand: Int,
+             scratchCount: Int, inPlane: Int, outPlane: Int) {
             (samples, groups) = (g.batch, g.groups)
-            (self.outChannels, self.inChannels, self.tileChannels) = (outChannels, inChannels, tileChannels)
+            (self.outChannels, self.inChannels, self.tileChannels, self.packedTaps) = (outChannels, inChannels, tileChannels, packedTaps)
             (self.bandCount, self.rowsPerBand, self.scratchCount, self.inPlane, self.outPlane) = (bandCount, rowsPerBand, scratchCount, inPlane, outPlane)
         }
 
-        /// Floats of one group's packed weights: 9 taps per channel pair, or 16 transformed ones for Winograd.
-        var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * (winograd ? 16 : 9) }
-        var winograd = false
+        /// Floats of one group's packed weights.
+        var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * packedTaps }
 
         func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                  pack: (Int, UnsafeMutablePointer<Float>) -> Void,
