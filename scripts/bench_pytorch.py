@@ -10,8 +10,9 @@ Workloads, each timed as the median of repeated calls after a warm-up, for at le
   - FID's Inception-v3 features of 256² images (resized to 299² inside), batch 8: `toonkit bench inception`
     against pytorch-fid's InceptionV3([pool3]) with random weights (pytorch-fid would download its weights;
     the arithmetic does not depend on their values).
-Both sides use --threads threads. The PyTorch sides run when torch, the repository (--repo) and pytorch-fid are
-present; whatever cannot run is listed as skipped. The release binary should come from `swift build -c release`.
+Both sides use --threads threads. The PyTorch sides run when torch, the repository (--repo) and pytorch-fid (with
+torchvision) are present; whatever cannot run is listed as skipped. PyPI's torchvision beside a CPU-only torch loads
+without its compiled detection operators, which Inception does not use (see import_torchvision). The release binary should come from `swift build -c release`.
 """
 import argparse
 import json
@@ -59,8 +60,29 @@ def torch_generator(repo):
     return generator.eval().requires_grad_(False)
 
 
+def import_torchvision():
+    """PyPI's torchvision for Linux is a CUDA build; beside a CPU-only torch its compiled operators (nms, roi_align,
+    ...) cannot load, and the module registering their shapes stops the import. Inception uses none of them, so
+    when that happens the registrations are skipped and the pure-Python models are used unchanged."""
+    try:
+        import torchvision
+        return torchvision, None
+    except RuntimeError as error:
+        if "torchvision::" not in str(error):
+            raise
+        import types
+        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
+            del sys.modules[name]
+        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+        import torchvision
+        return torchvision, f"torchvision {torchvision.__version__} without its compiled operators ({error})"
+
+
 def torch_inception():
     import torch
+    _, note = import_torchvision()
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     import pytorch_fid.inception as fid_inception
     # Random weights instead of the download: the timing does not depend on their values.
     fid_inception.load_state_dict_from_url = lambda *args, **kwargs: {}

@@ -108,6 +108,59 @@ import Testing
         }
     }
 
+    /// The row-at-a-time kernels against a per-output loop in torch's order (rows, then columns of each
+    /// window; first maximum wins; NaN wins), bit for bit, on planes with interior and edge columns, ties
+    /// (values on a coarse grid) and a NaN. Max pooling's chosen positions are read back through its gradient.
+    @Test func rowKernelsEqualThePerOutputDefinitionBitForBit() throws {
+        var values = G.random([2, 3, 11, 19], seed: 305).scalars.map { ($0 * 2).rounded() / 2 }
+        values[37] = .nan
+        let x = try Tensor(shape: [2, 3, 11, 19], values: values).requiringGrad()
+        for (kernel, stride, padding) in [(3, 1, 1), (3, 2, 0), (3, 2, 1), (2, 2, 0), (5, 3, 2), (3, 1, 0)] {
+            for countIncludePad in [false, true] {
+                let options = PoolOptions(kernel: kernel, stride: stride, padding: padding, countIncludePad: countIncludePad)
+                let reference = Self.poolByDefinition(values, shape: x.shape, options)
+                let average = try Tensor.avgPool2d(x, options)
+                #expect(average.scalars.map(\.bitPattern) == reference.average.map(\.bitPattern), "avgPool2d \(options)")
+                let maximum = try Tensor.maxPool2d(x, options)
+                #expect(maximum.scalars.map(\.bitPattern) == reference.maximum.map(\.bitPattern), "maxPool2d \(options)")
+                let seed = try Tensor(shape: maximum.shape, values: (0..<maximum.count).map { Float($0 + 1) })
+                let routed = try gradients(of: maximum, withRespectTo: [x], seed: seed)[0].scalars
+                var expected = [Float](repeating: 0, count: values.count)
+                for (o, position) in reference.winners.enumerated() { expected[position] += Float(o + 1) }
+                #expect(routed == expected, "maxPool2d winners \(options)")
+            }
+        }
+    }
+
+    static func poolByDefinition(_ values: [Float], shape: [Int], _ o: PoolOptions) -> (average: [Float], maximum: [Float], winners: [Int]) {
+        let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
+        let outHeight = (height + 2 * o.padding - o.kernel) / o.stride + 1, outWidth = (width + 2 * o.padding - o.kernel) / o.stride + 1
+        var average: [Float] = [], maximum: [Float] = [], winners: [Int] = []
+        for plane in 0..<planes {
+            for oy in 0..<outHeight {
+                for ox in 0..<outWidth {
+                    let y0 = oy * o.stride - o.padding, x0 = ox * o.stride - o.padding
+                    let y1 = min(y0 + o.kernel, height + o.padding), x1 = min(x0 + o.kernel, width + o.padding)
+                    let rows = max(y0, 0)..<min(y1, height), columns = max(x0, 0)..<min(x1, width)
+                    var total: Float = 0, best = -Float.infinity
+                    var chosen = plane * height * width + rows.lowerBound * width + columns.lowerBound
+                    for y in rows {
+                        for x in columns {
+                            let index = plane * height * width + y * width + x
+                            total += values[index]
+                            if values[index] > best || values[index].isNaN { best = values[index]; chosen = index }
+                        }
+                    }
+                    let divisor = o.countIncludePad ? (y1 - y0) * (x1 - x0) : rows.count * columns.count
+                    average.append(total / Float(divisor))
+                    maximum.append(best)
+                    winners.append(chosen)
+                }
+            }
+        }
+        return (average, maximum, winners)
+    }
+
     @Test func rejectsWindowsLargerThanTheInput() throws {
         #expect(throws: EngineError.self) { try Tensor.maxPool2d(Self.input, PoolOptions(kernel: 5, stride: 1)) }
         #expect(throws: EngineError.self) { try Tensor.avgPool2d(Self.input, PoolOptions(kernel: 3, stride: 1, padding: 2)) }

@@ -44,14 +44,24 @@ struct PoolGeometry {
         options = o
     }
 
+    /// Output columns whose whole window lies inside the image (no clipping, the same divisor).
+    var interiorColumns: Range<Int> {
+        let start = (options.padding + options.stride - 1) / options.stride
+        let lastStart = width - options.kernel + options.padding  // the largest ox·stride allowed
+        let end = lastStart < 0 ? start : min(outWidth, lastStart / options.stride + 1)
+        return start..<max(start, end)
+    }
+
     var inputPlane: Int { height * width }
     var outputPlane: Int { outHeight * outWidth }
     func outputShape(_ input: [Int]) -> [Int] { [input[0], input[1], outHeight, outWidth] }
 
+    typealias Window = (start: Int, end: Int, paddedLength: Int)
+
     /// The window of output position `o` along one axis, clipped to the image, and its length before
     /// clipping to the image but after clipping to the padded image (torch's pool_size).
     @inline(__always)
-    func window(_ o: Int, size: Int) -> (start: Int, end: Int, paddedLength: Int) {
+    func window(_ o: Int, size: Int) -> Window {
         let start = o * options.stride - options.padding
         let paddedEnd = min(start + options.kernel, size + options.padding)
         return (max(start, 0), min(paddedEnd, size), paddedEnd - start)
@@ -59,10 +69,49 @@ struct PoolGeometry {
 
     /// torch's divisor: the padded window area, or only its in-image part without count_include_pad.
     @inline(__always)
-    func divisor(_ rows: (start: Int, end: Int, paddedLength: Int), _ columns: (start: Int, end: Int, paddedLength: Int)) -> Float {
+    func divisor(_ rows: Window, _ columns: Window) -> Float {
         options.countIncludePad
             ? Float(rows.paddedLength * columns.paddedLength)
             : Float((rows.end - rows.start) * (columns.end - columns.start))
+    }
+}
+
+/// Eight neighbouring output columns of one pooling row as a vector: their window's taps at `stride`
+/// apart in the input row.
+struct PoolLanes {
+    static let width = 8
+    let stride: Int
+    /// Columns whose windows lie inside the image, when there are at least eight of them.
+    let vectorisedColumns: Range<Int>
+    /// The first column of each vector: whole vectors from the left, the last one shifted back to end at
+    /// the last interior column (it recomputes a few columns, to the same bits).
+    let vectorStarts: [Int]
+    /// Each lane's input offset from the first lane's.
+    let offsets: SIMD8<Int32>
+
+    init(_ g: PoolGeometry) {
+        stride = g.options.stride
+        let interior = g.interiorColumns
+        vectorisedColumns = interior.count >= Self.width ? interior : interior.lowerBound..<interior.lowerBound
+        vectorStarts = vectorisedColumns.isEmpty ? [] :
+            Array(Swift.stride(from: interior.lowerBound, to: interior.upperBound - Self.width, by: Self.width)) + [interior.upperBound - Self.width]
+        offsets = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(stride)
+    }
+
+    /// Inputs p[0], p[s], …, p[7s]; never reads past p[7s], which lies inside the image.
+    @inline(__always)
+    func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        switch stride {
+        case 1:
+            return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+        case 2:
+            let low = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+            let high = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD8<Float>.self)
+            return SIMD8(low[0], low[2], low[4], low[6], high[1], high[3], high[5], high[7])
+        default:
+            let s = stride
+            return SIMD8(p[0], p[s], p[2 &* s], p[3 &* s], p[4 &* s], p[5 &* s], p[6 &* s], p[7 &* s])
+        }
     }
 }
 
@@ -107,37 +156,75 @@ extension Tensor {
         }
     }
 
+    /// One plane, a row of outputs at a time: eight columns whose windows lie inside the image read the same
+    /// taps at the same offsets, so they run as one vector through the window, visiting it row by row as
+    /// torch's kernel does (same comparisons, same order of summation: the result is the same to the bit);
+    /// edge columns (and rows with fewer than eight interior columns) take the per-output loop.
     private static func maxPoolPlane(_ g: PoolGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                      winners: UnsafeMutablePointer<Int32>) {
+        let lanes = PoolLanes(g)
         for oy in 0..<g.outHeight {
             let rows = g.window(oy, size: g.height)
-            for ox in 0..<g.outWidth {
+            let best = output + oy * g.outWidth, chosen = winners + oy * g.outWidth
+            let vectorised = lanes.vectorisedColumns
+            for ox in lanes.vectorStarts {
+                let first = ox &* g.options.stride &- g.options.padding
+                var top = SIMD8<Float>(repeating: -.infinity)
+                var index = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: rows.start &* g.width &+ first))
+                for y in rows.start..<rows.end {
+                    for dx in 0..<g.options.kernel {
+                        let position = y &* g.width &+ first &+ dx
+                        let value = lanes.load(input + position)
+                        // As torch: the first maximum wins, and NaN wins over everything, so it propagates.
+                        let wins = (value .> top) .| (value .!= value)
+                        top.replace(with: value, where: wins)
+                        index.replace(with: lanes.offsets &+ Int32(truncatingIfNeeded: position), where: wins)
+                    }
+                }
+                UnsafeMutableRawPointer(best + ox).storeBytes(of: top, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(chosen + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
+            }
+            for ox in 0..<g.outWidth where !vectorised.contains(ox) {
+                var top = -Float.infinity
                 let columns = g.window(ox, size: g.width)
-                var best = -Float.infinity
-                var bestIndex = rows.start * g.width + columns.start
+                var index = rows.start * g.width + columns.start
                 for y in rows.start..<rows.end {
                     for x in columns.start..<columns.end {
                         let value = input[y * g.width + x]
-                        // As torch: the first maximum wins, and NaN wins over everything, so it propagates.
-                        if value > best || value.isNaN { best = value; bestIndex = y * g.width + x }
+                        if value > top || value.isNaN { top = value; index = y * g.width + x }
                     }
                 }
-                output[oy * g.outWidth + ox] = best
-                winners[oy * g.outWidth + ox] = Int32(bestIndex)
+                best[ox] = top
+                chosen[ox] = Int32(index)
             }
         }
     }
 
+    /// As maxPoolPlane, for the sum and torch's divisor.
     private static func avgPoolPlane(_ g: PoolGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let lanes = PoolLanes(g)
         for oy in 0..<g.outHeight {
             let rows = g.window(oy, size: g.height)
-            for ox in 0..<g.outWidth {
+            let row = output + oy * g.outWidth
+            let vectorised = lanes.vectorisedColumns
+            if let first = vectorised.first {
+                let divisor = g.divisor(rows, g.window(first, size: g.width))
+                for ox in lanes.vectorStarts {
+                    let start = ox &* g.options.stride &- g.options.padding
+                    var total = SIMD8<Float>(repeating: 0)
+                    for y in rows.start..<rows.end {
+                        for dx in 0..<g.options.kernel { total += lanes.load(input + (y &* g.width &+ start &+ dx)) }
+                    }
+                    UnsafeMutableRawPointer(row + ox).storeBytes(of: total / divisor, as: SIMD8<Float>.self)
+                }
+            }
+            for ox in 0..<g.outWidth where !vectorised.contains(ox) {
                 let columns = g.window(ox, size: g.width)
                 var total: Float = 0
                 for y in rows.start..<rows.end {
                     for x in columns.start..<columns.end { total += input[y * g.width + x] }
                 }
-                output[oy * g.outWidth + ox] = total / g.divisor(rows, columns)
+                row[ox] = total / g.divisor(rows, columns)
             }
         }
     }
