@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Generation
 import Interop
+import Metrics
 import Networks
 @testable import Projection
 import Testing
@@ -65,6 +66,30 @@ struct ProjectorTests {
         }
         #expect(psnr[false]! >= 30, "W: PSNR \(psnr[false]!) dB after 300 steps (from \(start) dB at the mean w)")
         #expect(psnr[true]! >= psnr[false]!, "W+ \(psnr[true]!) dB (300 W + 300 W+ steps) vs W \(psnr[false]!) dB")
+    }
+
+    /// torchvision's ImageNet VGG16 state dict, which toonkit neither bundles nor downloads: the LPIPS check below runs
+    /// only when TOONKIT_VGG16 names it (the file's classifier tensors, if present, are not read).
+    static let imageNetVGG16 = ProcessInfo.processInfo.environment["TOONKIT_VGG16"].map { URL(fileURLWithPath: $0) }
+
+    /// The acceptance run with the distance the projector is for: LPIPS only (real v0.1 heads, ImageNet backbone), fresh
+    /// noise images kept fixed, 300 W steps then 300 W+ steps from there, against the unclipped target.
+    @Test(.enabled(if: imageNetVGG16 != nil, "set TOONKIT_VGG16 to torchvision's vgg16-397923af.pth to run the LPIPS projection check"))
+    func recoversAGeneratedImageWithLPIPS() throws {
+        let heads = Fixtures.repository.appendingPathComponent("fixtures/lpips/vgg.pth")
+        let lpips = try LPIPS(weights: .load(backbone: try #require(Self.imageNetVGG16), heads: heads))
+        let target = try Self.target()
+        var psnr: [Bool: Double] = [:], distance: [Bool: Float] = [:]
+        for wPlus in [false, true] {
+            var settings = Self.settings(wPlus: wPlus, steps: 300)
+            settings.pixelWeight = 0
+            let result = try Projector(generator: Self.generator, lpips: lpips, settings: settings).project(target: target)
+            psnr[wPlus] = try Self.psnr(Self.reconstruction(result), target)
+            distance[wPlus] = result.bestDistance
+        }
+        print("LPIPS projection of tiny64 seed 7: W \(psnr[false]!) dB (LPIPS \(distance[false]!)), W+ \(psnr[true]!) dB (LPIPS \(distance[true]!))")
+        #expect(psnr[false]! >= 30, "W: PSNR \(psnr[false]!) dB after 300 LPIPS steps")
+        #expect(psnr[true]! >= psnr[false]!, "W+ \(psnr[true]!) dB vs W \(psnr[false]!) dB")
     }
 
     @Test func stoppingEarlyKeepsTheBestLatent() throws {
