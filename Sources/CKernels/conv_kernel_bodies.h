@@ -49,8 +49,9 @@ CK_INLINE void CK_NAME(conv3x3_tile)(int vectors, long rows, long channels, cons
 }
 
 static void CK_NAME(conv3x3_pack)(long tile_channels, long out_channels, long in_channels, const float *weight, long out_stride,
-                                  long in_stride, bool flip, float *packed) {
-    for (long tile = 0; tile * tile_channels < out_channels; tile++) {
+                                  long in_stride, bool flip, float *packed, long first_tile, long end_tile) {
+    packed += first_tile * in_channels * 9 * tile_channels;
+    for (long tile = first_tile; tile < end_tile && tile * tile_channels < out_channels; tile++) {
         for (long c = 0; c < in_channels; c++) {
             for (int k = 0; k < 9; k++) {
                 for (long r = 0; r < tile_channels; r++) {
@@ -313,9 +314,9 @@ CK_INLINE void CK_NAME(row_products)(int vectors, long rows, long channels, cons
 
 // U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
 static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                                   bool flip, float *packed) {
+                                   bool flip, float *packed, long first_tile, long end_tile) {
     const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = tiles * in_channels * CK_CONV_CHANNELS;
-    for (long tile = 0; tile < tiles; tile++) {
+    for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
         for (long c = 0; c < in_channels; c++) {
             for (long r = 0; r < CK_CONV_CHANNELS; r++) {
                 long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;

@@ -35,9 +35,10 @@ typedef struct {
     long conv3x3_tile_channels;
     long conv3x3_up_tile_channels;
     /// packed[tile][c][k][r] = weight[o·out_stride + c·in_stride + (flip ? 8 − k : k)], o = tile·T + r (the last
-    /// output channel repeated past out_channels), T = tile_channels: ⌈out/T⌉·T·in·9 floats.
+    /// output channel repeated past out_channels), T = tile_channels: ⌈out/T⌉·T·in·9 floats. Writes only the tiles
+    /// first_tile ≤ tile < end_tile, so threads can pack disjoint ranges.
     void (*conv3x3_pack)(long tile_channels, long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                         bool flip, float *packed);
+                         bool flip, float *packed, long first_tile, long end_tile);
     /// conv_transpose2d with stride 2 and no padding: output[o, Y, X] = Σ_c Σ_ij input[c, y, x]·w[o, c, i, j] over
     /// Y = 2y + i, X = 2x + j, for the output rows 2·m0 ≤ Y < min(2·m1, 2·height + 1) of [out, 2·height + 1, 2·width + 1]
     /// planes, 0 ≤ m0 < m1 ≤ height + 1; width a multiple of 16; weights packed with conv3x3_up_tile_channels;
@@ -65,7 +66,7 @@ typedef struct {
     /// as conv3x3_pack does (16·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels); the rows' scratch size for a band of
     /// `rows` rows (even); rows y0 ≤ y < y1 with y0 and y1 even, width a multiple of 2·vector lanes.
     void (*winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                          bool flip, float *packed);
+                          bool flip, float *packed, long first_tile, long end_tile);
     long (*winograd_scratch)(long out_channels, long in_channels, long rows, long width);
     void (*conv3x3_winograd_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                                   const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch);

@@ -65,7 +65,7 @@ enum DirectConvolution {
         let kernels = instructionSet.kernels
         let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_tile_channels,
                             bandCount: g.outHeight, scratchRows: .split, paddedWidth: g.inWidth, inPlane: g.inPlane, outPlane: g.outPlane)
-        plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, into: $1) }) {
+        plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
             x, packed, y0, y1, y, scratch in
             kernels.conv3x3_down_rows(layout.outChannels, layout.inChannels, g.outHeight, g.outWidth, x, packed, y0, y1, accumulate, y, scratch)
         }
@@ -87,7 +87,7 @@ enum DirectConvolution {
         let layout = WeightLayout(g, weight, transposed: true, turned: false)
         let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_up_tile_channels,
                             bandCount: g.outHeight + 1, scratchRows: .padded, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.inPlane)
-        plan.run(input: gradOutput, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, into: $1) }) {
+        plan.run(input: gradOutput, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
             x, packed, m0, m1, y, scratch in
             kernels.conv3x3_up_rows(layout.outChannels, layout.inChannels, g.outHeight, g.outWidth, x, packed, m0, m1, y, scratch)
         }
@@ -109,12 +109,14 @@ enum DirectConvolution {
             self.turned = turned ?? transposed
         }
 
-        func pack(_ kernels: ck_kernel_table, tileChannels: Int, group: Int, into packed: UnsafeMutablePointer<Float>) {
-            kernels.conv3x3_pack(tileChannels, outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed)
+        func pack(_ kernels: ck_kernel_table, tileChannels: Int, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+            kernels.conv3x3_pack(tileChannels, outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed,
+                                 tiles.lowerBound, tiles.upperBound)
         }
 
-        func packWinograd(_ kernels: ck_kernel_table, group: Int, into packed: UnsafeMutablePointer<Float>) {
-            kernels.winograd_pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed)
+        func packWinograd(_ kernels: ck_kernel_table, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+            kernels.winograd_pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed,
+                                  tiles.lowerBound, tiles.upperBound)
         }
     }
 
@@ -131,14 +133,14 @@ enum DirectConvolution {
             let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
                                 bandCount: height, rowsPerBand: rows, scratchCount: kernels.winograd_scratch(outChannels, inChannels, rows, width),
                                 inPlane: plane, outPlane: plane)
-            plan.run(input: input, output: output, pack: { layout.packWinograd(kernels, group: $0, into: $1) }) { x, packed, y0, y1, y, scratch in
+            plan.run(input: input, output: output, pack: { layout.packWinograd(kernels, group: $0, tiles: $1, into: $2) }) { x, packed, y0, y1, y, scratch in
                 kernels.conv3x3_winograd_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
             }
             return
         }
         let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
                             bandCount: height, scratchRows: .padded, paddedWidth: width + 2, inPlane: plane, outPlane: plane)
-        plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, into: $1) }) {
+        plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
             x, packed, y0, y1, y, scratch in
             kernels.conv3x3_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
         }
@@ -162,9 +164,8 @@ enum DirectConvolution {
         let tiles = (g.outPerGroup + tile - 1) / tile
         parallelChunks(g.groups * tiles) { range in
             let scratch = TensorStorage(count: g.inPerGroup * ScratchRows.padded.count(rows) * (width + 2))
-            for group in (range.lowerBound / tiles)...((range.upperBound - 1) / tiles) {
-                let first = max(range.lowerBound, group * tiles) - group * tiles, last = min(range.upperBound, (group + 1) * tiles) - group * tiles
-                let outFirst = first * tile, outCount = min(g.outPerGroup, last * tile) - outFirst
+            forEachGroup(of: range, tilesPerGroup: tiles) { group, groupTiles in
+                let outFirst = groupTiles.lowerBound * tile, outCount = min(g.outPerGroup, groupTiles.upperBound * tile) - outFirst
                 for sample in 0..<g.batch {
                     let x = input + (sample * g.inChannels + group * g.inPerGroup) * plane
                     let gy = gradOutput + (sample * g.outChannels + group * g.outPerGroup) * plane
@@ -174,6 +175,13 @@ enum DirectConvolution {
                     }
                 }
             }
+        }
+    }
+
+    /// Splits a range of (group, tile) tasks, numbered group by group, into each group's range of tiles.
+    static func forEachGroup(of tasks: Range<Int>, tilesPerGroup tiles: Int, _ body: (Int, Range<Int>) -> Void) {
+        for group in (tasks.lowerBound / tiles)...((tasks.upperBound - 1) / tiles) {
+            body(group, max(tasks.lowerBound, group * tiles) - group * tiles..<min(tasks.upperBound, (group + 1) * tiles) - group * tiles)
         }
     }
 
@@ -218,11 +226,19 @@ enum DirectConvolution {
         /// Floats of one group's packed weights.
         var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * packedTaps }
 
+        /// `pack(group, tiles, packed)` packs those tiles of one group's weights into the group's `packed`; with one
+        /// sample's modulated weights per group (batch 1 generation) packing is a tenth of the convolution's time, so
+        /// it is split across the threads too.
         func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                 pack: (Int, UnsafeMutablePointer<Float>) -> Void,
+                 pack: @Sendable (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
                  rows: (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
             let packed = TensorStorage(count: packedCount * groups)
-            for group in 0..<groups { pack(group, packed.pointer + group * packedCount) }
+            let tiles = (outChannels + tileChannels - 1) / tileChannels, packedCount = packedCount
+            Profiler.measure("conv3x3 pack") {
+                parallelChunks(groups * tiles, minimumPerThread: max(1, (1 << 16) / max(1, inChannels * packedTaps * tileChannels))) { range in
+                    forEachGroup(of: range, tilesPerGroup: tiles) { group, groupTiles in pack(group, groupTiles, packed.pointer + group * packedCount) }
+                }
+            }
             let bands = (bandCount + rowsPerBand - 1) / rowsPerBand
             parallelChunks(samples * groups * bands) { range in
                 let scratch = TensorStorage(count: scratchCount)
