@@ -5,10 +5,10 @@ final class TensorStorage {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
 
+    /// Uninitialised; large buffers may be recycled ones (StoragePool).
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = StoragePool.shared.take(count)
     }
 
     convenience init(copying source: UnsafePointer<Float>, count: Int) {
@@ -16,7 +16,7 @@ final class TensorStorage {
         pointer.update(from: source, count: count)
     }
 
-    deinit { pointer.deallocate() }
+    deinit { StoragePool.shared.give(pointer, count: count) }
 }
 
 /// A float32, contiguous, row-major (NCHW for images) tensor with value semantics.

@@ -1,0 +1,46 @@
+@testable import Engine
+import Testing
+
+/// Large tensor buffers are recycled by size class (StoragePool); small ones are plain allocations.
+@Suite struct StoragePoolTests {
+    @Test func sizeClassesAreAQuarterOctaveApartAndCoverTheRequest() {
+        let minimum = StoragePool.minimumBytes / MemoryLayout<Float>.stride
+        #expect(StoragePool.sizeClass(7) == 7 && StoragePool.sizeClass(0) == 1)
+        for count in [minimum, minimum + 1, 3 * minimum - 5, 1 << 22, (1 << 22) + 1, 5_000_001] {
+            let size = StoragePool.sizeClass(count)
+            #expect(size >= count && Double(size) < 1.25 * Double(count), "\(count) → \(size)")
+            #expect(StoragePool.sizeClass(size) == size, "a class is its own class: \(size)")
+        }
+        #expect(StoragePool.sizeClass((1 << 22) + 1) == (1 << 22) + (1 << 20))
+    }
+
+    @Test func aReleasedLargeBufferServesTheNextRequestOfItsClass() {
+        let pool = StoragePool()
+        let count = 1 << 20, neighbour = count + 1000  // same class: 2^20 + 2^18
+        let first = pool.take(neighbour)
+        first[neighbour - 1] = 42
+        pool.give(first, count: neighbour)
+        #expect(pool.heldByteCount == StoragePool.sizeClass(neighbour) * MemoryLayout<Float>.stride)
+        let second = pool.take(neighbour - 500)
+        #expect(second == first && pool.heldByteCount == 0)
+        pool.give(second, count: neighbour - 500)
+        let other = pool.take(4 * count)  // another class: a new buffer
+        #expect(other != first)
+        pool.give(other, count: 4 * count)
+        pool.drain()
+        #expect(pool.heldByteCount == 0)
+    }
+
+    @Test func holdsAtMostItsCapacityAndNothingSmall() {
+        let pool = StoragePool()
+        let small = pool.take(100)
+        pool.give(small, count: 100)
+        #expect(pool.heldByteCount == 0)
+        // A third of the capacity rounds up to a class of 3/8 of it (never touched, so never resident): two fit.
+        let count = StoragePool.capacityBytes / MemoryLayout<Float>.stride / 3
+        let buffers = (0..<4).map { _ in pool.take(count) }
+        for buffer in buffers { pool.give(buffer, count: count) }
+        #expect(pool.heldByteCount == 2 * StoragePool.sizeClass(count) * MemoryLayout<Float>.stride)
+        pool.drain()
+    }
+}
