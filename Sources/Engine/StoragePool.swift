@@ -1,6 +1,6 @@
 import Foundation
 
-/// Large tensor buffers kept for reuse instead of returned to the system.
+/// Large tensor buffers kept for reuse instead of returned to the system (docs/engine-kernels.md "Buffers").
 ///
 /// A forward pass allocates and frees the same large buffers every call (layer outputs, im2col columns, band
 /// scratch); above glibc's mmap threshold each one is a fresh mapping whose pages fault in zeroed on first touch

@@ -1,5 +1,5 @@
 /// 2-D max and average pooling with torch's semantics (F.max_pool2d, F.avg_pool2d; ceil_mode=False,
-/// dilation 1), for the Inception network of the FID metric.
+/// dilation 1), for the Inception network of the FID metric; vectorised as docs/engine-kernels.md "Pooling" says.
 ///
 /// Gradients: both are linear in the routed values once the window choice is fixed, so each backward
 /// is a recorded "adjoint" op (scatter) whose own backward is the forward routing again (gather).
