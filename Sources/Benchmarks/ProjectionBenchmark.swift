@@ -41,7 +41,8 @@ public enum ProjectionBenchmark {
             let now = Date()
             if step.step > 1 { stepSeconds.append(now.timeIntervalSince(last)) }
             last = now
-            progress(String(format: "%@ step %d/%d: %.2f s", name, step.step, step.steps, stepSeconds.last ?? 0))
+            progress(step.step == 1 ? "\(name) step 1/\(step.steps): warm-up, not counted"
+                                    : String(format: "%@ step %d/%d: %.2f s", name, step.step, step.steps, stepSeconds.last ?? 0))
             return !shouldStop()
         }
         guard !stepSeconds.isEmpty else { throw ProjectionError("the benchmark stopped before a step was measured") }
