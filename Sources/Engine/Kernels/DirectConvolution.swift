@@ -180,6 +180,7 @@ enum DirectConvolution {
 
     /// Splits a range of (group, tile) tasks, numbered group by group, into each group's range of tiles.
     static func forEachGroup(of tasks: Range<Int>, tilesPerGroup tiles: Int, _ body: (Int, Range<Int>) -> Void) {
+        guard !tasks.isEmpty else { return }
         for group in (tasks.lowerBound / tiles)...((tasks.upperBound - 1) / tiles) {
             body(group, max(tasks.lowerBound, group * tiles) - group * tiles..<min(tasks.upperBound, (group + 1) * tiles) - group * tiles)
         }

@@ -170,7 +170,9 @@ extension Tensor {
             for ox in lanes.vectorStarts {
                 let first = ox &* g.options.stride &- g.options.padding
                 var top = SIMD8<Float>(repeating: -.infinity)
-                var index = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: rows.start &* g.width &+ first))
+                // Each lane starts at its own window's first position, as the per-output loop does (it stays the winner
+                // when nothing beats −∞).
+                var index = lanes.offsets &+ Int32(truncatingIfNeeded: rows.start &* g.width &+ first)
                 for y in rows.start..<rows.end {
                     for dx in 0..<g.options.kernel {
                         let position = y &* g.width &+ first &+ dx
