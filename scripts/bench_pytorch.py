@@ -12,7 +12,8 @@ Workloads, each timed as the median of repeated calls after a warm-up, for at le
     the arithmetic does not depend on their values).
 Both sides use --threads threads. The PyTorch sides run when torch, the repository (--repo) and pytorch-fid (with
 torchvision) are present; whatever cannot run is listed as skipped. PyPI's torchvision beside a CPU-only torch loads
-without its compiled detection operators, which Inception does not use (see import_torchvision). The release binary should come from `swift build -c release`.
+without its compiled detection operators, which Inception does not use (see import_torchvision). The release binary
+should come from `swift build -c release`.
 """
 import argparse
 import json

@@ -7,8 +7,8 @@ public enum ProcessMemory {
     public static var residentMegabytes: Double { Double(kilobytes("VmRSS")) / 1024 }
     public static var peakMegabytes: Double { Double(kilobytes("VmHWM")) / 1024 }
 
-    /// Returns freed heap (and the tensor buffers held for reuse) to the system and resets VmHWM to the current RSS (writing 5 to
-    /// /proc/self/clear_refs), so that a benchmark measures the peak of what follows.
+    /// Returns freed heap (and the tensor buffers held for reuse) to the system and resets VmHWM to the current
+    /// RSS (writing 5 to /proc/self/clear_refs), so that a benchmark measures the peak of what follows.
     public static func resetPeak() {
         StoragePool.shared.drain()
         #if canImport(Glibc)

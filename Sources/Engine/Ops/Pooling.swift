@@ -77,7 +77,7 @@ struct PoolGeometry {
 }
 
 /// Eight neighbouring output columns of one pooling row as a vector: their window's taps at `stride`
-/// apart in the input row.
+/// apart in the input row. Built once per pooling call and shared by every plane.
 struct PoolLanes {
     static let width = 8
     let stride: Int
@@ -121,13 +121,13 @@ extension Tensor {
         let g = try PoolGeometry(op: "maxPool2d", shape: input.shape, options: options)
         let output = Tensor(uninitializedShape: g.outputShape(input.shape))
         var winners = [Int32](repeating: 0, count: output.count)
-        let pi = input.pointer, po = output.pointer
+        let pi = input.pointer, po = output.pointer, lanes = PoolLanes(g)
         Profiler.measure("maxPool2d") {
             winners.withUnsafeMutableBufferPointer { indices in
                 let pw = indices.baseAddress!
                 parallelChunks(g.planes, minimumPerThread: max(1, 4096 / max(g.outputPlane, 1))) { range in
                     for plane in range {
-                        maxPoolPlane(g, input: pi + plane * g.inputPlane, output: po + plane * g.outputPlane,
+                        maxPoolPlane(g, lanes, input: pi + plane * g.inputPlane, output: po + plane * g.outputPlane,
                                      winners: pw + plane * g.outputPlane)
                     }
                 }
@@ -143,11 +143,11 @@ extension Tensor {
     public static func avgPool2d(_ input: Tensor, _ options: PoolOptions) throws -> Tensor {
         let g = try PoolGeometry(op: "avgPool2d", shape: input.shape, options: options)
         let output = Tensor(uninitializedShape: g.outputShape(input.shape))
-        let pi = input.pointer, po = output.pointer
+        let pi = input.pointer, po = output.pointer, lanes = PoolLanes(g)
         Profiler.measure("avgPool2d") {
             parallelChunks(g.planes, minimumPerThread: max(1, 4096 / max(g.outputPlane, 1))) { range in
                 for plane in range {
-                    avgPoolPlane(g, input: pi + plane * g.inputPlane, output: po + plane * g.outputPlane)
+                    avgPoolPlane(g, lanes, input: pi + plane * g.inputPlane, output: po + plane * g.outputPlane)
                 }
             }
         }
@@ -160,13 +160,12 @@ extension Tensor {
     /// taps at the same offsets, so they run as one vector through the window, visiting it row by row as
     /// torch's kernel does (same comparisons, same order of summation: the result is the same to the bit);
     /// edge columns (and rows with fewer than eight interior columns) take the per-output loop.
-    private static func maxPoolPlane(_ g: PoolGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                                     winners: UnsafeMutablePointer<Int32>) {
-        let lanes = PoolLanes(g)
+    private static func maxPoolPlane(_ g: PoolGeometry, _ lanes: PoolLanes, input: UnsafePointer<Float>,
+                                     output: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>) {
+        let vectorised = lanes.vectorisedColumns
         for oy in 0..<g.outHeight {
             let rows = g.window(oy, size: g.height)
             let best = output + oy * g.outWidth, chosen = winners + oy * g.outWidth
-            let vectorised = lanes.vectorisedColumns
             for ox in lanes.vectorStarts {
                 let first = ox &* g.options.stride &- g.options.padding
                 var top = SIMD8<Float>(repeating: -.infinity)
@@ -203,12 +202,11 @@ extension Tensor {
     }
 
     /// As maxPoolPlane, for the sum and torch's divisor.
-    private static func avgPoolPlane(_ g: PoolGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let lanes = PoolLanes(g)
+    private static func avgPoolPlane(_ g: PoolGeometry, _ lanes: PoolLanes, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let vectorised = lanes.vectorisedColumns
         for oy in 0..<g.outHeight {
             let rows = g.window(oy, size: g.height)
             let row = output + oy * g.outWidth
-            let vectorised = lanes.vectorisedColumns
             if let first = vectorised.first {
                 let divisor = g.divisor(rows, g.window(first, size: g.width))
                 for ox in lanes.vectorStarts {
