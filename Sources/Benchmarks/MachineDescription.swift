@@ -9,16 +9,17 @@ public struct MachineDescription: Codable, Sendable {
     public let blasCore: String
     public let threads: Int
     public let convolution: String
+    public let blasThreadTimeout: String
 
     public static var current: MachineDescription {
         MachineDescription(cpu: cpuModel() ?? "unknown CPU", instructionSet: KernelInstructionSet.active.displayName,
                            blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
-                           convolution: ConvolutionAlgorithm.active.rawValue)
+                           convolution: ConvolutionAlgorithm.active.rawValue, blasThreadTimeout: BLASThreadTimeout.inEffect)
     }
 
     public var line: String {
         "machine: \(cpu); engine kernels \(instructionSet) (\(KernelInstructionSet.environmentVariable)); OpenBLAS core \(blasCore); "
-            + "\(threads) threads; convolutions \(convolution) (\(ConvolutionAlgorithm.environmentVariable)=\(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: "|")))"
+            + "idle-thread spin \(blasThreadTimeout) (\(BLASThreadTimeout.variable)); \(threads) threads; convolutions \(convolution) (\(ConvolutionAlgorithm.environmentVariable)=\(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: "|")))"
     }
 
     /// The first "model name" of /proc/cpuinfo (Linux).

@@ -26,6 +26,7 @@ struct Toonkit: ParsableCommand {
 
     /// Parses and runs as ArgumentParser's `main` does, but ends every failure through `Failure`.
     static func main() {
+        BLASRestart.applyIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()

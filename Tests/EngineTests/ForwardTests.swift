@@ -132,6 +132,30 @@ import Testing
         }
     }
 
+    /// Broadcasts whose innermost runs are short (a weight against per-channel scales: runs of 9) or strided, large
+    /// enough to split across threads mid-run, and a sum back to each shape: every element against its coordinates.
+    @Test(arguments: [([1, 64, 64, 3, 3], [2, 64, 64, 1, 1]), ([2, 1, 5, 1], [1, 7, 1, 3000]), ([3, 70000], [1])])
+    func broadcastingMatchesTheDefinition(_ shapeA: [Int], _ shapeB: [Int]) throws {
+        let a = G.random(shapeA, seed: 64), b = G.random(shapeB, seed: 65)
+        let product = try a * b
+        let shape = product.shape, rank = shape.count
+        func offset(of index: Int, in operand: [Int]) -> Int {
+            let padded = Array(repeating: 1, count: rank - operand.count) + operand
+            var rest = index, position = 0, step = 1
+            var coordinates = [Int](repeating: 0, count: rank)
+            for axis in stride(from: rank - 1, through: 0, by: -1) { coordinates[axis] = rest % shape[axis]; rest /= shape[axis] }
+            for axis in stride(from: rank - 1, through: 0, by: -1) {
+                position += (padded[axis] == 1 ? 0 : coordinates[axis]) * step
+                step *= padded[axis]
+            }
+            return position
+        }
+        let (pa, pb, values) = (a.scalars, b.scalars, product.scalars)
+        #expect(values.count >= 65536)
+        let wrong = (0..<values.count).first { values[$0] != pa[offset(of: $0, in: shapeA)] * pb[offset(of: $0, in: shapeB)] }
+        #expect(wrong == nil, "first wrong element: \(wrong ?? -1)")
+    }
+
     @Test func reductionsMatchDefinition() throws {
         let x = G.random([2, 3, 4], seed: 63)
         let s = try x.sum(axes: [0, 2]).scalars
