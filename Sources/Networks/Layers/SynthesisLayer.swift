@@ -106,12 +106,15 @@ public struct ToRGBLayer: Module {
     public var ownTensors: [TensorDeclaration] { [weight, bias] }
     public var children: [any Module] { [affine] }
 
+    /// The styles scale each sample's own [3, C] weight (a grouped convolution, the reference's fused path) rather
+    /// than the input: the weight is a few hundred floats, the input up to C·256² (docs/network-maths.md §3.3).
     func callAsFunction(_ x: Tensor, w: Tensor, _ p: ParameterSet) throws -> Tensor {
         let weight = try p.tensor(self.weight)
-        let inChannels = weight.shape[1]
+        let n = x.shape[0], outChannels = weight.shape[0], inChannels = weight.shape[1]
         let styles = try affine(w, p) * Float(1 / Double(inChannels).squareRoot())
-        let modulated = try x * styles.reshaped([x.shape[0], inChannels, 1, 1])
-        let y = try Tensor.conv2d(modulated, weight)
-        return try Tensor.biasAct(y, bias: p.tensor(bias), activation: .linear, clamp: convClamp)
+        let modulated = try weight.reshaped([1, outChannels, inChannels]) * styles.reshaped([n, 1, inChannels])
+        let grouped = try x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]])
+        let y = try Tensor.conv2d(grouped, modulated.reshaped([n * outChannels, inChannels, 1, 1]), ConvOptions(groups: n))
+        return try Tensor.biasAct(y.reshaped([n, outChannels, x.shape[2], x.shape[3]]), bias: p.tensor(bias), activation: .linear, clamp: convClamp)
     }
 }
