@@ -7,6 +7,20 @@ import TestSupport
 struct CLITests {
     func toonkitRun(_ arguments: String...) throws -> ProcessResult { try Toonkit.run(arguments) }
 
+    /// The CLI restarts itself once with OPENBLAS_THREAD_TIMEOUT=16 unless the caller set it (docs/engine-kernels.md
+    /// "OpenBLAS's idle threads"); the benchmarks' machine line shows the spin the process runs with.
+    @Test func restartsWithTheBLASThreadTimeoutUnlessSet() throws {
+        let bench = ["bench", "generate", "--network", "tiny64", "--batch", "1", "--seconds", "0.01"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_THREAD_TIMEOUT"] = nil
+        let restarted = try Toonkit.run(bench, environment: environment)
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        #expect(restarted.stderr.contains("idle-thread spin 2^16 cycles (OPENBLAS_THREAD_TIMEOUT)"), "\(restarted.stderr)")
+        environment["OPENBLAS_THREAD_TIMEOUT"] = "20"
+        let kept = try Toonkit.run(bench, environment: environment)
+        #expect(kept.stderr.contains("idle-thread spin 2^20 cycles"), "\(kept.stderr)")
+    }
+
     @Test func validateExitsZeroOrTwo() throws {
         let folder = try TemporaryDirectory()
         let good = try Samples.write(folder.path("good.h5"))

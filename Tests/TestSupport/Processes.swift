@@ -6,11 +6,12 @@ public struct ProcessResult {
     public var stderr: String
 }
 
-/// Runs an executable to completion, capturing both streams.
-public func run(_ executable: URL, _ arguments: [String]) throws -> ProcessResult {
+/// Runs an executable to completion, capturing both streams; with this process's environment unless given one.
+public func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
@@ -46,8 +47,8 @@ public enum Toonkit {
 
     public static let missing = "skipped: no toonkit executable next to the test bundle; run `swift build` first"
 
-    public static func run(_ arguments: [String]) throws -> ProcessResult {
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
         guard let executable else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: missing]) }
-        return try TestSupport.run(executable, arguments)
+        return try TestSupport.run(executable, arguments, environment: environment)
     }
 }
