@@ -19,7 +19,7 @@ public struct MachineDescription: Codable, Sendable {
 
     public var line: String {
         "machine: \(cpu); engine kernels \(instructionSet) (\(KernelInstructionSet.environmentVariable)); OpenBLAS core \(blasCore); "
-            + "idle-thread spin \(blasThreadTimeout) (\(BLASThreadTimeout.variable)); \(threads) threads; convolutions \(convolution) (\(ConvolutionAlgorithm.environmentVariable)=\(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: "|")))"
+            + "idle-thread spin \(blasThreadTimeout) (\(BLASThreadTimeout.environmentVariable)); \(threads) threads; convolutions \(convolution) (\(ConvolutionAlgorithm.environmentVariable)=\(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: "|")))"
     }
 
     /// The first "model name" of /proc/cpuinfo (Linux).

@@ -1,28 +1,48 @@
 import Foundation
 
-/// How long OpenBLAS's idle worker threads spin before they sleep. After every product they call sched_yield for
-/// 2^OPENBLAS_THREAD_TIMEOUT cycles, 2^28 by default (about 0.1 s): on a machine with as many cores as threads they
-/// then compete with the engine's own workers (im2col, transforms, pooling, elementwise kernels), which run between
-/// the products. `perf` on `toonkit bench inception` (AMD EPYC, 2 cores): 16 % of the time in sched_yield and the
-/// scheduler. OpenBLAS reads the variable once, when it is loaded, so the CLI restarts itself with it set
-/// (`environmentToAdd`); a value the user set is kept. Measured, one binary with and without the variable
-/// (docs/engine-kernels.md "OpenBLAS's idle threads").
+/// How long OpenBLAS's idle worker threads spin before they sleep, and why the CLI shortens it
+/// (docs/engine-kernels.md "OpenBLAS's idle threads"): after every product they call sched_yield for
+/// 2^OPENBLAS_THREAD_TIMEOUT cycles, against the engine's own workers that run between the products. OpenBLAS reads
+/// the variable once, when it is loaded, so the CLI restarts itself with it set (`environmentToAdd`).
 public enum BLASThreadTimeout {
-    public static let variable = "OPENBLAS_THREAD_TIMEOUT"
+    public static let environmentVariable = "OPENBLAS_THREAD_TIMEOUT"
 
     /// 2^16 cycles, tens of microseconds: long enough for back-to-back products to find their workers awake.
     public static let engineValue = 16
 
-    /// The variable and value a process must be started with, or nil when its environment already sets one.
+    /// OpenBLAS's own exponent when the variable is unset, and the range it clamps a set value to.
+    static let openBLASDefault = 28
+    static let openBLASRange = 4...30
+
+    /// The variable and value a process must be started with, or nil when its environment already sets one
+    /// (an empty value counts as unset, as it does for OpenBLAS).
     public static func environmentToAdd(_ environment: [String: String]) -> (name: String, value: String)? {
-        guard (environment[variable] ?? "").isEmpty else { return nil }
-        return (variable, String(engineValue))
+        guard (environment[environmentVariable] ?? "").isEmpty else { return nil }
+        return (environmentVariable, String(engineValue))
     }
 
-    /// What this process runs with, for the benchmarks' machine line: OpenBLAS clamps the exponent to 4…30.
+    /// The spin OpenBLAS runs with in this process, for the benchmarks' machine line: read from the environment the
+    /// process was started with (/proc/self/environ on Linux), which is what OpenBLAS saw when it was loaded, not
+    /// from a later setenv.
     public static var inEffect: String {
-        guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else { return "2^28 cycles (OpenBLAS's default)" }
-        guard let exponent = Int(value), exponent > 0 else { return "2^28 cycles (OpenBLAS ignores \(variable)=\(value))" }
-        return "2^\(min(30, max(4, exponent))) cycles"
+        guard let value = startEnvironment()[environmentVariable], !value.isEmpty else {
+            return "2^\(openBLASDefault) cycles (OpenBLAS's default)"
+        }
+        // OpenBLAS reads the value with atoi: leading digits; 0 or none leaves its default.
+        guard let exponent = Int(value.prefix { $0.isNumber }), exponent > 0 else {
+            return "2^\(openBLASDefault) cycles (OpenBLAS ignores \(environmentVariable)=\(value))"
+        }
+        return "2^\(min(openBLASRange.upperBound, max(openBLASRange.lowerBound, exponent))) cycles"
+    }
+
+    private static func startEnvironment() -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: "/proc/self/environ") else { return ProcessInfo.processInfo.environment }
+        var environment: [String: String] = [:]
+        for entry in data.split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            guard let equals = text.firstIndex(of: "=") else { continue }
+            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        return environment
     }
 }

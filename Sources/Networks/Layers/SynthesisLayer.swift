@@ -106,8 +106,8 @@ public struct ToRGBLayer: Module {
     public var ownTensors: [TensorDeclaration] { [weight, bias] }
     public var children: [any Module] { [affine] }
 
-    /// The styles scale each sample's own [3, C] weight (a grouped convolution, the reference's fused path) rather
-    /// than the input: the weight is a few hundred floats, the input up to C·256² (docs/network-maths.md §3.3).
+    /// The styles scale each sample's own [img_channels, C] weight (a grouped convolution, the reference's fused
+    /// path) rather than the input: the weight is a few hundred floats, the input C·r² (docs/network-maths.md §3.3).
     func callAsFunction(_ x: Tensor, w: Tensor, _ p: ParameterSet) throws -> Tensor {
         let weight = try p.tensor(self.weight)
         let n = x.shape[0], outChannels = weight.shape[0], inChannels = weight.shape[1]
