@@ -53,14 +53,13 @@ public struct SynthesisLayer: Module {
         if perSampleWeights {
             let modulated = try weight.reshaped([1, outChannels, inChannels, 3, 3]) * styles.reshaped([n, 1, inChannels, 1, 1])
                 * demodulation.reshaped([n, outChannels, 1, 1, 1])
-            let grouped = try x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]])
             if upsamples {
                 let transposed = try modulated.permuted([0, 2, 1, 3, 4]).reshaped([n * inChannels, outChannels, 3, 3])
-                y = try upsamplingConvolution(grouped, transposed, groups: n)
+                y = try upsamplingConvolution(x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]]), transposed, groups: n)
+                y = try y.reshaped([n, outChannels, y.shape[2], y.shape[3]])
             } else {
-                y = try Tensor.conv2d(grouped, modulated.reshaped([n * outChannels, inChannels, 3, 3]), ConvOptions(padding: 1, groups: n))
+                y = try convolveEachSample(x, modulated, padding: 1)
             }
-            y = try y.reshaped([n, outChannels, y.shape[2], y.shape[3]])
         } else {
             let modulated = try x * styles.reshaped([n, inChannels, 1, 1])
             y = upsamples ? try upsamplingConvolution(modulated, weight.permuted([1, 0, 2, 3]), groups: 1)
@@ -112,9 +111,17 @@ public struct ToRGBLayer: Module {
         let weight = try p.tensor(self.weight)
         let n = x.shape[0], outChannels = weight.shape[0], inChannels = weight.shape[1]
         let styles = try affine(w, p) * Float(1 / Double(inChannels).squareRoot())
-        let modulated = try weight.reshaped([1, outChannels, inChannels]) * styles.reshaped([n, 1, inChannels])
-        let grouped = try x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]])
-        let y = try Tensor.conv2d(grouped, modulated.reshaped([n * outChannels, inChannels, 1, 1]), ConvOptions(groups: n))
-        return try Tensor.biasAct(y.reshaped([n, outChannels, x.shape[2], x.shape[3]]), bias: p.tensor(bias), activation: .linear, clamp: convClamp)
+        let modulated = try weight.reshaped([1, outChannels, inChannels, 1, 1]) * styles.reshaped([n, 1, inChannels, 1, 1])
+        let y = try convolveEachSample(x, modulated, padding: 0)
+        return try Tensor.biasAct(y, bias: p.tensor(bias), activation: .linear, clamp: convClamp)
     }
+}
+
+/// conv2d of each sample of x [n, C, H, W] with its own weight, `weights` [n, O, C, k, k], as one convolution with n
+/// groups over the batch seen as one image of n·C channels (the reference's fused modulated convolution).
+private func convolveEachSample(_ x: Tensor, _ weights: Tensor, padding: Int) throws -> Tensor {
+    let (n, outChannels, inChannels, kernel) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
+    let grouped = try x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]])
+    let y = try Tensor.conv2d(grouped, weights.reshaped([n * outChannels, inChannels, kernel, kernel]), ConvOptions(padding: padding, groups: n))
+    return try y.reshaped([n, outChannels, y.shape[2], y.shape[3]])
 }
