@@ -157,6 +157,28 @@ import Testing
         #expect(wrong == nil, "first wrong element: \(wrong ?? -1)")
     }
 
+    /// Permutations with size-1 axes, merged runs (the up-sampling layers' [1, O, C, 3, 3] → [1, C, O, 3, 3]),
+    /// strided innermost axes and sizes split across threads: every element against the one its coordinates name.
+    @Test(arguments: [([1, 96, 80, 3, 3], [0, 2, 1, 3, 4]), ([96, 80, 3, 3], [1, 0, 2, 3]), ([5, 1, 7, 3000], [3, 1, 0, 2]),
+                      ([2, 3, 4, 5, 6], [4, 2, 0, 3, 1]), ([300, 257], [1, 0]), ([1, 1], [1, 0]), ([4, 0, 3], [2, 0, 1])])
+    func permutationMatchesTheDefinition(_ shape: [Int], _ order: [Int]) throws {
+        let x = G.random(shape, seed: 66)
+        let y = try x.permuted(order)
+        let resultShape = order.map { shape[$0] }
+        #expect(y.shape == resultShape)
+        let sourceStrides = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
+        let (source, values) = (x.scalars, y.scalars)
+        let wrong = (0..<values.count).first { index in
+            var rest = index, offset = 0
+            for axis in stride(from: order.count - 1, through: 0, by: -1) {
+                offset += rest % resultShape[axis] * sourceStrides[order[axis]]
+                rest /= resultShape[axis]
+            }
+            return values[index] != source[offset]
+        }
+        #expect(wrong == nil, "first wrong element: \(wrong ?? -1)")
+    }
+
     @Test func reductionsMatchDefinition() throws {
         let x = G.random([2, 3, 4], seed: 63)
         let s = try x.sum(axes: [0, 2]).scalars

@@ -27,26 +27,9 @@ extension Tensor {
             throw EngineError("permute", "order \(order) is not a permutation of the axes of shape \(shape)")
         }
         if order == Array(0..<rank) { return self }
-        let newShape = order.map { shape[$0] }
-        let sourceStrides = Tensor.rowMajorStrides(shape)
-        let permutedStrides = order.map { sourceStrides[$0] }
-        let output = Tensor(uninitializedShape: newShape)
-        let px = pointer, po = output.pointer
-        let inner = newShape.last ?? 1
-        let innerStride = permutedStrides.last ?? 1
-        let outer = count / max(inner, 1)
-        parallelChunks(outer, minimumPerThread: max(1, 16384 / max(inner, 1))) { range in
-            for row in range {
-                var rest = row
-                var offset = 0
-                for axis in stride(from: newShape.count - 2, through: 0, by: -1) {
-                    offset += (rest % newShape[axis]) * permutedStrides[axis]
-                    rest /= newShape[axis]
-                }
-                let out = po + row * inner
-                for i in 0..<inner { out[i] = px[offset + i * innerStride] }
-            }
-        }
+        let output = Tensor(uninitializedShape: order.map { shape[$0] })
+        let copy = Permutation(shape: shape, order: order)
+        Profiler.measure("permute") { copy.copy(from: pointer, to: output.pointer, count: count) }
         var inverse = Array(repeating: 0, count: order.count)
         for (i, axis) in order.enumerated() { inverse[axis] = i }
         return Tensor.record("permute", output: output, inputs: [self]) { g, _, _ in [try g.permuted(inverse)] }
