@@ -267,24 +267,27 @@ static void CK_NAME(conv3x3_up_rows)(long out_channels, long in_channels, long h
                 CK_NAME(conv3x3_up_tile)(1, rows, in_channels, above + n, below + n, channel_stride, weights,
                                          even_row + 2 * n, out_width, plane, m < height);
             }
-            // The last column, 2·width, takes only tap j = 2 from input column width − 1 (padded column width).
-            for (long r = 0; r < rows; r++) {
-                float even = 0, odd = 0;
-                for (long c = 0; c < in_channels; c++) {
-                    const float *taps = weights + c * 9 * CK_UP_CHANNELS + r;
-                    float lower = below[c * channel_stride + width], upper = above[c * channel_stride + width];
+            // The last column, 2·width, takes only tap j = 2 from input column width − 1 (padded column width). The
+            // tile's channels run side by side, so their chains overlap instead of waiting on each other.
+            float even[CK_UP_CHANNELS] = {0}, odd[CK_UP_CHANNELS] = {0};
+            for (long c = 0; c < in_channels; c++) {
+                const float *taps = weights + c * 9 * CK_UP_CHANNELS;
+                float lower = below[c * channel_stride + width], upper = above[c * channel_stride + width];
+                for (int r = 0; r < CK_UP_CHANNELS; r++) {
 #if CK_FUSED
-                    even = __builtin_fmaf(taps[2 * CK_UP_CHANNELS], lower, even);
-                    even = __builtin_fmaf(taps[8 * CK_UP_CHANNELS], upper, even);
-                    odd = __builtin_fmaf(taps[5 * CK_UP_CHANNELS], lower, odd);
+                    even[r] = __builtin_fmaf(taps[2 * CK_UP_CHANNELS + r], lower, even[r]);
+                    even[r] = __builtin_fmaf(taps[8 * CK_UP_CHANNELS + r], upper, even[r]);
+                    odd[r] = __builtin_fmaf(taps[5 * CK_UP_CHANNELS + r], lower, odd[r]);
 #else
-                    even = taps[2 * CK_UP_CHANNELS] * lower + even;
-                    even = taps[8 * CK_UP_CHANNELS] * upper + even;
-                    odd = taps[5 * CK_UP_CHANNELS] * lower + odd;
+                    even[r] = taps[2 * CK_UP_CHANNELS + r] * lower + even[r];
+                    even[r] = taps[8 * CK_UP_CHANNELS + r] * upper + even[r];
+                    odd[r] = taps[5 * CK_UP_CHANNELS + r] * lower + odd[r];
 #endif
                 }
-                even_row[r * plane + 2 * width] = even;
-                if (m < height) even_row[r * plane + out_width + 2 * width] = odd;
+            }
+            for (long r = 0; r < rows; r++) {
+                even_row[r * plane + 2 * width] = even[r];
+                if (m < height) even_row[r * plane + out_width + 2 * width] = odd[r];
             }
         }
     }
