@@ -160,7 +160,8 @@ import Testing
     /// Permutations with size-1 axes, merged runs (the up-sampling layers' [1, O, C, 3, 3] → [1, C, O, 3, 3]),
     /// strided innermost axes and sizes split across threads: every element against the one its coordinates name.
     @Test(arguments: [([1, 96, 80, 3, 3], [0, 2, 1, 3, 4]), ([96, 80, 3, 3], [1, 0, 2, 3]), ([5, 1, 7, 3000], [3, 1, 0, 2]),
-                      ([2, 3, 4, 5, 6], [4, 2, 0, 3, 1]), ([300, 257], [1, 0]), ([1, 1], [1, 0]), ([4, 0, 3], [2, 0, 1])])
+                      ([2, 3, 4, 5, 6], [4, 2, 0, 3, 1]), ([300, 257], [1, 0]), ([1, 1], [1, 0]), ([4, 0, 3], [2, 0, 1]),
+                      ([97, 89, 3, 3], [1, 0, 2, 3]), ([7, 61, 5, 43], [3, 1, 0, 2])])
     func permutationMatchesTheDefinition(_ shape: [Int], _ order: [Int]) throws {
         let x = G.random(shape, seed: 66)
         let y = try x.permuted(order)

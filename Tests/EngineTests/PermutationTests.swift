@@ -22,4 +22,33 @@ import Testing
         #expect(Self.simplified([2, 3, 4, 5, 6], [3, 4, 2, 0, 1]) == ([6, 4, 30], [2, 1, 0]))
         #expect(Self.simplified([2, 3, 4, 5], [3, 2, 1, 0]) == ([2, 3, 4, 5], [3, 2, 1, 0]))
     }
+
+    /// Workers start anywhere: copying the rows in two parts split at every row gives the definition's result,
+    /// whatever the machine's thread count.
+    @Test(arguments: [([5, 7, 3, 3], [1, 0, 2, 3]), ([3, 5, 2, 7], [3, 1, 0, 2]), ([2, 3, 5, 7], [2, 0, 3, 1])])
+    func everySplitPointGivesTheDefinition(_ shape: [Int], _ order: [Int]) {
+        let count = shape.reduce(1, *)
+        let source = (0..<count).map(Float.init)
+        let resultShape = order.map { shape[$0] }
+        let sourceStrides = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
+        let expected = (0..<count).map { index -> Float in
+            var rest = index, offset = 0
+            for axis in stride(from: order.count - 1, through: 0, by: -1) {
+                offset += rest % resultShape[axis] * sourceStrides[order[axis]]
+                rest /= resultShape[axis]
+            }
+            return source[offset]
+        }
+        let permutation = Permutation(shape: shape, order: order)
+        for split in 0...permutation.rowCount {
+            var output = [Float](repeating: -1, count: count)
+            source.withUnsafeBufferPointer { from in
+                output.withUnsafeMutableBufferPointer { to in
+                    permutation.copyRows(0..<split, from: from.baseAddress!, to: to.baseAddress!)
+                    permutation.copyRows(split..<permutation.rowCount, from: from.baseAddress!, to: to.baseAddress!)
+                }
+            }
+            #expect(output == expected, "split at row \(split)")
+        }
+    }
 }

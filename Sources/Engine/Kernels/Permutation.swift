@@ -1,6 +1,6 @@
 /// The copy behind `Tensor.permuted`. The shapes the networks permute (a modulated weight [N, O, C, 3, 3] to
-/// [N, C, O, 3, 3] for every up-sampling layer) are a transpose of 9-float runs; a generic odometer that divides
-/// out every axis of every 9-float row took 0.022 s of a 0.18 s paper256 image (`toonkit bench generate`,
+/// [N, C, O, 3, 3] for every up-sampling layer) are transposes of 9-float runs; a loop that divided out every
+/// axis again for each 9-float row took 0.022 s of a 0.177 s paper256 image (`toonkit bench generate`,
 /// docs/engine-kernels.md "Permutations"). The axes are simplified first so that such copies become a walk
 /// over a few merged axes with contiguous runs.
 struct Permutation: Equatable {
@@ -27,42 +27,50 @@ struct Permutation: Equatable {
         order = sourceIndex
     }
 
-    /// output[i] = source[the element at result index i], for `count` elements.
+    /// Writes the permuted tensor: output element i is the source element whose result coordinates are i's.
+    /// `count` is the number of elements (the product of the shape).
     func copy(from source: UnsafePointer<Float>, to output: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
-        guard let lastAxis = order.last else { return output.update(from: source, count: count) }
+        precondition(shape.reduce(1, *) == count, "permutation of \(shape) copies \(shape.reduce(1, *)) elements, not \(count)")
+        guard !order.isEmpty else { return output.update(from: source, count: count) }
+        parallelChunks(rowCount, minimumPerThread: max(1, 16384 / rowLength)) { copyRows($0, from: source, to: output) }
+    }
+
+    /// A row is the last result axis: a contiguous run when that axis is also last in the source.
+    var rowLength: Int { shape[order[order.count - 1]] }
+    var rowCount: Int { shape.reduce(1, *) / rowLength }
+
+    /// The result rows `rows` (one worker's share): the source offset of the first row, then an odometer over the
+    /// outer result axes.
+    func copyRows(_ rows: Range<Int>, from source: UnsafePointer<Float>, to output: UnsafeMutablePointer<Float>) {
         let strides = Tensor.rowMajorStrides(shape)
         let resultShape = order.map { shape[$0] }, resultStrides = order.map { strides[$0] }
-        // A row is the last result axis: a contiguous run when that axis is also last in the source.
-        let inner = resultShape[resultShape.count - 1], innerStride = resultStrides[resultStrides.count - 1]
-        let contiguous = lastAxis == shape.count - 1
+        let inner = rowLength, innerStride = resultStrides[resultStrides.count - 1]
+        let contiguous = order[order.count - 1] == shape.count - 1
         let outerAxes = resultShape.count - 1
-        parallelChunks(count / inner, minimumPerThread: max(1, 16384 / inner)) { rows in
-            // The source offset of the chunk's first row, then an odometer over the outer axes.
-            var index = Array(repeating: 0, count: outerAxes)
-            var rest = rows.lowerBound, offset = 0
-            for axis in stride(from: outerAxes - 1, through: 0, by: -1) {
-                index[axis] = rest % resultShape[axis]
-                rest /= resultShape[axis]
-                offset += index[axis] * resultStrides[axis]
+        var index = Array(repeating: 0, count: outerAxes)
+        var rest = rows.lowerBound, offset = 0
+        for axis in stride(from: outerAxes - 1, through: 0, by: -1) {
+            index[axis] = rest % resultShape[axis]
+            rest /= resultShape[axis]
+            offset += index[axis] * resultStrides[axis]
+        }
+        var out = output + rows.lowerBound * inner
+        for _ in rows {
+            if contiguous {
+                out.update(from: source + offset, count: inner)
+            } else {
+                for i in 0..<inner { out[i] = source[offset + i * innerStride] }
             }
-            var out = output + rows.lowerBound * inner
-            for _ in rows {
-                if contiguous {
-                    out.update(from: source + offset, count: inner)
-                } else {
-                    for i in 0..<inner { out[i] = source[offset + i * innerStride] }
-                }
-                out += inner
-                var axis = outerAxes - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    offset += resultStrides[axis]
-                    if index[axis] < resultShape[axis] { break }
-                    offset -= index[axis] * resultStrides[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
+            out += inner
+            var axis = outerAxes - 1
+            while axis >= 0 {
+                index[axis] += 1
+                offset += resultStrides[axis]
+                if index[axis] < resultShape[axis] { break }
+                offset -= index[axis] * resultStrides[axis]
+                index[axis] = 0
+                axis -= 1
             }
         }
     }
