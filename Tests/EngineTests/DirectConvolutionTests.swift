@@ -107,7 +107,7 @@ import Testing
 
     /// The discriminator's down-sampling: conv2d with stride 2, no padding, from (2H + 1)² to H² (the same geometry forward).
     @Test func downsamplingMatchesTheDefinition() throws {
-        // 4 and 5 output channels leave the last 3-channel tile with 1 and 2 (the packing repeats the last weights).
+        // The up-sampling test's shapes; 7 output channels leave the last 6-channel tile with 1.
         for (n, groups, c, o, h, w) in [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80), (1, 1, 4, 7, 4, 16), (1, 1, 5, 6, 3, 32)] {
             let x = G.random([n, c, 2 * h + 1, 2 * w + 1], seed: 93), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 94)
             let g = try ConvGeometry(op: "test", input: x.shape, weight: weight.shape, options: ConvOptions(stride: 2, padding: 0, groups: groups))

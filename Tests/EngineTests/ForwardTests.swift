@@ -165,18 +165,10 @@ import Testing
     func permutationMatchesTheDefinition(_ shape: [Int], _ order: [Int]) throws {
         let x = G.random(shape, seed: 66)
         let y = try x.permuted(order)
-        let resultShape = order.map { shape[$0] }
-        #expect(y.shape == resultShape)
-        let sourceStrides = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
-        let (source, values) = (x.scalars, y.scalars)
-        let wrong = (0..<values.count).first { index in
-            var rest = index, offset = 0
-            for axis in stride(from: order.count - 1, through: 0, by: -1) {
-                offset += rest % resultShape[axis] * sourceStrides[order[axis]]
-                rest /= resultShape[axis]
-            }
-            return values[index] != source[offset]
-        }
+        #expect(y.shape == order.map { shape[$0] })
+        let (values, expected) = (y.scalars, PermutationTests.permutedByDefinition(x.scalars, shape: shape, order: order))
+        #expect(values.count == expected.count)
+        let wrong = values.indices.first { values[$0] != expected[$0] }
         #expect(wrong == nil, "first wrong element: \(wrong ?? -1)")
     }
 

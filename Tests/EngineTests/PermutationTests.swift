@@ -8,6 +8,20 @@ import Testing
         return (permutation.shape, permutation.order)
     }
 
+    /// Result element i is the source element at the coordinates of i, axis k of the result being source axis order[k].
+    static func permutedByDefinition(_ source: [Float], shape: [Int], order: [Int]) -> [Float] {
+        let resultShape = order.map { shape[$0] }
+        let sourceStrides = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
+        return source.indices.map { index in
+            var rest = index, offset = 0
+            for axis in stride(from: order.count - 1, through: 0, by: -1) {
+                offset += rest % resultShape[axis] * sourceStrides[order[axis]]
+                rest /= resultShape[axis]
+            }
+            return source[offset]
+        }
+    }
+
     @Test func upsamplingWeightIsATransposeOfNineFloatRuns() {
         #expect(Self.simplified([1, 512, 256, 3, 3], [0, 2, 1, 3, 4]) == ([512, 256, 9], [1, 0, 2]))
     }
@@ -29,16 +43,7 @@ import Testing
     func everySplitPointGivesTheDefinition(_ shape: [Int], _ order: [Int]) {
         let count = shape.reduce(1, *)
         let source = (0..<count).map(Float.init)
-        let resultShape = order.map { shape[$0] }
-        let sourceStrides = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
-        let expected = (0..<count).map { index -> Float in
-            var rest = index, offset = 0
-            for axis in stride(from: order.count - 1, through: 0, by: -1) {
-                offset += rest % resultShape[axis] * sourceStrides[order[axis]]
-                rest /= resultShape[axis]
-            }
-            return source[offset]
-        }
+        let expected = Self.permutedByDefinition(source, shape: shape, order: order)
         let permutation = Permutation(shape: shape, order: order)
         for split in 0...permutation.rowCount {
             var output = [Float](repeating: -1, count: count)

@@ -3,7 +3,7 @@
 /// axis again for each 9-float row took 0.022 s of a 0.177 s paper256 image (`toonkit bench generate`,
 /// docs/engine-kernels.md "Permutations"). The axes are simplified first so that such copies become a walk
 /// over a few merged axes with contiguous runs.
-struct Permutation: Equatable {
+struct Permutation {
     /// Source shape after simplification, and the source axis of each result axis.
     let shape: [Int]
     let order: [Int]
