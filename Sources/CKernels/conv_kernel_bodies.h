@@ -63,24 +63,30 @@ static void CK_NAME(conv3x3_pack)(long tile_channels, long out_channels, long in
     }
 }
 
+// Image rows top … top + band − 1 of every channel, each padded_width long with image column x at x + left;
+// zeros outside the image (left + width ≤ padded_width).
+CK_INLINE void CK_NAME(copy_band)(long channels, long height, long width, const float *input, long top, long band, long left,
+                                  long padded_width, float *scratch) {
+    for (long c = 0; c < channels; c++) {
+        for (long r = 0; r < band; r++) {
+            float *line = scratch + (c * band + r) * padded_width;
+            long y = top + r;
+            if (y < 0 || y >= height) {
+                for (long x = 0; x < padded_width; x++) line[x] = 0;
+            } else {
+                for (long x = 0; x < left; x++) line[x] = 0;
+                __builtin_memcpy(line + left, input + (c * height + y) * width, (unsigned long)width * sizeof(float));
+                for (long x = left + width; x < padded_width; x++) line[x] = 0;
+            }
+        }
+    }
+}
+
 // The padded rows y0 − 1 … y1 of every channel, each padded_width ≥ width + 2 long: one zero column, the row,
 // zeros to the end; rows outside the image are zero.
 CK_INLINE void CK_NAME(pad_band)(long channels, long height, long width, long padded_width, const float *input, long y0, long y1,
                                  float *scratch) {
-    const long band = y1 - y0 + 2;
-    for (long c = 0; c < channels; c++) {
-        for (long r = 0; r < band; r++) {
-            float *line = scratch + (c * band + r) * padded_width;
-            long y = y0 - 1 + r;
-            if (y < 0 || y >= height) {
-                for (long x = 0; x < padded_width; x++) line[x] = 0;
-            } else {
-                line[0] = 0;
-                __builtin_memcpy(line + 1, input + (c * height + y) * width, (unsigned long)width * sizeof(float));
-                for (long x = width + 1; x < padded_width; x++) line[x] = 0;
-            }
-        }
-    }
+    CK_NAME(copy_band)(channels, height, width, input, y0 - 1, y1 - y0 + 2, 1, padded_width, scratch);
 }
 
 // Every tile of output rows y0 ≤ y < y1: output row y reads the band's rows from (y − y0)·row_step, tap row i
@@ -309,11 +315,13 @@ CK_INLINE void CK_NAME(row_products)(int vectors, long rows, long channels, cons
     for (long r = 0; r < rows; r++) for (int v = 0; v < vectors; v++) CK_NAME(store)(out + r * ldc + v * CK_LANES, sums[r][v]);
 }
 
-// Winograd F(2×2, 3×3) for the 3×3, stride-1, padding-1 convolutions (docs/engine-kernels.md "Winograd"):
+// Winograd F(2×2, 3×3) for stride-1 3×3 convolutions with padding 0, 1 or 2 (docs/engine-kernels.md "Winograd"):
 // each 2×2 block of output pixels ("tile") is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over the 4×4 input patch d, so the
 // products per output pixel fall from 9 to 4 per channel pair. The 16 element-wise products summed over input
 // channels are 16 matrix products U[ξ] (out × in) · V[ξ] (in × tiles), run by the same register tiles as the
-// direct kernel with one tap.
+// direct kernel with one tap. Planes of any size: a row of tiles is transformed in whole vectors of tile columns,
+// whose tail (past the plane) the next row's tiles overwrite, so the products run over the plane's tiles only;
+// tiles past the right or bottom edge are computed and not stored.
 
 // U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
 static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
@@ -340,95 +348,128 @@ static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const fl
     }
 }
 
-static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long rows, long width) {
-    const long tiles = (rows / 2) * (width / 2);
-    return in_channels * (rows + 2) * (width + 2) + 16 * in_channels * tiles + 16 * out_channels * tiles + 2 * (width / 2 + 1);
+// Tile columns transformed per row of tiles: ⌈out_width / 2⌉ rounded up to whole vectors.
+CK_INLINE long CK_NAME(winograd_columns)(long out_width) {
+    return ((out_width + 1) / 2 + CK_LANES - 1) / CK_LANES * CK_LANES;
 }
 
-// M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles (a multiple of CK_LANES).
-CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, long tiles, const float *u, const float *v, float *m) {
+// Floats per channel of V and M for a band of tile_rows rows of tiles: the last row's whole vectors, rounded up to
+// whole vectors (the products run over whole vectors of tiles).
+CK_INLINE long CK_NAME(winograd_stride)(long tile_rows, long out_width) {
+    const long reach = (tile_rows - 1) * ((out_width + 1) / 2) + CK_NAME(winograd_columns)(out_width);
+    return (reach + CK_LANES - 1) / CK_LANES * CK_LANES;
+}
+
+static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long rows, long out_width) {
+    const long tile_rows = (rows + 1) / 2, columns = CK_NAME(winograd_columns)(out_width);
+    const long stride = CK_NAME(winograd_stride)(tile_rows, out_width);
+    return in_channels * (2 * tile_rows + 2) * (2 * columns + 2) + 16 * (in_channels + out_channels) * stride + 2 * (columns + 1);
+}
+
+// M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles, with `stride`
+// floats per channel (at least `tiles` rounded up to whole vectors).
+CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, long tiles, long stride, const float *u, const float *v,
+                                          float *m) {
     for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
         long first = tile * CK_CONV_CHANNELS, rows = out_channels - first < CK_CONV_CHANNELS ? out_channels - first : CK_CONV_CHANNELS;
         const float *weights = u + tile * in_channels * CK_CONV_CHANNELS;
         long t = 0;
         for (; t + CK_CONV_VECTORS * CK_LANES <= tiles; t += CK_CONV_VECTORS * CK_LANES) {
-            CK_NAME(row_products)(CK_CONV_VECTORS, rows, in_channels, v + t, tiles, weights, m + first * tiles + t, tiles);
+            CK_NAME(row_products)(CK_CONV_VECTORS, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
         }
-        for (; t < tiles; t += CK_LANES) CK_NAME(row_products)(1, rows, in_channels, v + t, tiles, weights, m + first * tiles + t, tiles);
+        for (; t < tiles; t += CK_LANES) CK_NAME(row_products)(1, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
     }
 }
 
-static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, long height, long width, const float *input,
-                                           const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch) {
-    const long padded_width = width + 2, band_rows = y1 - y0, half = width / 2, tiles = (band_rows / 2) * half;
-    const long channel_stride = (band_rows + 2) * padded_width;
-    float *band = scratch, *v = band + in_channels * channel_stride, *m = v + 16 * in_channels * tiles;
-    float *even = m + 16 * out_channels * tiles, *odd = even + half + 1;
-    CK_NAME(pad_band)(in_channels, height, width, padded_width, input, y0, y1, band);
-    // V[ξ][c][t] = (Bᵀ d B)[ξ], t = tile row · half + tile column, vectorised over tile columns.
+// V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band, t = tile row · half + tile column, vectorised over tile columns.
+// Each row of tiles writes `columns` tile columns; the tail past `half` lies where the next row's tiles go.
+CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long tile_rows, long half, long columns, const float *band,
+                                                 long channel_stride, long padded_width, long stride, float *v, float *even, float *odd) {
+    const long position_stride = in_channels * stride;
     for (long c = 0; c < in_channels; c++) {
-        for (long ty = 0; ty < band_rows / 2; ty++) {
+        for (long ty = 0; ty < tile_rows; ty++) {
             for (int r = 0; r < 4; r++) {
-                CK_NAME(split_columns)(band + c * channel_stride + (2 * ty + r) * padded_width, half, even, odd);
-                odd[half] = 0;
-                for (long tx = 0; tx < half; tx += CK_LANES) {
+                const float *line = band + c * channel_stride + (2 * ty + r) * padded_width;
+                CK_NAME(split_columns)(line, columns, even, odd);
+                odd[columns] = line[2 * columns + 1];
+                for (long tx = 0; tx < columns; tx += CK_LANES) {
                     // Columns 2tx + k: even[tx], odd[tx], even[tx + 1], odd[tx + 1].
                     CK_NAME(vector) d0 = CK_NAME(load)(even + tx), d1 = CK_NAME(load)(odd + tx);
                     CK_NAME(vector) d2 = CK_NAME(load)(even + tx + 1), d3 = CK_NAME(load)(odd + tx + 1);
-                    float *target = v + (c * tiles + ty * half + tx);
+                    float *target = v + (c * stride + ty * half + tx);
                     // The row's d·B, kept per row r in the ξ = r·4 + k slots until all four rows are in.
-                    CK_NAME(store)(target + (r * 4 + 0) * in_channels * tiles, d0 - d2);
-                    CK_NAME(store)(target + (r * 4 + 1) * in_channels * tiles, d1 + d2);
-                    CK_NAME(store)(target + (r * 4 + 2) * in_channels * tiles, d2 - d1);
-                    CK_NAME(store)(target + (r * 4 + 3) * in_channels * tiles, d1 - d3);
+                    CK_NAME(store)(target + (r * 4 + 0) * position_stride, d0 - d2);
+                    CK_NAME(store)(target + (r * 4 + 1) * position_stride, d1 + d2);
+                    CK_NAME(store)(target + (r * 4 + 2) * position_stride, d2 - d1);
+                    CK_NAME(store)(target + (r * 4 + 3) * position_stride, d1 - d3);
                 }
             }
-            for (long tx = 0; tx < half; tx += CK_LANES) {
-                float *target = v + (c * tiles + ty * half + tx);
+            for (long tx = 0; tx < columns; tx += CK_LANES) {
+                float *target = v + (c * stride + ty * half + tx);
                 for (int k = 0; k < 4; k++) {
-                    CK_NAME(vector) t0 = CK_NAME(load)(target + (0 * 4 + k) * in_channels * tiles), t1 = CK_NAME(load)(target + (1 * 4 + k) * in_channels * tiles);
-                    CK_NAME(vector) t2 = CK_NAME(load)(target + (2 * 4 + k) * in_channels * tiles), t3 = CK_NAME(load)(target + (3 * 4 + k) * in_channels * tiles);
-                    CK_NAME(store)(target + (0 * 4 + k) * in_channels * tiles, t0 - t2);
-                    CK_NAME(store)(target + (1 * 4 + k) * in_channels * tiles, t1 + t2);
-                    CK_NAME(store)(target + (2 * 4 + k) * in_channels * tiles, t2 - t1);
-                    CK_NAME(store)(target + (3 * 4 + k) * in_channels * tiles, t1 - t3);
-                }
-            }
-        }
-    }
-    const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
-    for (int position = 0; position < 16; position++) {
-        CK_NAME(winograd_products)(out_channels, in_channels, tiles, packed + position * per_position, v + position * in_channels * tiles,
-                                   m + position * out_channels * tiles);
-    }
-    // Y = Aᵀ M A per tile: two output rows, even and odd columns interleaved on store.
-    const long plane = height * width;
-    for (long o = 0; o < out_channels; o++) {
-        for (long ty = 0; ty < band_rows / 2; ty++) {
-            for (long tx = 0; tx < half; tx += CK_LANES) {
-                const float *source = m + o * tiles + ty * half + tx;
-                CK_NAME(vector) s[4], d[4];
-                for (int k = 0; k < 4; k++) {
-                    CK_NAME(vector) m0 = CK_NAME(load)(source + (0 * 4 + k) * out_channels * tiles), m1 = CK_NAME(load)(source + (1 * 4 + k) * out_channels * tiles);
-                    CK_NAME(vector) m2 = CK_NAME(load)(source + (2 * 4 + k) * out_channels * tiles), m3 = CK_NAME(load)(source + (3 * 4 + k) * out_channels * tiles);
-                    s[k] = m0 + m1 + m2;
-                    d[k] = m1 - m2 - m3;
-                }
-                float *top = output + o * plane + (y0 + 2 * ty) * width + 2 * tx;
-                CK_NAME(vector) top_even = s[0] + s[1] + s[2], top_odd = s[1] - s[2] - s[3];
-                CK_NAME(vector) bottom_even = d[0] + d[1] + d[2], bottom_odd = d[1] - d[2] - d[3];
-                if (accumulate) {
-                    float values[2 * CK_LANES];
-                    CK_NAME(store_interleaved)(values, top_even, top_odd);
-                    for (int x = 0; x < 2 * CK_LANES; x++) top[x] += values[x];
-                    CK_NAME(store_interleaved)(values, bottom_even, bottom_odd);
-                    for (int x = 0; x < 2 * CK_LANES; x++) top[width + x] += values[x];
-                } else {
-                    CK_NAME(store_interleaved)(top, top_even, top_odd);
-                    CK_NAME(store_interleaved)(top + width, bottom_even, bottom_odd);
+                    CK_NAME(vector) t0 = CK_NAME(load)(target + (0 * 4 + k) * position_stride), t1 = CK_NAME(load)(target + (1 * 4 + k) * position_stride);
+                    CK_NAME(vector) t2 = CK_NAME(load)(target + (2 * 4 + k) * position_stride), t3 = CK_NAME(load)(target + (3 * 4 + k) * position_stride);
+                    CK_NAME(store)(target + (0 * 4 + k) * position_stride, t0 - t2);
+                    CK_NAME(store)(target + (1 * 4 + k) * position_stride, t1 + t2);
+                    CK_NAME(store)(target + (2 * 4 + k) * position_stride, t2 - t1);
+                    CK_NAME(store)(target + (3 * 4 + k) * position_stride, t1 - t3);
                 }
             }
         }
     }
 }
 
+// Stores (or adds) `count` ≤ 2·CK_LANES columns of one output row, the even and odd columns interleaved.
+CK_INLINE void CK_NAME(store_interleaved_prefix)(float *target, CK_NAME(vector) even, CK_NAME(vector) odd, long count, bool accumulate) {
+    if (count == 2 * CK_LANES && !accumulate) return CK_NAME(store_interleaved)(target, even, odd);
+    float values[2 * CK_LANES];
+    CK_NAME(store_interleaved)(values, even, odd);
+    if (accumulate) {
+        for (long x = 0; x < count; x++) target[x] += values[x];
+    } else {
+        for (long x = 0; x < count; x++) target[x] = values[x];
+    }
+}
+
+// Y = Aᵀ M A per tile: output rows y0 + 2ty and (below y1) the next, even and odd columns interleaved on store.
+CK_INLINE void CK_NAME(winograd_output_transform)(long out_channels, long out_height, long out_width, long tile_rows, long half,
+                                                  long stride, const float *m, long y0, long y1, bool accumulate, float *output) {
+    const long plane = out_height * out_width, position_stride = out_channels * stride;
+    for (long o = 0; o < out_channels; o++) {
+        for (long ty = 0; ty < tile_rows; ty++) {
+            for (long tx = 0; tx < half; tx += CK_LANES) {
+                const float *source = m + o * stride + ty * half + tx;
+                CK_NAME(vector) s[4], d[4];
+                for (int k = 0; k < 4; k++) {
+                    CK_NAME(vector) m0 = CK_NAME(load)(source + (0 * 4 + k) * position_stride), m1 = CK_NAME(load)(source + (1 * 4 + k) * position_stride);
+                    CK_NAME(vector) m2 = CK_NAME(load)(source + (2 * 4 + k) * position_stride), m3 = CK_NAME(load)(source + (3 * 4 + k) * position_stride);
+                    s[k] = m0 + m1 + m2;
+                    d[k] = m1 - m2 - m3;
+                }
+                const long y = y0 + 2 * ty, count = out_width - 2 * tx < 2 * CK_LANES ? out_width - 2 * tx : 2 * CK_LANES;
+                float *top = output + o * plane + y * out_width + 2 * tx;
+                CK_NAME(store_interleaved_prefix)(top, s[0] + s[1] + s[2], s[1] - s[2] - s[3], count, accumulate);
+                if (y + 1 < y1) CK_NAME(store_interleaved_prefix)(top + out_width, d[0] + d[1] + d[2], d[1] - d[2] - d[3], count, accumulate);
+            }
+        }
+    }
+}
+
+static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
+                                           long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
+                                           float *output, float *scratch) {
+    const long half = (out_width + 1) / 2, columns = CK_NAME(winograd_columns)(out_width), tile_rows = (y1 - y0 + 1) / 2;
+    const long tiles = tile_rows * half, stride = CK_NAME(winograd_stride)(tile_rows, out_width);
+    // Tile (ty, tx) reads the band's rows 2ty … 2ty + 3 and columns 2tx … 2tx + 3: image pixel (y0 + 2ty + i − pad, 2tx + j − pad).
+    const long padded_width = 2 * columns + 2, band_rows = 2 * tile_rows + 2, channel_stride = band_rows * padded_width;
+    float *band = scratch, *v = band + in_channels * channel_stride, *m = v + 16 * in_channels * stride;
+    float *even = m + 16 * out_channels * stride, *odd = even + columns + 1;
+    CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, band_rows, pad, padded_width, band);
+    CK_NAME(winograd_input_transform)(in_channels, tile_rows, half, columns, band, channel_stride, padded_width, stride, v, even, odd);
+    const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
+    for (int position = 0; position < 16; position++) {
+        CK_NAME(winograd_products)(out_channels, in_channels, tiles, stride, packed + position * per_position,
+                                   v + position * in_channels * stride, m + position * out_channels * stride);
+    }
+    CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, tile_rows, half, stride, m, y0, y1, accumulate, output);
+}

@@ -83,26 +83,48 @@ import Testing
         }
     }
 
-    /// Winograd F(2×2, 3×3) on planes a multiple of 32 wide: forward and backward data against the definition, with
-    /// partial channel tiles, several bands (40 → 13 channels at 6 × 512: bands of 4 rows) and groups.
+    /// Winograd F(2×2, 3×3): forward, accumulated forward and backward data against the definition and the other
+    /// paths, with partial channel tiles, groups, several bands (40 → 13 channels at 6 × 512: bands of 4 rows; 200 → 13
+    /// at 11 × 147: 4, 4, 3), odd widths and heights (a partial last tile column and row, the last vector of tile
+    /// columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding, 35²).
     @Test func winogradMatchesTheDefinition() throws {
-        for (n, groups, c, o, h, w) in [(1, 1, 3, 7, 4, 32), (2, 2, 8, 14, 6, 64), (1, 1, 40, 13, 6, 512)] {
-            let g = try geometry(n, groups, c, o, h, w)
-            #expect(DirectConvolution.suitsWinograd(g))
+        // (batch, groups, in, out, input height, input width, padding)
+        let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 40, 13, 6, 512, 1), (1, 1, 3, 7, 5, 33, 1),
+                     (2, 1, 5, 13, 9, 37, 0), (1, 2, 8, 14, 12, 73, 0), (1, 1, 4, 6, 3, 40, 2), (1, 1, 200, 13, 11, 147, 1),
+                     (2, 1, 6, 5, 35, 35, 1), (1, 1, 3, 5, 6, 34, 0)]
+        for (n, groups, c, o, h, w, padding) in cases {
+            let shape = "shape \((n, groups, c, o, h, w)), padding \(padding)"
+            let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: padding, groups: groups))
+            #expect(DirectConvolution.suitsWinograd(g), "\(shape)")
+            #expect(DirectConvolution.Path(g, backwardData: false, algorithm: .auto) == .winograd, "\(shape)")
+            let (outCount, inCount) = (n * o * g.outPlane, n * c * g.inPlane)
             let x = G.random([n, c, h, w], seed: 96), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 97)
-            let forward = run(count: n * o * h * w) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: true) }
-            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: 1, groups: groups)
-            #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, shape \((n, groups, c, o, h, w))")
-            let accumulated = run(count: n * o * h * w, from: 1) {
+            let forward = run(count: outCount) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: true) }
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: padding, groups: groups)
+            #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, \(shape)")
+            let accumulated = run(count: outCount, from: 1) {
                 DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: true)
             }
-            #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-4, "accumulated, shape \((n, groups, c, o, h, w))")
-            let gy = G.random([n, o, h, w], seed: 98)
-            let data = run(count: n * c * h * w) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true) }
-            let direct = run(count: n * c * h * w) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0) }
-            #expect(maxRelative(data, direct) < 1e-5, "backward data, shape \((n, groups, c, o, h, w))")
+            #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-4, "accumulated, \(shape)")
+            let gy = G.random([n, o, g.outHeight, g.outWidth], seed: 98)
+            let data = run(count: inCount) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true) }
+            let im2col = run(count: inCount) { ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, algorithm: .im2col) }
+            #expect(maxRelative(data, im2col) < 1e-5, "backward data, \(shape)")
+            // ⟨conv(x), gy⟩ = ⟨x, convT(gy)⟩ in doubles.
+            let left = zip(reference, gy.scalars).reduce(0.0) { $0 + $1.0 * Double($1.1) }
+            let right = zip(x.scalars, data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint, \(shape)")
         }
+        // Narrow planes keep the direct kernel or im2col; unequal paddings and other strides never take Winograd.
         #expect(!DirectConvolution.suitsWinograd(try geometry(1, 1, 4, 4, 16, 16)))
+        #expect(DirectConvolution.Path(try geometry(1, 1, 4, 4, 16, 16), backwardData: false, algorithm: .auto) == .direct)
+        #expect(!DirectConvolution.suitsWinograd(try ConvGeometry(op: "test", input: [1, 4, 40, 40], weight: [4, 4, 3, 3],
+                                                                   options: ConvOptions(stride: 1, padding: (1, 0)))))
+        #expect(!DirectConvolution.suitsWinograd(try ConvGeometry(op: "test", input: [1, 4, 40, 40], weight: [4, 4, 3, 3],
+                                                                   options: ConvOptions(stride: 2, padding: 1))))
+        #expect(DirectConvolution.Path(try geometry(1, 1, 4, 4, 12, 64), backwardData: false, algorithm: .direct) == .direct)
+        #expect(DirectConvolution.Path(try ConvGeometry(op: "test", input: [1, 4, 35, 35], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1)),
+                                       backwardData: false, algorithm: .direct) == nil)
     }
 
     /// The discriminator's down-sampling: conv2d with stride 2, no padding, from (2H + 1)² to H² (the same geometry forward).
@@ -205,9 +227,13 @@ import Testing
         func downsampled(_ set: KernelInstructionSet) -> [Float] {
             run(count: n * o * h * w) { DirectConvolution.forward(up, input: large.pointer, weight: weight.pointer, output: $0, instructionSet: set) }
         }
+        // Whole vectors of tile columns, and (no padding, 9 × 37 → 7 × 35) partial ones.
         let wide = try geometry(1, 2, 8, 14, 6, 64), wideInput = G.random([1, 8, 6, 64], seed: 99)
+        let odd = try ConvGeometry(op: "test", input: [1, 8, 9, 37], weight: [14, 4, 3, 3], options: ConvOptions(padding: 0, groups: 2))
+        let oddInput = G.random([1, 8, 9, 37], seed: 100)
         func winograd(_ set: KernelInstructionSet) -> [Float] {
             run(count: 14 * 6 * 64) { DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
+                + run(count: 14 * 7 * 35) { DirectConvolution.forward(odd, input: oddInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
         }
         let reference = results(.baseline), referenceUpsampled = upsampled(.baseline), referenceDownsampled = downsampled(.baseline)
         let referenceWinograd = winograd(.baseline)

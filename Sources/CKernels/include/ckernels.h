@@ -62,14 +62,17 @@ typedef struct {
     /// in rounding.
     void (*conv3x3_weight_rows)(long out_first, long out_count, long in_channels, long height, long width,
                                 const float *input, const float *grad, long y0, long y1, float *gradient, float *scratch);
-    /// Winograd F(2×2, 3×3) for what conv3x3_rows computes: U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of the weight addressed
-    /// as conv3x3_pack does (16·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels); the rows' scratch size for a band of
-    /// `rows` rows (even); rows y0 ≤ y < y1 with y0 and y1 even, width a multiple of 2·vector lanes.
+    /// Winograd F(2×2, 3×3) for stride-1 3×3 convolutions: U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of the weight addressed
+    /// as conv3x3_pack does (16·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels); the rows' scratch size for bands of at
+    /// most `rows` output rows of out_width; output rows y0 ≤ y < y1 of
+    /// output[o, y, x] (+)= Σ_c Σ_{i,j} w[o, c, i, j]·input[c, y + i − pad, x + j − pad] (zero outside the input), with
+    /// [in, in_height, in_width] input planes, [out, out_height, out_width] output planes, out = in + 2·pad − 2, any sizes.
     void (*winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                           bool flip, float *packed, long first_tile, long end_tile);
-    long (*winograd_scratch)(long out_channels, long in_channels, long rows, long width);
-    void (*conv3x3_winograd_rows)(long out_channels, long in_channels, long height, long width, const float *input,
-                                  const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch);
+    long (*winograd_scratch)(long out_channels, long in_channels, long rows, long out_width);
+    void (*conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
+                                  long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
+                                  float *output, float *scratch);
 } ck_kernel_table;
 
 /// Whether this CPU (and the OS, for the wider registers' state) can run `set`.

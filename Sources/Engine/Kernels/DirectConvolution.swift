@@ -12,9 +12,14 @@ enum DirectConvolution {
         case direct = "conv3x3 direct", winograd = "conv3x3 winograd"
 
         init?(_ g: ConvGeometry, backwardData: Bool, algorithm: ConvolutionAlgorithm) {
-            guard algorithm.usesDirectKernels,
-                  DirectConvolution.suits(g) || (backwardData ? DirectConvolution.suitsUpsampling(g) : DirectConvolution.suitsStrideTwo(g)) else { return nil }
-            self = algorithm.usesWinograd && g.stride == 1 && DirectConvolution.suitsWinograd(g) ? .winograd : .direct
+            guard algorithm.usesDirectKernels else { return nil }
+            if algorithm.usesWinograd && DirectConvolution.suitsWinograd(g) {
+                self = .winograd
+            } else if DirectConvolution.suits(g) || (backwardData ? DirectConvolution.suitsUpsampling(g) : DirectConvolution.suitsStrideTwo(g)) {
+                self = .direct
+            } else {
+                return nil
+            }
         }
     }
 
@@ -59,7 +64,8 @@ enum DirectConvolution {
                         instructionSet: KernelInstructionSet = .active) {
         let layout = WeightLayout(g, weight, transposed: false)
         guard g.stride == 2 else {
-            return strideOne(g, layout, instructionSet.kernels, input: input, output: output, accumulate: accumulate, winograd: winograd)
+            return strideOne(g, layout, StrideOnePlanes(g, backwardData: false), instructionSet.kernels, input: input, output: output,
+                             accumulate: accumulate, winograd: winograd)
         }
         precondition(suitsStrideTwo(g), "no direct kernel for this geometry")
         let kernels = instructionSet.kernels
@@ -78,8 +84,8 @@ enum DirectConvolution {
                              output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
                              instructionSet: KernelInstructionSet = .active) {
         guard g.stride == 2 else {
-            return strideOne(g, WeightLayout(g, weight, transposed: true), instructionSet.kernels, input: gradOutput, output: output,
-                             accumulate: accumulate, winograd: winograd)
+            return strideOne(g, WeightLayout(g, weight, transposed: true), StrideOnePlanes(g, backwardData: true), instructionSet.kernels,
+                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd)
         }
         precondition(!accumulate && suitsStrideTwo(g), "the up-sampling kernel overwrites a stride-2 geometry's output")
         let kernels = instructionSet.kernels
@@ -120,36 +126,54 @@ enum DirectConvolution {
         }
     }
 
-    /// Stride 1, padding 1: Winograd bands of an even number of rows whose transformed inputs and products
-    /// (16·(in + out) floats per tile) stay near 2 MB, or the direct kernel's bands.
-    private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
-                                  output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd: Bool) {
+    /// The planes and padding of the stride-1 convolution a pass computes: forward as stored; backward data from the
+    /// output space to the input space, with padding 2 − p (the adjoint of a 3×3 convolution with padding p).
+    private struct StrideOnePlanes {
+        let inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int, pad: Int
+
+        init(_ g: ConvGeometry, backwardData: Bool) {
+            (inHeight, inWidth, outHeight, outWidth) = backwardData
+                ? (g.outHeight, g.outWidth, g.inHeight, g.inWidth) : (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
+            pad = backwardData ? 2 - g.padHeight : g.padHeight
+        }
+    }
+
+    /// Stride 1: Winograd bands of an even number of rows whose transformed inputs and products (16·(in + out)
+    /// floats per tile) stay near 2 MB, or the direct kernel's bands (padding 1).
+    private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
+                                  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd: Bool) {
         precondition(winograd ? suitsWinograd(g) : suits(g), "no direct kernel for this geometry")
-        let (height, width, plane) = (g.outHeight, g.outWidth, g.outPlane)
+        let (height, width) = (planes.outHeight, planes.outWidth)
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
+        let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
         if winograd {
             let tilesPerBand = max(1, (2 << 20) / (4 * 16 * (inChannels + outChannels)))
-            let rows = min(height, 2 * max(1, tilesPerBand / (width / 2)))
+            let rows = min(height, 2 * max(1, tilesPerBand / ((width + 1) / 2)))
             let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
                                 bandCount: height, rowsPerBand: rows, scratchCount: kernels.winograd_scratch(outChannels, inChannels, rows, width),
-                                inPlane: plane, outPlane: plane)
+                                inPlane: inPlane, outPlane: outPlane)
             plan.run(input: input, output: output, pack: { layout.packWinograd(kernels, group: $0, tiles: $1, into: $2) }) { x, packed, y0, y1, y, scratch in
-                kernels.conv3x3_winograd_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
+                kernels.conv3x3_winograd_rows(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width, x, packed,
+                                              y0, y1, accumulate, y, scratch)
             }
             return
         }
         let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
-                            bandCount: height, scratchRows: .padded, paddedWidth: width + 2, inPlane: plane, outPlane: plane)
+                            bandCount: height, scratchRows: .padded, paddedWidth: width + 2, inPlane: inPlane, outPlane: outPlane)
         plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
             x, packed, y0, y1, y, scratch in
             kernels.conv3x3_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
         }
     }
 
-    /// Whether Winograd F(2×2, 3×3) serves a stride-1 geometry (`suits`): planes a multiple of 32 wide (whole
-    /// vectors of tile columns on every set) and of even height.
+    /// Whether Winograd F(2×2, 3×3) serves: 3×3, stride 1, the same padding p ≤ 2 on both axes (backward data is
+    /// the convolution with padding 2 − p), input and output planes from 32 wide. Planes of any other size are whole
+    /// rows of tiles plus a partial last tile row and column (FID's Inception: 147², 71², 35²); every set takes
+    /// this path for the same geometries, so they round alike. Narrower planes (StyleGAN2's 16² and below) keep the
+    /// direct kernel or im2col.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
-        suits(g) && g.outWidth % 32 == 0 && g.outHeight % 2 == 0
+        g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padHeight == g.padWidth && (0...2).contains(g.padHeight)
+            && min(g.inWidth, g.outWidth) >= 32
     }
 
     /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
