@@ -62,6 +62,21 @@ public enum KernelBenchmark {
         return Layer(channelsIn: c, channelsOut: c, resolution: r)
     }
 
+    /// One stride-1 3×3 layer of FID's Inception-v3 (pytorch-fid's network on 299² inputs), timed forward only.
+    public struct InceptionLayer: Sendable {
+        public let channelsIn: Int, channelsOut: Int, inputSize: Int, padding: Int
+        public var outputSize: Int { inputSize + 2 * padding - 2 }
+        public var name: String { "FID 3x3 \(channelsIn)->\(channelsOut) @\(outputSize)x\(outputSize) pad \(padding)" }
+    }
+
+    /// Conv2d_2a, 2b and 4a and the 35² double-3×3 branch's two: planes that are not whole vectors wide, with and
+    /// without padding (docs/engine-kernels.md "Winograd").
+    public static let inceptionLayers: [InceptionLayer] = [
+        InceptionLayer(channelsIn: 32, channelsOut: 32, inputSize: 149, padding: 0), InceptionLayer(channelsIn: 32, channelsOut: 64, inputSize: 147, padding: 1),
+        InceptionLayer(channelsIn: 80, channelsOut: 192, inputSize: 73, padding: 0), InceptionLayer(channelsIn: 64, channelsOut: 96, inputSize: 35, padding: 1),
+        InceptionLayer(channelsIn: 96, channelsOut: 96, inputSize: 35, padding: 1),
+    ]
+
     public static func run(batch: Int = 4, layers: [Layer] = paper256Layers, minimumSeconds: Double = 0.5,
                            progress: (String) -> Void = { _ in }) throws -> Report {
         let sgemm = try measureSgemm(size: 2048, minimumSeconds: minimumSeconds)
@@ -103,6 +118,12 @@ public enum KernelBenchmark {
             try time(layer.downsamplingName, "forward", flops: 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)) {
                 _ = try Tensor.conv2d(x, w, ConvOptions(stride: 2))
             }
+        }
+        for layer in inceptionLayers {
+            let x = try randomTensor([batch, layer.channelsIn, layer.inputSize, layer.inputSize])
+            let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
+            let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * layer.outputSize * layer.outputSize)
+            try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, ConvOptions(padding: layer.padding)) }
         }
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,

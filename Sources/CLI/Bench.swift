@@ -49,7 +49,8 @@ struct BenchFiles: ParsableArguments {
 struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
-        abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes), against sgemm 2048³; "
+        abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes) and FID Inception's "
+            + "stride-1 3×3 layers (forward), against sgemm 2048³; "
             + "the engine's vector kernels with each instruction set the CPU supports.")
 
     @OptionGroup var options: BenchOptions
