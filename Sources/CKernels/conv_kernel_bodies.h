@@ -320,8 +320,9 @@ CK_INLINE void CK_NAME(row_products)(int vectors, long rows, long channels, cons
 // products per output pixel fall from 9 to 4 per channel pair. The 16 element-wise products summed over input
 // channels are 16 matrix products U[ξ] (out × in) · V[ξ] (in × tiles), run by the same register tiles as the
 // direct kernel with one tap. Planes of any size: a row of tiles is transformed in whole vectors of tile columns,
-// whose tail (past the plane) the next row's tiles overwrite, so the products run over the plane's tiles only;
-// tiles past the right or bottom edge are computed and not stored.
+// whose tail (past the plane) the next row's tiles overwrite, so the products run over the plane's tiles (rounded up
+// to whole vectors) only; the partial tiles of an odd width or height are computed and only their pixels inside the
+// plane stored. Vector lanes past the band's last tile read whatever the scratch held and are never stored.
 
 // U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
 static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,

@@ -97,6 +97,7 @@ import Testing
             let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: padding, groups: groups))
             #expect(DirectConvolution.suitsWinograd(g), "\(shape)")
             #expect(DirectConvolution.Path(g, backwardData: false, algorithm: .auto) == .winograd, "\(shape)")
+            #expect(DirectConvolution.Path(g, backwardData: true, algorithm: .auto) == .winograd, "\(shape)")
             let (outCount, inCount) = (n * o * g.outPlane, n * c * g.inPlane)
             let x = G.random([n, c, h, w], seed: 96), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 97)
             let forward = run(count: outCount) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: true) }

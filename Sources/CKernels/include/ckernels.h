@@ -66,7 +66,8 @@ typedef struct {
     /// as conv3x3_pack does (16·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels); the rows' scratch size for bands of at
     /// most `rows` output rows of out_width; output rows y0 ≤ y < y1 of
     /// output[o, y, x] (+)= Σ_c Σ_{i,j} w[o, c, i, j]·input[c, y + i − pad, x + j − pad] (zero outside the input), with
-    /// [in, in_height, in_width] input planes, [out, out_height, out_width] output planes, out = in + 2·pad − 2, any sizes.
+    /// [in, in_height, in_width] input planes, [out, out_height, out_width] output planes, 0 ≤ pad ≤ 2 and out = in + 2·pad − 2
+    /// (in ≥ 1) on both axes, any sizes; y1 − y0 at most the `rows` the scratch was sized for.
     void (*winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                           bool flip, float *packed, long first_tile, long end_tile);
     long (*winograd_scratch)(long out_channels, long in_channels, long rows, long out_width);

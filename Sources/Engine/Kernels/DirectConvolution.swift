@@ -1,8 +1,9 @@
 import CKernels
 
 /// The 3×3 convolutions of StyleGAN2's planes from 16² up (stride 1 with padding 1, and the stride-2 down- and
-/// up-sampling), computed in place of im2col + GEMM by register-tiled C kernels, Winograd F(2×2, 3×3) where it
-/// suits (Sources/CKernels, docs/engine-kernels.md "Direct convolution", "Winograd"). im2col writes nine copies
+/// up-sampling) and of FID Inception's planes from 32 wide (stride 1, padding 0 or 1), computed in place of im2col +
+/// GEMM by register-tiled C kernels, Winograd F(2×2, 3×3) where it suits (Sources/CKernels, docs/engine-kernels.md
+/// "Direct convolution", "Winograd"). im2col writes nine copies
 /// of the input and hands OpenBLAS a product only 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128²
 /// and 256² planes (`toonkit bench kernels`); these kernels read a padded band of the input from cache instead.
 /// Their sums run in the same order on every instruction set of one vector width family (see the docs).
@@ -78,8 +79,8 @@ enum DirectConvolution {
     }
 
     /// conv_transpose2d (the adjoint of `forward`), overwriting `output` unless `accumulate`. With stride 1 and
-    /// padding 1 it is the convolution of the output-space gradient with the weight transposed in its channels
-    /// and turned by 180°; with stride 2 (`suitsStrideTwo`) the up-sampling kernel computes it by output parity.
+    /// padding p it is the convolution of the output-space gradient, with padding 2 − p, by the weight transposed in
+    /// its channels and turned by 180°; with stride 2 (`suitsStrideTwo`) the up-sampling kernel computes it by output parity.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                              output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
                              instructionSet: KernelInstructionSet = .active) {
@@ -138,8 +139,10 @@ enum DirectConvolution {
         }
     }
 
-    /// Stride 1: Winograd bands of an even number of rows whose transformed inputs and products (16·(in + out)
-    /// floats per tile) stay near 2 MB, or the direct kernel's bands (padding 1).
+    /// Stride 1: Winograd bands of an even number of rows (the last band, or a plane of odd height, may be odd),
+    /// sized so that the transformed inputs and products of their ⌈width / 2⌉ tiles per row pair (16·(in + out)
+    /// floats per tile, before the band copy and the rounding up to whole vectors) come near 2 MB; or the direct
+    /// kernel's bands (padding 1).
     private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
                                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd: Bool) {
         precondition(winograd ? suitsWinograd(g) : suits(g), "no direct kernel for this geometry")
