@@ -72,8 +72,10 @@ public enum KernelBenchmark {
     /// Conv2d_2a, 2b and 4a and the 35² double-3×3 branch's two: planes that are not whole vectors wide, with and
     /// without padding (docs/engine-kernels.md "Winograd").
     public static let inceptionLayers: [InceptionLayer] = [
-        InceptionLayer(channelsIn: 32, channelsOut: 32, inputSize: 149, padding: 0), InceptionLayer(channelsIn: 32, channelsOut: 64, inputSize: 147, padding: 1),
-        InceptionLayer(channelsIn: 80, channelsOut: 192, inputSize: 73, padding: 0), InceptionLayer(channelsIn: 64, channelsOut: 96, inputSize: 35, padding: 1),
+        InceptionLayer(channelsIn: 32, channelsOut: 32, inputSize: 149, padding: 0),
+        InceptionLayer(channelsIn: 32, channelsOut: 64, inputSize: 147, padding: 1),
+        InceptionLayer(channelsIn: 80, channelsOut: 192, inputSize: 73, padding: 0),
+        InceptionLayer(channelsIn: 64, channelsOut: 96, inputSize: 35, padding: 1),
         InceptionLayer(channelsIn: 96, channelsOut: 96, inputSize: 35, padding: 1),
     ]
 
