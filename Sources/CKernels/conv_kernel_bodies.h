@@ -349,22 +349,35 @@ static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const fl
     }
 }
 
-// Tile columns transformed per row of tiles: ⌈out_width / 2⌉ rounded up to whole vectors.
-CK_INLINE long CK_NAME(winograd_columns)(long out_width) {
-    return ((out_width + 1) / 2 + CK_LANES - 1) / CK_LANES * CK_LANES;
+// Where a band's pieces lie in the scratch, for a band of `rows` output rows of out_width: one place for the
+// kernel and the scratch size it asks for.
+typedef struct {
+    long half;          // tile columns in the plane: ⌈out_width / 2⌉
+    long columns;       // tile columns transformed per row of tiles: half rounded up to whole vectors
+    long tile_rows;     // ⌈rows / 2⌉
+    long stride;        // floats per channel of V and M: the last row's whole vectors, rounded up to whole vectors
+    long padded_width;  // the band copy's row: 2·columns + 2 input columns
+    long band_rows;     // the band copy's rows: 2·tile_rows + 2
+} CK_NAME(winograd_layout);
+
+CK_INLINE long CK_NAME(whole_vectors)(long n) {
+    return (n + CK_LANES - 1) / CK_LANES * CK_LANES;
 }
 
-// Floats per channel of V and M for a band of tile_rows rows of tiles: the last row's whole vectors, rounded up to
-// whole vectors (the products run over whole vectors of tiles).
-CK_INLINE long CK_NAME(winograd_stride)(long tile_rows, long out_width) {
-    const long reach = (tile_rows - 1) * ((out_width + 1) / 2) + CK_NAME(winograd_columns)(out_width);
-    return (reach + CK_LANES - 1) / CK_LANES * CK_LANES;
+CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(long rows, long out_width) {
+    CK_NAME(winograd_layout) layout;
+    layout.half = (out_width + 1) / 2;
+    layout.columns = CK_NAME(whole_vectors)(layout.half);
+    layout.tile_rows = (rows + 1) / 2;
+    layout.stride = CK_NAME(whole_vectors)((layout.tile_rows - 1) * layout.half + layout.columns);
+    layout.padded_width = 2 * layout.columns + 2;
+    layout.band_rows = 2 * layout.tile_rows + 2;
+    return layout;
 }
 
 static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long rows, long out_width) {
-    const long tile_rows = (rows + 1) / 2, columns = CK_NAME(winograd_columns)(out_width);
-    const long stride = CK_NAME(winograd_stride)(tile_rows, out_width);
-    return in_channels * (2 * tile_rows + 2) * (2 * columns + 2) + 16 * (in_channels + out_channels) * stride + 2 * (columns + 1);
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(rows, out_width);
+    return in_channels * l.band_rows * l.padded_width + 16 * (in_channels + out_channels) * l.stride + 2 * (l.columns + 1);
 }
 
 // M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles, with `stride`
@@ -459,18 +472,17 @@ CK_INLINE void CK_NAME(winograd_output_transform)(long out_channels, long out_he
 static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
                                            long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
                                            float *output, float *scratch) {
-    const long half = (out_width + 1) / 2, columns = CK_NAME(winograd_columns)(out_width), tile_rows = (y1 - y0 + 1) / 2;
-    const long tiles = tile_rows * half, stride = CK_NAME(winograd_stride)(tile_rows, out_width);
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(y1 - y0, out_width);
     // Tile (ty, tx) reads the band's rows 2ty … 2ty + 3 and columns 2tx … 2tx + 3: image pixel (y0 + 2ty + i − pad, 2tx + j − pad).
-    const long padded_width = 2 * columns + 2, band_rows = 2 * tile_rows + 2, channel_stride = band_rows * padded_width;
-    float *band = scratch, *v = band + in_channels * channel_stride, *m = v + 16 * in_channels * stride;
-    float *even = m + 16 * out_channels * stride, *odd = even + columns + 1;
-    CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, band_rows, pad, padded_width, band);
-    CK_NAME(winograd_input_transform)(in_channels, tile_rows, half, columns, band, channel_stride, padded_width, stride, v, even, odd);
+    const long channel_stride = l.band_rows * l.padded_width;
+    float *band = scratch, *v = band + in_channels * channel_stride, *m = v + 16 * in_channels * l.stride;
+    float *even = m + 16 * out_channels * l.stride, *odd = even + l.columns + 1;
+    CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
+    CK_NAME(winograd_input_transform)(in_channels, l.tile_rows, l.half, l.columns, band, channel_stride, l.padded_width, l.stride, v, even, odd);
     const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
     for (int position = 0; position < 16; position++) {
-        CK_NAME(winograd_products)(out_channels, in_channels, tiles, stride, packed + position * per_position,
-                                   v + position * in_channels * stride, m + position * out_channels * stride);
+        CK_NAME(winograd_products)(out_channels, in_channels, l.tile_rows * l.half, l.stride, packed + position * per_position,
+                                   v + position * in_channels * l.stride, m + position * out_channels * l.stride);
     }
-    CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, tile_rows, half, stride, m, y0, y1, accumulate, output);
+    CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, l.tile_rows, l.half, l.stride, m, y0, y1, accumulate, output);
 }
