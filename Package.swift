@@ -16,7 +16,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries (Debian packages installed by scripts/install-deps.sh).
@@ -24,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // SHA-256 of checkpoint tensors (OpenSSL's libcrypto, with the CPU's SHA extensions where present).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // Checks every reader applies to paths and text that come from outside (regular files only, escaped names).
@@ -34,7 +35,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["COpenBLAS", "CKernels"], path: "Sources/Engine", swiftSettings: swift5),
         // C: walks an HDF5 file's structure in a child process, so a libhdf5 crash on hostile metadata is an error.
         .target(name: "CHDF5Probe", dependencies: ["CHDF5"], path: "Sources/CHDF5Probe"),
-        .target(name: "Checkpoint", dependencies: ["CHDF5", "CHDF5Probe", "Engine", "UntrustedInput", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Checkpoint", dependencies: ["CHDF5", "CHDF5Probe", "Engine", "UntrustedInput", "COpenSSL"],
                 path: "Sources/Checkpoint", swiftSettings: swift5),
         .target(name: "Networks", dependencies: ["Engine", "Checkpoint", "UntrustedInput"], path: "Sources/Networks", swiftSettings: swift5),
         .target(name: "Interop", dependencies: ["Engine", "Checkpoint", "Networks", "CZlib", "UntrustedInput"], path: "Sources/Interop", swiftSettings: swift5),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages toonkit builds against (idempotent: does nothing when they are present).
 set -euo pipefail
-packages=(libhdf5-dev zlib1g-dev libpng-dev libopenblas-dev pkg-config hdf5-tools libopenmpi-dev openmpi-bin)
+packages=(libhdf5-dev zlib1g-dev libpng-dev libopenblas-dev libssl-dev pkg-config hdf5-tools libopenmpi-dev openmpi-bin)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

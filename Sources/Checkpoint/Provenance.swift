@@ -1,4 +1,4 @@
-import Crypto
+import COpenSSL
 import Foundation
 
 /// A file an operation read, identified by its content.
@@ -54,9 +54,11 @@ public enum Timestamp {
 }
 
 public enum Checksum {
-    /// Lower-case hex SHA-256 of the bytes (swift-crypto, which uses the CPU's SHA extensions when present).
+    /// Lower-case hex SHA-256 of the bytes.
     public static func sha256Hex(_ bytes: Data) -> String {
-        hex(SHA256.hash(data: bytes))
+        let hasher = SHA256()
+        hasher.update(data: bytes)
+        return hex(hasher.finalize())
     }
 
     public static func sha256Hex(ofFileAt path: String) throws -> String {
@@ -66,7 +68,7 @@ public enum Checksum {
                 : CheckpointError.fileNotFound(path: path)
         }
         defer { try? handle.close() }
-        var hasher = SHA256()
+        let hasher = SHA256()
         do {
             while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
         } catch {
@@ -84,5 +86,42 @@ public enum Checksum {
             text.append(digits[Int(byte & 0xf)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// SHA-256 through OpenSSL's libcrypto (a Debian package, scripts/install-deps.sh), which uses the CPU's SHA
+/// extensions where present. Its calls fail only when memory runs out, which stops the process with that reason.
+final class SHA256 {
+    private let context: OpaquePointer
+
+    /// An import hashes its source on another thread while it parses, so exit() can come mid-hash; OpenSSL's own
+    /// clean-up at exit would free the digest's tables under that thread (a crash after the error was printed).
+    private static let initialised: Void = {
+        if OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil) != 1 { fatalError("OpenSSL's libcrypto failed to initialise") }
+    }()
+
+    init() {
+        _ = Self.initialised
+        guard let context = EVP_MD_CTX_new() else { fatalError("OpenSSL could not allocate a SHA-256 context (out of memory)") }
+        self.context = context
+        Self.check(EVP_DigestInit_ex(context, EVP_sha256(), nil), "EVP_DigestInit_ex")
+    }
+
+    func update(data: Data) {
+        data.withUnsafeBytes { Self.check(EVP_DigestUpdate(context, $0.baseAddress, $0.count), "EVP_DigestUpdate") }
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// The 32-byte digest; the hasher is spent.
+    func finalize() -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        Self.check(EVP_DigestFinal_ex(context, &digest, &length), "EVP_DigestFinal_ex")
+        return Array(digest.prefix(Int(length)))
+    }
+
+    private static func check(_ status: Int32, _ call: String) {
+        if status != 1 { fatalError("OpenSSL's \(call) failed for SHA-256 (out of memory)") }
     }
 }
