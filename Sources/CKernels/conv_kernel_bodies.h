@@ -395,12 +395,14 @@ CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, l
     }
 }
 
-// V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band, t = tile row · half + tile column, vectorised over tile columns.
-// Each row of tiles writes `columns` tile columns; the tail past `half` lies where the next row's tiles go.
-CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long tile_rows, long half, long columns, const float *band,
-                                                 long channel_stride, long padded_width, long stride, float *v, float *even, float *odd) {
+// V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band, t = tile row · half + tile column, vectorised over tile columns,
+// for the channels first ≤ c < end. Each row of tiles writes `columns` tile columns; the tail past `half` lies where
+// the next row's tiles go.
+CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long first, long end, long tile_rows, long half, long columns,
+                                                 const float *band, long channel_stride, long padded_width, long stride, float *v,
+                                                 float *even, float *odd) {
     const long position_stride = in_channels * stride;
-    for (long c = 0; c < in_channels; c++) {
+    for (long c = first; c < end; c++) {
         for (long ty = 0; ty < tile_rows; ty++) {
             for (int r = 0; r < 4; r++) {
                 const float *line = band + c * channel_stride + (2 * ty + r) * padded_width;
@@ -478,11 +480,107 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
     float *band = scratch, *v = band + in_channels * channel_stride, *m = v + 16 * in_channels * l.stride;
     float *even = m + 16 * out_channels * l.stride, *odd = even + l.columns + 1;
     CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
-    CK_NAME(winograd_input_transform)(in_channels, l.tile_rows, l.half, l.columns, band, channel_stride, l.padded_width, l.stride, v, even, odd);
+    CK_NAME(winograd_input_transform)(in_channels, 0, in_channels, l.tile_rows, l.half, l.columns, band, channel_stride, l.padded_width,
+                                      l.stride, v, even, odd);
     const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
     for (int position = 0; position < 16; position++) {
         CK_NAME(winograd_products)(out_channels, in_channels, l.tile_rows * l.half, l.stride, packed + position * per_position,
                                    v + position * in_channels * l.stride, m + position * out_channels * l.stride);
     }
     CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, l.tile_rows, l.half, l.stride, m, y0, y1, accumulate, output);
+}
+
+// The weight gradient by Winograd F(2×2, 3×3), the adjoint of conv3x3_winograd_rows in the weight: for the band's
+// tiles, dU[ξ] += M̂[ξ] V[ξ]ᵀ with M̂ = A gy Aᵀ (the output transform's adjoint, gy's 2×2 block per tile, zero outside
+// the plane), then dw = Gᵀ dU G once at the end. The caller runs the 16 products (OpenBLAS GEMMs over the tiles).
+
+static ck_winograd_band CK_NAME(winograd_band)(long in_channels, long rows, long out_width) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(rows, out_width);
+    const long transformed_input = in_channels * l.band_rows * l.padded_width;
+    return (ck_winograd_band){.tiles = l.tile_rows * l.half, .stride = l.stride, .transformed_input = transformed_input,
+                              .transformed_gradient = transformed_input + 16 * in_channels * l.stride};
+}
+
+// M̂[ξ][o][t] for the output channels first ≤ o < end: each tile's rows of gy split into even and odd columns (zeros
+// past the plane and from y1 on), then A·(2×2)·Aᵀ vectorised over tile columns, written as the input transform writes V.
+CK_INLINE void CK_NAME(winograd_gradient_transform)(long out_channels, long first, long end, long out_height, long out_width,
+                                                    const CK_NAME(winograd_layout) *l, const float *grad, long y0, long y1, float *m) {
+    const long plane = out_height * out_width, position_stride = out_channels * l->stride;
+    float even[2][l->columns], odd[2][l->columns];
+    for (long o = first; o < end; o++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (int a = 0; a < 2; a++) {
+                const long y = y0 + 2 * ty + a;
+                for (long x = 0; x < l->columns; x++) even[a][x] = odd[a][x] = 0;
+                if (y >= y1) continue;
+                const float *line = grad + o * plane + y * out_width;
+                for (long x = 0; 2 * x < out_width; x++) even[a][x] = line[2 * x];
+                for (long x = 0; 2 * x + 1 < out_width; x++) odd[a][x] = line[2 * x + 1];
+            }
+            for (long tx = 0; tx < l->columns; tx += CK_LANES) {
+                CK_NAME(vector) p0 = CK_NAME(load)(even[0] + tx), q0 = CK_NAME(load)(odd[0] + tx);
+                CK_NAME(vector) p1 = CK_NAME(load)(even[1] + tx), q1 = CK_NAME(load)(odd[1] + tx);
+                // Each row's gy·Aᵀ, then A·(those rows).
+                CK_NAME(vector) e0[4] = {p0, p0 + q0, p0 - q0, -q0}, e1[4] = {p1, p1 + q1, p1 - q1, -q1};
+                float *target = m + o * l->stride + ty * l->half + tx;
+                for (int k = 0; k < 4; k++) {
+                    CK_NAME(store)(target + (0 * 4 + k) * position_stride, e0[k]);
+                    CK_NAME(store)(target + (1 * 4 + k) * position_stride, e0[k] + e1[k]);
+                    CK_NAME(store)(target + (2 * 4 + k) * position_stride, e0[k] - e1[k]);
+                    CK_NAME(store)(target + (3 * 4 + k) * position_stride, -e1[k]);
+                }
+            }
+        }
+    }
+}
+
+// The band's transforms for the channel items first ≤ k < end, numbered input channels first, then output channels:
+// input channel k's band copy and V, or output channel k − in_channels's M̂. Items are independent, so threads can
+// split them.
+static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
+                                                  long out_height, long out_width, const float *input, const float *grad, long y0,
+                                                  long y1, long first, long end, float *scratch) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(y1 - y0, out_width);
+    const ck_winograd_band b = CK_NAME(winograd_band)(in_channels, y1 - y0, out_width);
+    const long channel_stride = l.band_rows * l.padded_width;
+    const long inputs_end = end < in_channels ? end : in_channels;
+    float even[l.columns + 1], odd[l.columns + 1];
+    for (long c = first; c < inputs_end; c++) {
+        CK_NAME(copy_band)(1, in_height, in_width, input + c * in_height * in_width, y0 - pad, l.band_rows, pad, l.padded_width,
+                           scratch + c * channel_stride);
+        CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.half, l.columns, scratch, channel_stride,
+                                          l.padded_width, l.stride, scratch + b.transformed_input, even, odd);
+    }
+    const long outputs_first = first > in_channels ? first - in_channels : 0;
+    if (end > in_channels) {
+        CK_NAME(winograd_gradient_transform)(out_channels, outputs_first, end - in_channels, out_height, out_width, &l, grad, y0, y1,
+                                             scratch + b.transformed_gradient);
+    }
+}
+
+// gradient[o·out_stride + c·in_stride + k] = (Gᵀ dU[·][o][c] G)[k] for out_first ≤ o < out_end, dU[ξ][o][c] summed
+// over every band: the weight transform's adjoint. The halves are separate statements so no set fuses them into a
+// multiply-add: every set then rounds alike (the products are OpenBLAS's on every set).
+static void CK_NAME(winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
+                                              float *gradient, long out_first, long out_end) {
+    const long per_position = out_channels * in_channels;
+    for (long o = out_first; o < out_end; o++) {
+        for (long c = 0; c < in_channels; c++) {
+            float t[4][3];
+            for (int i = 0; i < 4; i++) {
+                const float *row = du + i * 4 * per_position + o * in_channels + c;
+                const float half_sum = 0.5f * (row[per_position] + row[2 * per_position]);
+                t[i][0] = row[0] + half_sum;
+                t[i][1] = 0.5f * (row[per_position] - row[2 * per_position]);
+                t[i][2] = half_sum + row[3 * per_position];
+            }
+            float *target = gradient + o * out_stride + c * in_stride;
+            for (int j = 0; j < 3; j++) {
+                const float half_sum = 0.5f * (t[1][j] + t[2][j]);
+                target[0 * 3 + j] = t[0][j] + half_sum;
+                target[1 * 3 + j] = 0.5f * (t[1][j] - t[2][j]);
+                target[2 * 3 + j] = half_sum + t[3][j];
+            }
+        }
+    }
 }

@@ -202,6 +202,9 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .winograd_pack = CK_NAME(winograd_pack),
     .winograd_scratch = CK_NAME(winograd_scratch),
     .conv3x3_winograd_rows = CK_NAME(conv3x3_winograd_rows),
+    .winograd_band = CK_NAME(winograd_band),
+    .winograd_gradient_transforms = CK_NAME(winograd_gradient_transforms),
+    .winograd_unpack_gradient = CK_NAME(winograd_unpack_gradient),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,
     .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),
 };

@@ -115,6 +115,11 @@ import Testing
             let left = zip(reference, gy.scalars).reduce(0.0) { $0 + $1.0 * Double($1.1) }
             let right = zip(x.scalars, data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint, \(shape)")
+            #expect(DirectConvolution.Path(weightGradient: g, algorithm: .auto) == .winograd, "\(shape)")
+            let weightGradient = run(count: o * (c / groups) * 9, from: 5) {
+                DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, winograd: true)
+            }
+            #expect(worstWeightGradientError(weightGradient, x, gy, g) < 1e-5, "weight gradient, \(shape)")
         }
         // Narrow planes keep the direct kernel or im2col; unequal paddings and other strides never take Winograd.
         #expect(!DirectConvolution.suitsWinograd(try geometry(1, 1, 4, 4, 16, 16)))
@@ -148,23 +153,30 @@ import Testing
             let direct = run(count: o * (c / groups) * 9, from: 5) {
                 DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0)
             }
-            let (xs, gys) = (x.scalars, gy.scalars)
-            let (cg, og) = (c / groups, o / groups)
-            var worst = 0.0
-            for oc in 0..<o { for ic in 0..<cg { for i in 0..<3 { for j in 0..<3 {
-                var total = 0.0, magnitude = 0.0
-                let group = oc / og
-                for b in 0..<n { for y in 0..<h { for xx in 0..<w {
-                    let iy = y + i - 1, ix = xx + j - 1
-                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                    let term = Double(gys[((b * o + oc) * h + y) * w + xx]) * Double(xs[((b * c + group * cg + ic) * h + iy) * w + ix])
-                    total += term
-                    magnitude += abs(term)
-                } } }
-                worst = max(worst, abs(Double(direct[((oc * cg + ic) * 3 + i) * 3 + j]) - total) / max(1, magnitude))
-            } } } }
-            #expect(worst < 1e-5, "shape \((n, groups, c, o, h, w))")
+            #expect(worstWeightGradientError(direct, x, gy, g) < 1e-5, "shape \((n, groups, c, o, h, w))")
         }
+    }
+
+    /// The largest error of a weight gradient against its double-precision definition, relative to the sum of the
+    /// magnitudes of each element's terms.
+    private func worstWeightGradientError(_ gradient: [Float], _ x: Tensor, _ gy: Tensor, _ g: ConvGeometry) -> Double {
+        let (xs, gys) = (x.scalars, gy.scalars)
+        let (cg, og) = (g.inPerGroup, g.outPerGroup)
+        var worst = 0.0
+        for oc in 0..<g.outChannels { for ic in 0..<cg { for i in 0..<3 { for j in 0..<3 {
+            var total = 0.0, magnitude = 0.0
+            let group = oc / og
+            for b in 0..<g.batch { for y in 0..<g.outHeight { for xx in 0..<g.outWidth {
+                let iy = y + i - g.padHeight, ix = xx + j - g.padWidth
+                guard iy >= 0, iy < g.inHeight, ix >= 0, ix < g.inWidth else { continue }
+                let term = Double(gys[((b * g.outChannels + oc) * g.outHeight + y) * g.outWidth + xx])
+                    * Double(xs[((b * g.inChannels + group * cg + ic) * g.inHeight + iy) * g.inWidth + ix])
+                total += term
+                magnitude += abs(term)
+            } } }
+            worst = max(worst, abs(Double(gradient[((oc * cg + ic) * 3 + i) * 3 + j]) - total) / max(1, magnitude))
+        } } } }
+        return worst
     }
 
     /// Threads pack disjoint tile ranges of one weight: a range writes exactly its tiles (the rest of a NaN-filled buffer
@@ -232,10 +244,18 @@ import Testing
         let wide = try geometry(1, 2, 8, 14, 6, 64), wideInput = G.random([1, 8, 6, 64], seed: 99)
         let odd = try ConvGeometry(op: "test", input: [1, 8, 9, 37], weight: [14, 4, 3, 3], options: ConvOptions(padding: 0, groups: 2))
         let oddInput = G.random([1, 8, 9, 37], seed: 100)
+        let oddGradient = G.random([1, 14, 7, 35], seed: 101)
         func winograd(_ set: KernelInstructionSet) -> [Float] {
             run(count: 14 * 6 * 64) { DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
                 + run(count: 14 * 7 * 35) { DirectConvolution.forward(odd, input: oddInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
         }
+        // The Winograd weight gradient has no multiply-add outside OpenBLAS's products: every set rounds alike.
+        func winogradWeightGradient(_ set: KernelInstructionSet) -> [Float] {
+            run(count: 14 * 4 * 9) {
+                DirectConvolution.weightGradient(odd, input: oddInput.pointer, gradOutput: oddGradient.pointer, output: $0, winograd: true, instructionSet: set)
+            }
+        }
+        let referenceWinogradWeightGradient = winogradWeightGradient(.baseline)
         let reference = results(.baseline), referenceUpsampled = upsampled(.baseline), referenceDownsampled = downsampled(.baseline)
         let referenceWinograd = winograd(.baseline)
         for set in KernelInstructionSet.supported where set != .baseline {
@@ -253,6 +273,7 @@ import Testing
                 #expect(maxRelative(other.forward, reference.forward) < 1e-5, "\(set.rawValue) forward")
                 #expect(maxRelative(other.data, reference.data) < 1e-5, "\(set.rawValue) backward data")
             }
+            #expect(winogradWeightGradient(set).map(\.bitPattern) == referenceWinogradWeightGradient.map(\.bitPattern), "\(set.rawValue) Winograd weight gradient")
             // Lane-partial sums differ in order between 8- and 16-lane sets.
             #expect(maxRelative(other.weight, reference.weight) < 1e-5, "\(set.rawValue) weight gradient")
         }

@@ -14,6 +14,12 @@ typedef enum {
     ck_avx512 = 2,    // AVX-512 F/BW/VL + FMA, 512-bit vectors
 } ck_instruction_set;
 
+/// Where a band's transforms for the Winograd weight gradient lie in its scratch (winograd_scratch floats): V[ξ][c][t]
+/// at transformed_input and M̂[ξ][o][t] at transformed_gradient, `stride` floats per channel, tiles t < `tiles`.
+typedef struct {
+    long tiles, stride, transformed_input, transformed_gradient;
+} ck_winograd_band;
+
 typedef struct {
     /// Whether the products of row_combinations and dot_products are fused into their sums (every set
     /// but x86-64's baseline, which has no such instruction); lerp always fuses.
@@ -74,6 +80,18 @@ typedef struct {
     void (*conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
                                   long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
                                   float *output, float *scratch);
+    /// The Winograd weight gradient of that convolution (docs/engine-kernels.md "Winograd weight gradient"), per band of
+    /// output rows y0 ≤ y < y1 sized as for conv3x3_winograd_rows: winograd_gradient_transforms writes the band's V of
+    /// the input channels and M̂ = A gy Aᵀ of the output channels ([out, out_height, out_width] gy planes), for the channel
+    /// items first ≤ k < end numbered inputs first (so threads can split them); the caller adds M̂[ξ] V[ξ]ᵀ to
+    /// dU[ξ] ([16][out][in]) for every position; once every band is in, winograd_unpack_gradient writes
+    /// gradient[o·out_stride + c·in_stride + i·3 + j] = (Gᵀ dU[·][o][c] G)[i][j] for out_first ≤ o < out_end.
+    ck_winograd_band (*winograd_band)(long in_channels, long rows, long out_width);
+    void (*winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
+                                         long out_height, long out_width, const float *input, const float *grad, long y0, long y1,
+                                         long first, long end, float *scratch);
+    void (*winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
+                                     float *gradient, long out_first, long out_end);
 } ck_kernel_table;
 
 /// Whether this CPU (and the OS, for the wider registers' state) can run `set`.

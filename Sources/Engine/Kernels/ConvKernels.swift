@@ -116,8 +116,10 @@ enum ConvKernels {
     /// `output` (weight shaped) is overwritten.
     static func weightGrad(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                            algorithm: ConvolutionAlgorithm = .active) {
-        if algorithm.usesDirectKernels && DirectConvolution.suitsWeightGradient(g) {
-            return Profiler.measure(DirectConvolution.Path.direct.rawValue) { DirectConvolution.weightGradient(g, input: input, gradOutput: gradOutput, output: output) }
+        if let path = DirectConvolution.Path(weightGradient: g, algorithm: algorithm) {
+            return Profiler.measure(path.rawValue) {
+                DirectConvolution.weightGradient(g, input: input, gradOutput: gradOutput, output: output, winograd: path == .winograd)
+            }
         }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()

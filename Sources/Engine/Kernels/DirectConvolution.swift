@@ -22,6 +22,18 @@ enum DirectConvolution {
                 return nil
             }
         }
+
+        /// The weight gradient's kernel: Winograd where it suits, else the direct one (`suitsWeightGradient`).
+        init?(weightGradient g: ConvGeometry, algorithm: ConvolutionAlgorithm) {
+            guard algorithm.usesDirectKernels else { return nil }
+            if algorithm.usesWinograd && DirectConvolution.suitsWinograd(g) {
+                self = .winograd
+            } else if DirectConvolution.suitsWeightGradient(g) {
+                self = .direct
+            } else {
+                return nil
+            }
+        }
     }
 
     /// Whether the direct kernel serves this convolution: 3×3, stride 1, padding 1, planes a multiple of 16
@@ -181,8 +193,11 @@ enum DirectConvolution {
     /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
     /// element's sum runs over samples, then bands, in one order whatever the number of threads.
     static func weightGradient(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-                               output: UnsafeMutablePointer<Float>, instructionSet: KernelInstructionSet = .active) {
+                               output: UnsafeMutablePointer<Float>, winograd: Bool = false, instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
+        if winograd {
+            return winogradWeightGradient(g, kernels, input: input, gradOutput: gradOutput, output: output)
+        }
         output.update(repeating: 0, count: g.outChannels * g.patch)
         let (height, width, plane) = (g.outHeight, g.outWidth, g.outPlane)
         let rows = bandRows(inChannels: g.inPerGroup, paddedWidth: width + 2, rows: height, scratchRows: .padded)
@@ -200,6 +215,51 @@ enum DirectConvolution {
                                                     output + group * g.outPerGroup * g.patch, scratch.pointer)
                     }
                 }
+            }
+        }
+    }
+
+    /// The weight gradient by Winograd F(2×2, 3×3) (`suitsWinograd`; docs/engine-kernels.md "Winograd weight
+    /// gradient"), overwriting `output`. For each sample, group and band of output rows the C kernels transform the
+    /// band's input and output gradient (threads split the channels) and OpenBLAS adds the 16 products M̂[ξ]·V[ξ]ᵀ over
+    /// the band's tiles to dU[ξ]; dU becomes 3×3 taps once at the end. Every element's sum runs over samples, then
+    /// bands, in one order whatever the number of threads. A band's tiles number at least 256 (so each product's depth
+    /// amortises OpenBLAS's packing of dU's rows) and otherwise keep V and M̂ near 8 MB.
+    private static func winogradWeightGradient(_ g: ConvGeometry, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
+                                               gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        precondition(suitsWinograd(g), "no Winograd kernel for this geometry")
+        let planes = StrideOnePlanes(g, backwardData: false)
+        let (outChannels, inChannels, height, width) = (g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth)
+        let tilesPerBand = max(256, (8 << 20) / (4 * 16 * (inChannels + outChannels)))
+        let rows = min(height, 2 * max(1, tilesPerBand / ((width + 1) / 2)))
+        let scratch = TensorStorage(count: kernels.winograd_scratch(outChannels, inChannels, rows, width))
+        let perPosition = outChannels * inChannels
+        let transformed = TensorStorage(count: g.groups * 16 * perPosition)
+        transformed.pointer.update(repeating: 0, count: transformed.count)
+        for sample in 0..<g.batch {
+            for group in 0..<g.groups {
+                let x = input + (sample * g.inChannels + group * inChannels) * g.inPlane
+                let gy = gradOutput + (sample * g.outChannels + group * outChannels) * g.outPlane
+                let du = transformed.pointer + group * 16 * perPosition
+                for y0 in stride(from: 0, to: height, by: rows) {
+                    let y1 = min(height, y0 + rows), band = kernels.winograd_band(inChannels, y1 - y0, width)
+                    parallelChunks(inChannels + outChannels) { items in
+                        kernels.winograd_gradient_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
+                                                             x, gy, y0, y1, items.lowerBound, items.upperBound, scratch.pointer)
+                    }
+                    for position in 0..<16 {
+                        sgemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: band.tiles,
+                              a: scratch.pointer + band.transformed_gradient + position * outChannels * band.stride, lda: band.stride,
+                              b: scratch.pointer + band.transformed_input + position * inChannels * band.stride, ldb: band.stride,
+                              beta: 1, c: du + position * perPosition, ldc: inChannels)
+                    }
+                }
+            }
+        }
+        parallelChunks(g.groups * outChannels) { range in
+            forEachGroup(of: range, tilesPerGroup: outChannels) { group, channels in
+                kernels.winograd_unpack_gradient(outChannels, inChannels, transformed.pointer + group * 16 * perPosition, g.patch, 9,
+                                                 output + group * outChannels * g.patch, channels.lowerBound, channels.upperBound)
             }
         }
     }
