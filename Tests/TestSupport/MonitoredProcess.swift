@@ -40,8 +40,11 @@ public struct MonitoredProcess {
         let stdoutFile = directory.appendingPathComponent(".stdout"), stderrFile = directory.appendingPathComponent(".stderr")
         let pid = try spawn(stdout: stdoutFile.path, stderr: stderrFile.path)
         // posix_spawn shares our memory until exec, and exec carries that memory's high-water mark into the
-        // child's ru_maxrss; so ru_maxrss only measures the child when it is above ours (read after the exec).
-        let inheritedPeak = MonitoredProcess.memory(getpid()).peak
+        // child's ru_maxrss; so ru_maxrss only measures the child when it is above ours (read after the exec). The
+        // kernel's RSS counters are per-CPU (older kernels: per-thread) approximations, so our reading can fall a little
+        // below what exec recorded, and ru_maxrss must clear it by a margin: without one a CI run put a 1 KB pickle's
+        // import at 1752 MiB, this test process's own peak.
+        let inheritedPeak = MonitoredProcess.memory(getpid()).peak + MonitoredProcess.inheritanceMargin
         let start = Date()
         var status: Int32 = 0
         var usage = rusage()
@@ -124,6 +127,10 @@ public struct MonitoredProcess {
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .infinity }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+
+    /// Far above the error of a process's RSS counters (a few hundred pages per CPU or thread), far below the 1 GiB
+    /// the hostile-input tests allow.
+    static let inheritanceMargin = 64 << 20
 
     /// Current and peak resident set size (VmRSS, VmHWM) from /proc/<pid>/status; zeros once the process is gone.
     public static func memory(_ pid: pid_t) -> (resident: Int, peak: Int) {
