@@ -492,7 +492,7 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
 
 // The weight gradient by Winograd F(2×2, 3×3), the adjoint of conv3x3_winograd_rows in the weight: for the band's
 // tiles, dU[ξ] += M̂[ξ] V[ξ]ᵀ with M̂ = A gy Aᵀ (the output transform's adjoint, gy's 2×2 block per tile, zero outside
-// the plane), then dw = Gᵀ dU G once at the end. The caller runs the 16 products (OpenBLAS GEMMs over the tiles).
+// the plane), then dw = Gᵀ dU G once at the end. The caller runs the 16 products (the engine's GEMM over the tiles).
 
 static ck_winograd_band CK_NAME(winograd_band)(long in_channels, long rows, long out_width) {
     const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(rows, out_width);
@@ -560,7 +560,7 @@ static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_cha
 
 // gradient[o·out_stride + c·in_stride + k] = (Gᵀ dU[·][o][c] G)[k] for out_first ≤ o < out_end, dU[ξ][o][c] summed
 // over every band: the weight transform's adjoint. The halves are separate statements so no set fuses them into a
-// multiply-add: every set then rounds alike (the products are OpenBLAS's on every set).
+// multiply-add: every set's transforms then round alike.
 static void CK_NAME(winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
                                               float *gradient, long out_first, long out_end) {
     const long per_position = out_channels * in_channels;

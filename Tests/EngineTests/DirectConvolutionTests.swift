@@ -249,7 +249,8 @@ import Testing
             run(count: 14 * 6 * 64) { DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
                 + run(count: 14 * 7 * 35) { DirectConvolution.forward(odd, input: oddInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
         }
-        // The Winograd weight gradient has no multiply-add outside OpenBLAS's products: every set rounds alike.
+        // The Winograd weight gradient's transforms have no multiply-add, so every set's transforms round alike (its
+        // products are the engine's GEMM, the same whichever set the transforms use).
         func winogradWeightGradient(_ set: KernelInstructionSet) -> [Float] {
             run(count: 14 * 4 * 9) {
                 DirectConvolution.weightGradient(odd, input: oddInput.pointer, gradOutput: oddGradient.pointer, output: $0, winograd: true, instructionSet: set)

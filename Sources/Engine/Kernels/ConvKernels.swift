@@ -1,7 +1,7 @@
 /// Convolution kernels: im2col / col2im around OpenBLAS GEMM.
 ///
-/// 3×3 stride-1 convolutions on planes a multiple of 16 wide go to DirectConvolution instead (unless
-/// TOONKIT_CONV=im2col). All three kernels share one geometry. "Input space" is [N, C, H, W], "output space" is
+/// The 3×3 convolutions DirectConvolution serves (Winograd, direct and stride-2 kernels; its `Path`) go there instead,
+/// unless TOONKIT_CONV=im2col. All three kernels share one geometry. "Input space" is [N, C, H, W], "output space" is
 /// [N, O, Ho, Wo], weights are [O, C/groups, kh, kw]:
 ///   forward:      input space → output space   (conv2d)
 ///   backwardData: output space → input space   (conv_transpose2d, the adjoint of forward)
