@@ -559,8 +559,8 @@ static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_cha
 }
 
 // gradient[o·out_stride + c·in_stride + k] = (Gᵀ dU[·][o][c] G)[k] for out_first ≤ o < out_end, dU[ξ][o][c] summed
-// over every band: the weight transform's adjoint. The halves are separate statements so no set fuses them into a
-// multiply-add: every set's transforms then round alike.
+// over every band: the weight transform's adjoint. It only adds, subtracts and halves (and kernels.c turns off
+// contraction), so every set rounds it alike.
 static void CK_NAME(winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
                                               float *gradient, long out_first, long out_end) {
     const long per_position = out_channels * in_channels;

@@ -90,19 +90,20 @@ public enum Checksum {
 }
 
 /// SHA-256 through OpenSSL's libcrypto (a Debian package, scripts/install-deps.sh), which uses the CPU's SHA
-/// extensions where present. Its calls fail only when memory runs out, which stops the process with that reason.
+/// extensions where present. Its calls fail only when memory runs out or OpenSSL's configuration (OPENSSL_CONF)
+/// forbids SHA-256; either stops the process with OpenSSL's own reason.
 final class SHA256 {
     private let context: OpaquePointer
 
     /// An import hashes its source on another thread while it parses, so exit() can come mid-hash; OpenSSL's own
     /// clean-up at exit would free the digest's tables under that thread (a crash after the error was printed).
     private static let initialised: Void = {
-        if OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil) != 1 { fatalError("OpenSSL's libcrypto failed to initialise") }
+        check(OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil), "OPENSSL_init_crypto")
     }()
 
     init() {
         _ = Self.initialised
-        guard let context = EVP_MD_CTX_new() else { fatalError("OpenSSL could not allocate a SHA-256 context (out of memory)") }
+        guard let context = EVP_MD_CTX_new() else { Self.fail("EVP_MD_CTX_new") }
         self.context = context
         Self.check(EVP_DigestInit_ex(context, EVP_sha256(), nil), "EVP_DigestInit_ex")
     }
@@ -122,6 +123,12 @@ final class SHA256 {
     }
 
     private static func check(_ status: Int32, _ call: String) {
-        if status != 1 { fatalError("OpenSSL's \(call) failed for SHA-256 (out of memory)") }
+        if status != 1 { fail(call) }
+    }
+
+    private static func fail(_ call: String) -> Never {
+        var reason = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(ERR_get_error(), &reason, reason.count)
+        fatalError("OpenSSL's \(call) failed for SHA-256: \(String(cString: reason))")
     }
 }

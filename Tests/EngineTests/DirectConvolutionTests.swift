@@ -83,10 +83,12 @@ import Testing
         }
     }
 
-    /// Winograd F(2×2, 3×3): forward, accumulated forward and backward data against the definition and the other
-    /// paths, with partial channel tiles, groups, several bands (40 → 13 channels at 6 × 512: bands of 4 rows; 200 → 13
-    /// at 11 × 147: 4, 4, 3), odd widths and heights (a partial last tile column and row, the last vector of tile
-    /// columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding, 35²).
+    /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition
+    /// and the other paths, with partial channel tiles, groups, several bands (forward: 40 → 13 channels at 6 × 512: bands
+    /// of 4 rows; 200 → 13 at 11 × 147: 4, 4, 3; the weight gradient with its own bands, one here, and with bands of 2
+    /// rows, so odd heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last
+    /// vector of tile columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding,
+    /// 35²).
     @Test func winogradMatchesTheDefinition() throws {
         // (batch, groups, in, out, input height, input width, padding)
         let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 40, 13, 6, 512, 1), (1, 1, 3, 7, 5, 33, 1),
@@ -116,10 +118,13 @@ import Testing
             let right = zip(x.scalars, data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint, \(shape)")
             #expect(DirectConvolution.Path(weightGradient: g, algorithm: .auto) == .winograd, "\(shape)")
-            let weightGradient = run(count: o * (c / groups) * 9, from: 5) {
-                DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, winograd: true)
+            for tilesPerBand in [nil, 1] {
+                let weightGradient = run(count: o * (c / groups) * 9, from: 5) {
+                    DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, winograd: true,
+                                                     winogradTilesPerBand: tilesPerBand)
+                }
+                #expect(worstWeightGradientError(weightGradient, x, gy, g) < 1e-5, "weight gradient, \(shape), tiles per band \(String(describing: tilesPerBand))")
             }
-            #expect(worstWeightGradientError(weightGradient, x, gy, g) < 1e-5, "weight gradient, \(shape)")
         }
         // Narrow planes keep the direct kernel or im2col; unequal paddings and other strides never take Winograd.
         #expect(!DirectConvolution.suitsWinograd(try geometry(1, 1, 4, 4, 16, 16)))

@@ -192,11 +192,13 @@ enum DirectConvolution {
 
     /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
     /// element's sum runs over samples, then bands, in one order whatever the number of threads.
+    /// `winogradTilesPerBand` overrides the Winograd bands' size, for tests of many bands on small planes.
     static func weightGradient(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-                               output: UnsafeMutablePointer<Float>, winograd: Bool = false, instructionSet: KernelInstructionSet = .active) {
+                               output: UnsafeMutablePointer<Float>, winograd: Bool = false, winogradTilesPerBand: Int? = nil,
+                               instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
         if winograd {
-            return winogradWeightGradient(g, kernels, input: input, gradOutput: gradOutput, output: output)
+            return winogradWeightGradient(g, kernels, input: input, gradOutput: gradOutput, output: output, tilesPerBand: winogradTilesPerBand)
         }
         output.update(repeating: 0, count: g.outChannels * g.patch)
         let (height, width, plane) = (g.outHeight, g.outWidth, g.outPlane)
@@ -221,16 +223,17 @@ enum DirectConvolution {
 
     /// The weight gradient by Winograd F(2×2, 3×3) (`suitsWinograd`; docs/engine-kernels.md "Winograd weight
     /// gradient"), overwriting `output`. For each sample, group and band of output rows the C kernels transform the
-    /// band's input and output gradient (threads split the channels) and OpenBLAS adds the 16 products M̂[ξ]·V[ξ]ᵀ over
-    /// the band's tiles to dU[ξ]; dU becomes 3×3 taps once at the end. Every element's sum runs over samples, then
-    /// bands, in one order whatever the number of threads. A band's tiles number at least 256 (so each product's depth
-    /// amortises OpenBLAS's packing of dU's rows) and otherwise keep V and M̂ near 8 MB.
+    /// band's input and output gradient (threads split the channels) and the engine's GEMM adds the 16 products
+    /// M̂[ξ]·V[ξ]ᵀ over the band's tiles to dU[ξ]; dU becomes 3×3 taps once at the end. Every element's sum runs over
+    /// samples, then bands, in one order whatever the number of threads. Bands are whole rows of tiles, about 256 tiles
+    /// or more so each product is deep enough to amortise the GEMM's packing and start-up, and otherwise keep V and M̂
+    /// near 8 MB.
     private static func winogradWeightGradient(_ g: ConvGeometry, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
-                                               gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+                                               gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, tilesPerBand: Int?) {
         precondition(suitsWinograd(g), "no Winograd kernel for this geometry")
         let planes = StrideOnePlanes(g, backwardData: false)
         let (outChannels, inChannels, height, width) = (g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth)
-        let tilesPerBand = max(256, (8 << 20) / (4 * 16 * (inChannels + outChannels)))
+        let tilesPerBand = tilesPerBand ?? max(256, (8 << 20) / (4 * 16 * (inChannels + outChannels)))
         let rows = min(height, 2 * max(1, tilesPerBand / ((width + 1) / 2)))
         let scratch = TensorStorage(count: kernels.winograd_scratch(outChannels, inChannels, rows, width))
         let perPosition = outChannels * inChannels
