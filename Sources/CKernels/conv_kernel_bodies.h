@@ -350,21 +350,27 @@ static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const fl
 }
 
 // Where a band's pieces lie in the scratch, for a band of `rows` output rows of out_width: one place for the
-// kernel and the scratch size it asks for.
+// kernels (forward and weight gradient) and the scratch size they ask for. In order: the band copy of every input
+// channel, V, M (the forward's products, or the weight gradient's M̂), the even and odd column buffers.
 typedef struct {
-    long half;          // tile columns in the plane: ⌈out_width / 2⌉
-    long columns;       // tile columns transformed per row of tiles: half rounded up to whole vectors
-    long tile_rows;     // ⌈rows / 2⌉
-    long stride;        // floats per channel of V and M: the last row's whole vectors, rounded up to whole vectors
-    long padded_width;  // the band copy's row: 2·columns + 2 input columns
-    long band_rows;     // the band copy's rows: 2·tile_rows + 2
+    long half;                // tile columns in the plane: ⌈out_width / 2⌉
+    long columns;             // tile columns transformed per row of tiles: half rounded up to whole vectors
+    long tile_rows;           // ⌈rows / 2⌉
+    long stride;              // floats per channel of V and M: the last row's whole vectors, rounded up to whole vectors
+    long padded_width;        // the band copy's row: 2·columns + 2 input columns
+    long band_rows;           // the band copy's rows: 2·tile_rows + 2
+    long channel_stride;      // floats per channel of the band copy
+    long transformed_input;   // offset of V
+    long transformed_output;  // offset of M
+    long temporaries;         // offset of the even and odd column buffers, columns + 1 floats each
+    long scratch;             // floats in all
 } CK_NAME(winograd_layout);
 
 CK_INLINE long CK_NAME(whole_vectors)(long n) {
     return (n + CK_LANES - 1) / CK_LANES * CK_LANES;
 }
 
-CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(long rows, long out_width) {
+CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(long out_channels, long in_channels, long rows, long out_width) {
     CK_NAME(winograd_layout) layout;
     layout.half = (out_width + 1) / 2;
     layout.columns = CK_NAME(whole_vectors)(layout.half);
@@ -372,12 +378,16 @@ CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(long rows, long out_wi
     layout.stride = CK_NAME(whole_vectors)((layout.tile_rows - 1) * layout.half + layout.columns);
     layout.padded_width = 2 * layout.columns + 2;
     layout.band_rows = 2 * layout.tile_rows + 2;
+    layout.channel_stride = layout.band_rows * layout.padded_width;
+    layout.transformed_input = in_channels * layout.channel_stride;
+    layout.transformed_output = layout.transformed_input + 16 * in_channels * layout.stride;
+    layout.temporaries = layout.transformed_output + 16 * out_channels * layout.stride;
+    layout.scratch = layout.temporaries + 2 * (layout.columns + 1);
     return layout;
 }
 
 static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long rows, long out_width) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(rows, out_width);
-    return in_channels * l.band_rows * l.padded_width + 16 * (in_channels + out_channels) * l.stride + 2 * (l.columns + 1);
+    return CK_NAME(winograd_plan)(out_channels, in_channels, rows, out_width).scratch;
 }
 
 // M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles, with `stride`
@@ -474,13 +484,12 @@ CK_INLINE void CK_NAME(winograd_output_transform)(long out_channels, long out_he
 static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
                                            long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
                                            float *output, float *scratch) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(y1 - y0, out_width);
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(out_channels, in_channels, y1 - y0, out_width);
     // Tile (ty, tx) reads the band's rows 2ty … 2ty + 3 and columns 2tx … 2tx + 3: image pixel (y0 + 2ty + i − pad, 2tx + j − pad).
-    const long channel_stride = l.band_rows * l.padded_width;
-    float *band = scratch, *v = band + in_channels * channel_stride, *m = v + 16 * in_channels * l.stride;
-    float *even = m + 16 * out_channels * l.stride, *odd = even + l.columns + 1;
+    float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
+    float *even = scratch + l.temporaries, *odd = even + l.columns + 1;
     CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
-    CK_NAME(winograd_input_transform)(in_channels, 0, in_channels, l.tile_rows, l.half, l.columns, band, channel_stride, l.padded_width,
+    CK_NAME(winograd_input_transform)(in_channels, 0, in_channels, l.tile_rows, l.half, l.columns, band, l.channel_stride, l.padded_width,
                                       l.stride, v, even, odd);
     const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
     for (int position = 0; position < 16; position++) {
@@ -494,11 +503,10 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
 // tiles, dU[ξ] += M̂[ξ] V[ξ]ᵀ with M̂ = A gy Aᵀ (the output transform's adjoint, gy's 2×2 block per tile, zero outside
 // the plane), then dw = Gᵀ dU G once at the end. The caller runs the 16 products (the engine's GEMM over the tiles).
 
-static ck_winograd_band CK_NAME(winograd_band)(long in_channels, long rows, long out_width) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(rows, out_width);
-    const long transformed_input = in_channels * l.band_rows * l.padded_width;
-    return (ck_winograd_band){.tiles = l.tile_rows * l.half, .stride = l.stride, .transformed_input = transformed_input,
-                              .transformed_gradient = transformed_input + 16 * in_channels * l.stride};
+static ck_winograd_band CK_NAME(winograd_band)(long out_channels, long in_channels, long rows, long out_width) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(out_channels, in_channels, rows, out_width);
+    return (ck_winograd_band){.tiles = l.tile_rows * l.half, .stride = l.stride, .transformed_input = l.transformed_input,
+                              .transformed_gradient = l.transformed_output};
 }
 
 // M̂[ξ][o][t] for the output channels first ≤ o < end: each tile's rows of gy split into even and odd columns (zeros
@@ -540,21 +548,20 @@ CK_INLINE void CK_NAME(winograd_gradient_transform)(long out_channels, long firs
 static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
                                                   long out_height, long out_width, const float *input, const float *grad, long y0,
                                                   long y1, long first, long end, float *scratch) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(y1 - y0, out_width);
-    const ck_winograd_band b = CK_NAME(winograd_band)(in_channels, y1 - y0, out_width);
-    const long channel_stride = l.band_rows * l.padded_width;
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(out_channels, in_channels, y1 - y0, out_width);
     const long inputs_end = end < in_channels ? end : in_channels;
+    // Per thread, not the scratch's shared column buffers: threads transform different channels at once.
     float even[l.columns + 1], odd[l.columns + 1];
     for (long c = first; c < inputs_end; c++) {
         CK_NAME(copy_band)(1, in_height, in_width, input + c * in_height * in_width, y0 - pad, l.band_rows, pad, l.padded_width,
-                           scratch + c * channel_stride);
-        CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.half, l.columns, scratch, channel_stride,
-                                          l.padded_width, l.stride, scratch + b.transformed_input, even, odd);
+                           scratch + c * l.channel_stride);
+        CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.half, l.columns, scratch, l.channel_stride,
+                                          l.padded_width, l.stride, scratch + l.transformed_input, even, odd);
     }
     const long outputs_first = first > in_channels ? first - in_channels : 0;
     if (end > in_channels) {
         CK_NAME(winograd_gradient_transform)(out_channels, outputs_first, end - in_channels, out_height, out_width, &l, grad, y0, y1,
-                                             scratch + b.transformed_gradient);
+                                             scratch + l.transformed_output);
     }
 }
 

@@ -86,7 +86,7 @@ typedef struct {
     /// items first ≤ k < end numbered inputs first (so threads can split them); the caller adds M̂[ξ] V[ξ]ᵀ to
     /// dU[ξ] ([16][out][in]) for every position; once every band is in, winograd_unpack_gradient writes
     /// gradient[o·out_stride + c·in_stride + i·3 + j] = (Gᵀ dU[·][o][c] G)[i][j] for out_first ≤ o < out_end.
-    ck_winograd_band (*winograd_band)(long in_channels, long rows, long out_width);
+    ck_winograd_band (*winograd_band)(long out_channels, long in_channels, long rows, long out_width);
     void (*winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
                                          long out_height, long out_width, const float *input, const float *grad, long y0, long y1,
                                          long first, long end, float *scratch);

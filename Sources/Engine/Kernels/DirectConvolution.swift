@@ -162,8 +162,8 @@ enum DirectConvolution {
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
         if winograd {
-            let tilesPerBand = max(1, (2 << 20) / (4 * 16 * (inChannels + outChannels)))
-            let rows = min(height, 2 * max(1, tilesPerBand / ((width + 1) / 2)))
+            let rows = winogradBandRows(tiles: winogradTiles(fitting: 2 << 20, inChannels: inChannels, outChannels: outChannels),
+                                        height: height, width: width)
             let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
                                 bandCount: height, rowsPerBand: rows, scratchCount: kernels.winograd_scratch(outChannels, inChannels, rows, width),
                                 inPlane: inPlane, outPlane: outPlane)
@@ -233,8 +233,8 @@ enum DirectConvolution {
         precondition(suitsWinograd(g), "no Winograd kernel for this geometry")
         let planes = StrideOnePlanes(g, backwardData: false)
         let (outChannels, inChannels, height, width) = (g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth)
-        let tilesPerBand = tilesPerBand ?? max(256, (8 << 20) / (4 * 16 * (inChannels + outChannels)))
-        let rows = min(height, 2 * max(1, tilesPerBand / ((width + 1) / 2)))
+        let tiles = tilesPerBand ?? max(256, winogradTiles(fitting: 8 << 20, inChannels: inChannels, outChannels: outChannels))
+        let rows = winogradBandRows(tiles: tiles, height: height, width: width)
         let scratch = TensorStorage(count: kernels.winograd_scratch(outChannels, inChannels, rows, width))
         let perPosition = outChannels * inChannels
         let transformed = TensorStorage(count: g.groups * 16 * perPosition)
@@ -245,7 +245,7 @@ enum DirectConvolution {
                 let gy = gradOutput + (sample * g.outChannels + group * outChannels) * g.outPlane
                 let du = transformed.pointer + group * 16 * perPosition
                 for y0 in stride(from: 0, to: height, by: rows) {
-                    let y1 = min(height, y0 + rows), band = kernels.winograd_band(inChannels, y1 - y0, width)
+                    let y1 = min(height, y0 + rows), band = kernels.winograd_band(outChannels, inChannels, y1 - y0, width)
                     parallelChunks(inChannels + outChannels) { items in
                         kernels.winograd_gradient_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
                                                              x, gy, y0, y1, items.lowerBound, items.upperBound, scratch.pointer)
@@ -265,6 +265,17 @@ enum DirectConvolution {
                                                  output + group * outChannels * g.patch, channels.lowerBound, channels.upperBound)
             }
         }
+    }
+
+    /// Tiles whose transformed inputs and products (16·(in + out) floats per tile) come near `bytes`, at least one.
+    static func winogradTiles(fitting bytes: Int, inChannels: Int, outChannels: Int) -> Int {
+        max(1, bytes / (4 * 16 * (inChannels + outChannels)))
+    }
+
+    /// Output rows of a Winograd band of about `tiles` tiles: whole rows of ⌈width / 2⌉ tiles (two output rows each),
+    /// at least one, at most the plane.
+    static func winogradBandRows(tiles: Int, height: Int, width: Int) -> Int {
+        min(height, 2 * max(1, tiles / ((width + 1) / 2)))
     }
 
     /// Splits a range of (group, tile) tasks, numbered group by group, into each group's range of tiles.
