@@ -79,12 +79,15 @@ public enum KernelBenchmark {
         InceptionLayer(channelsIn: 96, channelsOut: 96, inputSize: 35, padding: 1),
     ]
 
-    public static func run(batch: Int = 4, layers: [Layer] = paper256Layers, minimumSeconds: Double = 0.5,
+    /// `only`: time just the rows whose "layer pass" or vector kernel name contains this text (case-insensitive).
+    public static func run(batch: Int = 4, layers: [Layer] = paper256Layers, minimumSeconds: Double = 0.5, only: String? = nil,
                            progress: (String) -> Void = { _ in }) throws -> Report {
+        let selected = { (name: String) in only.map { name.localizedCaseInsensitiveContains($0) } ?? true }
         let sgemm = try measureSgemm(size: 2048, minimumSeconds: minimumSeconds)
         progress(String(format: "sgemm 2048^3: %.1f GFLOP/s", sgemm))
         var rows: [Row] = []
         func time(_ layer: String, _ pass: String, flops: Double, _ body: () throws -> Void) throws {
+            guard selected("\(layer) \(pass)") else { return }
             let seconds = try timePerCall(minimumSeconds: minimumSeconds, body)
             let gflops = flops / seconds / 1e9
             rows.append(Row(layer: layer, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm))
@@ -127,14 +130,14 @@ public enum KernelBenchmark {
             let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * layer.outputSize * layer.outputSize)
             try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, ConvOptions(padding: layer.padding)) }
         }
-        let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, progress: progress)
+        let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,
                       sgemmGflops: sgemm, rows: rows, vectorKernels: vectorKernels)
     }
 
     /// The skinny products of a 3×3 convolution with 32 channels at 64×64 (forward, backward data, backward
     /// weight, as tiny64 trains), a G_ema-sized lerp and biasAct, with each supported instruction set.
-    static func measureVectorKernels(minimumSeconds: Double, progress: (String) -> Void) throws -> [VectorKernelRow] {
+    static func measureVectorKernels(minimumSeconds: Double, selected: (String) -> Bool, progress: (String) -> Void) throws -> [VectorKernelRow] {
         let (channels, patch, pixels) = (32, 32 * 9, 64 * 64)
         let weights = try randomTensor([channels, patch]), columns = try randomTensor([patch, pixels])
         let gradient = try randomTensor([channels, pixels]), output = try Tensor.zeros([max(patch * pixels, 1 << 22)])
@@ -158,7 +161,7 @@ public enum KernelBenchmark {
             }),
         ]
         var rows: [VectorKernelRow] = []
-        for kernel in kernels {
+        for kernel in kernels where selected(kernel.name) {
             for set in KernelInstructionSet.supported {
                 let seconds = try timePerCall(minimumSeconds: minimumSeconds) { kernel.body(set) }
                 let row = VectorKernelRow(kernel: kernel.name, instructionSet: set.rawValue, seconds: seconds, gflops: kernel.flops / seconds / 1e9)

@@ -186,6 +186,7 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
 }
 
 #include "conv_kernel_bodies.h"
+#include "winograd_kernel_bodies.h"
 
 static const ck_kernel_table CK_NAME(kernel_table) = {
     .fuses_products = CK_FUSED,
@@ -205,6 +206,9 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .winograd_band = CK_NAME(winograd_band),
     .winograd_gradient_transforms = CK_NAME(winograd_gradient_transforms),
     .winograd_unpack_gradient = CK_NAME(winograd_unpack_gradient),
+    .winograd_up_pack = CK_NAME(winograd_up_pack),
+    .winograd_up_scratch = CK_NAME(winograd_up_scratch),
+    .winograd_up_rows = CK_NAME(winograd_up_rows),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,
     .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),
 };

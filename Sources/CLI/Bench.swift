@@ -56,10 +56,16 @@ struct BenchKernels: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch size.") var batch = 4
     @Option(help: "Minimum seconds per measurement (the median of repeated calls is reported).") var seconds = 0.5
+    @Option(help: ArgumentHelp("Time only the rows whose layer and pass, or vector kernel name, contain this text (case-insensitive), e.g. 'up 3x3' or '@256x256 backward'; sgemm is always measured.",
+                               valueName: "text"))
+    var only: String?
 
     func run() throws {
         options.apply()
-        let report = try KernelBenchmark.run(batch: batch, minimumSeconds: seconds) { Console.info($0) }
+        let report = try KernelBenchmark.run(batch: batch, minimumSeconds: seconds, only: only) { Console.info($0) }
+        if let only, report.rows.isEmpty && report.vectorKernels.isEmpty {
+            throw ValidationError("--only '\(only)' matches no layer, pass or vector kernel; run without it to see every row's name")
+        }
         if options.json {
             print(JSONText.encode(report, pretty: true))
             return

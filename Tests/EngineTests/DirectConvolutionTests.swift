@@ -58,29 +58,53 @@ import Testing
     }
 
     /// The generator's up-sampling: conv_transpose2d with stride 2, no padding, output 2H + 1, against the
-    /// definition (every input pixel spreads its 3×3 weights onto the output at 2y + i, 2x + j).
+    /// definition (every input pixel spreads its 3×3 weights onto the output at 2y + i, 2x + j): the direct kernel on
+    /// widths a multiple of 16, Winograd over the output parities on every shape (odd sizes, a single pixel, partial
+    /// last tiles and vectors), in its own bands and in bands of 2 parity rows (one tile per band here, so odd parity
+    /// heights end in a 1-row band).
     @Test func upsamplingMatchesTheDefinition() throws {
         // 4 and 5 output channels leave the last 3-channel tile with 1 and 2 (the packing repeats the last weights).
-        for (n, groups, c, o, h, w) in [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80), (1, 1, 4, 7, 4, 16), (1, 1, 5, 6, 3, 32)] {
+        let cases = [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80), (1, 1, 4, 7, 4, 16), (1, 1, 5, 6, 3, 32),
+                     (1, 1, 3, 5, 1, 1), (2, 1, 4, 7, 5, 7), (1, 2, 6, 8, 6, 9), (1, 1, 13, 20, 4, 33), (1, 1, 40, 7, 2, 35)]
+        for (n, groups, c, o, h, w) in cases {
+            let shape = "shape \((n, groups, c, o, h, w))"
             // In the transposed convolution's terms: o input channels at h × w, c output channels at (2h+1) × (2w+1).
             let x = G.random([n, o, h, w], seed: 91), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 92)
             let g = try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
                                      options: ConvOptions(stride: 2, padding: 0, groups: groups))
-            #expect(DirectConvolution.suitsStrideTwo(g))
-            let (height, width) = (2 * h + 1, 2 * w + 1)
-            let direct = run(count: n * c * height * width) { DirectConvolution.backwardData(g, gradOutput: x.pointer, weight: weight.pointer, output: $0) }
-            let (xs, ws) = (x.scalars, weight.scalars)
-            let (cg, og) = (c / groups, o / groups)
-            var reference = [Double](repeating: 0, count: n * c * height * width)
-            for b in 0..<n { for ic in 0..<o { for y in 0..<h { for xx in 0..<w {
-                let group = ic / og
-                for oc in 0..<cg { for i in 0..<3 { for j in 0..<3 {
-                    reference[((b * c + group * cg + oc) * height + 2 * y + i) * width + 2 * xx + j]
-                        += Double(xs[((b * o + ic) * h + y) * w + xx]) * Double(ws[((ic * cg + oc) * 3 + i) * 3 + j])
-                } } }
-            } } } }
-            #expect(ForwardTests.maxDifference(direct, reference) < 1e-4, "shape \((n, groups, c, o, h, w))")
+            #expect(DirectConvolution.isStrideTwoWithoutPadding(g), "\(shape)")
+            #expect(DirectConvolution.suitsWinogradUpsampling(g) == (w >= 16), "\(shape)")
+            #expect((DirectConvolution.Path(g, backwardData: true, algorithm: .auto) == .winograd) == (w >= 16), "\(shape)")
+            let reference = upsamplingDefinition(x, weight, g)
+            let count = n * c * (2 * h + 1) * (2 * w + 1)
+            if DirectConvolution.suitsStrideTwo(g) {
+                let direct = run(count: count) { DirectConvolution.backwardData(g, gradOutput: x.pointer, weight: weight.pointer, output: $0) }
+                #expect(ForwardTests.maxDifference(direct, reference) < 1e-4, "direct, \(shape)")
+            }
+            for tilesPerBand in [nil, 1] {
+                let winograd = run(count: count) {
+                    DirectConvolution.backwardData(g, gradOutput: x.pointer, weight: weight.pointer, output: $0, winograd: true,
+                                                   winogradTilesPerBand: tilesPerBand)
+                }
+                #expect(ForwardTests.maxDifference(winograd, reference) < 1e-4, "Winograd, \(tilesPerBand.map { "\($0) tile per band" } ?? "own bands"), \(shape)")
+            }
         }
+    }
+
+    /// conv_transpose2d (stride 2, no padding) in doubles: input [n, o, h, w] in the geometry's output space, weight [o, c/groups, 3, 3].
+    private func upsamplingDefinition(_ x: Tensor, _ weight: Tensor, _ g: ConvGeometry) -> [Double] {
+        let (xs, ws) = (x.scalars, weight.scalars)
+        let (n, c, o, h, w, height, width) = (g.batch, g.inChannels, g.outChannels, g.outHeight, g.outWidth, g.inHeight, g.inWidth)
+        let (cg, og) = (g.inPerGroup, g.outPerGroup)
+        var reference = [Double](repeating: 0, count: n * c * height * width)
+        for b in 0..<n { for ic in 0..<o { for y in 0..<h { for xx in 0..<w {
+            let group = ic / og
+            for oc in 0..<cg { for i in 0..<3 { for j in 0..<3 {
+                reference[((b * c + group * cg + oc) * height + 2 * y + i) * width + 2 * xx + j]
+                    += Double(xs[((b * o + ic) * h + y) * w + xx]) * Double(ws[((ic * cg + oc) * 3 + i) * 3 + j])
+            } } }
+        } } } }
+        return reference
     }
 
     /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition
@@ -238,8 +262,10 @@ import Testing
         }
         let up = try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
                                   options: ConvOptions(stride: 2, padding: 0, groups: groups))
-        func upsampled(_ set: KernelInstructionSet) -> [Float] {
-            run(count: n * c * (2 * h + 1) * (2 * w + 1)) { DirectConvolution.backwardData(up, gradOutput: gy.pointer, weight: weight.pointer, output: $0, instructionSet: set) }
+        func upsampled(_ set: KernelInstructionSet, winograd: Bool = false) -> [Float] {
+            run(count: n * c * (2 * h + 1) * (2 * w + 1)) {
+                DirectConvolution.backwardData(up, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: winograd, instructionSet: set)
+            }
         }
         let large = G.random([n, c, 2 * h + 1, 2 * w + 1], seed: 95)
         func downsampled(_ set: KernelInstructionSet) -> [Float] {
@@ -263,7 +289,7 @@ import Testing
         }
         let referenceWinogradWeightGradient = winogradWeightGradient(.baseline)
         let reference = results(.baseline), referenceUpsampled = upsampled(.baseline), referenceDownsampled = downsampled(.baseline)
-        let referenceWinograd = winograd(.baseline)
+        let referenceWinograd = winograd(.baseline), referenceWinogradUpsampled = upsampled(.baseline, winograd: true)
         for set in KernelInstructionSet.supported where set != .baseline {
             let other = results(set)
             if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
@@ -272,8 +298,10 @@ import Testing
                 #expect(upsampled(set).map(\.bitPattern) == referenceUpsampled.map(\.bitPattern), "\(set.rawValue) up-sampling")
                 #expect(downsampled(set).map(\.bitPattern) == referenceDownsampled.map(\.bitPattern), "\(set.rawValue) down-sampling")
                 #expect(winograd(set).map(\.bitPattern) == referenceWinograd.map(\.bitPattern), "\(set.rawValue) Winograd")
+                #expect(upsampled(set, winograd: true).map(\.bitPattern) == referenceWinogradUpsampled.map(\.bitPattern), "\(set.rawValue) Winograd up-sampling")
             } else {
                 #expect(maxRelative(winograd(set), referenceWinograd) < 1e-5, "\(set.rawValue) Winograd")
+                #expect(maxRelative(upsampled(set, winograd: true), referenceWinogradUpsampled) < 1e-5, "\(set.rawValue) Winograd up-sampling")
                 #expect(maxRelative(upsampled(set), referenceUpsampled) < 1e-5, "\(set.rawValue) up-sampling")
                 #expect(maxRelative(downsampled(set), referenceDownsampled) < 1e-5, "\(set.rawValue) down-sampling")
                 #expect(maxRelative(other.forward, reference.forward) < 1e-5, "\(set.rawValue) forward")

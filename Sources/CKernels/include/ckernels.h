@@ -92,6 +92,16 @@ typedef struct {
                                          long first, long end, float *scratch);
     void (*winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
                                      float *gradient, long out_first, long out_end);
+    /// conv3x3_up_rows' transposed convolution by Winograd over its four output parities (docs/engine-kernels.md
+    /// "Winograd up-sampling"), any height and width: winograd_up_pack writes the 16 transformed weights of the
+    /// [out, in, 3, 3] taps addressed as conv3x3_pack addresses them (16·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels,
+    /// tiles first_tile ≤ tile < end_tile); winograd_up_scratch is the scratch of bands of at most `rows` parity rows;
+    /// winograd_up_rows writes the output rows 2·m0 ≤ Y < min(2·m1, 2·height + 1), 0 ≤ m0 < m1 ≤ height + 1.
+    void (*winograd_up_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                             float *packed, long first_tile, long end_tile);
+    long (*winograd_up_scratch)(long out_channels, long in_channels, long rows, long width);
+    void (*winograd_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                             const float *packed, long m0, long m1, float *output, float *scratch);
 } ck_kernel_table;
 
 /// Whether this CPU (and the OS, for the wider registers' state) can run `set`.

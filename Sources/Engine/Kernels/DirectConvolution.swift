@@ -14,7 +14,7 @@ enum DirectConvolution {
 
         init?(_ g: ConvGeometry, backwardData: Bool, algorithm: ConvolutionAlgorithm) {
             guard algorithm.usesDirectKernels else { return nil }
-            if algorithm.usesWinograd && DirectConvolution.suitsWinograd(g) {
+            if algorithm.usesWinograd && (DirectConvolution.suitsWinograd(g) || (backwardData && DirectConvolution.suitsWinogradUpsampling(g))) {
                 self = .winograd
             } else if DirectConvolution.suits(g) || (backwardData ? DirectConvolution.suitsUpsampling(g) : DirectConvolution.suitsStrideTwo(g)) {
                 self = .direct
@@ -54,12 +54,22 @@ enum DirectConvolution {
         suits(g) && g.outPlane >= 128 * 128 && set.vectorFloats == 16
     }
 
-    /// Whether the stride-2 kernels serve: 3×3, stride 2, no padding, the large side 2n + 1 (the default output size
-    /// of the transpose), the small side a multiple of 16 wide. Forward, this is the discriminator's down-sampling
-    /// convolution (after its FIR); backward data, the generator's up-sampling one.
-    static func suitsStrideTwo(_ g: ConvGeometry) -> Bool {
+    /// 3×3, stride 2, no padding, the large side 2n + 1 (the default output size of the transpose). Forward, this is
+    /// the discriminator's down-sampling convolution (after its FIR); backward data, the generator's up-sampling one.
+    static func isStrideTwoWithoutPadding(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 2 && g.padHeight == 0 && g.padWidth == 0
-            && g.inHeight == 2 * g.outHeight + 1 && g.inWidth == 2 * g.outWidth + 1 && g.outWidth % 16 == 0
+            && g.inHeight == 2 * g.outHeight + 1 && g.inWidth == 2 * g.outWidth + 1
+    }
+
+    /// Whether the stride-2 direct kernels serve: `isStrideTwoWithoutPadding`, the small side a multiple of 16 wide.
+    static func suitsStrideTwo(_ g: ConvGeometry) -> Bool {
+        isStrideTwoWithoutPadding(g) && g.outWidth % 16 == 0
+    }
+
+    /// Whether Winograd serves the up-sampling (backward data of `isStrideTwoWithoutPadding`), on inputs from 16 wide, of
+    /// any size, on every set (so they round alike).
+    static func suitsWinogradUpsampling(_ g: ConvGeometry) -> Bool {
+        isStrideTwoWithoutPadding(g) && g.outWidth >= 16
     }
 
     /// Whether the up-sampling kernel serves this geometry's backward data: as `suitsStrideTwo`, on inputs from 32
@@ -92,16 +102,22 @@ enum DirectConvolution {
 
     /// conv_transpose2d (the adjoint of `forward`), overwriting `output` unless `accumulate`. With stride 1 and
     /// padding p it is the convolution of the output-space gradient, with padding 2 − p, by the weight transposed in
-    /// its channels and turned by 180°; with stride 2 (`suitsStrideTwo`) the up-sampling kernel computes it by output parity.
+    /// its channels and turned by 180°; with stride 2 the up-sampling kernels compute it by output parity (Winograd, or
+    /// the direct kernel where `suitsStrideTwo`).
+    /// `winogradTilesPerBand` overrides the Winograd up-sampling's bands' size, for tests of many bands on small planes.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                              output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
-                             instructionSet: KernelInstructionSet = .active) {
+                             winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active) {
         guard g.stride == 2 else {
             return strideOne(g, WeightLayout(g, weight, transposed: true), StrideOnePlanes(g, backwardData: true), instructionSet.kernels,
                              input: gradOutput, output: output, accumulate: accumulate, winograd: winograd)
         }
-        precondition(!accumulate && suitsStrideTwo(g), "the up-sampling kernel overwrites a stride-2 geometry's output")
+        precondition(!accumulate, "the up-sampling kernels overwrite a stride-2 geometry's output")
         let kernels = instructionSet.kernels
+        if winograd {
+            return winogradUpsampling(g, kernels, input: gradOutput, weight: weight, output: output, tilesPerBand: winogradTilesPerBand)
+        }
+        precondition(suitsStrideTwo(g), "no direct up-sampling kernel for this geometry")
         // Transposed channels, taps as stored: the kernel's output parities place each tap.
         let layout = WeightLayout(g, weight, transposed: true, turned: false)
         let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_up_tile_channels,
@@ -137,6 +153,13 @@ enum DirectConvolution {
             kernels.winograd_pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed,
                                   tiles.lowerBound, tiles.upperBound)
         }
+
+        /// The up-sampling's transformed taps, which place each tap by its output parity (so never turned).
+        func packWinogradUpsampling(_ kernels: ck_kernel_table, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+            precondition(!turned, "the up-sampling's taps are placed by parity, as stored")
+            kernels.winograd_up_pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, packed,
+                                     tiles.lowerBound, tiles.upperBound)
+        }
     }
 
     /// The planes and padding of the stride-1 convolution a pass computes: forward as stored; backward data from the
@@ -162,7 +185,7 @@ enum DirectConvolution {
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
         if winograd {
-            let rows = winogradBandRows(tiles: winogradTiles(fitting: 2 << 20, inChannels: inChannels, outChannels: outChannels),
+            let rows = winogradBandRows(tiles: winogradTiles(fitting: 2 << 20, positions: 16, inChannels: inChannels, outChannels: outChannels),
                                         height: height, width: width)
             let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
                                 bandCount: height, rowsPerBand: rows, scratchCount: kernels.winograd_scratch(outChannels, inChannels, rows, width),
@@ -233,7 +256,7 @@ enum DirectConvolution {
         precondition(suitsWinograd(g), "no Winograd kernel for this geometry")
         let planes = StrideOnePlanes(g, backwardData: false)
         let (outChannels, inChannels, height, width) = (g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth)
-        let tiles = tilesPerBand ?? max(256, winogradTiles(fitting: 8 << 20, inChannels: inChannels, outChannels: outChannels))
+        let tiles = tilesPerBand ?? max(256, winogradTiles(fitting: 8 << 20, positions: 16, inChannels: inChannels, outChannels: outChannels))
         let rows = winogradBandRows(tiles: tiles, height: height, width: width)
         let scratch = TensorStorage(count: kernels.winograd_scratch(outChannels, inChannels, rows, width))
         let perPosition = outChannels * inChannels
@@ -267,9 +290,34 @@ enum DirectConvolution {
         }
     }
 
-    /// Tiles whose transformed inputs and products (16·(in + out) floats per tile) come near `bytes`, at least one.
-    static func winogradTiles(fitting bytes: Int, inChannels: Int, outChannels: Int) -> Int {
-        max(1, bytes / (4 * 16 * (inChannels + outChannels)))
+    /// The up-sampling (conv_transpose2d, stride 2, no padding, output 2H + 1) by Winograd over its four output parities
+    /// (`suitsWinogradUpsampling`; docs/engine-kernels.md "Winograd up-sampling"), overwriting `output`, in (sample,
+    /// group, band) tasks across the threads. Bands are whole rows of tiles, about 128 tiles or more, or as many as
+    /// keep the transforms (25 positions per tile) near 2 MB: with fewer, each band re-reads all 16 transformed
+    /// weights for few products (`toonkit bench kernels --only up`: into 64², 512 → 256 channels, 17-tile bands ran
+    /// 1.4 times slower).
+    private static func winogradUpsampling(_ g: ConvGeometry, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
+                                           weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, tilesPerBand: Int?) {
+        precondition(isStrideTwoWithoutPadding(g), "no Winograd up-sampling for this geometry")
+        let layout = WeightLayout(g, weight, transposed: true, turned: false)
+        let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
+        // Parity rows and columns: the even output rows and columns, one more than the input's.
+        let (rowsOfParity, columnsOfParity) = (g.outHeight + 1, g.outWidth + 1)
+        let tiles = tilesPerBand ?? max(128, winogradTiles(fitting: 2 << 20, positions: 25, inChannels: inChannels, outChannels: outChannels))
+        let rows = winogradBandRows(tiles: tiles, height: rowsOfParity, width: columnsOfParity)
+        let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
+                            bandCount: rowsOfParity, rowsPerBand: rows, scratchCount: kernels.winograd_up_scratch(outChannels, inChannels, rows, g.outWidth),
+                            inPlane: g.outPlane, outPlane: g.inPlane)
+        plan.run(input: input, output: output, pack: { layout.packWinogradUpsampling(kernels, group: $0, tiles: $1, into: $2) }) {
+            x, packed, m0, m1, y, scratch in
+            kernels.winograd_up_rows(outChannels, inChannels, g.outHeight, g.outWidth, x, packed, m0, m1, y, scratch)
+        }
+    }
+
+    /// Tiles whose transformed inputs and products (positions·(in + out) floats per tile: 16 positions for F(2×2, 3×3),
+    /// 25 for the up-sampling's parities) come near `bytes`, at least one.
+    static func winogradTiles(fitting bytes: Int, positions: Int, inChannels: Int, outChannels: Int) -> Int {
+        max(1, bytes / (4 * positions * (inChannels + outChannels)))
     }
 
     /// Output rows of a Winograd band of about `tiles` tiles: whole rows of ⌈width / 2⌉ tiles (two output rows each),

@@ -1,0 +1,425 @@
+// The Winograd convolution kernels of ckernels.h (docs/engine-kernels.md "Winograd"), included by kernel_bodies.h
+// after conv_kernel_bodies.h (whose register tile, band copy and interleaving stores they use), once per instruction
+// set, as that file. No include guard.
+
+// Winograd F(2×2, 3×3) for stride-1 3×3 convolutions with padding 0, 1 or 2 (docs/engine-kernels.md "Winograd"):
+// each 2×2 block of output pixels ("tile") is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over the 4×4 input patch d, so the
+// products per output pixel fall from 9 to 4 per channel pair. The 16 element-wise products summed over input
+// channels are 16 matrix products U[ξ] (out × in) · V[ξ] (in × tiles), run by the same register tiles as the
+// direct kernel with one tap. Planes of any size: a row of tiles is transformed in whole vectors of tile columns,
+// whose tail (past the plane) the next row's tiles overwrite, so the products run over the plane's tiles (rounded up
+// to whole vectors) only; the partial tiles of an odd width or height are computed and only their pixels inside the
+// plane stored. Vector lanes past the band's last tile read whatever the scratch held and are never stored.
+
+// U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
+static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                                   bool flip, float *packed, long first_tile, long end_tile) {
+    const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = tiles * in_channels * CK_CONV_CHANNELS;
+    for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
+        for (long c = 0; c < in_channels; c++) {
+            for (long r = 0; r < CK_CONV_CHANNELS; r++) {
+                long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
+                float g[3][3], t[4][3];
+                for (int k = 0; k < 9; k++) g[k / 3][k % 3] = weight[o * out_stride + c * in_stride + (flip ? 8 - k : k)];
+                for (int j = 0; j < 3; j++) {
+                    t[0][j] = g[0][j];
+                    t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
+                    t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+                    t[3][j] = g[2][j];
+                }
+                for (int i = 0; i < 4; i++) {
+                    float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+                    for (int j = 0; j < 4; j++) packed[(i * 4 + j) * per_position + (tile * in_channels + c) * CK_CONV_CHANNELS + r] = u[j];
+                }
+            }
+        }
+    }
+}
+
+// Where a band's pieces lie in the scratch, for a band of `rows` output rows of out_width: one place for the
+// kernels (forward and weight gradient) and the scratch size they ask for. In order: the band copy of every input
+// channel, V, M (the forward's products, or the weight gradient's M̂), the even and odd column buffers.
+typedef struct {
+    long half;                // tile columns in the plane: ⌈out_width / 2⌉
+    long columns;             // tile columns transformed per row of tiles: half rounded up to whole vectors
+    long tile_rows;           // ⌈rows / 2⌉
+    long stride;              // floats per channel of V and M: the last row's whole vectors, rounded up to whole vectors
+    long padded_width;        // the band copy's row: 2·columns + 2 input columns
+    long band_rows;           // the band copy's rows: 2·tile_rows + 2
+    long channel_stride;      // floats per channel of the band copy
+    long transformed_input;   // offset of V
+    long transformed_output;  // offset of M
+    long temporaries;         // offset of the even and odd column buffers, columns + 1 floats each
+    long scratch;             // floats in all
+} CK_NAME(winograd_layout);
+
+CK_INLINE long CK_NAME(whole_vectors)(long n) {
+    return (n + CK_LANES - 1) / CK_LANES * CK_LANES;
+}
+
+// `positions`: 16 for F(2×2, 3×3), 25 for the up-sampling's parities (winograd_up_rows).
+CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, long out_channels, long in_channels, long rows, long out_width) {
+    CK_NAME(winograd_layout) layout;
+    layout.half = (out_width + 1) / 2;
+    layout.columns = CK_NAME(whole_vectors)(layout.half);
+    layout.tile_rows = (rows + 1) / 2;
+    layout.stride = CK_NAME(whole_vectors)((layout.tile_rows - 1) * layout.half + layout.columns);
+    layout.padded_width = 2 * layout.columns + 2;
+    layout.band_rows = 2 * layout.tile_rows + 2;
+    layout.channel_stride = layout.band_rows * layout.padded_width;
+    layout.transformed_input = in_channels * layout.channel_stride;
+    layout.transformed_output = layout.transformed_input + positions * in_channels * layout.stride;
+    layout.temporaries = layout.transformed_output + positions * out_channels * layout.stride;
+    layout.scratch = layout.temporaries + 2 * (layout.columns + 1);
+    return layout;
+}
+
+static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long rows, long out_width) {
+    return CK_NAME(winograd_plan)(16, out_channels, in_channels, rows, out_width).scratch;
+}
+
+// M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles, with `stride`
+// floats per channel (at least `tiles` rounded up to whole vectors).
+CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, long tiles, long stride, const float *u, const float *v,
+                                          float *m) {
+    for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
+        long first = tile * CK_CONV_CHANNELS, rows = out_channels - first < CK_CONV_CHANNELS ? out_channels - first : CK_CONV_CHANNELS;
+        const float *weights = u + tile * in_channels * CK_CONV_CHANNELS;
+        long t = 0;
+        for (; t + CK_CONV_VECTORS * CK_LANES <= tiles; t += CK_CONV_VECTORS * CK_LANES) {
+            CK_NAME(row_products)(CK_CONV_VECTORS, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
+        }
+        for (; t < tiles; t += CK_LANES) CK_NAME(row_products)(1, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
+    }
+}
+
+// V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band, t = tile row · half + tile column, vectorised over tile columns,
+// for the channels first ≤ c < end. Each row of tiles writes `columns` tile columns; the tail past `half` lies where
+// the next row's tiles go.
+CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long first, long end, long tile_rows, long half, long columns,
+                                                 const float *band, long channel_stride, long padded_width, long stride, float *v,
+                                                 float *even, float *odd) {
+    const long position_stride = in_channels * stride;
+    for (long c = first; c < end; c++) {
+        for (long ty = 0; ty < tile_rows; ty++) {
+            for (int r = 0; r < 4; r++) {
+                const float *line = band + c * channel_stride + (2 * ty + r) * padded_width;
+                CK_NAME(split_columns)(line, columns, even, odd);
+                odd[columns] = line[2 * columns + 1];
+                for (long tx = 0; tx < columns; tx += CK_LANES) {
+                    // Columns 2tx + k: even[tx], odd[tx], even[tx + 1], odd[tx + 1].
+                    CK_NAME(vector) d0 = CK_NAME(load)(even + tx), d1 = CK_NAME(load)(odd + tx);
+                    CK_NAME(vector) d2 = CK_NAME(load)(even + tx + 1), d3 = CK_NAME(load)(odd + tx + 1);
+                    float *target = v + (c * stride + ty * half + tx);
+                    // The row's d·B, kept per row r in the ξ = r·4 + k slots until all four rows are in.
+                    CK_NAME(store)(target + (r * 4 + 0) * position_stride, d0 - d2);
+                    CK_NAME(store)(target + (r * 4 + 1) * position_stride, d1 + d2);
+                    CK_NAME(store)(target + (r * 4 + 2) * position_stride, d2 - d1);
+                    CK_NAME(store)(target + (r * 4 + 3) * position_stride, d1 - d3);
+                }
+            }
+            for (long tx = 0; tx < columns; tx += CK_LANES) {
+                float *target = v + (c * stride + ty * half + tx);
+                for (int k = 0; k < 4; k++) {
+                    CK_NAME(vector) t0 = CK_NAME(load)(target + (0 * 4 + k) * position_stride), t1 = CK_NAME(load)(target + (1 * 4 + k) * position_stride);
+                    CK_NAME(vector) t2 = CK_NAME(load)(target + (2 * 4 + k) * position_stride), t3 = CK_NAME(load)(target + (3 * 4 + k) * position_stride);
+                    CK_NAME(store)(target + (0 * 4 + k) * position_stride, t0 - t2);
+                    CK_NAME(store)(target + (1 * 4 + k) * position_stride, t1 + t2);
+                    CK_NAME(store)(target + (2 * 4 + k) * position_stride, t2 - t1);
+                    CK_NAME(store)(target + (3 * 4 + k) * position_stride, t1 - t3);
+                }
+            }
+        }
+    }
+}
+
+// Stores (or adds) `count` ≤ 2·CK_LANES columns of one output row, the even and odd columns interleaved.
+CK_INLINE void CK_NAME(store_interleaved_prefix)(float *target, CK_NAME(vector) even, CK_NAME(vector) odd, long count, bool accumulate) {
+    if (count == 2 * CK_LANES && !accumulate) return CK_NAME(store_interleaved)(target, even, odd);
+    float values[2 * CK_LANES];
+    CK_NAME(store_interleaved)(values, even, odd);
+    if (accumulate) {
+        for (long x = 0; x < count; x++) target[x] += values[x];
+    } else {
+        for (long x = 0; x < count; x++) target[x] = values[x];
+    }
+}
+
+// Y = Aᵀ M A per tile: output rows y0 + 2ty and (below y1) the next, even and odd columns interleaved on store.
+CK_INLINE void CK_NAME(winograd_output_transform)(long out_channels, long out_height, long out_width, long tile_rows, long half,
+                                                  long stride, const float *m, long y0, long y1, bool accumulate, float *output) {
+    const long plane = out_height * out_width, position_stride = out_channels * stride;
+    for (long o = 0; o < out_channels; o++) {
+        for (long ty = 0; ty < tile_rows; ty++) {
+            for (long tx = 0; tx < half; tx += CK_LANES) {
+                const float *source = m + o * stride + ty * half + tx;
+                CK_NAME(vector) s[4], d[4];
+                for (int k = 0; k < 4; k++) {
+                    CK_NAME(vector) m0 = CK_NAME(load)(source + (0 * 4 + k) * position_stride), m1 = CK_NAME(load)(source + (1 * 4 + k) * position_stride);
+                    CK_NAME(vector) m2 = CK_NAME(load)(source + (2 * 4 + k) * position_stride), m3 = CK_NAME(load)(source + (3 * 4 + k) * position_stride);
+                    s[k] = m0 + m1 + m2;
+                    d[k] = m1 - m2 - m3;
+                }
+                const long y = y0 + 2 * ty, count = out_width - 2 * tx < 2 * CK_LANES ? out_width - 2 * tx : 2 * CK_LANES;
+                float *top = output + o * plane + y * out_width + 2 * tx;
+                CK_NAME(store_interleaved_prefix)(top, s[0] + s[1] + s[2], s[1] - s[2] - s[3], count, accumulate);
+                if (y + 1 < y1) CK_NAME(store_interleaved_prefix)(top + out_width, d[0] + d[1] + d[2], d[1] - d[2] - d[3], count, accumulate);
+            }
+        }
+    }
+}
+
+static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
+                                           long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
+                                           float *output, float *scratch) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, out_channels, in_channels, y1 - y0, out_width);
+    // Tile (ty, tx) reads the band's rows 2ty … 2ty + 3 and columns 2tx … 2tx + 3: image pixel (y0 + 2ty + i − pad, 2tx + j − pad).
+    float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
+    float *even = scratch + l.temporaries, *odd = even + l.columns + 1;
+    CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
+    CK_NAME(winograd_input_transform)(in_channels, 0, in_channels, l.tile_rows, l.half, l.columns, band, l.channel_stride, l.padded_width,
+                                      l.stride, v, even, odd);
+    const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
+    for (int position = 0; position < 16; position++) {
+        CK_NAME(winograd_products)(out_channels, in_channels, l.tile_rows * l.half, l.stride, packed + position * per_position,
+                                   v + position * in_channels * l.stride, m + position * out_channels * l.stride);
+    }
+    CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, l.tile_rows, l.half, l.stride, m, y0, y1, accumulate, output);
+}
+
+// The weight gradient by Winograd F(2×2, 3×3), the adjoint of conv3x3_winograd_rows in the weight: for the band's
+// tiles, dU[ξ] += M̂[ξ] V[ξ]ᵀ with M̂ = A gy Aᵀ (the output transform's adjoint, gy's 2×2 block per tile, zero outside
+// the plane), then dw = Gᵀ dU G once at the end. The caller runs the 16 products (the engine's GEMM over the tiles).
+
+static ck_winograd_band CK_NAME(winograd_band)(long out_channels, long in_channels, long rows, long out_width) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, out_channels, in_channels, rows, out_width);
+    return (ck_winograd_band){.tiles = l.tile_rows * l.half, .stride = l.stride, .transformed_input = l.transformed_input,
+                              .transformed_gradient = l.transformed_output};
+}
+
+// M̂[ξ][o][t] for the output channels first ≤ o < end: each tile's rows of gy split into even and odd columns (zeros
+// past the plane and from y1 on), then A·(2×2)·Aᵀ vectorised over tile columns, written as the input transform writes V.
+CK_INLINE void CK_NAME(winograd_gradient_transform)(long out_channels, long first, long end, long out_height, long out_width,
+                                                    const CK_NAME(winograd_layout) *l, const float *grad, long y0, long y1, float *m) {
+    const long plane = out_height * out_width, position_stride = out_channels * l->stride;
+    float even[2][l->columns], odd[2][l->columns];
+    for (long o = first; o < end; o++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (int a = 0; a < 2; a++) {
+                const long y = y0 + 2 * ty + a;
+                for (long x = 0; x < l->columns; x++) even[a][x] = odd[a][x] = 0;
+                if (y >= y1) continue;
+                const float *line = grad + o * plane + y * out_width;
+                for (long x = 0; 2 * x < out_width; x++) even[a][x] = line[2 * x];
+                for (long x = 0; 2 * x + 1 < out_width; x++) odd[a][x] = line[2 * x + 1];
+            }
+            for (long tx = 0; tx < l->columns; tx += CK_LANES) {
+                CK_NAME(vector) p0 = CK_NAME(load)(even[0] + tx), q0 = CK_NAME(load)(odd[0] + tx);
+                CK_NAME(vector) p1 = CK_NAME(load)(even[1] + tx), q1 = CK_NAME(load)(odd[1] + tx);
+                // Each row's gy·Aᵀ, then A·(those rows).
+                CK_NAME(vector) e0[4] = {p0, p0 + q0, p0 - q0, -q0}, e1[4] = {p1, p1 + q1, p1 - q1, -q1};
+                float *target = m + o * l->stride + ty * l->half + tx;
+                for (int k = 0; k < 4; k++) {
+                    CK_NAME(store)(target + (0 * 4 + k) * position_stride, e0[k]);
+                    CK_NAME(store)(target + (1 * 4 + k) * position_stride, e0[k] + e1[k]);
+                    CK_NAME(store)(target + (2 * 4 + k) * position_stride, e0[k] - e1[k]);
+                    CK_NAME(store)(target + (3 * 4 + k) * position_stride, -e1[k]);
+                }
+            }
+        }
+    }
+}
+
+// The band's transforms for the channel items first ≤ k < end, numbered input channels first, then output channels:
+// input channel k's band copy and V, or output channel k − in_channels's M̂. Items are independent, so threads can
+// split them.
+static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
+                                                  long out_height, long out_width, const float *input, const float *grad, long y0,
+                                                  long y1, long first, long end, float *scratch) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, out_channels, in_channels, y1 - y0, out_width);
+    const long inputs_end = end < in_channels ? end : in_channels;
+    // Per thread, not the scratch's shared column buffers: threads transform different channels at once.
+    float even[l.columns + 1], odd[l.columns + 1];
+    for (long c = first; c < inputs_end; c++) {
+        CK_NAME(copy_band)(1, in_height, in_width, input + c * in_height * in_width, y0 - pad, l.band_rows, pad, l.padded_width,
+                           scratch + c * l.channel_stride);
+        CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.half, l.columns, scratch, l.channel_stride,
+                                          l.padded_width, l.stride, scratch + l.transformed_input, even, odd);
+    }
+    const long outputs_first = first > in_channels ? first - in_channels : 0;
+    if (end > in_channels) {
+        CK_NAME(winograd_gradient_transform)(out_channels, outputs_first, end - in_channels, out_height, out_width, &l, grad, y0, y1,
+                                             scratch + l.transformed_output);
+    }
+}
+
+// gradient[o·out_stride + c·in_stride + k] = (Gᵀ dU[·][o][c] G)[k] for out_first ≤ o < out_end, dU[ξ][o][c] summed
+// over every band: the weight transform's adjoint. It only adds, subtracts and halves (and kernels.c turns off
+// contraction), so every set rounds it alike.
+static void CK_NAME(winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
+                                              float *gradient, long out_first, long out_end) {
+    const long per_position = out_channels * in_channels;
+    for (long o = out_first; o < out_end; o++) {
+        for (long c = 0; c < in_channels; c++) {
+            float t[4][3];
+            for (int i = 0; i < 4; i++) {
+                const float *row = du + i * 4 * per_position + o * in_channels + c;
+                const float half_sum = 0.5f * (row[per_position] + row[2 * per_position]);
+                t[i][0] = row[0] + half_sum;
+                t[i][1] = 0.5f * (row[per_position] - row[2 * per_position]);
+                t[i][2] = half_sum + row[3 * per_position];
+            }
+            float *target = gradient + o * out_stride + c * in_stride;
+            for (int j = 0; j < 3; j++) {
+                const float half_sum = 0.5f * (t[1][j] + t[2][j]);
+                target[0 * 3 + j] = t[0][j] + half_sum;
+                target[1 * 3 + j] = 0.5f * (t[1][j] - t[2][j]);
+                target[2 * 3 + j] = half_sum + t[3][j];
+            }
+        }
+    }
+}
+
+// The generator's up-sampling, a stride-2 transposed 3×3 convolution without padding (output 2H + 1), by Winograd
+// over its four output parities (docs/engine-kernels.md "Winograd up-sampling"). Output pixel (2m + p, 2n + q) sums
+// input pixels (m − a, n − b) with taps (2a + p, 2b + q): the even-even parity is a 2×2 convolution, the mixed ones
+// 2×1 and 1×2, the odd-odd one 1×1. A tile is parity pixels m … m + 1, n … n + 1 (output rows and columns 2m … 2m + 3,
+// 2n … 2n + 3), read from the 3×3 input patch d[r][s] = input[m − 1 + r, n − 1 + s]: F(2×2, 2×2) for the first parity
+// (9 products), F(2, 2) along each of two columns or rows for the mixed ones (6 each), the patch's four lower-right
+// pixels for the last (4): 25 products per tile and channel pair instead of 36. With F(2, 2)'s Bᵀ = [1 −1 0; 0 1 0;
+// 0 −1 1], G = [1 0; 1 1; 0 1] and Aᵀ = [1 1 0; 0 1 1] every transform only adds and subtracts. The 25 products use
+// 16 distinct transformed weights; up_weight names each product's.
+static const int CK_NAME(up_weight)[25] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 9, 10, 11, 12, 13, 14, 12, 13, 14, 15, 15, 15, 15};
+
+// U[ξ][tile][c][r] for the 16 transformed weights of the transposed weight (o = tile·T + r, c), addressed as
+// winograd_pack: the even-even parity's kernel as a correlation over the patch, k = [w22 w20; w02 w00] (taps i·3 + j),
+// gives G k Gᵀ (ξ 0–8); the even rows' odd columns G [w21, w01] (9–11); the odd rows' even columns G [w12, w10]
+// (12–14); w11 (15).
+static void CK_NAME(winograd_up_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                                      float *packed, long first_tile, long end_tile) {
+    const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = tiles * in_channels * CK_CONV_CHANNELS;
+    for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
+        for (long c = 0; c < in_channels; c++) {
+            for (long r = 0; r < CK_CONV_CHANNELS; r++) {
+                long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
+                const float *w = weight + o * out_stride + c * in_stride;
+                const float k0[2] = {w[8], w[6]}, k1[2] = {w[2], w[0]};
+                const float g[3][2] = {{k0[0], k0[1]}, {k0[0] + k1[0], k0[1] + k1[1]}, {k1[0], k1[1]}};
+                float u[16];
+                for (int i = 0; i < 3; i++) {
+                    u[i * 3 + 0] = g[i][0];
+                    u[i * 3 + 1] = g[i][0] + g[i][1];
+                    u[i * 3 + 2] = g[i][1];
+                }
+                u[9] = w[7], u[10] = w[7] + w[1], u[11] = w[1];
+                u[12] = w[5], u[13] = w[5] + w[3], u[14] = w[3];
+                u[15] = w[4];
+                for (int k = 0; k < 16; k++) packed[k * per_position + (tile * in_channels + c) * CK_CONV_CHANNELS + r] = u[k];
+            }
+        }
+    }
+}
+
+// F(2, 2)'s input transform of three values: Bᵀ [d0 d1 d2].
+CK_INLINE void CK_NAME(up_input_transform)(CK_NAME(vector) d0, CK_NAME(vector) d1, CK_NAME(vector) d2, CK_NAME(vector) t[3]) {
+    t[0] = d0 - d1;
+    t[1] = d1;
+    t[2] = d2 - d1;
+}
+
+// V[ξ][c][t] for every tile of the band, vectorised over tile columns as winograd_input_transform: ξ 0–8 the patch's
+// Bᵀ d B, 9–14 Bᵀ of its columns 1 and 2, 15–20 its rows 1 and 2 times B, 21–24 d[1][1], d[1][2], d[2][1], d[2][2].
+CK_INLINE void CK_NAME(winograd_up_input_transform)(long in_channels, const CK_NAME(winograd_layout) *l, const float *band,
+                                                    float *v) {
+    const long position_stride = in_channels * l->stride;
+    float even[3][l->columns + 1], odd[3][l->columns + 1];
+    for (long c = 0; c < in_channels; c++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (int r = 0; r < 3; r++) {
+                CK_NAME(split_columns)(band + c * l->channel_stride + (2 * ty + r) * l->padded_width, l->columns, even[r], odd[r]);
+            }
+            for (long tx = 0; tx < l->columns; tx += CK_LANES) {
+                CK_NAME(vector) d[3][3], rows[3][3], columns[2][3], patch[3][3];
+                for (int r = 0; r < 3; r++) {
+                    d[r][0] = CK_NAME(load)(even[r] + tx), d[r][1] = CK_NAME(load)(odd[r] + tx), d[r][2] = CK_NAME(load)(even[r] + tx + 1);
+                    CK_NAME(up_input_transform)(d[r][0], d[r][1], d[r][2], rows[r]);
+                }
+                for (int s = 0; s < 3; s++) {
+                    CK_NAME(vector) transformed[3];
+                    CK_NAME(up_input_transform)(rows[0][s], rows[1][s], rows[2][s], transformed);
+                    for (int i = 0; i < 3; i++) patch[i][s] = transformed[i];
+                }
+                for (int s = 1; s < 3; s++) CK_NAME(up_input_transform)(d[0][s], d[1][s], d[2][s], columns[s - 1]);
+                CK_NAME(vector) values[25] = {
+                    patch[0][0], patch[0][1], patch[0][2], patch[1][0], patch[1][1], patch[1][2], patch[2][0], patch[2][1], patch[2][2],
+                    columns[0][0], columns[0][1], columns[0][2], columns[1][0], columns[1][1], columns[1][2],
+                    rows[1][0], rows[1][1], rows[1][2], rows[2][0], rows[2][1], rows[2][2],
+                    d[1][1], d[1][2], d[2][1], d[2][2],
+                };
+                float *target = v + c * l->stride + ty * l->half + tx;
+                for (int position = 0; position < 25; position++) CK_NAME(store)(target + position * position_stride, values[position]);
+            }
+        }
+    }
+}
+
+// Stores (or the first `count` of) four vectors interleaved: target[4x + k] = vk[x].
+CK_INLINE void CK_NAME(store_interleaved4_prefix)(float *target, CK_NAME(vector) v0, CK_NAME(vector) v1, CK_NAME(vector) v2,
+                                                  CK_NAME(vector) v3, long count) {
+    float values[4 * CK_LANES];
+    float *into = count >= 4 * CK_LANES ? target : values;
+    CK_NAME(vector) low = CK_NAME(interleave_low)(v0, v2), high = CK_NAME(interleave_high)(v0, v2);
+    CK_NAME(store_interleaved)(into, low, CK_NAME(interleave_low)(v1, v3));
+    CK_NAME(store_interleaved)(into + 2 * CK_LANES, high, CK_NAME(interleave_high)(v1, v3));
+    if (into == values) for (long x = 0; x < count; x++) target[x] = values[x];
+}
+
+// Aᵀ of each parity's products, stored interleaved: parity rows m = m0 + 2ty + a below m1 give output row 2m (even
+// parity rows: columns 2n from the first parity, 2n + 1 from the second) and, when m < height, 2m + 1 (the third and
+// fourth parities).
+CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long height, long width, const CK_NAME(winograd_layout) *l,
+                                                     const float *m, long m0, long m1, float *output) {
+    const long out_width = 2 * width + 1, plane = (2 * height + 1) * out_width, position_stride = out_channels * l->stride;
+    for (long o = 0; o < out_channels; o++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (long tx = 0; tx < l->half; tx += CK_LANES) {
+                const float *source = m + o * l->stride + ty * l->half + tx;
+                CK_NAME(vector) p[25];
+                for (int position = 0; position < 25; position++) p[position] = CK_NAME(load)(source + position * position_stride);
+                const long count = out_width - 4 * tx;
+                for (int a = 0; a < 2; a++) {
+                    const long row = m0 + 2 * ty + a;
+                    if (row >= m1) break;
+                    // Aᵀ M A of the first parity, Aᵀ of the second's column b + 1 and the third's row a + 1 (times A).
+                    CK_NAME(vector) pair[3];
+                    for (int s = 0; s < 3; s++) pair[s] = p[a * 3 + s] + p[(a + 1) * 3 + s];
+                    float *even_row = output + o * plane + 2 * row * out_width + 4 * tx;
+                    CK_NAME(store_interleaved4_prefix)(even_row, pair[0] + pair[1], p[9 + a] + p[10 + a], pair[1] + pair[2], p[12 + a] + p[13 + a], count);
+                    if (row >= height) continue;
+                    const CK_NAME(vector) *third = p + 15 + 3 * a, *fourth = p + 21 + 2 * a;
+                    CK_NAME(store_interleaved4_prefix)(even_row + out_width, third[0] + third[1], fourth[0], third[1] + third[2], fourth[1], count);
+                }
+            }
+        }
+    }
+}
+
+static long CK_NAME(winograd_up_scratch)(long out_channels, long in_channels, long rows, long width) {
+    return CK_NAME(winograd_plan)(25, out_channels, in_channels, rows, width + 1).scratch;
+}
+
+// Parity rows m0 ≤ m < m1 (output rows 2·m0 … 2·m1 − 1 inside the plane) of every output channel: the band's input
+// rows m0 − 1 … with a zero column on the left, transformed, the 25 products, transformed back.
+static void CK_NAME(winograd_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                                      const float *packed, long m0, long m1, float *output, float *scratch) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(25, out_channels, in_channels, m1 - m0, width + 1);
+    float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
+    CK_NAME(copy_band)(in_channels, height, width, input, m0 - 1, l.band_rows, 1, l.padded_width, band);
+    CK_NAME(winograd_up_input_transform)(in_channels, &l, band, v);
+    const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
+    for (int position = 0; position < 25; position++) {
+        CK_NAME(winograd_products)(out_channels, in_channels, l.tile_rows * l.half, l.stride, packed + CK_NAME(up_weight)[position] * per_position,
+                                   v + position * in_channels * l.stride, m + position * out_channels * l.stride);
+    }
+    CK_NAME(winograd_up_output_transform)(out_channels, height, width, &l, m, m0, m1, output);
+}
