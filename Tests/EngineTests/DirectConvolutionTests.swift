@@ -73,8 +73,8 @@ import Testing
             let g = try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
                                      options: ConvOptions(stride: 2, padding: 0, groups: groups))
             #expect(DirectConvolution.isStrideTwoWithoutPadding(g), "\(shape)")
-            #expect(DirectConvolution.suitsWinogradUpsampling(g) == (w >= 16), "\(shape)")
-            #expect((DirectConvolution.Path(g, backwardData: true, algorithm: .auto) == .winograd) == (w >= 16), "\(shape)")
+            #expect(DirectConvolution.suitsWinogradUpsampling(g) == (w >= 32), "\(shape)")
+            #expect((DirectConvolution.Path(g, backwardData: true, algorithm: .auto) == .winograd) == (w >= 32), "\(shape)")
             let reference = upsamplingDefinition(x, weight, g)
             let count = n * c * (2 * h + 1) * (2 * w + 1)
             if DirectConvolution.suitsStrideTwo(g) {

@@ -66,10 +66,12 @@ enum DirectConvolution {
         isStrideTwoWithoutPadding(g) && g.outWidth % 16 == 0
     }
 
-    /// Whether Winograd serves the up-sampling (backward data of `isStrideTwoWithoutPadding`), on inputs from 16 wide, of
-    /// any size, on every set (so they round alike).
+    /// Whether Winograd serves the up-sampling (backward data of `isStrideTwoWithoutPadding`), on inputs from 32 wide, of
+    /// any size, on every set (so they round alike). From 16-wide inputs (512 channels into 32²) it lost to im2col at
+    /// batch 1 and drew level at batch 4 (`toonkit bench kernels --only up`, AVX2): each call transforms all 512² weights
+    /// for 81 tiles per sample.
     static func suitsWinogradUpsampling(_ g: ConvGeometry) -> Bool {
-        isStrideTwoWithoutPadding(g) && g.outWidth >= 16
+        isStrideTwoWithoutPadding(g) && g.outWidth >= 32
     }
 
     /// Whether the up-sampling kernel serves this geometry's backward data: as `suitsStrideTwo`, on inputs from 32
@@ -294,8 +296,8 @@ enum DirectConvolution {
     /// (`suitsWinogradUpsampling`; docs/engine-kernels.md "Winograd up-sampling"), overwriting `output`, in (sample,
     /// group, band) tasks across the threads. Bands are whole rows of tiles, about 128 tiles or more, or as many as
     /// keep the transforms (25 positions per tile) near 2 MB: with fewer, each band re-reads all 16 transformed
-    /// weights for few products (`toonkit bench kernels --only up`: into 64², 512 → 256 channels, 17-tile bands ran
-    /// 1.4 times slower).
+    /// weights for few products (into 64², 512 → 256 channels, batch 4, AVX2: 17-tile bands took about 1.4 times as
+    /// long as 119-tile ones, timed in one process, alternating).
     private static func winogradUpsampling(_ g: ConvGeometry, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
                                            weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, tilesPerBand: Int?) {
         precondition(isStrideTwoWithoutPadding(g), "no Winograd up-sampling for this geometry")
@@ -304,7 +306,8 @@ enum DirectConvolution {
         // Parity rows and columns: the even output rows and columns, one more than the input's.
         let (rowsOfParity, columnsOfParity) = (g.outHeight + 1, g.outWidth + 1)
         let tiles = tilesPerBand ?? max(128, winogradTiles(fitting: 2 << 20, positions: 25, inChannels: inChannels, outChannels: outChannels))
-        let rows = winogradBandRows(tiles: tiles, height: rowsOfParity, width: columnsOfParity)
+        let rows = 2 * balancedTileRows((rowsOfParity + 1) / 2, atMost: (winogradBandRows(tiles: tiles, height: rowsOfParity, width: columnsOfParity) + 1) / 2,
+                                        bandsPerRow: g.batch * g.groups, threads: EngineThreads.count)
         let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
                             bandCount: rowsOfParity, rowsPerBand: rows, scratchCount: kernels.winograd_up_scratch(outChannels, inChannels, rows, g.outWidth),
                             inPlane: g.outPlane, outPlane: g.inPlane)
@@ -324,6 +327,25 @@ enum DirectConvolution {
     /// at least one, at most the plane.
     static func winogradBandRows(tiles: Int, height: Int, width: Int) -> Int {
         min(height, 2 * max(1, tiles / ((width + 1) / 2)))
+    }
+
+    /// Tile rows per band, at most `limit`: the largest count whose (sample, group, band) tasks, `bandsPerRow` per band
+    /// of the plane, `parallelChunks` hands out within 15 % of evenly over `threads` (counting each task's tile rows),
+    /// else the most even. With one sample a whole 16-wide plane is a single band of 128 tiles, which would leave every
+    /// other thread idle (`toonkit bench generate`, batch 1).
+    static func balancedTileRows(_ tileRows: Int, atMost limit: Int, bandsPerRow: Int, threads: Int) -> Int {
+        var best = (rows: max(1, limit), evenness: 0.0)
+        for rows in stride(from: max(1, limit), through: 1, by: -1) {
+            let bands = (tileRows + rows - 1) / rows, tasks = bandsPerRow * bands
+            let chunk = (tasks + min(threads, tasks) - 1) / min(threads, tasks)
+            let busiest = stride(from: 0, to: tasks, by: chunk).map { start in
+                (start..<min(tasks, start + chunk)).reduce(0) { sum, task in sum + min(rows, tileRows - (task % bands) * rows) }
+            }.max() ?? 0
+            let evenness = Double(bandsPerRow * tileRows) / Double(threads * busiest)
+            if evenness >= 0.85 { return rows }
+            if evenness > best.evenness { best = (rows, evenness) }
+        }
+        return best.rows
     }
 
     /// Splits a range of (group, tile) tasks, numbered group by group, into each group's range of tiles.
