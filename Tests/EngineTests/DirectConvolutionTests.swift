@@ -91,6 +91,17 @@ import Testing
         }
     }
 
+    /// Band sizes: the largest that spreads the tasks' tile rows within 15 % of evenly over the threads.
+    @Test func upsamplingBandsKeepEveryThreadBusy() {
+        // One sample, 17 tile rows, at most 7 per band: 7, 7, 3 would give one thread 14; 5, 5, 5, 2 gives 10 and 7.
+        #expect(DirectConvolution.balancedTileRows(17, atMost: 7, bandsPerRow: 1, threads: 2) == 5)
+        // Four samples: whole planes split evenly already.
+        #expect(DirectConvolution.balancedTileRows(9, atMost: 9, bandsPerRow: 4, threads: 2) == 9)
+        // One tile row cannot be split; the limit is kept.
+        #expect(DirectConvolution.balancedTileRows(1, atMost: 1, bandsPerRow: 1, threads: 8) == 1)
+        #expect(DirectConvolution.balancedTileRows(9, atMost: 9, bandsPerRow: 1, threads: 1) == 9)
+    }
+
     /// conv_transpose2d (stride 2, no padding) in doubles: input [n, o, h, w] in the geometry's output space, weight [o, c/groups, 3, 3].
     private func upsamplingDefinition(_ x: Tensor, _ weight: Tensor, _ g: ConvGeometry) -> [Double] {
         let (xs, ws) = (x.scalars, weight.scalars)

@@ -306,8 +306,9 @@ enum DirectConvolution {
         // Parity rows and columns: the even output rows and columns, one more than the input's.
         let (rowsOfParity, columnsOfParity) = (g.outHeight + 1, g.outWidth + 1)
         let tiles = tilesPerBand ?? max(128, winogradTiles(fitting: 2 << 20, positions: 25, inChannels: inChannels, outChannels: outChannels))
-        let rows = 2 * balancedTileRows((rowsOfParity + 1) / 2, atMost: (winogradBandRows(tiles: tiles, height: rowsOfParity, width: columnsOfParity) + 1) / 2,
-                                        bandsPerRow: g.batch * g.groups, threads: EngineThreads.count)
+        let tileRowsForTiles = (winogradBandRows(tiles: tiles, height: rowsOfParity, width: columnsOfParity) + 1) / 2
+        let rows = 2 * balancedTileRows((rowsOfParity + 1) / 2, atMost: tileRowsForTiles, bandsPerRow: g.batch * g.groups,
+                                        threads: EngineThreads.count)
         let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
                             bandCount: rowsOfParity, rowsPerBand: rows, scratchCount: kernels.winograd_up_scratch(outChannels, inChannels, rows, g.outWidth),
                             inPlane: g.outPlane, outPlane: g.inPlane)
@@ -331,8 +332,8 @@ enum DirectConvolution {
 
     /// Tile rows per band, at most `limit`: the largest count whose (sample, group, band) tasks, `bandsPerRow` per band
     /// of the plane, `parallelChunks` hands out within 15 % of evenly over `threads` (counting each task's tile rows),
-    /// else the most even. With one sample a whole 16-wide plane is a single band of 128 tiles, which would leave every
-    /// other thread idle (`toonkit bench generate`, batch 1).
+    /// else the most even. With one sample, a 32-wide input's 17 tile rows would make bands of 7, 7 and 3 tile rows,
+    /// and `parallelChunks` would give one of two threads 14 of them.
     static func balancedTileRows(_ tileRows: Int, atMost limit: Int, bandsPerRow: Int, threads: Int) -> Int {
         var best = (rows: max(1, limit), evenness: 0.0)
         for rows in stride(from: max(1, limit), through: 1, by: -1) {
