@@ -36,9 +36,10 @@ static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const fl
     }
 }
 
-// Where a band's pieces lie in the scratch, for a band of `rows` output rows of out_width: one place for the
-// kernels (forward and weight gradient) and the scratch size they ask for. In order: the band copy of every input
-// channel, V, M (the forward's products, or the weight gradient's M̂), the even and odd column buffers.
+// Where a band's pieces lie in the scratch, for a band of `rows` output rows of out_width (for the up-sampling, parity
+// rows and columns): one place for the kernels (forward, weight gradient, up-sampling) and the scratch size they ask
+// for. In order: the band copy of every input channel, V, M (the products, or the weight gradient's M̂), the forward's
+// even and odd column buffers (which the up-sampling, splitting three rows at once, keeps on its stack instead).
 typedef struct {
     long half;                // tile columns in the plane: ⌈out_width / 2⌉
     long columns;             // tile columns transformed per row of tiles: half rounded up to whole vectors

@@ -96,7 +96,9 @@ typedef struct {
     /// "Winograd up-sampling"), any height and width: winograd_up_pack writes the 16 transformed weights of the
     /// [out, in, 3, 3] taps addressed as conv3x3_pack addresses them (16·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels,
     /// tiles first_tile ≤ tile < end_tile); winograd_up_scratch is the scratch of bands of at most `rows` parity rows;
-    /// winograd_up_rows writes the output rows 2·m0 ≤ Y < min(2·m1, 2·height + 1), 0 ≤ m0 < m1 ≤ height + 1.
+    /// winograd_up_rows writes the output rows 2·m0 ≤ Y < min(2·m1, 2·height + 1), 0 ≤ m0 < m1 ≤ height + 1. With m0
+    /// even (bands of whole tile rows) every pixel's result is the same whatever the bands; an odd m0 is correct but
+    /// groups the pixels into other tiles, which round differently.
     void (*winograd_up_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                              float *packed, long first_tile, long end_tile);
     long (*winograd_up_scratch)(long out_channels, long in_channels, long rows, long width);
