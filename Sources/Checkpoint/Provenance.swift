@@ -91,7 +91,8 @@ public enum Checksum {
 
 /// SHA-256 through OpenSSL's libcrypto (a Debian package, scripts/install-deps.sh), which uses the CPU's SHA
 /// extensions where present. Its calls fail only when memory runs out or OpenSSL's configuration (OPENSSL_CONF)
-/// forbids SHA-256; either stops the process with OpenSSL's own reason.
+/// forbids SHA-256; either stops the process with status 2 and OpenSSL's own reason, as a bad TOONKIT_SIMD does:
+/// nothing toonkit does can go on without its checksums, so callers need not handle a failure that cannot be mended.
 final class SHA256 {
     private let context: OpaquePointer
 
@@ -126,9 +127,15 @@ final class SHA256 {
         if status != 1 { fail(call) }
     }
 
+    /// _exit, not exit: another thread may be hashing or writing, and exit's handlers (HDF5's among them) would
+    /// tear down what it uses. Files being written are left as their temporary files, as after a crash.
     private static func fail(_ call: String) -> Never {
         var reason = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(ERR_get_error(), &reason, reason.count)
-        fatalError("OpenSSL's \(call) failed for SHA-256: \(String(cString: reason))")
+        let configuration = ProcessInfo.processInfo.environment["OPENSSL_CONF"].map { " (OPENSSL_CONF=\($0))" } ?? ""
+        let message = "\(ProcessInfo.processInfo.processName): error: OpenSSL's \(call) failed for SHA-256: "
+            + "\(String(cString: reason))\(configuration)\n"
+        FileHandle.standardError.write(Data(message.utf8))
+        _exit(2)
     }
 }

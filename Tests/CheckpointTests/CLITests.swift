@@ -44,6 +44,22 @@ struct CLITests {
         #expect(unreadable.stderr.contains("\(text): not an HDF5 file"))
     }
 
+    /// An OpenSSL configuration that forbids SHA-256 (FIPS properties without the FIPS provider) stops with status 2
+    /// and OpenSSL's reason, not a crash.
+    @Test func aForbiddenChecksumIsAnErrorNotACrash() throws {
+        let folder = try TemporaryDirectory()
+        let checkpoint = try Samples.write(folder.path("good.h5"))
+        let configuration = folder.path("fips-only.cnf")
+        try Data("openssl_conf = init\n[init]\nalg_section = algorithms\n[algorithms]\ndefault_properties = fips=yes\n".utf8)
+            .write(to: URL(fileURLWithPath: configuration))
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENSSL_CONF"] = configuration
+        let refused = try Toonkit.run(["validate", checkpoint], environment: environment)
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.hasPrefix("toonkit: error: OpenSSL's EVP_DigestInit_ex failed for SHA-256: error:"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("(OPENSSL_CONF=\(configuration))"), "\(refused.stderr)")
+    }
+
     @Test func inspectJSONIsExactlyOneDocument() throws {
         let folder = try TemporaryDirectory()
         let path = try Samples.write(folder.path("g.h5"))
