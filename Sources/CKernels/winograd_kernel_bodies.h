@@ -11,29 +11,54 @@
 // to whole vectors) only; the partial tiles of an odd width or height are computed and only their pixels inside the
 // plane stored. Vector lanes past the band's last tile read whatever the scratch held and are never stored.
 
-// U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
-static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                                   bool flip, float *packed, long first_tile, long end_tile) {
-    const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = tiles * in_channels * CK_CONV_CHANNELS;
+// Floats of one position of the packed transformed weights: ⌈out / T⌉·T·in, T = CK_CONV_CHANNELS.
+CK_INLINE long CK_NAME(winograd_position_floats)(long out_channels, long in_channels) {
+    return (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS * in_channels * CK_CONV_CHANNELS;
+}
+
+// U[ξ][tile][c][r] = transform(taps of weight (o = tile·T + r, c))[ξ] for 16 positions ξ, T = CK_CONV_CHANNELS, the taps
+// read as conv3x3_pack reads them (turned by 180° with `flip`; the last output channel repeated past out_channels), for
+// the tiles first_tile ≤ tile < end_tile only.
+CK_INLINE void CK_NAME(winograd_pack_with)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                                           bool flip, float *packed, long first_tile, long end_tile,
+                                           void (*transform)(const float taps[9], float u[16])) {
+    const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS;
+    const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
     for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
         for (long c = 0; c < in_channels; c++) {
             for (long r = 0; r < CK_CONV_CHANNELS; r++) {
                 long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
-                float g[3][3], t[4][3];
-                for (int k = 0; k < 9; k++) g[k / 3][k % 3] = weight[o * out_stride + c * in_stride + (flip ? 8 - k : k)];
-                for (int j = 0; j < 3; j++) {
-                    t[0][j] = g[0][j];
-                    t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
-                    t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
-                    t[3][j] = g[2][j];
-                }
-                for (int i = 0; i < 4; i++) {
-                    float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-                    for (int j = 0; j < 4; j++) packed[(i * 4 + j) * per_position + (tile * in_channels + c) * CK_CONV_CHANNELS + r] = u[j];
-                }
+                float taps[9], u[16];
+                for (int k = 0; k < 9; k++) taps[k] = weight[o * out_stride + c * in_stride + (flip ? 8 - k : k)];
+                transform(taps, u);
+                for (int k = 0; k < 16; k++) packed[k * per_position + (tile * in_channels + c) * CK_CONV_CHANNELS + r] = u[k];
             }
         }
     }
+}
+
+// (G g Gᵀ)[i·4 + j] of the taps g (i·3 + j).
+CK_INLINE void CK_NAME(winograd_transform_weight)(const float taps[9], float u[16]) {
+    float t[4][3];
+    for (int j = 0; j < 3; j++) {
+        t[0][j] = taps[j];
+        t[1][j] = 0.5f * (taps[j] + taps[3 + j] + taps[6 + j]);
+        t[2][j] = 0.5f * (taps[j] - taps[3 + j] + taps[6 + j]);
+        t[3][j] = taps[6 + j];
+    }
+    for (int i = 0; i < 4; i++) {
+        u[i * 4 + 0] = t[i][0];
+        u[i * 4 + 1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        u[i * 4 + 2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        u[i * 4 + 3] = t[i][2];
+    }
+}
+
+// U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
+static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                                   bool flip, float *packed, long first_tile, long end_tile) {
+    CK_NAME(winograd_pack_with)(out_channels, in_channels, weight, out_stride, in_stride, flip, packed, first_tile, end_tile,
+                                CK_NAME(winograd_transform_weight));
 }
 
 // Where a band's pieces lie in the scratch, for a band of `rows` output rows of out_width (for the up-sampling, parity
@@ -91,6 +116,17 @@ CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, l
             CK_NAME(row_products)(CK_CONV_VECTORS, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
         }
         for (; t < tiles; t += CK_LANES) CK_NAME(row_products)(1, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
+    }
+}
+
+// Every position's products over the band's tiles: M[ξ] = U[weight_of[ξ]]·V[ξ] for ξ < positions (U[ξ] without weight_of).
+CK_INLINE void CK_NAME(winograd_band_products)(int positions, const int *weight_of, long out_channels, long in_channels,
+                                               const CK_NAME(winograd_layout) *l, const float *packed, const float *v, float *m) {
+    const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
+    for (int position = 0; position < positions; position++) {
+        CK_NAME(winograd_products)(out_channels, in_channels, l->tile_rows * l->half, l->stride,
+                                   packed + (weight_of ? weight_of[position] : position) * per_position,
+                                   v + position * in_channels * l->stride, m + position * out_channels * l->stride);
     }
 }
 
@@ -180,11 +216,7 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
     CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
     CK_NAME(winograd_input_transform)(in_channels, 0, in_channels, l.tile_rows, l.half, l.columns, band, l.channel_stride, l.padded_width,
                                       l.stride, v, even, odd);
-    const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
-    for (int position = 0; position < 16; position++) {
-        CK_NAME(winograd_products)(out_channels, in_channels, l.tile_rows * l.half, l.stride, packed + position * per_position,
-                                   v + position * in_channels * l.stride, m + position * out_channels * l.stride);
-    }
+    CK_NAME(winograd_band_products)(16, 0, out_channels, in_channels, &l, packed, v, m);
     CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, l.tile_rows, l.half, l.stride, m, y0, y1, accumulate, output);
 }
 
@@ -292,33 +324,27 @@ static void CK_NAME(winograd_unpack_gradient)(long out_channels, long in_channel
 // 16 distinct transformed weights; up_weight names each product's.
 static const int CK_NAME(up_weight)[25] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 9, 10, 11, 12, 13, 14, 12, 13, 14, 15, 15, 15, 15};
 
-// U[ξ][tile][c][r] for the 16 transformed weights of the transposed weight (o = tile·T + r, c), addressed as
-// winograd_pack: the even-even parity's kernel as a correlation over the patch, k = [w22 w20; w02 w00] (taps i·3 + j),
+// The 16 transformed weights of one channel pair's taps w (i·3 + j), packed by winograd_up_pack as winograd_pack packs
+// its own: the even-even parity's kernel as a correlation over the patch, k = [w22 w20; w02 w00] (taps i·3 + j),
 // gives G k Gᵀ (ξ 0–8); the even rows' odd columns G [w21, w01] (9–11); the odd rows' even columns G [w12, w10]
 // (12–14); w11 (15).
+CK_INLINE void CK_NAME(winograd_up_transform_weight)(const float w[9], float u[16]) {
+    const float k0[2] = {w[8], w[6]}, k1[2] = {w[2], w[0]};
+    const float g[3][2] = {{k0[0], k0[1]}, {k0[0] + k1[0], k0[1] + k1[1]}, {k1[0], k1[1]}};
+    for (int i = 0; i < 3; i++) {
+        u[i * 3 + 0] = g[i][0];
+        u[i * 3 + 1] = g[i][0] + g[i][1];
+        u[i * 3 + 2] = g[i][1];
+    }
+    u[9] = w[7], u[10] = w[7] + w[1], u[11] = w[1];
+    u[12] = w[5], u[13] = w[5] + w[3], u[14] = w[3];
+    u[15] = w[4];
+}
+
 static void CK_NAME(winograd_up_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                                       float *packed, long first_tile, long end_tile) {
-    const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = tiles * in_channels * CK_CONV_CHANNELS;
-    for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
-        for (long c = 0; c < in_channels; c++) {
-            for (long r = 0; r < CK_CONV_CHANNELS; r++) {
-                long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
-                const float *w = weight + o * out_stride + c * in_stride;
-                const float k0[2] = {w[8], w[6]}, k1[2] = {w[2], w[0]};
-                const float g[3][2] = {{k0[0], k0[1]}, {k0[0] + k1[0], k0[1] + k1[1]}, {k1[0], k1[1]}};
-                float u[16];
-                for (int i = 0; i < 3; i++) {
-                    u[i * 3 + 0] = g[i][0];
-                    u[i * 3 + 1] = g[i][0] + g[i][1];
-                    u[i * 3 + 2] = g[i][1];
-                }
-                u[9] = w[7], u[10] = w[7] + w[1], u[11] = w[1];
-                u[12] = w[5], u[13] = w[5] + w[3], u[14] = w[3];
-                u[15] = w[4];
-                for (int k = 0; k < 16; k++) packed[k * per_position + (tile * in_channels + c) * CK_CONV_CHANNELS + r] = u[k];
-            }
-        }
-    }
+    CK_NAME(winograd_pack_with)(out_channels, in_channels, weight, out_stride, in_stride, false, packed, first_tile, end_tile,
+                                CK_NAME(winograd_up_transform_weight));
 }
 
 // F(2, 2)'s input transform of three values: Bᵀ [d0 d1 d2].
@@ -417,10 +443,6 @@ static void CK_NAME(winograd_up_rows)(long out_channels, long in_channels, long 
     float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
     CK_NAME(copy_band)(in_channels, height, width, input, m0 - 1, l.band_rows, 1, l.padded_width, band);
     CK_NAME(winograd_up_input_transform)(in_channels, &l, band, v);
-    const long out_tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS, per_position = out_tiles * in_channels * CK_CONV_CHANNELS;
-    for (int position = 0; position < 25; position++) {
-        CK_NAME(winograd_products)(out_channels, in_channels, l.tile_rows * l.half, l.stride, packed + CK_NAME(up_weight)[position] * per_position,
-                                   v + position * in_channels * l.stride, m + position * out_channels * l.stride);
-    }
+    CK_NAME(winograd_band_products)(25, CK_NAME(up_weight), out_channels, in_channels, &l, packed, v, m);
     CK_NAME(winograd_up_output_transform)(out_channels, height, width, &l, m, m0, m1, output);
 }
