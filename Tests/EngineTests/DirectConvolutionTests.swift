@@ -123,12 +123,13 @@ import Testing
     /// of 4 rows; 200 → 13 at 11 × 147: 4, 4, 3; the weight gradient with its own bands, one here, and with bands of 2
     /// rows, so odd heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last
     /// vector of tile columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding,
-    /// 35²).
+    /// 35²), down to the narrowest planes it serves (StyleGAN2's 16²; 19 and 18 → 16 wide).
     @Test func winogradMatchesTheDefinition() throws {
         // (batch, groups, in, out, input height, input width, padding)
         let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 40, 13, 6, 512, 1), (1, 1, 3, 7, 5, 33, 1),
                      (2, 1, 5, 13, 9, 37, 0), (1, 2, 8, 14, 12, 73, 0), (1, 1, 4, 6, 3, 40, 2), (1, 1, 200, 13, 11, 147, 1),
-                     (2, 1, 6, 5, 35, 35, 1), (1, 1, 3, 5, 6, 34, 0)]
+                     (2, 1, 6, 5, 35, 35, 1), (1, 1, 3, 5, 6, 34, 0), (2, 1, 6, 9, 16, 16, 1), (1, 1, 5, 4, 7, 19, 1),
+                     (1, 2, 4, 6, 5, 18, 0)]
         for (n, groups, c, o, h, w, padding) in cases {
             let shape = "shape \((n, groups, c, o, h, w)), padding \(padding)"
             let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: padding, groups: groups))
@@ -161,9 +162,10 @@ import Testing
                 #expect(worstWeightGradientError(weightGradient, x, gy, g) < 1e-5, "weight gradient, \(shape), tiles per band \(String(describing: tilesPerBand))")
             }
         }
-        // Narrow planes keep the direct kernel or im2col; unequal paddings and other strides never take Winograd.
-        #expect(!DirectConvolution.suitsWinograd(try geometry(1, 1, 4, 4, 16, 16)))
-        #expect(DirectConvolution.Path(try geometry(1, 1, 4, 4, 16, 16), backwardData: false, algorithm: .auto) == .direct)
+        // Planes under 16 wide keep im2col; unequal paddings and other strides never take Winograd.
+        #expect(!DirectConvolution.suitsWinograd(try geometry(1, 1, 4, 4, 8, 8)))
+        #expect(DirectConvolution.Path(try geometry(4, 1, 4, 4, 8, 8), backwardData: false, algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(try geometry(1, 1, 4, 4, 16, 16), backwardData: false, algorithm: .direct) == .direct)
         #expect(!DirectConvolution.suitsWinograd(try ConvGeometry(op: "test", input: [1, 4, 40, 40], weight: [4, 4, 3, 3],
                                                                    options: ConvOptions(stride: 1, padding: (1, 0)))))
         #expect(!DirectConvolution.suitsWinograd(try ConvGeometry(op: "test", input: [1, 4, 40, 40], weight: [4, 4, 3, 3],
