@@ -13,6 +13,8 @@ public enum InceptionBenchmark {
         public let threads: Int
         public let secondsPerBatch: Double
         public let imagesPerSecond: Double
+        /// The batch's multiply-adds against sgemm 2048³ measured in this process before the timing.
+        public let arithmetic: SgemmShare
         public let profile: [ProfileLine]
     }
 
@@ -21,14 +23,13 @@ public enum InceptionBenchmark {
         var random = RandomState(seed: 1)
         let pixels = (0..<(batch * 3 * inputSize * inputSize)).map { _ in UInt8(random.nextInt(below: 256)) }
         let images = try ImageBatch(count: batch, channels: 3, height: inputSize, width: inputSize, pixels: pixels)
+        let sgemm = try KernelBenchmark.measureSgemm(size: 2048, minimumSeconds: min(1, minimumSeconds))
         let seconds = try timePerCall(minimumSeconds: minimumSeconds) {
             _ = try GradMode.withoutGrad { try network.features(of: images) }
         }
-        Profiler.reset()
-        Profiler.isEnabled = true
-        defer { Profiler.isEnabled = false }
-        _ = try GradMode.withoutGrad { try network.features(of: images) }
+        let profile = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
         return Report(inputSize: inputSize, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
-                      secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds, profile: Profiler.report)
+                      secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds,
+                      arithmetic: SgemmShare(multiplyAdds: profile.multiplyAdds, seconds: seconds, sgemmGflops: sgemm), profile: profile.lines)
     }
 }

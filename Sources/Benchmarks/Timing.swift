@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Median of repeated calls after one warm-up call, repeating until `minimumSeconds` have passed (at least
@@ -12,4 +13,13 @@ func timePerCall(minimumSeconds: Double, minimumCalls: Int = 3, _ body: () throw
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     } while samples.count < minimumCalls || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minimumSeconds
     return samples.sorted()[samples.count / 2]
+}
+
+/// The kernel profile and direct multiply-adds of one call of `body`, with the profiler on only for that call.
+func profileOnePass(_ body: () throws -> Void) throws -> (lines: [ProfileLine], multiplyAdds: Double) {
+    Profiler.reset()
+    Profiler.isEnabled = true
+    defer { Profiler.isEnabled = false }
+    try body()
+    return (Profiler.report, Double(Profiler.multiplyAdds))
 }

@@ -18,11 +18,9 @@ public enum TrainingBenchmark {
         public let secondsPerIteration: Double
         /// Training images per hour / 1000 at this batch.
         public let kimgPerHour: Double
-        /// Multiply-adds of every convolution and matrix product, per step (averaged over the iterations).
-        public let multiplyAddsPerIteration: Double
-        /// sgemm 2048³ in this process before the steps, and 2·multiply-adds per second over the step against it.
-        public let sgemmGflops: Double
-        public let fractionOfSgemm: Double
+        /// Multiply-adds of every convolution and matrix product per step (averaged over the iterations) against sgemm
+        /// 2048³ measured in this process before the steps.
+        public let arithmetic: SgemmShare
         public let profile: [ProfileLine]
     }
 
@@ -38,20 +36,18 @@ public enum TrainingBenchmark {
         var run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
         _ = try run.step(dataset: dataset)
         let sgemm = try KernelBenchmark.measureSgemm(size: 2048, minimumSeconds: 1)
-        Profiler.reset()
-        Profiler.isEnabled = true
-        defer { Profiler.isEnabled = false }
         let start = Date()
-        for i in 0..<iterations {
-            _ = try run.step(dataset: dataset)
-            progress("\(network) batch \(batch): iteration \(i + 1)/\(iterations), \(String(format: "%.2f", Date().timeIntervalSince(start) / Double(i + 1))) s per iteration")
+        let pass = try profileOnePass {
+            for i in 0..<iterations {
+                _ = try run.step(dataset: dataset)
+                progress("\(network) batch \(batch): iteration \(i + 1)/\(iterations), \(String(format: "%.2f", Date().timeIntervalSince(start) / Double(i + 1))) s per iteration")
+            }
         }
         let seconds = Date().timeIntervalSince(start) / Double(iterations)
-        let multiplyAdds = Double(Profiler.multiplyAdds) / Double(iterations)
-        let profile = Profiler.report.map { ProfileLine(kernel: $0.kernel, seconds: $0.seconds / Double(iterations), calls: $0.calls / iterations) }
+        let multiplyAdds = pass.multiplyAdds / Double(iterations)
+        let profile = pass.lines.map { ProfileLine(kernel: $0.kernel, seconds: $0.seconds / Double(iterations), calls: $0.calls / iterations) }
         return Report(network: network, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       iterations: iterations, secondsPerIteration: seconds, kimgPerHour: Double(batch) / seconds * 3.6,
-                      multiplyAddsPerIteration: multiplyAdds, sgemmGflops: sgemm,
-                      fractionOfSgemm: 2 * multiplyAdds / seconds / 1e9 / sgemm, profile: profile)
+                      arithmetic: SgemmShare(multiplyAdds: multiplyAdds, seconds: seconds, sgemmGflops: sgemm), profile: profile)
     }
 }

@@ -144,8 +144,8 @@ struct BenchSwap: ParsableCommand {
 struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Images per second of a randomly initialised generator (mapping + synthesis, const noise), with a kernel profile.",
-        discussion: "Networks: paper256 (256², channel_base 16384, 8 mapping layers), tiny64 (64², channel_base 512, max 64, the fixture's shape) and demo32 (the demo's base).")
+        abstract: "Images per second of a randomly initialised generator (mapping + synthesis, const noise), its share of sgemm's rate, and a kernel profile.",
+        discussion: "Networks: paper256 (256², channel_base 16384, 8 mapping layers), tiny64 (64², channel_base 512, max 64, the fixture's shape) and demo32 (the demo's base). \(sgemmShareHelp) \(atSgemmRateHelp)")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Network shape: paper256, tiny64 or demo32.") var network = "paper256"
@@ -164,7 +164,10 @@ struct BenchGenerate: ParsableCommand {
         let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds) { Console.info($0) }
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network): OpenBLAS core \(report.blasCore), \(report.threads) threads")
-        for row in report.rows { print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond)) }
+        for row in report.rows {
+            print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond))
+            print("  " + row.arithmetic.summary(per: "batch") + String(format: "; %.2f img/s at sgemm's rate", Double(row.batch) / row.arithmetic.secondsAtSgemmRate))
+        }
         printProfile(report.profile, title: "profile of one batch of \(batches.last!)")
     }
 }
@@ -172,8 +175,8 @@ struct BenchGenerate: ParsableCommand {
 struct BenchInception: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inception",
-        abstract: "Images per second of FID's Inception-v3 features (resized to 299² inside), with a kernel profile.",
-        discussion: "Formula weights: the work does not depend on the weights' values. scripts/bench_pytorch.py runs pytorch-fid's network on the same machine for comparison.")
+        abstract: "Images per second of FID's Inception-v3 features (resized to 299² inside), its share of sgemm's rate, and a kernel profile.",
+        discussion: "Formula weights: the work does not depend on the weights' values. scripts/bench_pytorch.py runs pytorch-fid's network on the same machine for comparison. \(sgemmShareHelp) \(atSgemmRateHelp)")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Side of the square input images (they are resized to 299² inside, as pytorch-fid does).") var size = 256
@@ -190,6 +193,7 @@ struct BenchInception: ParsableCommand {
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "inception %d² batch %d: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize, report.batch,
                      report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads))
+        print(report.arithmetic.summary(per: "batch") + String(format: "; %.2f img/s at sgemm's rate", Double(report.batch) / report.arithmetic.secondsAtSgemmRate))
         printProfile(report.profile, title: "profile of one batch")
     }
 }
@@ -198,7 +202,7 @@ struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Seconds per training step (Gmain + Dmain + Greg/4 + Dreg/16, ADA bg at p = 0.328), kimg per hour, the share of sgemm's rate, and a kernel profile.",
-        discussion: "Averages 16 iterations after one warm-up, which contain each regularisation phase exactly as often as the formula says. The share of sgemm's rate counts the direct multiply-adds of every convolution and matrix product the steps ran (also when a kernel does fewer), against sgemm 2048³ measured in the same process. Networks: tiny64 (batch 8 by default) and paper256 (batch 4).")
+        discussion: "Averages 16 iterations after one warm-up, which contain each regularisation phase exactly as often as the formula says. \(sgemmShareHelp) Networks: tiny64 (batch 8 by default) and paper256 (batch 4).")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Network shape: tiny64, demo32 (the demo's base) or paper256.") var network = "tiny64"
@@ -219,9 +223,7 @@ struct BenchTrain: ParsableCommand {
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network), batch \(report.batch): \(String(format: "%.3f", report.secondsPerIteration)) s per step, "
               + String(format: "%.3f kimg/h", report.kimgPerHour) + " (OpenBLAS core \(report.blasCore), \(report.threads) threads)")
-        print(String(format: "%.1f GFLOP per step in convolutions and matrix products (direct count): %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s)",
-                     2 * report.multiplyAddsPerIteration / 1e9, 2 * report.multiplyAddsPerIteration / report.secondsPerIteration / 1e9,
-                     report.fractionOfSgemm, report.sgemmGflops))
+        print(report.arithmetic.summary(per: "step"))
         printProfile(report.profile, title: "profile per step")
     }
 }
@@ -272,6 +274,9 @@ struct BenchAllReduce: ParsableCommand {
 }
 
 /// A kernel profile as a table: kernel, seconds, share of the profiled time, calls.
+private let sgemmShareHelp = "The share of sgemm's rate counts the direct multiply-adds of every convolution and matrix product that ran (also when a kernel, such as Winograd, does fewer), against sgemm 2048³ measured in the same process."
+private let atSgemmRateHelp = "\"img/s at sgemm's rate\" is the rate if all of that arithmetic ran at sgemm's speed: this machine's float32 yardstick for comparisons with other programs."
+
 private func printProfile(_ profile: [ProfileLine], title: String) {
     let total = profile.reduce(0) { $0 + $1.seconds }
     print("\(title) (kernel, seconds, share of profiled time, calls):")

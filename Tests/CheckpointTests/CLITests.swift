@@ -22,6 +22,24 @@ struct CLITests {
         #expect(kept.stderr.contains("idle-thread spin 2^20 cycles"), "\(kept.stderr)")
     }
 
+    /// bench generate states each batch's direct multiply-adds against sgemm's rate: the generator's arithmetic is per
+    /// image, so a batch of 2 counts exactly twice a batch of 1, and the share is the measured rate over sgemm's.
+    @Test func generateBenchmarkCountsArithmeticPerBatch() throws {
+        let result = try toonkitRun("bench", "generate", "--network", "tiny64", "--batch", "1", "2", "--seconds", "0.01", "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let rows = try #require(report?["rows"] as? [[String: Any]])
+        let shares = try rows.map { try #require($0["arithmetic"] as? [String: Double]) }
+        try #require(shares.count == 2)
+        #expect(shares[0]["multiplyAdds"]! > 1e6)
+        #expect(shares[1]["multiplyAdds"] == 2 * shares[0]["multiplyAdds"]!)
+        for (row, share) in zip(rows, shares) {
+            let seconds = try #require(row["secondsPerBatch"] as? Double)
+            #expect(abs(share["gflops"]! - 2 * share["multiplyAdds"]! / seconds / 1e9) <= 1e-9 * share["gflops"]!)
+            #expect(abs(share["fraction"]! - share["gflops"]! / share["sgemmGflops"]!) <= 1e-12)
+        }
+    }
+
     @Test func validateExitsZeroOrTwo() throws {
         let folder = try TemporaryDirectory()
         let good = try Samples.write(folder.path("good.h5"))
