@@ -10,6 +10,9 @@ Workloads, each timed as the median of repeated calls after a warm-up, for at le
   - FID's Inception-v3 features of 256² images (resized to 299² inside), batch 8: `toonkit bench inception`
     against pytorch-fid's InceptionV3([pool3]) with random weights (pytorch-fid would download its weights;
     the arithmetic does not depend on their values).
+The last column, "at sgemm", is toonkit's count of the workload's direct multiply-adds at the rate of OpenBLAS sgemm
+2048³ on this machine: both programs do that arithmetic, so it is the yardstick for how far either is from the
+machine's float32 speed (a Winograd layer does fewer multiplies, so a program can pass it).
 Both sides use --threads threads. The PyTorch sides run when torch, the repository (--repo) and pytorch-fid (with
 torchvision) are present; whatever cannot run is listed as skipped. PyPI's torchvision beside a CPU-only torch loads
 without its compiled detection operators, which Inception does not use (see import_torchvision). The release binary
@@ -125,13 +128,14 @@ def main():
         report = toonkit_json(arguments.toonkit, "generate", "--network", "paper256", "--batch", batch,
                               "--seconds", arguments.seconds, "--threads", arguments.threads)
         ours = report["rows"][0]["imagesPerSecond"]
+        at_sgemm = batch / report["rows"][0]["arithmetic"]["secondsAtSgemmRate"]
         theirs = None
         if generator is not None:
             z = torch.randn(batch, 512, generator=torch.Generator().manual_seed(batch))
             c = torch.zeros(batch, 0)
             with torch.no_grad():
                 theirs = batch / median_seconds(lambda: generator(z, c, noise_mode="const", force_fp32=True), arguments.seconds)
-        rows.append((f"generate paper256, batch {batch} (img/s)", theirs, ours))
+        rows.append((f"generate paper256, batch {batch} (img/s)", theirs, ours, at_sgemm))
         print(f"toonkit: OpenBLAS core {report['blasCore']}, {report['threads']} threads")
 
     inception = None
@@ -147,12 +151,15 @@ def main():
         images = torch.rand(8, 3, 256, 256, generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
             theirs = 8 / median_seconds(lambda: inception(images), arguments.seconds)
-    rows.append(("FID Inception features, 256² inputs, batch 8 (img/s)", theirs, report["imagesPerSecond"]))
+    rows.append(("FID Inception features, 256² inputs, batch 8 (img/s)", theirs, report["imagesPerSecond"],
+                 report["batch"] / report["arithmetic"]["secondsAtSgemmRate"]))
 
-    print(f"{'workload':56} {'PyTorch':>9} {'toonkit':>9} {'ratio':>7}")
-    for name, theirs, ours in rows:
+    # "at sgemm": both programs do the same direct arithmetic (toonkit's count); this is its rate at OpenBLAS sgemm
+    # 2048³'s speed on this machine, the float32 yardstick a faster-than claim is measured against.
+    print(f"{'workload':56} {'PyTorch':>9} {'toonkit':>9} {'ratio':>7} {'at sgemm':>9}")
+    for name, theirs, ours, at_sgemm in rows:
         ratio = f"{ours / theirs:6.2f}x" if theirs else "      -"
-        print(f"{name:56} {theirs if theirs else float('nan'):9.2f} {ours:9.2f} {ratio}")
+        print(f"{name:56} {theirs if theirs else float('nan'):9.2f} {ours:9.2f} {ratio} {at_sgemm:9.2f}")
     for item in skipped:
         print(f"skipped: {item}")
 

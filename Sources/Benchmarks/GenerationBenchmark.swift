@@ -25,7 +25,7 @@ public enum GenerationBenchmark {
     public static func run(architecture: Architecture, name: String, batches: [Int], minimumSeconds: Double,
                            progress: (String) -> Void = { _ in }) throws -> Report {
         let generator = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: 1))
-        let sgemm = try KernelBenchmark.measureSgemm(size: 2048, minimumSeconds: min(1, minimumSeconds))
+        let sgemm = try SgemmShare.measureReference(minimumSeconds: minimumSeconds)
         var rows: [Row] = []
         var profile: [ProfileLine] = []
         for batch in batches {

@@ -23,13 +23,13 @@ public enum InceptionBenchmark {
         var random = RandomState(seed: 1)
         let pixels = (0..<(batch * 3 * inputSize * inputSize)).map { _ in UInt8(random.nextInt(below: 256)) }
         let images = try ImageBatch(count: batch, channels: 3, height: inputSize, width: inputSize, pixels: pixels)
-        let sgemm = try KernelBenchmark.measureSgemm(size: 2048, minimumSeconds: min(1, minimumSeconds))
+        let sgemm = try SgemmShare.measureReference(minimumSeconds: minimumSeconds)
         let seconds = try timePerCall(minimumSeconds: minimumSeconds) {
             _ = try GradMode.withoutGrad { try network.features(of: images) }
         }
-        let profile = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
+        let pass = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
         return Report(inputSize: inputSize, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds,
-                      arithmetic: SgemmShare(multiplyAdds: profile.multiplyAdds, seconds: seconds, sgemmGflops: sgemm), profile: profile.lines)
+                      arithmetic: SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: sgemm), profile: pass.lines)
     }
 }

@@ -27,4 +27,15 @@ public struct SgemmShare: Codable, Sendable {
         String(format: "%.1f GFLOP per %@ in convolutions and matrix products (direct count): %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s)",
                2 * multiplyAdds / 1e9, unit, gflops, fraction, sgemmGflops)
     }
+
+    /// "… img/s at sgemm's rate" for a unit of `batch` images.
+    public func imagesAtSgemmRate(batch: Int) -> String {
+        String(format: "%.2f img/s at sgemm's rate", Double(batch) / secondsAtSgemmRate)
+    }
+
+    /// sgemm 2048³ in GFLOP/s, the reference the shares divide by, timed for up to a second (less when the benchmark
+    /// itself is asked to be quicker).
+    static func measureReference(minimumSeconds: Double = 1) throws -> Double {
+        try KernelBenchmark.measureSgemm(size: 2048, minimumSeconds: min(1, minimumSeconds))
+    }
 }

@@ -35,7 +35,7 @@ public enum TrainingBenchmark {
         let dataset = try SyntheticDataset(kind: .cartoons, count: max(batch * 2, 16), resolution: architecture.resolution, seed: 1)
         var run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
         _ = try run.step(dataset: dataset)
-        let sgemm = try KernelBenchmark.measureSgemm(size: 2048, minimumSeconds: 1)
+        let sgemm = try SgemmShare.measureReference()
         let start = Date()
         let pass = try profileOnePass {
             for i in 0..<iterations {
@@ -45,7 +45,7 @@ public enum TrainingBenchmark {
         }
         let seconds = Date().timeIntervalSince(start) / Double(iterations)
         let multiplyAdds = pass.multiplyAdds / Double(iterations)
-        let profile = pass.lines.map { ProfileLine(kernel: $0.kernel, seconds: $0.seconds / Double(iterations), calls: $0.calls / iterations) }
+        let profile = pass.lines.map { $0.divided(by: iterations) }
         return Report(network: network, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       iterations: iterations, secondsPerIteration: seconds, kimgPerHour: Double(batch) / seconds * 3.6,
                       arithmetic: SgemmShare(multiplyAdds: multiplyAdds, seconds: seconds, sgemmGflops: sgemm), profile: profile)

@@ -166,7 +166,7 @@ struct BenchGenerate: ParsableCommand {
         print("\(report.network): OpenBLAS core \(report.blasCore), \(report.threads) threads")
         for row in report.rows {
             print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond))
-            print("  " + row.arithmetic.summary(per: "batch") + String(format: "; %.2f img/s at sgemm's rate", Double(row.batch) / row.arithmetic.secondsAtSgemmRate))
+            print("  " + row.arithmetic.summary(per: "batch") + "; " + row.arithmetic.imagesAtSgemmRate(batch: row.batch))
         }
         printProfile(report.profile, title: "profile of one batch of \(batches.last!)")
     }
@@ -193,7 +193,7 @@ struct BenchInception: ParsableCommand {
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "inception %d² batch %d: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize, report.batch,
                      report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads))
-        print(report.arithmetic.summary(per: "batch") + String(format: "; %.2f img/s at sgemm's rate", Double(report.batch) / report.arithmetic.secondsAtSgemmRate))
+        print(report.arithmetic.summary(per: "batch") + "; " + report.arithmetic.imagesAtSgemmRate(batch: report.batch))
         printProfile(report.profile, title: "profile of one batch")
     }
 }
@@ -273,15 +273,17 @@ struct BenchAllReduce: ParsableCommand {
     }
 }
 
-/// A kernel profile as a table: kernel, seconds, share of the profiled time, calls.
 private let sgemmShareHelp = "The share of sgemm's rate counts the direct multiply-adds of every convolution and matrix product that ran (also when a kernel, such as Winograd, does fewer), against sgemm 2048³ measured in the same process."
 private let atSgemmRateHelp = "\"img/s at sgemm's rate\" is the rate if all of that arithmetic ran at sgemm's speed: this machine's float32 yardstick for comparisons with other programs."
 
+/// A kernel profile as a table: kernel, own seconds, share of the profiled time, seconds with the kernels it calls,
+/// calls. Own times exclude the listed kernels a kernel calls (conv2d's excludes its sgemm), so the shares add up.
 private func printProfile(_ profile: [ProfileLine], title: String) {
-    let total = profile.reduce(0) { $0 + $1.seconds }
-    print("\(title) (kernel, seconds, share of profiled time, calls):")
+    let total = profile.reduce(0) { $0 + $1.ownSeconds }
+    print("\(title) (kernel, own seconds, share of the profiled time, seconds with the kernels it calls, calls):")
     for line in profile {
-        print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.4f %6.1f%% %6d", line.seconds, 100 * line.seconds / max(total, 1e-9), line.calls))
+        print(line.kernel.padding(toLength: 22, withPad: " ", startingAt: 0)
+              + String(format: "%8.4f %6.1f%% %9.4f %6d", line.ownSeconds, 100 * line.ownSeconds / max(total, 1e-9), line.seconds, line.calls))
     }
 }
 

@@ -123,7 +123,7 @@ import Testing
     /// of 4 rows; 200 → 13 at 11 × 147: 4, 4, 3; the weight gradient with its own bands, one here, and with bands of 2
     /// rows, so odd heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last
     /// vector of tile columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding,
-    /// 35²), down to the narrowest planes it serves (StyleGAN2's 16²; 19 and 18 → 16 wide).
+    /// 35²), down to the narrowest planes it serves (StyleGAN2's 16², 19 wide, and 18 → 16 wide without padding).
     @Test func winogradMatchesTheDefinition() throws {
         // (batch, groups, in, out, input height, input width, padding)
         let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 40, 13, 6, 512, 1), (1, 1, 3, 7, 5, 33, 1),
@@ -284,14 +284,19 @@ import Testing
         func downsampled(_ set: KernelInstructionSet) -> [Float] {
             run(count: n * o * h * w) { DirectConvolution.forward(up, input: large.pointer, weight: weight.pointer, output: $0, instructionSet: set) }
         }
-        // Whole vectors of tile columns, and (no padding, 9 × 37 → 7 × 35) partial ones.
+        // Whole vectors of tile columns, (no padding, 9 × 37 → 7 × 35) partial ones, and the narrowest plane Winograd
+        // serves (16 wide: half a 16-lane vector of tile columns).
         let wide = try geometry(1, 2, 8, 14, 6, 64), wideInput = G.random([1, 8, 6, 64], seed: 99)
+        let narrow = try geometry(2, 2, 8, 14, 16, 16), narrowInput = G.random([2, 8, 16, 16], seed: 102)
         let odd = try ConvGeometry(op: "test", input: [1, 8, 9, 37], weight: [14, 4, 3, 3], options: ConvOptions(padding: 0, groups: 2))
         let oddInput = G.random([1, 8, 9, 37], seed: 100)
         let oddGradient = G.random([1, 14, 7, 35], seed: 101)
         func winograd(_ set: KernelInstructionSet) -> [Float] {
             run(count: 14 * 6 * 64) { DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
                 + run(count: 14 * 7 * 35) { DirectConvolution.forward(odd, input: oddInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
+                + run(count: 2 * 14 * 16 * 16) {
+                    DirectConvolution.forward(narrow, input: narrowInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set)
+                }
         }
         // The Winograd weight gradient's transforms have no multiply-add, so every set's transforms round alike (its
         // products are the engine's GEMM, the same whichever set the transforms use).

@@ -1,7 +1,7 @@
 import CKernels
 
 /// The 3×3 convolutions of StyleGAN2's planes from 16² up (stride 1 with padding 1, and the stride-2 down- and
-/// up-sampling) and of FID Inception's planes from 16 wide (stride 1, padding 0 or 1), computed in place of im2col +
+/// up-sampling) and of FID Inception's planes from 35² up (stride 1, padding 0 or 1), computed in place of im2col +
 /// GEMM by register-tiled C kernels, Winograd F(2×2, 3×3) where it suits (Sources/CKernels, docs/engine-kernels.md
 /// "Direct convolution", "Winograd"). im2col writes nine copies of the input and hands OpenBLAS a product only
 /// 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128² and 256² planes (`toonkit bench kernels`); these
@@ -209,9 +209,10 @@ enum DirectConvolution {
     /// Whether Winograd F(2×2, 3×3) serves: 3×3, stride 1, the same padding p ≤ 2 on both axes (backward data is
     /// the convolution with padding 2 − p), input and output planes from 16 wide, of any size: odd widths and heights
     /// end in a partial tile column and row (FID's Inception: 147², 71², 35²). Every set takes this path for the same
-    /// geometries, so they round alike. At StyleGAN2's 16² it beats the direct kernel in all three passes at batch 1,
-    /// 2 and 4; at 8² (batch 4) it only draws level forward and loses the weight gradient (`toonkit bench kernels
-    /// --only "512->512 @"`, AVX2, docs/engine-kernels.md "Winograd"), so narrower planes keep im2col.
+    /// geometries, so they round alike. At StyleGAN2's 16² it beats the direct kernel (forward, backward data) and
+    /// im2col (weight gradient) at batch 1 and 2; at 8² (batch 4) it draws level forward and in backward data and loses
+    /// the weight gradient (`toonkit bench kernels --only "512->512 @"`, AVX2, docs/engine-kernels.md "Narrow planes"),
+    /// so narrower planes keep im2col. Measured on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padHeight == g.padWidth && (0...2).contains(g.padHeight)
             && min(g.inWidth, g.outWidth) >= 16
