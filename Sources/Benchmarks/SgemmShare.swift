@@ -24,8 +24,11 @@ public struct SgemmShare: Codable, Sendable {
 
     /// "… GFLOP per UNIT in convolutions and matrix products (direct count): … GFLOP/s, … of sgemm (… GFLOP/s)".
     public func summary(per unit: String) -> String {
-        String(format: "%.1f GFLOP per %@ in convolutions and matrix products (direct count): %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s)",
-               2 * multiplyAdds / 1e9, unit, gflops, fraction, sgemmGflops)
+        let gigaflop = 2 * multiplyAdds / 1e9
+        // Small test networks do a few dozen megaflops per image; one decimal would print them as 0.0.
+        return String(format: gigaflop < 1 ? "%.3f" : "%.1f", gigaflop)
+            + String(format: " GFLOP per %@ in convolutions and matrix products (direct count): %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s)",
+                     unit, gflops, fraction, sgemmGflops)
     }
 
     /// "… img/s at sgemm's rate" for a unit of `batch` images.
