@@ -1,4 +1,5 @@
 import COpenSSL
+import Engine
 import Foundation
 
 /// A file an operation read, identified by its content.
@@ -127,15 +128,12 @@ final class SHA256 {
         if status != 1 { fail(call) }
     }
 
-    /// _exit, not exit: another thread may be hashing or writing, and exit's handlers (HDF5's among them) would
-    /// tear down what it uses. Files being written are left as their temporary files, as after a crash.
+    /// Without exit's handlers: another thread may be hashing or writing, and they (HDF5's among them) would tear
+    /// down what it uses. Files being written are left as their temporary files, as after a crash.
     private static func fail(_ call: String) -> Never {
         var reason = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(ERR_get_error(), &reason, reason.count)
         let configuration = ProcessInfo.processInfo.environment["OPENSSL_CONF"].map { " (OPENSSL_CONF=\($0))" } ?? ""
-        let message = "\(ProcessInfo.processInfo.processName): error: OpenSSL's \(call) failed for SHA-256: "
-            + "\(String(cString: reason))\(configuration)\n"
-        FileHandle.standardError.write(Data(message.utf8))
-        _exit(2)
+        stopProcess(error: "OpenSSL's \(call) failed for SHA-256: \(String(cString: reason))\(configuration)", runningExitHandlers: false)
     }
 }

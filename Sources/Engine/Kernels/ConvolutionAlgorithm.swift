@@ -29,7 +29,15 @@ func processWideChoice<T>(_ read: () throws -> T) -> T {
     do {
         return try read()
     } catch {
-        FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(error)\n".utf8))
-        exit(2)
+        stopProcess(error: "\(error)", runningExitHandlers: true)
     }
+}
+
+/// Writes "NAME: error: MESSAGE" to stderr and ends the process with status 2: for failures no caller can mend
+/// (a bad process-wide setting, a checksum library that refuses to hash). `runningExitHandlers: false` (_exit) is
+/// for callers that may stop while another thread still uses what exit's handlers (HDF5's among them) tear down.
+public func stopProcess(error message: String, runningExitHandlers: Bool) -> Never {
+    FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(message)\n".utf8))
+    if runningExitHandlers { exit(2) }
+    _exit(2)
 }
