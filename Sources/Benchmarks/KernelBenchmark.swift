@@ -62,21 +62,40 @@ public enum KernelBenchmark {
         return Layer(channelsIn: c, channelsOut: c, resolution: r)
     }
 
-    /// One stride-1 3×3 layer of FID's Inception-v3 (pytorch-fid's network on 299² inputs), timed forward only.
+    /// One stride-1 layer of FID's Inception-v3 (pytorch-fid's network on 299² inputs), timed forward only.
     public struct InceptionLayer: Sendable {
-        public let channelsIn: Int, channelsOut: Int, inputSize: Int, padding: Int
-        public var outputSize: Int { inputSize + 2 * padding - 2 }
-        public var name: String { "FID 3x3 \(channelsIn)->\(channelsOut) @\(outputSize)x\(outputSize) pad \(padding)" }
+        public let channelsIn: Int, channelsOut: Int, inputSize: Int
+        public let kernel: (height: Int, width: Int), padding: (height: Int, width: Int)
+
+        init(channelsIn: Int, channelsOut: Int, inputSize: Int, kernel: (Int, Int) = (3, 3), padding: (Int, Int)) {
+            self.channelsIn = channelsIn
+            self.channelsOut = channelsOut
+            self.inputSize = inputSize
+            self.kernel = kernel
+            self.padding = padding
+        }
+
+        public var outputHeight: Int { inputSize + 2 * padding.height - kernel.height + 1 }
+        public var outputWidth: Int { inputSize + 2 * padding.width - kernel.width + 1 }
+        public var name: String {
+            let pad = padding.height == padding.width ? "\(padding.height)" : "\(padding.height),\(padding.width)"
+            return "FID \(kernel.height)x\(kernel.width) \(channelsIn)->\(channelsOut) @\(outputHeight)x\(outputWidth) pad \(pad)"
+        }
     }
 
     /// Conv2d_2a, 2b and 4a and the 35² double-3×3 branch's two: planes that are not whole vectors wide, with and
-    /// without padding (docs/engine-kernels.md "Winograd").
+    /// without padding (docs/engine-kernels.md "Winograd"); Mixed_6e's 1×7 and 7×1 and Mixed_7b's 1×3 and 3×1 ("Winograd
+    /// along one axis").
     public static let inceptionLayers: [InceptionLayer] = [
-        InceptionLayer(channelsIn: 32, channelsOut: 32, inputSize: 149, padding: 0),
-        InceptionLayer(channelsIn: 32, channelsOut: 64, inputSize: 147, padding: 1),
-        InceptionLayer(channelsIn: 80, channelsOut: 192, inputSize: 73, padding: 0),
-        InceptionLayer(channelsIn: 64, channelsOut: 96, inputSize: 35, padding: 1),
-        InceptionLayer(channelsIn: 96, channelsOut: 96, inputSize: 35, padding: 1),
+        InceptionLayer(channelsIn: 32, channelsOut: 32, inputSize: 149, padding: (0, 0)),
+        InceptionLayer(channelsIn: 32, channelsOut: 64, inputSize: 147, padding: (1, 1)),
+        InceptionLayer(channelsIn: 80, channelsOut: 192, inputSize: 73, padding: (0, 0)),
+        InceptionLayer(channelsIn: 64, channelsOut: 96, inputSize: 35, padding: (1, 1)),
+        InceptionLayer(channelsIn: 96, channelsOut: 96, inputSize: 35, padding: (1, 1)),
+        InceptionLayer(channelsIn: 192, channelsOut: 192, inputSize: 17, kernel: (1, 7), padding: (0, 3)),
+        InceptionLayer(channelsIn: 192, channelsOut: 192, inputSize: 17, kernel: (7, 1), padding: (3, 0)),
+        InceptionLayer(channelsIn: 384, channelsOut: 384, inputSize: 8, kernel: (1, 3), padding: (0, 1)),
+        InceptionLayer(channelsIn: 384, channelsOut: 384, inputSize: 8, kernel: (3, 1), padding: (1, 0)),
     ]
 
     /// `only`: time just the rows whose "layer pass" or vector kernel name contains this text (case-insensitive).
@@ -126,9 +145,10 @@ public enum KernelBenchmark {
         }
         for layer in inceptionLayers {
             let x = try randomTensor([batch, layer.channelsIn, layer.inputSize, layer.inputSize])
-            let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
-            let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * layer.outputSize * layer.outputSize)
-            try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, ConvOptions(padding: layer.padding)) }
+            let w = try randomTensor([layer.channelsOut, layer.channelsIn, layer.kernel.height, layer.kernel.width])
+            let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * layer.kernel.height * layer.kernel.width
+                                     * layer.outputHeight * layer.outputWidth)
+            try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, ConvOptions(stride: 1, padding: layer.padding)) }
         }
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,

@@ -50,7 +50,7 @@ struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
         abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes) and FID Inception's "
-            + "stride-1 3×3 layers (forward), against sgemm 2048³; "
+            + "stride-1 3×3, 1×7, 7×1, 1×3 and 3×1 layers (forward), against sgemm 2048³; "
             + "the engine's vector kernels with each instruction set the CPU supports.")
 
     @OptionGroup var options: BenchOptions

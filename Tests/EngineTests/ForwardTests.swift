@@ -13,10 +13,12 @@ import Testing
         zip(a, b).map { abs(Double($0) - $1) }.max() ?? 0
     }
 
-    static func naiveConv2d(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int, groups: Int) -> [Double] {
+    /// `paddingWidth`: the padding of the width where it differs from the height's (`padding`).
+    static func naiveConv2d(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int, paddingWidth: Int? = nil, groups: Int) -> [Double] {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        let oh = (h + 2 * padding - kh) / stride + 1, ow = (wd + 2 * padding - kw) / stride + 1
+        let paddingWidth = paddingWidth ?? padding
+        let oh = (h + 2 * padding - kh) / stride + 1, ow = (wd + 2 * paddingWidth - kw) / stride + 1
         let xs = x.scalars, ws = w.scalars
         var out = [Double](repeating: 0, count: n * o * oh * ow)
         let og = o / groups
@@ -24,7 +26,7 @@ import Testing
             var total = 0.0
             let group = oc / og
             for ic in 0..<cg { for i in 0..<kh { for j in 0..<kw {
-                let iy = y * stride + i - padding, ix = xx * stride + j - padding
+                let iy = y * stride + i - padding, ix = xx * stride + j - paddingWidth
                 guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
                 total += Double(xs[((b * c + group * cg + ic) * h + iy) * wd + ix]) * Double(ws[((oc * cg + ic) * kh + i) * kw + j])
             } } }

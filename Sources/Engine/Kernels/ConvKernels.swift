@@ -1,7 +1,7 @@
 /// Convolution kernels: im2col / col2im around OpenBLAS GEMM.
 ///
 /// The 3×3 convolutions DirectConvolution serves (Winograd, direct and stride-2 kernels; its `Path`) go there instead,
-/// unless TOONKIT_CONV=im2col. All three kernels share one geometry. "Input space" is [N, C, H, W], "output space" is
+/// unless TOONKIT_CONV=im2col, and so do the forward passes of the 1×r and r×1 ones LineWinograd serves, under `auto`. All three kernels share one geometry. "Input space" is [N, C, H, W], "output space" is
 /// [N, O, Ho, Wo], weights are [O, C/groups, kh, kw]:
 ///   forward:      input space → output space   (conv2d)
 ///   backwardData: output space → input space   (conv_transpose2d, the adjoint of forward)
@@ -60,6 +60,9 @@ enum ConvKernels {
                         algorithm: ConvolutionAlgorithm = .active) {
         if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm) {
             return Profiler.measure(path.rawValue) { DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path == .winograd) }
+        }
+        if algorithm.usesWinograd, let line = LineWinograd(g) {
+            return Profiler.measure("conv line winograd") { line.forward(input: input, weight: weight, output: output) }
         }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()

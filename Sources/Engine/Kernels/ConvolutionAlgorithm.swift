@@ -1,7 +1,8 @@
 import Foundation
 
-/// How the engine computes 3×3 convolutions: `auto` (Winograd, then the direct kernels, where they suit;
-/// im2col + GEMM elsewhere), `direct` (no Winograd) or `im2col` everywhere, forced with TOONKIT_CONV so
+/// How the engine computes 3×3 convolutions, and the forward passes of Inception's 1×r and r×1 ones: `auto` (Winograd,
+/// then the direct kernels, where they suit; LineWinograd for 1×r and r×1; im2col + GEMM elsewhere), `direct` (no
+/// Winograd) or `im2col` everywhere, forced with TOONKIT_CONV so
 /// benchmarks can time the paths from one binary (docs/engine-kernels.md "Direct convolution").
 public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     case auto, direct, im2col

@@ -1,0 +1,84 @@
+@testable import Engine
+import Foundation
+import TestSupport
+import Testing
+
+/// Winograd F(2, r) along one axis (docs/engine-kernels.md "Winograd along one axis") against double-precision loops,
+/// on Inception's 1×7, 7×1, 1×3 and 3×1 shapes and on odd, even, tiny and block-splitting ones.
+@Suite struct LineWinogradTests {
+    /// Each set of transforms computes two outputs of a correlation exactly (in doubles), for every tap and input: Bᵀ and Aᵀ
+    /// are read back from the code, column by column, by feeding it unit vectors.
+    @Test func transformsComputeTheCorrelation() {
+        for t in LineWinograd.Transforms.all {
+            let points = t.points
+            #expect(t.filter.count == points * t.taps)
+            /// Eight lanes of 1 in row k of `points` rows, zeros elsewhere.
+            func unit(_ k: Int) -> [Float] { (0..<(8 * points)).map { $0 / 8 == k ? 1 : 0 } }
+            for tap in 0..<t.taps {
+                for entry in 0..<points {
+                    // Filter e_tap and data e_entry: output i is 1 exactly when entry = i + tap.
+                    var transformed = [Float](repeating: .nan, count: 8 * points)
+                    transformed.withUnsafeMutableBufferPointer { t.input(unit(entry), dStride: 8, $0.baseAddress!, vStride: 8, count: 8) }
+                    let v = (0..<points).map { Double(transformed[$0 * 8]) }
+                    let m = (0..<points).map { t.filter[$0 * t.taps + tap] * v[$0] }
+                    let outputs = (0..<points).map { position in t.output(unit(position), mStride: 8) }
+                    for i in 0..<2 {
+                        let y = (0..<points).reduce(0.0) { $0 + Double(i == 0 ? outputs[$1].0[0] : outputs[$1].1[0]) * m[$1] }
+                        #expect(abs(y - (entry == i + tap ? 1 : 0)) < 1e-12, "F(2, \(t.taps)), tap \(tap), input \(entry), output \(i): \(y)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func forwardMatchesTheDefinition() throws {
+        // (batch, in, out, height, width, kernel height, kernel width)
+        let cases = [(2, 5, 6, 17, 17, 1, 7), (2, 5, 6, 17, 17, 7, 1), (1, 4, 3, 8, 8, 1, 3), (3, 4, 3, 8, 8, 3, 1),
+                     (1, 3, 2, 6, 9, 1, 7), (1, 3, 2, 9, 6, 7, 1), (2, 2, 3, 3, 2, 7, 1), (1, 2, 3, 1, 5, 1, 3),
+                     (1, 2, 2, 4, 1, 3, 1)]
+        for (n, c, o, h, w, kh, kw) in cases {
+            let shape = "shape \((n, c, o, h, w)), kernel \(kh)×\(kw)"
+            let options = ConvOptions(stride: 1, padding: (kh / 2, kw / 2))
+            let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c, kh, kw], options: options)
+            let line = try #require(LineWinograd(g), "\(shape)")
+            let x = GradCheck.random([n, c, h, w], seed: 31), weight = GradCheck.random([o, c, kh, kw], scale: 0.3, seed: 32)
+            var values = [Float](repeating: .nan, count: n * o * h * w)
+            values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: kh / 2, paddingWidth: kw / 2, groups: 1)
+            #expect(ForwardTests.maxDifference(values, reference) < 1e-5, "\(shape)")
+            // The engine's conv2d takes it under auto.
+            let y = try Tensor.conv2d(x, weight, options)
+            #expect(ForwardTests.maxDifference(y.scalars, reference) < 1e-5, "conv2d, \(shape)")
+        }
+    }
+
+    /// Blocks of samples (V and M near 4 MB) cover the batch: Inception's widest 1×7 layer at batch 9 takes several.
+    @Test func blocksOfSamplesCoverTheBatch() throws {
+        let (n, c, o) = (9, 192, 192)
+        let g = try ConvGeometry(op: "test", input: [n, c, 17, 17], weight: [o, c, 1, 7], options: ConvOptions(stride: 1, padding: (0, 3)))
+        let line = try #require(LineWinograd(g))
+        let x = GradCheck.random([n, c, 17, 17], seed: 33), weight = GradCheck.random([o, c, 1, 7], scale: 0.05, seed: 34)
+        var values = [Float](repeating: .nan, count: n * o * 17 * 17)
+        values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
+        var im2col = [Float](repeating: .nan, count: values.count)
+        im2col.withUnsafeMutableBufferPointer { ConvKernels.forward(g, input: x.pointer, weight: weight.pointer, output: $0.baseAddress!, algorithm: .im2col) }
+        let scale = Double(im2col.map { abs($0) }.max()!)
+        let worst = zip(values, im2col).map { abs(Double($0) - Double($1)) }.max()!
+        #expect(worst / scale < 1e-5, "relative difference \(worst / scale)")
+    }
+
+    @Test func servesOnlyFactorisedSamePaddedKernels() throws {
+        func geometry(_ kernel: (Int, Int), padding: (Int, Int), stride: Int = 1, groups: Int = 1) throws -> ConvGeometry {
+            try ConvGeometry(op: "test", input: [1, 4, 17, 17], weight: [4, 4 / groups, kernel.0, kernel.1],
+                             options: ConvOptions(stride: stride, padding: padding, groups: groups))
+        }
+        #expect(LineWinograd(try geometry((1, 7), padding: (0, 3)))?.alongWidth == true)
+        #expect(LineWinograd(try geometry((7, 1), padding: (3, 0)))?.alongWidth == false)
+        #expect(LineWinograd(try geometry((1, 5), padding: (0, 2))) == nil)
+        #expect(LineWinograd(try geometry((1, 7), padding: (0, 0))) == nil)
+        #expect(LineWinograd(try geometry((1, 7), padding: (1, 3))) == nil)
+        #expect(LineWinograd(try geometry((3, 3), padding: (1, 1))) == nil)
+        #expect(LineWinograd(try geometry((1, 3), padding: (0, 1), stride: 2)) == nil)
+        #expect(LineWinograd(try geometry((1, 3), padding: (0, 1), groups: 2)) == nil)
+    }
+}
