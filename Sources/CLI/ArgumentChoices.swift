@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Interop
 import Networks
 import Surgery
@@ -14,6 +15,7 @@ extension SyntheticKind: ExpressibleByArgument {}
 extension ImportFormat: ExpressibleByArgument {}
 extension ExportLayout: ExpressibleByArgument {}
 extension MergeMethod: ExpressibleByArgument {}
+extension ConvolutionAlgorithm: ExpressibleByArgument {}
 
 /// What `train --metrics` measures at every snapshot.
 enum SnapshotMetrics: String, CaseIterable, ExpressibleByArgument {

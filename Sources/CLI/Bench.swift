@@ -59,10 +59,13 @@ struct BenchKernels: ParsableCommand {
     @Option(help: ArgumentHelp("Time only the rows whose layer and pass, or vector kernel name, contain this text (case-insensitive), e.g. 'up 3x3' or '@256x256 backward'; sgemm is always measured.",
                                valueName: "text"))
     var only: String?
+    @Option(help: ArgumentHelp("Also time every layer row with this convolution algorithm, alternating with the process's own (TOONKIT_CONV, default auto) call by call, so a busy machine slows both alike; adds the other algorithm's milliseconds and how many times as long it takes.",
+                               valueName: "algorithm"))
+    var against: ConvolutionAlgorithm?
 
     func run() throws {
         options.apply()
-        let report = try KernelBenchmark.run(batch: batch, minimumSeconds: seconds, only: only) { Console.info($0) }
+        let report = try KernelBenchmark.run(batch: batch, minimumSeconds: seconds, only: only, against: against) { Console.info($0) }
         if let only, report.rows.isEmpty && report.vectorKernels.isEmpty {
             throw ValidationError("--only '\(only)' matches no layer, pass or vector kernel; run without it to see every row's name")
         }
@@ -73,10 +76,12 @@ struct BenchKernels: ParsableCommand {
         let engineSet = KernelInstructionSet(rawValue: report.instructionSet)?.displayName ?? report.instructionSet
         print("OpenBLAS core: \(report.blasCore), threads: \(report.threads), sgemm 2048^3: \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
         print("engine kernels: \(engineSet) (\(KernelInstructionSet.environmentVariable)=\(KernelInstructionSet.allCases.map(\.rawValue).joined(separator: "|")) forces one)")
-        print("layer                            pass              ms      GFLOP/s  ratio to sgemm")
+        let againstTitle = against.map { String(format: "  %@ ms  as long", $0.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) } ?? ""
+        print("layer                            pass              ms      GFLOP/s  ratio to sgemm" + againstTitle)
         for row in report.rows {
+            let comparison = row.against.map { String(format: " %11.2f %8.2f×", $0.seconds * 1e3, $0.speedup) } ?? ""
             print(row.layer.padding(toLength: 33, withPad: " ", startingAt: 0) + row.pass.padding(toLength: 16, withPad: " ", startingAt: 0)
-                  + String(format: "%8.2f %10.1f %8.2f", row.seconds * 1e3, row.gflops, row.ratioToSgemm))
+                  + String(format: "%8.2f %10.1f %8.2f", row.seconds * 1e3, row.gflops, row.ratioToSgemm) + comparison)
         }
         print("engine vector kernel                                  set          ms      GFLOP/s")
         for row in report.vectorKernels {

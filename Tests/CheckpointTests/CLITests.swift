@@ -40,6 +40,22 @@ struct CLITests {
         }
     }
 
+    /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it took.
+    @Test func kernelBenchmarkComparesAgainstAnotherAlgorithm() throws {
+        let result = try toonkitRun("bench", "kernels", "--only", "FID 1x3", "--against", "im2col", "--batch", "1", "--seconds", "0.01", "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let rows = try #require(report?["rows"] as? [[String: Any]])
+        try #require(rows.count == 1)
+        let against = try #require(rows[0]["against"] as? [String: Any])
+        #expect(against["algorithm"] as? String == "im2col")
+        let (seconds, other) = (try #require(rows[0]["seconds"] as? Double), try #require(against["seconds"] as? Double))
+        #expect(seconds > 0 && other > 0)
+        #expect(abs(try #require(against["speedup"] as? Double) - other / seconds) <= 1e-12 * other / seconds)
+        let refused = try toonkitRun("bench", "kernels", "--against", "fft")
+        #expect(refused.status != 0 && refused.stderr.contains("'auto', 'direct' or 'im2col'"), "\(refused.stderr)")
+    }
+
     @Test func validateExitsZeroOrTwo() throws {
         let folder = try TemporaryDirectory()
         let good = try Samples.write(folder.path("good.h5"))

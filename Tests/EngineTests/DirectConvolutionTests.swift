@@ -339,6 +339,25 @@ import Testing
         #expect(refused?.message.contains("unknown convolution algorithm 'fft'; use one of auto, direct, im2col") == true)
     }
 
+    /// `using` routes the convolutions inside it (bench kernels --against): conv2d then gives the named path's bits.
+    @Test func aScopedAlgorithmRoutesTheConvolutionsInside() throws {
+        let x = G.random([1, 4, 16, 16], seed: 85), weight = G.random([5, 4, 3, 3], scale: 0.3, seed: 86)
+        let g = try geometry(1, 1, 4, 5, 16, 16)
+        func path(_ algorithm: ConvolutionAlgorithm) -> [Float] {
+            run(count: 5 * 256) { ConvKernels.forward(g, input: x.pointer, weight: weight.pointer, output: $0, algorithm: algorithm) }
+        }
+        #expect(path(.auto) != path(.im2col), "Winograd and im2col round differently here, so the check below can tell them apart")
+        let scoped = try ConvolutionAlgorithm.using(.im2col) {
+            #expect(ConvolutionAlgorithm.current == .im2col)
+            #expect(ConvolutionAlgorithm.using(.direct) { ConvolutionAlgorithm.current } == .direct)
+            #expect(ConvolutionAlgorithm.current == .im2col)
+            return try Tensor.conv2d(x, weight, ConvOptions(padding: 1)).scalars
+        }
+        #expect(scoped == path(.im2col))
+        #expect(ConvolutionAlgorithm.current == ConvolutionAlgorithm.active)
+        #expect(try Tensor.conv2d(x, weight, ConvOptions(padding: 1)).scalars == path(.active))
+    }
+
     private func geometry(_ n: Int, _ groups: Int, _ c: Int, _ o: Int, _ h: Int, _ w: Int) throws -> ConvGeometry {
         try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: 1, groups: groups))
     }

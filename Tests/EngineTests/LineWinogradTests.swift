@@ -46,9 +46,13 @@ import Testing
             values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: kh / 2, paddingWidth: kw / 2, groups: 1)
             #expect(ForwardTests.maxDifference(values, reference) < 1e-5, "\(shape)")
-            // The engine's conv2d takes it under auto.
-            let y = try Tensor.conv2d(x, weight, options)
-            #expect(ForwardTests.maxDifference(y.scalars, reference) < 1e-5, "conv2d, \(shape)")
+            // The engine's conv2d takes it under auto (the same bits), and im2col when told to.
+            #expect(try ConvolutionAlgorithm.using(.auto) { try Tensor.conv2d(x, weight, options) }.scalars == values, "conv2d, \(shape)")
+            var im2col = [Float](repeating: .nan, count: values.count)
+            im2col.withUnsafeMutableBufferPointer { ConvKernels.forward(g, input: x.pointer, weight: weight.pointer, output: $0.baseAddress!, algorithm: .im2col) }
+            for algorithm in [ConvolutionAlgorithm.im2col, .direct] {
+                #expect(try ConvolutionAlgorithm.using(algorithm) { try Tensor.conv2d(x, weight, options) }.scalars == im2col, "\(algorithm), \(shape)")
+            }
         }
     }
 
@@ -57,6 +61,7 @@ import Testing
         let (n, c, o) = (9, 192, 192)
         let g = try ConvGeometry(op: "test", input: [n, c, 17, 17], weight: [o, c, 1, 7], options: ConvOptions(stride: 1, padding: (0, 3)))
         let line = try #require(LineWinograd(g))
+        #expect(line.samplesPerBlock < n)
         let x = GradCheck.random([n, c, 17, 17], seed: 33), weight = GradCheck.random([o, c, 1, 7], scale: 0.05, seed: 34)
         var values = [Float](repeating: .nan, count: n * o * 17 * 17)
         values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }

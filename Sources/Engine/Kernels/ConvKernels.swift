@@ -1,7 +1,8 @@
 /// Convolution kernels: im2col / col2im around OpenBLAS GEMM.
 ///
 /// The 3×3 convolutions DirectConvolution serves (Winograd, direct and stride-2 kernels; its `Path`) go there instead,
-/// unless TOONKIT_CONV=im2col, and so do the forward passes of the 1×r and r×1 ones LineWinograd serves, under `auto`. All three kernels share one geometry. "Input space" is [N, C, H, W], "output space" is
+/// unless TOONKIT_CONV=im2col; under `auto` so do the forward passes of the 1×r and r×1 ones LineWinograd serves.
+/// The three passes below share one geometry. "Input space" is [N, C, H, W], "output space" is
 /// [N, O, Ho, Wo], weights are [O, C/groups, kh, kw]:
 ///   forward:      input space → output space   (conv2d)
 ///   backwardData: output space → input space   (conv_transpose2d, the adjoint of forward)
@@ -57,7 +58,7 @@ struct ConvGeometry: Equatable {
 
 enum ConvKernels {
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                        algorithm: ConvolutionAlgorithm = .active) {
+                        algorithm: ConvolutionAlgorithm = .current) {
         if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm) {
             return Profiler.measure(path.rawValue) { DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path == .winograd) }
         }
@@ -87,7 +88,7 @@ enum ConvKernels {
 
     /// `output` (input space) is overwritten.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                             algorithm: ConvolutionAlgorithm = .active) {
+                             algorithm: ConvolutionAlgorithm = .current) {
         if let path = DirectConvolution.Path(g, backwardData: true, algorithm: algorithm) {
             return Profiler.measure(path.rawValue) {
                 DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output, winograd: path == .winograd)
@@ -118,7 +119,7 @@ enum ConvKernels {
 
     /// `output` (weight shaped) is overwritten.
     static func weightGrad(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                           algorithm: ConvolutionAlgorithm = .active) {
+                           algorithm: ConvolutionAlgorithm = .current) {
         if let path = DirectConvolution.Path(weightGradient: g, algorithm: algorithm) {
             return Profiler.measure(path.rawValue) {
                 DirectConvolution.weightGradient(g, input: input, gradOutput: gradOutput, output: output, winograd: path == .winograd)

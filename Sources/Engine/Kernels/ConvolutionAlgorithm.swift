@@ -15,6 +15,17 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// Decided on first use; an unknown TOONKIT_CONV ends the process with status 2, as TOONKIT_SIMD does.
     public static let active: ConvolutionAlgorithm = processWideChoice { try fromEnvironment(ProcessInfo.processInfo.environment) }
 
+    @TaskLocal private static var scoped: ConvolutionAlgorithm?
+
+    /// The algorithm convolutions use here: the one `using(_:_:)` set around this code, else `active`.
+    public static var current: ConvolutionAlgorithm { scoped ?? active }
+
+    /// Runs `body` with its convolutions (those it calls on this thread) computed by `algorithm`, so a benchmark can
+    /// alternate two paths call by call in one process, where a busy machine slows both alike.
+    public static func using<T>(_ algorithm: ConvolutionAlgorithm, _ body: () throws -> T) rethrows -> T {
+        try $scoped.withValue(algorithm, operation: body)
+    }
+
     public static func fromEnvironment(_ environment: [String: String]) throws -> ConvolutionAlgorithm {
         guard let requested = environment[environmentVariable], !requested.isEmpty else { return .auto }
         guard let algorithm = ConvolutionAlgorithm(rawValue: requested.lowercased()) else {

@@ -7,7 +7,7 @@
 /// the plane the tiles are the output pairs (2t, 2t + 1); across the batch, tiles and the other axis, every position ξ < α
 /// is one GEMM, M[ξ] = U[ξ]·V[ξ] with U[ξ] = (G w)[ξ] of shape [out, in] and V[ξ] = (Bᵀ d)[ξ] of shape [in, columns].
 struct LineWinograd {
-    /// The transforms of one F(2, r): Toom-Cook's at the points 0, ±1, ±2, ±½ and ∞ (the first r of them), transposed
+    /// The transforms of one F(2, r): Toom-Cook's at r + 1 points: 0, ±1, ±2, ±½ and ∞ for seven taps, 0, ±1 and ∞ for three, transposed
     /// into filtering, with the denominators moved from Bᵀ into G, so that Bᵀ holds small integers and the data transform
     /// rounds only in its sums. Bᵀ and Aᵀ are written out as code (eight lanes at a time, the even and odd inputs' shares
     /// formed once); `LineWinogradTests` reads them back from it and checks that each set computes the correlation exactly.
@@ -18,8 +18,11 @@ struct LineWinograd {
         /// G's columns, one per tap, as vectors of the α positions (zero past α).
         let filterColumns: [SIMD8<Double>]
         var points: Int { taps + 1 }
+        /// The padding that keeps a plane's size along the taps' axis.
+        var padding: Int { (taps - 1) / 2 }
 
         init(taps: Int, filter: [Double]) {
+            precondition(taps < 8, "F(2, r) keeps its r + 1 positions in eight-lane vectors")
             self.taps = taps
             self.filter = filter
             filterColumns = (0..<taps).map { k in
@@ -97,8 +100,9 @@ struct LineWinograd {
         guard g.groups == 1, g.stride == 1, g.outHeight == g.inHeight, g.outWidth == g.inWidth else { return nil }
         let alongWidth = g.kernelHeight == 1
         let taps = alongWidth ? g.kernelWidth : g.kernelHeight
-        guard alongWidth ? g.padHeight == 0 && g.padWidth == (taps - 1) / 2 : g.kernelWidth == 1 && g.padWidth == 0 && g.padHeight == (taps - 1) / 2,
-              let transforms = Transforms.all.first(where: { $0.taps == taps }) else { return nil }
+        guard let transforms = Transforms.all.first(where: { $0.taps == taps }),
+              alongWidth ? g.padHeight == 0 && g.padWidth == transforms.padding
+                         : g.kernelWidth == 1 && g.padWidth == 0 && g.padHeight == transforms.padding else { return nil }
         self.geometry = g
         self.transforms = transforms
         self.alongWidth = alongWidth
@@ -108,10 +112,11 @@ struct LineWinograd {
     private var length: Int { alongWidth ? geometry.inWidth : geometry.inHeight }
     private var across: Int { alongWidth ? geometry.inHeight : geometry.inWidth }
     private var tiles: Int { (length + 1) / 2 }
-    private var padding: Int { (transforms.taps - 1) / 2 }
+    private var padding: Int { transforms.padding }
 
-    /// Samples per block: V and M of a block stay near 4 MB each (whole batches of 8 measured no different at 17², batch 8).
-    private var samplesPerBlock: Int {
+    /// Samples per block: V and M of a block stay near 4 MB each, or hold one sample where that is larger (whole batches of
+    /// 8 measured no different at 17², batch 8).
+    var samplesPerBlock: Int {
         let g = geometry
         let perSample = transforms.points * max(g.inChannels, g.outChannels) * tiles * across * 4
         return max(1, min(g.batch, (4 << 20) / max(perSample, 1)))
