@@ -12,16 +12,7 @@ public enum KernelBenchmark {
         public let gflops: Double
         public let ratioToSgemm: Double
         /// With `against`: the same call by another algorithm, alternated with this row's call by call.
-        public let against: Comparison?
-    }
-
-    /// A row's call timed with a second convolution algorithm in the same loop: medians of interleaved calls, so a load
-    /// that comes and goes slows both sides alike.
-    public struct Comparison: Codable, Sendable {
-        public let algorithm: String
-        public let seconds: Double
-        /// The second algorithm's time over this process's (above 1: the process's choice is faster).
-        public let speedup: Double
+        public let against: AlgorithmComparison?
     }
 
     /// One of the engine's own vector kernels (docs/engine-kernels.md) timed with one instruction set.
@@ -119,19 +110,11 @@ public enum KernelBenchmark {
         var rows: [Row] = []
         func time(_ layer: String, _ pass: String, flops: Double, _ body: () throws -> Void) throws {
             guard selected("\(layer) \(pass)") else { return }
-            var seconds: Double, comparison: Comparison?
-            var line = ""
-            if let against {
-                let pair = try timeAlternating(minimumSeconds: 2 * minimumSeconds, body) { try ConvolutionAlgorithm.using(against, body) }
-                seconds = pair.first
-                comparison = Comparison(algorithm: against.rawValue, seconds: pair.second, speedup: pair.second / pair.first)
-                line = String(format: "; %@ %.2f ms, %.2f× as long", against.rawValue, pair.second * 1e3, pair.second / pair.first)
-            } else {
-                seconds = try timePerCall(minimumSeconds: minimumSeconds, body)
-            }
+            let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, against: against, body)
             let gflops = flops / seconds / 1e9
             rows.append(Row(layer: layer, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm, against: comparison))
-            progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer, pass, seconds * 1e3, gflops, gflops / sgemm) + line)
+            progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer, pass, seconds * 1e3, gflops, gflops / sgemm)
+                     + (comparison?.summary(unit: "ms") ?? ""))
         }
         for layer in layers {
             let x = try randomTensor([batch, layer.channelsIn, layer.resolution, layer.resolution])

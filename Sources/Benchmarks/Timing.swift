@@ -7,11 +7,28 @@ func timePerCall(minimumSeconds: Double, minimumCalls: Int = 3, _ body: () throw
     try medianSeconds(of: 1, minimumSeconds: minimumSeconds, minimumCalls: minimumCalls) { _ in try body() }[0]
 }
 
-/// As `timePerCall` for two bodies called in turn, so both sides see the same moments of a shared machine's load.
-func timeAlternating(minimumSeconds: Double, minimumCalls: Int = 3, _ first: () throws -> Void,
-                     _ second: () throws -> Void) throws -> (first: Double, second: Double) {
-    let medians = try medianSeconds(of: 2, minimumSeconds: minimumSeconds, minimumCalls: minimumCalls) { try $0 == 0 ? first() : second() }
-    return (medians[0], medians[1])
+/// A body timed with a second convolution algorithm in the same loop as with the process's own: medians of calls
+/// alternated one by one, so a load that comes and goes slows both sides alike.
+public struct AlgorithmComparison: Codable, Sendable {
+    public let algorithm: String
+    public let seconds: Double
+    /// The second algorithm's time over the process's own (above 1: the process's choice is faster).
+    public let speedup: Double
+
+    /// "; im2col 12.34 ms, 1.25× as long", with the time in `unit` ("ms" or "s").
+    public func summary(unit: String) -> String {
+        String(format: "; %@ %.2f %@, %.2f× as long", algorithm, seconds * (unit == "ms" ? 1e3 : 1), unit, speedup)
+    }
+}
+
+/// `timePerCall`, and with `against` the same body under that algorithm (ConvolutionAlgorithm.using), called in turn.
+func timePerCall(minimumSeconds: Double, against: ConvolutionAlgorithm?,
+                 _ body: () throws -> Void) throws -> (seconds: Double, against: AlgorithmComparison?) {
+    guard let against else { return (try timePerCall(minimumSeconds: minimumSeconds, body), nil) }
+    let medians = try medianSeconds(of: 2, minimumSeconds: 2 * minimumSeconds, minimumCalls: 3) {
+        try $0 == 0 ? body() : ConvolutionAlgorithm.using(against, body)
+    }
+    return (medians[0], AlgorithmComparison(algorithm: against.rawValue, seconds: medians[1], speedup: medians[1] / medians[0]))
 }
 
 /// The median seconds per call of `call(0)` … `call(bodies − 1)`: one warm-up call each, then rounds calling each once,

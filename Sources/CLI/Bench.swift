@@ -187,6 +187,9 @@ struct BenchInception: ParsableCommand {
     @Option(help: "Side of the square input images (they are resized to 299² inside, as pytorch-fid does).") var size = 256
     @Option(help: "Images per pass.") var batch = 8
     @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
+    @Option(help: ArgumentHelp("Also time the batch with this convolution algorithm, alternating with the process's own (TOONKIT_CONV, default auto) batch by batch, so a busy machine slows both alike.",
+                               valueName: "algorithm"))
+    var against: ConvolutionAlgorithm?
 
     func validate() throws {
         guard size >= 1, batch >= 1, seconds >= 0 else { throw ValidationError("--size and --batch must be at least 1, --seconds at least 0") }
@@ -194,10 +197,10 @@ struct BenchInception: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds)
+        let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds, against: against)
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "inception %d² batch %d: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize, report.batch,
-                     report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads))
+                     report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads) + (report.against?.summary(unit: "s") ?? ""))
         print(report.arithmetic.summary(per: "batch") + "; " + report.arithmetic.imagesAtSgemmRate(batch: report.batch))
         printProfile(report.profile, title: "profile of one batch")
     }

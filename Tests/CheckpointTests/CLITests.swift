@@ -40,7 +40,8 @@ struct CLITests {
         }
     }
 
-    /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it took.
+    /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it
+    /// took; bench inception --against does so for the whole batch.
     @Test func kernelBenchmarkComparesAgainstAnotherAlgorithm() throws {
         let result = try toonkitRun("bench", "kernels", "--only", "FID 1x3", "--against", "im2col", "--batch", "1", "--seconds", "0.01", "--json")
         #expect(result.status == 0, "\(result.stderr)")
@@ -52,6 +53,10 @@ struct CLITests {
         let (seconds, other) = (try #require(rows[0]["seconds"] as? Double), try #require(against["seconds"] as? Double))
         #expect(seconds > 0 && other > 0)
         #expect(abs(try #require(against["speedup"] as? Double) - other / seconds) <= 1e-12 * other / seconds)
+        let inception = try toonkitRun("bench", "inception", "--size", "75", "--batch", "1", "--seconds", "0", "--against", "direct", "--json")
+        #expect(inception.status == 0, "\(inception.stderr)")
+        let whole = try JSONSerialization.jsonObject(with: Data(inception.stdout.utf8)) as? [String: Any]
+        #expect((whole?["against"] as? [String: Any])?["algorithm"] as? String == "direct")
         let refused = try toonkitRun("bench", "kernels", "--against", "fft")
         #expect(refused.status != 0 && refused.stderr.contains("'auto', 'direct' or 'im2col'"), "\(refused.stderr)")
     }
