@@ -15,19 +15,16 @@ struct LineWinograd {
         let taps: Int
         /// G, α × r, row-major: U = G g, formed in double precision and rounded once.
         let filter: [Double]
-        /// G's columns, one per tap, as vectors of the α positions (zero past α).
-        let filterColumns: [SIMD8<Double>]
         var points: Int { taps + 1 }
         /// The padding that keeps a plane's size along the taps' axis.
         var padding: Int { (taps - 1) / 2 }
 
-        init(taps: Int, filter: [Double]) {
-            precondition(taps < 8, "F(2, r) keeps its r + 1 positions in eight-lane vectors")
-            self.taps = taps
-            self.filter = filter
-            filterColumns = (0..<taps).map { k in
+        /// G's columns, one per tap, as vectors of the α positions (zero past α).
+        var filterColumns: [SIMD8<Double>] {
+            precondition(points <= 8, "F(2, r) keeps its r + 1 positions in eight-lane vectors")
+            return (0..<taps).map { k in
                 var column = SIMD8<Double>()
-                for position in 0...taps { column[position] = filter[position * taps + k] }
+                for position in 0..<points { column[position] = filter[position * taps + k] }
                 return column
             }
         }
