@@ -196,6 +196,36 @@ import Testing
         for e in [0.4967141530112327, -0.13826430117118466] { #expect(answer.nextGaussian() == e) }
     }
 
+    /// Concatenation, cropping and padding against their index formulas, along every axis: the box copies run over whole
+    /// trailing axes at once where both layouts allow, and line by line where they do not.
+    @Test func boxCopiesMatchTheirIndices() throws {
+        let x = G.random([2, 3, 4, 5], seed: 3), y = G.random([2, 3, 4, 5], seed: 4)
+        func value(_ t: Tensor, _ i: [Int]) -> Float { t.scalars[((i[0] * t.shape[1] + i[1]) * t.shape[2] + i[2]) * t.shape[3] + i[3]] }
+        func indices(_ shape: [Int]) -> [[Int]] {
+            shape.reduce([[]]) { prefixes, size in prefixes.flatMap { p in (0..<size).map { p + [$0] } } }
+        }
+        for axis in 0..<4 {
+            let joined = try Tensor.concatenate([x, y], axis: axis)
+            for i in indices(joined.shape) {
+                var j = i
+                let fromY = i[axis] >= x.shape[axis]
+                if fromY { j[axis] -= x.shape[axis] }
+                #expect(value(joined, i) == value(fromY ? y : x, j), "concatenate along \(axis) at \(i)")
+            }
+        }
+        for margins in [[(0, 0), (1, 1), (0, 0), (0, 0)], [(1, 0), (0, 0), (0, 0), (0, 0)], [(0, 0), (0, 0), (1, 2), (0, 0)], [(0, 1), (1, 0), (0, 0), (2, 1)]] {
+            let cropped = try x.cropped(margins), padded = try x.zeroPadded(margins)
+            for i in indices(cropped.shape) {
+                #expect(value(cropped, i) == value(x, zip(i, margins).map { $0 + $1.0 }), "crop \(margins) at \(i)")
+            }
+            for i in indices(padded.shape) {
+                let j = zip(i, margins).map { $0 - $1.0 }
+                let inside = zip(j, x.shape).allSatisfy { $0 >= 0 && $0 < $1 }
+                #expect(value(padded, i) == (inside ? value(x, j) : 0), "pad \(margins) at \(i)")
+            }
+        }
+    }
+
     @Test func shapeErrorsAreThrownNotTrapped() throws {
         let a = try Tensor.zeros([2, 3]), b = try Tensor.zeros([4, 5])
         #expect(throws: EngineError.self) { try a + b }
