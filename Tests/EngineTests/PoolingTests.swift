@@ -110,21 +110,27 @@ import Testing
 
     /// The row-at-a-time kernels against a per-output loop in torch's order (rows, then columns of each
     /// window; first maximum wins; NaN wins), bit for bit, on planes with interior and edge columns, ties
-    /// (values on a coarse grid) and a NaN. Max pooling's chosen positions are read back through its gradient.
-    @Test func rowKernelsEqualThePerOutputDefinitionBitForBit() throws {
-        // 11 × 43 planes: interiors of 8 or more columns for every stride below, up to 3. A NaN, and a block of −∞
-        // wider than a window so that some windows hold nothing else (their first position must stay the winner).
-        let shape = [2, 3, 11, 43]
+    /// (values on a coarse grid) and a NaN. Max pooling's chosen positions are read back through its gradient;
+    /// without a gradient to route it takes the kernels that keep no winners, which must give the same values.
+    /// Planes 43 wide have interiors of 8 or more columns for every stride below, up to 3; 8 wide (Inception's
+    /// Mixed_7 blocks) and 5 wide have fewer, and 5 wide fewer than eight output columns.
+    @Test(arguments: [[2, 3, 11, 43], [2, 3, 9, 8], [1, 2, 6, 5]])
+    func rowKernelsEqualThePerOutputDefinitionBitForBit(shape: [Int]) throws {
+        // A NaN, and a block of −∞ wider than a window so that some windows hold nothing else (their first position
+        // must stay the winner).
+        let (height, width) = (shape[2], shape[3])
         var values = G.random(shape, seed: 305).scalars.map { ($0 * 2).rounded() / 2 }
-        values[37] = .nan
-        for y in 2..<8 { for x in 10..<30 { values[43 * 11 + y * 43 + x] = -.infinity } }
+        values[width + 2] = .nan
+        for y in 1..<(height - 1) { for x in 1..<(width - 1) { values[width * height + y * width + x] = -.infinity } }
         let x = try Tensor(shape: shape, values: values).requiringGrad()
-        for (kernel, stride, padding) in [(3, 1, 1), (3, 2, 0), (3, 2, 1), (2, 2, 0), (5, 3, 2), (3, 3, 1), (3, 1, 0)] {
+        for (kernel, stride, padding) in [(3, 1, 1), (3, 2, 0), (3, 2, 1), (2, 2, 0), (5, 3, 2), (3, 3, 1), (3, 1, 0)] where kernel <= min(height, width) {
             for countIncludePad in [false, true] {
                 let options = PoolOptions(kernel: kernel, stride: stride, padding: padding, countIncludePad: countIncludePad)
                 let reference = Self.poolByDefinition(values, shape: x.shape, options)
                 let average = try Tensor.avgPool2d(x, options)
                 #expect(average.scalars.map(\.bitPattern) == reference.average.map(\.bitPattern), "avgPool2d \(options)")
+                let unrouted = try GradMode.withoutGrad { try Tensor.maxPool2d(x, options) }
+                #expect(unrouted.scalars.map(\.bitPattern) == reference.maximum.map(\.bitPattern), "maxPool2d without routes \(options)")
                 let maximum = try Tensor.maxPool2d(x, options)
                 #expect(maximum.scalars.map(\.bitPattern) == reference.maximum.map(\.bitPattern), "maxPool2d \(options)")
                 let seed = try Tensor(shape: maximum.shape, values: (0..<maximum.count).map { Float($0 + 1) })

@@ -67,12 +67,17 @@ struct PoolGeometry {
         return (max(start, 0), min(paddedEnd, size), paddedEnd - start)
     }
 
+    /// A window's share of torch's divisor along one axis: its padded length, or only its in-image part without
+    /// count_include_pad.
+    @inline(__always)
+    func divisorLength(_ w: Window) -> Int {
+        options.countIncludePad ? w.paddedLength : w.end - w.start
+    }
+
     /// torch's divisor: the padded window area, or only its in-image part without count_include_pad.
     @inline(__always)
     func divisor(_ rows: Window, _ columns: Window) -> Float {
-        options.countIncludePad
-            ? Float(rows.paddedLength * columns.paddedLength)
-            : Float((rows.end - rows.start) * (columns.end - columns.start))
+        Float(divisorLength(rows) * divisorLength(columns))
     }
 }
 
@@ -90,11 +95,15 @@ struct PoolLanes {
     let offsets: SIMD8<Int32>
 
     init(_ g: PoolGeometry) {
-        stride = g.options.stride
-        let interior = g.interiorColumns
-        vectorisedColumns = interior.count >= Self.width ? interior : interior.lowerBound..<interior.lowerBound
+        self.init(stride: g.options.stride, columns: g.interiorColumns)
+    }
+
+    /// Vectors over `columns`, none when there are fewer than eight.
+    init(stride: Int, columns: Range<Int>) {
+        self.stride = stride
+        vectorisedColumns = columns.count >= Self.width ? columns : columns.lowerBound..<columns.lowerBound
         vectorStarts = vectorisedColumns.isEmpty ? [] :
-            Array(Swift.stride(from: interior.lowerBound, to: interior.upperBound - Self.width, by: Self.width)) + [interior.upperBound - Self.width]
+            Array(Swift.stride(from: columns.lowerBound, to: columns.upperBound - Self.width, by: Self.width)) + [columns.upperBound - Self.width]
         offsets = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(stride)
     }
 
@@ -115,13 +124,77 @@ struct PoolLanes {
     }
 }
 
+/// Where the pools that keep no routes read a plane, so that every output column runs in a vector: the input's rows
+/// when no column is padded and a row holds eight outputs, else copies bordered with `fill` on both sides and wide
+/// enough for eight windows. −∞ never wins a maximum, and 0 adds nothing to a sum and rounds nothing, so every output
+/// keeps torch's value to the bit; rows stay clipped as torch clips them. Built once per pooling call.
+struct BorderedRows {
+    let geometry: PoolGeometry
+    let fill: Float
+    /// Floats per bordered row; nil when the pools read the input's rows.
+    let rowWidth: Int?
+    /// Vectors over every output column: one, partly stored, when a row has fewer than eight.
+    let lanes: PoolLanes
+    /// Each vector lane's column share of torch's divisor (`PoolGeometry.divisorLength`), in whole vectors.
+    let columnDivisors: [Float]
+
+    init(_ g: PoolGeometry, fill: Float) {
+        let o = g.options
+        geometry = g
+        self.fill = fill
+        rowWidth = o.padding == 0 && g.outWidth >= PoolLanes.width ? nil : max(g.width + 2 * o.padding, (PoolLanes.width - 1) * o.stride + o.kernel)
+        lanes = PoolLanes(stride: o.stride, columns: 0..<max(g.outWidth, PoolLanes.width))
+        // Lanes past the last column are computed and never stored; they take its divisor.
+        columnDivisors = (0..<max(g.outWidth, PoolLanes.width)).map { Float(g.divisorLength(g.window(min($0, g.outWidth - 1), size: g.width))) }
+    }
+
+    /// `body(rows, rowStride, outputPlane)` for every plane, threaded; output column x's window starts at rows[x·stride].
+    func forEachPlane(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                      _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let g = geometry
+        parallelChunks(g.planes, minimumPerThread: max(1, 4096 / max(g.outputPlane, 1))) { range in
+            guard let width = rowWidth else {
+                for plane in range { body(input + plane * g.inputPlane, g.width, output + plane * g.outputPlane) }
+                return
+            }
+            let rows = UnsafeMutablePointer<Float>.allocate(capacity: g.height * width)
+            defer { rows.deallocate() }
+            rows.initialize(repeating: fill, count: g.height * width)
+            for plane in range {
+                for y in 0..<g.height {
+                    (rows + y * width + g.options.padding).update(from: input + plane * g.inputPlane + y * g.width, count: g.width)
+                }
+                body(rows, width, output + plane * g.outputPlane)
+            }
+        }
+    }
+
+    @inline(__always)
+    func store(_ values: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>) {
+        if geometry.outWidth >= PoolLanes.width {
+            UnsafeMutableRawPointer(target).storeBytes(of: values, as: SIMD8<Float>.self)
+        } else {
+            for lane in 0..<geometry.outWidth { target[lane] = values[lane] }
+        }
+    }
+}
+
 extension Tensor {
     /// F.max_pool2d(x, kernel, stride, padding): padded positions never win (they hold −∞).
     public static func maxPool2d(_ input: Tensor, _ options: PoolOptions) throws -> Tensor {
         let g = try PoolGeometry(op: "maxPool2d", shape: input.shape, options: options)
         let output = Tensor(uninitializedShape: g.outputShape(input.shape))
+        let pi = input.pointer, po = output.pointer
+        guard GradMode.isEnabled && input.requiresGrad else {
+            // Nothing will route a gradient back, so no winners are kept.
+            Profiler.measure("maxPool2d") {
+                let bordered = BorderedRows(g, fill: -.infinity)
+                bordered.forEachPlane(input: pi, output: po) { maxPoolRows(bordered, $0, rowStride: $1, output: $2) }
+            }
+            return output
+        }
         var winners = [Int32](repeating: 0, count: output.count)
-        let pi = input.pointer, po = output.pointer, lanes = PoolLanes(g)
+        let lanes = PoolLanes(g)
         Profiler.measure("maxPool2d") {
             winners.withUnsafeMutableBufferPointer { indices in
                 let pw = indices.baseAddress!
@@ -143,13 +216,10 @@ extension Tensor {
     public static func avgPool2d(_ input: Tensor, _ options: PoolOptions) throws -> Tensor {
         let g = try PoolGeometry(op: "avgPool2d", shape: input.shape, options: options)
         let output = Tensor(uninitializedShape: g.outputShape(input.shape))
-        let pi = input.pointer, po = output.pointer, lanes = PoolLanes(g)
+        let pi = input.pointer, po = output.pointer
         Profiler.measure("avgPool2d") {
-            parallelChunks(g.planes, minimumPerThread: max(1, 4096 / max(g.outputPlane, 1))) { range in
-                for plane in range {
-                    avgPoolPlane(g, lanes, input: pi + plane * g.inputPlane, output: po + plane * g.outputPlane)
-                }
-            }
+            let bordered = BorderedRows(g, fill: 0)
+            bordered.forEachPlane(input: pi, output: po) { avgPoolRows(bordered, $0, rowStride: $1, output: $2) }
         }
         return record("avgPool2d", output: output, inputs: [input]) { gy, _, _ in
             [try avgPoolAdjoint(gy, geometry: g, inputShape: input.shape)]
@@ -201,30 +271,43 @@ extension Tensor {
         }
     }
 
-    /// As maxPoolPlane, for the sum and torch's divisor.
-    private static func avgPoolPlane(_ g: PoolGeometry, _ lanes: PoolLanes, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let vectorised = lanes.vectorisedColumns
+    /// The maximum of every window of one plane (`BorderedRows`), eight output columns per vector, in torch's order and
+    /// with its rules (the first maximum wins, NaN wins): `maxPoolPlane`'s values without its winners.
+    private static func maxPoolRows(_ b: BorderedRows, _ rows: UnsafePointer<Float>, rowStride: Int, output: UnsafeMutablePointer<Float>) {
+        let g = b.geometry
         for oy in 0..<g.outHeight {
-            let rows = g.window(oy, size: g.height)
-            let row = output + oy * g.outWidth
-            if let first = vectorised.first {
-                let divisor = g.divisor(rows, g.window(first, size: g.width))
-                for ox in lanes.vectorStarts {
-                    let start = ox &* g.options.stride &- g.options.padding
-                    var total = SIMD8<Float>(repeating: 0)
-                    for y in rows.start..<rows.end {
-                        for dx in 0..<g.options.kernel { total += lanes.load(input + (y &* g.width &+ start &+ dx)) }
+            let window = g.window(oy, size: g.height)
+            for ox in b.lanes.vectorStarts {
+                var top = SIMD8<Float>(repeating: -.infinity)
+                for y in window.start..<window.end {
+                    let first = rows + (y &* rowStride &+ ox &* g.options.stride)
+                    for dx in 0..<g.options.kernel {
+                        let value = b.lanes.load(first + dx)
+                        top.replace(with: value, where: (value .> top) .| (value .!= value))
                     }
-                    UnsafeMutableRawPointer(row + ox).storeBytes(of: total / divisor, as: SIMD8<Float>.self)
                 }
+                b.store(top, output + oy * g.outWidth + ox)
             }
-            for ox in 0..<g.outWidth where !vectorised.contains(ox) {
-                let columns = g.window(ox, size: g.width)
-                var total: Float = 0
-                for y in rows.start..<rows.end {
-                    for x in columns.start..<columns.end { total += input[y * g.width + x] }
+        }
+    }
+
+    /// The average of every window of one plane (`BorderedRows`), eight output columns per vector: torch's sum in
+    /// torch's order (rows, then columns) and torch's divisor.
+    private static func avgPoolRows(_ b: BorderedRows, _ rows: UnsafePointer<Float>, rowStride: Int, output: UnsafeMutablePointer<Float>) {
+        let g = b.geometry
+        b.columnDivisors.withUnsafeBufferPointer { columnDivisors in
+            for oy in 0..<g.outHeight {
+                let window = g.window(oy, size: g.height)
+                let rowDivisor = SIMD8<Float>(repeating: Float(g.divisorLength(window)))
+                for ox in b.lanes.vectorStarts {
+                    var total = SIMD8<Float>(repeating: 0)
+                    for y in window.start..<window.end {
+                        let first = rows + (y &* rowStride &+ ox &* g.options.stride)
+                        for dx in 0..<g.options.kernel { total += b.lanes.load(first + dx) }
+                    }
+                    let divisor = rowDivisor * UnsafeRawPointer(columnDivisors.baseAddress! + ox).loadUnaligned(as: SIMD8<Float>.self)
+                    b.store(total / divisor, output + oy * g.outWidth + ox)
                 }
-                row[ox] = total / g.divisor(rows, columns)
             }
         }
     }
