@@ -67,18 +67,33 @@ public final class InceptionNetwork: @unchecked Sendable {
         }
         return try GradMode.withoutGrad {
             var x = resized * 2 - 1
-            for block in InceptionBlock.all { x = try block.forward(x, layer: layer) }
+            for block in InceptionBlock.all { x = try block.forward(x) { try layer($0, $1, averagePooledFirst: $2) } }
             // Adaptive average pooling to 1×1: the pool3 features.
             return try x.mean(axes: [2, 3])
         }
     }
 
-    /// Runs one folded BasicConv2d by state-dict name.
-    func layer(_ name: String, _ x: Tensor) throws -> Tensor {
+    /// Runs one folded BasicConv2d by state-dict name, on `x` average-pooled with `averagePooledFirst` when given.
+    ///
+    /// That pool runs after the convolution, on its output: a 1×1 convolution (without its bias) and an average pool
+    /// are both linear, and the pool weighs every channel alike, so the order does not change the function (only
+    /// rounding). It pools the branch's 32–192 output channels instead of the block's 192–2048 input channels.
+    func layer(_ name: String, _ x: Tensor, averagePooledFirst pool: PoolOptions? = nil) throws -> Tensor {
         guard let conv = layers[name] else { throw MetricsError("Inception network: no layer '\(name)'") }
-        return try Tensor.biasAct(Tensor.conv2d(x, conv.weight, conv.options), bias: conv.bias, activation: .leakyReLU(slope: 0), gain: 1)
+        var y = try Tensor.conv2d(x, conv.weight, conv.options)
+        if let pool {
+            guard conv.weight.shape[2...] == [1, 1], conv.options == ConvOptions() else {
+                throw MetricsError("Inception network: layer '\(name)' is not a 1×1 convolution, so its input cannot be pooled after it")
+            }
+            y = try Tensor.avgPool2d(y, pool)
+        }
+        return try Tensor.biasAct(y, bias: conv.bias, activation: .leakyReLU(slope: 0), gain: 1)
     }
 }
+
+/// How a block runs one of its BasicConv2d layers: by state-dict name, on an input that the layer average-pools first
+/// when a pool is given (`InceptionNetwork.layer`).
+typealias InceptionLayerRunner = (_ name: String, _ input: Tensor, _ averagePooledFirst: PoolOptions?) throws -> Tensor
 
 extension InceptionBlock {
     private static let stemPool = PoolOptions(kernel: 3, stride: 2)
@@ -86,8 +101,11 @@ extension InceptionBlock {
     private static let branchAverage = PoolOptions(kernel: 3, stride: 1, padding: 1, countIncludePad: false)
     private static let branchMax = PoolOptions(kernel: 3, stride: 1, padding: 1)
 
-    /// One block's forward pass; `layer` runs a BasicConv2d by its state-dict name.
-    func forward(_ x: Tensor, layer: (String, Tensor) throws -> Tensor) throws -> Tensor {
+    /// One block's forward pass.
+    func forward(_ x: Tensor, layer run: InceptionLayerRunner) throws -> Tensor {
+        func layer(_ name: String, _ input: Tensor, averagePooledFirst pool: PoolOptions? = nil) throws -> Tensor {
+            try run(name, input, pool)
+        }
         func chain(_ names: [String], _ input: Tensor) throws -> Tensor {
             try names.reduce(input) { try layer($1, $0) }
         }
@@ -101,7 +119,7 @@ extension InceptionBlock {
                 layer("\(n).branch1x1", x),
                 chain(["\(n).branch5x5_1", "\(n).branch5x5_2"], x),
                 chain(["\(n).branch3x3dbl_1", "\(n).branch3x3dbl_2", "\(n).branch3x3dbl_3"], x),
-                layer("\(n).branch_pool", Tensor.avgPool2d(x, Self.branchAverage)),
+                layer("\(n).branch_pool", x, averagePooledFirst: Self.branchAverage),
             ], axis: 1)
         case .b(let n, _):
             return try Tensor.concatenate([
@@ -114,7 +132,7 @@ extension InceptionBlock {
                 layer("\(n).branch1x1", x),
                 chain(["\(n).branch7x7_1", "\(n).branch7x7_2", "\(n).branch7x7_3"], x),
                 chain((1...5).map { "\(n).branch7x7dbl_\($0)" }, x),
-                layer("\(n).branch_pool", Tensor.avgPool2d(x, Self.branchAverage)),
+                layer("\(n).branch_pool", x, averagePooledFirst: Self.branchAverage),
             ], axis: 1)
         case .d(let n, _):
             return try Tensor.concatenate([
@@ -125,12 +143,14 @@ extension InceptionBlock {
         case .e(let n, _, let pool):
             let split = try layer("\(n).branch3x3_1", x)
             let double = try chain(["\(n).branch3x3dbl_1", "\(n).branch3x3dbl_2"], x)
-            let pooled = try pool == .average ? Tensor.avgPool2d(x, Self.branchAverage) : Tensor.maxPool2d(x, Self.branchMax)
+            let branchPool = try pool == .average
+                ? layer("\(n).branch_pool", x, averagePooledFirst: Self.branchAverage)
+                : layer("\(n).branch_pool", Tensor.maxPool2d(x, Self.branchMax))
             return try Tensor.concatenate([
                 layer("\(n).branch1x1", x),
                 layer("\(n).branch3x3_2a", split), layer("\(n).branch3x3_2b", split),
                 layer("\(n).branch3x3dbl_3a", double), layer("\(n).branch3x3dbl_3b", double),
-                layer("\(n).branch_pool", pooled),
+                branchPool,
             ], axis: 1)
         }
     }

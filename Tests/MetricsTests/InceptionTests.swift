@@ -45,14 +45,28 @@ import TestSupport
 
     /// The forward pass visits each of the 94 layers exactly once (the layer list, which the weight
     /// checks and the formula use, and the block code agree).
+    /// A branch_pool layer pools its output instead of its input: the same function up to rounding, and refused for a
+    /// layer that is not 1×1.
+    @Test func branchPoolAfterItsConvolutionIsTheSameFunction() throws {
+        let network = MetricsFixtures.formulaNetwork
+        let pool = PoolOptions(kernel: 3, stride: 1, padding: 1, countIncludePad: false)
+        let x = try Tensor(shape: [2, 768, 9, 11], values: (0..<(2 * 768 * 99)).map { Float(($0 * 37) % 101) / 50 - 1 })
+        let after = try network.layer("Mixed_6b.branch_pool", x, averagePooledFirst: pool).scalars
+        let before = try network.layer("Mixed_6b.branch_pool", Tensor.avgPool2d(x, pool)).scalars
+        let largest = before.map(abs).max() ?? 0
+        #expect(largest > 0)
+        #expect(zip(after, before).map { abs($0 - $1) }.max()! <= 1e-5 * largest)
+        #expect(throws: MetricsError.self) { try network.layer("Mixed_6b.branch7x7_2", try Tensor.zeros([1, 128, 9, 9]), averagePooledFirst: pool) }
+    }
+
     @Test func everyLayerRunsExactlyOnce() throws {
         let network = MetricsFixtures.formulaNetwork
         var visited: [String] = []
         var x = try Tensor.zeros([1, 3, InceptionArchitecture.minimumInputSize, InceptionArchitecture.minimumInputSize])
         for block in InceptionBlock.all {
-            x = try block.forward(x) { name, input in
+            x = try block.forward(x) { name, input, pool in
                 visited.append(name)
-                return try network.layer(name, input)
+                return try network.layer(name, input, averagePooledFirst: pool)
             }
         }
         #expect(x.shape == [1, InceptionArchitecture.featureDimension, 1, 1])
