@@ -87,7 +87,7 @@ public enum KernelBenchmark {
 
     /// Conv2d_2a, 2b and 4a and the 35² double-3×3 branch's two: planes that are not whole vectors wide, with and
     /// without padding (docs/engine-kernels.md "Winograd"); Mixed_6e's 1×7 and 7×1 and Mixed_7b's 1×3 and 3×1 ("Winograd
-    /// along one axis").
+    /// along one axis"); Mixed_7b's 3×3 at 8² ("Narrow planes") and Mixed_5b's 5×5, which im2col computes.
     public static let inceptionLayers: [InceptionLayer] = [
         InceptionLayer(channelsIn: 32, channelsOut: 32, inputSize: 149, padding: (0, 0)),
         InceptionLayer(channelsIn: 32, channelsOut: 64, inputSize: 147, padding: (1, 1)),
@@ -98,6 +98,8 @@ public enum KernelBenchmark {
         InceptionLayer(channelsIn: 192, channelsOut: 192, inputSize: 17, kernel: (7, 1), padding: (3, 0)),
         InceptionLayer(channelsIn: 384, channelsOut: 384, inputSize: 8, kernel: (1, 3), padding: (0, 1)),
         InceptionLayer(channelsIn: 384, channelsOut: 384, inputSize: 8, kernel: (3, 1), padding: (1, 0)),
+        InceptionLayer(channelsIn: 448, channelsOut: 384, inputSize: 8, padding: (1, 1)),
+        InceptionLayer(channelsIn: 48, channelsOut: 64, inputSize: 35, kernel: (5, 5), padding: (2, 2)),
     ]
 
     /// `only`: time just the rows whose "layer pass" or vector kernel name contains this text (case-insensitive).

@@ -124,6 +124,20 @@ import Testing
     /// rows, so odd heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last
     /// vector of tile columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding,
     /// 35²), down to the narrowest planes it serves (StyleGAN2's 16², 19 wide, and 18 → 16 wide without padding).
+    /// Forward passes on planes 8 to 15 wide (Inception's Mixed_7 3×3 at 8², batch 8), where each row of tiles fills part
+    /// of a vector: against the definition, with padding 0, 1 and 2, odd sizes, partial channel tiles and groups.
+    @Test func winogradServesNarrowPlanesForward() throws {
+        // (batch, groups, in, out, input height, input width, padding)
+        for (n, groups, c, o, h, w, padding) in [(8, 1, 12, 10, 8, 8, 1), (2, 2, 8, 6, 9, 11, 0), (4, 1, 5, 9, 15, 15, 1), (3, 1, 6, 7, 8, 9, 2)] {
+            let shape = "shape \((n, groups, c, o, h, w)), padding \(padding)"
+            let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: padding, groups: groups))
+            let x = G.random([n, c, h, w], seed: 91), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 92)
+            let forward = run(count: n * o * g.outPlane) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: true) }
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: padding, groups: groups)
+            #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, \(shape)")
+        }
+    }
+
     @Test func winogradMatchesTheDefinition() throws {
         // (batch, groups, in, out, input height, input width, padding)
         let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 40, 13, 6, 512, 1), (1, 1, 3, 7, 5, 33, 1),
@@ -162,9 +176,15 @@ import Testing
                 #expect(worstWeightGradientError(weightGradient, x, gy, g) < 1e-5, "weight gradient, \(shape), tiles per band \(String(describing: tilesPerBand))")
             }
         }
-        // Planes under 16 wide keep im2col; unequal paddings and other strides never take Winograd.
+        // Planes under 16 wide keep im2col, except forward passes of planes from 8 wide whose batch makes 128 tiles or
+        // more; unequal paddings and other strides never take Winograd.
         #expect(!DirectConvolution.suitsWinograd(try geometry(1, 1, 4, 4, 8, 8)))
         #expect(DirectConvolution.Path(try geometry(4, 1, 4, 4, 8, 8), backwardData: false, algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(try geometry(8, 1, 4, 4, 8, 8), backwardData: false, algorithm: .auto) == .winograd)
+        #expect(DirectConvolution.Path(try geometry(8, 1, 4, 4, 8, 8), backwardData: true, algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(weightGradient: try geometry(8, 1, 4, 4, 8, 8), algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(try geometry(8, 1, 4, 4, 8, 8), backwardData: false, algorithm: .direct) == nil)
+        #expect(DirectConvolution.Path(try geometry(8, 1, 4, 4, 7, 7), backwardData: false, algorithm: .auto) == nil)
         #expect(DirectConvolution.Path(try geometry(1, 1, 4, 4, 16, 16), backwardData: false, algorithm: .direct) == .direct)
         #expect(!DirectConvolution.suitsWinograd(try ConvGeometry(op: "test", input: [1, 4, 40, 40], weight: [4, 4, 3, 3],
                                                                    options: ConvOptions(stride: 1, padding: (1, 0)))))

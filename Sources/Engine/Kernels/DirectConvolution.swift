@@ -14,7 +14,8 @@ enum DirectConvolution {
 
         init?(_ g: ConvGeometry, backwardData: Bool, algorithm: ConvolutionAlgorithm) {
             guard algorithm.usesDirectKernels else { return nil }
-            if algorithm.usesWinograd && (DirectConvolution.suitsWinograd(g) || (backwardData && DirectConvolution.suitsWinogradUpsampling(g))) {
+            if algorithm.usesWinograd && (DirectConvolution.suitsWinograd(g)
+                || (backwardData ? DirectConvolution.suitsWinogradUpsampling(g) : DirectConvolution.suitsNarrowWinogradForward(g))) {
                 self = .winograd
             } else if DirectConvolution.suits(g) || (backwardData ? DirectConvolution.suitsUpsampling(g) : DirectConvolution.suitsStrideTwo(g)) {
                 self = .direct
@@ -182,7 +183,7 @@ enum DirectConvolution {
     /// kernel's bands (padding 1).
     private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
                                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd: Bool) {
-        precondition(winograd ? suitsWinograd(g) : suits(g), "no direct kernel for this geometry")
+        precondition(winograd ? suitsWinograd(g) || isWinogradShape(g) && min(g.inWidth, g.outWidth) >= 8 : suits(g), "no direct kernel for this geometry")
         let (height, width) = (planes.outHeight, planes.outWidth)
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
@@ -214,8 +215,20 @@ enum DirectConvolution {
     /// the weight gradient (`toonkit bench kernels --only "512->512 @"`, AVX2, docs/engine-kernels.md "Narrow planes"),
     /// so narrower planes keep im2col. Measured on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
+        isWinogradShape(g) && min(g.inWidth, g.outWidth) >= 16
+    }
+
+    /// Whether Winograd serves a forward pass on planes 8 to 15 wide, which `suitsWinograd` leaves to im2col: when the
+    /// batch gives the weights' transform, made once per call, at least 128 tiles of each plane to serve (FID Inception's
+    /// 448 → 384 channels at 8², batch 8: `toonkit bench kernels --only "@8x8 pad 1" --against im2col`, see
+    /// docs/engine-kernels.md "Narrow planes"). A half-empty vector per tile row is the price.
+    static func suitsNarrowWinogradForward(_ g: ConvGeometry) -> Bool {
+        isWinogradShape(g) && min(g.inWidth, g.outWidth) >= 8 && g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= 128
+    }
+
+    /// 3×3, stride 1, the same padding p ≤ 2 on both axes: the convolutions F(2×2, 3×3) computes.
+    private static func isWinogradShape(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padHeight == g.padWidth && (0...2).contains(g.padHeight)
-            && min(g.inWidth, g.outWidth) >= 16
     }
 
     /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
