@@ -26,12 +26,18 @@ CK_INLINE void CK_NAME(winograd_pack_with)(long out_channels, long in_channels, 
     const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
     for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
         for (long c = 0; c < in_channels; c++) {
+            // The tile's CK_CONV_CHANNELS transforms first, then each position's run of them in one store: storing each
+            // transform's 16 values to 16 positions a whole position apart took 73 ns per channel pair.
+            float u[CK_CONV_CHANNELS][16];
             for (long r = 0; r < CK_CONV_CHANNELS; r++) {
                 long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
-                float taps[9], u[16];
+                float taps[9];
                 for (int k = 0; k < 9; k++) taps[k] = weight[o * out_stride + c * in_stride + (flip ? 8 - k : k)];
-                transform(taps, u);
-                for (int k = 0; k < 16; k++) packed[k * per_position + (tile * in_channels + c) * CK_CONV_CHANNELS + r] = u[k];
+                transform(taps, u[r]);
+            }
+            float *target = packed + (tile * in_channels + c) * CK_CONV_CHANNELS;
+            for (int k = 0; k < 16; k++) {
+                for (long r = 0; r < CK_CONV_CHANNELS; r++) target[k * per_position + r] = u[r][k];
             }
         }
     }
