@@ -13,7 +13,9 @@ Workloads, each timed as the median of repeated calls after a warm-up, for at le
 The last column, "at sgemm", is toonkit's count of the workload's direct multiply-adds at the rate of OpenBLAS sgemm
 2048³ on this machine: both programs do that arithmetic, so it is the yardstick for how far either is from the
 machine's float32 speed (a Winograd layer does fewer multiplies, so a program can pass it).
-Both sides use --threads threads. The PyTorch sides run when torch, the repository (--repo) and pytorch-fid (with
+On a shared machine the load changes between measurements, so each workload runs --rounds times with the two sides
+alternated (which side goes first alternates too), and the table shows each side's median and the median and range of
+the per-round ratios. Both sides use --threads threads. The PyTorch sides run when torch, the repository (--repo) and pytorch-fid (with
 torchvision) are present; whatever cannot run is listed as skipped. PyPI's torchvision beside a CPU-only torch loads
 without its compiled detection operators, which Inception does not use (see import_torchvision). The release binary
 should come from `swift build -c release`.
@@ -21,6 +23,7 @@ should come from `swift build -c release`.
 import argparse
 import json
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -104,8 +107,11 @@ def main():
     parser.add_argument("--toonkit", default=".build/release/toonkit")
     parser.add_argument("--repo", help="a checkout of NVlabs/stylegan2-ada-pytorch")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=5, help="minimum seconds per measurement (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated measurements of each side per workload (default 3)")
     arguments = parser.parse_args()
+    if arguments.rounds < 1:
+        parser.error("--rounds must be at least 1")
     rows, skipped = [], []
     print(f"CPU: {cpu_description()}; {arguments.threads} threads on each side")
     try:
@@ -125,18 +131,20 @@ def main():
     elif torch is not None:
         skipped.append("PyTorch generator: no --repo (a checkout of NVlabs/stylegan2-ada-pytorch)")
     for batch in (1, 4):
-        report = toonkit_json(arguments.toonkit, "generate", "--network", "paper256", "--batch", batch,
-                              "--seconds", arguments.seconds, "--threads", arguments.threads)
-        ours = report["rows"][0]["imagesPerSecond"]
-        at_sgemm = batch / report["rows"][0]["arithmetic"]["secondsAtSgemmRate"]
+        def ours(batch=batch):
+            report = toonkit_json(arguments.toonkit, "generate", "--network", "paper256", "--batch", batch,
+                                  "--seconds", arguments.seconds, "--threads", arguments.threads)
+            print(f"toonkit: OpenBLAS core {report['blasCore']}, {report['threads']} threads")
+            return report["rows"][0]["imagesPerSecond"], batch / report["rows"][0]["arithmetic"]["secondsAtSgemmRate"]
         theirs = None
         if generator is not None:
             z = torch.randn(batch, 512, generator=torch.Generator().manual_seed(batch))
             c = torch.zeros(batch, 0)
-            with torch.no_grad():
-                theirs = batch / median_seconds(lambda: generator(z, c, noise_mode="const", force_fp32=True), arguments.seconds)
-        rows.append((f"generate paper256, batch {batch} (img/s)", theirs, ours, at_sgemm))
-        print(f"toonkit: OpenBLAS core {report['blasCore']}, {report['threads']} threads")
+
+            def theirs(batch=batch, z=z, c=c):
+                with torch.no_grad():
+                    return batch / median_seconds(lambda: generator(z, c, noise_mode="const", force_fp32=True), arguments.seconds)
+        rows.append(alternate(f"generate paper256, batch {batch} (img/s)", ours, theirs, arguments.rounds))
 
     inception = None
     if torch is not None:
@@ -144,24 +152,49 @@ def main():
             inception = torch_inception()
         except Exception as error:
             skipped.append(f"pytorch-fid Inception: {error}")
-    report = toonkit_json(arguments.toonkit, "inception", "--size", 256, "--batch", 8, "--seconds", arguments.seconds,
-                          "--threads", arguments.threads)
-    theirs = None
+    def ours_inception():
+        report = toonkit_json(arguments.toonkit, "inception", "--size", 256, "--batch", 8, "--seconds", arguments.seconds,
+                              "--threads", arguments.threads)
+        return report["imagesPerSecond"], report["batch"] / report["arithmetic"]["secondsAtSgemmRate"]
+    theirs_inception = None
     if inception is not None:
         images = torch.rand(8, 3, 256, 256, generator=torch.Generator().manual_seed(0))
-        with torch.no_grad():
-            theirs = 8 / median_seconds(lambda: inception(images), arguments.seconds)
-    rows.append(("FID Inception features, 256² inputs, batch 8 (img/s)", theirs, report["imagesPerSecond"],
-                 report["batch"] / report["arithmetic"]["secondsAtSgemmRate"]))
+
+        def theirs_inception():
+            with torch.no_grad():
+                return 8 / median_seconds(lambda: inception(images), arguments.seconds)
+    rows.append(alternate("FID Inception features, 256² inputs, batch 8 (img/s)", ours_inception, theirs_inception, arguments.rounds))
 
     # "at sgemm": both programs do the same direct arithmetic (toonkit's count); this is its rate at OpenBLAS sgemm
     # 2048³'s speed on this machine, the float32 yardstick a faster-than claim is measured against.
-    print(f"{'workload':56} {'PyTorch':>9} {'toonkit':>9} {'ratio':>7} {'at sgemm':>9}")
-    for name, theirs, ours, at_sgemm in rows:
-        ratio = f"{ours / theirs:6.2f}x" if theirs else "      -"
-        print(f"{name:56} {theirs if theirs else float('nan'):9.2f} {ours:9.2f} {ratio} {at_sgemm:9.2f}")
+    print(f"medians of {arguments.rounds} alternated round(s) of at least {arguments.seconds:g} s per side")
+    print(f"{'workload':56} {'PyTorch':>9} {'toonkit':>9} {'ratio':>7} {'ratio range':>13} {'at sgemm':>9}")
+    for name, theirs, ours, ratios, at_sgemm in rows:
+        ratio = f"{statistics.median(ratios):6.2f}x" if ratios else "      -"
+        spread = f"{min(ratios):5.2f}–{max(ratios):.2f}x" if ratios else "-"
+        print(f"{name:56} {theirs if theirs else float('nan'):9.2f} {ours:9.2f} {ratio} {spread:>13} {at_sgemm:9.2f}")
     for item in skipped:
         print(f"skipped: {item}")
+
+
+def alternate(name, ours, theirs, rounds):
+    """`rounds` measurements of each side, alternated, PyTorch first in even rounds: (name, PyTorch's median img/s or
+    None, toonkit's median, the per-round ratios toonkit / PyTorch, toonkit's median img/s at sgemm's rate)."""
+    our_rates, their_rates, ratios, at_sgemm = [], [], [], []
+    for round_index in range(rounds):
+        first_theirs = round_index % 2 == 0
+        theirs_rate = theirs() if theirs is not None and first_theirs else None
+        rate, sgemm_rate = ours()
+        if theirs is not None and not first_theirs:
+            theirs_rate = theirs()
+        our_rates.append(rate)
+        at_sgemm.append(sgemm_rate)
+        if theirs_rate is not None:
+            their_rates.append(theirs_rate)
+            ratios.append(rate / theirs_rate)
+            print(f"{name}, round {round_index + 1}: PyTorch {theirs_rate:.2f}, toonkit {rate:.2f}, {rate / theirs_rate:.2f}x")
+    return (name, statistics.median(their_rates) if their_rates else None, statistics.median(our_rates), ratios,
+            statistics.median(at_sgemm))
 
 
 if __name__ == "__main__":
