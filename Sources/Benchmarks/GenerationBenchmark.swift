@@ -12,6 +12,8 @@ public enum GenerationBenchmark {
         public let imagesPerSecond: Double
         /// The batch's multiply-adds against sgemm 2048³ measured in this process before the timings.
         public let arithmetic: SgemmShare
+        /// With `against`: the same batch by another convolution algorithm, alternated with this process's call by call.
+        public let against: AlgorithmComparison?
     }
 
     public struct Report: Codable, Sendable {
@@ -23,7 +25,7 @@ public enum GenerationBenchmark {
     }
 
     public static func run(architecture: Architecture, name: String, batches: [Int], minimumSeconds: Double,
-                           progress: (String) -> Void = { _ in }) throws -> Report {
+                           against: ConvolutionAlgorithm? = nil, progress: (String) -> Void = { _ in }) throws -> Report {
         let generator = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: 1))
         let sgemm = try SgemmShare.measureReference(minimumSeconds: minimumSeconds)
         var rows: [Row] = []
@@ -31,12 +33,13 @@ public enum GenerationBenchmark {
         for batch in batches {
             let z = try Latents.z(seeds: (0..<batch).map { UInt32($0) }, zDim: architecture.zDim)
             let generate = { _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) } }
-            let seconds = try timePerCall(minimumSeconds: minimumSeconds, generate)
+            let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, against: against, generate)
             let pass = try profileOnePass(generate)
             profile = pass.lines
             rows.append(Row(batch: batch, secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds,
-                            arithmetic: SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: sgemm)))
-            progress(String(format: "%@ batch %d: %.3f s per batch, %.2f img/s", name, batch, seconds, Double(batch) / seconds))
+                            arithmetic: SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: sgemm), against: comparison))
+            progress(String(format: "%@ batch %d: %.3f s per batch, %.2f img/s", name, batch, seconds, Double(batch) / seconds)
+                     + (comparison?.summary(unit: "s") ?? ""))
         }
         return Report(network: name, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, rows: rows, profile: profile)
     }

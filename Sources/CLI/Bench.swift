@@ -15,6 +15,13 @@ struct Bench: ParsableCommand {
 }
 
 /// Options every benchmark shares.
+/// `--against`: the same work timed again under a second convolution algorithm, the two alternated call by call.
+struct AgainstOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Also time the work with this convolution algorithm, alternating with the process's own (TOONKIT_CONV, default auto) call by call, so a busy machine slows both alike; adds the other algorithm's time and how many times as long it takes.",
+                               valueName: "algorithm"))
+    var against: ConvolutionAlgorithm?
+}
+
 struct BenchOptions: ParsableArguments {
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -59,12 +66,11 @@ struct BenchKernels: ParsableCommand {
     @Option(help: ArgumentHelp("Time only the rows whose layer and pass, or vector kernel name, contain this text (case-insensitive), e.g. 'up 3x3' or '@256x256 backward'; sgemm is always measured.",
                                valueName: "text"))
     var only: String?
-    @Option(help: ArgumentHelp("Also time every layer row with this convolution algorithm, alternating with the process's own (TOONKIT_CONV, default auto) call by call, so a busy machine slows both alike; adds the other algorithm's milliseconds and how many times as long it takes.",
-                               valueName: "algorithm"))
-    var against: ConvolutionAlgorithm?
+    @OptionGroup var comparison: AgainstOption
 
     func run() throws {
         options.apply()
+        let against = comparison.against
         let report = try KernelBenchmark.run(batch: batch, minimumSeconds: seconds, only: only, against: against) { Console.info($0) }
         if let only, report.rows.isEmpty && report.vectorKernels.isEmpty {
             throw ValidationError("--only '\(only)' matches no layer, pass or vector kernel; run without it to see every row's name")
@@ -156,6 +162,7 @@ struct BenchGenerate: ParsableCommand {
     @Option(help: "Network shape: paper256, tiny64 or demo32.") var network = "paper256"
     @Option(parsing: .upToNextOption, help: "Batch sizes (default: 1 4 for paper256, 8 otherwise).") var batch: [Int] = []
     @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
+    @OptionGroup var comparison: AgainstOption
 
     func validate() throws {
         if batch.contains(where: { $0 < 1 }) { throw ValidationError("--batch sizes must be at least 1") }
@@ -166,11 +173,13 @@ struct BenchGenerate: ParsableCommand {
         options.apply()
         let architecture = try BenchmarkNetwork.architecture(named: network)
         let batches = batch.isEmpty ? (network == "paper256" ? [1, 4] : [8]) : batch
-        let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds) { Console.info($0) }
+        let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds,
+                                                 against: comparison.against) { Console.info($0) }
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network): OpenBLAS core \(report.blasCore), \(report.threads) threads")
         for row in report.rows {
-            print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond))
+            print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond)
+                  + (row.against?.summary(unit: "s") ?? ""))
             print("  " + row.arithmetic.summary(per: "batch") + "; " + row.arithmetic.imagesAtSgemmRate(batch: row.batch))
         }
         printProfile(report.profile, title: "profile of one batch of \(batches.last!)")
@@ -187,9 +196,7 @@ struct BenchInception: ParsableCommand {
     @Option(help: "Side of the square input images (they are resized to 299² inside, as pytorch-fid does).") var size = 256
     @Option(help: "Images per pass.") var batch = 8
     @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
-    @Option(help: ArgumentHelp("Also time the batch with this convolution algorithm, alternating with the process's own (TOONKIT_CONV, default auto) batch by batch, so a busy machine slows both alike.",
-                               valueName: "algorithm"))
-    var against: ConvolutionAlgorithm?
+    @OptionGroup var comparison: AgainstOption
 
     func validate() throws {
         guard size >= 1, batch >= 1, seconds >= 0 else { throw ValidationError("--size and --batch must be at least 1, --seconds at least 0") }
@@ -197,7 +204,7 @@ struct BenchInception: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds, against: against)
+        let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds, against: comparison.against)
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "inception %d² batch %d: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize, report.batch,
                      report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads) + (report.against?.summary(unit: "s") ?? ""))

@@ -41,7 +41,7 @@ struct CLITests {
     }
 
     /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it
-    /// took; bench inception --against does so for the whole batch.
+    /// took; bench inception and bench generate --against do so for the whole batch.
     @Test func kernelBenchmarkComparesAgainstAnotherAlgorithm() throws {
         let result = try toonkitRun("bench", "kernels", "--only", "FID 1x3", "--against", "im2col", "--batch", "1", "--seconds", "0.01", "--json")
         #expect(result.status == 0, "\(result.stderr)")
@@ -57,6 +57,11 @@ struct CLITests {
         #expect(inception.status == 0, "\(inception.stderr)")
         let whole = try JSONSerialization.jsonObject(with: Data(inception.stdout.utf8)) as? [String: Any]
         #expect((whole?["against"] as? [String: Any])?["algorithm"] as? String == "direct")
+        let generation = try toonkitRun("bench", "generate", "--network", "demo32", "--batch", "1", "--seconds", "0.01", "--against", "im2col", "--json")
+        #expect(generation.status == 0, "\(generation.stderr)")
+        let generated = try JSONSerialization.jsonObject(with: Data(generation.stdout.utf8)) as? [String: Any]
+        let generatedRows = try #require(generated?["rows"] as? [[String: Any]])
+        #expect((generatedRows.first?["against"] as? [String: Any])?["algorithm"] as? String == "im2col")
         let refused = try toonkitRun("bench", "kernels", "--against", "fft")
         #expect(refused.status != 0 && refused.stderr.contains("'auto', 'direct' or 'im2col'"), "\(refused.stderr)")
     }
