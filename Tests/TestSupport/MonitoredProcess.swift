@@ -53,7 +53,9 @@ public struct MonitoredProcess {
             let reaped = wait4(pid, &status, WNOHANG, &usage)
             if reaped == pid { break }
             if reaped < 0 && errno != EINTR { throw POSIXError(.ECHILD) }
-            let memory = MonitoredProcess.memory(pid)
+            // Until its exec the child still runs in this process's memory, and /proc shows this process's resident set
+            // (a CI run killed a truncated file's `validate` at 1753 MiB, this test process's own, 0.0 s after spawning it).
+            let memory = MonitoredProcess.hasExecuted(pid) ? MonitoredProcess.memory(pid) : (resident: 0, peak: 0)
             polledPeak = max(polledPeak, memory.peak)
             if !reportedBlocked, Date().timeIntervalSince(start) > blockedAfter, MonitoredProcess.cpuSeconds(pid) < 0.1 {
                 reportedBlocked = true
@@ -132,6 +134,16 @@ public struct MonitoredProcess {
     /// or thread; it grows with the square of the CPU count, near 100 MiB at 64). A child whose peak stays under ours
     /// plus this margin is seen only through the polled VmHWM, which can miss a spike in its last poll interval.
     static let inheritanceMargin = 64 << 20
+
+    /// Whether `pid` runs its own program yet: /proc/<pid>/exe and its memory change together at exec, so while the link
+    /// still names this process's executable, the child's memory readings are this process's. A child that is gone
+    /// counts as executed (its readings are zeros).
+    static func hasExecuted(_ pid: pid_t) -> Bool {
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { return true }
+        return executable != ownExecutable
+    }
+
+    private static let ownExecutable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
 
     /// Current and peak resident set size (VmRSS, VmHWM) from /proc/<pid>/status; zeros once the process is gone.
     public static func memory(_ pid: pid_t) -> (resident: Int, peak: Int) {
