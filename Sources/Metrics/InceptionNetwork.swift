@@ -77,16 +77,14 @@ public final class InceptionNetwork: @unchecked Sendable {
     ///
     /// That pool runs after the convolution, on its output: a 1×1 convolution (without its bias) and an average pool
     /// are both linear, and the pool weighs every channel alike, so the order does not change the function (only
-    /// rounding). It pools the branch's 32–192 output channels instead of the block's 192–2048 input channels.
+    /// rounding). It pools the branch's 32–192 output channels instead of the block's 192–1280 input channels.
     func layer(_ name: String, _ x: Tensor, averagePooledFirst pool: PoolOptions? = nil) throws -> Tensor {
         guard let conv = layers[name] else { throw MetricsError("Inception network: no layer '\(name)'") }
-        var y = try Tensor.conv2d(x, conv.weight, conv.options)
-        if let pool {
-            guard conv.weight.shape[2...] == [1, 1], conv.options == ConvOptions() else {
-                throw MetricsError("Inception network: layer '\(name)' is not a 1×1 convolution, so its input cannot be pooled after it")
-            }
-            y = try Tensor.avgPool2d(y, pool)
+        if pool != nil, conv.weight.shape[2...] != [1, 1] || conv.options != ConvOptions() {
+            throw MetricsError("Inception network: layer '\(name)' is not a 1×1 convolution, so its input cannot be pooled after it")
         }
+        var y = try Tensor.conv2d(x, conv.weight, conv.options)
+        if let pool { y = try Tensor.avgPool2d(y, pool) }
         return try Tensor.biasAct(y, bias: conv.bias, activation: .leakyReLU(slope: 0), gain: 1)
     }
 }

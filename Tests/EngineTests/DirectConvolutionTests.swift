@@ -118,12 +118,6 @@ import Testing
         return reference
     }
 
-    /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition
-    /// and the other paths, with partial channel tiles, groups, several bands (forward: 40 → 13 channels at 6 × 512: bands
-    /// of 4 rows; 200 → 13 at 11 × 147: 4, 4, 3; the weight gradient with its own bands, one here, and with bands of 2
-    /// rows, so odd heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last
-    /// vector of tile columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding,
-    /// 35²), down to the narrowest planes it serves (StyleGAN2's 16², 19 wide, and 18 → 16 wide without padding).
     /// Forward passes on planes 8 to 15 wide (Inception's Mixed_7 3×3 at 8², batch 8), where each row of tiles fills part
     /// of a vector: against the definition, with padding 0, 1 and 2, odd sizes, partial channel tiles and groups.
     @Test func winogradServesNarrowPlanesForward() throws {
@@ -138,6 +132,12 @@ import Testing
         }
     }
 
+    /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition
+    /// and the other paths, with partial channel tiles, groups, several bands (forward: 40 → 13 channels at 6 × 512: bands
+    /// of 4 rows; 200 → 13 at 11 × 147: 4, 4, 3; the weight gradient with its own bands, one here, and with bands of 2
+    /// rows, so odd heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last
+    /// vector of tile columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding,
+    /// 35²), down to the narrowest planes it serves (StyleGAN2's 16², 19 wide, and 18 → 16 wide without padding).
     @Test func winogradMatchesTheDefinition() throws {
         // (batch, groups, in, out, input height, input width, padding)
         let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 40, 13, 6, 512, 1), (1, 1, 3, 7, 5, 33, 1),

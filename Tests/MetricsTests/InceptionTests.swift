@@ -43,8 +43,6 @@ import TestSupport
         #expect(error.relative <= Self.tolerance)
     }
 
-    /// The forward pass visits each of the 94 layers exactly once (the layer list, which the weight
-    /// checks and the formula use, and the block code agree).
     /// A branch_pool layer pools its output instead of its input: the same function up to rounding, and refused for a
     /// layer that is not 1×1.
     @Test func branchPoolAfterItsConvolutionIsTheSameFunction() throws {
@@ -59,6 +57,8 @@ import TestSupport
         #expect(throws: MetricsError.self) { try network.layer("Mixed_6b.branch7x7_2", try Tensor.zeros([1, 128, 9, 9]), averagePooledFirst: pool) }
     }
 
+    /// The forward pass visits each of the 94 layers exactly once (the layer list, which the weight
+    /// checks and the formula use, and the block code agree).
     @Test func everyLayerRunsExactlyOnce() throws {
         let network = MetricsFixtures.formulaNetwork
         var visited: [String] = []

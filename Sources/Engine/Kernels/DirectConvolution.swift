@@ -1,7 +1,8 @@
 import CKernels
 
 /// The 3×3 convolutions of StyleGAN2's planes from 16² up (stride 1 with padding 1, and the stride-2 down- and
-/// up-sampling) and of FID Inception's planes from 35² up (stride 1, padding 0 or 1), computed in place of im2col +
+/// up-sampling), of FID Inception's stride-1 planes (padding 0 or 1), and forward passes from 8² at large enough
+/// batches (`suitsNarrowWinogradForward`), computed in place of im2col +
 /// GEMM by register-tiled C kernels, Winograd F(2×2, 3×3) where it suits (Sources/CKernels, docs/engine-kernels.md
 /// "Direct convolution", "Winograd"). im2col writes nine copies of the input and hands OpenBLAS a product only
 /// 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128² and 256² planes (`toonkit bench kernels`); these
@@ -213,7 +214,8 @@ enum DirectConvolution {
     /// geometries, so they round alike. At StyleGAN2's 16² it beats the direct kernel (forward, backward data) and
     /// im2col (weight gradient) at batch 1 and 2; at 8² (batch 4) it draws level forward and in backward data and loses
     /// the weight gradient (`toonkit bench kernels --only "512->512 @"`, AVX2, docs/engine-kernels.md "Narrow planes"),
-    /// so narrower planes keep im2col. Measured on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
+    /// so narrower planes keep im2col, except forward passes at large batches (`suitsNarrowWinogradForward`). Measured
+    /// on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
         isWinogradShape(g) && min(g.inWidth, g.outWidth) >= 16
     }
