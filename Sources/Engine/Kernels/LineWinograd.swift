@@ -49,8 +49,8 @@ struct LineWinograd {
         /// V = Bᵀ d for eight lanes: d[j] at `d + j·dStride`, V[ξ] stored (its first `count` lanes) at `v + ξ·vStride`.
         @inline(__always)
         func input(_ d: UnsafePointer<Float>, dStride: Int, _ v: UnsafeMutablePointer<Float>, vStride: Int, count: Int) {
-            @inline(__always) func load(_ j: Int) -> SIMD8<Float> { LineWinograd.load(d + j &* dStride) }
-            @inline(__always) func put(_ position: Int, _ value: SIMD8<Float>) { LineWinograd.store(value, v + position &* vStride, count: count) }
+            @inline(__always) func load(_ j: Int) -> SIMD8<Float> { Vector8.load(d + j &* dStride) }
+            @inline(__always) func put(_ position: Int, _ value: SIMD8<Float>) { Vector8.store(value, v + position &* vStride, count: count) }
             if taps == 3 {
                 let (d0, d1, d2, d3) = (load(0), load(1), load(2), load(3))
                 put(0, d0 - d2)
@@ -76,7 +76,7 @@ struct LineWinograd {
         /// y = Aᵀ M for eight lanes: the two outputs of the α products M[ξ] at `m + ξ·mStride`.
         @inline(__always)
         func output(_ m: UnsafePointer<Float>, mStride: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-            @inline(__always) func load(_ position: Int) -> SIMD8<Float> { LineWinograd.load(m + position &* mStride) }
+            @inline(__always) func load(_ position: Int) -> SIMD8<Float> { Vector8.load(m + position &* mStride) }
             if taps == 3 {
                 let (m0, m1, m2, m3) = (load(0), load(1), load(2), load(3))
                 return (m0 + m1 + m2, m1 - m2 + m3)
@@ -182,8 +182,8 @@ struct LineWinograd {
             forEachVector { t, p in
                 let (even, odd) = transforms.output(m + o * columns + (sample * tiles + t) * across + p, mStride: positionStride)
                 let top = lines + 2 * t * paddedAcross + p
-                Self.store(even, top, count: Self.lanes)
-                Self.store(odd, top + paddedAcross, count: Self.lanes)
+                Vector8.store(even, top)
+                Vector8.store(odd, top + paddedAcross)
             }
             copyFromLines(lines, output + ((samples.lowerBound + sample) * g.outChannels + o) * g.outHeight * g.outWidth)
         }
@@ -207,7 +207,7 @@ struct LineWinograd {
         }
     }
 
-    static let lanes = 8
+    static let lanes = Vector8.lanes
     /// Floats after M's last row that a whole-vector load may read.
     static let matrixSlack = lanes
 
@@ -239,19 +239,6 @@ struct LineWinograd {
             } else {
                 (plane + l * across).update(from: line, count: across)
             }
-        }
-    }
-
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-
-    /// The first `count` lanes: whole vectors but at a row's end, where the next values belong to another worker.
-    @inline(__always)
-    static func store(_ value: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
-        if count == lanes {
-            UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Float>.self)
-        } else {
-            for lane in 0..<count { p[lane] = value[lane] }
         }
     }
 }

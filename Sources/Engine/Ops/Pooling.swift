@@ -84,7 +84,7 @@ struct PoolGeometry {
 /// Eight neighbouring output columns of one pooling row as a vector: their window's taps at `stride`
 /// apart in the input row. Built once per pooling call and shared by every plane.
 struct PoolLanes {
-    static let width = 8
+    static let width = Vector8.lanes
     let stride: Int
     /// Columns whose windows lie inside the image, when there are at least eight of them.
     let vectorisedColumns: Range<Int>
@@ -112,10 +112,9 @@ struct PoolLanes {
     func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         switch stride {
         case 1:
-            return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+            return Vector8.load(p)
         case 2:
-            let low = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-            let high = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD8<Float>.self)
+            let low = Vector8.load(p), high = Vector8.load(p + 7)
             return SIMD8(low[0], low[2], low[4], low[6], high[1], high[3], high[5], high[7])
         default:
             let s = stride
@@ -135,8 +134,6 @@ struct BorderedRows {
     let rowWidth: Int?
     /// Vectors over every output column: one, partly stored, when a row has fewer than eight.
     let lanes: PoolLanes
-    /// Each vector lane's column share of torch's divisor (`PoolGeometry.divisorLength`), in whole vectors.
-    let columnDivisors: [Float]
 
     init(_ g: PoolGeometry, fill: Float) {
         let o = g.options
@@ -144,8 +141,6 @@ struct BorderedRows {
         self.fill = fill
         rowWidth = o.padding == 0 && g.outWidth >= PoolLanes.width ? nil : max(g.width + 2 * o.padding, (PoolLanes.width - 1) * o.stride + o.kernel)
         lanes = PoolLanes(stride: o.stride, columns: 0..<max(g.outWidth, PoolLanes.width))
-        // Lanes past the last column are computed and never stored; they take its divisor.
-        columnDivisors = (0..<max(g.outWidth, PoolLanes.width)).map { Float(g.divisorLength(g.window(min($0, g.outWidth - 1), size: g.width))) }
     }
 
     /// `body(rows, rowStride, outputPlane)` for every plane, threaded; output column x's window starts at rows[x·stride].
@@ -171,11 +166,7 @@ struct BorderedRows {
 
     @inline(__always)
     func store(_ values: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>) {
-        if geometry.outWidth >= PoolLanes.width {
-            UnsafeMutableRawPointer(target).storeBytes(of: values, as: SIMD8<Float>.self)
-        } else {
-            for lane in 0..<geometry.outWidth { target[lane] = values[lane] }
-        }
+        Vector8.store(values, target, count: min(geometry.outWidth, PoolLanes.width))
     }
 }
 
@@ -219,7 +210,12 @@ extension Tensor {
         let pi = input.pointer, po = output.pointer
         Profiler.measure("avgPool2d") {
             let bordered = BorderedRows(g, fill: 0)
-            bordered.forEachPlane(input: pi, output: po) { avgPoolRows(bordered, $0, rowStride: $1, output: $2) }
+            // Each vector lane's column share of torch's divisor; lanes past the last column are computed and never
+            // stored, and take its divisor.
+            let columnDivisors = (0..<max(g.outWidth, PoolLanes.width)).map { Float(g.divisorLength(g.window(min($0, g.outWidth - 1), size: g.width))) }
+            columnDivisors.withUnsafeBufferPointer { divisors in
+                bordered.forEachPlane(input: pi, output: po) { avgPoolRows(bordered, divisors.baseAddress!, $0, rowStride: $1, output: $2) }
+            }
         }
         return record("avgPool2d", output: output, inputs: [input]) { gy, _, _ in
             [try avgPoolAdjoint(gy, geometry: g, inputShape: input.shape)]
@@ -252,7 +248,7 @@ extension Tensor {
                         index.replace(with: lanes.offsets &+ Int32(truncatingIfNeeded: position), where: wins)
                     }
                 }
-                UnsafeMutableRawPointer(best + ox).storeBytes(of: top, as: SIMD8<Float>.self)
+                Vector8.store(top, best + ox)
                 UnsafeMutableRawPointer(chosen + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
             }
             for ox in 0..<g.outWidth where !vectorised.contains(ox) {
@@ -292,22 +288,20 @@ extension Tensor {
     }
 
     /// The average of every window of one plane (`BorderedRows`), eight output columns per vector: torch's sum in
-    /// torch's order (rows, then columns) and torch's divisor.
-    private static func avgPoolRows(_ b: BorderedRows, _ rows: UnsafePointer<Float>, rowStride: Int, output: UnsafeMutablePointer<Float>) {
+    /// torch's order (rows, then columns) and torch's divisor, `columnDivisors[x]` times the row's share.
+    private static func avgPoolRows(_ b: BorderedRows, _ columnDivisors: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, rowStride: Int,
+                                    output: UnsafeMutablePointer<Float>) {
         let g = b.geometry
-        b.columnDivisors.withUnsafeBufferPointer { columnDivisors in
-            for oy in 0..<g.outHeight {
-                let window = g.window(oy, size: g.height)
-                let rowDivisor = SIMD8<Float>(repeating: Float(g.divisorLength(window)))
-                for ox in b.lanes.vectorStarts {
-                    var total = SIMD8<Float>(repeating: 0)
-                    for y in window.start..<window.end {
-                        let first = rows + (y &* rowStride &+ ox &* g.options.stride)
-                        for dx in 0..<g.options.kernel { total += b.lanes.load(first + dx) }
-                    }
-                    let divisor = rowDivisor * UnsafeRawPointer(columnDivisors.baseAddress! + ox).loadUnaligned(as: SIMD8<Float>.self)
-                    b.store(total / divisor, output + oy * g.outWidth + ox)
+        for oy in 0..<g.outHeight {
+            let window = g.window(oy, size: g.height)
+            let rowDivisor = SIMD8<Float>(repeating: Float(g.divisorLength(window)))
+            for ox in b.lanes.vectorStarts {
+                var total = SIMD8<Float>(repeating: 0)
+                for y in window.start..<window.end {
+                    let first = rows + (y &* rowStride &+ ox &* g.options.stride)
+                    for dx in 0..<g.options.kernel { total += b.lanes.load(first + dx) }
                 }
+                b.store(total / (rowDivisor * Vector8.load(columnDivisors + ox)), output + oy * g.outWidth + ox)
             }
         }
     }
