@@ -184,7 +184,7 @@ enum DirectConvolution {
     /// kernel's bands (padding 1).
     private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
                                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd: Bool) {
-        precondition(winograd ? suitsWinograd(g) || isWinogradShape(g) && min(g.inWidth, g.outWidth) >= 8 : suits(g), "no direct kernel for this geometry")
+        precondition(winograd ? fitsWinogradKernel(g) : suits(g), "no direct kernel for this geometry")
         let (height, width) = (planes.outHeight, planes.outWidth)
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
@@ -217,7 +217,7 @@ enum DirectConvolution {
     /// so narrower planes keep im2col, except forward passes at large batches (`suitsNarrowWinogradForward`). Measured
     /// on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
-        isWinogradShape(g) && min(g.inWidth, g.outWidth) >= 16
+        fitsWinogradKernel(g) && min(g.inWidth, g.outWidth) >= 16
     }
 
     /// Whether Winograd serves a forward pass on planes 8 to 15 wide, which `suitsWinograd` leaves to im2col: when the
@@ -225,12 +225,14 @@ enum DirectConvolution {
     /// 448 → 384 channels at 8², batch 8: `toonkit bench kernels --only "@8x8 pad 1" --against im2col`, see
     /// docs/engine-kernels.md "Narrow planes"). A half-empty vector per tile row is the price.
     static func suitsNarrowWinogradForward(_ g: ConvGeometry) -> Bool {
-        isWinogradShape(g) && min(g.inWidth, g.outWidth) >= 8 && g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= 128
+        fitsWinogradKernel(g) && g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= 128
     }
 
-    /// 3×3, stride 1, the same padding p ≤ 2 on both axes: the convolutions F(2×2, 3×3) computes.
-    private static func isWinogradShape(_ g: ConvGeometry) -> Bool {
+    /// What the F(2×2, 3×3) kernels compute: 3×3, stride 1, the same padding p ≤ 2 on both axes, planes from 8 wide; which
+    /// of these take it is `suitsWinograd`'s and `suitsNarrowWinogradForward`'s choice.
+    private static func fitsWinogradKernel(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padHeight == g.padWidth && (0...2).contains(g.padHeight)
+            && min(g.inWidth, g.outWidth) >= 8
     }
 
     /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
