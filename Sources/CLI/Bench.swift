@@ -14,7 +14,6 @@ struct Bench: ParsableCommand {
     )
 }
 
-/// Options every benchmark shares.
 /// `--against`: the same work timed again under a second convolution algorithm, the two alternated call by call.
 struct AgainstOption: ParsableArguments {
     @Option(help: ArgumentHelp("Also time the work with this convolution algorithm, alternating with the process's own (TOONKIT_CONV, default auto) call by call, so a busy machine slows both alike; adds the other algorithm's time and how many times as long it takes.",
@@ -22,6 +21,7 @@ struct AgainstOption: ParsableArguments {
     var against: ConvolutionAlgorithm?
 }
 
+/// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
     @OptionGroup var threadOptions: ThreadOptions
 
