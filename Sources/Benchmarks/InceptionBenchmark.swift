@@ -9,6 +9,8 @@ public enum InceptionBenchmark {
     public struct Report: Codable, Sendable {
         public let inputSize: Int
         public let batch: Int
+        /// The network's convolution rounding (`InceptionNetwork.defaultRounding` unless asked otherwise).
+        public let rounding: ConvRounding
         public let blasCore: String
         public let threads: Int
         public let secondsPerBatch: Double
@@ -20,8 +22,9 @@ public enum InceptionBenchmark {
         public let profile: [ProfileLine]
     }
 
-    public static func run(inputSize: Int, batch: Int, minimumSeconds: Double, against: ConvolutionAlgorithm? = nil) throws -> Report {
-        let network = try InceptionNetwork(weights: .formula())
+    public static func run(inputSize: Int, batch: Int, minimumSeconds: Double, against: ConvolutionAlgorithm? = nil,
+                           rounding: ConvRounding = InceptionNetwork.defaultRounding) throws -> Report {
+        let network = try InceptionNetwork(weights: .formula(), rounding: rounding)
         var random = RandomState(seed: 1)
         let pixels = (0..<(batch * 3 * inputSize * inputSize)).map { _ in UInt8(random.nextInt(below: 256)) }
         let images = try ImageBatch(count: batch, channels: 3, height: inputSize, width: inputSize, pixels: pixels)
@@ -30,7 +33,7 @@ public enum InceptionBenchmark {
             _ = try GradMode.withoutGrad { try network.features(of: images) }
         }
         let pass = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
-        return Report(inputSize: inputSize, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
+        return Report(inputSize: inputSize, batch: batch, rounding: rounding, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds,
                       arithmetic: SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: sgemm), against: comparison,
                       profile: pass.lines)

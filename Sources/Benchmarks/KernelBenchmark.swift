@@ -1,4 +1,5 @@
 import Engine
+import Metrics
 import Foundation
 
 /// `toonkit bench kernels`: convolution throughput on StyleGAN2-256 layer shapes against the
@@ -64,7 +65,8 @@ public enum KernelBenchmark {
         return Layer(channelsIn: c, channelsOut: c, resolution: r)
     }
 
-    /// One stride-1 layer of FID's Inception-v3 (pytorch-fid's network on 299² inputs), timed forward only.
+    /// One stride-1 layer of FID's Inception-v3 (pytorch-fid's network on 299² inputs), timed forward only, with the
+    /// rounding the network's convolutions take (`InceptionNetwork.defaultRounding`).
     public struct InceptionLayer: Sendable {
         public let channelsIn: Int, channelsOut: Int, inputSize: Int
         public let kernel: (height: Int, width: Int), padding: (height: Int, width: Int)
@@ -154,7 +156,8 @@ public enum KernelBenchmark {
             let w = try randomTensor([layer.channelsOut, layer.channelsIn, layer.kernel.height, layer.kernel.width])
             let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * layer.kernel.height * layer.kernel.width
                                      * layer.outputHeight * layer.outputWidth)
-            try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, ConvOptions(stride: 1, padding: layer.padding)) }
+            let options = ConvOptions(stride: 1, padding: layer.padding, rounding: InceptionNetwork.defaultRounding)
+            try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, options) }
         }
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,

@@ -187,6 +187,7 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
 
 #include "conv_kernel_bodies.h"
 #include "winograd_kernel_bodies.h"
+#include "winograd4_kernel_bodies.h"
 
 static const ck_kernel_table CK_NAME(kernel_table) = {
     .fuses_products = CK_FUSED,
@@ -203,6 +204,9 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .winograd_pack = CK_NAME(winograd_pack),
     .winograd_scratch = CK_NAME(winograd_scratch),
     .conv3x3_winograd_rows = CK_NAME(conv3x3_winograd_rows),
+    .winograd4_pack = CK_NAME(winograd4_pack),
+    .winograd4_scratch = CK_NAME(winograd4_scratch),
+    .conv3x3_winograd4_rows = CK_NAME(conv3x3_winograd4_rows),
     .winograd_band = CK_NAME(winograd_band),
     .winograd_gradient_transforms = CK_NAME(winograd_gradient_transforms),
     .winograd_unpack_gradient = CK_NAME(winograd_unpack_gradient),

@@ -16,19 +16,22 @@ CK_INLINE long CK_NAME(winograd_position_floats)(long out_channels, long in_chan
     return (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS * in_channels * CK_CONV_CHANNELS;
 }
 
-// U[ξ][tile][c][r] = transform(taps of weight (o = tile·T + r, c))[ξ] for 16 positions ξ, T = CK_CONV_CHANNELS, the taps
-// read as conv3x3_pack reads them (turned by 180° with `flip`; the last output channel repeated past out_channels), for
-// the tiles first_tile ≤ tile < end_tile only.
-CK_INLINE void CK_NAME(winograd_pack_with)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                                           bool flip, float *packed, long first_tile, long end_tile,
-                                           void (*transform)(const float taps[9], float u[16])) {
+// The most transformed weights per channel pair: F(4×4, 3×3)'s 36.
+#define CK_WINOGRAD_MAX_POSITIONS 36
+
+// U[ξ][tile][c][r] = transform(taps of weight (o = tile·T + r, c))[ξ] for `positions` ≤ CK_WINOGRAD_MAX_POSITIONS
+// positions ξ, T = CK_CONV_CHANNELS, the taps read as conv3x3_pack reads them (turned by 180° with `flip`; the last
+// output channel repeated past out_channels), for the tiles first_tile ≤ tile < end_tile only.
+CK_INLINE void CK_NAME(winograd_pack_with)(int positions, long out_channels, long in_channels, const float *weight, long out_stride,
+                                           long in_stride, bool flip, float *packed, long first_tile, long end_tile,
+                                           void (*transform)(const float taps[9], float *u)) {
     const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS;
     const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
     for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
         for (long c = 0; c < in_channels; c++) {
             // The tile's CK_CONV_CHANNELS transforms first, then each position's run of them in one store: storing each
             // transform's 16 values to 16 positions a whole position apart took 73 ns per channel pair.
-            float u[CK_CONV_CHANNELS][16];
+            float u[CK_CONV_CHANNELS][CK_WINOGRAD_MAX_POSITIONS];
             for (long r = 0; r < CK_CONV_CHANNELS; r++) {
                 long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
                 float taps[9];
@@ -36,7 +39,7 @@ CK_INLINE void CK_NAME(winograd_pack_with)(long out_channels, long in_channels, 
                 transform(taps, u[r]);
             }
             float *target = packed + (tile * in_channels + c) * CK_CONV_CHANNELS;
-            for (int k = 0; k < 16; k++) {
+            for (int k = 0; k < positions; k++) {
                 for (long r = 0; r < CK_CONV_CHANNELS; r++) target[k * per_position + r] = u[r][k];
             }
         }
@@ -44,7 +47,7 @@ CK_INLINE void CK_NAME(winograd_pack_with)(long out_channels, long in_channels, 
 }
 
 // (G g Gᵀ)[i·4 + j] of the taps g (i·3 + j).
-CK_INLINE void CK_NAME(winograd_transform_weight)(const float taps[9], float u[16]) {
+CK_INLINE void CK_NAME(winograd_transform_weight)(const float taps[9], float *u) {
     float t[4][3];
     for (int j = 0; j < 3; j++) {
         t[0][j] = taps[j];
@@ -63,7 +66,7 @@ CK_INLINE void CK_NAME(winograd_transform_weight)(const float taps[9], float u[1
 // U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
 static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                                    bool flip, float *packed, long first_tile, long end_tile) {
-    CK_NAME(winograd_pack_with)(out_channels, in_channels, weight, out_stride, in_stride, flip, packed, first_tile, end_tile,
+    CK_NAME(winograd_pack_with)(16, out_channels, in_channels, weight, out_stride, in_stride, flip, packed, first_tile, end_tile,
                                 CK_NAME(winograd_transform_weight));
 }
 
@@ -72,16 +75,17 @@ static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const fl
 // for. In order: the band copy of every input channel, V, M (the products, or the weight gradient's M̂), the forward's
 // even and odd column buffers (which the up-sampling, splitting three rows at once, keeps on its stack instead).
 typedef struct {
-    long half;                // tile columns in the plane: ⌈out_width / 2⌉
-    long columns;             // tile columns transformed per row of tiles: half rounded up to whole vectors
-    long tile_rows;           // ⌈rows / 2⌉
+    long tiles_per_row;       // tile columns in the plane: ⌈out_width / side⌉
+    long columns;             // tile columns transformed per row of tiles: tiles_per_row rounded up to whole vectors
+    long tile_rows;           // ⌈rows / side⌉
     long stride;              // floats per channel of V and M: the last row's whole vectors, rounded up to whole vectors
-    long padded_width;        // the band copy's row: 2·columns + 2 input columns
-    long band_rows;           // the band copy's rows: 2·tile_rows + 2
+    long padded_width;        // the band copy's row: side·columns + 2 input columns
+    long band_rows;           // the band copy's rows: side·tile_rows + 2
     long channel_stride;      // floats per channel of the band copy
     long transformed_input;   // offset of V
     long transformed_output;  // offset of M
-    long temporaries;         // offset of the even and odd column buffers, columns + 1 floats each
+    long temporaries;         // offset of the column buffers: F(2×2)'s even and odd columns, columns + 1 floats each;
+                              // F(4×4)'s even and odd (2·columns + 1 each), then columns 4x + k (columns + 1 each)
     long scratch;             // floats in all
 } CK_NAME(winograd_layout);
 
@@ -89,25 +93,27 @@ CK_INLINE long CK_NAME(whole_vectors)(long n) {
     return (n + CK_LANES - 1) / CK_LANES * CK_LANES;
 }
 
-// `positions`: 16 for F(2×2, 3×3), 25 for the up-sampling's parities (winograd_up_rows).
-CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, long out_channels, long in_channels, long rows, long out_width) {
+// `positions`: 16 for F(2×2, 3×3), 25 for the up-sampling's parities (winograd_up_rows), 36 for F(4×4, 3×3); `side`:
+// output pixels per tile along each axis, 2, or 4 for F(4×4, 3×3).
+CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int side, long out_channels, long in_channels, long rows,
+                                                          long out_width) {
     CK_NAME(winograd_layout) layout;
-    layout.half = (out_width + 1) / 2;
-    layout.columns = CK_NAME(whole_vectors)(layout.half);
-    layout.tile_rows = (rows + 1) / 2;
-    layout.stride = CK_NAME(whole_vectors)((layout.tile_rows - 1) * layout.half + layout.columns);
-    layout.padded_width = 2 * layout.columns + 2;
-    layout.band_rows = 2 * layout.tile_rows + 2;
+    layout.tiles_per_row = (out_width + side - 1) / side;
+    layout.columns = CK_NAME(whole_vectors)(layout.tiles_per_row);
+    layout.tile_rows = (rows + side - 1) / side;
+    layout.stride = CK_NAME(whole_vectors)((layout.tile_rows - 1) * layout.tiles_per_row + layout.columns);
+    layout.padded_width = side * layout.columns + 2;
+    layout.band_rows = side * layout.tile_rows + 2;
     layout.channel_stride = layout.band_rows * layout.padded_width;
     layout.transformed_input = in_channels * layout.channel_stride;
     layout.transformed_output = layout.transformed_input + positions * in_channels * layout.stride;
     layout.temporaries = layout.transformed_output + positions * out_channels * layout.stride;
-    layout.scratch = layout.temporaries + 2 * (layout.columns + 1);
+    layout.scratch = layout.temporaries + (side == 2 ? 2 : 8) * (layout.columns + 1);
     return layout;
 }
 
 static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long rows, long out_width) {
-    return CK_NAME(winograd_plan)(16, out_channels, in_channels, rows, out_width).scratch;
+    return CK_NAME(winograd_plan)(16, 2, out_channels, in_channels, rows, out_width).scratch;
 }
 
 // M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles, with `stride`
@@ -130,7 +136,7 @@ CK_INLINE void CK_NAME(winograd_band_products)(int positions, const int *weight_
                                                const CK_NAME(winograd_layout) *l, const float *packed, const float *v, float *m) {
     const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
     for (int position = 0; position < positions; position++) {
-        CK_NAME(winograd_products)(out_channels, in_channels, l->tile_rows * l->half, l->stride,
+        CK_NAME(winograd_products)(out_channels, in_channels, l->tile_rows * l->tiles_per_row, l->stride,
                                    packed + (weight_of ? weight_of[position] : position) * per_position,
                                    v + position * in_channels * l->stride, m + position * out_channels * l->stride);
     }
@@ -215,15 +221,15 @@ CK_INLINE void CK_NAME(winograd_output_transform)(long out_channels, long out_he
 static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
                                            long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
                                            float *output, float *scratch) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, out_channels, in_channels, y1 - y0, out_width);
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, 2, out_channels, in_channels, y1 - y0, out_width);
     // Tile (ty, tx) reads the band's rows 2ty … 2ty + 3 and columns 2tx … 2tx + 3: image pixel (y0 + 2ty + i − pad, 2tx + j − pad).
     float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
     float *even = scratch + l.temporaries, *odd = even + l.columns + 1;
     CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
-    CK_NAME(winograd_input_transform)(in_channels, 0, in_channels, l.tile_rows, l.half, l.columns, band, l.channel_stride, l.padded_width,
+    CK_NAME(winograd_input_transform)(in_channels, 0, in_channels, l.tile_rows, l.tiles_per_row, l.columns, band, l.channel_stride, l.padded_width,
                                       l.stride, v, even, odd);
     CK_NAME(winograd_band_products)(16, 0, out_channels, in_channels, &l, packed, v, m);
-    CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, l.tile_rows, l.half, l.stride, m, y0, y1, accumulate, output);
+    CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, l.tile_rows, l.tiles_per_row, l.stride, m, y0, y1, accumulate, output);
 }
 
 // The weight gradient by Winograd F(2×2, 3×3), the adjoint of conv3x3_winograd_rows in the weight: for the band's
@@ -231,8 +237,8 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
 // the plane), then dw = Gᵀ dU G once at the end. The caller runs the 16 products (the engine's GEMM over the tiles).
 
 static ck_winograd_band CK_NAME(winograd_band)(long out_channels, long in_channels, long rows, long out_width) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, out_channels, in_channels, rows, out_width);
-    return (ck_winograd_band){.tiles = l.tile_rows * l.half, .stride = l.stride, .transformed_input = l.transformed_input,
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, 2, out_channels, in_channels, rows, out_width);
+    return (ck_winograd_band){.tiles = l.tile_rows * l.tiles_per_row, .stride = l.stride, .transformed_input = l.transformed_input,
                               .transformed_gradient = l.transformed_output};
 }
 
@@ -257,7 +263,7 @@ CK_INLINE void CK_NAME(winograd_gradient_transform)(long out_channels, long firs
                 CK_NAME(vector) p1 = CK_NAME(load)(even[1] + tx), q1 = CK_NAME(load)(odd[1] + tx);
                 // Each row's gy·Aᵀ, then A·(those rows).
                 CK_NAME(vector) e0[4] = {p0, p0 + q0, p0 - q0, -q0}, e1[4] = {p1, p1 + q1, p1 - q1, -q1};
-                float *target = m + o * l->stride + ty * l->half + tx;
+                float *target = m + o * l->stride + ty * l->tiles_per_row + tx;
                 for (int k = 0; k < 4; k++) {
                     CK_NAME(store)(target + (0 * 4 + k) * position_stride, e0[k]);
                     CK_NAME(store)(target + (1 * 4 + k) * position_stride, e0[k] + e1[k]);
@@ -275,14 +281,14 @@ CK_INLINE void CK_NAME(winograd_gradient_transform)(long out_channels, long firs
 static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
                                                   long out_height, long out_width, const float *input, const float *grad, long y0,
                                                   long y1, long first, long end, float *scratch) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, out_channels, in_channels, y1 - y0, out_width);
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, 2, out_channels, in_channels, y1 - y0, out_width);
     const long inputs_end = end < in_channels ? end : in_channels;
     // Per thread, not the scratch's shared column buffers: threads transform different channels at once.
     float even[l.columns + 1], odd[l.columns + 1];
     for (long c = first; c < inputs_end; c++) {
         CK_NAME(copy_band)(1, in_height, in_width, input + c * in_height * in_width, y0 - pad, l.band_rows, pad, l.padded_width,
                            scratch + c * l.channel_stride);
-        CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.half, l.columns, scratch, l.channel_stride,
+        CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.tiles_per_row, l.columns, scratch, l.channel_stride,
                                           l.padded_width, l.stride, scratch + l.transformed_input, even, odd);
     }
     const long outputs_first = first > in_channels ? first - in_channels : 0;
@@ -334,7 +340,7 @@ static const int CK_NAME(up_weight)[25] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
 // its own: the even-even parity's kernel as a correlation over the patch, k = [w22 w20; w02 w00] (taps i·3 + j),
 // gives G k Gᵀ (ξ 0–8); the even rows' odd columns G [w21, w01] (9–11); the odd rows' even columns G [w12, w10]
 // (12–14); w11 (15).
-CK_INLINE void CK_NAME(winograd_up_transform_weight)(const float w[9], float u[16]) {
+CK_INLINE void CK_NAME(winograd_up_transform_weight)(const float w[9], float *u) {
     const float k0[2] = {w[8], w[6]}, k1[2] = {w[2], w[0]};
     const float g[3][2] = {{k0[0], k0[1]}, {k0[0] + k1[0], k0[1] + k1[1]}, {k1[0], k1[1]}};
     for (int i = 0; i < 3; i++) {
@@ -349,7 +355,7 @@ CK_INLINE void CK_NAME(winograd_up_transform_weight)(const float w[9], float u[1
 
 static void CK_NAME(winograd_up_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                                       float *packed, long first_tile, long end_tile) {
-    CK_NAME(winograd_pack_with)(out_channels, in_channels, weight, out_stride, in_stride, false, packed, first_tile, end_tile,
+    CK_NAME(winograd_pack_with)(16, out_channels, in_channels, weight, out_stride, in_stride, false, packed, first_tile, end_tile,
                                 CK_NAME(winograd_up_transform_weight));
 }
 
@@ -389,22 +395,28 @@ CK_INLINE void CK_NAME(winograd_up_input_transform)(long in_channels, const CK_N
                     rows[1][0], rows[1][1], rows[1][2], rows[2][0], rows[2][1], rows[2][2],
                     d[1][1], d[1][2], d[2][1], d[2][2],
                 };
-                float *target = v + c * l->stride + ty * l->half + tx;
+                float *target = v + c * l->stride + ty * l->tiles_per_row + tx;
                 for (int position = 0; position < 25; position++) CK_NAME(store)(target + position * position_stride, values[position]);
             }
         }
     }
 }
 
-// Stores (or the first `count` of) four vectors interleaved: target[4x + k] = vk[x].
+// Stores (or adds, or the first `count` of) four vectors interleaved: target[4x + k] (+)= vk[x].
 CK_INLINE void CK_NAME(store_interleaved4_prefix)(float *target, CK_NAME(vector) v0, CK_NAME(vector) v1, CK_NAME(vector) v2,
-                                                  CK_NAME(vector) v3, long count) {
+                                                  CK_NAME(vector) v3, long count, bool accumulate) {
     float values[4 * CK_LANES];
-    float *into = count >= 4 * CK_LANES ? target : values;
+    float *into = count >= 4 * CK_LANES && !accumulate ? target : values;
     CK_NAME(vector) low = CK_NAME(interleave_low)(v0, v2), high = CK_NAME(interleave_high)(v0, v2);
     CK_NAME(store_interleaved)(into, low, CK_NAME(interleave_low)(v1, v3));
     CK_NAME(store_interleaved)(into + 2 * CK_LANES, high, CK_NAME(interleave_high)(v1, v3));
-    if (into == values) for (long x = 0; x < count; x++) target[x] = values[x];
+    if (into == target) return;
+    const long stored = count < 4 * CK_LANES ? count : 4 * CK_LANES;
+    if (accumulate) {
+        for (long x = 0; x < stored; x++) target[x] += values[x];
+    } else {
+        for (long x = 0; x < stored; x++) target[x] = values[x];
+    }
 }
 
 // Aᵀ of each parity's products, stored interleaved: parity rows m = m0 + 2ty + a below m1 give output row 2m (even
@@ -415,8 +427,8 @@ CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long hei
     const long out_width = 2 * width + 1, plane = (2 * height + 1) * out_width, position_stride = out_channels * l->stride;
     for (long o = 0; o < out_channels; o++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
-            for (long tx = 0; tx < l->half; tx += CK_LANES) {
-                const float *source = m + o * l->stride + ty * l->half + tx;
+            for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {
+                const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
                 CK_NAME(vector) p[25];
                 for (int position = 0; position < 25; position++) p[position] = CK_NAME(load)(source + position * position_stride);
                 const long count = out_width - 4 * tx;
@@ -427,10 +439,10 @@ CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long hei
                     CK_NAME(vector) pair[3];
                     for (int s = 0; s < 3; s++) pair[s] = p[a * 3 + s] + p[(a + 1) * 3 + s];
                     float *even_row = output + o * plane + 2 * row * out_width + 4 * tx;
-                    CK_NAME(store_interleaved4_prefix)(even_row, pair[0] + pair[1], p[9 + a] + p[10 + a], pair[1] + pair[2], p[12 + a] + p[13 + a], count);
+                    CK_NAME(store_interleaved4_prefix)(even_row, pair[0] + pair[1], p[9 + a] + p[10 + a], pair[1] + pair[2], p[12 + a] + p[13 + a], count, false);
                     if (row >= height) continue;
                     const CK_NAME(vector) *third = p + 15 + 3 * a, *fourth = p + 21 + 2 * a;
-                    CK_NAME(store_interleaved4_prefix)(even_row + out_width, third[0] + third[1], fourth[0], third[1] + third[2], fourth[1], count);
+                    CK_NAME(store_interleaved4_prefix)(even_row + out_width, third[0] + third[1], fourth[0], third[1] + third[2], fourth[1], count, false);
                 }
             }
         }
@@ -438,14 +450,14 @@ CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long hei
 }
 
 static long CK_NAME(winograd_up_scratch)(long out_channels, long in_channels, long rows, long width) {
-    return CK_NAME(winograd_plan)(25, out_channels, in_channels, rows, width + 1).scratch;
+    return CK_NAME(winograd_plan)(25, 2, out_channels, in_channels, rows, width + 1).scratch;
 }
 
 // Parity rows m0 ≤ m < m1 (output rows 2·m0 … 2·m1 − 1 inside the plane) of every output channel: the band's input
 // rows m0 − 1 … with a zero column on the left, transformed, the 25 products, transformed back.
 static void CK_NAME(winograd_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                                       const float *packed, long m0, long m1, float *output, float *scratch) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(25, out_channels, in_channels, m1 - m0, width + 1);
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(25, 2, out_channels, in_channels, m1 - m0, width + 1);
     float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
     CK_NAME(copy_band)(in_channels, height, width, input, m0 - 1, l.band_rows, 1, l.padded_width, band);
     CK_NAME(winograd_up_input_transform)(in_channels, &l, band, v);

@@ -16,6 +16,7 @@ extension ImportFormat: ExpressibleByArgument {}
 extension ExportLayout: ExpressibleByArgument {}
 extension MergeMethod: ExpressibleByArgument {}
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
+extension ConvRounding: ExpressibleByArgument {}
 
 /// What `train --metrics` measures at every snapshot.
 enum SnapshotMetrics: String, CaseIterable, ExpressibleByArgument {

@@ -10,25 +10,36 @@ public final class InceptionNetwork: @unchecked Sendable {
         let weight: Tensor
         let bias: Tensor
         let options: ConvOptions
+        /// 1×1, stride 1, no padding.
+        let isPointwise: Bool
     }
+
+    /// FID's features tolerate Winograd F(4×4, 3×3)'s rounding in the 3×3 layers on planes from 16 wide (147², 71², 35²):
+    /// against pytorch-fid they stay within a few 1e-6 of the largest feature, as with `standard`, the parity bound being
+    /// 1e-4 (docs/engine-kernels.md "Winograd F(4×4, 3×3)", schemas/fid-inception.md).
+    public static let defaultRounding = ConvRounding.relaxed
+
+    /// The rounding its convolutions may take.
+    public let rounding: ConvRounding
 
     public let weights: InceptionWeights.Origin
     public let identity: String
     public let comparabilityWarning: String?
     private let layers: [String: FoldedConv]
 
-    public init(weights: InceptionWeights) throws {
+    public init(weights: InceptionWeights, rounding: ConvRounding = defaultRounding) throws {
         var layers: [String: FoldedConv] = [:]
         for conv in InceptionArchitecture.convs {
-            layers[conv.name] = try Self.fold(conv, weights)
+            layers[conv.name] = try Self.fold(conv, weights, rounding: rounding)
         }
+        self.rounding = rounding
         self.layers = layers
         self.weights = weights.origin
         identity = weights.identity
         comparabilityWarning = weights.comparabilityWarning
     }
 
-    private static func fold(_ conv: InceptionConv, _ weights: InceptionWeights) throws -> FoldedConv {
+    private static func fold(_ conv: InceptionConv, _ weights: InceptionWeights, rounding: ConvRounding) throws -> FoldedConv {
         let w = try weights.values("\(conv.name).conv.weight")
         let gamma = try weights.values("\(conv.name).bn.weight"), beta = try weights.values("\(conv.name).bn.bias")
         let mean = try weights.values("\(conv.name).bn.running_mean"), variance = try weights.values("\(conv.name).bn.running_var")
@@ -40,8 +51,10 @@ public final class InceptionNetwork: @unchecked Sendable {
             for i in 0..<patch { folded[o * patch + i] = Float(Double(w[o * patch + i]) * scale) }
             bias[o] = Float(Double(beta[o]) - Double(mean[o]) * scale)
         }
-        return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded),
-                          bias: try Tensor(shape: [conv.outChannels], values: bias), options: conv.options)
+        var options = conv.options
+        options.rounding = rounding
+        return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded), bias: try Tensor(shape: [conv.outChannels], values: bias),
+                          options: options, isPointwise: conv.weightShape[2...] == [1, 1] && conv.options == ConvOptions())
     }
 
     // MARK: Entry points
@@ -80,7 +93,7 @@ public final class InceptionNetwork: @unchecked Sendable {
     /// rounding). It pools the branch's 32–192 output channels instead of the block's 192–1280 input channels.
     func layer(_ name: String, _ x: Tensor, averagePooledFirst pool: PoolOptions? = nil) throws -> Tensor {
         guard let conv = layers[name] else { throw MetricsError("Inception network: no layer '\(name)'") }
-        if pool != nil, conv.weight.shape[2...] != [1, 1] || conv.options != ConvOptions() {
+        if pool != nil, !conv.isPointwise {
             throw MetricsError("Inception network: layer '\(name)' is not a 1×1 convolution, so its input cannot be pooled after it")
         }
         var y = try Tensor.conv2d(x, conv.weight, conv.options)

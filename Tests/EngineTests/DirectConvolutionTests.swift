@@ -242,7 +242,7 @@ import Testing
     }
 
     /// Threads pack disjoint tile ranges of one weight: a range writes exactly its tiles (the rest of a NaN-filled buffer
-    /// stays NaN), and the ranges together give the bytes of one whole pack, for both layouts.
+    /// stays NaN), and the ranges together give the bytes of one whole pack, for every layout.
     @Test func packingByTileRangesEqualsOneWholePack() throws {
         let (o, c) = (17, 5)
         let weight = G.random([o, c, 3, 3], seed: 91)
@@ -251,16 +251,20 @@ import Testing
             typealias Pack = (Int, Int, UnsafeMutablePointer<Float>) -> Void
             let direct: Pack = { kernels.conv3x3_pack(tile, o, c, weight.pointer, 9 * c, 9, true, $2, $0, $1) }
             let winograd: Pack = { kernels.winograd_pack(o, c, weight.pointer, 9 * c, 9, false, $2, $0, $1) }
-            // Where tile t's floats lie: one block per tile, or one block per tile in each of Winograd's 16 positions.
+            let winograd4x4: Pack = { kernels.winograd4_pack(o, c, weight.pointer, 9 * c, 9, false, $2, $0, $1) }
+            // Where tile t's floats lie: one block per tile, or one block per tile in each of Winograd's 16 (or 36) positions.
             func directPositions(_ t: Int) -> [Int] { Array(t * 9 * c * tile..<(t + 1) * 9 * c * tile) }
-            func winogradPositions(_ t: Int) -> [Int] {
-                (0..<16).flatMap { position -> [Int] in
-                    let start = (position * tiles + t) * c * tile
-                    return Array(start..<start + c * tile)
+            func winogradPositions(_ positions: Int) -> (Int) -> [Int] {
+                { t in
+                    (0..<positions).flatMap { position -> [Int] in
+                        let start = (position * tiles + t) * c * tile
+                        return Array(start..<start + c * tile)
+                    }
                 }
             }
             let layouts: [(perTile: Int, positions: (Int) -> [Int], pack: Pack)] = [
-                (9 * c * tile, directPositions, direct), (16 * c * tile, winogradPositions, winograd),
+                (9 * c * tile, directPositions, direct), (16 * c * tile, winogradPositions(16), winograd),
+                (36 * c * tile, winogradPositions(36), winograd4x4),
             ]
             for (perTile, positions, pack) in layouts {
                 let whole = run(count: tiles * perTile) { pack(0, tiles, $0) }
@@ -382,7 +386,7 @@ import Testing
         try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: 1, groups: groups))
     }
 
-    private func run(count: Int, from initial: Float = .nan, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    func run(count: Int, from initial: Float = .nan, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
         var values = [Float](repeating: initial, count: count)
         values.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
         return values

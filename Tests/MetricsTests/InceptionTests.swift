@@ -32,15 +32,19 @@ import TestSupport
         let reference = try MetricsFixtures.arrays("reference_features.npz")
         let expected = try reference["\(key)_features"]!.floats()
         let batch = try MetricsFixtures.batch(indices: indices, size: size)
-        let network = MetricsFixtures.formulaNetwork
-        let started = Date()
-        let features = resize ? try network.features(of: batch)
-                              : try network.features(unitRange: batch.unitRangeTensor(), resizeInput: false)
-        #expect(features.shape == [indices.count, InceptionArchitecture.featureDimension])
-        let error = maxDifferences(features.scalars, expected)
-        print("Inception parity \(key) (\(indices.count) × \(size)², resize \(resize)): max abs \(String(format: "%.3e", error.absolute)), "
-              + "relative to max |feature| \(String(format: "%.3e", error.relative)), \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
-        #expect(error.relative <= Self.tolerance)
+        // The default (relaxed) rounding FID uses, and standard for comparison.
+        #expect(MetricsFixtures.formulaNetwork.rounding == InceptionNetwork.defaultRounding)
+        for network in [MetricsFixtures.formulaNetwork, MetricsFixtures.standardRoundingNetwork] {
+            let started = Date()
+            let features = resize ? try network.features(of: batch)
+                                  : try network.features(unitRange: batch.unitRangeTensor(), resizeInput: false)
+            #expect(features.shape == [indices.count, InceptionArchitecture.featureDimension])
+            let error = maxDifferences(features.scalars, expected)
+            print("Inception parity \(key) (\(indices.count) × \(size)², resize \(resize), \(network.rounding) rounding): max abs "
+                  + "\(String(format: "%.3e", error.absolute)), relative to max |feature| \(String(format: "%.3e", error.relative)), "
+                  + "\(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+            #expect(error.relative <= Self.tolerance, "\(network.rounding) rounding")
+        }
     }
 
     /// A branch_pool layer pools its output instead of its input: the same function up to rounding, and refused for a

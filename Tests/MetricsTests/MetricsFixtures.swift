@@ -49,6 +49,8 @@ enum MetricsFixtures {
 
     /// One formula network for the whole test run: folding 24M parameters takes a moment.
     static let formulaNetwork: InceptionNetwork = try! InceptionNetwork(weights: .formula())
+    /// The same network with `standard` rounding (Winograd F(2×2, 3×3) at most).
+    static let standardRoundingNetwork: InceptionNetwork = try! InceptionNetwork(weights: .formula(), rounding: .standard)
 }
 
 extension TensorData {

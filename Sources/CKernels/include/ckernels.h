@@ -80,6 +80,15 @@ typedef struct {
     void (*conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
                                   long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
                                   float *output, float *scratch);
+    /// The same convolution's forward pass by Winograd F(4×4, 3×3) (docs/engine-kernels.md "Winograd F(4×4, 3×3)"): 36
+    /// transformed weights per channel pair (36·⌈out/T⌉·T·in floats), the scratch and rows as above, with bands of whole
+    /// tile rows (y0 a multiple of 4). About 13 times the rounding of F(2×2, 3×3).
+    void (*winograd4_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                           bool flip, float *packed, long first_tile, long end_tile);
+    long (*winograd4_scratch)(long out_channels, long in_channels, long rows, long out_width);
+    void (*conv3x3_winograd4_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
+                                   long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
+                                   float *output, float *scratch);
     /// The Winograd weight gradient of that convolution (docs/engine-kernels.md "Winograd weight gradient"), per band of
     /// output rows y0 ≤ y < y1 sized as for conv3x3_winograd_rows: winograd_gradient_transforms writes the band's V of
     /// the input channels and M̂ = A gy Aᵀ of the output channels ([out, out_height, out_width] gy planes), for the channel

@@ -62,9 +62,12 @@ struct ConvGeometry: Equatable {
 
 enum ConvKernels {
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                        algorithm: ConvolutionAlgorithm = .current) {
-        if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm) {
-            return Profiler.measure(path.rawValue) { DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path == .winograd) }
+                        algorithm: ConvolutionAlgorithm = .current, rounding: ConvRounding = .standard) {
+        if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm, rounding: rounding) {
+            return Profiler.measure(path.rawValue) {
+                DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path != .direct,
+                                          winogradTile: path == .winograd4x4 ? .four : .two)
+            }
         }
         if algorithm.usesWinograd, let line = LineWinograd(g) {
             return Profiler.measure("conv line winograd") { line.forward(input: input, weight: weight, output: output) }

@@ -11,11 +11,14 @@ import CKernels
 enum DirectConvolution {
     /// Which kernel computes a forward or backward-data pass, named as the profile shows it; nil for im2col + GEMM.
     enum Path: String {
-        case direct = "conv3x3 direct", winograd = "conv3x3 winograd"
+        case direct = "conv3x3 direct", winograd = "conv3x3 winograd", winograd4x4 = "conv3x3 winograd F(4x4)"
 
-        init?(_ g: ConvGeometry, backwardData: Bool, algorithm: ConvolutionAlgorithm) {
+        /// `rounding: .relaxed` lets a forward pass that Winograd serves on planes from 16 wide take F(4×4, 3×3).
+        init?(_ g: ConvGeometry, backwardData: Bool, algorithm: ConvolutionAlgorithm, rounding: ConvRounding = .standard) {
             guard algorithm.usesDirectKernels else { return nil }
-            if algorithm.usesWinograd && (DirectConvolution.suitsWinograd(g)
+            if algorithm.usesWinograd && !backwardData && rounding == .relaxed && DirectConvolution.suitsWinograd(g) {
+                self = .winograd4x4
+            } else if algorithm.usesWinograd && (DirectConvolution.suitsWinograd(g)
                 || (backwardData ? DirectConvolution.suitsWinogradUpsampling(g) : DirectConvolution.suitsNarrowWinogradForward(g))) {
                 self = .winograd
             } else if DirectConvolution.suits(g) || (backwardData ? DirectConvolution.suitsUpsampling(g) : DirectConvolution.suitsStrideTwo(g)) {
@@ -85,14 +88,23 @@ enum DirectConvolution {
         suitsStrideTwo(g) && g.outWidth >= 32 && set.vectorFloats == 16
     }
 
+    /// Output pixels per Winograd tile along each axis: F(2×2, 3×3), or F(4×4, 3×3) (forward passes only, where the
+    /// caller allows its rounding: `ConvRounding.relaxed`).
+    enum WinogradTile: Int {
+        case two = 2, four = 4
+
+        /// Transformed weights per channel pair, and products per tile.
+        var positions: Int { (rawValue + 2) * (rawValue + 2) }
+    }
+
     /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`) or 2 (`suitsStrideTwo`).
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
-                        instructionSet: KernelInstructionSet = .active) {
+                        winogradTile: WinogradTile = .two, instructionSet: KernelInstructionSet = .active) {
         let layout = WeightLayout(g, weight, transposed: false)
         guard g.stride == 2 else {
             return strideOne(g, layout, StrideOnePlanes(g, backwardData: false), instructionSet.kernels, input: input, output: output,
-                             accumulate: accumulate, winograd: winograd)
+                             accumulate: accumulate, winograd: winograd ? winogradTile : nil)
         }
         precondition(suitsStrideTwo(g), "no direct kernel for this geometry")
         let kernels = instructionSet.kernels
@@ -114,7 +126,7 @@ enum DirectConvolution {
                              winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active) {
         guard g.stride == 2 else {
             return strideOne(g, WeightLayout(g, weight, transposed: true), StrideOnePlanes(g, backwardData: true), instructionSet.kernels,
-                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd)
+                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd ? .two : nil)
         }
         precondition(!accumulate, "the up-sampling kernels overwrite a stride-2 geometry's output")
         let kernels = instructionSet.kernels
@@ -153,9 +165,10 @@ enum DirectConvolution {
                                  tiles.lowerBound, tiles.upperBound)
         }
 
-        func packWinograd(_ kernels: ck_kernel_table, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
-            kernels.winograd_pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed,
-                                  tiles.lowerBound, tiles.upperBound)
+        func packWinograd(_ kernels: ck_kernel_table, _ tile: WinogradTile, group: Int, tiles: Range<Int>,
+                          into packed: UnsafeMutablePointer<Float>) {
+            let pack = tile == .two ? kernels.winograd_pack : kernels.winograd4_pack
+            pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed, tiles.lowerBound, tiles.upperBound)
         }
 
         /// The up-sampling's transformed taps, which place each tap by its output parity (so never turned).
@@ -178,25 +191,27 @@ enum DirectConvolution {
         }
     }
 
-    /// Stride 1: Winograd bands of an even number of rows (the last band, or a plane of odd height, may be odd),
-    /// sized so that the transformed inputs and products of their ⌈width / 2⌉ tiles per row pair (16·(in + out)
-    /// floats per tile, before the band copy and the rounding up to whole vectors) come near 2 MB; or the direct
-    /// kernel's bands (padding 1).
+    /// Stride 1: Winograd bands of whole tile rows (the last band, or a plane whose height is not a multiple of the
+    /// tile's, may end in a partial one), sized so that the transformed inputs and products of their tiles
+    /// (positions·(in + out) floats per tile, before the band copy and the rounding up to whole vectors) come near 2 MB;
+    /// or the direct kernel's bands (padding 1).
     private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
-                                  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd: Bool) {
-        precondition(winograd ? fitsWinogradKernel(g) : suits(g), "no direct kernel for this geometry")
+                                  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd tile: WinogradTile?) {
+        precondition(tile != nil ? fitsWinogradKernel(g) : suits(g), "no direct kernel for this geometry")
         let (height, width) = (planes.outHeight, planes.outWidth)
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
-        if winograd {
-            let rows = winogradBandRows(tiles: winogradTiles(fitting: 2 << 20, positions: 16, inChannels: inChannels, outChannels: outChannels),
-                                        height: height, width: width)
-            let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
-                                bandCount: height, rowsPerBand: rows, scratchCount: kernels.winograd_scratch(outChannels, inChannels, rows, width),
-                                inPlane: inPlane, outPlane: outPlane)
-            plan.run(input: input, output: output, pack: { layout.packWinograd(kernels, group: $0, tiles: $1, into: $2) }) { x, packed, y0, y1, y, scratch in
-                kernels.conv3x3_winograd_rows(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width, x, packed,
-                                              y0, y1, accumulate, y, scratch)
+        if let tile {
+            let tiles = winogradTiles(fitting: 2 << 20, positions: tile.positions, inChannels: inChannels, outChannels: outChannels)
+            let rows = winogradBandRows(tiles: tiles, height: height, width: width, side: tile.rawValue)
+            let (scratch, kernel) = tile == .two ? (kernels.winograd_scratch, kernels.conv3x3_winograd_rows)
+                : (kernels.winograd4_scratch, kernels.conv3x3_winograd4_rows)
+            let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
+                                packedTaps: tile.positions, bandCount: height, rowsPerBand: rows,
+                                scratchCount: scratch(outChannels, inChannels, rows, width), inPlane: inPlane, outPlane: outPlane)
+            plan.run(input: input, output: output, pack: { layout.packWinograd(kernels, tile, group: $0, tiles: $1, into: $2) }) {
+                x, packed, y0, y1, y, scratch in
+                kernel(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width, x, packed, y0, y1, accumulate, y, scratch)
             }
             return
         }
@@ -339,15 +354,15 @@ enum DirectConvolution {
     }
 
     /// Tiles whose transformed inputs and products (positions·(in + out) floats per tile: 16 positions for F(2×2, 3×3),
-    /// 25 for the up-sampling's parities) come near `bytes`, at least one.
+    /// 36 for F(4×4, 3×3), 25 for the up-sampling's parities) come near `bytes`, at least one.
     static func winogradTiles(fitting bytes: Int, positions: Int, inChannels: Int, outChannels: Int) -> Int {
         max(1, bytes / (4 * positions * (inChannels + outChannels)))
     }
 
-    /// Output rows of a Winograd band of about `tiles` tiles: whole rows of ⌈width / 2⌉ tiles (two output rows each),
-    /// at least one, at most the plane.
-    static func winogradBandRows(tiles: Int, height: Int, width: Int) -> Int {
-        min(height, 2 * max(1, tiles / ((width + 1) / 2)))
+    /// Output rows of a Winograd band of about `tiles` tiles: whole rows of ⌈width / side⌉ tiles (`side` output rows
+    /// each), at least one, at most the plane.
+    static func winogradBandRows(tiles: Int, height: Int, width: Int, side: Int = 2) -> Int {
+        min(height, side * max(1, tiles / ((width + side - 1) / side)))
     }
 
     /// Tile rows per band, at most `limit`: the largest count whose (sample, group, band) tasks, `bandsPerRow` per band
@@ -407,7 +422,7 @@ enum DirectConvolution {
                       rowsPerBand: rows, scratchCount: inChannels * scratchRows.count(rows) * paddedWidth, inPlane: inPlane, outPlane: outPlane)
         }
 
-        /// `packedTaps`: 9 taps per channel pair, or Winograd's 16 transformed ones.
+        /// `packedTaps`: 9 taps per channel pair, or Winograd's transformed ones (`WinogradTile.positions`).
         init(_ g: ConvGeometry, outChannels: Int, inChannels: Int, tileChannels: Int, packedTaps: Int, bandCount: Int, rowsPerBand: Int,
              scratchCount: Int, inPlane: Int, outPlane: Int) {
             (samples, groups) = (g.batch, g.groups)

@@ -4,20 +4,35 @@ public struct ConvOptions: Equatable, Sendable {
     public var stride: Int
     public var padding: (height: Int, width: Int)
     public var groups: Int
+    public var rounding: ConvRounding
 
-    public init(stride: Int = 1, padding: Int = 0, groups: Int = 1) {
-        self.init(stride: stride, padding: (padding, padding), groups: groups)
+    public init(stride: Int = 1, padding: Int = 0, groups: Int = 1, rounding: ConvRounding = .standard) {
+        self.init(stride: stride, padding: (padding, padding), groups: groups, rounding: rounding)
     }
 
-    public init(stride: Int, padding: (height: Int, width: Int), groups: Int = 1) {
+    public init(stride: Int, padding: (height: Int, width: Int), groups: Int = 1, rounding: ConvRounding = .standard) {
         self.stride = stride
         self.padding = padding
         self.groups = groups
+        self.rounding = rounding
     }
 
     public static func == (a: ConvOptions, b: ConvOptions) -> Bool {
-        a.stride == b.stride && a.padding == b.padding && a.groups == b.groups
+        a.stride == b.stride && a.padding == b.padding && a.groups == b.groups && a.rounding == b.rounding
     }
+}
+
+/// How much float32 rounding conv2d's forward passes may trade for speed (as JAX's `precision` argument of a
+/// convolution lets its caller choose).
+public enum ConvRounding: String, CaseIterable, Codable, Sendable {
+    /// Within a few roundings of the direct sum: Winograd F(2×2, 3×3) at most. The default; generation, training and
+    /// every export check against the reference code run with it.
+    case standard
+    /// Forward passes of stride-1 3×3 convolutions that Winograd serves on planes from 16 wide may take F(4×4, 3×3):
+    /// 2.25 multiplies per output pixel and channel pair instead of 4, with about 13 times F(2×2, 3×3)'s rounding
+    /// (docs/engine-kernels.md "Winograd F(4×4, 3×3)"). For inference whose consumer tolerates that: FID's Inception
+    /// features. Backward-data and weight-gradient passes round as `standard`.
+    case relaxed
 }
 
 extension ConvGeometry {
@@ -50,7 +65,9 @@ extension Tensor {
         let g = try ConvGeometry(op: "conv2d", input: input.shape, weight: weight.shape, options: options)
         let output = Tensor(uninitializedShape: g.outputShape)
         Profiler.countMultiplyAdds(g.multiplyAdds)
-        Profiler.measure("conv2d") { ConvKernels.forward(g, input: input.pointer, weight: weight.pointer, output: output.pointer) }
+        Profiler.measure("conv2d") {
+            ConvKernels.forward(g, input: input.pointer, weight: weight.pointer, output: output.pointer, rounding: options.rounding)
+        }
         return record("conv2d", output: output, inputs: [input, weight]) { gy, _, needs in
             [needs[0] ? try convTranspose2d(gy, weight, options, outputSize: (g.inHeight, g.inWidth)) : nil,
              needs[1] ? try conv2dWeightGradient(input: input, gradOutput: gy, kernelSize: (g.kernelHeight, g.kernelWidth), options) : nil]

@@ -1,0 +1,142 @@
+// Winograd F(4×4, 3×3) forward kernels of ckernels.h (docs/engine-kernels.md "Winograd F(4×4, 3×3)"), included by
+// kernel_bodies.h after winograd_kernel_bodies.h (whose layout, packing, products and interleaving stores they use),
+// once per instruction set, as that file. No include guard.
+
+// Each 4×4 block of output pixels ("tile") of a stride-1 3×3 convolution is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over its 6×6
+// input patch d, with Lavin and Gray's matrices for the points 0, ±1, ±2 and ∞:
+//   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
+//   G  = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1],
+//   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
+// 36 products per tile and channel pair instead of 144 (F(2×2, 3×3): 64), so 2.25 per output pixel instead of 4; the
+// transforms scale by up to 8 and 1/24, so each output carries about 13 times F(2×2, 3×3)'s rounding (random unit-scale
+// sums over 96 channels: 5.6e-6 against 4.2e-7 on average), which is why only callers that allow it get this kernel.
+// Bands, vectors over tile columns, partial tiles and the overwritten tails are as in winograd_kernel_bodies.h.
+
+// G·(a, b, c)ᵀ: one column (or row) of G g Gᵀ.
+CK_INLINE void CK_NAME(winograd4_weight_column)(float a, float b, float c, float *t, int step) {
+    const float sixth = 1.0f / 6, twelfth = 1.0f / 12, twenty_fourth = 1.0f / 24;
+    t[0 * step] = 0.25f * a;
+    t[1 * step] = -sixth * (a + b + c);
+    t[2 * step] = -sixth * (a - b + c);
+    t[3 * step] = twenty_fourth * a + twelfth * b + sixth * c;
+    t[4 * step] = twenty_fourth * a - twelfth * b + sixth * c;
+    t[5 * step] = c;
+}
+
+// (G g Gᵀ)[i·6 + j] of the taps g (i·3 + j).
+CK_INLINE void CK_NAME(winograd4_transform_weight)(const float taps[9], float *u) {
+    float t[6][3];
+    for (int j = 0; j < 3; j++) CK_NAME(winograd4_weight_column)(taps[j], taps[3 + j], taps[6 + j], &t[0][j], 3);
+    for (int i = 0; i < 6; i++) CK_NAME(winograd4_weight_column)(t[i][0], t[i][1], t[i][2], u + i * 6, 1);
+}
+
+// U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c) for 36 positions, T = CK_CONV_CHANNELS; addressing as
+// conv3x3_pack.
+static void CK_NAME(winograd4_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                                    bool flip, float *packed, long first_tile, long end_tile) {
+    CK_NAME(winograd_pack_with)(36, out_channels, in_channels, weight, out_stride, in_stride, flip, packed, first_tile, end_tile,
+                                CK_NAME(winograd4_transform_weight));
+}
+
+static long CK_NAME(winograd4_scratch)(long out_channels, long in_channels, long rows, long out_width) {
+    return CK_NAME(winograd_plan)(36, 4, out_channels, in_channels, rows, out_width).scratch;
+}
+
+// Bᵀ·(d0 … d5) into t[0], t[step], …, t[5·step].
+CK_INLINE void CK_NAME(winograd4_input_combine)(CK_NAME(vector) d0, CK_NAME(vector) d1, CK_NAME(vector) d2, CK_NAME(vector) d3,
+                                                CK_NAME(vector) d4, CK_NAME(vector) d5, float *t, long step) {
+    const CK_NAME(vector) two = CK_NAME(splat)(2), four = CK_NAME(splat)(4), five = CK_NAME(splat)(5);
+    CK_NAME(store)(t + 0 * step, (four * d0 - five * d2) + d4);
+    CK_NAME(store)(t + 1 * step, (d3 + d4) - four * (d1 + d2));
+    CK_NAME(store)(t + 2 * step, (d4 - d3) + four * (d1 - d2));
+    CK_NAME(store)(t + 3 * step, (d4 - d2) + two * (d3 - d1));
+    CK_NAME(store)(t + 4 * step, (d4 - d2) - two * (d3 - d1));
+    CK_NAME(store)(t + 5 * step, (four * d1 - five * d3) + d5);
+}
+
+// V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band, t = tile row · tiles_per_row + tile column, vectorised over tile
+// columns: each band row is split into its columns 4x + k (k = 0 … 3), so the patch's six columns 4·tx … 4·tx + 5 of
+// a vector of tiles are whole vectors; each row's d·B lands in the ξ = r·6 + k slots, then Bᵀ runs down them in place.
+CK_INLINE void CK_NAME(winograd4_input_transform)(long in_channels, const CK_NAME(winograd_layout) *l, const float *band, float *v,
+                                                  float *scratch) {
+    const long position_stride = in_channels * l->stride, columns = l->columns;
+    float *even = scratch, *odd = even + 2 * columns + 1, *phase[4];
+    for (int k = 0; k < 4; k++) phase[k] = odd + 2 * columns + 1 + k * (columns + 1);
+    for (long c = 0; c < in_channels; c++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            float *target = v + c * l->stride + ty * l->tiles_per_row;
+            for (int r = 0; r < 6; r++) {
+                const float *line = band + c * l->channel_stride + (4 * ty + r) * l->padded_width;
+                CK_NAME(split_columns)(line, 2 * columns, even, odd);
+                odd[2 * columns] = line[4 * columns + 1];
+                CK_NAME(split_columns)(even, columns, phase[0], phase[2]);
+                CK_NAME(split_columns)(odd, columns, phase[1], phase[3]);
+                for (long tx = 0; tx < columns; tx += CK_LANES) {
+                    CK_NAME(winograd4_input_combine)(CK_NAME(load)(phase[0] + tx), CK_NAME(load)(phase[1] + tx), CK_NAME(load)(phase[2] + tx),
+                                                     CK_NAME(load)(phase[3] + tx), CK_NAME(load)(phase[0] + tx + 1),
+                                                     CK_NAME(load)(phase[1] + tx + 1), target + tx + r * 6 * position_stride, position_stride);
+                }
+            }
+            for (long tx = 0; tx < columns; tx += CK_LANES) {
+                for (int k = 0; k < 6; k++) {
+                    float *slot = target + tx + k * position_stride;
+                    CK_NAME(vector) rows[6];
+                    for (int r = 0; r < 6; r++) rows[r] = CK_NAME(load)(slot + r * 6 * position_stride);
+                    CK_NAME(winograd4_input_combine)(rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], slot, 6 * position_stride);
+                }
+            }
+        }
+    }
+}
+
+// Aᵀ·(m0 … m5): four vectors.
+CK_INLINE void CK_NAME(winograd4_output_combine)(const CK_NAME(vector) m[6], CK_NAME(vector) out[4]) {
+    const CK_NAME(vector) two = CK_NAME(splat)(2), four = CK_NAME(splat)(4), eight = CK_NAME(splat)(8);
+    const CK_NAME(vector) sum12 = m[1] + m[2], difference12 = m[1] - m[2], sum34 = m[3] + m[4], difference34 = m[3] - m[4];
+    out[0] = (m[0] + sum12) + sum34;
+    out[1] = difference12 + two * difference34;
+    out[2] = sum12 + four * sum34;
+    out[3] = (difference12 + eight * difference34) + m[5];
+}
+
+// Y = Aᵀ M A per tile: output rows y0 + 4ty + a (below y1), the four columns of each tile interleaved on store.
+CK_INLINE void CK_NAME(winograd4_output_transform)(long out_channels, long out_height, long out_width, const CK_NAME(winograd_layout) *l,
+                                                   const float *m, long y0, long y1, bool accumulate, float *output) {
+    const long plane = out_height * out_width, position_stride = out_channels * l->stride;
+    for (long o = 0; o < out_channels; o++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {
+                const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
+                // columns[j][a]: Aᵀ down column j of the tile's products, for output row a.
+                CK_NAME(vector) columns[6][4];
+                for (int j = 0; j < 6; j++) {
+                    CK_NAME(vector) column[6];
+                    for (int i = 0; i < 6; i++) column[i] = CK_NAME(load)(source + (i * 6 + j) * position_stride);
+                    CK_NAME(winograd4_output_combine)(column, columns[j]);
+                }
+                const long count = out_width - 4 * tx;
+                for (int a = 0; a < 4 && y0 + 4 * ty + a < y1; a++) {
+                    CK_NAME(vector) row[6], pixels[4];
+                    for (int j = 0; j < 6; j++) row[j] = columns[j][a];
+                    CK_NAME(winograd4_output_combine)(row, pixels);
+                    CK_NAME(store_interleaved4_prefix)(output + o * plane + (y0 + 4 * ty + a) * out_width + 4 * tx, pixels[0], pixels[1],
+                                                       pixels[2], pixels[3], count, accumulate);
+                }
+            }
+        }
+    }
+}
+
+// Output rows y0 ≤ y < y1 of the convolution conv3x3_winograd_rows computes, by F(4×4, 3×3). With y0 a multiple of 4
+// (bands of whole tile rows) every pixel's result is the same whatever the bands.
+static void CK_NAME(conv3x3_winograd4_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
+                                            long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
+                                            float *output, float *scratch) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(36, 4, out_channels, in_channels, y1 - y0, out_width);
+    // Tile (ty, tx) reads the band's rows 4ty … 4ty + 5 and columns 4tx … 4tx + 5: image pixel (y0 + 4ty + i − pad, 4tx + j − pad).
+    float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
+    CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
+    CK_NAME(winograd4_input_transform)(in_channels, &l, band, v, scratch + l.temporaries);
+    CK_NAME(winograd_band_products)(36, 0, out_channels, in_channels, &l, packed, v, m);
+    CK_NAME(winograd4_output_transform)(out_channels, out_height, out_width, &l, m, y0, y1, accumulate, output);
+}

@@ -1,0 +1,89 @@
+@testable import Engine
+import Foundation
+import TestSupport
+import Testing
+
+/// Winograd F(4×4, 3×3), the forward kernel of `ConvRounding.relaxed` (docs/engine-kernels.md "Winograd F(4×4, 3×3)"):
+/// against double-precision loops, with its rounding compared to F(2×2, 3×3)'s on the same sums; which passes take it;
+/// and the instruction sets against each other.
+extension DirectConvolutionTests {
+
+    /// Against the definition, accumulated too: partial channel tiles, groups, batches, padding 0, 1 and 2, widths and
+    /// heights that end in partial tiles (1–3 pixels of the last tile column and row), the last vector of tile columns
+    /// partial on every set, and several bands (200 → 13 channels on 147 wide: bands of one tile row, 4 rows, so 11
+    /// rows take three, the last of 3 rows). The error bound is the rounding the kernel is documented to add: 13 times
+    /// F(2×2, 3×3)'s on average, so each case also checks that it stays within 40 times F(2×2, 3×3)'s worst error.
+    @Test func winograd4x4MatchesTheDefinition() throws {
+        // (batch, groups, in, out, input height, input width, padding)
+        let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 3, 7, 5, 33, 1), (2, 1, 5, 13, 9, 37, 0),
+                     (1, 2, 8, 14, 12, 73, 0), (1, 1, 4, 6, 3, 40, 2), (1, 1, 200, 13, 11, 147, 1), (2, 1, 6, 5, 35, 35, 1),
+                     (1, 1, 3, 5, 6, 34, 0), (2, 1, 6, 9, 16, 16, 1), (1, 1, 5, 4, 7, 19, 1), (1, 2, 4, 6, 5, 18, 0)]
+        for (n, groups, c, o, h, w, padding) in cases {
+            let shape = "shape \((n, groups, c, o, h, w)), padding \(padding)"
+            let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: padding, groups: groups))
+            let x = G.random([n, c, h, w], seed: 96), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 97)
+            let count = n * o * g.outPlane
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: padding, groups: groups)
+            let large = run(count: count) { winograd(g, x, weight, tile: .four, output: $0) }
+            let small = run(count: count) { winograd(g, x, weight, tile: .two, output: $0) }
+            let (largeError, smallError) = (ForwardTests.maxDifference(large, reference), ForwardTests.maxDifference(small, reference))
+            #expect(largeError < 1e-3 && largeError < 40 * max(smallError, 1e-6), "\(shape): F(4×4) \(largeError), F(2×2) \(smallError)")
+            let accumulated = run(count: count, from: 1) { winograd(g, x, weight, tile: .four, accumulate: true, output: $0) }
+            #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-3, "accumulated, \(shape)")
+        }
+    }
+
+    /// Only forward passes with `rounding: .relaxed`, on the planes F(2×2, 3×3) serves from 16 wide and under `auto`,
+    /// take F(4×4, 3×3); backward passes, narrow planes, `direct` and `im2col` keep their paths. conv2d passes its
+    /// options' rounding on.
+    @Test func onlyRelaxedForwardPassesTakeWinograd4x4() throws {
+        let wide = try ConvGeometry(op: "test", input: [1, 4, 35, 35], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))
+        let narrow = try ConvGeometry(op: "test", input: [8, 4, 8, 8], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))
+        typealias Path = DirectConvolution.Path
+        #expect(Path(wide, backwardData: false, algorithm: .auto, rounding: .relaxed) == .winograd4x4)
+        #expect(Path(wide, backwardData: false, algorithm: .auto) == .winograd)
+        #expect(Path(wide, backwardData: true, algorithm: .auto, rounding: .relaxed) == .winograd)
+        #expect(Path(wide, backwardData: false, algorithm: .direct, rounding: .relaxed) == nil)
+        #expect(Path(wide, backwardData: false, algorithm: .im2col, rounding: .relaxed) == nil)
+        #expect(Path(narrow, backwardData: false, algorithm: .auto, rounding: .relaxed) == .winograd)
+        #expect(ConvOptions(padding: 1, rounding: .relaxed) != ConvOptions(padding: 1))
+
+        let x = G.random([1, 4, 35, 35], seed: 85), weight = G.random([4, 4, 3, 3], scale: 0.3, seed: 86)
+        let large = run(count: 4 * 35 * 35) { winograd(wide, x, weight, tile: .four, output: $0) }
+        let small = run(count: 4 * 35 * 35) { winograd(wide, x, weight, tile: .two, output: $0) }
+        #expect(large != small, "the two tiles round differently here, so the checks below can tell them apart")
+        #expect(try Tensor.conv2d(x, weight, ConvOptions(padding: 1, rounding: .relaxed)).scalars == large)
+        #expect(try Tensor.conv2d(x, weight, ConvOptions(padding: 1)).scalars == small)
+        #expect(try ConvolutionAlgorithm.using(.im2col) { try Tensor.conv2d(x, weight, ConvOptions(padding: 1, rounding: .relaxed)).scalars }
+                == run(count: 4 * 35 * 35) { ConvKernels.forward(wide, input: x.pointer, weight: weight.pointer, output: $0, algorithm: .im2col) })
+    }
+
+    /// The transforms have no multiply-add, so sets that fuse their products alike agree bit for bit; x86-64's baseline
+    /// rounds its products and may differ by the chains' error bound.
+    @Test func instructionSetsAgreeOnWinograd4x4() throws {
+        let cases = [(1, 2, 8, 14, 6, 64, 1), (1, 2, 8, 14, 9, 37, 0), (2, 2, 8, 14, 16, 16, 1), (1, 1, 6, 7, 11, 19, 2)]
+        func results(_ set: KernelInstructionSet) throws -> [Float] {
+            try cases.flatMap { (n, groups, c, o, h, w, padding) -> [Float] in
+                let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3],
+                                         options: ConvOptions(padding: padding, groups: groups))
+                let x = G.random([n, c, h, w], seed: 99), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 98)
+                return run(count: n * o * g.outPlane) { winograd(g, x, weight, tile: .four, output: $0, instructionSet: set) }
+            }
+        }
+        let reference = try results(.baseline)
+        for set in KernelInstructionSet.supported where set != .baseline {
+            if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
+                #expect(try results(set).map(\.bitPattern) == reference.map(\.bitPattern), "\(set.rawValue)")
+            } else {
+                let scale = Double(reference.map { abs($0) }.max() ?? 1)
+                #expect(zip(try results(set), reference).allSatisfy { abs(Double($0) - Double($1)) <= 1e-5 * scale }, "\(set.rawValue)")
+            }
+        }
+    }
+
+    private func winograd(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, tile: DirectConvolution.WinogradTile, accumulate: Bool = false,
+                         output: UnsafeMutablePointer<Float>, instructionSet: KernelInstructionSet = .active) {
+        DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: output, accumulate: accumulate, winograd: true,
+                                  winogradTile: tile, instructionSet: instructionSet)
+    }
+}
