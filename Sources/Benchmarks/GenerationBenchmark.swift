@@ -13,7 +13,7 @@ public enum GenerationBenchmark {
         /// The batch's multiply-adds against sgemm 2048³ measured in this process before the timings.
         public let arithmetic: SgemmShare
         /// With `against`: the same batch by another convolution algorithm, alternated with this process's call by call.
-        public let against: AlgorithmComparison?
+        public let against: Comparison?
     }
 
     public struct Report: Codable, Sendable {

@@ -17,20 +17,26 @@ public enum InceptionBenchmark {
         public let imagesPerSecond: Double
         /// The batch's multiply-adds against sgemm 2048³ measured in this process before the timing.
         public let arithmetic: SgemmShare
-        /// With `against`: the same batch by another convolution algorithm, alternated with this process's call by call.
-        public let against: AlgorithmComparison?
+        /// With `against` or `againstRounding`: the same batch by another convolution algorithm or with the other rounding,
+        /// alternated with this process's own call by call.
+        public let against: Comparison?
         public let profile: [ProfileLine]
     }
 
+    /// At most one of `against` and `againstRounding`.
     public static func run(inputSize: Int, batch: Int, minimumSeconds: Double, against: ConvolutionAlgorithm? = nil,
-                           rounding: ConvRounding = InceptionNetwork.defaultRounding) throws -> Report {
+                           rounding: ConvRounding = InceptionNetwork.defaultRounding, againstRounding: ConvRounding? = nil) throws -> Report {
+        precondition(against == nil || againstRounding == nil, "one comparison at a time")
         let network = try InceptionNetwork(weights: .formula(), rounding: rounding)
+        let other = try againstRounding.map { try InceptionNetwork(weights: .formula(), rounding: $0) }
         var random = RandomState(seed: 1)
         let pixels = (0..<(batch * 3 * inputSize * inputSize)).map { _ in UInt8(random.nextInt(below: 256)) }
         let images = try ImageBatch(count: batch, channels: 3, height: inputSize, width: inputSize, pixels: pixels)
         let sgemm = try SgemmShare.measureReference(minimumSeconds: minimumSeconds)
-        let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, against: against) {
-            _ = try GradMode.withoutGrad { try network.features(of: images) }
+        let variant = against?.rawValue ?? againstRounding.map { "\($0.rawValue) rounding" }
+        let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant) { isVariant in
+            let (pass, algorithm) = isVariant ? (other ?? network, against ?? .current) : (network, .current)
+            _ = try ConvolutionAlgorithm.using(algorithm) { try GradMode.withoutGrad { try pass.features(of: images) } }
         }
         let pass = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
         return Report(inputSize: inputSize, batch: batch, rounding: rounding, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,

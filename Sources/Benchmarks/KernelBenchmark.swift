@@ -13,7 +13,7 @@ public enum KernelBenchmark {
         public let gflops: Double
         public let ratioToSgemm: Double
         /// With `against`: the same call by another algorithm, alternated with this row's call by call.
-        public let against: AlgorithmComparison?
+        public let against: Comparison?
     }
 
     /// One of the engine's own vector kernels (docs/engine-kernels.md) timed with one instruction set.

@@ -7,28 +7,34 @@ func timePerCall(minimumSeconds: Double, minimumCalls: Int = 3, _ body: () throw
     try medianSeconds(of: 1, minimumSeconds: minimumSeconds, minimumCalls: minimumCalls) { _ in try body() }[0]
 }
 
-/// A body timed with a second convolution algorithm in the same loop as with the process's own: medians of calls
-/// alternated one by one, so a load that comes and goes slows both sides alike.
-public struct AlgorithmComparison: Codable, Sendable {
-    public let algorithm: String
+/// The work timed a second way (another convolution algorithm, another rounding) in the same loop as the process's
+/// own: medians of calls alternated one by one, so a load that comes and goes slows both sides alike.
+public struct Comparison: Codable, Sendable {
+    /// The other way: a convolution algorithm ("im2col"), or "standard rounding".
+    public let variant: String
     public let seconds: Double
-    /// The second algorithm's time over the process's own (above 1: the process's choice is faster).
+    /// The other way's time over the process's own (above 1: the process's own is faster).
     public let speedup: Double
 
     /// "; im2col 12.34 ms, 1.25× as long", with the time in `unit` ("ms" or "s").
     public func summary(unit: String) -> String {
-        String(format: "; %@ %.2f %@, %.2f× as long", algorithm, seconds * (unit == "ms" ? 1e3 : 1), unit, speedup)
+        String(format: "; %@ %.2f %@, %.2f× as long", variant, seconds * (unit == "ms" ? 1e3 : 1), unit, speedup)
     }
 }
 
 /// `timePerCall`, and with `against` the same body under that algorithm (ConvolutionAlgorithm.using), called in turn.
 func timePerCall(minimumSeconds: Double, against: ConvolutionAlgorithm?,
-                 _ body: () throws -> Void) throws -> (seconds: Double, against: AlgorithmComparison?) {
-    guard let against else { return (try timePerCall(minimumSeconds: minimumSeconds, body), nil) }
-    let medians = try medianSeconds(of: 2, minimumSeconds: 2 * minimumSeconds, minimumCalls: 3) {
-        try $0 == 0 ? body() : ConvolutionAlgorithm.using(against, body)
+                 _ body: () throws -> Void) throws -> (seconds: Double, against: Comparison?) {
+    try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue) { other in
+        try other ? ConvolutionAlgorithm.using(against!, body) : body()
     }
-    return (medians[0], AlgorithmComparison(algorithm: against.rawValue, seconds: medians[1], speedup: medians[1] / medians[0]))
+}
+
+/// `timePerCall` of `call(false)`, and with a `variant` name also of `call(true)`, the two called in turn.
+func timePerCall(minimumSeconds: Double, variant: String?, _ call: (_ variant: Bool) throws -> Void) throws -> (seconds: Double, against: Comparison?) {
+    guard let variant else { return (try timePerCall(minimumSeconds: minimumSeconds) { try call(false) }, nil) }
+    let medians = try medianSeconds(of: 2, minimumSeconds: 2 * minimumSeconds, minimumCalls: 3) { try call($0 == 1) }
+    return (medians[0], Comparison(variant: variant, seconds: medians[1], speedup: medians[1] / medians[0]))
 }
 
 /// The median seconds per call of `call(0)` … `call(bodies − 1)`: one warm-up call each, then rounds calling each once,

@@ -201,15 +201,19 @@ struct BenchInception: ParsableCommand {
                                valueName: "rounding"))
     var rounding = InceptionNetwork.defaultRounding
     @OptionGroup var comparison: AgainstOption
+    @Option(help: ArgumentHelp("Also time the network with this rounding, alternating call by call with --rounding's, as --against does for an algorithm.",
+                               valueName: "rounding"))
+    var againstRounding: ConvRounding?
 
     func validate() throws {
         guard size >= 1, batch >= 1, seconds >= 0 else { throw ValidationError("--size and --batch must be at least 1, --seconds at least 0") }
+        guard comparison.against == nil || againstRounding == nil else { throw ValidationError("--against and --against-rounding: one comparison at a time") }
     }
 
     func run() throws {
         options.apply()
         let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds, against: comparison.against,
-                                                rounding: rounding)
+                                                rounding: rounding, againstRounding: againstRounding)
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "inception %d² batch %d, %@ rounding: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize,
                      report.batch, report.rounding.rawValue, report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads)

@@ -49,19 +49,19 @@ struct CLITests {
         let rows = try #require(report?["rows"] as? [[String: Any]])
         try #require(rows.count == 1)
         let against = try #require(rows[0]["against"] as? [String: Any])
-        #expect(against["algorithm"] as? String == "im2col")
+        #expect(against["variant"] as? String == "im2col")
         let (seconds, other) = (try #require(rows[0]["seconds"] as? Double), try #require(against["seconds"] as? Double))
         #expect(seconds > 0 && other > 0)
         #expect(abs(try #require(against["speedup"] as? Double) - other / seconds) <= 1e-12 * other / seconds)
         let inception = try toonkitRun("bench", "inception", "--size", "75", "--batch", "1", "--seconds", "0", "--against", "direct", "--json")
         #expect(inception.status == 0, "\(inception.stderr)")
         let whole = try JSONSerialization.jsonObject(with: Data(inception.stdout.utf8)) as? [String: Any]
-        #expect((whole?["against"] as? [String: Any])?["algorithm"] as? String == "direct")
+        #expect((whole?["against"] as? [String: Any])?["variant"] as? String == "direct")
         let generation = try toonkitRun("bench", "generate", "--network", "demo32", "--batch", "1", "--seconds", "0.01", "--against", "im2col", "--json")
         #expect(generation.status == 0, "\(generation.stderr)")
         let generated = try JSONSerialization.jsonObject(with: Data(generation.stdout.utf8)) as? [String: Any]
         let generatedRows = try #require(generated?["rows"] as? [[String: Any]])
-        #expect((generatedRows.first?["against"] as? [String: Any])?["algorithm"] as? String == "im2col")
+        #expect((generatedRows.first?["against"] as? [String: Any])?["variant"] as? String == "im2col")
         let refused = try toonkitRun("bench", "kernels", "--against", "fft")
         #expect(refused.status != 0 && refused.stderr.contains("'auto', 'direct' or 'im2col'"), "\(refused.stderr)")
     }

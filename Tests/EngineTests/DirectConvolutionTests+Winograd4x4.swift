@@ -81,6 +81,29 @@ extension DirectConvolutionTests {
         }
     }
 
+    /// A 5×5 convolution with padding 2 as four 3×3 blocks by F(4×4, 3×3) (`SplitFiveByFive`): against the definition on
+    /// planes that end in partial tiles and shifted copies that fall off every edge, only with relaxed rounding, under
+    /// `auto` and on planes from 16 wide; other 5×5 geometries keep im2col.
+    @Test func fiveByFiveAsFourThreeByThreeMatchesTheDefinition() throws {
+        // (batch, in, out, height, width)
+        for (n, c, o, h, w) in [(2, 5, 7, 35, 35), (1, 3, 13, 17, 16), (1, 48, 6, 6, 19)] {
+            let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c, 5, 5], options: ConvOptions(padding: 2))
+            let x = G.random([n, c, h, w], seed: 93), weight = G.random([o, c, 5, 5], scale: 0.2, seed: 94)
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: 2, groups: 1)
+            let split = try #require(SplitFiveByFive(g), "shape \((n, c, o, h, w))")
+            let output = run(count: n * o * h * w) { split.forward(input: x.pointer, weight: weight.pointer, output: $0) }
+            #expect(ForwardTests.maxDifference(output, reference) < 1e-3, "shape \((n, c, o, h, w))")
+            #expect(try Tensor.conv2d(x, weight, ConvOptions(padding: 2, rounding: .relaxed)).scalars == output)
+            let standard = try Tensor.conv2d(x, weight, ConvOptions(padding: 2)).scalars
+            #expect(standard != output, "standard rounding keeps im2col, which rounds differently")
+            #expect(ForwardTests.maxDifference(standard, reference) < 1e-4)
+        }
+        #expect(SplitFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 8, 8], weight: [4, 4, 5, 5], options: ConvOptions(padding: 2))) == nil)
+        #expect(SplitFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 4, 5, 5], options: ConvOptions(padding: 1))) == nil)
+        #expect(SplitFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 2, 5, 5], options: ConvOptions(padding: 2, groups: 2))) == nil)
+        #expect(SplitFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 4, 3, 3], options: ConvOptions(padding: 2))) == nil)
+    }
+
     private func winograd(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, tile: DirectConvolution.WinogradTile, accumulate: Bool = false,
                          output: UnsafeMutablePointer<Float>, instructionSet: KernelInstructionSet = .active) {
         DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: output, accumulate: accumulate, winograd: true,

@@ -69,6 +69,9 @@ enum ConvKernels {
                                           winogradTile: path == .winograd4x4 ? .four : .two)
             }
         }
+        if algorithm.usesWinograd && rounding == .relaxed, let split = SplitFiveByFive(g) {
+            return Profiler.measure("conv5x5 as 3x3 winograd F(4x4)") { split.forward(input: input, weight: weight, output: output) }
+        }
         if algorithm.usesWinograd, let line = LineWinograd(g) {
             return Profiler.measure("conv line winograd") { line.forward(input: input, weight: weight, output: output) }
         }

@@ -30,7 +30,8 @@ public enum ConvRounding: String, CaseIterable, Codable, Sendable {
     case standard
     /// Forward passes of stride-1 3×3 convolutions that Winograd serves on planes from 16 wide may take F(4×4, 3×3):
     /// 2.25 multiplies per output pixel and channel pair instead of 4, with about 13 times F(2×2, 3×3)'s rounding
-    /// (docs/engine-kernels.md "Winograd F(4×4, 3×3)"). For inference whose consumer tolerates that: FID's Inception
+    /// (docs/engine-kernels.md "Winograd F(4×4, 3×3)"); so may 5×5 ones with padding 2, split into four 3×3 blocks
+    /// (`SplitFiveByFive`, 9 multiplies instead of 25). For inference whose consumer tolerates that: FID's Inception
     /// features. Backward-data and weight-gradient passes round as `standard`.
     case relaxed
 }
