@@ -59,7 +59,7 @@ CK_INLINE void CK_NAME(winograd4_input_combine)(CK_NAME(vector) d0, CK_NAME(vect
 // a vector of tiles are whole vectors; each row's d·B lands in the ξ = r·6 + k slots, then Bᵀ runs down them in place.
 CK_INLINE void CK_NAME(winograd4_input_transform)(long in_channels, const CK_NAME(winograd_layout) *l, const float *band, float *v,
                                                   float *scratch) {
-    const long position_stride = in_channels * l->stride, columns = l->columns;
+    const long position_stride = l->input_positions, columns = l->columns;
     float *even = scratch, *odd = even + 2 * columns + 1, *phase[4];
     for (int k = 0; k < 4; k++) phase[k] = odd + 2 * columns + 1 + k * (columns + 1);
     for (long c = 0; c < in_channels; c++) {
@@ -102,7 +102,7 @@ CK_INLINE void CK_NAME(winograd4_output_combine)(const CK_NAME(vector) m[6], CK_
 // Y = Aᵀ M A per tile: output rows y0 + 4ty + a (below y1), the four columns of each tile interleaved on store.
 CK_INLINE void CK_NAME(winograd4_output_transform)(long out_channels, long out_height, long out_width, const CK_NAME(winograd_layout) *l,
                                                    const float *m, long y0, long y1, bool accumulate, float *output) {
-    const long plane = out_height * out_width, position_stride = out_channels * l->stride;
+    const long plane = out_height * out_width, position_stride = l->output_positions;
     for (long o = 0; o < out_channels; o++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
             for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {

@@ -79,6 +79,8 @@ typedef struct {
     long columns;             // tile columns transformed per row of tiles: tiles_per_row rounded up to whole vectors
     long tile_rows;           // ⌈rows / side⌉
     long stride;              // floats per channel of V and M: the last row's whole vectors, rounded up to whole vectors
+    long input_positions;     // floats from one position of V to the next (winograd_position_stride)
+    long output_positions;    // floats from one position of M to the next
     long padded_width;        // the band copy's row: side·columns + 2 input columns
     long band_rows;           // the band copy's rows: side·tile_rows + 2
     long channel_stride;      // floats per channel of the band copy
@@ -93,6 +95,16 @@ CK_INLINE long CK_NAME(whole_vectors)(long n) {
     return (n + CK_LANES - 1) / CK_LANES * CK_LANES;
 }
 
+// Floats from one position of V or M to the next: `channels`·`stride` rounded up to an odd number of cache lines. A
+// transform reads or writes all 16–36 positions of a tile at once; whole 4 KB pages apart (as channels·stride is
+// whenever 128 channels or more meet a stride of whole vectors) they all fall in one set of the 8-way L1 cache and
+// evict each other. An odd number of lines puts every position in a set of its own: F(4×4, 3×3)'s output transform
+// took 25–33 % less time (docs/engine-kernels.md "Winograd").
+CK_INLINE long CK_NAME(winograd_position_stride)(long channels, long stride) {
+    const long lines = (channels * stride + 15) / 16;
+    return 16 * (lines | 1);
+}
+
 // `positions`: 16 for F(2×2, 3×3), 25 for the up-sampling's parities (winograd_up_rows), 36 for F(4×4, 3×3); `side`:
 // output pixels per tile along each axis, 2, or 4 for F(4×4, 3×3).
 CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int side, long out_channels, long in_channels, long rows,
@@ -105,9 +117,11 @@ CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int sid
     layout.padded_width = side * layout.columns + 2;
     layout.band_rows = side * layout.tile_rows + 2;
     layout.channel_stride = layout.band_rows * layout.padded_width;
+    layout.input_positions = CK_NAME(winograd_position_stride)(in_channels, layout.stride);
+    layout.output_positions = CK_NAME(winograd_position_stride)(out_channels, layout.stride);
     layout.transformed_input = in_channels * layout.channel_stride;
-    layout.transformed_output = layout.transformed_input + positions * in_channels * layout.stride;
-    layout.temporaries = layout.transformed_output + positions * out_channels * layout.stride;
+    layout.transformed_output = layout.transformed_input + positions * layout.input_positions;
+    layout.temporaries = layout.transformed_output + positions * layout.output_positions;
     layout.scratch = layout.temporaries + (side == 2 ? 2 : 8) * (layout.columns + 1);
     return layout;
 }
@@ -138,7 +152,7 @@ CK_INLINE void CK_NAME(winograd_band_products)(int positions, const int *weight_
     for (int position = 0; position < positions; position++) {
         CK_NAME(winograd_products)(out_channels, in_channels, l->tile_rows * l->tiles_per_row, l->stride,
                                    packed + (weight_of ? weight_of[position] : position) * per_position,
-                                   v + position * in_channels * l->stride, m + position * out_channels * l->stride);
+                                   v + position * l->input_positions, m + position * l->output_positions);
     }
 }
 
@@ -146,9 +160,8 @@ CK_INLINE void CK_NAME(winograd_band_products)(int positions, const int *weight_
 // for the channels first ≤ c < end. Each row of tiles writes `columns` tile columns; the tail past `half` lies where
 // the next row's tiles go.
 CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long first, long end, long tile_rows, long half, long columns,
-                                                 const float *band, long channel_stride, long padded_width, long stride, float *v,
-                                                 float *even, float *odd) {
-    const long position_stride = in_channels * stride;
+                                                 const float *band, long channel_stride, long padded_width, long stride,
+                                                 long position_stride, float *v, float *even, float *odd) {
     for (long c = first; c < end; c++) {
         for (long ty = 0; ty < tile_rows; ty++) {
             for (int r = 0; r < 4; r++) {
@@ -196,8 +209,9 @@ CK_INLINE void CK_NAME(store_interleaved_prefix)(float *target, CK_NAME(vector) 
 
 // Y = Aᵀ M A per tile: output rows y0 + 2ty and (below y1) the next, even and odd columns interleaved on store.
 CK_INLINE void CK_NAME(winograd_output_transform)(long out_channels, long out_height, long out_width, long tile_rows, long half,
-                                                  long stride, const float *m, long y0, long y1, bool accumulate, float *output) {
-    const long plane = out_height * out_width, position_stride = out_channels * stride;
+                                                  long stride, long position_stride, const float *m, long y0, long y1, bool accumulate,
+                                                  float *output) {
+    const long plane = out_height * out_width;
     for (long o = 0; o < out_channels; o++) {
         for (long ty = 0; ty < tile_rows; ty++) {
             for (long tx = 0; tx < half; tx += CK_LANES) {
@@ -227,9 +241,10 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
     float *even = scratch + l.temporaries, *odd = even + l.columns + 1;
     CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
     CK_NAME(winograd_input_transform)(in_channels, 0, in_channels, l.tile_rows, l.tiles_per_row, l.columns, band, l.channel_stride, l.padded_width,
-                                      l.stride, v, even, odd);
+                                      l.stride, l.input_positions, v, even, odd);
     CK_NAME(winograd_band_products)(16, 0, out_channels, in_channels, &l, packed, v, m);
-    CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, l.tile_rows, l.tiles_per_row, l.stride, m, y0, y1, accumulate, output);
+    CK_NAME(winograd_output_transform)(out_channels, out_height, out_width, l.tile_rows, l.tiles_per_row, l.stride, l.output_positions, m, y0,
+                                       y1, accumulate, output);
 }
 
 // The weight gradient by Winograd F(2×2, 3×3), the adjoint of conv3x3_winograd_rows in the weight: for the band's
@@ -238,7 +253,8 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
 
 static ck_winograd_band CK_NAME(winograd_band)(long out_channels, long in_channels, long rows, long out_width) {
     const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, 2, out_channels, in_channels, rows, out_width);
-    return (ck_winograd_band){.tiles = l.tile_rows * l.tiles_per_row, .stride = l.stride, .transformed_input = l.transformed_input,
+    return (ck_winograd_band){.tiles = l.tile_rows * l.tiles_per_row, .stride = l.stride, .input_positions = l.input_positions,
+                              .gradient_positions = l.output_positions, .transformed_input = l.transformed_input,
                               .transformed_gradient = l.transformed_output};
 }
 
@@ -246,7 +262,7 @@ static ck_winograd_band CK_NAME(winograd_band)(long out_channels, long in_channe
 // past the plane and from y1 on), then A·(2×2)·Aᵀ vectorised over tile columns, written as the input transform writes V.
 CK_INLINE void CK_NAME(winograd_gradient_transform)(long out_channels, long first, long end, long out_height, long out_width,
                                                     const CK_NAME(winograd_layout) *l, const float *grad, long y0, long y1, float *m) {
-    const long plane = out_height * out_width, position_stride = out_channels * l->stride;
+    const long plane = out_height * out_width, position_stride = l->output_positions;
     float even[2][l->columns], odd[2][l->columns];
     for (long o = first; o < end; o++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
@@ -289,7 +305,7 @@ static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_cha
         CK_NAME(copy_band)(1, in_height, in_width, input + c * in_height * in_width, y0 - pad, l.band_rows, pad, l.padded_width,
                            scratch + c * l.channel_stride);
         CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.tiles_per_row, l.columns, scratch, l.channel_stride,
-                                          l.padded_width, l.stride, scratch + l.transformed_input, even, odd);
+                                          l.padded_width, l.stride, l.input_positions, scratch + l.transformed_input, even, odd);
     }
     const long outputs_first = first > in_channels ? first - in_channels : 0;
     if (end > in_channels) {
@@ -370,7 +386,7 @@ CK_INLINE void CK_NAME(up_input_transform)(CK_NAME(vector) d0, CK_NAME(vector) d
 // Bᵀ d B, 9–14 Bᵀ of its columns 1 and 2, 15–20 its rows 1 and 2 times B, 21–24 d[1][1], d[1][2], d[2][1], d[2][2].
 CK_INLINE void CK_NAME(winograd_up_input_transform)(long in_channels, const CK_NAME(winograd_layout) *l, const float *band,
                                                     float *v) {
-    const long position_stride = in_channels * l->stride;
+    const long position_stride = l->input_positions;
     float even[3][l->columns + 1], odd[3][l->columns + 1];
     for (long c = 0; c < in_channels; c++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
@@ -424,7 +440,7 @@ CK_INLINE void CK_NAME(store_interleaved4_prefix)(float *target, CK_NAME(vector)
 // fourth parities).
 CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long height, long width, const CK_NAME(winograd_layout) *l,
                                                      const float *m, long m0, long m1, float *output) {
-    const long out_width = 2 * width + 1, plane = (2 * height + 1) * out_width, position_stride = out_channels * l->stride;
+    const long out_width = 2 * width + 1, plane = (2 * height + 1) * out_width, position_stride = l->output_positions;
     for (long o = 0; o < out_channels; o++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
             for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {

@@ -15,9 +15,10 @@ typedef enum {
 } ck_instruction_set;
 
 /// Where a band's transforms for the Winograd weight gradient lie in its scratch (winograd_scratch floats): V[ξ][c][t]
-/// at transformed_input and M̂[ξ][o][t] at transformed_gradient, `stride` floats per channel, tiles t < `tiles`.
+/// at transformed_input and M̂[ξ][o][t] at transformed_gradient, `stride` floats per channel, input_positions and
+/// gradient_positions floats from one position ξ to the next, tiles t < `tiles`.
 typedef struct {
-    long tiles, stride, transformed_input, transformed_gradient;
+    long tiles, stride, input_positions, gradient_positions, transformed_input, transformed_gradient;
 } ck_winograd_band;
 
 typedef struct {

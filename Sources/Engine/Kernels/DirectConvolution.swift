@@ -312,8 +312,8 @@ enum DirectConvolution {
                     }
                     for position in 0..<16 {
                         sgemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: band.tiles,
-                              a: scratch.pointer + band.transformed_gradient + position * outChannels * band.stride, lda: band.stride,
-                              b: scratch.pointer + band.transformed_input + position * inChannels * band.stride, ldb: band.stride,
+                              a: scratch.pointer + band.transformed_gradient + position * band.gradient_positions, lda: band.stride,
+                              b: scratch.pointer + band.transformed_input + position * band.input_positions, ldb: band.stride,
                               beta: 1, c: du + position * perPosition, ldc: inChannels)
                     }
                 }
