@@ -41,7 +41,8 @@ struct CLITests {
     }
 
     /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it
-    /// took; bench inception and bench generate --against do so for the whole batch.
+    /// took; bench inception and bench generate --against do so for the whole batch, and bench inception --against-rounding
+    /// with the network's other rounding.
     @Test func kernelBenchmarkComparesAgainstAnotherAlgorithm() throws {
         let result = try toonkitRun("bench", "kernels", "--only", "FID 1x3", "--against", "im2col", "--batch", "1", "--seconds", "0.01", "--json")
         #expect(result.status == 0, "\(result.stderr)")
@@ -57,6 +58,15 @@ struct CLITests {
         #expect(inception.status == 0, "\(inception.stderr)")
         let whole = try JSONSerialization.jsonObject(with: Data(inception.stdout.utf8)) as? [String: Any]
         #expect((whole?["against"] as? [String: Any])?["variant"] as? String == "direct")
+        #expect(whole?["rounding"] as? String == "relaxed")
+        let rounding = try toonkitRun("bench", "inception", "--size", "75", "--batch", "1", "--seconds", "0", "--rounding", "standard",
+                                      "--against-rounding", "relaxed", "--json")
+        #expect(rounding.status == 0, "\(rounding.stderr)")
+        let rounded = try JSONSerialization.jsonObject(with: Data(rounding.stdout.utf8)) as? [String: Any]
+        #expect(rounded?["rounding"] as? String == "standard")
+        #expect((rounded?["against"] as? [String: Any])?["variant"] as? String == "relaxed rounding")
+        let both = try toonkitRun("bench", "inception", "--against", "im2col", "--against-rounding", "standard")
+        #expect(both.status != 0 && both.stderr.contains("one comparison at a time"), "\(both.stderr)")
         let generation = try toonkitRun("bench", "generate", "--network", "demo32", "--batch", "1", "--seconds", "0.01", "--against", "im2col", "--json")
         #expect(generation.status == 0, "\(generation.stderr)")
         let generated = try JSONSerialization.jsonObject(with: Data(generation.stdout.utf8)) as? [String: Any]
