@@ -21,6 +21,15 @@ typedef struct {
     long tiles, stride, input_positions, gradient_positions, transformed_input, transformed_gradient;
 } ck_winograd_band;
 
+/// The stride-1 Winograd forward kernels' shapes (F(2×2, 3×3) and F(4×4, 3×3); see ck_kernel_table): the weights'
+/// transform, the scratch of a band, and a band's output rows.
+typedef void (*ck_winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride, bool flip,
+                                 float *packed, long first_tile, long end_tile);
+typedef long (*ck_winograd_scratch)(long out_channels, long in_channels, long rows, long out_width);
+typedef void (*ck_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
+                                 long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate, float *output,
+                                 float *scratch);
+
 typedef struct {
     /// Whether the products of row_combinations and dot_products are fused into their sums (every set
     /// but x86-64's baseline, which has no such instruction); lerp always fuses.
@@ -75,21 +84,15 @@ typedef struct {
     /// output[o, y, x] (+)= Σ_c Σ_{i,j} w[o, c, i, j]·input[c, y + i − pad, x + j − pad] (zero outside the input), with
     /// [in, in_height, in_width] input planes, [out, out_height, out_width] output planes, 0 ≤ pad ≤ 2 and out = in + 2·pad − 2
     /// (in ≥ 1) on both axes, any sizes; y1 − y0 at most the `rows` the scratch was sized for.
-    void (*winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                          bool flip, float *packed, long first_tile, long end_tile);
-    long (*winograd_scratch)(long out_channels, long in_channels, long rows, long out_width);
-    void (*conv3x3_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
-                                  long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
-                                  float *output, float *scratch);
+    ck_winograd_pack winograd_pack;
+    ck_winograd_scratch winograd_scratch;
+    ck_winograd_rows conv3x3_winograd_rows;
     /// The same convolution's forward pass by Winograd F(4×4, 3×3) (docs/engine-kernels.md "Winograd F(4×4, 3×3)"): 36
     /// transformed weights per channel pair (36·⌈out/T⌉·T·in floats), the scratch and rows as above, with bands of whole
     /// tile rows (y0 a multiple of 4). About 13 times the rounding of F(2×2, 3×3).
-    void (*winograd4_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                           bool flip, float *packed, long first_tile, long end_tile);
-    long (*winograd4_scratch)(long out_channels, long in_channels, long rows, long out_width);
-    void (*conv3x3_winograd4_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
-                                   long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate,
-                                   float *output, float *scratch);
+    ck_winograd_pack winograd4_pack;
+    ck_winograd_scratch winograd4_scratch;
+    ck_winograd_rows conv3x3_winograd4_rows;
     /// The Winograd weight gradient of that convolution (docs/engine-kernels.md "Winograd weight gradient"), per band of
     /// output rows y0 ≤ y < y1 sized as for conv3x3_winograd_rows: winograd_gradient_transforms writes the band's V of
     /// the input channels and M̂ = A gy Aᵀ of the output channels ([out, out_height, out_width] gy planes), for the channel
