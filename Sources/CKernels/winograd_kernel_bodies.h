@@ -30,7 +30,7 @@ CK_INLINE void CK_NAME(winograd_pack_with)(int positions, long out_channels, lon
     for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
         for (long c = 0; c < in_channels; c++) {
             // The tile's CK_CONV_CHANNELS transforms first, then each position's run of them in one store: storing each
-            // transform's 16 values to 16 positions a whole position apart took 73 ns per channel pair.
+            // transform's values to their positions, a whole position apart, took 73 ns per channel pair (16 positions).
             float u[CK_CONV_CHANNELS][CK_WINOGRAD_MAX_POSITIONS];
             for (long r = 0; r < CK_CONV_CHANNELS; r++) {
                 long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
@@ -98,8 +98,8 @@ CK_INLINE long CK_NAME(whole_vectors)(long n) {
 // Floats from one position of V or M to the next: `channels`·`stride` rounded up to an odd number of cache lines. A
 // transform reads or writes all 16–36 positions of a tile at once; whole 4 KB pages apart (as channels·stride is
 // whenever 128 channels or more meet a stride of whole vectors) they all fall in one set of the 8-way L1 cache and
-// evict each other. An odd number of lines puts every position in a set of its own: F(4×4, 3×3)'s output transform
-// took 25–33 % less time (docs/engine-kernels.md "Winograd").
+// evict each other. An odd number of lines puts every position in a set of its own (docs/engine-kernels.md "Positions
+// apart in the cache").
 CK_INLINE long CK_NAME(winograd_position_stride)(long channels, long stride) {
     const long lines = (channels * stride + 15) / 16;
     return 16 * (lines | 1);

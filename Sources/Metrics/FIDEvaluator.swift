@@ -125,7 +125,7 @@ public final class FIDEvaluator {
         }
         progress(MetricsProgress(phase: .hashingRealImages, done: 0, total: source.count))
         let contentHash = try source.contentHash { progress(MetricsProgress(phase: .hashingRealImages, done: $0, total: source.count)) }
-        let key = StatisticsCache.Key(contentHash: contentHash, extractor: network.identity)
+        let key = StatisticsCache.Key(contentHash: contentHash, extractor: network.identity, rounding: network.rounding)
         if let cached = try cache.load(key), cached.features != nil || !keepFeatures {
             return RealStatistics(statistics: cached, fromCache: true, cacheFile: cache.path(for: key))
         }

@@ -14,6 +14,8 @@ public struct InceptionConv: Equatable, Sendable {
 
     public var weightShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
     var options: ConvOptions { ConvOptions(stride: stride, padding: (paddingHeight, paddingWidth)) }
+    /// 1×1, stride 1, no padding.
+    var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && paddingHeight == 0 && paddingWidth == 0 }
 }
 
 /// The blocks of pytorch-fid's FID Inception-v3 up to the 2048-d pool3 features (see

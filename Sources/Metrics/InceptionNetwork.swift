@@ -54,7 +54,7 @@ public final class InceptionNetwork: @unchecked Sendable {
         var options = conv.options
         options.rounding = rounding
         return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded), bias: try Tensor(shape: [conv.outChannels], values: bias),
-                          options: options, isPointwise: conv.weightShape[2...] == [1, 1] && conv.options == ConvOptions())
+                          options: options, isPointwise: conv.isPointwise)
     }
 
     // MARK: Entry points

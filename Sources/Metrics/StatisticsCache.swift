@@ -1,4 +1,5 @@
 import Checkpoint
+import Engine
 import Networks
 import Foundation
 
@@ -16,20 +17,24 @@ public struct StatisticsCache: Sendable {
         public var contentHash: String
         /// `InceptionNetwork.identity`.
         public var extractor: String
-        /// Bumped when the statistics are computed differently.
-        public var version = 1
+        /// `InceptionNetwork.rounding`: the two round the features differently (about 1e-6 relative).
+        public var rounding: ConvRounding
+        /// Bumped when the statistics are computed differently. 2: the key names the rounding, and the default network's
+        /// 3×3 and 5×5 layers take Winograd F(4×4, 3×3).
+        public var version = 2
 
-        public init(contentHash: String, extractor: String) {
+        public init(contentHash: String, extractor: String, rounding: ConvRounding = InceptionNetwork.defaultRounding) {
             self.contentHash = contentHash
             self.extractor = extractor
+            self.rounding = rounding
         }
 
         enum CodingKeys: String, CodingKey {
-            case contentHash = "content_sha256", extractor, version
+            case contentHash = "content_sha256", extractor, rounding, version
         }
 
         var fileName: String {
-            let digest = Checksum.sha256Hex(Data("\(version)\n\(contentHash)\n\(extractor)".utf8))
+            let digest = Checksum.sha256Hex(Data("\(version)\n\(contentHash)\n\(extractor)\n\(rounding.rawValue)".utf8))
             return "fid-real-\(digest.prefix(24)).h5"
         }
     }

@@ -8,14 +8,15 @@ import Testing
 /// and the instruction sets against each other.
 extension DirectConvolutionTests {
 
-    /// Against the definition, accumulated too: partial channel tiles, groups, batches, padding 0, 1 and 2, widths and
-    /// heights that end in partial tiles (1–3 pixels of the last tile column and row), the last vector of tile columns
-    /// partial on every set, and several bands (200 → 13 channels on 147 wide: bands of one tile row, 4 rows, so 11
-    /// rows take three, the last of 3 rows). The error bound is the rounding the kernel is documented to add: 13 times
-    /// F(2×2, 3×3)'s on average, so each case also checks that it stays within 40 times F(2×2, 3×3)'s worst error.
+    /// Against the definition, accumulated too, on F(2×2, 3×3)'s thirteen shapes: partial channel tiles, groups, batches,
+    /// padding 0, 1 and 2, widths and heights that end in partial tiles (1–3 pixels of the last tile column and row), the
+    /// last vector of tile columns partial on every set, and several bands (200 → 13 channels on 147 wide: bands of one
+    /// tile row, 4 rows, so 11 rows take three, the last of 3 rows); and bands of one tile row give the same bits as the
+    /// default bands. The error bound is the rounding the kernel is documented to add: 13 times F(2×2, 3×3)'s on average,
+    /// so each case also checks that it stays within 40 times F(2×2, 3×3)'s worst error.
     @Test func winograd4x4MatchesTheDefinition() throws {
         // (batch, groups, in, out, input height, input width, padding)
-        let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 3, 7, 5, 33, 1), (2, 1, 5, 13, 9, 37, 0),
+        let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 40, 13, 6, 512, 1), (1, 1, 3, 7, 5, 33, 1), (2, 1, 5, 13, 9, 37, 0),
                      (1, 2, 8, 14, 12, 73, 0), (1, 1, 4, 6, 3, 40, 2), (1, 1, 200, 13, 11, 147, 1), (2, 1, 6, 5, 35, 35, 1),
                      (1, 1, 3, 5, 6, 34, 0), (2, 1, 6, 9, 16, 16, 1), (1, 1, 5, 4, 7, 19, 1), (1, 2, 4, 6, 5, 18, 0)]
         for (n, groups, c, o, h, w, padding) in cases {
@@ -30,6 +31,10 @@ extension DirectConvolutionTests {
             #expect(largeError < 1e-3 && largeError < 40 * max(smallError, 1e-6), "\(shape): F(4×4) \(largeError), F(2×2) \(smallError)")
             let accumulated = run(count: count, from: 1) { winograd(g, x, weight, tile: .four, accumulate: true, output: $0) }
             #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-3, "accumulated, \(shape)")
+            let banded = run(count: count) {
+                DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .four, winogradTilesPerBand: 1)
+            }
+            #expect(banded.map(\.bitPattern) == large.map(\.bitPattern), "bands of one tile row, \(shape)")
         }
     }
 
@@ -58,8 +63,21 @@ extension DirectConvolutionTests {
                 == run(count: 4 * 35 * 35) { ConvKernels.forward(wide, input: x.pointer, weight: weight.pointer, output: $0, algorithm: .im2col) })
     }
 
-    /// The transforms have no multiply-add, so sets that fuse their products alike agree bit for bit; x86-64's baseline
-    /// rounds its products and may differ by the chains' error bound.
+    /// Gradients round as `standard` whatever the forward's rounding: convTranspose2d's input gradient is a conv2d, which
+    /// would take F(4×4, 3×3) with the forward's relaxed options. The input's gradient of convT(conv(x)) does not depend on
+    /// the forward's values (the weight's does), so it is the same bits with either rounding.
+    @Test func relaxedRoundingLeavesGradientsStandard() throws {
+        let x = G.random([1, 4, 35, 35], seed: 87).requiringGrad(), weight = G.random([4, 4, 3, 3], scale: 0.3, seed: 88)
+        func inputGradient(_ rounding: ConvRounding) throws -> [Float] {
+            let options = ConvOptions(padding: 1, rounding: rounding)
+            let y = try Tensor.convTranspose2d(try Tensor.conv2d(x, weight, options), weight, options)
+            return try gradients(of: y, withRespectTo: [x])[0].scalars
+        }
+        #expect(try inputGradient(.relaxed) == inputGradient(.standard))
+    }
+
+    /// The transforms have no multiply-add, so sets that fuse their products alike agree bit for bit (AVX2 and AVX-512, where
+    /// the CPU has both); x86-64's baseline rounds its products and may differ by the chains' error bound.
     @Test func instructionSetsAgreeOnWinograd4x4() throws {
         let cases = [(1, 2, 8, 14, 6, 64, 1), (1, 2, 8, 14, 9, 37, 0), (2, 2, 8, 14, 16, 16, 1), (1, 1, 6, 7, 11, 19, 2)]
         func results(_ set: KernelInstructionSet) throws -> [Float] {
@@ -71,12 +89,18 @@ extension DirectConvolutionTests {
             }
         }
         let reference = try results(.baseline)
+        var fusedReference: [Float]?
         for set in KernelInstructionSet.supported where set != .baseline {
+            let values = try results(set)
             if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
-                #expect(try results(set).map(\.bitPattern) == reference.map(\.bitPattern), "\(set.rawValue)")
+                #expect(values.map(\.bitPattern) == reference.map(\.bitPattern), "\(set.rawValue)")
             } else {
                 let scale = Double(reference.map { abs($0) }.max() ?? 1)
-                #expect(zip(try results(set), reference).allSatisfy { abs(Double($0) - Double($1)) <= 1e-5 * scale }, "\(set.rawValue)")
+                #expect(zip(values, reference).allSatisfy { abs(Double($0) - Double($1)) <= 1e-5 * scale }, "\(set.rawValue)")
+                if let fusedReference {
+                    #expect(values.map(\.bitPattern) == fusedReference.map(\.bitPattern), "\(set.rawValue) against the other fused set")
+                }
+                fusedReference = fusedReference ?? values
             }
         }
     }
@@ -106,7 +130,7 @@ extension DirectConvolutionTests {
 
     private func winograd(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, tile: DirectConvolution.WinogradTile, accumulate: Bool = false,
                          output: UnsafeMutablePointer<Float>, instructionSet: KernelInstructionSet = .active) {
-        DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: output, accumulate: accumulate, winograd: true,
-                                  winogradTile: tile, instructionSet: instructionSet)
+        DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: output, accumulate: accumulate, winograd: tile,
+                                  instructionSet: instructionSet)
     }
 }

@@ -126,7 +126,7 @@ import Testing
             let shape = "shape \((n, groups, c, o, h, w)), padding \(padding)"
             let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: padding, groups: groups))
             let x = G.random([n, c, h, w], seed: 91), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 92)
-            let forward = run(count: n * o * g.outPlane) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: true) }
+            let forward = run(count: n * o * g.outPlane) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two) }
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: padding, groups: groups)
             #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, \(shape)")
         }
@@ -152,11 +152,11 @@ import Testing
             #expect(DirectConvolution.Path(g, backwardData: true, algorithm: .auto) == .winograd, "\(shape)")
             let (outCount, inCount) = (n * o * g.outPlane, n * c * g.inPlane)
             let x = G.random([n, c, h, w], seed: 96), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 97)
-            let forward = run(count: outCount) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: true) }
+            let forward = run(count: outCount) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two) }
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: padding, groups: groups)
             #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, \(shape)")
             let accumulated = run(count: outCount, from: 1) {
-                DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: true)
+                DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: .two)
             }
             #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-4, "accumulated, \(shape)")
             let gy = G.random([n, o, g.outHeight, g.outWidth], seed: 98)
@@ -316,10 +316,10 @@ import Testing
         let oddInput = G.random([1, 8, 9, 37], seed: 100)
         let oddGradient = G.random([1, 14, 7, 35], seed: 101)
         func winograd(_ set: KernelInstructionSet) -> [Float] {
-            run(count: 14 * 6 * 64) { DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
-                + run(count: 14 * 7 * 35) { DirectConvolution.forward(odd, input: oddInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set) }
+            run(count: 14 * 6 * 64) { DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: .two, instructionSet: set) }
+                + run(count: 14 * 7 * 35) { DirectConvolution.forward(odd, input: oddInput.pointer, weight: weight.pointer, output: $0, winograd: .two, instructionSet: set) }
                 + run(count: 2 * 14 * 16 * 16) {
-                    DirectConvolution.forward(narrow, input: narrowInput.pointer, weight: weight.pointer, output: $0, winograd: true, instructionSet: set)
+                    DirectConvolution.forward(narrow, input: narrowInput.pointer, weight: weight.pointer, output: $0, winograd: .two, instructionSet: set)
                 }
         }
         // The Winograd weight gradient's transforms have no multiply-add, so every set's transforms round alike (its

@@ -32,8 +32,10 @@ import TestSupport
         let reference = try MetricsFixtures.arrays("reference_features.npz")
         let expected = try reference["\(key)_features"]!.floats()
         let batch = try MetricsFixtures.batch(indices: indices, size: size)
-        // The default (relaxed) rounding FID uses, and standard for comparison.
+        // The default (relaxed) rounding FID uses, and standard for comparison; they round differently, so the relaxed
+        // kernels did run.
         #expect(MetricsFixtures.formulaNetwork.rounding == InceptionNetwork.defaultRounding)
+        var byRounding: [[Float]] = []
         for network in [MetricsFixtures.formulaNetwork, MetricsFixtures.standardRoundingNetwork] {
             let started = Date()
             let features = resize ? try network.features(of: batch)
@@ -44,7 +46,9 @@ import TestSupport
                   + "\(String(format: "%.3e", error.absolute)), relative to max |feature| \(String(format: "%.3e", error.relative)), "
                   + "\(String(format: "%.2f", Date().timeIntervalSince(started))) s")
             #expect(error.relative <= Self.tolerance, "\(network.rounding) rounding")
+            byRounding.append(features.scalars)
         }
+        #expect(byRounding[0] != byRounding[1], "relaxed and standard rounding gave the same bits")
     }
 
     /// A branch_pool layer pools its output instead of its input: the same function up to rounding, and refused for a

@@ -88,8 +88,9 @@ typedef struct {
     ck_winograd_scratch winograd_scratch;
     ck_winograd_rows conv3x3_winograd_rows;
     /// The same convolution's forward pass by Winograd F(4×4, 3×3) (docs/engine-kernels.md "Winograd F(4×4, 3×3)"): 36
-    /// transformed weights per channel pair (36·⌈out/T⌉·T·in floats), the scratch and rows as above, with bands of whole
-    /// tile rows (y0 a multiple of 4). About 13 times the rounding of F(2×2, 3×3).
+    /// transformed weights per channel pair (36·⌈out/T⌉·T·in floats), the scratch and rows as above. With y0 a multiple of
+    /// 4 (bands of whole tile rows) every pixel's result is the same whatever the bands; another y0 is correct but groups the
+    /// pixels into other tiles, which round differently. About 13 times the rounding of F(2×2, 3×3).
     ck_winograd_pack winograd4_pack;
     ck_winograd_scratch winograd4_scratch;
     ck_winograd_rows conv3x3_winograd4_rows;

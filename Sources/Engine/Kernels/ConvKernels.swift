@@ -1,7 +1,8 @@
 /// Convolution kernels: im2col / col2im around OpenBLAS GEMM.
 ///
 /// The 3×3 convolutions DirectConvolution serves (Winograd, direct and stride-2 kernels; its `Path`) go there instead,
-/// unless TOONKIT_CONV=im2col; under `auto` so do the forward passes of the 1×r and r×1 ones LineWinograd serves.
+/// unless TOONKIT_CONV=im2col; under `auto` so do the forward passes of the 1×r and r×1 ones LineWinograd serves, and
+/// with relaxed rounding those of the 5×5 ones SplitFiveByFive serves.
 /// The three passes below share one geometry. "Input space" is [N, C, H, W], "output space" is
 /// [N, O, Ho, Wo], weights are [O, C/groups, kh, kw]:
 ///   forward:      input space → output space   (conv2d)
@@ -65,8 +66,8 @@ enum ConvKernels {
                         algorithm: ConvolutionAlgorithm = .current, rounding: ConvRounding = .standard) {
         if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm, rounding: rounding) {
             return Profiler.measure(path.rawValue) {
-                DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path != .direct,
-                                          winogradTile: path == .winograd4x4 ? .four : .two)
+                DirectConvolution.forward(g, input: input, weight: weight, output: output,
+                                          winograd: path == .direct ? nil : path == .winograd4x4 ? .four : .two)
             }
         }
         if algorithm.usesWinograd && rounding == .relaxed, let split = SplitFiveByFive(g) {

@@ -3,8 +3,8 @@ import CKernels
 /// The 3×3 convolutions of StyleGAN2's planes from 16² up (stride 1 with padding 1, and the stride-2 down- and
 /// up-sampling), of FID Inception's stride-1 planes (padding 0 or 1), and forward passes from 8² at large enough
 /// batches (`suitsNarrowWinogradForward`), computed in place of im2col +
-/// GEMM by register-tiled C kernels, Winograd F(2×2, 3×3) where it suits (Sources/CKernels, docs/engine-kernels.md
-/// "Direct convolution", "Winograd"). im2col writes nine copies of the input and hands OpenBLAS a product only
+/// GEMM by register-tiled C kernels, Winograd F(2×2, 3×3) where it suits, or F(4×4, 3×3) for forward passes that allow
+/// its rounding (Sources/CKernels, docs/engine-kernels.md "Direct convolution", "Winograd", "Winograd F(4×4, 3×3)"). im2col writes nine copies of the input and hands OpenBLAS a product only
 /// 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128² and 256² planes (`toonkit bench kernels`); these
 /// kernels read a padded band of the input from cache instead.
 /// Their sums run in the same order on every instruction set of one vector width family (see the docs).
@@ -97,15 +97,17 @@ enum DirectConvolution {
         var positions: Int { (rawValue + 2) * (rawValue + 2) }
     }
 
-    /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`) or 2 (`suitsStrideTwo`).
+    /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`, or Winograd with the given
+    /// tile) or 2 (`suitsStrideTwo`). `winogradTilesPerBand` overrides the Winograd bands' size, for tests of many bands.
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
-                        winogradTile: WinogradTile = .two, instructionSet: KernelInstructionSet = .active) {
+                        output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: WinogradTile? = nil,
+                        winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active) {
         let layout = WeightLayout(g, weight, transposed: false)
         guard g.stride == 2 else {
             return strideOne(g, layout, StrideOnePlanes(g, backwardData: false), instructionSet.kernels, input: input, output: output,
-                             accumulate: accumulate, winograd: winograd ? winogradTile : nil)
+                             accumulate: accumulate, winograd: winograd, tilesPerBand: winogradTilesPerBand)
         }
+        precondition(winograd == nil, "no stride-2 Winograd forward kernel")
         precondition(suitsStrideTwo(g), "no direct kernel for this geometry")
         let kernels = instructionSet.kernels
         let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_tile_channels,
@@ -126,7 +128,7 @@ enum DirectConvolution {
                              winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active) {
         guard g.stride == 2 else {
             return strideOne(g, WeightLayout(g, weight, transposed: true), StrideOnePlanes(g, backwardData: true), instructionSet.kernels,
-                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd ? .two : nil)
+                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd ? .two : nil, tilesPerBand: nil)
         }
         precondition(!accumulate, "the up-sampling kernels overwrite a stride-2 geometry's output")
         let kernels = instructionSet.kernels
@@ -196,13 +198,14 @@ enum DirectConvolution {
     /// (positions·(in + out) floats per tile, before the band copy and the rounding up to whole vectors) come near 2 MB;
     /// or the direct kernel's bands (padding 1).
     private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
-                                  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd tile: WinogradTile?) {
+                                  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd tile: WinogradTile?,
+                                  tilesPerBand: Int?) {
         precondition(tile != nil ? fitsWinogradKernel(g) : suits(g), "no direct kernel for this geometry")
         let (height, width) = (planes.outHeight, planes.outWidth)
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
         if let tile {
-            let tiles = winogradTiles(fitting: 2 << 20, positions: tile.positions, inChannels: inChannels, outChannels: outChannels)
+            let tiles = tilesPerBand ?? winogradTiles(fitting: 2 << 20, positions: tile.positions, inChannels: inChannels, outChannels: outChannels)
             let rows = winogradBandRows(tiles: tiles, height: height, width: width, side: tile.rawValue)
             let (scratch, kernel) = tile == .two ? (kernels.winograd_scratch, kernels.conv3x3_winograd_rows)
                 : (kernels.winograd4_scratch, kernels.conv3x3_winograd4_rows)
@@ -243,8 +246,9 @@ enum DirectConvolution {
         fitsWinogradKernel(g) && g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= 128
     }
 
-    /// What the F(2×2, 3×3) kernels compute: 3×3, stride 1, the same padding p ≤ 2 on both axes, planes from 8 wide; which
-    /// of these take it is `suitsWinograd`'s and `suitsNarrowWinogradForward`'s choice.
+    /// What the stride-1 Winograd kernels (F(2×2, 3×3) and F(4×4, 3×3)) compute: 3×3, stride 1, the same padding p ≤ 2 on
+    /// both axes, planes from 8 wide; which of these take them is `Path`'s choice, with `suitsWinograd` and
+    /// `suitsNarrowWinogradForward`.
     private static func fitsWinogradKernel(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padHeight == g.padWidth && (0...2).contains(g.padHeight)
             && min(g.inWidth, g.outWidth) >= 8

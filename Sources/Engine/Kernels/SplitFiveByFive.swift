@@ -63,6 +63,6 @@ struct SplitFiveByFive {
                 }
             }
         }
-        DirectConvolution.forward(g, input: copies.pointer, weight: blocks.pointer, output: output, winograd: true, winogradTile: .four)
+        DirectConvolution.forward(g, input: copies.pointer, weight: blocks.pointer, output: output, winograd: .four)
     }
 }

@@ -20,6 +20,13 @@ public struct ConvOptions: Equatable, Sendable {
     public static func == (a: ConvOptions, b: ConvOptions) -> Bool {
         a.stride == b.stride && a.padding == b.padding && a.groups == b.groups && a.rounding == b.rounding
     }
+
+    /// These options with `standard` rounding: what gradients are computed with.
+    var standardRounding: ConvOptions {
+        var options = self
+        options.rounding = .standard
+        return options
+    }
 }
 
 /// How much float32 rounding conv2d's forward passes may trade for speed (as JAX's `precision` argument of a
@@ -32,7 +39,7 @@ public enum ConvRounding: String, CaseIterable, Codable, Sendable {
     /// 2.25 multiplies per output pixel and channel pair instead of 4, with about 13 times F(2×2, 3×3)'s rounding
     /// (docs/engine-kernels.md "Winograd F(4×4, 3×3)"); so may 5×5 ones with padding 2, split into four 3×3 blocks
     /// (`SplitFiveByFive`, 9 multiplies instead of 25). For inference whose consumer tolerates that: FID's Inception
-    /// features. Backward-data and weight-gradient passes round as `standard`.
+    /// features. Gradients (every pass recorded for backward) round as `standard`.
     case relaxed
 }
 
@@ -69,9 +76,10 @@ extension Tensor {
         Profiler.measure("conv2d") {
             ConvKernels.forward(g, input: input.pointer, weight: weight.pointer, output: output.pointer, rounding: options.rounding)
         }
+        let backward = options.standardRounding
         return record("conv2d", output: output, inputs: [input, weight]) { gy, _, needs in
-            [needs[0] ? try convTranspose2d(gy, weight, options, outputSize: (g.inHeight, g.inWidth)) : nil,
-             needs[1] ? try conv2dWeightGradient(input: input, gradOutput: gy, kernelSize: (g.kernelHeight, g.kernelWidth), options) : nil]
+            [needs[0] ? try convTranspose2d(gy, weight, backward, outputSize: (g.inHeight, g.inWidth)) : nil,
+             needs[1] ? try conv2dWeightGradient(input: input, gradOutput: gy, kernelSize: (g.kernelHeight, g.kernelWidth), backward) : nil]
         }
     }
 
@@ -93,9 +101,10 @@ extension Tensor {
         let output = Tensor(uninitializedShape: resultShape)
         Profiler.countMultiplyAdds(g.multiplyAdds)
         Profiler.measure("convTranspose2d") { ConvKernels.backwardData(g, gradOutput: input.pointer, weight: weight.pointer, output: output.pointer) }
+        let backward = options.standardRounding
         return record("convTranspose2d", output: output, inputs: [input, weight]) { gy, _, needs in
-            [needs[0] ? try conv2d(gy, weight, options) : nil,
-             needs[1] ? try conv2dWeightGradient(input: gy, gradOutput: input, kernelSize: (g.kernelHeight, g.kernelWidth), options) : nil]
+            [needs[0] ? try conv2d(gy, weight, backward) : nil,
+             needs[1] ? try conv2dWeightGradient(input: gy, gradOutput: input, kernelSize: (g.kernelHeight, g.kernelWidth), backward) : nil]
         }
     }
 
@@ -113,9 +122,10 @@ extension Tensor {
         let output = Tensor(uninitializedShape: weightShape)
         Profiler.countMultiplyAdds(g.multiplyAdds)
         Profiler.measure("conv2dWeightGradient") { ConvKernels.weightGrad(g, input: input.pointer, gradOutput: gradOutput.pointer, output: output.pointer) }
+        let backward = options.standardRounding
         return record("conv2dWeightGradient", output: output, inputs: [input, gradOutput]) { gw, _, needs in
-            [needs[0] ? try convTranspose2d(gradOutput, gw, options, outputSize: (g.inHeight, g.inWidth)) : nil,
-             needs[1] ? try conv2d(input, gw, options) : nil]
+            [needs[0] ? try convTranspose2d(gradOutput, gw, backward, outputSize: (g.inHeight, g.inWidth)) : nil,
+             needs[1] ? try conv2d(input, gw, backward) : nil]
         }
     }
 }
