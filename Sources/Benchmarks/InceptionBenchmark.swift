@@ -35,8 +35,8 @@ public enum InceptionBenchmark {
         let sgemm = try SgemmShare.measureReference(minimumSeconds: minimumSeconds)
         let variant = against?.rawValue ?? againstRounding.map { "\($0.rawValue) rounding" }
         let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant) { isVariant in
-            let (pass, algorithm) = isVariant ? (other ?? network, against ?? .current) : (network, .current)
-            _ = try ConvolutionAlgorithm.using(algorithm) { try GradMode.withoutGrad { try pass.features(of: images) } }
+            let (timed, algorithm) = isVariant ? (other ?? network, against ?? .current) : (network, .current)
+            _ = try ConvolutionAlgorithm.using(algorithm) { try GradMode.withoutGrad { try timed.features(of: images) } }
         }
         let pass = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
         return Report(inputSize: inputSize, batch: batch, rounding: rounding, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,

@@ -66,8 +66,7 @@ enum ConvKernels {
                         algorithm: ConvolutionAlgorithm = .current, rounding: ConvRounding = .standard) {
         if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm, rounding: rounding) {
             return Profiler.measure(path.rawValue) {
-                DirectConvolution.forward(g, input: input, weight: weight, output: output,
-                                          winograd: path == .direct ? nil : path == .winograd4x4 ? .four : .two)
+                DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path.winogradTile)
             }
         }
         if algorithm.usesWinograd && rounding == .relaxed, let split = SplitFiveByFive(g) {

@@ -2,11 +2,11 @@ import CKernels
 
 /// The 3×3 convolutions of StyleGAN2's planes from 16² up (stride 1 with padding 1, and the stride-2 down- and
 /// up-sampling), of FID Inception's stride-1 planes (padding 0 or 1), and forward passes from 8² at large enough
-/// batches (`suitsNarrowWinogradForward`), computed in place of im2col +
-/// GEMM by register-tiled C kernels, Winograd F(2×2, 3×3) where it suits, or F(4×4, 3×3) for forward passes that allow
-/// its rounding (Sources/CKernels, docs/engine-kernels.md "Direct convolution", "Winograd", "Winograd F(4×4, 3×3)"). im2col writes nine copies of the input and hands OpenBLAS a product only
-/// 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128² and 256² planes (`toonkit bench kernels`); these
-/// kernels read a padded band of the input from cache instead.
+/// batches (`suitsNarrowWinogradForward`), computed in place of im2col + GEMM by register-tiled C kernels, Winograd
+/// F(2×2, 3×3) where it suits, or F(4×4, 3×3) for forward passes that allow its rounding (Sources/CKernels,
+/// docs/engine-kernels.md "Direct convolution", "Winograd", "Winograd F(4×4, 3×3)"). im2col writes nine copies of the
+/// input and hands OpenBLAS a product only 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128² and 256² planes
+/// (`toonkit bench kernels`); these kernels read a padded band of the input from cache instead.
 /// Their sums run in the same order on every instruction set of one vector width family (see the docs).
 enum DirectConvolution {
     /// Which kernel computes a forward or backward-data pass, named as the profile shows it; nil for im2col + GEMM.
@@ -25,6 +25,15 @@ enum DirectConvolution {
                 self = .direct
             } else {
                 return nil
+            }
+        }
+
+        /// The Winograd tile this path computes with; nil for the direct kernels.
+        var winogradTile: WinogradTile? {
+            switch self {
+            case .direct: nil
+            case .winograd: .two
+            case .winograd4x4: .four
             }
         }
 
@@ -95,6 +104,12 @@ enum DirectConvolution {
 
         /// Transformed weights per channel pair, and products per tile.
         var positions: Int { (rawValue + 2) * (rawValue + 2) }
+
+        /// This tile's forward kernels in `table`: the weights' transform, a band's scratch, a band's rows.
+        func kernels(_ table: ck_kernel_table) -> (pack: ck_winograd_pack, scratch: ck_winograd_scratch, rows: ck_winograd_rows) {
+            self == .two ? (table.winograd_pack, table.winograd_scratch, table.conv3x3_winograd_rows)
+                : (table.winograd4_pack, table.winograd4_scratch, table.conv3x3_winograd4_rows)
+        }
     }
 
     /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`, or Winograd with the given
@@ -167,9 +182,7 @@ enum DirectConvolution {
                                  tiles.lowerBound, tiles.upperBound)
         }
 
-        func packWinograd(_ kernels: ck_kernel_table, _ tile: WinogradTile, group: Int, tiles: Range<Int>,
-                          into packed: UnsafeMutablePointer<Float>) {
-            let pack = tile == .two ? kernels.winograd_pack : kernels.winograd4_pack
+        func packWinograd(_ pack: ck_winograd_pack, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
             pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed, tiles.lowerBound, tiles.upperBound)
         }
 
@@ -207,14 +220,14 @@ enum DirectConvolution {
         if let tile {
             let tiles = tilesPerBand ?? winogradTiles(fitting: 2 << 20, positions: tile.positions, inChannels: inChannels, outChannels: outChannels)
             let rows = winogradBandRows(tiles: tiles, height: height, width: width, side: tile.rawValue)
-            let (scratch, kernel) = tile == .two ? (kernels.winograd_scratch, kernels.conv3x3_winograd_rows)
-                : (kernels.winograd4_scratch, kernels.conv3x3_winograd4_rows)
+            let winograd = tile.kernels(kernels)
             let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
                                 packedTaps: tile.positions, bandCount: height, rowsPerBand: rows,
-                                scratchCount: scratch(outChannels, inChannels, rows, width), inPlane: inPlane, outPlane: outPlane)
-            plan.run(input: input, output: output, pack: { layout.packWinograd(kernels, tile, group: $0, tiles: $1, into: $2) }) {
+                                scratchCount: winograd.scratch(outChannels, inChannels, rows, width), inPlane: inPlane, outPlane: outPlane)
+            plan.run(input: input, output: output, pack: { layout.packWinograd(winograd.pack, group: $0, tiles: $1, into: $2) }) {
                 x, packed, y0, y1, y, scratch in
-                kernel(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width, x, packed, y0, y1, accumulate, y, scratch)
+                winograd.rows(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width, x, packed, y0, y1, accumulate,
+                              y, scratch)
             }
             return
         }

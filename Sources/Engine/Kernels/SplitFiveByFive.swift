@@ -16,8 +16,7 @@ struct SplitFiveByFive {
     /// F(4×4, 3×3) serves (`DirectConvolution.suitsWinograd` of the stacked convolution: from 16 wide).
     init?(_ g: ConvGeometry) {
         guard g.groups == 1, g.kernelHeight == 5, g.kernelWidth == 5, g.stride == 1, g.padHeight == 2, g.padWidth == 2 else { return nil }
-        let offsets = Self.offsets.count
-        let stacked = ConvGeometry(batch: g.batch, inChannels: offsets * g.inChannels, inHeight: g.inHeight + 2, inWidth: g.inWidth + 2,
+        let stacked = ConvGeometry(batch: g.batch, inChannels: Self.offsets.count * g.inChannels, inHeight: g.inHeight + 2, inWidth: g.inWidth + 2,
                                    outChannels: g.outChannels, outHeight: g.outHeight, outWidth: g.outWidth, kernelHeight: 3, kernelWidth: 3,
                                    stride: 1, padHeight: 0, padWidth: 0, groups: 1)
         guard DirectConvolution.suitsWinograd(stacked) else { return nil }
