@@ -188,6 +188,7 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
 #include "conv_kernel_bodies.h"
 #include "winograd_kernel_bodies.h"
 #include "winograd4_kernel_bodies.h"
+#include "line_winograd_kernel_bodies.h"
 
 static const ck_kernel_table CK_NAME(kernel_table) = {
     .fuses_products = CK_FUSED,
@@ -215,6 +216,9 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .winograd_up_rows = CK_NAME(winograd_up_rows),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,
     .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),
+    .line_winograd_input = CK_NAME(line_winograd_input),
+    .line_winograd_output = CK_NAME(line_winograd_output),
+    .line_winograd_weight = CK_NAME(line_winograd_weight),
 };
 
 #undef CK_CONV_VECTORS

@@ -118,6 +118,20 @@ typedef struct {
     long (*winograd_up_scratch)(long out_channels, long in_channels, long rows, long width);
     void (*winograd_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                              const float *packed, long m0, long m1, float *output, float *scratch);
+    /// Winograd F(outputs, taps) along one axis (LineWinograd.swift), taps ∈ {3, 7}, outputs ∈ {2, 4}, α = taps + outputs − 1,
+    /// over `tiles` tiles of one plane's lines (line_stride floats apart, each readable a whole vector past `across`).
+    /// line_winograd_input writes V[ξ] = (Bᵀ d)[ξ], d[j] = line outputs·t + j, for tile t and p < across at
+    /// v[t·tile_stride + ξ·position_stride + p] (only p < across). line_winograd_output reads M[ξ] at
+    /// m[t·tile_stride + ξ·position_stride + p] (a whole vector past `across`) and writes output i of tile t, whole
+    /// vectors, to line outputs·t + i. The same bits on every set.
+    void (*line_winograd_input)(int taps, int outputs, long tiles, long across, const float *lines, long line_stride,
+                                float *v, long tile_stride, long position_stride);
+    void (*line_winograd_output)(int taps, int outputs, long tiles, long across, const float *m, long tile_stride,
+                                 long position_stride, float *lines, long line_stride);
+    /// u[ξ·filters + f] = Σ_k filter[ξ·taps + k]·weight[f·taps + k] (G g, in double precision, rounded once) for the
+    /// filters first ≤ f < end and every position ξ < points.
+    void (*line_winograd_weight)(int taps, int points, const double *filter, const float *weight, long filters, long first,
+                                 long end, float *u);
 } ck_kernel_table;
 
 /// Whether this CPU (and the OS, for the wider registers' state) can run `set`.

@@ -72,7 +72,7 @@ enum ConvKernels {
         if algorithm.usesWinograd && rounding == .relaxed, let split = SplitFiveByFive(g) {
             return Profiler.measure("conv5x5 as 3x3 winograd F(4x4)") { split.forward(input: input, weight: weight, output: output) }
         }
-        if algorithm.usesWinograd, let line = LineWinograd(g) {
+        if algorithm.usesWinograd, let line = LineWinograd(g, rounding: rounding) {
             return Profiler.measure("conv line winograd") { line.forward(input: input, weight: weight, output: output) }
         }
         var cols = ScratchBuffer()

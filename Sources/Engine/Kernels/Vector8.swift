@@ -1,4 +1,4 @@
-/// Unaligned loads and stores of eight floats, for the engine's Swift vector loops (LineWinograd, pooling).
+/// Unaligned loads and stores of eight floats, for the engine's Swift vector loops (pooling).
 enum Vector8 {
     static let lanes = 8
 
