@@ -53,17 +53,17 @@ CK_INLINE CK_NAME(vector) CK_NAME(load_pair)(const float *low, const float *high
 #endif
 }
 
-// 4 rows × (vectors · CK_LANES) columns of C held in registers while p runs. Rows past `rows` repeat
-// the last one (their sums are computed and dropped) so the loop has no branches.
-CK_INLINE void CK_NAME(row_tile)(int vectors, long rows, long k, const float *a, long row_stride, long depth_stride,
+// `tile_rows` (4 or 8) rows × (vectors · CK_LANES) columns of C held in registers while p runs. Rows past `rows`
+// repeat the last one (their sums are computed and dropped) so the loop has no branches.
+CK_INLINE void CK_NAME(row_tile)(int tile_rows, int vectors, long rows, long k, const float *a, long row_stride, long depth_stride,
                                  const float *b, long ldb, bool accumulate, float *c, long ldc) {
-    CK_NAME(vector) sums[4][2] = {{0}};
-    long offsets[4];
-    for (int r = 0; r < 4; r++) offsets[r] = (r < rows ? r : rows - 1) * row_stride;
+    CK_NAME(vector) sums[8][2] = {{0}};
+    long offsets[8];
+    for (int r = 0; r < tile_rows; r++) offsets[r] = (r < rows ? r : rows - 1) * row_stride;
     for (long p = 0; p < k; p++) {
         const float *row = b + p * ldb, *column = a + p * depth_stride;
         CK_NAME(vector) low = CK_NAME(load)(row), high = vectors > 1 ? CK_NAME(load)(row + CK_LANES) : low;
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < tile_rows; r++) {
             CK_NAME(vector) factor = CK_NAME(splat)(column[offsets[r]]);
             sums[r][0] = CK_NAME(multiply_add)(factor, low, sums[r][0]);
             if (vectors > 1) sums[r][1] = CK_NAME(multiply_add)(factor, high, sums[r][1]);
@@ -79,28 +79,61 @@ CK_INLINE void CK_NAME(row_tile)(int vectors, long rows, long k, const float *a,
     }
 }
 
+// The rows of C in tiles of `tile_rows` for the columns j ≤ column < j + vectors · CK_LANES.
+CK_INLINE void CK_NAME(row_tiles)(int tile_rows, int vectors, long m, long k, const float *a, long row_stride, long depth_stride,
+                                  const float *b, long ldb, bool accumulate, float *c, long ldc) {
+    for (long i = 0; i < m; i += tile_rows) {
+        CK_NAME(row_tile)(tile_rows, vectors, m - i < tile_rows ? m - i : tile_rows, k, a + i * row_stride, row_stride, depth_stride,
+                          b, ldb, accumulate, c + i * ldc, ldc);
+    }
+}
+
 static void CK_NAME(row_combinations)(long m, long k, const float *a, long row_stride, long depth_stride,
                                       const float *b, long ldb, bool accumulate, float *c, long ldc, long j0, long j1) {
     long j = j0;
+    // 16-lane sets have the registers for 8 rows × 2 vectors, which read each row of B half as often; it pays from a
+    // depth of 128 (fewer, and the tile's start and stores weigh more).
+    const bool eight_rows = CK_LANES == 16 && k >= 128;
     for (; j + 2 * CK_LANES <= j1; j += 2 * CK_LANES) {
-        for (long i = 0; i < m; i += 4) {
-            CK_NAME(row_tile)(2, m - i < 4 ? m - i : 4, k, a + i * row_stride, row_stride, depth_stride, b + j, ldb, accumulate, c + i * ldc + j, ldc);
+        if (eight_rows) {
+            CK_NAME(row_tiles)(8, 2, m, k, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
+        } else {
+            CK_NAME(row_tiles)(4, 2, m, k, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
         }
     }
     // With 16 lanes, one block of 16 columns may be left: one vector per row.
     for (; j + 16 <= j1; j += 16) {
-        for (long i = 0; i < m; i += 4) {
-            CK_NAME(row_tile)(16 / CK_LANES, m - i < 4 ? m - i : 4, k, a + i * row_stride, row_stride, depth_stride, b + j, ldb, accumulate,
-                              c + i * ldc + j, ldc);
+        CK_NAME(row_tiles)(4, 16 / CK_LANES, m, k, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
+    }
+    // The last columns (fewer than 16) from a zero-padded copy of B's, so that they are summed by the same chains as
+    // the others; C's rows are formed 16 wide in `result` and their first columns copied out.
+    const long tail = j1 - j;
+    if (tail == 0) return;
+    float *padded = __builtin_malloc(k * 16 * sizeof(float)), result[4 * 16];
+    if (!padded) {  // no memory for the copy: one product at a time, which rounds each product separately
+        for (long i = 0; i < m; i++) {
+            for (long column = j; column < j1; column++) {
+                float total = accumulate ? c[i * ldc + column] : 0;
+                for (long p = 0; p < k; p++) total += a[i * row_stride + p * depth_stride] * b[p * ldb + column];
+                c[i * ldc + column] = total;
+            }
+        }
+        return;
+    }
+    for (long p = 0; p < k; p++) {
+        for (long column = 0; column < 16; column++) padded[p * 16 + column] = column < tail ? b[p * ldb + j + column] : 0;
+    }
+    for (long i = 0; i < m; i += 4) {
+        long rows = m - i < 4 ? m - i : 4;
+        CK_NAME(row_tile)(4, 16 / CK_LANES, rows, k, a + i * row_stride, row_stride, depth_stride, padded, 16, false, result, 16);
+        for (long r = 0; r < rows; r++) {
+            for (long column = 0; column < tail; column++) {
+                float *target = c + (i + r) * ldc + j + column;
+                *target = accumulate ? result[r * 16 + column] + *target : result[r * 16 + column];
+            }
         }
     }
-    for (long i = 0; i < m; i++) {
-        for (long column = j; column < j1; column++) {
-            float total = accumulate ? c[i * ldc + column] : 0;
-            for (long p = 0; p < k; p++) total += a[i * row_stride + p * depth_stride] * b[p * ldb + column];
-            c[i * ldc + column] = total;
-        }
-    }
+    __builtin_free(padded);
 }
 
 // 2 rows × 4 vectors of dot products (4 columns, or 8 with 16 lanes), 8 partial sums each along k.

@@ -35,8 +35,8 @@ typedef struct {
     /// but x86-64's baseline, which has no such instruction); lerp always fuses.
     bool fuses_products;
     /// C[i, j] (+)= Σ_p A(i, p)·B[p, j] for every row i and the columns j0 ≤ j < j1, where
-    /// A(i, p) = a[i·row_stride + p·depth_stride]. j0 is a multiple of 16; columns past the last
-    /// full 16 are summed one product at a time (as before the kernels moved here).
+    /// A(i, p) = a[i·row_stride + p·depth_stride]. j0 is a multiple of 16; every element is one chain of
+    /// multiply-adds over p, also in the columns past the last full 16 (through a zero-padded copy of B's).
     void (*row_combinations)(long m, long k, const float *a, long row_stride, long depth_stride,
                              const float *b, long ldb, bool accumulate, float *c, long ldc, long j0, long j1);
     /// C[i, j] (+)= Σ_p A[i, p]·B[j, p] for every row i and the columns j0 ≤ j < j1.
