@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Interop
+import Metrics
 import Networks
 import Surgery
 import Training
@@ -17,6 +18,17 @@ extension ExportLayout: ExpressibleByArgument {}
 extension MergeMethod: ExpressibleByArgument {}
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
 extension ConvRounding: ExpressibleByArgument {}
+
+/// How FID's Inception convolutions may round (`toonkit fid`, `toonkit bench inception`).
+struct InceptionRoundingOption: ParsableArguments {
+    @Option(help: ArgumentHelp("""
+        How FID's Inception convolutions may round: relaxed (the default) lets the 3×3 layers on planes from 16 wide \
+        use Winograd F(4×4, 3×3), the 5×5 ones the same as four 3×3 blocks, and the 1×7, 7×1, 1×3 and 3×1 ones F(4, r); \
+        standard keeps F(2×2, 3×3) and F(2, r). Both stay within a few 1e-6 of pytorch-fid's features; relaxed is faster \
+        (docs/engine-kernels.md). Cached real statistics are kept per rounding.
+        """, valueName: "rounding"))
+    var rounding = InceptionNetwork.defaultRounding
+}
 
 /// What `train --metrics` measures at every snapshot.
 enum SnapshotMetrics: String, CaseIterable, ExpressibleByArgument {

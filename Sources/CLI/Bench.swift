@@ -197,9 +197,7 @@ struct BenchInception: ParsableCommand {
     @Option(help: "Side of the square input images (they are resized to 299² inside, as pytorch-fid does).") var size = 256
     @Option(help: "Images per pass.") var batch = 8
     @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
-    @Option(help: ArgumentHelp("The rounding the network's convolutions may take: relaxed (what FID uses) lets the 3×3 layers on planes from 16 wide use Winograd F(4×4, 3×3); standard keeps F(2×2, 3×3), for comparison.",
-                               valueName: "rounding"))
-    var rounding = InceptionNetwork.defaultRounding
+    @OptionGroup var inceptionRounding: InceptionRoundingOption
     @OptionGroup var comparison: AgainstOption
     @Option(help: ArgumentHelp("Also time the network with this rounding, alternating call by call with --rounding's, as --against does for an algorithm.",
                                valueName: "rounding"))
@@ -213,7 +211,7 @@ struct BenchInception: ParsableCommand {
     func run() throws {
         options.apply()
         let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds, against: comparison.against,
-                                                rounding: rounding, againstRounding: againstRounding)
+                                                rounding: inceptionRounding.rounding, againstRounding: againstRounding)
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "inception %d² batch %d, %@ rounding: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize,
                      report.batch, report.rounding.rawValue, report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads)

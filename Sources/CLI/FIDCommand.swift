@@ -48,6 +48,7 @@ struct FIDCommand: ParsableCommand {
     @Option(help: "Statistics cache folder (default: $XDG_CACHE_HOME/toonkit/fid or ~/.cache/toonkit/fid).") var cache: String?
     @Flag(name: .customLong("no-cache"), help: "Neither read nor write cached real statistics.") var noCache = false
     @Option(help: "Generator network.") var network = "G_ema"
+    @OptionGroup var inceptionRounding: InceptionRoundingOption
     @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: "Print one JSON document instead of a line.") var json = false
 
@@ -72,7 +73,7 @@ struct FIDCommand: ParsableCommand {
         threadOptions.apply()
         let weights = try inception.map { try InceptionWeights.load(from: URL(fileURLWithPath: $0)) } ?? .formula()
         if let warning = weights.comparabilityWarning { Console.warn(warning) }
-        let evaluator = try FIDEvaluator(inception: weights, batchSize: batch)
+        let evaluator = try FIDEvaluator(inception: weights, rounding: inceptionRounding.rounding, batchSize: batch)
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
         let reader = try CheckpointReader(path: checkpoint)
         let generator = try Generator(reader: reader, network: network)
@@ -98,7 +99,8 @@ struct FIDCommand: ParsableCommand {
         var text = String(format: "FID %.4f", r.fid)
         if let kid = r.kid { text += String(format: "  KID %.4f ×10⁻³", kid * 1000) }
         text += "  (\(r.generated.count) generated, psi \(r.generated.truncationPsi), seeds \(r.generated.firstSeed)…; "
-        text += "\(r.realImages) real\(r.realStatisticsFromCache ? " from cache" : ""); \(String(format: "%.0f", r.seconds)) s)"
+        text += "\(r.realImages) real\(r.realStatisticsFromCache ? " from cache" : ""); \(r.rounding.rawValue) rounding; "
+        text += "\(String(format: "%.0f", r.seconds)) s)"
         if let warning = r.warning { text += "\nNOTE: \(warning)." }
         return text
     }

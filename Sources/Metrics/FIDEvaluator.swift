@@ -50,6 +50,8 @@ public struct FIDResult: Sendable, Codable {
     public var kidOptions: KIDOptions?
     /// The feature extractor (weights file hash, or the formula version).
     public var extractor: String
+    /// How the extractor's convolutions rounded (`toonkit fid --rounding`).
+    public var rounding: ConvRounding
     /// False unless the standard pytorch-fid weights file was used.
     public var comparableWithPublished: Bool
     /// Why the value is not comparable with published FIDs, in words (nil when it is).
@@ -58,7 +60,7 @@ public struct FIDResult: Sendable, Codable {
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case fid, kid, terms, generated, extractor, warning, seconds
+        case fid, kid, terms, generated, extractor, rounding, warning, seconds
         case realImages = "real_images", kidOptions = "kid_options", comparableWithPublished = "comparable_with_published"
         case realStatisticsFromCache = "real_statistics_from_cache"
     }
@@ -99,8 +101,9 @@ public final class FIDEvaluator {
         self.batchSize = max(1, batchSize)
     }
 
-    public convenience init(inception weights: InceptionWeights, batchSize: Int = 8) throws {
-        self.init(network: try InceptionNetwork(weights: weights), batchSize: batchSize)
+    public convenience init(inception weights: InceptionWeights, rounding: ConvRounding = InceptionNetwork.defaultRounding,
+                            batchSize: Int = 8) throws {
+        self.init(network: try InceptionNetwork(weights: weights, rounding: rounding), batchSize: batchSize)
     }
 
     /// Statistics of every image of `source`, in order (no mirroring).
@@ -206,7 +209,7 @@ public final class FIDEvaluator {
         let terms = try FrechetDistance.terms(realStatistics, generated)
         let kidValue = try kid.map { try KernelInceptionDistance.distance(real: realStatistics, generated: generated, options: $0) }
         return FIDResult(fid: terms.distance, kid: kidValue, terms: terms, realImages: realStatistics.count, generated: options,
-                         kidOptions: kid, extractor: network.identity, comparableWithPublished: network.comparabilityWarning == nil,
+                         kidOptions: kid, extractor: network.identity, rounding: network.rounding, comparableWithPublished: network.comparabilityWarning == nil,
                          warning: network.comparabilityWarning, realStatisticsFromCache: realStatisticsFromCache,
                          seconds: Date().timeIntervalSince(started))
     }

@@ -91,6 +91,14 @@ import TestSupport
 
         let json = JSONText.encode(result, pretty: false)
         #expect(json.contains("\"comparable_with_published\":false"))
+        #expect(result.rounding == InceptionNetwork.defaultRounding && json.contains("\"rounding\":\"relaxed\""))
+
+        // With standard rounding (`toonkit fid --rounding standard`) the result says so and hardly moves.
+        let standard = FIDEvaluator(network: try InceptionNetwork(weights: .formula(), rounding: .standard), batchSize: 2)
+        let standardReal = try standard.realStatistics(of: Self.source(indices: [0, 1, 2]), cache: nil)
+        let standardResult = try standard.evaluate(generator: generator, options: options, realStatistics: standardReal.statistics)
+        #expect(standardResult.rounding == .standard)
+        #expect(abs(standardResult.fid - result.fid) <= 1e-3 * result.fid, "standard \(standardResult.fid), relaxed \(result.fid)")
     }
 
     /// Two thread ranks each generating every other batch give the one-process FID and KID (only the order
