@@ -36,6 +36,15 @@ CK_INLINE CK_NAME(vector) CK_NAME(multiply_add)(CK_NAME(vector) x, CK_NAME(vecto
 #endif
 }
 
+// One lane of multiply_add: the same rounding.
+CK_INLINE float CK_NAME(multiply_add_lane)(float x, float y, float sum) {
+#if CK_FUSED
+    return __builtin_fmaf(x, y, sum);
+#else
+    return x * y + sum;
+#endif
+}
+
 // Lane by lane, not `x + zero`, which would turn -0 into +0.
 CK_INLINE CK_NAME(vector) CK_NAME(splat)(float x) {
     CK_NAME(vector) value;
@@ -79,12 +88,18 @@ CK_INLINE void CK_NAME(row_tile)(int tile_rows, int vectors, long rows, long k, 
     }
 }
 
-// The rows of C in tiles of `tile_rows` for the columns j ≤ column < j + vectors · CK_LANES.
-CK_INLINE void CK_NAME(row_tiles)(int tile_rows, int vectors, long m, long k, const float *a, long row_stride, long depth_stride,
+// The rows of C for the columns j ≤ column < j + vectors · CK_LANES: in tiles of 8 rows while more than 4 are left when
+// `eight_rows`, then of 4 (so a product of 3 rows, ToRGB's, computes 4, not 8).
+CK_INLINE void CK_NAME(row_tiles)(bool eight_rows, int vectors, long m, long k, const float *a, long row_stride, long depth_stride,
                                   const float *b, long ldb, bool accumulate, float *c, long ldc) {
-    for (long i = 0; i < m; i += tile_rows) {
-        CK_NAME(row_tile)(tile_rows, vectors, m - i < tile_rows ? m - i : tile_rows, k, a + i * row_stride, row_stride, depth_stride,
-                          b, ldb, accumulate, c + i * ldc, ldc);
+    long i = 0;
+    for (; eight_rows && m - i > 4; i += 8) {
+        CK_NAME(row_tile)(8, vectors, m - i < 8 ? m - i : 8, k, a + i * row_stride, row_stride, depth_stride, b, ldb, accumulate,
+                          c + i * ldc, ldc);
+    }
+    for (; i < m; i += 4) {
+        CK_NAME(row_tile)(4, vectors, m - i < 4 ? m - i : 4, k, a + i * row_stride, row_stride, depth_stride, b, ldb, accumulate,
+                          c + i * ldc, ldc);
     }
 }
 
@@ -95,45 +110,47 @@ static void CK_NAME(row_combinations)(long m, long k, const float *a, long row_s
     // depth of 128 (fewer, and the tile's start and stores weigh more).
     const bool eight_rows = CK_LANES == 16 && k >= 128;
     for (; j + 2 * CK_LANES <= j1; j += 2 * CK_LANES) {
-        if (eight_rows) {
-            CK_NAME(row_tiles)(8, 2, m, k, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
-        } else {
-            CK_NAME(row_tiles)(4, 2, m, k, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
-        }
+        CK_NAME(row_tiles)(eight_rows, 2, m, k, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
     }
     // With 16 lanes, one block of 16 columns may be left: one vector per row.
     for (; j + 16 <= j1; j += 16) {
-        CK_NAME(row_tiles)(4, 16 / CK_LANES, m, k, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
+        CK_NAME(row_tiles)(false, 16 / CK_LANES, m, k, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
     }
-    // The last columns (fewer than 16) from a zero-padded copy of B's, so that they are summed by the same chains as
-    // the others; C's rows are formed 16 wide in `result` and their first columns copied out.
+    // The last columns (fewer than 16), each element by the same chain of multiply-adds over p as in the tiles. Up to a
+    // depth of 512, from a copy of B's last columns padded with zeros to 16 (32 KB on the stack), by the 4-row tile:
+    // summed one chain at a time they took about a fifth of the time at 1225 columns, where they are 0.7 % of them
+    // (docs/engine-kernels.md). Deeper, by scalar chains, the columns' side by side so that they overlap.
     const long tail = j1 - j;
     if (tail == 0) return;
-    float *padded = __builtin_malloc(k * 16 * sizeof(float)), result[4 * 16];
-    if (!padded) {  // no memory for the copy: one product at a time, which rounds each product separately
-        for (long i = 0; i < m; i++) {
-            for (long column = j; column < j1; column++) {
-                float total = accumulate ? c[i * ldc + column] : 0;
-                for (long p = 0; p < k; p++) total += a[i * row_stride + p * depth_stride] * b[p * ldb + column];
-                c[i * ldc + column] = total;
+    enum { padded_depth = 512 };
+    if (k <= padded_depth) {
+        float padded[padded_depth * 16], result[4 * 16];
+        for (long p = 0; p < k; p++) {
+            for (long column = 0; column < 16; column++) padded[p * 16 + column] = column < tail ? b[p * ldb + j + column] : 0;
+        }
+        for (long i = 0; i < m; i += 4) {
+            long rows = m - i < 4 ? m - i : 4;
+            CK_NAME(row_tile)(4, 16 / CK_LANES, rows, k, a + i * row_stride, row_stride, depth_stride, padded, 16, false, result, 16);
+            for (long r = 0; r < rows; r++) {
+                for (long column = 0; column < tail; column++) {
+                    float *target = c + (i + r) * ldc + j + column;
+                    *target = accumulate ? result[r * 16 + column] + *target : result[r * 16 + column];
+                }
             }
         }
         return;
     }
-    for (long p = 0; p < k; p++) {
-        for (long column = 0; column < 16; column++) padded[p * 16 + column] = column < tail ? b[p * ldb + j + column] : 0;
-    }
-    for (long i = 0; i < m; i += 4) {
-        long rows = m - i < 4 ? m - i : 4;
-        CK_NAME(row_tile)(4, 16 / CK_LANES, rows, k, a + i * row_stride, row_stride, depth_stride, padded, 16, false, result, 16);
-        for (long r = 0; r < rows; r++) {
-            for (long column = 0; column < tail; column++) {
-                float *target = c + (i + r) * ldc + j + column;
-                *target = accumulate ? result[r * 16 + column] + *target : result[r * 16 + column];
-            }
+    for (long i = 0; i < m; i++) {
+        float totals[16] = {0};
+        for (long p = 0; p < k; p++) {
+            const float factor = a[i * row_stride + p * depth_stride], *row = b + p * ldb + j;
+            for (long column = 0; column < tail; column++) totals[column] = CK_NAME(multiply_add_lane)(factor, row[column], totals[column]);
+        }
+        for (long column = 0; column < tail; column++) {
+            float *target = c + i * ldc + j + column;
+            *target = accumulate ? totals[column] + *target : totals[column];
         }
     }
-    __builtin_free(padded);
 }
 
 // 2 rows × 4 vectors of dot products (4 columns, or 8 with 16 lanes), 8 partial sums each along k.

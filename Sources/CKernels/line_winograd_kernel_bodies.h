@@ -38,6 +38,8 @@ CK_INLINE void CK_NAME(line_input_vector)(int taps, int outputs, const float *d,
         CK_PAIR(1, d4 - 4.0f * d2, d3 - 4.0f * d1);
         CK_PAIR(3, d4 - d2, 2.0f * (d3 - d1));
         CK_PUT(5, 4.0f * d1 - 5.0f * d3 + d5);
+    } else if (taps != 7 || (outputs != 2 && outputs != 4)) {
+        __builtin_trap();  // no such set: LineWinograd.Transforms lists the four
     } else if (outputs == 2) {
         CK_NAME(vector) d0 = CK_D(0), d1 = CK_D(1), d2 = CK_D(2), d3 = CK_D(3), d4 = CK_D(4), d5 = CK_D(5), d6 = CK_D(6), d7 = CK_D(7);
         CK_PUT(0, 4.0f * (d0 - d6) + 21.0f * (d4 - d2));
@@ -75,6 +77,8 @@ CK_INLINE void CK_NAME(line_output_vector)(int taps, int outputs, const float *m
         CK_PUT(1, difference1 + 2.0f * difference2);
         CK_PUT(2, sum1 + 4.0f * sum2);
         CK_PUT(3, difference1 + 8.0f * difference2 + CK_M(5));
+    } else if (taps != 7 || (outputs != 2 && outputs != 4)) {
+        __builtin_trap();  // no such set: LineWinograd.Transforms lists the four
     } else if (outputs == 2) {
         CK_NAME(vector) m0 = CK_M(0), m1 = CK_M(1), m2 = CK_M(2), m3 = CK_M(3), m4 = CK_M(4), m5 = CK_M(5), m6 = CK_M(6), m7 = CK_M(7);
         CK_PUT(0, m0 + m1 + m2 + m3 + m4 + m5 + m6);
@@ -122,6 +126,7 @@ typedef float CK_NAME(half_floats) __attribute__((vector_size(CK_LANES / 2 * siz
 static void CK_NAME(line_winograd_weight)(int taps, int points, const double *filter, const float *weight, long filters, long first,
                                           long end, float *u) {
     enum { lanes = CK_LANES / 2 };
+    if (taps > 7) __builtin_trap();  // w holds seven taps
     long f = first;
     for (; f + lanes <= end; f += lanes) {
         CK_NAME(doubles) w[7];

@@ -20,7 +20,7 @@ struct FIDCommand: ParsableCommand {
         instead: such FIDs only compare runs measured the same way, never published numbers.
 
         Real statistics cover every image of --data, without mirroring, and are cached in --cache (one HDF5 \
-        file per image content hash and weights file). Generated images come from G_ema with random noise; \
+        file per image content hash, weights file and --rounding). Generated images come from G_ema with random noise; \
         image i uses z of seed --seed + i, as `toonkit generate --seeds` draws it. FID uses the unbiased \
         covariance (np.cov, as pytorch-fid); KID is StyleGAN2-ADA's (100 subsets of at most 1000, seeded). \
         See schemas/fid-inception.md.

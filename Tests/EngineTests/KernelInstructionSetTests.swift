@@ -54,6 +54,11 @@ import Testing
     /// Long enough that the work is split across threads, so band and group boundaries between workers are covered.
     @Test func largeProductsAgreeExactly() throws {
         try expectSetsAgree(transposeA: false, transposeB: false, m: 32, n: 4096 + 40, k: 288)
+        // 8-row tiles (16-lane sets from a depth of 128) over 3 and 13 rows, and the last columns past 16·⌊n/16⌋ by the
+        // padded copy (depth ≤ 512) and by scalar chains (deeper).
+        try expectSetsAgree(transposeA: false, transposeB: false, m: 3, n: 1225, k: 130)
+        try expectSetsAgree(transposeA: true, transposeB: false, m: 13, n: 1225, k: 130)
+        try expectSetsAgree(transposeA: false, transposeB: false, m: 5, n: 57, k: 600)
         try expectSetsAgree(transposeA: true, transposeB: false, m: 72, n: 1030, k: 8)
         try expectSetsAgree(transposeA: false, transposeB: true, m: 32, n: 290, k: 4096 + 5)
     }

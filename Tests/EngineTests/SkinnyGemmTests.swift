@@ -6,7 +6,8 @@ import Testing
 /// engine routes to them and for sizes that leave partial tiles.
 @Suite struct SkinnyGemmTests {
     @Test(arguments: [(false, false, 5, 37, 9), (false, false, 8, 4096, 72), (true, false, 72, 1030, 8), (true, false, 13, 33, 50),
-                      (false, true, 8, 72, 4096), (false, true, 3, 5, 19), (false, true, 64, 576, 130)])
+                      (false, true, 8, 72, 4096), (false, true, 3, 5, 19), (false, true, 64, 576, 130),
+                      (false, false, 13, 1225, 130), (false, false, 5, 57, 600)])
     func matchesDirectProduct(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int) throws {
         let a = GradCheck.random(transposeA ? [k, m] : [m, k], seed: 71), b = GradCheck.random(transposeB ? [n, k] : [k, n], seed: 72)
         let c = try Tensor.matmul(a, b, transposeA: transposeA, transposeB: transposeB).scalars

@@ -73,7 +73,7 @@ enum ConvKernels {
             return Profiler.measure("conv5x5 as 3x3 winograd F(4x4)") { split.forward(input: input, weight: weight, output: output) }
         }
         if algorithm.usesWinograd, let line = LineWinograd(g, rounding: rounding) {
-            return Profiler.measure("conv line winograd") { line.forward(input: input, weight: weight, output: output) }
+            return Profiler.measure(line.profileName) { line.forward(input: input, weight: weight, output: output) }
         }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()

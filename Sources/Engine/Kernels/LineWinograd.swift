@@ -89,6 +89,9 @@ struct LineWinograd {
         self.instructionSet = instructionSet
     }
 
+    /// How profiles name it: F(2, r) and F(4, r) apart.
+    var profileName: String { transforms.outputs == 2 ? "conv line winograd" : "conv line winograd F4" }
+
     /// Positions along the axis of the taps (the line's length) and across it.
     private var length: Int { alongWidth ? geometry.inWidth : geometry.inHeight }
     private var across: Int { alongWidth ? geometry.inHeight : geometry.inWidth }
@@ -175,7 +178,7 @@ struct LineWinograd {
     }
 
     /// Floats after M's last row that a whole-vector load may read: a vector of the widest set.
-    static let matrixSlack = 16
+    static let matrixSlack = KernelInstructionSet.allCases.map(\.vectorFloats).max()!
 
     /// Lines a whole number of the kernels' vectors long.
     private var paddedAcross: Int {
