@@ -88,6 +88,11 @@ CK_INLINE void CK_NAME(row_tile)(int tile_rows, int vectors, long rows, long k, 
     }
 }
 
+// target[column] = values[column], or target[column] + values[column] when accumulating (as row_tile adds C), for column < count.
+CK_INLINE void CK_NAME(store_row_prefix)(float *target, const float *values, long count, bool accumulate) {
+    for (long column = 0; column < count; column++) target[column] = accumulate ? values[column] + target[column] : values[column];
+}
+
 // The rows of C for the columns j ≤ column < j + vectors · CK_LANES: in tiles of 8 rows while more than 4 are left when
 // `eight_rows`, then of 4 (so a product of 3 rows, ToRGB's, computes 4, not 8).
 CK_INLINE void CK_NAME(row_tiles)(bool eight_rows, int vectors, long m, long k, const float *a, long row_stride, long depth_stride,
@@ -131,12 +136,7 @@ static void CK_NAME(row_combinations)(long m, long k, const float *a, long row_s
         for (long i = 0; i < m; i += 4) {
             long rows = m - i < 4 ? m - i : 4;
             CK_NAME(row_tile)(4, 16 / CK_LANES, rows, k, a + i * row_stride, row_stride, depth_stride, padded, 16, false, result, 16);
-            for (long r = 0; r < rows; r++) {
-                for (long column = 0; column < tail; column++) {
-                    float *target = c + (i + r) * ldc + j + column;
-                    *target = accumulate ? result[r * 16 + column] + *target : result[r * 16 + column];
-                }
-            }
+            for (long r = 0; r < rows; r++) CK_NAME(store_row_prefix)(c + (i + r) * ldc + j, result + r * 16, tail, accumulate);
         }
         return;
     }
@@ -146,10 +146,7 @@ static void CK_NAME(row_combinations)(long m, long k, const float *a, long row_s
             const float factor = a[i * row_stride + p * depth_stride], *row = b + p * ldb + j;
             for (long column = 0; column < tail; column++) totals[column] = CK_NAME(multiply_add_lane)(factor, row[column], totals[column]);
         }
-        for (long column = 0; column < tail; column++) {
-            float *target = c + i * ldc + j + column;
-            *target = accumulate ? totals[column] + *target : totals[column];
-        }
+        CK_NAME(store_row_prefix)(c + i * ldc + j, totals, tail, accumulate);
     }
 }
 

@@ -73,13 +73,17 @@ import Testing
         }
     }
 
-    @Test func forwardMatchesTheDefinition() throws {
+    /// How far a layer may stray from the exact sum: F(4, 7)'s Bᵀ reaches 273 (F(2, 7)'s 160) and adds ±3/2, a few times
+    /// F(2, r)'s rounding (docs/engine-kernels.md "Winograd along one axis").
+    static func bound(_ rounding: ConvRounding) -> Double { rounding == .standard ? 1e-5 : 4e-5 }
+
+    @Test(arguments: ConvRounding.allCases)
+    func forwardMatchesTheDefinition(rounding: ConvRounding) throws {
         // (batch, in, out, height, width, kernel height, kernel width)
         let cases = [(2, 5, 6, 17, 17, 1, 7), (2, 5, 6, 17, 17, 7, 1), (1, 4, 3, 8, 8, 1, 3), (3, 4, 3, 8, 8, 3, 1),
                      (1, 3, 2, 6, 9, 1, 7), (1, 3, 2, 9, 6, 7, 1), (2, 2, 3, 3, 2, 7, 1), (1, 2, 3, 1, 5, 1, 3),
                      (1, 2, 2, 4, 1, 3, 1)]
         for (n, c, o, h, w, kh, kw) in cases {
-          for rounding in ConvRounding.allCases {
             let shape = "shape \((n, c, o, h, w)), kernel \(kh)×\(kw), \(rounding) rounding"
             let options = ConvOptions(stride: 1, padding: (kh / 2, kw / 2), rounding: rounding)
             let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c, kh, kw], options: options)
@@ -88,8 +92,7 @@ import Testing
             var values = [Float](repeating: .nan, count: n * o * h * w)
             values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: kh / 2, paddingWidth: kw / 2, groups: 1)
-            // F(4, 7)'s Bᵀ reaches 273 (F(2, 7)'s 160) and adds ±3/2: a few times F(2, r)'s rounding (docs/engine-kernels.md).
-            #expect(ForwardTests.maxDifference(values, reference) < (rounding == .standard ? 1e-5 : 4e-5), "\(shape)")
+            #expect(ForwardTests.maxDifference(values, reference) < Self.bound(rounding), "\(shape)")
             // The engine's conv2d takes it under auto (the same bits), and im2col when told to.
             #expect(try ConvolutionAlgorithm.using(.auto) { try Tensor.conv2d(x, weight, options) }.scalars == values, "conv2d, \(shape)")
             var im2col = [Float](repeating: .nan, count: values.count)
@@ -97,7 +100,6 @@ import Testing
             for algorithm in [ConvolutionAlgorithm.im2col, .direct] {
                 #expect(try ConvolutionAlgorithm.using(algorithm) { try Tensor.conv2d(x, weight, options) }.scalars == im2col, "\(algorithm), \(shape)")
             }
-          }
         }
     }
 
@@ -116,7 +118,7 @@ import Testing
         im2col.withUnsafeMutableBufferPointer { ConvKernels.forward(g, input: x.pointer, weight: weight.pointer, output: $0.baseAddress!, algorithm: .im2col) }
         let scale = Double(im2col.map { abs($0) }.max()!)
         let worst = zip(values, im2col).map { abs(Double($0) - Double($1)) }.max()!
-        #expect(worst / scale < (rounding == .standard ? 1e-5 : 4e-5), "relative difference \(worst / scale)")
+        #expect(worst / scale < Self.bound(rounding), "relative difference \(worst / scale)")
     }
 
     @Test func servesOnlyFactorisedSamePaddedKernels() throws {

@@ -145,7 +145,7 @@ struct LineWinograd {
     /// zero-bordered lines a whole number of vectors long, so every load is a whole vector.
     private func transformInput(_ input: UnsafePointer<Float>, samples: Range<Int>, into v: UnsafeMutablePointer<Float>) {
         let g = geometry, columns = samples.count * tiles * across, (tiles, across) = (tiles, across)
-        let (taps, outputs) = (Int32(transforms.taps), Int32(transforms.outputs))
+        let (taps, outputs) = kernelTile
         let kernels = instructionSet.kernels, positionStride = g.inChannels * columns, paddedAcross = paddedAcross
         forEachPlane(of: samples, channels: g.inChannels) { sample, c, lines in
             copyIntoLines(input + ((samples.lowerBound + sample) * g.inChannels + c) * g.inHeight * g.inWidth, lines)
@@ -158,7 +158,7 @@ struct LineWinograd {
     /// 1 × r). M is read a vector at a time past each row's end: `matrixSlack` floats follow it.
     private func transformOutput(_ m: UnsafePointer<Float>, samples: Range<Int>, into output: UnsafeMutablePointer<Float>) {
         let g = geometry, columns = samples.count * tiles * across, (tiles, across) = (tiles, across)
-        let (taps, outputs) = (Int32(transforms.taps), Int32(transforms.outputs))
+        let (taps, outputs) = kernelTile
         let kernels = instructionSet.kernels, positionStride = g.outChannels * columns, paddedAcross = paddedAcross
         forEachPlane(of: samples, channels: g.outChannels) { sample, o, lines in
             kernels.line_winograd_output(taps, outputs, tiles, across, m + o * columns + sample * tiles * across, across, positionStride,
@@ -176,6 +176,9 @@ struct LineWinograd {
             }
         }
     }
+
+    /// The transforms' taps and outputs per tile, as the C kernels take them.
+    private var kernelTile: (taps: Int32, outputs: Int32) { (Int32(transforms.taps), Int32(transforms.outputs)) }
 
     /// Floats after M's last row that a whole-vector load may read: a vector of the widest set.
     static let matrixSlack = KernelInstructionSet.allCases.map(\.vectorFloats).max()!
