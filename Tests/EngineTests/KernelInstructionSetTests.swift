@@ -63,6 +63,33 @@ import Testing
         try expectSetsAgree(transposeA: false, transposeB: true, m: 32, n: 290, k: 4096 + 5)
     }
 
+    /// A batch of products at fixed strides (the Winograd weight gradient's 16 positions) is split across the threads as a
+    /// whole; each product must come out exactly as it does alone, on the skinny kernels (both shapes, tasks of one
+    /// product split between workers) and on OpenBLAS (a side wider than 64), accumulating or not.
+    @Test(arguments: [(false, 5, 70, 33, true), (true, 7, 37, 300, true), (true, 64, 64, 1030, true), (true, 96, 80, 40, false),
+                      (false, 80, 300, 70, false)])
+    func batchedProductsEqualOneByOne(transposeB: Bool, m: Int, n: Int, k: Int, skinny: Bool) throws {
+        let count = 3
+        let (aCount, bCount, cCount) = (m * k + 5, n * k + 3, m * n + 7)
+        let a = GradCheck.random([count * aCount], seed: 11), b = GradCheck.random([count * bCount], seed: 12), initial = GradCheck.random([count * cCount], seed: 13)
+        let (lda, ldb) = (k, transposeB ? k : n)
+        #expect(SkinnyGemm.suits(transposeA: false, transposeB: transposeB, m: m, n: n, k: k) == skinny)
+        for accumulate in [false, true] {
+            var batched = initial, single = initial
+            batched.withUnsafeMutableBufferPointer { c in
+                sgemm(transposeA: false, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: lda, b: b.pointer, ldb: ldb,
+                      beta: accumulate ? 1 : 0, c: c.baseAddress!, ldc: n, batch: ProductBatch(count: count, a: aCount, b: bCount, c: cCount))
+            }
+            single.withUnsafeMutableBufferPointer { c in
+                for product in 0..<count {
+                    sgemm(transposeA: false, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer + product * aCount, lda: lda,
+                          b: b.pointer + product * bCount, ldb: ldb, beta: accumulate ? 1 : 0, c: c.baseAddress! + product * cCount, ldc: n)
+                }
+            }
+            #expect(batched.scalars.map(\.bitPattern) == single.scalars.map(\.bitPattern), "m \(m) n \(n) k \(k), accumulate \(accumulate)")
+        }
+    }
+
     @Test(arguments: [Float(0.3), -0.2, 0.5, 0.7, 0.999, 1])
     func lerpAgreesExactlyWithTheSwiftFormula(weight: Float) throws {
         for n in Self.edgeLengths + [100_003] {

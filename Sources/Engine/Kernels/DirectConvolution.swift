@@ -327,12 +327,10 @@ enum DirectConvolution {
                         kernels.winograd_gradient_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
                                                              x, gy, y0, y1, items.lowerBound, items.upperBound, scratch.pointer)
                     }
-                    for position in 0..<16 {
-                        sgemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: band.tiles,
-                              a: scratch.pointer + band.transformed_gradient + position * band.gradient_positions, lda: band.stride,
-                              b: scratch.pointer + band.transformed_input + position * band.input_positions, ldb: band.stride,
-                              beta: 1, c: du + position * perPosition, ldc: inChannels)
-                    }
+                    sgemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: band.tiles,
+                          a: scratch.pointer + band.transformed_gradient, lda: band.stride,
+                          b: scratch.pointer + band.transformed_input, ldb: band.stride, beta: 1, c: du, ldc: inChannels,
+                          batch: ProductBatch(count: 16, a: band.gradient_positions, b: band.input_positions, c: perPosition))
                 }
             }
         }
