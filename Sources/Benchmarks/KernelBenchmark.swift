@@ -114,6 +114,10 @@ public enum KernelBenchmark {
         var rows: [Row] = []
         func time(_ layer: String, _ pass: String, flops: Double, _ body: () throws -> Void) throws {
             guard selected("\(layer) \(pass)") else { return }
+            // Each row times its layer as a process that repeats it runs it, with its own buffers recycled: the pool
+            // full of earlier rows' buffers made later rows map and fault in theirs on every call (up 128->64 into
+            // 256², AVX-512: 0.67–0.71 of sgemm after the whole table, 0.86–0.89 alone).
+            ProcessMemory.releaseHeldBuffers()
             let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, against: against, body)
             let gflops = flops / seconds / 1e9
             rows.append(Row(layer: layer, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm, against: comparison))

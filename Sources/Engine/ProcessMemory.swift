@@ -10,11 +10,17 @@ public enum ProcessMemory {
     /// Returns freed heap (and the tensor buffers held for reuse) to the system and resets VmHWM to the current
     /// RSS (writing 5 to /proc/self/clear_refs), so that a benchmark measures the peak of what follows.
     public static func resetPeak() {
-        StoragePool.shared.drain()
+        releaseHeldBuffers()
         #if canImport(Glibc)
         _ = glibcMallocTrim(0)
         #endif
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    /// Frees the tensor buffers held for reuse (StoragePool), so that the work that follows starts as in a fresh process:
+    /// buffers an earlier, different workload left held fill the pool's capacity and make this one's miss it.
+    public static func releaseHeldBuffers() {
+        StoragePool.shared.drain()
     }
 
     static func kilobytes(_ name: String) -> Int {
