@@ -93,6 +93,13 @@ import Testing
             values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: kh / 2, paddingWidth: kw / 2, groups: 1)
             #expect(ForwardTests.maxDifference(values, reference) < Self.bound(rounding), "\(shape)")
+            // Every set: 16-lane ones multiply with the skinny kernels, the others through sgemm.
+            for set in KernelInstructionSet.supported {
+                var other = [Float](repeating: .nan, count: values.count)
+                let line = try #require(LineWinograd(g, rounding: rounding, instructionSet: set))
+                other.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
+                #expect(ForwardTests.maxDifference(other, reference) < Self.bound(rounding), "\(set), \(shape)")
+            }
             // The engine's conv2d takes it under auto (the same bits), and im2col when told to.
             #expect(try ConvolutionAlgorithm.using(.auto) { try Tensor.conv2d(x, weight, options) }.scalars == values, "conv2d, \(shape)")
             var im2col = [Float](repeating: .nan, count: values.count)
@@ -109,16 +116,19 @@ import Testing
     func blocksOfSamplesCoverTheBatch(rounding: ConvRounding) throws {
         let (n, c, o) = (9, 192, 192)
         let g = try ConvGeometry(op: "test", input: [n, c, 17, 17], weight: [o, c, 1, 7], options: ConvOptions(stride: 1, padding: (0, 3)))
-        let line = try #require(LineWinograd(g, rounding: rounding))
-        #expect(line.samplesPerBlock < n)
         let x = GradCheck.random([n, c, 17, 17], seed: 33), weight = GradCheck.random([o, c, 1, 7], scale: 0.05, seed: 34)
-        var values = [Float](repeating: .nan, count: n * o * 17 * 17)
-        values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
-        var im2col = [Float](repeating: .nan, count: values.count)
+        var im2col = [Float](repeating: .nan, count: n * o * 17 * 17)
         im2col.withUnsafeMutableBufferPointer { ConvKernels.forward(g, input: x.pointer, weight: weight.pointer, output: $0.baseAddress!, algorithm: .im2col) }
         let scale = Double(im2col.map { abs($0) }.max()!)
-        let worst = zip(values, im2col).map { abs(Double($0) - Double($1)) }.max()!
-        #expect(worst / scale < Self.bound(rounding), "relative difference \(worst / scale)")
+        // Both ways of multiplying: the skinny kernels (16-lane sets) and OpenBLAS (the others, at 192 channels).
+        for set in KernelInstructionSet.supported {
+            let line = try #require(LineWinograd(g, rounding: rounding, instructionSet: set))
+            #expect(line.samplesPerBlock < n)
+            var values = [Float](repeating: .nan, count: im2col.count)
+            values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
+            let worst = zip(values, im2col).map { abs(Double($0) - Double($1)) }.max()!
+            #expect(worst / scale < Self.bound(rounding), "\(set): relative difference \(worst / scale)")
+        }
     }
 
     @Test func servesOnlyFactorisedSamePaddedKernels() throws {
