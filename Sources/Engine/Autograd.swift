@@ -95,7 +95,13 @@ public func gradients(of output: Tensor, withRespectTo inputs: [Tensor], seed: T
                     throw EngineError.shapes("gradients", "backward of \(node.op) produced a gradient of the wrong shape",
                                              inputGradient.shape, input.outputShape)
                 }
-                pending[inputID] = try pending[inputID].map { try $0 + inputGradient } ?? inputGradient
+                guard var accumulated = pending.removeValue(forKey: inputID) else {
+                    pending[inputID] = inputGradient
+                    continue
+                }
+                // Without a graph to record, a sum held by nothing else takes the new gradient in place.
+                if createGraph || !accumulated.addInPlaceIfUnique(inputGradient) { accumulated = try accumulated + inputGradient }
+                pending[inputID] = accumulated
             }
         }
     }

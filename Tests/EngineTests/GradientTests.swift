@@ -17,6 +17,23 @@ import Testing
         try G.check("scalar ops", [a]) { try G.weightedSum(2.5 - ($0[0] * 3 + 1)) }
     }
 
+    /// A tensor used several times gets the sum of its gradients; without a graph autograd adds them in place into a
+    /// buffer nothing else holds, so a gradient another input or the caller still holds (the seed, add's backward
+    /// handing `g` to both inputs) must come out unchanged, and the sums must be the same bits as the recorded ones.
+    @Test func gradientsOfAReusedTensorAccumulate() throws {
+        let x = G.random([3, 70_000], seed: 7).requiringGrad(), seed = G.random([3, 70_000], seed: 8)
+        let seedBefore = seed.scalars
+        // y = x·x + x + x + (x + x): four paths into x, one of which (x + x) hands the same gradient to both inputs.
+        let y = try x * x + x + x + (x + x)
+        let plain = try gradients(of: y, withRespectTo: [x], seed: seed)[0]
+        let recorded = try gradients(of: y, withRespectTo: [x], seed: seed, createGraph: true)[0]
+        #expect(seed.scalars == seedBefore, "the seed was changed")
+        #expect(plain.scalars.map(\.bitPattern) == recorded.scalars.map(\.bitPattern))
+        let expected = zip(x.scalars, seed.scalars).map { Double($1) * (2 * Double($0) + 4) }
+        let worst = zip(plain.scalars, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
+        #expect(worst < 1e-6)
+    }
+
     @Test func unaryMaths() throws {
         let x = G.random([3, 5], seed: 4)
         let positive = try Tensor(shape: [3, 5], values: x.scalars.map { abs($0) + 0.5 })

@@ -58,6 +58,20 @@ extension Tensor {
         }
     }
 
+    /// self += other in place, when both have one shape and self's storage is held by no other tensor: how autograd adds
+    /// a gradient into the one it is accumulating (the bits of self + other, without a new buffer and its page faults).
+    /// Returns false, leaving self as it was, otherwise. Not recorded: only for sums no graph needs.
+    mutating func addInPlaceIfUnique(_ other: Tensor) -> Bool {
+        guard shape == other.shape, isKnownUniquelyReferenced(&storage) else { return false }
+        let target = storage.pointer, source = other.pointer
+        Profiler.measure("add (in place)") {
+            parallelChunks(count, minimumPerThread: 65536) { range in
+                for i in range { target[i] += source[i] }
+            }
+        }
+        return true
+    }
+
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
         let output = try binaryKernel(a, b, op: "subtract", -)
         return record("subtract", output: output, inputs: [a, b]) { g, _, needs in
