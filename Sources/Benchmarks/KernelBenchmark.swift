@@ -114,9 +114,9 @@ public enum KernelBenchmark {
         var rows: [Row] = []
         func time(_ layer: String, _ pass: String, flops: Double, _ body: () throws -> Void) throws {
             guard selected("\(layer) \(pass)") else { return }
-            // Each row times its layer as a process that repeats it runs it, with its own buffers recycled: the pool
-            // full of earlier rows' buffers made later rows map and fault in theirs on every call (up 128->64 into
-            // 256², AVX-512: 0.67–0.71 of sgemm after the whole table, 0.86–0.89 alone).
+            // Each row times its layer as it runs in a process that repeats it, with its own buffers recycled: a pool
+            // full of earlier rows' buffers made later rows map and fault in theirs on every call (up 128->64 into 256²,
+            // AVX-512: 0.65–0.67 of sgemm after the whole table without the drain, 0.83–0.87 with it).
             ProcessMemory.releaseHeldBuffers()
             let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, against: against, body)
             let gflops = flops / seconds / 1e9

@@ -21,6 +21,15 @@ public enum EngineThreads {
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
 }
 
+/// Splits a range of tasks numbered part by part, `items` tasks per part (a group's tiles, a product's column groups),
+/// into each part it touches and that part's range of items.
+func forEachPart(of tasks: Range<Int>, itemsPerPart items: Int, _ body: (Int, Range<Int>) -> Void) {
+    guard !tasks.isEmpty else { return }
+    for part in (tasks.lowerBound / items)...((tasks.upperBound - 1) / items) {
+        body(part, max(tasks.lowerBound, part * items) - part * items..<min(tasks.upperBound, (part + 1) * items) - part * items)
+    }
+}
+
 /// Splits `0..<count` into at most `EngineThreads.count` contiguous chunks and runs them in parallel.
 /// Work below `minimumPerThread` items stays on the calling thread: waking workers costs more than it saves.
 @inline(__always)

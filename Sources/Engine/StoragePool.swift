@@ -61,7 +61,8 @@ final class StoragePool: @unchecked Sendable {
         if !fits { pointer.deallocate() }
     }
 
-    /// Frees every held buffer (before a benchmark measures peak memory, which held buffers would hide).
+    /// Frees every held buffer: before a benchmark measures peak memory (which held buffers would hide), and between
+    /// workloads whose buffers differ (`ProcessMemory.releaseHeldBuffers`).
     func drain() {
         lock.lock()
         let all = held

@@ -280,8 +280,8 @@ import Testing
             }
         }
         var seen: [(Int, Range<Int>)] = []
-        DirectConvolution.forEachGroup(of: 2..<9, tilesPerGroup: 3) { seen.append(($0, $1)) }
-        DirectConvolution.forEachGroup(of: 3..<3, tilesPerGroup: 3) { seen.append(($0, $1)) }
+        forEachPart(of: 2..<9, itemsPerPart: 3) { seen.append(($0, $1)) }
+        forEachPart(of: 3..<3, itemsPerPart: 3) { seen.append(($0, $1)) }
         #expect(seen.map(\.0) == [0, 1, 2] && seen.map(\.1) == [2..<3, 0..<3, 0..<3])
     }
 

@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import TestSupport
 import Testing
 
@@ -35,6 +35,23 @@ import Testing
         let expected = zip(x.scalars, seed.scalars).map { Double($1) * (2 * Double($0) + 4) }
         let worst = zip(plain.scalars, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
         #expect(worst < 1e-6)
+    }
+
+    /// The in-place sum runs only on a buffer nothing else holds, outside a graph.
+    @Test func addInPlaceOnlyIntoAnUnsharedBuffer() throws {
+        let other = G.random([4, 5], seed: 9)
+        var sum = G.random([4, 5], seed: 10)
+        let expected = try (sum + other).scalars
+        let addedUnshared = sum.addInPlaceIfUnique(other)
+        #expect(addedUnshared && sum.scalars == expected, "unshared")
+        let held = sum
+        let addedHeld = sum.addInPlaceIfUnique(other)
+        #expect(!addedHeld && held.scalars == expected, "held by another tensor")
+        var tracked = G.random([4, 5], seed: 11).requiringGrad()
+        let addedTracked = tracked.addInPlaceIfUnique(other)
+        #expect(!addedTracked, "in a graph")
+        let addedOtherShape = sum.addInPlaceIfUnique(G.random([5, 4], seed: 12))
+        #expect(!addedOtherShape, "another shape")
     }
 
     @Test func unaryMaths() throws {

@@ -64,10 +64,11 @@ import Testing
     }
 
     /// A batch of products at fixed strides (the Winograd weight gradient's 16 positions) is split across the threads as a
-    /// whole; each product must come out exactly as it does alone, on the skinny kernels (both shapes, tasks of one
-    /// product split between workers) and on OpenBLAS (a side wider than 64), accumulating or not.
-    @Test(arguments: [(false, 5, 70, 33, true), (true, 7, 37, 300, true), (true, 64, 64, 1030, true), (true, 96, 80, 40, false),
-                      (false, 80, 300, 70, false)])
+    /// whole; each product must come out exactly as it does alone, on the skinny kernels (both shapes; on two or more
+    /// threads, 64 × 64 × 1030 and 32 × 600 × 256 split a product between workers) and on OpenBLAS (a side wider than 64),
+    /// accumulating or not.
+    @Test(arguments: [(false, 5, 70, 33, true), (true, 7, 37, 300, true), (true, 64, 64, 1030, true), (false, 32, 600, 256, true),
+                      (true, 96, 80, 40, false), (false, 80, 300, 70, false)])
     func batchedProductsEqualOneByOne(transposeB: Bool, m: Int, n: Int, k: Int, skinny: Bool) throws {
         let count = 3
         let (aCount, bCount, cCount) = (m * k + 5, n * k + 3, m * n + 7)
@@ -78,7 +79,7 @@ import Testing
             var batched = initial, single = initial
             batched.withUnsafeMutableBufferPointer { c in
                 sgemm(transposeA: false, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: lda, b: b.pointer, ldb: ldb,
-                      beta: accumulate ? 1 : 0, c: c.baseAddress!, ldc: n, batch: ProductBatch(count: count, a: aCount, b: bCount, c: cCount))
+                      beta: accumulate ? 1 : 0, c: c.baseAddress!, ldc: n, batch: ProductBatch(count: count, aStride: aCount, bStride: bCount, cStride: cCount))
             }
             single.withUnsafeMutableBufferPointer { c in
                 for product in 0..<count {

@@ -42,7 +42,10 @@ import Testing
         }
     }
 
-    /// The instruction sets' kernels give the same bits (each value is formed by the same operations in the same order).
+    /// The instruction sets' transforms form each value by the same operations in the same order. At this small shape every
+    /// set's products take its skinny kernels, so sets whose products fuse alike give the same bits, and x86-64's baseline
+    /// (unfused) stays within the layers' bound. (At Inception's widths 8-lane sets multiply through OpenBLAS, 16-lane sets
+    /// with the skinny kernels: `blocksOfSamplesCoverTheBatch` bounds each against im2col.)
     @Test func instructionSetsAgree() throws {
         for rounding in ConvRounding.allCases {
             for kernel in [(1, 7), (7, 1), (1, 3), (3, 1)] {
@@ -56,8 +59,11 @@ import Testing
                     values.withUnsafeMutableBufferPointer { line.forward(input: x.pointer, weight: weight.pointer, output: $0.baseAddress!) }
                     return values
                 }
-                for (set, values) in zip(KernelInstructionSet.supported, results) {
-                    #expect(values == results[0], "\(set) against \(KernelInstructionSet.supported[0]), \(kernel), \(rounding)")
+                let sets = KernelInstructionSet.supported
+                for (set, values) in zip(sets, results) {
+                    let reference = results[sets.firstIndex { $0.kernels.fuses_products == set.kernels.fuses_products }!]
+                    #expect(values == reference, "\(set) against the first set that fuses alike, \(kernel), \(rounding)")
+                    #expect(ForwardTests.maxDifference(values, results[0].map(Double.init)) < Self.bound(rounding), "\(set) against \(sets[0]), \(kernel), \(rounding)")
                 }
             }
         }

@@ -284,7 +284,7 @@ enum DirectConvolution {
         let tiles = (g.outPerGroup + tile - 1) / tile
         parallelChunks(g.groups * tiles) { range in
             let scratch = TensorStorage(count: g.inPerGroup * ScratchRows.padded.count(rows) * (width + 2))
-            forEachGroup(of: range, tilesPerGroup: tiles) { group, groupTiles in
+            forEachPart(of: range, itemsPerPart: tiles) { group, groupTiles in
                 let outFirst = groupTiles.lowerBound * tile, outCount = min(g.outPerGroup, groupTiles.upperBound * tile) - outFirst
                 for sample in 0..<g.batch {
                     let x = input + (sample * g.inChannels + group * g.inPerGroup) * plane
@@ -330,12 +330,12 @@ enum DirectConvolution {
                     sgemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: band.tiles,
                           a: scratch.pointer + band.transformed_gradient, lda: band.stride,
                           b: scratch.pointer + band.transformed_input, ldb: band.stride, beta: 1, c: du, ldc: inChannels,
-                          batch: ProductBatch(count: 16, a: band.gradient_positions, b: band.input_positions, c: perPosition))
+                          batch: ProductBatch(count: 16, aStride: band.gradient_positions, bStride: band.input_positions, cStride: perPosition))
                 }
             }
         }
         parallelChunks(g.groups * outChannels) { range in
-            forEachGroup(of: range, tilesPerGroup: outChannels) { group, channels in
+            forEachPart(of: range, itemsPerPart: outChannels) { group, channels in
                 kernels.winograd_unpack_gradient(outChannels, inChannels, transformed.pointer + group * 16 * perPosition, g.patch, 9,
                                                  output + group * outChannels * g.patch, channels.lowerBound, channels.upperBound)
             }
@@ -399,14 +399,6 @@ enum DirectConvolution {
         return best.rows
     }
 
-    /// Splits a range of (group, tile) tasks, numbered group by group, into each group's range of tiles.
-    static func forEachGroup(of tasks: Range<Int>, tilesPerGroup tiles: Int, _ body: (Int, Range<Int>) -> Void) {
-        guard !tasks.isEmpty else { return }
-        for group in (tasks.lowerBound / tiles)...((tasks.upperBound - 1) / tiles) {
-            body(group, max(tasks.lowerBound, group * tiles) - group * tiles..<min(tasks.upperBound, (group + 1) * tiles) - group * tiles)
-        }
-    }
-
     /// How many input rows a band of output rows copies: its rows and a zero row above and below (stride 1, and
     /// the up-sampling kernel's input rows), or two per output row and one more (stride 2).
     enum ScratchRows {
@@ -458,7 +450,7 @@ enum DirectConvolution {
             let tiles = (outChannels + tileChannels - 1) / tileChannels, packedCount = packedCount
             Profiler.measure("conv3x3 pack") {
                 parallelChunks(groups * tiles, minimumPerThread: max(1, (1 << 16) / max(1, inChannels * packedTaps * tileChannels))) { range in
-                    forEachGroup(of: range, tilesPerGroup: tiles) { group, groupTiles in pack(group, groupTiles, packed.pointer + group * packedCount) }
+                    forEachPart(of: range, itemsPerPart: tiles) { group, groupTiles in pack(group, groupTiles, packed.pointer + group * packedCount) }
                 }
             }
             let bands = (bandCount + rowsPerBand - 1) / rowsPerBand

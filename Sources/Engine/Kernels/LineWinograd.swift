@@ -71,13 +71,15 @@ struct LineWinograd {
     let transforms: Transforms
     /// 1 × r (the taps run along the width) rather than r × 1.
     let alongWidth: Bool
-    /// The transforms' vector kernels, which give the same bits on every set; and on 16-lane sets, the products' too.
+    /// The vector kernels of the transforms, which give the same bits on every set, and of the products where the skinny
+    /// kernels take them. The products do not round alike on every set: 16-lane sets always take the skinny kernels, the
+    /// others OpenBLAS at Inception's widths (`multipliesWithSkinnyKernels`).
     let instructionSet: KernelInstructionSet
 
     /// Whether the α products go to the skinny kernels (`SkinnyGemm`), all in one dispatch across the threads: on 16-lane
     /// sets their 8-row tiles beat OpenBLAS on these shapes. AMD EPYC Zen 4, `toonkit bench kernels`, batch 4: 1×3 and
-    /// 3×1 at 8², 384 channels, 0.77–0.84 of sgemm through OpenBLAS against 0.81–0.97, 1×7 at 17² 1.10–1.36 against
-    /// 1.31–1.54; Inception's line layers 0.109–0.130 s per batch of 8 against 0.101. With 8 lanes (AVX2 kernels and
+    /// 3×1 at 8², 384 channels, 0.77–0.84 of sgemm through OpenBLAS against 0.81–0.97, 1×7 and 7×1 at 17² 1.10–1.36
+    /// against 1.31–1.54; Inception's line layers 0.109–0.130 s per batch of 8 against 0.101. With 8 lanes (AVX2 kernels and
     /// OpenBLAS's Haswell core on that machine) those layers took 0.102–0.104 s through OpenBLAS against 0.140–0.145, so
     /// there OpenBLAS takes the products one by one (or the skinny kernels, where `SkinnyGemm.suits` the shape).
     var multipliesWithSkinnyKernels: Bool { instructionSet.vectorFloats == 16 }
@@ -127,17 +129,11 @@ struct LineWinograd {
             let samples = min(blockSamples, g.batch - first)
             let columns = samples * tiles * across
             transformInput(input, samples: first..<(first + samples), into: v.pointer)
-            let batch = ProductBatch(count: points, a: g.outChannels * g.inChannels, b: g.inChannels * columns, c: g.outChannels * columns)
-            if multipliesWithSkinnyKernels {
-                Profiler.measure("gemm (skinny)") {
-                    SkinnyGemm.multiply(transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.inChannels, a: u.pointer,
-                                        lda: g.inChannels, b: v.pointer, ldb: columns, accumulate: false, c: m.pointer, ldc: columns, batch: batch,
-                                        instructionSet: instructionSet)
-                }
-            } else {
-                sgemm(transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.inChannels, a: u.pointer, lda: g.inChannels,
-                      b: v.pointer, ldb: columns, c: m.pointer, ldc: columns, batch: batch)
-            }
+            let batch = ProductBatch(count: points, aStride: g.outChannels * g.inChannels, bStride: g.inChannels * columns,
+                                     cStride: g.outChannels * columns)
+            sgemm(transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.inChannels, a: u.pointer, lda: g.inChannels,
+                  b: v.pointer, ldb: columns, c: m.pointer, ldc: columns, batch: batch, instructionSet: instructionSet,
+                  skinny: multipliesWithSkinnyKernels ? true : nil)
             transformOutput(m.pointer, samples: first..<(first + samples), into: output)
         }
     }

@@ -14,8 +14,9 @@ enum SkinnyGemm {
         return narrow <= 32 || (narrow <= 64 && m * n * k <= 1 << 26)
     }
 
-    /// `instructionSet` is for tests and benchmarks that compare the kernel sets; everything else uses the active one.
-    /// `batch` runs that many products of this shape, the i-th at a + i·batch.a, b + i·batch.b and c + i·batch.c, with
+    /// `instructionSet`: the active one, except in tests and benchmarks that compare the kernel sets and in kernels built
+    /// for a given set (LineWinograd).
+    /// `batch` runs that many products of this shape, the i-th at a + i·aStride, b + i·bStride and c + i·cStride, with
     /// one split of all their columns across the threads: each product of the Winograd weight gradient's 16 (64 channels
     /// at 256², a band of 1024 tiles) takes about 25 µs per thread, a few times the cost of waking the workers.
     static func multiply(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -23,13 +24,14 @@ enum SkinnyGemm {
                          accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, batch: ProductBatch = .single,
                          instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
+        precondition(batch.count <= 1 || batch.cStride >= (m - 1) * ldc + n, "the batch's products would write over each other")
         if transposeB {
             // C[i, j] (+)= Σ_p A[i, p] · B[j, p]: dot products along the long shared dimension. Workers split
             // the rows of B (the columns of C) in groups of 4, the narrowest tile of the kernels.
             let groups = (n + 3) / 4
             parallelChunks(batch.count * groups, minimumPerThread: max(1, 65536 / max(m * k, 1))) { range in
-                DirectConvolution.forEachGroup(of: range, tilesPerGroup: groups) { product, columns in
-                    kernels.dot_products(m, k, a + product * batch.a, lda, b + product * batch.b, ldb, accumulate, c + product * batch.c, ldc,
+                forEachPart(of: range, itemsPerPart: groups) { product, columns in
+                    kernels.dot_products(m, k, a + product * batch.aStride, lda, b + product * batch.bStride, ldb, accumulate, c + product * batch.cStride, ldc,
                                          columns.lowerBound * 4, min(n, columns.upperBound * 4))
                 }
             }
@@ -39,9 +41,9 @@ enum SkinnyGemm {
             let rowStride = transposeA ? 1 : lda, depthStride = transposeA ? lda : 1
             let bands = (n + 15) / 16
             parallelChunks(batch.count * bands, minimumPerThread: max(1, 4096 / max(m * k / 16, 1))) { range in
-                DirectConvolution.forEachGroup(of: range, tilesPerGroup: bands) { product, columns in
-                    kernels.row_combinations(m, k, a + product * batch.a, rowStride, depthStride, b + product * batch.b, ldb, accumulate,
-                                             c + product * batch.c, ldc, columns.lowerBound * 16, min(n, columns.upperBound * 16))
+                forEachPart(of: range, itemsPerPart: bands) { product, columns in
+                    kernels.row_combinations(m, k, a + product * batch.aStride, rowStride, depthStride, b + product * batch.bStride, ldb, accumulate,
+                                             c + product * batch.cStride, ldc, columns.lowerBound * 16, min(n, columns.upperBound * 16))
                 }
             }
         }
@@ -51,7 +53,7 @@ enum SkinnyGemm {
 /// Products of one shape whose operands lie at fixed strides (in floats) from one to the next.
 struct ProductBatch {
     let count: Int
-    let a: Int, b: Int, c: Int
+    let aStride: Int, bStride: Int, cStride: Int
 
-    static let single = ProductBatch(count: 1, a: 0, b: 0, c: 0)
+    static let single = ProductBatch(count: 1, aStride: 0, bStride: 0, cStride: 0)
 }

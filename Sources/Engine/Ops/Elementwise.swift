@@ -60,9 +60,10 @@ extension Tensor {
 
     /// self += other in place, when both have one shape and self's storage is held by no other tensor: how autograd adds
     /// a gradient into the one it is accumulating (the bits of self + other, without a new buffer and its page faults).
-    /// Returns false, leaving self as it was, otherwise. Not recorded: only for sums no graph needs.
+    /// Returns false, leaving self as it was, otherwise, and for a tensor in a graph. Not recorded: only for sums no graph
+    /// needs.
     mutating func addInPlaceIfUnique(_ other: Tensor) -> Bool {
-        guard shape == other.shape, isKnownUniquelyReferenced(&storage) else { return false }
+        guard gradNode == nil, shape == other.shape, isKnownUniquelyReferenced(&storage) else { return false }
         let target = storage.pointer, source = other.pointer
         Profiler.measure("add (in place)") {
             parallelChunks(count, minimumPerThread: 65536) { range in

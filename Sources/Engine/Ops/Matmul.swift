@@ -1,24 +1,29 @@
 import COpenBLAS
 
 /// C = op(A)·op(B) on row-major float buffers through OpenBLAS (op = optional transpose), or the engine's skinny
-/// kernels for the shapes they serve better (`SkinnyGemm.suits`). `batch` runs several products of this shape at fixed
-/// strides: the skinny kernels split all of them across the threads at once, OpenBLAS takes them one by one.
+/// kernels of `instructionSet` for the shapes they serve better (`SkinnyGemm.suits`), or always with `skinny: true`.
+/// `batch` runs several products of this shape at fixed strides: the skinny kernels split all of them across the threads
+/// at once, OpenBLAS takes them one by one.
 @inline(__always)
 func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-           beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, batch: ProductBatch = .single) {
-    if alpha == 1 && (beta == 0 || beta == 1) && SkinnyGemm.suits(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k) {
+           beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, batch: ProductBatch = .single,
+           instructionSet: KernelInstructionSet = .active, skinny: Bool? = nil) {
+    let skinnyServes = alpha == 1 && (beta == 0 || beta == 1) && !(transposeA && transposeB)
+    precondition(skinny != true || skinnyServes, "the skinny kernels take neither α ≠ 1, β ∉ {0, 1} nor two transposes")
+    if skinnyServes && (skinny ?? SkinnyGemm.suits(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)) {
         Profiler.measure("gemm (skinny)") {
             SkinnyGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc, batch: batch)
+                                a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc, batch: batch,
+                                instructionSet: instructionSet)
         }
         return
     }
     Profiler.measure("sgemm") {
         for product in 0..<batch.count {
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha, a + product * batch.a, Int32(lda), b + product * batch.b, Int32(ldb), beta,
-                        c + product * batch.c, Int32(ldc))
+                        Int32(m), Int32(n), Int32(k), alpha, a + product * batch.aStride, Int32(lda), b + product * batch.bStride, Int32(ldb),
+                        beta, c + product * batch.cStride, Int32(ldc))
         }
     }
 }
