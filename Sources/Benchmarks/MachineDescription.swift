@@ -10,16 +10,19 @@ public struct MachineDescription: Codable, Sendable {
     public let threads: Int
     public let convolution: String
     public let blasThreadTimeout: String
+    public let heldBufferCapacityBytes: Int
 
     public static var current: MachineDescription {
         MachineDescription(cpu: cpuModel() ?? "unknown CPU", instructionSet: KernelInstructionSet.active.displayName,
                            blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
-                           convolution: ConvolutionAlgorithm.active.rawValue, blasThreadTimeout: BLASThreadTimeout.inEffect)
+                           convolution: ConvolutionAlgorithm.active.rawValue, blasThreadTimeout: BLASThreadTimeout.inEffect,
+                           heldBufferCapacityBytes: ProcessMemory.heldBufferCapacityBytes)
     }
 
     public var line: String {
         "machine: \(cpu); engine kernels \(instructionSet) (\(KernelInstructionSet.environmentVariable)); OpenBLAS core \(blasCore); "
-            + "idle-thread spin \(blasThreadTimeout) (\(BLASThreadTimeout.environmentVariable)); \(threads) threads; convolutions \(convolution) (\(ConvolutionAlgorithm.environmentVariable)=\(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: "|")))"
+            + "idle-thread spin \(blasThreadTimeout) (\(BLASThreadTimeout.environmentVariable)); \(threads) threads; convolutions \(convolution) (\(ConvolutionAlgorithm.environmentVariable)=\(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: "|"))); "
+            + String(format: "freed buffers held up to %.1f GiB", Double(heldBufferCapacityBytes) / Double(1 << 30))
     }
 
     /// The first "model name" of /proc/cpuinfo (Linux).

@@ -15,11 +15,22 @@ final class StoragePool: @unchecked Sendable {
     static let shared = StoragePool()
 
     static let minimumBytes = 256 << 10
-    static let capacityBytes = 512 << 20
+
+    /// A quarter of the memory this process may use (`ProcessMemory.limitBytes`), from 512 MiB to 8 GiB: a paper256
+    /// training step at batch 4 frees and takes again about 3 GiB of buffers, and with 512 MiB held it mapped and
+    /// faulted in the rest on every step (docs/engine-kernels.md "Buffers").
+    static let defaultCapacityBytes = min(max(ProcessMemory.limitBytes / 4, 512 << 20), 8 << 30)
+
+    /// At most this many bytes are held.
+    let capacityBytes: Int
+
+    init(capacityBytes: Int = StoragePool.defaultCapacityBytes) {
+        self.capacityBytes = capacityBytes
+    }
 
     private let lock = NSLock()
-    /// Held buffers and their size class, oldest first.
-    private var held: [(count: Int, pointer: UnsafeMutablePointer<Float>)] = []
+    /// Held buffers by size class, each class's most recently freed last: a lookup costs the same however many are held.
+    private var held: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var heldBytes = 0
 
     /// The floats actually allocated for a request of `count`: the count itself below `minimumBytes`, else rounded up
@@ -35,8 +46,7 @@ final class StoragePool: @unchecked Sendable {
         let capacity = Self.sizeClass(count)
         if capacity * MemoryLayout<Float>.stride >= Self.minimumBytes {
             lock.lock()
-            if let index = held.lastIndex(where: { $0.count == capacity }) {
-                let pointer = held.remove(at: index).pointer
+            if let pointer = held[capacity]?.popLast() {
                 heldBytes -= capacity * MemoryLayout<Float>.stride
                 lock.unlock()
                 return pointer
@@ -52,9 +62,9 @@ final class StoragePool: @unchecked Sendable {
         let capacity = Self.sizeClass(count), bytes = capacity * MemoryLayout<Float>.stride
         guard bytes >= Self.minimumBytes else { return pointer.deallocate() }
         lock.lock()
-        let fits = heldBytes + bytes <= Self.capacityBytes
+        let fits = heldBytes + bytes <= capacityBytes
         if fits {
-            held.append((capacity, pointer))
+            held[capacity, default: []].append(pointer)
             heldBytes += bytes
         }
         lock.unlock()
@@ -66,10 +76,10 @@ final class StoragePool: @unchecked Sendable {
     func drain() {
         lock.lock()
         let all = held
-        held = []
+        held = [:]
         heldBytes = 0
         lock.unlock()
-        all.forEach { $0.pointer.deallocate() }
+        all.values.joined().forEach { $0.deallocate() }
     }
 
     var heldByteCount: Int {

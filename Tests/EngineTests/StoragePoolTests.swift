@@ -32,15 +32,29 @@ import Testing
     }
 
     @Test func holdsAtMostItsCapacityAndNothingSmall() {
-        let pool = StoragePool()
+        let pool = StoragePool(capacityBytes: 64 << 20)
         let small = pool.take(100)
         pool.give(small, count: 100)
         #expect(pool.heldByteCount == 0)
         // A third of the capacity rounds up to a class of 3/8 of it (never touched, so never resident): two fit.
-        let count = StoragePool.capacityBytes / MemoryLayout<Float>.stride / 3
+        let count = pool.capacityBytes / MemoryLayout<Float>.stride / 3
         let buffers = (0..<4).map { _ in pool.take(count) }
         for buffer in buffers { pool.give(buffer, count: count) }
         #expect(pool.heldByteCount == 2 * StoragePool.sizeClass(count) * MemoryLayout<Float>.stride)
         pool.drain()
+    }
+
+    @Test func theMemoryLimitIsTheLowerOfTheMachineAndItsCgroup() {
+        let gib = 1 << 30
+        #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: ["max\n", "4294967296\n"]) == 4 * gib)
+        #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: [nil, "9223372036854771712\n"]) == 16 * gib)
+        #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: ["max\n", nil]) == 16 * gib)
+        #expect(ProcessMemory.limit(machineBytes: 0, cgroupLimits: ["2147483648"]) == 2 * gib)
+        #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: []) == 16 * gib)
+        #expect(ProcessMemory.cgroupLimitFiles(procSelfCgroup: "0::/user.slice/job\n") == [
+            "/sys/fs/cgroup/user.slice/job/memory.max", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"])
+        #expect(ProcessMemory.cgroupLimitFiles(procSelfCgroup: "5:devices:/\n4:memory:/box/1\n1:cpu,cpuacct:/\n").first
+            == "/sys/fs/cgroup/memory/box/1/memory.limit_in_bytes")
+        #expect(ProcessMemory.limitBytes > 0, "/proc/meminfo readable on Linux")
     }
 }
