@@ -27,7 +27,10 @@ struct InceptionRoundingOption: ParsableArguments {
         standard keeps F(2×2, 3×3) and F(2, r). Both stay within a few 1e-6 of pytorch-fid's features; relaxed is faster \
         (docs/engine-kernels.md).
         """, valueName: "rounding"))
-    var rounding = InceptionNetwork.defaultRounding
+    var rounding: ConvRounding?
+
+    /// The rounding asked for, else the default (nil above tells a command that measures nothing that it was given).
+    var chosen: ConvRounding { rounding ?? InceptionNetwork.defaultRounding }
 }
 
 /// What `train --metrics` measures at every snapshot.

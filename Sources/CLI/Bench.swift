@@ -211,7 +211,7 @@ struct BenchInception: ParsableCommand {
     func run() throws {
         options.apply()
         let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds, against: comparison.against,
-                                                rounding: inceptionRounding.rounding, againstRounding: againstRounding)
+                                                rounding: inceptionRounding.chosen, againstRounding: againstRounding)
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "inception %d² batch %d, %@ rounding: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize,
                      report.batch, report.rounding.rawValue, report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads)

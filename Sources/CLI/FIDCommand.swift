@@ -73,7 +73,7 @@ struct FIDCommand: ParsableCommand {
         threadOptions.apply()
         let weights = try inception.map { try InceptionWeights.load(from: URL(fileURLWithPath: $0)) } ?? .formula()
         if let warning = weights.comparabilityWarning { Console.warn(warning) }
-        let evaluator = try FIDEvaluator(inception: weights, rounding: inceptionRounding.rounding, batchSize: batch)
+        let evaluator = try FIDEvaluator(inception: weights, rounding: inceptionRounding.chosen, batchSize: batch)
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
         let reader = try CheckpointReader(path: checkpoint)
         let generator = try Generator(reader: reader, network: network)

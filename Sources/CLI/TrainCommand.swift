@@ -80,7 +80,7 @@ struct TrainCommand: ParsableCommand {
         if resume != nil && !shapeOptions.isEmpty {
             throw ValidationError("\(shapeOptions.joined(separator: ", ")) shape new networks only; with --resume the architecture is the checkpoint's")
         }
-        try inceptionOptions.validateChoice(required: metrics == .fid)
+        try inceptionOptions.validateChoice(measures: metrics == .fid, needsWeights: metrics == .fid)
     }
 
     func run() throws {

@@ -10,8 +10,9 @@ struct InceptionOptions: ParsableArguments {
     @Option(help: "pytorch-fid's weights file pt_inception-2015-12-05-6726825d.pth (see `toonkit fid --help`).") var inception: String?
     @Flag(name: .customLong("formula-weights"), help: "Use deterministic stand-in Inception weights (FIDs then only compare runs measured the same way, never published numbers).")
     var formulaWeights = false
-    @Option(name: .customLong("fid-num"), help: "Generated images per FID measurement.") var fidNum = 5000
+    @Option(name: .customLong("fid-num"), help: "Generated images per FID measurement (default: \(InceptionOptions.defaultImages)).") var fidNum: Int?
     @Flag(help: "Also measure KID.") var kid = false
+    @OptionGroup var inceptionRounding: InceptionRoundingOption
 
     func weights() throws -> InceptionWeights {
         let weights = try inception.map { try InceptionWeights.load(from: URL(fileURLWithPath: $0)) } ?? .formula()
@@ -19,16 +20,26 @@ struct InceptionOptions: ParsableArguments {
         return weights
     }
 
-    func validateChoice(required: Bool) throws {
+    static let defaultImages = 5000
+    var images: Int { fidNum ?? Self.defaultImages }
+
+    /// `measures`: whether the command measures FID at all (`train` only with `--metrics fid`), so that options it would
+    /// ignore are refused; `needsWeights`: whether it must be told which Inception weights to use.
+    func validateChoice(measures: Bool, needsWeights: Bool) throws {
+        if !measures {
+            let given = [("--inception", inception != nil), ("--formula-weights", formulaWeights), ("--fid-num", fidNum != nil),
+                         ("--kid", kid), ("--rounding", inceptionRounding.rounding != nil)].filter(\.1).map(\.0)
+            if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")): no FID is measured without --metrics fid") }
+        }
         if inception != nil && formulaWeights { throw ValidationError("give --inception FILE.pth or --formula-weights, not both") }
-        if required && inception == nil && !formulaWeights { throw ValidationError("give --inception FILE.pth (or --formula-weights)") }
-        if fidNum < 2 { throw ValidationError("--fid-num must be at least 2") }
+        if needsWeights && inception == nil && !formulaWeights { throw ValidationError("give --inception FILE.pth (or --formula-weights)") }
+        if images < 2 { throw ValidationError("--fid-num must be at least 2") }
     }
 
     func monitor(dataset: ImageDataset) throws -> FIDMonitor {
         var bar = ProgressBar()
         defer { bar.finish() }
-        return try FIDMonitor(inception: weights(), dataset: dataset, images: fidNum, kid: kid,
+        return try FIDMonitor(inception: weights(), rounding: inceptionRounding.chosen, dataset: dataset, images: images, kid: kid,
                               cache: StatisticsCache(directory: StatisticsCache.defaultDirectory)) { bar.update($0) }
     }
 }
@@ -68,7 +79,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
-        try inceptionOptions.validateChoice(required: false)
+        try inceptionOptions.validateChoice(measures: true, needsWeights: false)
         guard kimg > 0, tick > 0, snap >= 1, batch >= 1 else { throw ValidationError("--kimg and --tick must be positive, --snap and --batch at least 1") }
     }
 

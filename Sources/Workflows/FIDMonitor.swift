@@ -32,9 +32,9 @@ public final class FIDMonitor {
     public let kid: KIDOptions?
     public let real: RealStatistics
 
-    public init(inception: InceptionWeights, dataset: ImageDataset, images: Int, kid: Bool, cache: StatisticsCache?,
-                progress: (MetricsProgress) -> Void = { _ in }) throws {
-        evaluator = try FIDEvaluator(inception: inception)
+    public init(inception: InceptionWeights, rounding: ConvRounding = InceptionNetwork.defaultRounding, dataset: ImageDataset,
+                images: Int, kid: Bool, cache: StatisticsCache?, progress: (MetricsProgress) -> Void = { _ in }) throws {
+        evaluator = try FIDEvaluator(inception: inception, rounding: rounding)
         self.dataset = dataset
         options = GeneratedImageOptions(count: images)
         self.kid = kid ? KIDOptions() : nil
@@ -60,10 +60,14 @@ public final class FIDMonitor {
         { [self] _, run in Self.values(try measure(run.generatorEMA, collective: run.collective)) }
     }
 
-    /// A result as the named values of a `metrics.jsonl` line.
-    public static func values(_ result: FIDResult) -> [String: Double] {
-        var values = ["fid": result.fid]
-        if let kid = result.kid { values["kid"] = kid }
+    /// A result as the named values of a `metrics.jsonl` line, with what makes two lines comparable: the Inception
+    /// weights, how its convolutions rounded, and how many images were generated and read.
+    public static func values(_ result: FIDResult) -> [String: JSONValue] {
+        var values: [String: JSONValue] = [
+            "fid": .number(result.fid), "extractor": .string(result.extractor), "rounding": .string(result.rounding.rawValue),
+            "generated_images": .number(Double(result.generated.count)), "real_images": .number(Double(result.realImages)),
+        ]
+        if let kid = result.kid { values["kid"] = .number(kid) }
         return values
     }
 }

@@ -54,6 +54,11 @@ struct HostileInputCommandTests {
         let usage = try Toonkit.run(["generate", base])
         #expect(usage.status == 2 && usage.stderr.hasPrefix("toonkit: error: give either --seeds or --ws"), "\(usage.stderr)")
         #expect(usage.stderr.contains("Usage: toonkit generate"))
+        // Measurement options given to a training run that measures nothing are refused, not ignored.
+        let unmeasured = try Toonkit.run(["train", "--data", folder.path("none.zip"), "--outdir", folder.path("runs"), "--kid", "--rounding", "standard"])
+        #expect(unmeasured.status == 2 && unmeasured.stderr.hasPrefix("toonkit: error: --kid, --rounding: no FID is measured without --metrics fid"),
+                "\(unmeasured.stderr)")
+        #expect(!folder.contents.contains("runs"))
         let help = try Toonkit.run(["generate", "--help"])
         #expect(help.status == 0 && help.stderr.isEmpty)
     }

@@ -151,6 +151,15 @@ let demoCartoonModel = Fixtures.repository.appendingPathComponent(DemoJob.bundle
         #expect(plot.width == defaults.width && plot.height == defaults.height)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file("compare.json"))) as? [String: Any]
         #expect((json?["rows"] as? [Any])?.count == 3)
+        // Each snapshot's metrics.jsonl line says what its FID was measured with.
+        let lines = try String(contentsOfFile: report.rows[0].runDirectory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let line = try JSONValue.parse(String(lines[0]), what: "metrics.jsonl")
+        guard case .object(let values) = line else { Issue.record("metrics.jsonl line is not an object: \(line)"); return }
+        #expect(values["rounding"] == .string(InceptionNetwork.defaultRounding.rawValue))
+        #expect(values["extractor"] == .string(InceptionWeights.formula().identity))
+        #expect(values["generated_images"] == .number(8) && values["real_images"] == .number(16) && values["kimg"] == .number(0.008))
+        #expect(values["fid"].map { if case .number(let fid) = $0 { fid.isFinite } else { false } } == true)
         withExtendedLifetime(folder) {}
     }
 

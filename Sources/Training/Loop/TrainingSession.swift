@@ -15,9 +15,9 @@ public final class TrainingSession {
     /// The output folder, when this session created it (removed again if the run fails before producing anything).
     private let createdOutdir: URL?
 
-    /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`. Called on every
-    /// rank of a data-parallel run (each measures a share); rank 0 writes the line.
-    public typealias SnapshotMetric = (_ snapshot: URL, _ run: TrainingRun) throws -> [String: Double]
+    /// Measures a snapshot's networks (e.g. FID); returns named values for `metrics.jsonl`, with what they were
+    /// measured with. Called on every rank of a data-parallel run (each measures a share); rank 0 writes the line.
+    public typealias SnapshotMetric = (_ snapshot: URL, _ run: TrainingRun) throws -> [String: JSONValue]
     public var snapshotMetric: SnapshotMetric?
     /// One line per snapshot grid whose images held NaN or infinite values (diverged training).
     public private(set) var warnings: [String] = []
@@ -117,7 +117,7 @@ public final class TrainingSession {
         }
         if let snapshotMetric {
             var line = try snapshotMetric(url, run)
-            line["kimg"] = run.kimg
+            line["kimg"] = .number(run.kimg)
             try appendLine(line, to: "metrics.jsonl")
         }
         return url
@@ -138,7 +138,7 @@ public final class TrainingSession {
         try appendLine(line, to: "log.jsonl")
     }
 
-    func appendLine(_ line: [String: Double], to name: String) throws {
+    func appendLine<Line: Encodable>(_ line: Line, to name: String) throws {
         guard isWriter else { return }
         let url = runDirectory.appendingPathComponent(name)
         let data = Data((JSONText.encode(line, pretty: false) + "\n").utf8)
