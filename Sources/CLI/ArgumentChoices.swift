@@ -19,7 +19,8 @@ extension MergeMethod: ExpressibleByArgument {}
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
 extension ConvRounding: ExpressibleByArgument {}
 
-/// How FID's Inception convolutions may round (`toonkit fid`, `toonkit bench inception`).
+/// How FID's Inception convolutions may round (`toonkit fid`, `toonkit bench inception`, and through InceptionOptions
+/// `train --metrics fid` and `compare`).
 struct InceptionRoundingOption: ParsableArguments {
     @Option(help: ArgumentHelp("""
         How FID's Inception convolutions may round: relaxed (the default) lets the 3×3 layers on planes from 16 wide \

@@ -38,7 +38,7 @@ struct FIDCommand: ParsableCommand {
     @Option(help: "pytorch-fid's weights file pt_inception-2015-12-05-6726825d.pth.") var inception: String?
     @Flag(name: .customLong("formula-weights"), help: "Use formula weights instead of --inception (results not comparable with published FIDs).")
     var formulaWeights = false
-    @Option(help: "Number of generated images.") var num = 5000
+    @Option(help: "Number of generated images.") var num = GeneratedImageOptions.defaultCount
     @Option(help: "Truncation psi (1 = none, as the reference's metrics).") var trunc: Float = 1
     @Option(help: "First z seed; generated image i uses seed + i. Also seeds the KID subsets.") var seed: UInt32 = 0
     @Option(help: "Images per Inception pass.") var batch = 8

@@ -97,8 +97,7 @@ struct TrainCommand: ParsableCommand {
 
     /// mpirun's ranks on this host share its cores.
     static func coresPerLocalRank() -> Int {
-        let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
-        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))
+        max(1, ProcessInfo.processInfo.activeProcessorCount / HostShare.localProcesses)
     }
 
     private func train(ranks: MPICollective?) throws {

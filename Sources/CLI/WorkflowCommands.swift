@@ -10,7 +10,7 @@ struct InceptionOptions: ParsableArguments {
     @Option(help: "pytorch-fid's weights file pt_inception-2015-12-05-6726825d.pth (see `toonkit fid --help`).") var inception: String?
     @Flag(name: .customLong("formula-weights"), help: "Use deterministic stand-in Inception weights (FIDs then only compare runs measured the same way, never published numbers).")
     var formulaWeights = false
-    @Option(name: .customLong("fid-num"), help: "Generated images per FID measurement (default: \(InceptionOptions.defaultImages)).") var fidNum: Int?
+    @Option(name: .customLong("fid-num"), help: "Generated images per FID measurement (default: \(GeneratedImageOptions.defaultCount)).") var fidNum: Int?
     @Flag(help: "Also measure KID.") var kid = false
     @OptionGroup var inceptionRounding: InceptionRoundingOption
 
@@ -20,8 +20,7 @@ struct InceptionOptions: ParsableArguments {
         return weights
     }
 
-    static let defaultImages = 5000
-    var images: Int { fidNum ?? Self.defaultImages }
+    var images: Int { fidNum ?? GeneratedImageOptions.defaultCount }
 
     /// `measures`: whether the command measures FID at all (`train` only with `--metrics fid`), so that options it would
     /// ignore are refused; `needsWeights`: whether it must be told which Inception weights to use.

@@ -26,33 +26,46 @@ public enum ProcessMemory {
     /// How many bytes of freed tensor buffers the process holds for reuse at most (StoragePool).
     public static var heldBufferCapacityBytes: Int { StoragePool.shared.capacityBytes }
 
-    /// The memory this process may use: the machine's (MemTotal in /proc/meminfo), or its cgroup's limit when that is
-    /// lower (a container's `memory.max`, v2, or `memory.limit_in_bytes`, v1); 0 where none of these can be read.
+    /// The memory this process may use: the machine's (MemTotal in /proc/meminfo), or the lowest limit of its cgroup and
+    /// the cgroups above it when that is lower (`memory.max`, v2; `memory.limit_in_bytes`, v1); 0 where none can be read.
     public static var limitBytes: Int {
         let cgroups = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
         return limit(machineBytes: kilobytes("MemTotal", in: "/proc/meminfo") * 1024,
                      cgroupLimits: cgroupLimitFiles(procSelfCgroup: cgroups).map { try? String(contentsOfFile: $0, encoding: .utf8) })
     }
 
-    /// The lower of the machine's memory and the first cgroup limit file that holds a number (v2 writes "max" for none,
-    /// v1 a number near 2^63, which the machine's memory then undercuts); either side may be missing (0, nil).
+    /// The lowest of the machine's memory and the cgroup limit files that hold a number (v2 writes "max" for none, v1 a
+    /// number near 2^63, which the machine's memory undercuts); either side may be missing (0, nil).
     static func limit(machineBytes: Int, cgroupLimits: [String?]) -> Int {
-        let group = cgroupLimits.lazy.compactMap { $0.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }.first
-        guard let group, group > 0 else { return machineBytes }
-        return machineBytes > 0 ? min(machineBytes, group) : group
+        let limits = cgroupLimits.compactMap { $0.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }.filter { $0 > 0 }
+        return (limits + (machineBytes > 0 ? [machineBytes] : [])).min() ?? 0
     }
 
-    /// Where this process's cgroup keeps its memory limit: under its own path from /proc/self/cgroup ("0::/path" for v2,
-    /// "N:memory:/path" for v1), then at the mount's root, which is what a container with its own cgroup namespace sees.
+    /// Where the memory limits that bind this process live: the limit file of its own cgroup (from /proc/self/cgroup:
+    /// "0::/path" for v2, "N:controllers:/path" for a v1 hierarchy with the memory controller, mounted under its
+    /// controllers' name) and of every cgroup above it up to the mount's root, which is also what a container with its
+    /// own cgroup namespace sees. A parent's limit binds its children even where theirs says "max".
     static func cgroupLimitFiles(procSelfCgroup: String) -> [String] {
         var files: [String] = []
         for line in procSelfCgroup.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }
-            if fields[0] == "0" && fields[1].isEmpty { files.append("/sys/fs/cgroup\(fields[2])/memory.max") }
-            if fields[1].split(separator: ",").contains("memory") { files.append("/sys/fs/cgroup/memory\(fields[2])/memory.limit_in_bytes") }
+            let mount: String, file: String
+            if fields[0] == "0" && fields[1].isEmpty {
+                (mount, file) = ("/sys/fs/cgroup", "memory.max")
+            } else if fields[1].split(separator: ",").contains("memory") {
+                (mount, file) = ("/sys/fs/cgroup/\(fields[1])", "memory.limit_in_bytes")
+            } else {
+                continue
+            }
+            var path = fields[2].split(separator: "/").map(String.init)
+            while true {
+                files.append(([mount] + path + [file]).joined(separator: "/"))
+                if path.isEmpty { break }
+                path.removeLast()
+            }
         }
-        return files + ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+        return files
     }
 
     static func kilobytes(_ name: String, in file: String = "/proc/self/status") -> Int {

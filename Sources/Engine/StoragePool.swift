@@ -16,10 +16,15 @@ final class StoragePool: @unchecked Sendable {
 
     static let minimumBytes = 256 << 10
 
-    /// A quarter of the memory this process may use (`ProcessMemory.limitBytes`), from 512 MiB to 8 GiB: a paper256
+    static let defaultCapacityBytes = capacity(forLimit: ProcessMemory.limitBytes / HostShare.localProcesses)
+
+    /// A quarter of `limit`, the memory this process may use (its share of the host), from 512 MiB to 8 GiB: a paper256
     /// training step at batch 4 frees and takes again about 3 GiB of buffers, and with 512 MiB held it mapped and
-    /// faulted in the rest on every step (docs/engine-kernels.md "Buffers").
-    static let defaultCapacityBytes = min(max(ProcessMemory.limitBytes / 4, 512 << 20), 8 << 30)
+    /// faulted in the rest on every step (docs/engine-kernels.md "Buffers"). Below 2 GiB the floor holds more than a
+    /// quarter, as the fixed 512 MiB before it did.
+    static func capacity(forLimit limit: Int) -> Int {
+        min(max(limit / 4, 512 << 20), 8 << 30)
+    }
 
     /// At most this many bytes are held.
     let capacityBytes: Int

@@ -28,7 +28,10 @@ public struct GeneratedImageOptions: Sendable, Codable, Equatable {
     /// the pass's first image), so results depend on this value too; it is recorded in the results.
     public var generatorBatch: Int
 
-    public init(count: Int = 5000, truncationPsi: Float = 1, firstSeed: UInt32 = 0, generatorBatch: Int = 8) {
+    /// FID-5k: what `toonkit fid --num` and `train --fid-num` measure unless told otherwise.
+    public static let defaultCount = 5000
+
+    public init(count: Int = defaultCount, truncationPsi: Float = 1, firstSeed: UInt32 = 0, generatorBatch: Int = 8) {
         self.count = count
         self.truncationPsi = truncationPsi
         self.firstSeed = firstSeed

@@ -32,7 +32,7 @@ public final class FIDMonitor {
     public let kid: KIDOptions?
     public let real: RealStatistics
 
-    public init(inception: InceptionWeights, rounding: ConvRounding = InceptionNetwork.defaultRounding, dataset: ImageDataset,
+    public init(inception: InceptionWeights, rounding: ConvRounding, dataset: ImageDataset,
                 images: Int, kid: Bool, cache: StatisticsCache?, progress: (MetricsProgress) -> Void = { _ in }) throws {
         evaluator = try FIDEvaluator(inception: inception, rounding: rounding)
         self.dataset = dataset
@@ -61,11 +61,15 @@ public final class FIDMonitor {
     }
 
     /// A result as the named values of a `metrics.jsonl` line, with what makes two lines comparable: the Inception
-    /// weights, how its convolutions rounded, and how many images were generated and read.
+    /// weights, how its convolutions rounded, how many images were read and generated, and from which seeds, ψ and
+    /// generator batch (random noise is drawn per batch).
     public static func values(_ result: FIDResult) -> [String: JSONValue] {
+        let generated = result.generated
         var values: [String: JSONValue] = [
             "fid": .number(result.fid), "extractor": .string(result.extractor), "rounding": .string(result.rounding.rawValue),
-            "generated_images": .number(Double(result.generated.count)), "real_images": .number(Double(result.realImages)),
+            "real_images": .number(Double(result.realImages)), "generated_images": .number(Double(generated.count)),
+            "first_seed": .number(Double(generated.firstSeed)), "truncation_psi": .number(Double(generated.truncationPsi)),
+            "generator_batch": .number(Double(generated.generatorBatch)),
         ]
         if let kid = result.kid { values["kid"] = .number(kid) }
         return values

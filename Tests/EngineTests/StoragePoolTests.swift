@@ -44,17 +44,50 @@ import Testing
         pool.drain()
     }
 
-    @Test func theMemoryLimitIsTheLowerOfTheMachineAndItsCgroup() {
+    @Test func theMostRecentlyFreedBufferOfAClassComesBackFirst() {
+        let pool = StoragePool(capacityBytes: 64 << 20)
+        let count = 1 << 20
+        let (a, b, other) = (pool.take(count), pool.take(count), pool.take(2 * count))
+        pool.give(a, count: count)
+        pool.give(other, count: 2 * count)
+        pool.give(b, count: count)
+        #expect(pool.take(count) == b && pool.take(count) == a && pool.take(2 * count) == other)
+        #expect(pool.heldByteCount == 0)
+        for (pointer, size) in [(a, count), (b, count), (other, 2 * count)] { pool.give(pointer, count: size) }
+        pool.drain()
+    }
+
+    @Test func theCapacityIsAQuarterOfTheLimitFrom512MiBTo8GiB() {
+        let (mib, gib) = (1 << 20, 1 << 30)
+        #expect(StoragePool.capacity(forLimit: 0) == 512 * mib)
+        #expect(StoragePool.capacity(forLimit: gib) == 512 * mib)
+        #expect(StoragePool.capacity(forLimit: 8 * gib) == 2 * gib)
+        #expect(StoragePool.capacity(forLimit: 64 * gib) == 8 * gib)
+        #expect(HostShare.localProcesses([:]) == 1 && HostShare.localProcesses([HostShare.localProcessesVariable: "4"]) == 4)
+        #expect(HostShare.localProcesses([HostShare.localProcessesVariable: "0"]) == 1)
+    }
+
+    @Test func theMemoryLimitIsTheLowestOfTheMachineAndItsCgroups() {
         let gib = 1 << 30
         #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: ["max\n", "4294967296\n"]) == 4 * gib)
+        #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: ["9223372036854771712\n", "2147483648\n"]) == 2 * gib)
         #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: [nil, "9223372036854771712\n"]) == 16 * gib)
         #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: ["max\n", nil]) == 16 * gib)
         #expect(ProcessMemory.limit(machineBytes: 0, cgroupLimits: ["2147483648"]) == 2 * gib)
         #expect(ProcessMemory.limit(machineBytes: 16 * gib, cgroupLimits: []) == 16 * gib)
-        #expect(ProcessMemory.cgroupLimitFiles(procSelfCgroup: "0::/user.slice/job\n") == [
-            "/sys/fs/cgroup/user.slice/job/memory.max", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"])
-        #expect(ProcessMemory.cgroupLimitFiles(procSelfCgroup: "5:devices:/\n4:memory:/box/1\n1:cpu,cpuacct:/\n").first
-            == "/sys/fs/cgroup/memory/box/1/memory.limit_in_bytes")
+        #if os(Linux)
         #expect(ProcessMemory.limitBytes > 0, "/proc/meminfo readable on Linux")
+        #endif
+    }
+
+    @Test func theLimitFilesAreTheCgroupsAndEveryOneAboveIt() {
+        #expect(ProcessMemory.cgroupLimitFiles(procSelfCgroup: "0::/user.slice/job\n") == [
+            "/sys/fs/cgroup/user.slice/job/memory.max", "/sys/fs/cgroup/user.slice/memory.max", "/sys/fs/cgroup/memory.max"])
+        #expect(ProcessMemory.cgroupLimitFiles(procSelfCgroup: "0::/\n") == ["/sys/fs/cgroup/memory.max"])
+        #expect(ProcessMemory.cgroupLimitFiles(procSelfCgroup: "5:devices:/\n4:memory:/box/1\n1:cpu,cpuacct:/\n") == [
+            "/sys/fs/cgroup/memory/box/1/memory.limit_in_bytes", "/sys/fs/cgroup/memory/box/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes"])
+        #expect(ProcessMemory.cgroupLimitFiles(procSelfCgroup: "3:cpu,memory:/a\n") == [
+            "/sys/fs/cgroup/cpu,memory/a/memory.limit_in_bytes", "/sys/fs/cgroup/cpu,memory/memory.limit_in_bytes"])
     }
 }

@@ -123,7 +123,7 @@ let demoCartoonModel = Fixtures.repository.appendingPathComponent(DemoJob.bundle
         options.batch = 8
         options.kimgPerTick = 0.008
         options.snapTicks = 1
-        let monitor = try FIDMonitor(inception: .formula(), dataset: dataset, images: 8, kid: false,
+        let monitor = try FIDMonitor(inception: .formula(), rounding: .standard, dataset: dataset, images: 8, kid: false,
                                      cache: StatisticsCache(directory: folder.file("cache")))
         let report = try CompareJob(base: demoBase, dataset: dataset, outdir: folder.url, options: options, freezeD: 4).run(monitor: monitor)
 
@@ -156,7 +156,7 @@ let demoCartoonModel = Fixtures.repository.appendingPathComponent(DemoJob.bundle
         #expect(lines.count == 2)
         let line = try JSONValue.parse(String(lines[0]), what: "metrics.jsonl")
         guard case .object(let values) = line else { Issue.record("metrics.jsonl line is not an object: \(line)"); return }
-        #expect(values["rounding"] == .string(InceptionNetwork.defaultRounding.rawValue))
+        #expect(values["rounding"] == .string("standard") && values["first_seed"] == .number(0) && values["truncation_psi"] == .number(1))
         #expect(values["extractor"] == .string(InceptionWeights.formula().identity))
         #expect(values["generated_images"] == .number(8) && values["real_images"] == .number(16) && values["kimg"] == .number(0.008))
         #expect(values["fid"].map { if case .number(let fid) = $0 { fid.isFinite } else { false } } == true)

@@ -116,6 +116,10 @@ public final class TrainingSession {
             try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
         }
         if let snapshotMetric {
+            // The metric's buffers (Inception's) differ from training's: each workload starts with the pool to itself, so
+            // neither keeps the other's held while it runs (docs/engine-kernels.md "Buffers").
+            ProcessMemory.releaseHeldBuffers()
+            defer { ProcessMemory.releaseHeldBuffers() }
             var line = try snapshotMetric(url, run)
             line["kimg"] = .number(run.kimg)
             try appendLine(line, to: "metrics.jsonl")
