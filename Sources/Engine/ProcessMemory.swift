@@ -11,16 +11,18 @@ public enum ProcessMemory {
     /// RSS (writing 5 to /proc/self/clear_refs), so that a benchmark measures the peak of what follows.
     public static func resetPeak() {
         releaseHeldBuffers()
-        #if canImport(Glibc)
-        _ = glibcMallocTrim(0)
-        #endif
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
 
-    /// Frees the tensor buffers held for reuse (StoragePool), so that the work that follows starts as in a fresh process:
-    /// buffers an earlier, different workload left held fill the pool's capacity and make this one's miss it.
+    /// Frees the tensor buffers held for reuse (StoragePool) and returns freed heap to the system, so that the work
+    /// that follows starts as in a fresh process: buffers an earlier, different workload left held fill the pool's
+    /// capacity and make this one's miss it, and add to its peak memory. The trim matters for buffers under glibc's
+    /// mmap threshold (which rises to 32 MiB as large blocks are freed): freed, they stay resident in the heap.
     public static func releaseHeldBuffers() {
         StoragePool.shared.drain()
+        #if canImport(Glibc)
+        _ = glibcMallocTrim(0)
+        #endif
     }
 
     /// How many bytes of freed tensor buffers the process holds for reuse at most (StoragePool).

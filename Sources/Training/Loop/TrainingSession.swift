@@ -59,6 +59,8 @@ public final class TrainingSession {
     /// snapshots written so far.
     @discardableResult
     public func train(progress: (Progress) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> [URL] {
+        // Buffers earlier work left held (FID's real statistics, a compare run's base FID) are not training's.
+        ProcessMemory.releaseHeldBuffers()
         do {
             return try trainLoop(progress: progress, shouldStop: shouldStop)
         } catch {
@@ -108,7 +110,13 @@ public final class TrainingSession {
 
     /// `snapshot-<images seen, 10 digits>.h5` plus a grid of fixed seeds from G_ema, written by rank 0 (every
     /// rank holds the same networks and state); the metric runs on every rank, each measuring a share.
+    ///
+    /// Writing the file, the grid (a generator batch of 16) and the metric (Inception) need other memory than a
+    /// training step: each starts with the held buffers freed, so none holds another's on top of its own peak
+    /// (docs/engine-kernels.md "Buffers").
     func snapshot() throws -> URL {
+        ProcessMemory.releaseHeldBuffers()
+        defer { ProcessMemory.releaseHeldBuffers() }
         let stem = String(format: "%010d", run.imagesSeen)
         let url = runDirectory.appendingPathComponent("snapshot-\(stem).h5")
         if isWriter {
@@ -116,10 +124,7 @@ public final class TrainingSession {
             try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
         }
         if let snapshotMetric {
-            // The metric's buffers (Inception's) differ from training's: each workload starts with the pool to itself, so
-            // neither keeps the other's held while it runs (docs/engine-kernels.md "Buffers").
             ProcessMemory.releaseHeldBuffers()
-            defer { ProcessMemory.releaseHeldBuffers() }
             var line = try snapshotMetric(url, run)
             line["kimg"] = .number(run.kimg)
             try appendLine(line, to: "metrics.jsonl")
