@@ -111,9 +111,9 @@ public final class TrainingSession {
     /// `snapshot-<images seen, 10 digits>.h5` plus a grid of fixed seeds from G_ema, written by rank 0 (every
     /// rank holds the same networks and state); the metric runs on every rank, each measuring a share.
     ///
-    /// Writing the file, the grid (a generator batch of 16) and the metric (Inception) need other memory than a
-    /// training step: each starts with the held buffers freed, so none holds another's on top of its own peak
-    /// (docs/engine-kernels.md "Buffers").
+    /// Writing the file and the grid (a generator batch of 16), then the metric (Inception), need other buffers than a
+    /// training step: both start with the held ones freed, and the next step too, so none holds another's on top of
+    /// its own peak (docs/engine-kernels.md "Buffers").
     func snapshot() throws -> URL {
         ProcessMemory.releaseHeldBuffers()
         defer { ProcessMemory.releaseHeldBuffers() }
