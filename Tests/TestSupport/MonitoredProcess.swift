@@ -114,7 +114,7 @@ public struct MonitoredProcess {
     }()
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time for the same reason.
-    private static let addCloseFrom: (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+    static let addCloseFrom: (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
         typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
         guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return { _, _ in ENOSYS } }
         let function = unsafeBitCast(symbol, to: AddCloseFrom.self)
