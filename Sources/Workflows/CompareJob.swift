@@ -1,4 +1,5 @@
 import Checkpoint
+import Engine
 import Foundation
 import Imaging
 import Metrics
@@ -64,6 +65,7 @@ public struct CompareJob {
         // The base as training starts from it (G_ema, or G for a file with one generator).
         let start = try TrainingRun(resumeFrom: base, options: options, datasetCount: dataset.count, mode: .networksOnly)
         let baseResult = try monitor.measure(start.generatorEMA)
+        ProcessMemory.releaseHeldBuffers()  // Inception's, before the variants load and train (their sessions free them again)
         var report = Report(base: base.path, data: dataset.source, kimg: options.kimg, rows: [], plot: outdir.appendingPathComponent("compare-fid.png").path,
                             extractor: baseResult.extractor, comparableWithPublished: baseResult.comparableWithPublished, warning: baseResult.warning)
         for variant in variants where !shouldStop() {

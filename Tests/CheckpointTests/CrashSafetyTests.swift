@@ -65,18 +65,13 @@ import Glibc
         var round = 0
         while round < 20 || (seen.count < 2 && round < 40) {
             defer { round += 1 }
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: bundle)
-            child.arguments = ["--testing-library", "swift-testing", "--filter", "CrashSafetyTests/rewriteLoop"]
-            child.environment = ProcessInfo.processInfo.environment.merging([Self.targetVariable: target]) { _, new in new }
-            child.standardOutput = FileHandle.nullDevice
-            child.standardError = FileHandle.nullDevice
-            try child.run()
+            let child = try spawnClosingOtherDescriptors(bundle, ["--testing-library", "swift-testing", "--filter", "CrashSafetyTests/rewriteLoop"],
+                                                         environment: ProcessInfo.processInfo.environment.merging([Self.targetVariable: target]) { _, new in new })
             // Startup takes ~50 ms; later kills land inside writes, flushes, renames.
             usleep(UInt32.random(in: 30_000...(round < 4 ? 150_000 : round < 20 ? 400_000 : 1_000_000), using: &generator))
-            kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
-            #expect(child.terminationReason == .uncaughtSignal, "the child exited by itself (status \(child.terminationStatus)); is the bundle relaunchable?")
+            kill(child, SIGKILL)
+            let ended = try waitForExit(child)
+            #expect(ended.signal == SIGKILL, "the child exited by itself (status \(ended.code)); is the bundle relaunchable?")
             let report = CheckpointValidator.validate(path: target)
             #expect(report.status == .valid, "round \(round): \(report.problems) \(report.error ?? "")")
             seen.insert(try Self.generation(of: target))

@@ -86,40 +86,9 @@ public struct MonitoredProcess {
     }
 
     private func spawn(stdout: String, stderr: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard MonitoredProcess.addChangeDirectory(&actions, directory.path) == 0 else { throw POSIXError(.ENOSYS) }
-        // The child must not inherit descriptors other tests' threads have open: an HDF5 file's lock lives on
-        // as long as any copy of its descriptor does, so a reopen in this process would fail while the child runs.
-        guard MonitoredProcess.addCloseFrom(&actions, 3) == 0 else { throw POSIXError(.ENOSYS) }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
-        return pid
+        try spawnClosingOtherDescriptors(executable, arguments, environment: environment, stdout: .file(stdout), stderr: .file(stderr),
+                                         directory: directory.path)
     }
-
-    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), looked up at run time because Swift's Glibc module does not export it.
-    private static let addChangeDirectory: (UnsafeMutablePointer<posix_spawn_file_actions_t>, String) -> Int32 = {
-        typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return { _, _ in ENOSYS } }
-        let function = unsafeBitCast(symbol, to: AddChdir.self)
-        return { actions, path in function(actions, path) }
-    }()
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time for the same reason.
-    static let addCloseFrom: (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
-        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return { _, _ in ENOSYS } }
-        let function = unsafeBitCast(symbol, to: AddCloseFrom.self)
-        return { actions, lowest in function(actions, lowest) }
-    }()
 
     /// User plus system CPU time so far, from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
     public static func cpuSeconds(_ pid: pid_t) -> Double {
