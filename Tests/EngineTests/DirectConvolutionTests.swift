@@ -391,10 +391,4 @@ import Testing
         values.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
         return values
     }
-
-    /// Largest difference relative to the larger of the two results' largest magnitude.
-    private func maxRelative(_ a: [Float], _ b: [Float]) -> Double {
-        let scale = Double(max(a.map { abs($0) }.max() ?? 0, b.map { abs($0) }.max() ?? 0, 1e-30))
-        return zip(a, b).map { abs(Double($0) - Double($1)) }.max().map { $0 / scale } ?? 0
-    }
 }

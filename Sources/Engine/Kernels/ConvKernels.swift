@@ -119,10 +119,17 @@ enum ConvKernels {
                           a: w, lda: g.patch, b: gy, ldb: ldGy, beta: 1, c: x, ldc: g.inPlane)
                     continue
                 }
-                let dcols = cols.reserve(g.patch * columns)
-                sgemm(transposeA: true, transposeB: false, m: g.patch, n: columns, k: g.outPerGroup,
-                      a: w, lda: g.patch, b: gy, ldb: ldGy, c: dcols, ldc: columns)
-                Profiler.measure("col2im") { col2im(g, block, group, columns: dcols, into: output) }
+                // The product in bands of input channels, each added back while it is still in cache: 512 channels
+                // into 17² at batch 4 (`bench kernels`, up 512->512 @16x16) wrote 4.7 MB of columns in one product.
+                let kernelArea = g.kernelHeight * g.kernelWidth
+                let band = col2imBandChannels(g, columns: columns)
+                let dcols = cols.reserve(band * kernelArea * columns)
+                for first in Swift.stride(from: 0, to: g.inPerGroup, by: band) {
+                    let channels = first..<min(g.inPerGroup, first + band)
+                    sgemm(transposeA: true, transposeB: false, m: channels.count * kernelArea, n: columns, k: g.outPerGroup,
+                          a: w + first * kernelArea, lda: g.patch, b: gy, ldb: ldGy, c: dcols, ldc: columns)
+                    Profiler.measure("col2im") { col2im(g, block, group, channels: channels, columns: dcols, into: output) }
+                }
             }
         }
     }
@@ -235,36 +242,79 @@ enum ConvKernels {
         }
     }
 
-    /// The adjoint of im2col: adds every column entry back to its input pixel. Parallel over channels,
-    /// so no two workers write the same pixel.
-    static func col2im(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
+    /// Input channels per band of backwardData's product: about 2 MB of columns (so col2im reads them from the L2 or L3
+    /// cache the product just wrote them to), and at least 1024 rows, so each product stays tall enough for OpenBLAS
+    /// to split across threads.
+    static func col2imBandChannels(_ g: ConvGeometry, columns: Int) -> Int {
+        let rowsPerChannel = g.kernelHeight * g.kernelWidth
+        let bytes = 4 * g.inPerGroup * rowsPerChannel * columns
+        let bands = max(1, min(bytes / (2 << 20), g.inPerGroup * rowsPerChannel / 1024))
+        return (g.inPerGroup + bands - 1) / bands
+    }
+
+    /// The adjoint of im2col: adds every column entry back to its input pixel, for the input channels `channels` of
+    /// `group`, whose rows `cols` holds from row 0. Each input row is gathered from every kernel tap that reaches it into
+    /// one buffer per stride phase (pixels ≡ p mod stride), where a tap's row is a contiguous run, and added to the
+    /// image once. Taps reach each pixel in the order a tap-by-tap scatter adds them, so where one block covers the
+    /// image the sums are the scatter's to the bit. Parallel over channels, so no two workers write the same pixel.
+    static func col2im(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, channels: Range<Int>,
                        columns cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         let columns = block.columns(g)
         let kernelArea = g.kernelHeight * g.kernelWidth
-        parallelChunks(g.inPerGroup * block.samples) { range in
-            for task in range {
-                let s = task / g.inPerGroup
-                let c = task % g.inPerGroup
-                let plane = output + ((block.sample + s) * g.inChannels + group * g.inPerGroup + c) * g.inPlane
-                for k in 0..<kernelArea {
-                    let i = k / g.kernelWidth, j = k % g.kernelWidth
-                    let (xStart, xEnd) = validOutputRange(offset: j - g.padWidth, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
-                    guard xStart < xEnd else { continue }
-                    var source = cols + (c * kernelArea + k) * columns + s * block.rows * g.outWidth
-                    for oy in block.rowStart..<(block.rowStart + block.rows) {
-                        let iy = oy * g.stride + i - g.padHeight
-                        if iy >= 0 && iy < g.inHeight {
-                            let line = plane + iy * g.inWidth + j - g.padWidth
-                            if g.stride == 1 {
-                                for ox in xStart..<xEnd { line[ox] += source[ox] }
-                            } else {
-                                for ox in xStart..<xEnd { line[ox * g.stride] += source[ox] }
+        let phaseWidth = (g.inWidth + g.stride - 1) / g.stride
+        let firstRow = max(0, block.rowStart * g.stride - g.padHeight)
+        let endRow = min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight)
+        guard firstRow < endRow else { return }
+        let taps = (0..<g.kernelWidth).map { GatheredTap(g, column: $0, phaseWidth: phaseWidth) }
+        parallelChunks(channels.count * block.samples) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.stride * phaseWidth) { phases in
+                let phases = phases.baseAddress!
+                for task in range {
+                    let s = task / channels.count
+                    let c = task % channels.count
+                    let plane = output + ((block.sample + s) * g.inChannels + group * g.inPerGroup + channels.lowerBound + c) * g.inPlane
+                    let sample = cols + c * kernelArea * columns + s * block.rows * g.outWidth
+                    for iy in firstRow..<endRow {
+                        phases.update(repeating: 0, count: g.stride * phaseWidth)
+                        // The kernel rows i ≡ iy + padHeight (mod stride) reach input row iy, from output row oy.
+                        var i = (iy + g.padHeight) % g.stride
+                        while i < g.kernelHeight {
+                            let oy = (iy + g.padHeight - i) / g.stride
+                            if oy >= block.rowStart && oy < block.rowStart + block.rows {
+                                let row = sample + i * g.kernelWidth * columns + (oy - block.rowStart) * g.outWidth
+                                for (j, tap) in taps.enumerated() where tap.start < tap.end {
+                                    let source = row + j * columns
+                                    let target = phases + tap.firstEntry
+                                    for ox in tap.start..<tap.end { target[ox] += source[ox] }
+                                }
+                            }
+                            i += g.stride
+                        }
+                        let line = plane + iy * g.inWidth
+                        if g.stride == 1 {
+                            for x in 0..<g.inWidth { line[x] += phases[x] }
+                        } else {
+                            for phase in 0..<min(g.stride, g.inWidth) {
+                                let gathered = phases + phase * phaseWidth
+                                for m in 0..<((g.inWidth - phase + g.stride - 1) / g.stride) { line[m * g.stride + phase] += gathered[m] }
                             }
                         }
-                        source += g.outWidth
                     }
                 }
             }
+        }
+    }
+
+    /// Where kernel column j's entries land in col2im's phase buffers: output columns start..<end reach input pixels
+    /// ox·stride + j − padWidth, which is entry ox + firstEntry of the buffers laid phase after phase.
+    private struct GatheredTap {
+        let start: Int, end: Int, firstEntry: Int
+
+        init(_ g: ConvGeometry, column j: Int, phaseWidth: Int) {
+            let offset = j - g.padWidth
+            (start, end) = validOutputRange(offset: offset, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
+            let phase = ((offset % g.stride) + g.stride) % g.stride
+            firstEntry = phase * phaseWidth + (offset - phase) / g.stride
         }
     }
 
