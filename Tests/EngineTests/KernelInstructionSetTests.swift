@@ -63,6 +63,15 @@ import Testing
         try expectSetsAgree(transposeA: false, transposeB: true, m: 32, n: 290, k: 4096 + 5)
     }
 
+    /// What the skinny kernels compute at all, whatever the shape; sgemm sends them nothing else.
+    @Test func skinnyKernelsTakeUnitAlphaBetaZeroOrOneAndOneTranspose() {
+        #expect(SkinnyGemm.takes(alpha: 1, beta: 0, transposeA: true, transposeB: false))
+        #expect(SkinnyGemm.takes(alpha: 1, beta: 1, transposeA: false, transposeB: true))
+        #expect(!SkinnyGemm.takes(alpha: 1, beta: 0, transposeA: true, transposeB: true))
+        #expect(!SkinnyGemm.takes(alpha: 2, beta: 0, transposeA: false, transposeB: false))
+        #expect(!SkinnyGemm.takes(alpha: 1, beta: 0.5, transposeA: false, transposeB: false))
+    }
+
     /// A batch of products at fixed strides (the Winograd weight gradient's 16 positions) is split across the threads as a
     /// whole; each product must come out exactly as it does alone, on the skinny kernels (both shapes; on two or more
     /// threads, 64 × 64 × 1030 and 32 × 600 × 256 split a product between workers) and on OpenBLAS (a side wider than 64),

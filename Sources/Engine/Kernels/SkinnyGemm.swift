@@ -4,13 +4,19 @@
 /// (Sources/CKernels, docs/engine-kernels.md); this splits the work across the engine's threads by
 /// columns. Row-major, C = αᵒᵖ(A)·ᵒᵖ(B) + β·C with β ∈ {0, 1}.
 enum SkinnyGemm {
+    /// Whether the kernels compute this kind of product at all: α = 1, β ∈ {0, 1}, at most one operand transposed.
+    static func takes(alpha: Float, beta: Float, transposeA: Bool, transposeB: Bool) -> Bool {
+        alpha == 1 && (beta == 0 || beta == 1) && !(transposeA && transposeB)
+    }
+
     /// Whether this product is better served here than by OpenBLAS: a narrow side of at most 32, or of at
     /// most 64 when the whole product is small enough that OpenBLAS's packing and thread start-up dominate
     /// (measured with `toonkit bench train --network tiny64` and `bench kernels`: the 64-channel layers of a
     /// paper256 network at 128–256 px run faster in OpenBLAS, those of tiny64 faster here).
+    /// The shape alone: a caller first checks that the kernels `take` the product.
     static func suits(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int) -> Bool {
         let narrow = transposeB ? max(m, n <= 1152 ? 0 : Int.max) : min(m, k)
-        guard !(transposeA && transposeB), n >= 8 || transposeB else { return false }
+        guard n >= 8 || transposeB else { return false }
         return narrow <= 32 || (narrow <= 64 && m * n * k <= 1 << 26)
     }
 

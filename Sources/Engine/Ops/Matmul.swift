@@ -9,9 +9,9 @@ func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Fl
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, batch: ProductBatch = .single,
            instructionSet: KernelInstructionSet = .active, skinny: Bool? = nil) {
-    let skinnyServes = alpha == 1 && (beta == 0 || beta == 1) && !(transposeA && transposeB)
-    precondition(skinny != true || skinnyServes, "the skinny kernels take neither α ≠ 1, β ∉ {0, 1} nor two transposes")
-    if skinnyServes && (skinny ?? SkinnyGemm.suits(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)) {
+    let skinnyTakes = SkinnyGemm.takes(alpha: alpha, beta: beta, transposeA: transposeA, transposeB: transposeB)
+    precondition(skinny != true || skinnyTakes, "the skinny kernels take neither α ≠ 1, β ∉ {0, 1} nor two transposes")
+    if skinnyTakes && (skinny ?? SkinnyGemm.suits(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)) {
         Profiler.measure("gemm (skinny)") {
             SkinnyGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                 a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc, batch: batch,

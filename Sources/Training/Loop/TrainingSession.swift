@@ -124,7 +124,7 @@ public final class TrainingSession {
             try writeGrid(to: runDirectory.appendingPathComponent("grid-\(stem).png"))
         }
         if let snapshotMetric {
-            ProcessMemory.releaseHeldBuffers()
+            if isWriter { ProcessMemory.releaseHeldBuffers() }  // the file's and the grid's
             var line = try snapshotMetric(url, run)
             line["kimg"] = .number(run.kimg)
             try appendLine(line, to: "metrics.jsonl")
