@@ -47,7 +47,7 @@ import Testing
             let im2col = run(count: n * c * h * w) {
                 ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, algorithm: .im2col)
             }
-            #expect(maxRelative(direct, im2col) < 1e-5, "shape \((n, groups, c, o, h, w))")
+            #expect(maxDifferences(direct, im2col).relative < 1e-5, "shape \((n, groups, c, o, h, w))")
             // ⟨conv(x), gy⟩ = ⟨x, convT(gy)⟩ in doubles.
             let x = G.random([n, c, h, w], seed: 85)
             let forward = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: 1, groups: groups)
@@ -75,7 +75,7 @@ import Testing
             #expect(DirectConvolution.isStrideTwoWithoutPadding(g), "\(shape)")
             #expect(DirectConvolution.suitsWinogradUpsampling(g) == (w >= 32), "\(shape)")
             #expect((DirectConvolution.Path(g, backwardData: true, algorithm: .auto) == .winograd) == (w >= 32), "\(shape)")
-            let reference = upsamplingDefinition(x, weight, g)
+            let reference = convTransposeDefinition(x, weight, g)
             let count = n * c * (2 * h + 1) * (2 * w + 1)
             if DirectConvolution.suitsStrideTwo(g) {
                 let direct = run(count: count) { DirectConvolution.backwardData(g, gradOutput: x.pointer, weight: weight.pointer, output: $0) }
@@ -100,22 +100,6 @@ import Testing
         // One tile row cannot be split; the limit is kept.
         #expect(DirectConvolution.balancedTileRows(1, atMost: 1, bandsPerRow: 1, threads: 8) == 1)
         #expect(DirectConvolution.balancedTileRows(9, atMost: 9, bandsPerRow: 1, threads: 1) == 9)
-    }
-
-    /// conv_transpose2d (stride 2, no padding) in doubles: input [n, o, h, w] in the geometry's output space, weight [o, c/groups, 3, 3].
-    private func upsamplingDefinition(_ x: Tensor, _ weight: Tensor, _ g: ConvGeometry) -> [Double] {
-        let (xs, ws) = (x.scalars, weight.scalars)
-        let (n, c, o, h, w, height, width) = (g.batch, g.inChannels, g.outChannels, g.outHeight, g.outWidth, g.inHeight, g.inWidth)
-        let (cg, og) = (g.inPerGroup, g.outPerGroup)
-        var reference = [Double](repeating: 0, count: n * c * height * width)
-        for b in 0..<n { for ic in 0..<o { for y in 0..<h { for xx in 0..<w {
-            let group = ic / og
-            for oc in 0..<cg { for i in 0..<3 { for j in 0..<3 {
-                reference[((b * c + group * cg + oc) * height + 2 * y + i) * width + 2 * xx + j]
-                    += Double(xs[((b * o + ic) * h + y) * w + xx]) * Double(ws[((ic * cg + oc) * 3 + i) * 3 + j])
-            } } }
-        } } } }
-        return reference
     }
 
     /// Forward passes on planes 8 to 15 wide (Inception's Mixed_7 3×3 at 8², batch 8), where each row of tiles fills part
@@ -162,7 +146,7 @@ import Testing
             let gy = G.random([n, o, g.outHeight, g.outWidth], seed: 98)
             let data = run(count: inCount) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true) }
             let im2col = run(count: inCount) { ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, algorithm: .im2col) }
-            #expect(maxRelative(data, im2col) < 1e-5, "backward data, \(shape)")
+            #expect(maxDifferences(data, im2col).relative < 1e-5, "backward data, \(shape)")
             // ⟨conv(x), gy⟩ = ⟨x, convT(gy)⟩ in doubles.
             let left = zip(reference, gy.scalars).reduce(0.0) { $0 + $1.0 * Double($1.1) }
             let right = zip(x.scalars, data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
@@ -342,16 +326,16 @@ import Testing
                 #expect(winograd(set).map(\.bitPattern) == referenceWinograd.map(\.bitPattern), "\(set.rawValue) Winograd")
                 #expect(upsampled(set, winograd: true).map(\.bitPattern) == referenceWinogradUpsampled.map(\.bitPattern), "\(set.rawValue) Winograd up-sampling")
             } else {
-                #expect(maxRelative(winograd(set), referenceWinograd) < 1e-5, "\(set.rawValue) Winograd")
-                #expect(maxRelative(upsampled(set, winograd: true), referenceWinogradUpsampled) < 1e-5, "\(set.rawValue) Winograd up-sampling")
-                #expect(maxRelative(upsampled(set), referenceUpsampled) < 1e-5, "\(set.rawValue) up-sampling")
-                #expect(maxRelative(downsampled(set), referenceDownsampled) < 1e-5, "\(set.rawValue) down-sampling")
-                #expect(maxRelative(other.forward, reference.forward) < 1e-5, "\(set.rawValue) forward")
-                #expect(maxRelative(other.data, reference.data) < 1e-5, "\(set.rawValue) backward data")
+                #expect(maxDifferences(winograd(set), referenceWinograd).relative < 1e-5, "\(set.rawValue) Winograd")
+                #expect(maxDifferences(upsampled(set, winograd: true), referenceWinogradUpsampled).relative < 1e-5, "\(set.rawValue) Winograd up-sampling")
+                #expect(maxDifferences(upsampled(set), referenceUpsampled).relative < 1e-5, "\(set.rawValue) up-sampling")
+                #expect(maxDifferences(downsampled(set), referenceDownsampled).relative < 1e-5, "\(set.rawValue) down-sampling")
+                #expect(maxDifferences(other.forward, reference.forward).relative < 1e-5, "\(set.rawValue) forward")
+                #expect(maxDifferences(other.data, reference.data).relative < 1e-5, "\(set.rawValue) backward data")
             }
             #expect(winogradWeightGradient(set).map(\.bitPattern) == referenceWinogradWeightGradient.map(\.bitPattern), "\(set.rawValue) Winograd weight gradient")
             // Lane-partial sums differ in order between 8- and 16-lane sets.
-            #expect(maxRelative(other.weight, reference.weight) < 1e-5, "\(set.rawValue) weight gradient")
+            #expect(maxDifferences(other.weight, reference.weight).relative < 1e-5, "\(set.rawValue) weight gradient")
         }
     }
 

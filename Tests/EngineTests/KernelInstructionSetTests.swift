@@ -64,7 +64,8 @@ import Testing
     }
 
     /// What the skinny kernels compute at all, whatever the shape; sgemm sends them nothing else.
-    @Test func skinnyKernelsTakeUnitAlphaBetaZeroOrOneAndOneTranspose() {
+    @Test func skinnyKernelsTakeUnitAlphaBetaZeroOrOneAndAtMostOneTranspose() {
+        #expect(SkinnyGemm.takes(alpha: 1, beta: 0, transposeA: false, transposeB: false))
         #expect(SkinnyGemm.takes(alpha: 1, beta: 0, transposeA: true, transposeB: false))
         #expect(SkinnyGemm.takes(alpha: 1, beta: 1, transposeA: false, transposeB: true))
         #expect(!SkinnyGemm.takes(alpha: 1, beta: 0, transposeA: true, transposeB: true))

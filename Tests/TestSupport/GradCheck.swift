@@ -110,9 +110,3 @@ public enum GradCheck {
         try (y * random(y.shape, seed: seed)).sum()
     }
 }
-
-/// The largest difference of two results relative to the larger of their largest magnitudes.
-public func maxRelative(_ a: [Float], _ b: [Float]) -> Double {
-    let scale = Double(max(a.map { abs($0) }.max() ?? 0, b.map { abs($0) }.max() ?? 0, 1e-30))
-    return zip(a, b).map { abs(Double($0) - Double($1)) }.max().map { $0 / scale } ?? 0
-}

@@ -242,21 +242,21 @@ enum ConvKernels {
         }
     }
 
-    /// Input channels per band of backwardData's product: about 2 MB of columns (so col2im reads them from the L2 or L3
-    /// cache the product just wrote them to), and at least 1024 rows, so each product stays tall enough for OpenBLAS
-    /// to split across threads.
+    /// Input channels per band of backwardData's product: bands of 2–4 MB of columns (so col2im reads them from the L2 or
+    /// L3 cache the product just wrote them to), no more of them than products about 1024 rows tall, which OpenBLAS
+    /// still splits across threads well. At least 1, so a geometry without input channels still steps.
     static func col2imBandChannels(_ g: ConvGeometry, columns: Int) -> Int {
         let rowsPerChannel = g.kernelHeight * g.kernelWidth
         let bytes = 4 * g.inPerGroup * rowsPerChannel * columns
         let bands = max(1, min(bytes / (2 << 20), g.inPerGroup * rowsPerChannel / 1024))
-        return (g.inPerGroup + bands - 1) / bands
+        return max(1, (g.inPerGroup + bands - 1) / bands)
     }
 
     /// The adjoint of im2col: adds every column entry back to its input pixel, for the input channels `channels` of
     /// `group`, whose rows `cols` holds from row 0. Each input row is gathered from every kernel tap that reaches it into
     /// one buffer per stride phase (pixels ≡ p mod stride), where a tap's row is a contiguous run, and added to the
     /// image once. Taps reach each pixel in the order a tap-by-tap scatter adds them, so where one block covers the
-    /// image the sums are the scatter's to the bit. Parallel over channels, so no two workers write the same pixel.
+    /// image col2im's sums are the scatter's to the bit. Parallel over channels, so no two workers write the same pixel.
     static func col2im(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, channels: Range<Int>,
                        columns cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         let columns = block.columns(g)
@@ -282,10 +282,10 @@ enum ConvKernels {
                             let oy = (iy + g.padHeight - i) / g.stride
                             if oy >= block.rowStart && oy < block.rowStart + block.rows {
                                 let row = sample + i * g.kernelWidth * columns + (oy - block.rowStart) * g.outWidth
-                                for (j, tap) in taps.enumerated() where tap.start < tap.end {
-                                    let source = row + j * columns
-                                    let target = phases + tap.firstEntry
-                                    for ox in tap.start..<tap.end { target[ox] += source[ox] }
+                                for (j, tap) in taps.enumerated() {
+                                    let source = row + j * columns + tap.start
+                                    let target = phases + tap.firstTarget
+                                    for x in 0..<tap.count { target[x] += source[x] }
                                 }
                             }
                             i += g.stride
@@ -305,16 +305,19 @@ enum ConvKernels {
         }
     }
 
-    /// Where kernel column j's entries land in col2im's phase buffers: output columns start..<end reach input pixels
-    /// ox·stride + j − padWidth, which is entry ox + firstEntry of the buffers laid phase after phase.
+    /// Where kernel column j's entries land in col2im's phase buffers: the `count` output columns from `start` reach input
+    /// pixels ox·stride + j − padWidth, which lie one after another in one phase's buffer from entry `firstTarget` on
+    /// (the buffers laid phase after phase).
     private struct GatheredTap {
-        let start: Int, end: Int, firstEntry: Int
+        let start: Int, count: Int, firstTarget: Int
 
         init(_ g: ConvGeometry, column j: Int, phaseWidth: Int) {
             let offset = j - g.padWidth
-            (start, end) = validOutputRange(offset: offset, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
+            let (start, end) = validOutputRange(offset: offset, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
             let phase = ((offset % g.stride) + g.stride) % g.stride
-            firstEntry = phase * phaseWidth + (offset - phase) / g.stride
+            self.start = start
+            count = end - start
+            firstTarget = count == 0 ? 0 : phase * phaseWidth + (start * g.stride + offset - phase) / g.stride
         }
     }
 
