@@ -85,8 +85,7 @@ import Testing
                     }
                 }
                 if g.blocks.count == 1 && initial.allSatisfy({ $0 == 0 }) {
-                    let differing = zip(gathered, scattered).filter { $0.0.bitPattern != $0.1.bitPattern }.count
-                    #expect(differing == 0, "\(c)")
+                    #expect(mismatch(gathered.map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(c)")
                 } else {
                     #expect(maxDifferences(gathered, scattered).relative < 1e-6, "\(c), \(initial[0] == 0 ? "onto zeros" : "onto values")")
                 }

@@ -97,7 +97,7 @@ import Testing
                           b: b.pointer + product * bCount, ldb: ldb, beta: accumulate ? 1 : 0, c: c.baseAddress! + product * cCount, ldc: n)
                 }
             }
-            #expect(batched.scalars.map(\.bitPattern) == single.scalars.map(\.bitPattern), "m \(m) n \(n) k \(k), accumulate \(accumulate)")
+            #expect(mismatch(batched.scalars.map(\.bitPattern), single.scalars.map(\.bitPattern)) == nil, "m \(m) n \(n) k \(k), accumulate \(accumulate)")
         }
     }
 
@@ -134,7 +134,7 @@ import Testing
                         set.kernels.bias_act(n, source.pointer, scaled, scale, withAddend ? UnsafePointer(addend.pointer) : nil, bias, slope, gain, limit,
                                              out.baseAddress!)
                     }
-                    #expect(target.scalars.map(\.bitPattern) == expected.map(\.bitPattern),
+                    #expect(mismatch(target.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
                             "biasAct with \(set.rawValue), n \(n), scaled \(scaled), addend \(withAddend), limit \(limit)")
                 }
             }
