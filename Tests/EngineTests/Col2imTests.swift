@@ -76,7 +76,7 @@ import Testing
                             let channels = first..<min(g.inPerGroup, first + band)
                             cols.withUnsafeBufferPointer { source in
                                 gathered.withUnsafeMutableBufferPointer {
-                                    ConvKernels.col2im(g, block, group, channels: channels, columns: source.baseAddress! + first * g.kernelHeight * g.kernelWidth * columns,
+                                    ConvKernels.col2im(g, block, group, channels: channels, columns: source.baseAddress! + first * g.kernelArea * columns,
                                                        into: $0.baseAddress!)
                                 }
                             }
@@ -95,9 +95,8 @@ import Testing
 
     /// The scatter col2im replaced: tap by tap, each column entry added to its pixel.
     private func scatter(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, _ cols: [Float], into image: inout [Float]) {
-        let kernelArea = g.kernelHeight * g.kernelWidth
         let columns = block.columns(g)
-        for s in 0..<block.samples { for ic in 0..<g.inPerGroup { for k in 0..<kernelArea {
+        for s in 0..<block.samples { for ic in 0..<g.inPerGroup { for k in 0..<g.kernelArea {
             let (i, j) = (k / g.kernelWidth, k % g.kernelWidth)
             for row in 0..<block.rows { for ox in 0..<g.outWidth {
                 let iy: Int = (block.rowStart + row) * g.stride + i - g.padHeight
@@ -105,7 +104,7 @@ import Testing
                 guard iy >= 0, iy < g.inHeight, ix >= 0, ix < g.inWidth else { continue }
                 let channel: Int = (block.sample + s) * g.inChannels + group * g.inPerGroup + ic
                 let column: Int = (s * block.rows + row) * g.outWidth + ox
-                image[channel * g.inPlane + iy * g.inWidth + ix] += cols[(ic * kernelArea + k) * columns + column]
+                image[channel * g.inPlane + iy * g.inWidth + ix] += cols[(ic * g.kernelArea + k) * columns + column]
             } }
         } } }
     }

@@ -20,7 +20,9 @@ struct ConvGeometry: Equatable {
 
     var inPerGroup: Int { inChannels / groups }
     var outPerGroup: Int { outChannels / groups }
-    var patch: Int { inPerGroup * kernelHeight * kernelWidth }
+    /// Taps per channel: im2col's rows per input channel.
+    var kernelArea: Int { kernelHeight * kernelWidth }
+    var patch: Int { inPerGroup * kernelArea }
     var inPlane: Int { inHeight * inWidth }
     var outPlane: Int { outHeight * outWidth }
     var inputShape: [Int] { [batch, inChannels, inHeight, inWidth] }
@@ -121,13 +123,12 @@ enum ConvKernels {
                 }
                 // The product in bands of input channels, each added back while it is still in cache: 512 channels
                 // into 17² at batch 4 (`bench kernels`, up 512->512 @16x16) wrote 4.7 MB of columns in one product.
-                let kernelArea = g.kernelHeight * g.kernelWidth
                 let band = col2imBandChannels(g, columns: columns)
-                let dcols = cols.reserve(band * kernelArea * columns)
+                let dcols = cols.reserve(band * g.kernelArea * columns)
                 for first in Swift.stride(from: 0, to: g.inPerGroup, by: band) {
                     let channels = first..<min(g.inPerGroup, first + band)
-                    sgemm(transposeA: true, transposeB: false, m: channels.count * kernelArea, n: columns, k: g.outPerGroup,
-                          a: w + first * kernelArea, lda: g.patch, b: gy, ldb: ldGy, c: dcols, ldc: columns)
+                    sgemm(transposeA: true, transposeB: false, m: channels.count * g.kernelArea, n: columns, k: g.outPerGroup,
+                          a: w + first * g.kernelArea, lda: g.patch, b: gy, ldb: ldGy, c: dcols, ldc: columns)
                     Profiler.measure("col2im") { col2im(g, block, group, channels: channels, columns: dcols, into: output) }
                 }
             }
@@ -211,11 +212,10 @@ enum ConvKernels {
     static func im2col(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
                        input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
         let columns = block.columns(g)
-        let kernelArea = g.kernelHeight * g.kernelWidth
         parallelChunks(g.patch, minimumPerThread: max(1, 8192 / max(columns, 1))) { range in
             for row in range {
-                let c = row / kernelArea
-                let i = (row % kernelArea) / g.kernelWidth
+                let c = row / g.kernelArea
+                let i = (row % g.kernelArea) / g.kernelWidth
                 let j = row % g.kernelWidth
                 let (xStart, xEnd) = validOutputRange(offset: j - g.padWidth, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
                 for s in 0..<block.samples {
@@ -246,9 +246,8 @@ enum ConvKernels {
     /// L3 cache the product just wrote them to), no more of them than products about 1024 rows tall, which OpenBLAS
     /// still splits across threads well. At least 1, so a geometry without input channels still steps.
     static func col2imBandChannels(_ g: ConvGeometry, columns: Int) -> Int {
-        let rowsPerChannel = g.kernelHeight * g.kernelWidth
-        let bytes = 4 * g.inPerGroup * rowsPerChannel * columns
-        let bands = max(1, min(bytes / (2 << 20), g.inPerGroup * rowsPerChannel / 1024))
+        let bytes = 4 * g.patch * columns
+        let bands = max(1, min(bytes / (2 << 20), g.patch / 1024))
         return max(1, (g.inPerGroup + bands - 1) / bands)
     }
 
@@ -260,7 +259,6 @@ enum ConvKernels {
     static func col2im(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, channels: Range<Int>,
                        columns cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         let columns = block.columns(g)
-        let kernelArea = g.kernelHeight * g.kernelWidth
         let phaseWidth = (g.inWidth + g.stride - 1) / g.stride
         let firstRow = max(0, block.rowStart * g.stride - g.padHeight)
         let endRow = min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight)
@@ -273,7 +271,7 @@ enum ConvKernels {
                     let s = task / channels.count
                     let c = task % channels.count
                     let plane = output + ((block.sample + s) * g.inChannels + group * g.inPerGroup + channels.lowerBound + c) * g.inPlane
-                    let sample = cols + c * kernelArea * columns + s * block.rows * g.outWidth
+                    let sample = cols + c * g.kernelArea * columns + s * block.rows * g.outWidth
                     for iy in firstRow..<endRow {
                         phases.update(repeating: 0, count: g.stride * phaseWidth)
                         // The kernel rows i ≡ iy + padHeight (mod stride) reach input row iy, from output row oy.
