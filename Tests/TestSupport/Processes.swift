@@ -50,7 +50,8 @@ public enum ChildOutput {
 /// found open before spawning, so one that another test's thread opens meanwhile is inherited; when that is an HDF5
 /// file being created (HDF5 marks it close-on-exec only after opening it), the child keeps the file's lock while it
 /// runs, and that test's next open for writing fails with "unable to lock the file" (a CI run: ValidationTests, while
-/// HostileInputCommandTests ran toonkit).
+/// HostileInputCommandTests ran toonkit). Closing shortens that to the moment before the child runs its closefrom,
+/// which a reopen can still meet (Tamper.edit in CheckpointTests opens without locking for that reason).
 public func spawnClosingOtherDescriptors(_ executable: String, _ arguments: [String], environment: [String: String],
                                          stdout: ChildOutput = .discard, stderr: ChildOutput = .discard, directory: String? = nil) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
