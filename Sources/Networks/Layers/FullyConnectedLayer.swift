@@ -26,10 +26,12 @@ public struct FullyConnectedLayer: Module {
         let weight = try p.tensor(self.weight)
         let inFeatures = weight.shape[1]
         let weightGain = Float(Double(lrMultiplier) / Double(inFeatures).squareRoot())
-        let scaled = weight * weightGain
         var bias = try p.tensor(self.bias)
         if lrMultiplier != 1 { bias = bias * lrMultiplier }
-        let product = try Tensor.matmul(x, scaled, transposeB: true)
+        // x·(g·W)ᵀ = (g·x)·Wᵀ: the gain goes on the smaller operand. A batch of a few rows against a 512 × 512
+        // weight is the common case, where scaling the weight cost 5.5 ms of a 150 ms paper256 image (20 layers).
+        let product = x.count <= weight.count ? try Tensor.matmul(x * weightGain, weight, transposeB: true)
+                                              : try Tensor.matmul(x, weight * weightGain, transposeB: true)
         return try Tensor.biasAct(product, bias: bias, activation: activation)
     }
 }
