@@ -26,7 +26,9 @@ public enum GenerationBenchmark {
 
     public static func run(architecture: Architecture, name: String, batches: [Int], minimumSeconds: Double,
                            against: ConvolutionAlgorithm? = nil, progress: (String) -> Void = { _ in }) throws -> Report {
+        // Prepared as generate, sweep and fid prepare theirs: a run of many batches derives from the weights once.
         let generator = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: 1))
+            .preparedForInference()
         let sgemm = try SgemmShare.measureReference(minimumSeconds: minimumSeconds)
         var rows: [Row] = []
         var profile: [ProfileLine] = []

@@ -156,7 +156,7 @@ struct BenchSwap: ParsableCommand {
 struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Images per second of a randomly initialised generator (mapping + synthesis, const noise), its share of sgemm's rate, and a kernel profile.",
+        abstract: "Images per second of a randomly initialised generator prepared for inference as generate prepares it (mapping + synthesis, const noise), its share of sgemm's rate, and a kernel profile.",
         discussion: "Networks: paper256 (256², channel_base 16384, 8 mapping layers), tiny64 (64², channel_base 512, max 64, the fixture's shape) and demo32 (the demo's base). \(sgemmShareHelp) \(atSgemmRateHelp)")
 
     @OptionGroup var options: BenchOptions

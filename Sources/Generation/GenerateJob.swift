@@ -47,7 +47,7 @@ public struct GenerateJob {
         guard batchSize >= 1 else { throw GenerationError("batch size must be at least 1") }
         guard gridMagnification >= 1 else { throw GenerationError("the grid magnification must be at least 1, got \(gridMagnification)") }
         let reader = try CheckpointReader.open(checkpoint.path)
-        let generator = try Generator(reader: reader, network: network)
+        let generator = try Generator(reader: reader, network: network).preparedForInference()
         let (ws, names) = try latents(generator)
         let count = ws.shape[0]
         var images = GeneratedImages(names: names, keepsValues: output?.pathExtension.lowercased() == "npy",

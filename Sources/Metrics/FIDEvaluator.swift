@@ -232,7 +232,7 @@ struct GeneratedImages {
         if generator.architecture.cDim > 0 && label == nil {
             throw MetricsError("this generator is conditional (c_dim = \(generator.architecture.cDim)): FID needs labels for the generated images")
         }
-        self.generator = generator
+        self.generator = try generator.preparedForInference()
         self.options = options
         self.label = label
     }

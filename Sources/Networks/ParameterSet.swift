@@ -8,12 +8,15 @@ public struct ParameterSet {
     public private(set) var names: [String]
     private var tensors: [String: Tensor]
     private var kinds: [String: TensorKind]
+    /// What `keepDerived` computed from a tensor's value; replacing the value drops them.
+    private var derivations: [String: [WeightDerivation: Tensor]]
 
     public init(network: String) {
         self.network = network
         names = []
         tensors = [:]
         kinds = [:]
+        derivations = [:]
     }
 
     /// Converts checkpoint entries to float32 tensors.
@@ -42,6 +45,23 @@ public struct ParameterSet {
         if tensors[name] == nil { names.append(name) }
         tensors[name] = tensor
         kinds[name] = kind
+        derivations[name] = nil
+    }
+
+    /// `derivation` of the declared tensor: the one `keepDerived` kept, or computed now.
+    func derived(_ derivation: WeightDerivation, of declaration: TensorDeclaration) throws -> Tensor {
+        if let kept = derivations[declaration.name]?[derivation] { return kept }
+        return try derivation.apply(to: tensor(declaration))
+    }
+
+    /// Computes `derivation` of the declared tensor once, for every later `derived` until the tensor is replaced. Kept
+    /// values carry no gradient, so a tensor that requires one is refused.
+    mutating func keepDerived(_ derivation: WeightDerivation, of declaration: TensorDeclaration) throws {
+        let value = try tensor(declaration)
+        guard !value.requiresGrad else {
+            throw NetworkError("\(network) tensor \(declaration.name) requires a gradient: its \(derivation) cannot be computed ahead")
+        }
+        derivations[declaration.name, default: [:]][derivation] = try GradMode.withoutGrad { try derivation.apply(to: value) }
     }
 
     /// The set as checkpoint entries (float32), in the same order.
@@ -67,6 +87,7 @@ extension ParameterSet {
         for name in names where trainable.contains(name) {
             let leaf = tensors[name]!.detached().requiringGrad()
             copy.tensors[name] = leaf
+            copy.derivations[name] = nil
             leaves.append((name, leaf))
         }
         return (copy, leaves)

@@ -47,7 +47,8 @@ public struct Projector {
         guard settings.steps >= 1, settings.averageSamples >= 1 else {
             throw ProjectionError("steps and average samples must be at least 1 (got \(settings.steps) and \(settings.averageSamples))")
         }
-        self.generator = generator
+        // Every step synthesises with the same weights; only ws and the noise images are optimised.
+        self.generator = try generator.preparedForInference()
         self.lpips = lpips
         self.settings = settings
     }

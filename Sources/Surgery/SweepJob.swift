@@ -113,6 +113,7 @@ public final class SweepJob {
 
     private func images(_ generator: Generator, _ ws: Tensor, nonFinite: inout Int) throws -> [Image8] {
         let batch = 4
+        let generator = try generator.preparedForInference()
         var result: [Image8] = []
         for start in stride(from: 0, to: ws.shape[0], by: batch) {
             let length = min(batch, ws.shape[0] - start)

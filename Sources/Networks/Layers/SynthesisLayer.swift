@@ -36,6 +36,18 @@ public struct SynthesisLayer: Module {
     public var ownTensors: [TensorDeclaration] { [weight, noiseStrength, bias, resampleFilter, noiseConst] }
     public var children: [any Module] { [affine] }
 
+    /// Whether styles and demodulation go into each sample's weight rather than onto the input and output (see
+    /// `callAsFunction`): when the input plane holds more values per channel than the weight holds per input channel.
+    var modulatesWeights: Bool {
+        let inputSide = upsamples ? resolution / 2 : resolution
+        return 9 * weight.shape[0] < inputSide * inputSide
+    }
+
+    /// What the forward pass computes from `weight` alone.
+    var weightDerivations: [WeightDerivation] {
+        upsamples && !modulatesWeights ? [.tapEnergy, .transposedConvolutionWeight] : [.tapEnergy]
+    }
+
     /// Two equivalent evaluation orders (equal up to float rounding):
     /// - batched: scale the input channels by the styles, convolve the whole batch with the shared weight
     ///   (one wide GEMM), demodulate inside bias_act; cheapest on small planes, where the weight is large;
@@ -46,9 +58,9 @@ public struct SynthesisLayer: Module {
         let n = x.shape[0], outChannels = weight.shape[0], inChannels = weight.shape[1]
         let styles = try affine(w, p)
         // dcoef[n, o] = rsqrt(Σ_i s[n,i]² Σ_ab W[o,i,a,b]² + 1e-8): the demodulation without a 5-D tensor.
-        let weightEnergy = try weight.sumOfSquares(lastAxes: 2)
+        let weightEnergy = try p.derived(.tapEnergy, of: self.weight)
         let demodulation = try (Tensor.matmul(styles.square(), weightEnergy, transposeB: true) + 1e-8).rsqrt()
-        let perSampleWeights = 9 * outChannels < x.shape[2] * x.shape[3]
+        let perSampleWeights = modulatesWeights
         var y: Tensor
         if perSampleWeights {
             let modulated = try weight.reshaped([1, outChannels, inChannels, 3, 3]) * styles.reshaped([n, 1, inChannels, 1, 1])
@@ -62,7 +74,7 @@ public struct SynthesisLayer: Module {
             }
         } else {
             let modulated = try x * styles.reshaped([n, inChannels, 1, 1])
-            y = upsamples ? try upsamplingConvolution(modulated, weight.permuted([1, 0, 2, 3]), groups: 1)
+            y = upsamples ? try upsamplingConvolution(modulated, p.derived(.transposedConvolutionWeight, of: self.weight), groups: 1)
                           : try Tensor.conv2d(modulated, weight, ConvOptions(padding: 1))
         }
         let strength = try p.tensor(noiseStrength)

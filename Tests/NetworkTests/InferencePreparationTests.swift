@@ -1,0 +1,66 @@
+import Engine
+@testable import Networks
+import Testing
+import TestSupport
+
+/// `Generator.preparedForInference` keeps what synthesis derives from its weights alone: the images must not change,
+/// and a replaced weight must not leave a stale derivation behind.
+@Suite struct InferencePreparationTests {
+    /// Up to 32² with 8 channels, so both evaluation orders run: styles on the input up to 8² (9 · 8 ≥ 64 input
+    /// values per channel), styles in per-sample weights from 16² on; and so both up-sampling kinds.
+    static let architecture = Architecture(resolution: 32, zDim: 8, wDim: 8, mappingLayers: 2, channelBase: 64, channelMax: 8)
+
+    static func generator() throws -> Generator {
+        try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: 5))
+    }
+
+    static func images(_ generator: Generator) throws -> [Float] {
+        try GradMode.withoutGrad {
+            try generator.generate(z: Latents.z(seeds: [0, 1], zDim: architecture.zDim), noise: .const).scalars
+        }
+    }
+
+    @Test func theTestNetworkUsesEveryDerivationAndBothOrders() throws {
+        let layers = try Self.generator().network.synthesis.blocks.flatMap { [$0.conv0, $0.conv1].compactMap { $0 } }
+        #expect(layers.contains { $0.upsamples && $0.weightDerivations.contains(.transposedConvolutionWeight) })
+        #expect(layers.contains { $0.upsamples && $0.modulatesWeights })
+        #expect(layers.contains { !$0.upsamples && $0.modulatesWeights } && layers.contains { !$0.upsamples && !$0.modulatesWeights })
+    }
+
+    @Test func preparedImagesAreTheSameToTheBit() throws {
+        let generator = try Self.generator()
+        #expect(mismatch(try Self.images(generator.preparedForInference()), try Self.images(generator)) == nil)
+    }
+
+    /// A stale tap energy would demodulate with the old weight, a stale transposed weight would convolve with it.
+    @Test func replacingAWeightDropsWhatWasDerivedFromIt() throws {
+        var prepared = try Self.generator().preparedForInference()
+        var replaced = try Self.generator().parameters
+        // Another seed's weights: a multiple of the old weight would not do, demodulation cancels it.
+        let other = try NetworkInitializer.generator(Self.architecture, seed: 6)
+        for name in ["synthesis.b8.conv0.weight", "synthesis.b32.conv1.weight"] {
+            replaced.set(name, try other.tensor(name))
+            prepared.parameters.set(name, try other.tensor(name))
+        }
+        let fresh = try Generator(architecture: Self.architecture, parameters: replaced)
+        let expected = try Self.images(fresh)
+        #expect(mismatch(try Self.images(prepared), expected) == nil)
+        #expect(mismatch(try Self.images(Self.generator()), expected) != nil)
+    }
+
+    /// Training makes leaves of the weights: what was kept must give way to the leaves' own derivations, or their
+    /// gradients would miss the demodulation's path.
+    @Test func gradientLeavesDropTheDerivationsAndCannotBePrepared() throws {
+        let name = "synthesis.b8.conv0.weight"
+        func weightGradient(_ generator: Generator) throws -> [Float] {
+            let (leaves, leafy) = try generator.withGradientLeaves([name])
+            let images = try leafy.generate(z: Latents.z(seeds: [0], zDim: Self.architecture.zDim), noise: .const)
+            return try gradients(of: images.square().sum(), withRespectTo: [leaves[0].1])[0].scalars
+        }
+        let generator = try Self.generator()
+        #expect(mismatch(try weightGradient(generator.preparedForInference()), try weightGradient(generator)) == nil)
+        let (_, leafy) = try generator.withGradientLeaves([name])
+        let error = #expect(throws: NetworkError.self) { try leafy.preparedForInference() }
+        #expect(error?.description.contains("\(name) requires a gradient") == true)
+    }
+}
