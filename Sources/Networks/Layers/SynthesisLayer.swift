@@ -44,9 +44,7 @@ public struct SynthesisLayer: Module {
     }
 
     /// What the forward pass computes from `weight` alone.
-    var weightDerivations: [WeightDerivation] {
-        upsamples && !modulatesWeights ? [.tapEnergy, .transposedConvolutionWeight] : [.tapEnergy]
-    }
+    var weightDerivations: [WeightDerivation] { upsamples ? [.tapEnergy, .transposedConvolutionWeight] : [.tapEnergy] }
 
     /// Two equivalent evaluation orders (equal up to float rounding):
     /// - batched: scale the input channels by the styles, convolve the whole batch with the shared weight
@@ -63,14 +61,19 @@ public struct SynthesisLayer: Module {
         let perSampleWeights = modulatesWeights
         var y: Tensor
         if perSampleWeights {
-            let modulated = try weight.reshaped([1, outChannels, inChannels, 3, 3]) * styles.reshaped([n, 1, inChannels, 1, 1])
-                * demodulation.reshaped([n, outChannels, 1, 1, 1])
+            // s[n, i]·d[n, o] first, on a ninth of the values, so the weight is read and written once; the transposed
+            // convolution's weight is modulated in its own layout rather than permuted after.
             if upsamples {
-                let transposed = try modulated.permuted([0, 2, 1, 3, 4]).reshaped([n * inChannels, outChannels, 3, 3])
-                y = try upsamplingConvolution(x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]]), transposed, groups: n)
+                let coefficients = try styles.reshaped([n, inChannels, 1]) * demodulation.reshaped([n, 1, outChannels])
+                let transposed = try p.derived(.transposedConvolutionWeight, of: self.weight).reshaped([1, inChannels, outChannels, 3, 3])
+                    * coefficients.reshaped([n, inChannels, outChannels, 1, 1])
+                y = try upsamplingConvolution(x.reshaped([1, n * inChannels, x.shape[2], x.shape[3]]),
+                                              transposed.reshaped([n * inChannels, outChannels, 3, 3]), groups: n)
                 y = try y.reshaped([n, outChannels, y.shape[2], y.shape[3]])
             } else {
-                y = try convolveEachSample(x, modulated, padding: 1)
+                let coefficients = try demodulation.reshaped([n, outChannels, 1]) * styles.reshaped([n, 1, inChannels])
+                y = try convolveEachSample(x, weight.reshaped([1, outChannels, inChannels, 3, 3])
+                                                * coefficients.reshaped([n, outChannels, inChannels, 1, 1]), padding: 1)
             }
         } else {
             let modulated = try x * styles.reshaped([n, inChannels, 1, 1])
