@@ -58,9 +58,8 @@ public struct SynthesisLayer: Module {
         // dcoef[n, o] = rsqrt(Σ_i s[n,i]² Σ_ab W[o,i,a,b]² + 1e-8): the demodulation without a 5-D tensor.
         let weightEnergy = try p.derived(.tapEnergy, of: self.weight)
         let demodulation = try (Tensor.matmul(styles.square(), weightEnergy, transposeB: true) + 1e-8).rsqrt()
-        let perSampleWeights = modulatesWeights
         var y: Tensor
-        if perSampleWeights {
+        if modulatesWeights {
             // s[n, i]·d[n, o] first, on a ninth of the values, so the weight is read and written once; the transposed
             // convolution's weight is modulated in its own layout rather than permuted after.
             if upsamples {
@@ -90,7 +89,7 @@ public struct SynthesisLayer: Module {
             noiseImage = try rng.normalTensor([n, 1, resolution, resolution], share: share) * strength
         }
         return try Tensor.biasAct(y, bias: p.tensor(bias), activation: .lrelu, clamp: convClamp,
-                                  scale: perSampleWeights ? nil : demodulation, addend: noiseImage)
+                                  scale: modulatesWeights ? nil : demodulation, addend: noiseImage)
     }
 
     /// The reference's 2× up-sampling convolution: a stride-2 transposed convolution (weight given as
