@@ -11,7 +11,10 @@ public enum KernelBenchmark {
         public let pass: String
         public let seconds: Double
         public let gflops: Double
+        /// GFLOP/s over `sgemmGflops`.
         public let ratioToSgemm: Double
+        /// sgemm 2048³'s rate timed beside this row, in turns with it (`timePerCall(…beside:…)`).
+        public let sgemmGflops: Double
         /// With `against`: the same call by another algorithm, alternated with this row's call by call.
         public let against: Comparison?
     }
@@ -111,18 +114,21 @@ public enum KernelBenchmark {
         let selected = { (name: String) in only.map { name.localizedCaseInsensitiveContains($0) } ?? true }
         let sgemm = try measureSgemm(size: 2048, minimumSeconds: minimumSeconds)
         progress(String(format: "sgemm 2048^3: %.1f GFLOP/s", sgemm))
+        let reference = try sgemmCall(size: 2048)
         var rows: [Row] = []
-        func time(_ layer: String, _ pass: String, flops: Double, _ body: () throws -> Void) throws {
+        func time(_ layer: String, _ pass: String, flops: Double, _ body: @escaping () throws -> Void) throws {
             guard selected("\(layer) \(pass)") else { return }
             // Each row times its layer as it runs in a process that repeats it, with its own buffers recycled: a pool
             // full of earlier rows' buffers made later rows map and fault in theirs on every call (up 128->64 into 256²,
             // AVX-512: 0.65–0.67 of sgemm after the whole table without the drain, 0.83–0.87 with it).
             ProcessMemory.releaseHeldBuffers()
-            let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, against: against, body)
-            let gflops = flops / seconds / 1e9
-            rows.append(Row(layer: layer, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / sgemm, against: comparison))
-            progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm", layer, pass, seconds * 1e3, gflops, gflops / sgemm)
-                     + (comparison?.summary(unit: "ms") ?? ""))
+            let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue,
+                                                                      beside: reference.call, variantCall(against, body))
+            let gflops = flops / seconds / 1e9, besideGflops = reference.flops / sgemmSeconds / 1e9
+            rows.append(Row(layer: layer, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / besideGflops,
+                            sgemmGflops: besideGflops, against: comparison))
+            progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s beside it)", layer, pass, seconds * 1e3, gflops,
+                            gflops / besideGflops, besideGflops) + (comparison?.summary(unit: "ms") ?? ""))
         }
         for layer in layers {
             let x = try randomTensor([batch, layer.channelsIn, layer.resolution, layer.resolution])
@@ -208,9 +214,14 @@ public enum KernelBenchmark {
     /// sgemm through `Tensor.matmul`, which allocates its output as every convolution pass does, so the
     /// ratio compares like with like (the allocation is under 1% of a 2048³ product).
     static func measureSgemm(size n: Int, minimumSeconds: Double) throws -> Double {
+        let reference = try sgemmCall(size: n)
+        return try reference.flops / timePerCall(minimumSeconds: minimumSeconds, reference.call) / 1e9
+    }
+
+    /// One n³ product per call, and its FLOPs.
+    static func sgemmCall(size n: Int) throws -> (call: () throws -> Void, flops: Double) {
         let a = try randomTensor([n, n]), b = try randomTensor([n, n])
-        let seconds = try timePerCall(minimumSeconds: minimumSeconds) { _ = try Tensor.matmul(a, b) }
-        return 2 * Double(n) * Double(n) * Double(n) / seconds / 1e9
+        return ({ _ = try Tensor.matmul(a, b) }, 2 * Double(n) * Double(n) * Double(n))
     }
 
     static func randomTensor(_ shape: [Int]) throws -> Tensor {

@@ -24,10 +24,13 @@ public struct Comparison: Codable, Sendable {
 
 /// `timePerCall`, and with `against` the same body under that algorithm (ConvolutionAlgorithm.using), called in turn.
 func timePerCall(minimumSeconds: Double, against: ConvolutionAlgorithm?,
-                 _ body: () throws -> Void) throws -> (seconds: Double, against: Comparison?) {
-    try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue) { other in
-        try other ? ConvolutionAlgorithm.using(against!, body) : body()
-    }
+                 _ body: @escaping () throws -> Void) throws -> (seconds: Double, against: Comparison?) {
+    try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue, variantCall(against, body))
+}
+
+/// `body` as a variant call: under `against` (ConvolutionAlgorithm.using) when asked for the variant.
+func variantCall(_ against: ConvolutionAlgorithm?, _ body: @escaping () throws -> Void) -> (_ variant: Bool) throws -> Void {
+    { other in try other ? ConvolutionAlgorithm.using(against!, body) : body() }
 }
 
 /// `timePerCall` of `call(false)`, and with a `variant` name also of `call(true)`, the two called in turn.
@@ -37,20 +40,59 @@ func timePerCall(minimumSeconds: Double, variant: String?, _ call: (_ variant: B
     return (medians[0], Comparison(variant: variant, seconds: medians[1], speedup: medians[1] / medians[0]))
 }
 
+/// `timePerCall(minimumSeconds:variant:_:)` with `reference` timed beside it: the two take turns in slices of about
+/// `slice` seconds until the call has had its time, so a shared machine whose speed changes during a long table (this
+/// one's fast and slow states come and go within seconds) moves a row and its reference together. Slices rather than
+/// single calls in turn leave each side's data in the caches as when it runs alone.
+func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () throws -> Void, slice: Double = 0.1,
+                 _ call: (_ variant: Bool) throws -> Void) throws -> (seconds: Double, against: Comparison?, referenceSeconds: Double) {
+    let bodies = variant == nil ? 1 : 2
+    for body in 0..<bodies { try call(body == 1) }
+    try reference()
+    var calls = CallSamples(bodies: bodies), references = CallSamples(bodies: 1)
+    repeat {
+        try calls.sample(seconds: slice, minimumRounds: 1) { try call($0 == 1) }
+        try references.sample(seconds: slice, minimumRounds: 1) { _ in try reference() }
+    } while calls.rounds < 3 || references.rounds < 3 || calls.seconds < Double(bodies) * minimumSeconds
+    let medians = calls.medians
+    return (medians[0], variant.map { Comparison(variant: $0, seconds: medians[1], speedup: medians[1] / medians[0]) }, references.medians[0])
+}
+
 /// The median seconds per call of `call(0)` … `call(bodies − 1)`: one warm-up call each, then rounds calling each once,
 /// until `minimumSeconds` have passed and at least `minimumCalls` rounds ran.
 private func medianSeconds(of bodies: Int, minimumSeconds: Double, minimumCalls: Int, _ call: (Int) throws -> Void) throws -> [Double] {
     for body in 0..<bodies { try call(body) }
-    var samples = [[Double]](repeating: [], count: bodies)
-    let start = DispatchTime.now().uptimeNanoseconds
-    repeat {
-        for body in 0..<bodies {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            try call(body)
-            samples[body].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-    } while samples[0].count < minimumCalls || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minimumSeconds
-    return samples.map { $0.sorted()[$0.count / 2] }
+    var samples = CallSamples(bodies: bodies)
+    try samples.sample(seconds: minimumSeconds, minimumRounds: minimumCalls, call)
+    return samples.medians
+}
+
+/// Seconds of each call of several bodies, taken in rounds that call each body once.
+private struct CallSamples {
+    private var samples: [[Double]]
+    /// Wall time spent in `sample` so far.
+    private(set) var seconds = 0.0
+
+    init(bodies: Int) { samples = Array(repeating: [], count: bodies) }
+
+    var rounds: Int { samples[0].count }
+    var medians: [Double] { samples.map { $0.sorted()[$0.count / 2] } }
+
+    /// Rounds until `seconds` have passed in this call and at least `minimumRounds` ran.
+    mutating func sample(seconds limit: Double, minimumRounds: Int, _ call: (Int) throws -> Void) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0, rounds = 0
+        repeat {
+            for body in samples.indices {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try call(body)
+                samples[body].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            rounds += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while rounds < minimumRounds || elapsed < limit
+        seconds += elapsed
+    }
 }
 
 /// The kernel profile and direct multiply-adds of one call of `body`, with the profiler on only for that call.
