@@ -32,6 +32,7 @@ public enum KernelBenchmark {
         public let threads: Int
         /// The set the engine's vector kernels use in this process (KernelInstructionSet.rawValue).
         public let instructionSet: String
+        /// sgemm 2048³ measured once before the table; each row's ratio is to the rate timed beside it (`Row.sgemmGflops`).
         public let sgemmGflops: Double
         public let rows: [Row]
         /// Every vector kernel with every set this CPU supports, so one run shows what the dispatch gains.

@@ -22,6 +22,13 @@ public struct Comparison: Codable, Sendable {
     }
 }
 
+extension Comparison {
+    /// From the medians of the process's own way and the other, in that order.
+    init(variant: String, medians: [Double]) {
+        self.init(variant: variant, seconds: medians[1], speedup: medians[1] / medians[0])
+    }
+}
+
 /// `timePerCall`, and with `against` the same body under that algorithm (ConvolutionAlgorithm.using), called in turn.
 func timePerCall(minimumSeconds: Double, against: ConvolutionAlgorithm?,
                  _ body: @escaping () throws -> Void) throws -> (seconds: Double, against: Comparison?) {
@@ -37,13 +44,14 @@ func variantCall(_ against: ConvolutionAlgorithm?, _ body: @escaping () throws -
 func timePerCall(minimumSeconds: Double, variant: String?, _ call: (_ variant: Bool) throws -> Void) throws -> (seconds: Double, against: Comparison?) {
     guard let variant else { return (try timePerCall(minimumSeconds: minimumSeconds) { try call(false) }, nil) }
     let medians = try medianSeconds(of: 2, minimumSeconds: 2 * minimumSeconds, minimumCalls: 3) { try call($0 == 1) }
-    return (medians[0], Comparison(variant: variant, seconds: medians[1], speedup: medians[1] / medians[0]))
+    return (medians[0], Comparison(variant: variant, medians: medians))
 }
 
 /// `timePerCall(minimumSeconds:variant:_:)` with `reference` timed beside it: the two take turns in slices of about
-/// `slice` seconds until the call has had its time, so a shared machine whose speed changes during a long table (this
-/// one's fast and slow states come and go within seconds) moves a row and its reference together. Slices rather than
-/// single calls in turn leave each side's data in the caches as when it runs alone.
+/// `slice` seconds (at least one call each) until the call has had its time, so a shared machine whose speed changes
+/// during a long table (this one's fast and slow states come and go within seconds) moves a row and its reference
+/// together. Slices rather than single calls in turn keep a short call's data in the caches as when it runs alone; a
+/// call longer than a slice always follows the reference, as a layer in a network follows other work.
 func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () throws -> Void, slice: Double = 0.1,
                  _ call: (_ variant: Bool) throws -> Void) throws -> (seconds: Double, against: Comparison?, referenceSeconds: Double) {
     let bodies = variant == nil ? 1 : 2
@@ -55,7 +63,7 @@ func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () 
         try references.sample(seconds: slice, minimumRounds: 1) { _ in try reference() }
     } while calls.rounds < 3 || references.rounds < 3 || calls.seconds < Double(bodies) * minimumSeconds
     let medians = calls.medians
-    return (medians[0], variant.map { Comparison(variant: $0, seconds: medians[1], speedup: medians[1] / medians[0]) }, references.medians[0])
+    return (medians[0], variant.map { Comparison(variant: $0, medians: medians) }, references.medians[0])
 }
 
 /// The median seconds per call of `call(0)` … `call(bodies − 1)`: one warm-up call each, then rounds calling each once,

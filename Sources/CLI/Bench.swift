@@ -84,7 +84,7 @@ struct BenchKernels: ParsableCommand {
         print("OpenBLAS core: \(report.blasCore), threads: \(report.threads), sgemm 2048^3: \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
         print("engine kernels: \(engineSet) (\(KernelInstructionSet.environmentVariable)=\(KernelInstructionSet.allCases.map(\.rawValue).joined(separator: "|")) forces one)")
         let againstTitle = against.map { String(format: "  %@ ms  as long", $0.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) } ?? ""
-        print("ratio to sgemm: to sgemm 2048^3 timed beside each row, the two in turns of about 0.1 s (the sgemm column, GFLOP/s)")
+        print("ratio to sgemm: to sgemm 2048^3 timed beside each row, in turns with it (the sgemm column, GFLOP/s)")
         print("layer                            pass              ms      GFLOP/s  ratio to sgemm  sgemm" + againstTitle)
         for row in report.rows {
             let comparison = row.against.map { String(format: " %11.2f %8.2f×", $0.seconds * 1e3, $0.speedup) } ?? ""

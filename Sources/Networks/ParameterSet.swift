@@ -61,7 +61,13 @@ public struct ParameterSet {
         guard !value.requiresGrad else {
             throw NetworkError("\(network) tensor \(declaration.name) requires a gradient: its \(derivation) cannot be computed ahead")
         }
-        derivations[declaration.name, default: [:]][derivation] = try GradMode.withoutGrad { try derivation.apply(to: value) }
+        try keep(GradMode.withoutGrad { try derivation.apply(to: value) }, as: derivation, of: declaration)
+    }
+
+    /// Keeps `value` as `derivation` of the declared tensor until the tensor is replaced.
+    mutating func keep(_ value: Tensor, as derivation: WeightDerivation, of declaration: TensorDeclaration) throws {
+        _ = try tensor(declaration)
+        derivations[declaration.name, default: [:]][derivation] = value
     }
 
     /// The set as checkpoint entries (float32), in the same order.

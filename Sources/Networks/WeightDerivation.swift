@@ -27,7 +27,8 @@ enum WeightDerivation: Hashable, Sendable, CustomStringConvertible {
 
 extension Generator {
     /// This generator with every `WeightDerivation` its synthesis layers use computed once, for inference
-    /// (generation, sweeps, FID, projection, where the weights stay fixed). The results are the same to the bit.
+    /// (generation, sweeps, FID, projection, where the weights stay fixed). Its images are an unprepared generator's to
+    /// the bit.
     /// Replacing a tensor in `parameters` drops what was derived from it; a weight that requires a gradient is refused,
     /// since what is kept carries none.
     public func preparedForInference() throws -> Generator {

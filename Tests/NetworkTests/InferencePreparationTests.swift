@@ -6,8 +6,8 @@ import TestSupport
 /// `Generator.preparedForInference` keeps what synthesis derives from its weights alone: the images must not change,
 /// and a replaced weight must not leave a stale derivation behind.
 @Suite struct InferencePreparationTests {
-    /// Up to 32² with 8 channels, so both evaluation orders run: styles on the input up to 8² (9 · 8 ≥ 64 input
-    /// values per channel), styles in per-sample weights from 16² on; and so both up-sampling kinds.
+    /// Up to 32² (8 channels at 4² and 8², 4 at 16², 2 at 32²), so both evaluation orders run, with and without
+    /// up-sampling: styles on the input up to 8² (9 · 8 ≥ 64 input values per channel), in per-sample weights from 16² on.
     static let architecture = Architecture(resolution: 32, zDim: 8, wDim: 8, mappingLayers: 2, channelBase: 64, channelMax: 8)
 
     static func generator() throws -> Generator {
@@ -31,13 +31,31 @@ import TestSupport
         #expect(mismatch(try Self.images(generator.preparedForInference()), try Self.images(generator)) == nil)
     }
 
+    /// Each derivation a layer declares is the value its forward pass reads: one kept wrong on purpose must change the
+    /// images. A declared derivation the pass computed again would leave them as they were, and the preparation would
+    /// save nothing there.
+    @Test func everyDeclaredDerivationIsTheOneThePassReads() throws {
+        let generator = try Self.generator()
+        let plain = try Self.images(generator)
+        let layers = generator.network.synthesis.blocks.flatMap { [$0.conv0, $0.conv1].compactMap { $0 } }
+        for layer in layers {
+            for derivation in layer.weightDerivations {
+                var poisoned = try generator.preparedForInference()
+                let kept = try poisoned.parameters.derived(derivation, of: layer.weight)
+                try poisoned.parameters.keep(kept * 4, as: derivation, of: layer.weight)
+                #expect(mismatch(try Self.images(poisoned), plain) != nil, "\(layer.path.name) \(derivation)")
+            }
+        }
+        #expect(layers.map(\.weightDerivations.count).reduce(0, +) == 10)
+    }
+
     /// A stale tap energy would demodulate with the old weight, a stale transposed weight would convolve with it.
     @Test func replacingAWeightDropsWhatWasDerivedFromIt() throws {
         var prepared = try Self.generator().preparedForInference()
         var replaced = try Self.generator().parameters
         // Another seed's weights: a multiple of the old weight would not do, demodulation cancels it.
         let other = try NetworkInitializer.generator(Self.architecture, seed: 6)
-        for name in ["synthesis.b8.conv0.weight", "synthesis.b32.conv1.weight"] {
+        for name in ["synthesis.b8.conv0.weight", "synthesis.b16.conv0.weight", "synthesis.b32.conv1.weight"] {
             replaced.set(name, try other.tensor(name))
             prepared.parameters.set(name, try other.tensor(name))
         }
