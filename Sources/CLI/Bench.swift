@@ -58,12 +58,12 @@ struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
         abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes) and FID Inception's "
-            + "stride-1 3×3, 1×7, 7×1, 1×3 and 3×1 layers (forward), against sgemm 2048³; "
+            + "stride-1 3×3, 1×7, 7×1, 1×3 and 3×1 layers (forward), against sgemm 2048³ timed beside each row; "
             + "the engine's vector kernels with each instruction set the CPU supports.")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch size.") var batch = 4
-    @Option(help: "Minimum seconds per measurement (the median of repeated calls is reported).") var seconds = 0.5
+    @Option(help: "Minimum seconds of each row's own calls (the median is reported); a convolution row's sgemm, timed in turns with it, takes about as long again.") var seconds = 0.5
     @Option(help: ArgumentHelp("Time only the rows whose layer and pass, or vector kernel name, contain this text (case-insensitive), e.g. 'up 3x3' or '@256x256 backward'; sgemm is always measured.",
                                valueName: "text"))
     var only: String?
