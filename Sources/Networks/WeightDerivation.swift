@@ -33,11 +33,9 @@ extension Generator {
     /// since what is kept carries none.
     public func preparedForInference() throws -> Generator {
         var prepared = self
-        for block in network.synthesis.blocks {
-            for layer in [block.conv0, block.conv1].compactMap({ $0 }) {
-                for derivation in layer.weightDerivations {
-                    try prepared.parameters.keepDerived(derivation, of: layer.weight)
-                }
+        for layer in network.synthesis.layers {
+            for derivation in layer.weightDerivations {
+                try prepared.parameters.keepDerived(derivation, of: layer.weight)
             }
         }
         return prepared

@@ -21,7 +21,7 @@ import TestSupport
     }
 
     @Test func theTestNetworkUsesBothOrdersWithAndWithoutUpSampling() throws {
-        let layers = try Self.generator().network.synthesis.blocks.flatMap { [$0.conv0, $0.conv1].compactMap { $0 } }
+        let layers = try Self.generator().network.synthesis.layers
         #expect(layers.contains { $0.upsamples && $0.modulatesWeights } && layers.contains { $0.upsamples && !$0.modulatesWeights })
         #expect(layers.contains { !$0.upsamples && $0.modulatesWeights } && layers.contains { !$0.upsamples && !$0.modulatesWeights })
     }
@@ -37,7 +37,7 @@ import TestSupport
     @Test func everyDeclaredDerivationIsTheOneThePassReads() throws {
         let generator = try Self.generator()
         let plain = try Self.images(generator)
-        let layers = generator.network.synthesis.blocks.flatMap { [$0.conv0, $0.conv1].compactMap { $0 } }
+        let layers = generator.network.synthesis.layers
         for layer in layers {
             for derivation in layer.weightDerivations {
                 var poisoned = try generator.preparedForInference()

@@ -29,10 +29,13 @@ public struct SynthesisBlock: Module {
     }
 
     public var ownTensors: [TensorDeclaration] { (const.map { [$0] } ?? []) + [resampleFilter] }
-    public var children: [any Module] { (conv0.map { [$0] } ?? []) + [conv1, torgb] }
+    public var children: [any Module] { layers + [torgb] }
+
+    /// The block's synthesis layers in order: conv0 (above 4×4), conv1.
+    public var layers: [SynthesisLayer] { (conv0.map { [$0] } ?? []) + [conv1] }
 
     /// The number of ws the block consumes (conv0 and conv1; its ToRGB reads the next block's first w).
-    var convolutionCount: Int { conv0 == nil ? 1 : 2 }
+    var convolutionCount: Int { layers.count }
 
     /// The block's tensors by level of blending granularity: level 0 is the block's own (const, its filter) and
     /// conv0, level 1 is conv1 and ToRGB (toonify's blend_models.py blends per level).
@@ -78,8 +81,9 @@ public struct SynthesisNetwork: Module {
 
     public func block(at resolution: Int) -> SynthesisBlock? { blocks.first { $0.resolution == resolution } }
 
+    /// Every synthesis layer, in synthesis order.
+    public var layers: [SynthesisLayer] { blocks.flatMap(\.layers) }
+
     /// Every convolution's stored noise image, in synthesis order (what a projector optimises).
-    public var noiseConstants: [TensorDeclaration] {
-        blocks.flatMap { block in ([block.conv0].compactMap { $0 } + [block.conv1]).map(\.noiseConst) }
-    }
+    public var noiseConstants: [TensorDeclaration] { layers.map(\.noiseConst) }
 }
