@@ -65,7 +65,7 @@ public func spawnClosingOtherDescriptors(_ executable: String, _ arguments: [Str
         case .file(let path): posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         }
     }
-    if let directory, addChangeDirectory(&actions, directory) != 0 { throw POSIXError(.ENOSYS) }
+    if let directory, addChangeDirectory?(&actions, directory) != 0 { throw POSIXError(.ENOSYS) }
     addCloseOtherDescriptors(&actions)
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -76,28 +76,26 @@ public func spawnClosingOtherDescriptors(_ executable: String, _ arguments: [Str
     return pid
 }
 
-/// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), looked up at run time because Swift's Glibc module does not export it.
-private let addChangeDirectory: (UnsafeMutablePointer<posix_spawn_file_actions_t>, String) -> Int32 = {
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return { _, _ in ENOSYS } }
-    let function = unsafeBitCast(symbol, to: AddChdir.self)
-    return { actions, path in function(actions, path) }
-}()
+/// A glibc function that Swift's Glibc module does not export, looked up at run time; nil where this glibc lacks it.
+private func glibcFunction<Function>(_ name: String, as type: Function.Type) -> Function? {
+    dlsym(nil, name).map { unsafeBitCast($0, to: type) }
+}
 
-/// Closes every descriptor above stderr in the child: glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+; looked up at
-/// run time, as Swift's Glibc module does not export it), else each one /proc/self/fd lists now (racy, as Foundation is).
-private func addCloseOtherDescriptors(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>) {
-    if addCloseFrom(actions, 3) == 0 { return }
+private typealias SpawnActions = UnsafeMutablePointer<posix_spawn_file_actions_t>
+
+/// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+).
+private let addChangeDirectory = glibcFunction("posix_spawn_file_actions_addchdir_np",
+                                               as: (@convention(c) (SpawnActions, UnsafePointer<CChar>) -> Int32).self)
+
+/// Closes every descriptor above stderr in the child: glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), else each
+/// one /proc/self/fd lists now (racy, as Foundation is).
+private func addCloseOtherDescriptors(_ actions: SpawnActions) {
+    if addCloseFrom?(actions, 3) == 0 { return }
     let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
     for descriptor in open where descriptor > 2 { posix_spawn_file_actions_addclose(actions, descriptor) }
 }
 
-private let addCloseFrom: (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
-    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return { _, _ in ENOSYS } }
-    let function = unsafeBitCast(symbol, to: AddCloseFrom.self)
-    return { actions, lowest in function(actions, lowest) }
-}()
+private let addCloseFrom = glibcFunction("posix_spawn_file_actions_addclosefrom_np", as: (@convention(c) (SpawnActions, Int32) -> Int32).self)
 
 /// Reaps `pid`: its exit code, or the signal that killed it.
 public func waitForExit(_ pid: pid_t) throws -> (code: Int32, signal: Int32?) {
@@ -109,14 +107,11 @@ public func waitForExit(_ pid: pid_t) throws -> (code: Int32, signal: Int32?) {
     return ((status >> 8) & 0xff, signal == 0 ? nil : signal)
 }
 
-/// glibc's `pipe2` with O_CLOEXEC (Swift's Glibc module does not export it), so that a child another thread spawns
-/// meanwhile cannot hold the write ends open and delay the end of the streams.
-private let closeOnExecPipe: (UnsafeMutablePointer<Int32>) -> Int32 = {
-    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-    guard let symbol = dlsym(nil, "pipe2") else { return { _ in ENOSYS } }
-    let function = unsafeBitCast(symbol, to: Pipe2.self)
-    return { ends in function(ends, O_CLOEXEC) }
-}()
+/// glibc's `pipe2` with O_CLOEXEC, so that a child another thread spawns meanwhile cannot hold the write ends open and
+/// delay the end of the streams.
+private func closeOnExecPipe(_ ends: UnsafeMutablePointer<Int32>) -> Int32 { pipe2?(ends, O_CLOEXEC) ?? ENOSYS }
+
+private let pipe2 = glibcFunction("pipe2", as: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
 
 /// Runs an installed tool (h5ls, h5dump); nil when it is not installed.
 public func runTool(_ name: String, _ arguments: [String]) throws -> ProcessResult? {
