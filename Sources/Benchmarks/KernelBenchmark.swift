@@ -113,9 +113,9 @@ public enum KernelBenchmark {
     public static func run(batch: Int = 4, layers: [Layer] = paper256Layers, minimumSeconds: Double = 0.5, only: String? = nil,
                            against: ConvolutionAlgorithm? = nil, progress: (String) -> Void = { _ in }) throws -> Report {
         let selected = { (name: String) in only.map { name.localizedCaseInsensitiveContains($0) } ?? true }
-        let sgemm = try measureSgemm(size: 2048, minimumSeconds: minimumSeconds)
-        progress(String(format: "sgemm 2048^3: %.1f GFLOP/s", sgemm))
         let reference = try sgemmCall(size: 2048)
+        let sgemm = try measureSgemm(reference, minimumSeconds: minimumSeconds)
+        progress(String(format: "sgemm 2048^3: %.1f GFLOP/s", sgemm))
         var rows: [Row] = []
         func time(_ layer: String, _ pass: String, flops: Double, _ body: @escaping () throws -> Void) throws {
             guard selected("\(layer) \(pass)") else { return }
@@ -215,8 +215,11 @@ public enum KernelBenchmark {
     /// sgemm through `Tensor.matmul`, which allocates its output as every convolution pass does, so the
     /// ratio compares like with like (the allocation is under 1% of a 2048³ product).
     static func measureSgemm(size n: Int, minimumSeconds: Double) throws -> Double {
-        let reference = try sgemmCall(size: n)
-        return try reference.flops / timePerCall(minimumSeconds: minimumSeconds, reference.call) / 1e9
+        try measureSgemm(sgemmCall(size: n), minimumSeconds: minimumSeconds)
+    }
+
+    private static func measureSgemm(_ reference: (call: () throws -> Void, flops: Double), minimumSeconds: Double) throws -> Double {
+        try reference.flops / timePerCall(minimumSeconds: minimumSeconds, reference.call) / 1e9
     }
 
     /// One n³ product per call, and its FLOPs.
