@@ -10,7 +10,7 @@ public enum GenerationBenchmark {
         public let batch: Int
         public let secondsPerBatch: Double
         public let imagesPerSecond: Double
-        /// The batch's multiply-adds against sgemm 2048³ measured in this process before the timings.
+        /// The batch's multiply-adds against sgemm 2048³ timed beside the batches (`WorkloadReference`).
         public let arithmetic: SgemmShare
         /// With `against`: the same batch by another convolution algorithm, alternated with this process's call by call.
         public let against: Comparison?
@@ -29,17 +29,19 @@ public enum GenerationBenchmark {
         // Prepared as generate, sweep and fid prepare theirs: a run of many batches derives from the weights once.
         let generator = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: 1))
             .preparedForInference()
-        let sgemm = try SgemmShare.measureReference(minimumSeconds: minimumSeconds)
+        let reference = try WorkloadReference()
         var rows: [Row] = []
         var profile: [ProfileLine] = []
         for batch in batches {
             let z = try Latents.z(seeds: (0..<batch).map { UInt32($0) }, zDim: architecture.zDim)
             let generate = { _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) } }
-            let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, against: against, generate)
+            let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue,
+                                                                      beside: reference.call, slice: WorkloadReference.slice,
+                                                                      referenceSlice: 0, variantCall(against, generate))
             let pass = try profileOnePass(generate)
             profile = pass.lines
-            rows.append(Row(batch: batch, secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds,
-                            arithmetic: SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: sgemm), against: comparison))
+            let arithmetic = SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: reference.gflops(seconds: sgemmSeconds))
+            rows.append(Row(batch: batch, secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds, arithmetic: arithmetic, against: comparison))
             progress(String(format: "%@ batch %d: %.3f s per batch, %.2f img/s", name, batch, seconds, Double(batch) / seconds)
                      + (comparison?.summary(unit: "s") ?? ""))
         }

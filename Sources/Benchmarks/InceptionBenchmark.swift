@@ -15,7 +15,7 @@ public enum InceptionBenchmark {
         public let threads: Int
         public let secondsPerBatch: Double
         public let imagesPerSecond: Double
-        /// The batch's multiply-adds against sgemm 2048³ measured in this process before the timing.
+        /// The batch's multiply-adds against sgemm 2048³ timed beside the batches (`WorkloadReference`).
         public let arithmetic: SgemmShare
         /// With `against` or `againstRounding`: the same batch by another convolution algorithm or with the other rounding,
         /// alternated with this process's own call by call.
@@ -32,16 +32,18 @@ public enum InceptionBenchmark {
         var random = RandomState(seed: 1)
         let pixels = (0..<(batch * 3 * inputSize * inputSize)).map { _ in UInt8(random.nextInt(below: 256)) }
         let images = try ImageBatch(count: batch, channels: 3, height: inputSize, width: inputSize, pixels: pixels)
-        let sgemm = try SgemmShare.measureReference(minimumSeconds: minimumSeconds)
+        let reference = try WorkloadReference()
         let variant = against?.rawValue ?? againstRounding.map { "\($0.rawValue) rounding" }
-        let (seconds, comparison) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant) { isVariant in
+        let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
+                                                                  slice: WorkloadReference.slice, referenceSlice: 0) { isVariant in
             let (timed, algorithm) = isVariant ? (other ?? network, against ?? .current) : (network, .current)
             _ = try ConvolutionAlgorithm.using(algorithm) { try GradMode.withoutGrad { try timed.features(of: images) } }
         }
         let pass = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
         return Report(inputSize: inputSize, batch: batch, rounding: rounding, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds,
-                      arithmetic: SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: sgemm), against: comparison,
+                      arithmetic: SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: reference.gflops(seconds: sgemmSeconds)),
+                      against: comparison,
                       profile: pass.lines)
     }
 }

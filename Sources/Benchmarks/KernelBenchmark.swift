@@ -212,17 +212,12 @@ public enum KernelBenchmark {
         return rows
     }
 
-    /// sgemm through `Tensor.matmul`, which allocates its output as every convolution pass does, so the
-    /// ratio compares like with like (the allocation is under 1% of a 2048³ product).
-    static func measureSgemm(size n: Int, minimumSeconds: Double) throws -> Double {
-        try measureSgemm(sgemmCall(size: n), minimumSeconds: minimumSeconds)
-    }
-
     private static func measureSgemm(_ reference: (call: () throws -> Void, flops: Double), minimumSeconds: Double) throws -> Double {
         try reference.flops / timePerCall(minimumSeconds: minimumSeconds, reference.call) / 1e9
     }
 
-    /// One n³ product per call, and its FLOPs.
+    /// One n³ product per call, and its FLOPs: sgemm through `Tensor.matmul`, which allocates its output as every
+    /// convolution pass does, so the ratio compares like with like (the allocation is under 1% of a 2048³ product).
     static func sgemmCall(size n: Int) throws -> (call: () throws -> Void, flops: Double) {
         let a = try randomTensor([n, n]), b = try randomTensor([n, n])
         return ({ _ = try Tensor.matmul(a, b) }, 2 * Double(n) * Double(n) * Double(n))

@@ -2,7 +2,8 @@ import Foundation
 
 /// How close a unit of work (a training step, a batch of images) comes to the machine's float32 limit: the direct
 /// multiply-adds of every convolution and matrix product it ran (`Profiler.multiplyAdds`; a Winograd layer counts what
-/// the direct algorithm would do, so the fraction can pass 1), against sgemm 2048³ measured in the same process.
+/// the direct algorithm would do, so the fraction can pass 1), against sgemm 2048³ timed in the same process in turns
+/// with the work (`WorkloadReference`).
 /// `secondsAtSgemmRate` is the time the unit would take if all of that arithmetic ran at sgemm's rate: the yardstick
 /// for "faster than X" claims on a given machine (docs/engine-kernels.md "Counting").
 public struct SgemmShare: Codable, Sendable {
@@ -34,11 +35,5 @@ public struct SgemmShare: Codable, Sendable {
     /// "… img/s at sgemm's rate" for a unit of `batch` images.
     public func imagesAtSgemmRate(batch: Int) -> String {
         String(format: "%.2f img/s at sgemm's rate", Double(batch) / secondsAtSgemmRate)
-    }
-
-    /// sgemm 2048³ in GFLOP/s, the reference the shares divide by, timed for up to a second (less when the benchmark
-    /// itself is asked to be quicker).
-    static func measureReference(minimumSeconds: Double = 1) throws -> Double {
-        try KernelBenchmark.measureSgemm(size: 2048, minimumSeconds: min(1, minimumSeconds))
     }
 }

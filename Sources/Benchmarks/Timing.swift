@@ -4,7 +4,10 @@ import Foundation
 /// Median of repeated calls after one warm-up call, repeating until `minimumSeconds` have passed (at least
 /// `minimumCalls` calls).
 func timePerCall(minimumSeconds: Double, minimumCalls: Int = 3, _ body: () throws -> Void) throws -> Double {
-    try medianSeconds(of: 1, minimumSeconds: minimumSeconds, minimumCalls: minimumCalls) { _ in try body() }[0]
+    try body()
+    var samples = CallSamples(bodies: 1)
+    try samples.sample(seconds: minimumSeconds, minimumRounds: minimumCalls) { _ in try body() }
+    return samples.medians[0]
 }
 
 /// The work timed a second way (another convolution algorithm, another rounding) in the same loop as the process's
@@ -29,30 +32,19 @@ extension Comparison {
     }
 }
 
-/// `timePerCall`, and with `against` the same body under that algorithm (ConvolutionAlgorithm.using), called in turn.
-func timePerCall(minimumSeconds: Double, against: ConvolutionAlgorithm?,
-                 _ body: @escaping () throws -> Void) throws -> (seconds: Double, against: Comparison?) {
-    try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue, variantCall(against, body))
-}
-
 /// `body` as a variant call: under `against` (ConvolutionAlgorithm.using) when asked for the variant.
 func variantCall(_ against: ConvolutionAlgorithm?, _ body: @escaping () throws -> Void) -> (_ variant: Bool) throws -> Void {
     { other in try other ? ConvolutionAlgorithm.using(against!, body) : body() }
 }
 
-/// `timePerCall` of `call(false)`, and with a `variant` name also of `call(true)`, the two called in turn.
-func timePerCall(minimumSeconds: Double, variant: String?, _ call: (_ variant: Bool) throws -> Void) throws -> (seconds: Double, against: Comparison?) {
-    guard let variant else { return (try timePerCall(minimumSeconds: minimumSeconds) { try call(false) }, nil) }
-    let medians = try medianSeconds(of: 2, minimumSeconds: 2 * minimumSeconds, minimumCalls: 3) { try call($0 == 1) }
-    return (medians[0], Comparison(variant: variant, medians: medians))
-}
-
-/// `timePerCall(minimumSeconds:variant:_:)` with `reference` timed beside it: the two take turns in slices of about
-/// `slice` seconds (at least one call each) until the call has had its time, so a shared machine whose speed changes
-/// during a long table (this one's fast and slow states come and go within seconds) moves a row and its reference
-/// together. Slices rather than single calls in turn keep a short call's data in the caches as when it runs alone; a
-/// call longer than a slice always follows the reference, as a layer in a network follows other work.
+/// The median seconds of `call(false)`, and with a `variant` name also of `call(true)` (the two called in turn), with
+/// `reference` timed beside them: the calls and the reference take turns, the calls for about `slice` seconds and the
+/// reference for about `referenceSlice` (at least one call each), until the calls have had their time, so a shared machine
+/// whose speed changes during a run (this one's fast and slow states come and go within seconds) moves the work and its
+/// reference together. Slices rather than single calls in turn keep a short call's data in the caches as when it runs
+/// alone; a call longer than a slice always follows the reference, as a layer in a network follows other work.
 func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () throws -> Void, slice: Double = 0.1,
+                 referenceSlice: Double? = nil,
                  _ call: (_ variant: Bool) throws -> Void) throws -> (seconds: Double, against: Comparison?, referenceSeconds: Double) {
     let bodies = variant == nil ? 1 : 2
     for body in 0..<bodies { try call(body == 1) }
@@ -60,23 +52,42 @@ func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () 
     var calls = CallSamples(bodies: bodies), references = CallSamples(bodies: 1)
     repeat {
         try calls.sample(seconds: slice, minimumRounds: 1) { try call($0 == 1) }
-        try references.sample(seconds: slice, minimumRounds: 1) { _ in try reference() }
+        try references.sample(seconds: referenceSlice ?? slice, minimumRounds: 1) { _ in try reference() }
     } while calls.rounds < 3 || references.rounds < 3 || calls.seconds < Double(bodies) * minimumSeconds
     let medians = calls.medians
     return (medians[0], variant.map { Comparison(variant: $0, medians: medians) }, references.medians[0])
 }
 
-/// The median seconds per call of `call(0)` … `call(bodies − 1)`: one warm-up call each, then rounds calling each once,
-/// until `minimumSeconds` have passed and at least `minimumCalls` rounds ran.
-private func medianSeconds(of bodies: Int, minimumSeconds: Double, minimumCalls: Int, _ call: (Int) throws -> Void) throws -> [Double] {
-    for body in 0..<bodies { try call(body) }
-    var samples = CallSamples(bodies: bodies)
-    try samples.sample(seconds: minimumSeconds, minimumRounds: minimumCalls, call)
-    return samples.medians
+/// A whole workload's sgemm yardstick (`SgemmShare`): one 2048³ product after about every `slice` seconds of
+/// generation or Inception batches (`timePerCall(…beside:…)`), or after every training step, instead of one measurement
+/// before the work. Measured once before, a slow spell of the host in that second made `bench train` state 1.85 of
+/// sgemm (the reference read 108 GFLOP/s against 180–205 in other runs of that hour).
+struct WorkloadReference {
+    static let slice = 0.5
+    private let product: (call: () throws -> Void, flops: Double)
+    private var samples = CallSamples(bodies: 1)
+
+    init() throws {
+        product = try KernelBenchmark.sgemmCall(size: 2048)
+    }
+
+    /// The product, for `timePerCall(…beside:…)`.
+    var call: () throws -> Void { product.call }
+
+    /// GFLOP/s of a product that took `seconds`.
+    func gflops(seconds: Double) -> Double { product.flops / seconds / 1e9 }
+
+    /// Times one product with the profiler paused, so neither its time nor its multiply-adds enter a profiled workload's.
+    mutating func sample() throws {
+        try Profiler.paused { try samples.sample(seconds: 0, minimumRounds: 1) { _ in try product.call() } }
+    }
+
+    /// GFLOP/s of the median product `sample` timed.
+    var medianGflops: Double { gflops(seconds: samples.medians[0]) }
 }
 
 /// Seconds of each call of several bodies, taken in rounds that call each body once.
-private struct CallSamples {
+struct CallSamples {
     private var samples: [[Double]]
     /// Wall time spent in `sample` so far.
     private(set) var seconds = 0.0

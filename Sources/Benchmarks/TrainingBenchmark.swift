@@ -19,7 +19,7 @@ public enum TrainingBenchmark {
         /// Training images per hour / 1000 at this batch.
         public let kimgPerHour: Double
         /// Multiply-adds of every convolution and matrix product per step (averaged over the iterations) against sgemm
-        /// 2048³ measured in this process before the steps.
+        /// 2048³ timed once before the first step and once after every step (`WorkloadReference`).
         public let arithmetic: SgemmShare
         public let profile: [ProfileLine]
     }
@@ -35,19 +35,24 @@ public enum TrainingBenchmark {
         let dataset = try SyntheticDataset(kind: .cartoons, count: max(batch * 2, 16), resolution: architecture.resolution, seed: 1)
         var run = try TrainingRun(options: options, architecture: architecture, datasetCount: dataset.count)
         _ = try run.step(dataset: dataset)
-        let sgemm = try SgemmShare.measureReference()
-        let start = Date()
+        var reference = try WorkloadReference()
+        try reference.call()
+        try reference.sample()
+        var stepSeconds = 0.0
         let pass = try profileOnePass {
             for i in 0..<iterations {
+                let start = DispatchTime.now().uptimeNanoseconds
                 _ = try run.step(dataset: dataset)
-                progress("\(network) batch \(batch): iteration \(i + 1)/\(iterations), \(String(format: "%.2f", Date().timeIntervalSince(start) / Double(i + 1))) s per iteration")
+                stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                try reference.sample()
+                progress("\(network) batch \(batch): iteration \(i + 1)/\(iterations), \(String(format: "%.2f", stepSeconds / Double(i + 1))) s per iteration")
             }
         }
-        let seconds = Date().timeIntervalSince(start) / Double(iterations)
+        let seconds = stepSeconds / Double(iterations)
         let multiplyAdds = pass.multiplyAdds / Double(iterations)
         let profile = pass.lines.map { $0.divided(by: iterations) }
         return Report(network: network, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       iterations: iterations, secondsPerIteration: seconds, kimgPerHour: Double(batch) / seconds * 3.6,
-                      arithmetic: SgemmShare(multiplyAdds: multiplyAdds, seconds: seconds, sgemmGflops: sgemm), profile: profile)
+                      arithmetic: SgemmShare(multiplyAdds: multiplyAdds, seconds: seconds, sgemmGflops: reference.medianGflops), profile: profile)
     }
 }

@@ -297,7 +297,7 @@ struct BenchAllReduce: ParsableCommand {
     }
 }
 
-private let sgemmShareHelp = "The share of sgemm's rate counts the direct multiply-adds of every convolution and matrix product that ran (also when a kernel, such as Winograd, does fewer), against sgemm 2048³ measured in the same process."
+private let sgemmShareHelp = "The share of sgemm's rate counts the direct multiply-adds of every convolution and matrix product that ran (also when a kernel, such as Winograd, does fewer), against sgemm 2048³ timed in the same process in turns with the work (one product after about every half second of batches, or after every training step, and once before), so a host whose speed changes within seconds moves both alike."
 private let atSgemmRateHelp = "\"img/s at sgemm's rate\" is the rate if all of that arithmetic ran at sgemm's speed: this machine's float32 yardstick for comparisons with other programs."
 
 /// A kernel profile as a table: kernel, own seconds, share of the profiled time, seconds with the kernels it calls,

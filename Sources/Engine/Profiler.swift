@@ -32,6 +32,15 @@ public enum Profiler {
         return try body()
     }
 
+    /// Runs `body` with the profiler off, then restores it: work a benchmark does beside a profiled workload (its sgemm
+    /// yardstick) stays out of the workload's profile and multiply-adds. Call it outside any open measurement.
+    public static func paused<T>(_ body: () throws -> T) rethrows -> T {
+        let wasEnabled = isEnabled
+        isEnabled = false
+        defer { isEnabled = wasEnabled }
+        return try body()
+    }
+
     nonisolated(unsafe) private static var countedMultiplyAdds = 0
 
     /// Adds the multiply-adds of one convolution or matrix product (its direct algorithm's count, whatever

@@ -40,6 +40,18 @@ struct CLITests {
         }
     }
 
+    /// bench train times its sgemm yardstick between the steps with the profiler paused: a step of tiny64 at batch 8 is
+    /// about 1.4e9 multiply-adds, and one 2048³ product counted into it would add 8.6e9.
+    @Test func trainBenchmarkKeepsItsSgemmYardstickOutOfTheStep() throws {
+        let result = try toonkitRun("bench", "train", "--network", "tiny64", "--iterations", "1", "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let share = try #require(report?["arithmetic"] as? [String: Double])
+        #expect(share["multiplyAdds"]! > 1e8 && share["multiplyAdds"]! < 2048 * 2048 * 2048)
+        #expect(share["sgemmGflops"]! > 0)
+        #expect(abs(share["fraction"]! - share["gflops"]! / share["sgemmGflops"]!) <= 1e-12)
+    }
+
     /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it
     /// took; bench inception and bench generate --against do so for the whole batch, and bench inception --against-rounding
     /// with the network's other rounding.
