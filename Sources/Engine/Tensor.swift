@@ -28,6 +28,8 @@ public struct Tensor: CustomStringConvertible {
     public let shape: [Int]
     var storage: TensorStorage
     var gradNode: GradNode?
+    /// Set by `keepingConvolutionTransforms`: what convolutions compute from this weight, kept for the next call.
+    var keptTransforms: KeptTransforms?
 
     init(shape: [Int], storage: TensorStorage, gradNode: GradNode? = nil) {
         self.shape = shape
@@ -89,12 +91,14 @@ public struct Tensor: CustomStringConvertible {
     }
 
     /// Copy-on-write access. The tensor leaves the autograd graph: in-place edits are for optimisers
-    /// and data preparation, never for recorded computations.
+    /// and data preparation, never for recorded computations. It drops its kept convolution transforms, made of the
+    /// values before the edit.
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         if !isKnownUniquelyReferenced(&storage) {
             storage = TensorStorage(copying: storage.pointer, count: count)
         }
         gradNode = nil
+        keptTransforms = nil
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 

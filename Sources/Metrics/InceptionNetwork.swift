@@ -53,7 +53,8 @@ public final class InceptionNetwork: @unchecked Sendable {
         }
         var options = conv.options
         options.rounding = rounding
-        return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded), bias: try Tensor(shape: [conv.outChannels], values: bias),
+        // Fixed for the network's life: the convolutions' weight transforms are made once (`keepingConvolutionTransforms`).
+        return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded).keepingConvolutionTransforms(), bias: try Tensor(shape: [conv.outChannels], values: bias),
                           options: options, isPointwise: conv.isPointwise)
     }
 

@@ -19,8 +19,9 @@ public final class LPIPS: @unchecked Sendable {
     private let scaleTensor: Tensor
 
     public init(weights: LPIPSWeights) throws {
+        // Fixed for the network's life: the convolutions' weight transforms are made once (`keepingConvolutionTransforms`).
         convolutions = try VGG16Architecture.convolutions.map { layer in
-            (layer, try Tensor(shape: layer.weightShape, values: weights.backboneValues(layer.weightName)),
+            (layer, try Tensor(shape: layer.weightShape, values: weights.backboneValues(layer.weightName)).keepingConvolutionTransforms(),
              try Tensor(shape: [layer.outChannels], values: weights.backboneValues(layer.biasName)))
         }
         heads = try zip(weights.heads, VGG16Architecture.tappedChannels).map { try Tensor(shape: [1, $1, 1, 1], values: $0) }

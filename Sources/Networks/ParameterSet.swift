@@ -55,13 +55,25 @@ public struct ParameterSet {
     }
 
     /// Computes `derivation` of the declared tensor once, for every later `derived` until the tensor is replaced. Kept
-    /// values carry no gradient, so a tensor that requires one is refused.
+    /// values carry no gradient, so a tensor that requires one is refused. A kept convolution weight keeps its
+    /// convolution transforms too.
     mutating func keepDerived(_ derivation: WeightDerivation, of declaration: TensorDeclaration) throws {
         let value = try tensor(declaration)
         guard !value.requiresGrad else {
             throw NetworkError("\(network) tensor \(declaration.name) requires a gradient: its \(derivation) cannot be computed ahead")
         }
-        try keep(GradMode.withoutGrad { try derivation.apply(to: value) }, as: derivation, of: declaration)
+        let derived = try GradMode.withoutGrad { try derivation.apply(to: value) }
+        try keep(derivation.isConvolutionWeight ? derived.keepingConvolutionTransforms() : derived, as: derivation, of: declaration)
+    }
+
+    /// Marks the declared weight as one whose convolution transforms are kept (`Tensor.keepingConvolutionTransforms`),
+    /// until it is replaced. Refused for a tensor that requires a gradient: training replaces it every step.
+    mutating func keepConvolutionTransforms(of declaration: TensorDeclaration) throws {
+        let value = try tensor(declaration)
+        guard !value.requiresGrad else {
+            throw NetworkError("\(network) tensor \(declaration.name) requires a gradient: its convolution transforms cannot be kept")
+        }
+        tensors[declaration.name] = value.keepingConvolutionTransforms()
     }
 
     /// Keeps `value` as `derivation` of the declared tensor until the tensor is replaced.

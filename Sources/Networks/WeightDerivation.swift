@@ -17,6 +17,9 @@ enum WeightDerivation: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the derived tensor is a convolution's weight, whose transforms a prepared generator keeps too.
+    var isConvolutionWeight: Bool { self == .transposedConvolutionWeight }
+
     var description: String {
         switch self {
         case .tapEnergy: "energy per tap"
@@ -27,13 +30,16 @@ enum WeightDerivation: Hashable, Sendable, CustomStringConvertible {
 
 extension Generator {
     /// This generator with every `WeightDerivation` its synthesis layers use computed once, for inference
-    /// (generation, sweeps, FID, projection, where the weights stay fixed). Its images are an unprepared generator's to
-    /// the bit.
+    /// (generation, sweeps, FID, projection, where the weights stay fixed), and the convolutions' transforms of the
+    /// synthesis weights kept from their first use (`Tensor.keepingConvolutionTransforms`: those of the layers that
+    /// convolve the whole batch with the shared weight; paper256's 512-channel ones at 16² and 32², about 34 MB). Its
+    /// images are an unprepared generator's to the bit.
     /// Replacing a tensor in `parameters` drops what was derived from it; a weight that requires a gradient is refused,
     /// since what is kept carries none.
     public func preparedForInference() throws -> Generator {
         var prepared = self
         for layer in network.synthesis.layers {
+            try prepared.parameters.keepConvolutionTransforms(of: layer.weight)
             for derivation in layer.weightDerivations {
                 try prepared.parameters.keepDerived(derivation, of: layer.weight)
             }

@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 @testable import Networks
 import Testing
 import TestSupport
@@ -79,5 +79,29 @@ import TestSupport
         let (_, leafy) = try generator.withGradientLeaves([name])
         let error = #expect(throws: NetworkError.self) { try leafy.preparedForInference() }
         #expect(error?.description.contains("\(name) requires a gradient") == true)
+    }
+
+    /// A prepared generator keeps the convolution transforms of the layers that convolve the batch with the shared weight
+    /// on planes that Winograd serves: 32 channels at 16² (9 · 32 ≥ 256 values per channel, so the styles scale the input).
+    /// The images stay the same to the bit, and a weight only the per-sample layers read keeps nothing.
+    @Test func preparedGeneratorsKeepTheSharedWeightsTransforms() throws {
+        let architecture = Architecture(resolution: 32, zDim: 8, wDim: 8, mappingLayers: 2, channelBase: 512, channelMax: 32)
+        let generator = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: 7))
+        let prepared = try generator.preparedForInference()
+        let z = try Latents.z(seeds: [0, 1], zDim: architecture.zDim)
+        func images(_ generator: Generator) throws -> [Float] {
+            try GradMode.withoutGrad { try generator.generate(z: z, noise: .const).scalars }
+        }
+        let plain = try images(generator)
+        for _ in 0..<2 { #expect(mismatch(try images(prepared), plain) == nil) }
+        func keptCount(_ name: String) throws -> Int {
+            try #require(prepared.parameters.tensor(name).keptTransforms).keptCounts.count
+        }
+        let shared = try #require(prepared.network.synthesis.layers.first { $0.resolution == 16 && !$0.upsamples })
+        #expect(!shared.modulatesWeights)
+        #expect(try keptCount(shared.weight.name) == 1)
+        let perSample = try #require(prepared.network.synthesis.layers.first { $0.resolution == 32 && !$0.upsamples })
+        #expect(perSample.modulatesWeights)
+        #expect(try keptCount(perSample.weight.name) == 0)
     }
 }

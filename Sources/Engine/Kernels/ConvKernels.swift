@@ -64,18 +64,20 @@ struct ConvGeometry: Equatable {
 }
 
 enum ConvKernels {
+    /// `kept`: the weight's kept transforms (`Tensor.keepingConvolutionTransforms`), which the direct, Winograd and line
+    /// Winograd kernels take instead of making them; im2col + GEMM and the 5×5 split read the weight as it is.
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                        algorithm: ConvolutionAlgorithm = .current, rounding: ConvRounding = .standard) {
+                        algorithm: ConvolutionAlgorithm = .current, rounding: ConvRounding = .standard, kept: KeptTransforms? = nil) {
         if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm, rounding: rounding) {
             return Profiler.measure(path.rawValue) {
-                DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path.winogradTile)
+                DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path.winogradTile, kept: kept)
             }
         }
         if algorithm.usesWinograd && rounding == .relaxed, let split = SplitFiveByFive(g) {
             return Profiler.measure("conv5x5 as 3x3 winograd F(4x4)") { split.forward(input: input, weight: weight, output: output) }
         }
         if algorithm.usesWinograd, let line = LineWinograd(g, rounding: rounding) {
-            return Profiler.measure(line.profileName) { line.forward(input: input, weight: weight, output: output) }
+            return Profiler.measure(line.profileName) { line.forward(input: input, weight: weight, output: output, kept: kept) }
         }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
@@ -98,12 +100,12 @@ enum ConvKernels {
         }
     }
 
-    /// `output` (input space) is overwritten.
+    /// `output` (input space) is overwritten. `kept` as in `forward`.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                             algorithm: ConvolutionAlgorithm = .current) {
+                             algorithm: ConvolutionAlgorithm = .current, kept: KeptTransforms? = nil) {
         if let path = DirectConvolution.Path(g, backwardData: true, algorithm: algorithm) {
             return Profiler.measure(path.rawValue) {
-                DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output, winograd: path == .winograd)
+                DirectConvolution.backwardData(g, gradOutput: gradOutput, weight: weight, output: output, winograd: path == .winograd, kept: kept)
             }
         }
         // col2im adds every column back to its pixel.

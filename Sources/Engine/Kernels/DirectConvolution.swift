@@ -114,20 +114,22 @@ enum DirectConvolution {
 
     /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`, or Winograd with the given
     /// tile) or 2 (`suitsStrideTwo`). `winogradTilesPerBand` overrides the Winograd bands' size, for tests of many bands.
+    /// `kept`: the weight's kept transforms (`Tensor.keepingConvolutionTransforms`), taken instead of packing the weight.
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: WinogradTile? = nil,
-                        winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active) {
+                        winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active, kept: KeptTransforms? = nil) {
         let layout = WeightLayout(g, weight, transposed: false)
         guard g.stride == 2 else {
-            return strideOne(g, layout, StrideOnePlanes(g, backwardData: false), instructionSet.kernels, input: input, output: output,
-                             accumulate: accumulate, winograd: winograd, tilesPerBand: winogradTilesPerBand)
+            return strideOne(g, layout, StrideOnePlanes(g, backwardData: false), instructionSet, input: input, output: output,
+                             accumulate: accumulate, winograd: winograd, tilesPerBand: winogradTilesPerBand, kept: kept)
         }
         precondition(winograd == nil, "no stride-2 Winograd forward kernel")
         precondition(suitsStrideTwo(g), "no direct kernel for this geometry")
         let kernels = instructionSet.kernels
         let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_tile_channels,
                             bandCount: g.outHeight, scratchRows: .split, paddedWidth: g.inWidth, inPlane: g.inPlane, outPlane: g.outPlane)
-        plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
+        plan.run(input: input, output: output, kept: kept, packing: layout.packing("taps", instructionSet),
+                 pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
             x, packed, y0, y1, y, scratch in
             kernels.conv3x3_down_rows(layout.outChannels, layout.inChannels, g.outHeight, g.outWidth, x, packed, y0, y1, accumulate, y, scratch)
         }
@@ -138,24 +140,27 @@ enum DirectConvolution {
     /// its channels and turned by 180°; with stride 2 the up-sampling kernels compute it by output parity (Winograd, or
     /// the direct kernel where `suitsStrideTwo`).
     /// `winogradTilesPerBand` overrides the Winograd up-sampling's bands' size, for tests of many bands on small planes.
+    /// `kept` as in `forward`.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                              output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
-                             winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active) {
+                             winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active, kept: KeptTransforms? = nil) {
         guard g.stride == 2 else {
-            return strideOne(g, WeightLayout(g, weight, transposed: true), StrideOnePlanes(g, backwardData: true), instructionSet.kernels,
-                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd ? .two : nil, tilesPerBand: nil)
+            return strideOne(g, WeightLayout(g, weight, transposed: true), StrideOnePlanes(g, backwardData: true), instructionSet,
+                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd ? .two : nil, tilesPerBand: nil, kept: kept)
         }
         precondition(!accumulate, "the up-sampling kernels overwrite a stride-2 geometry's output")
         let kernels = instructionSet.kernels
         if winograd {
-            return winogradUpsampling(g, kernels, input: gradOutput, weight: weight, output: output, tilesPerBand: winogradTilesPerBand)
+            return winogradUpsampling(g, instructionSet, input: gradOutput, weight: weight, output: output, tilesPerBand: winogradTilesPerBand,
+                                      kept: kept)
         }
         precondition(suitsStrideTwo(g), "no direct up-sampling kernel for this geometry")
         // Transposed channels, taps as stored: the kernel's output parities place each tap.
         let layout = WeightLayout(g, weight, transposed: true, turned: false)
         let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_up_tile_channels,
                             bandCount: g.outHeight + 1, scratchRows: .padded, paddedWidth: g.outWidth + 2, inPlane: g.outPlane, outPlane: g.inPlane)
-        plan.run(input: gradOutput, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
+        plan.run(input: gradOutput, output: output, kept: kept, packing: layout.packing("up taps", instructionSet),
+                 pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
             x, packed, m0, m1, y, scratch in
             kernels.conv3x3_up_rows(layout.outChannels, layout.inChannels, g.outHeight, g.outWidth, x, packed, m0, m1, y, scratch)
         }
@@ -175,6 +180,12 @@ enum DirectConvolution {
             (outChannels, inChannels) = transposed ? (g.inPerGroup, g.outPerGroup) : (g.outPerGroup, g.inPerGroup)
             (outStride, inStride) = transposed ? (9, g.patch) : (g.patch, 9)
             self.turned = turned ?? transposed
+        }
+
+        /// How a kept transform of this layout is named (`KeptTransforms`): the kernel family's packing, the set whose kernels
+        /// pack, and the order the weight is read in.
+        func packing(_ kind: String, _ set: KernelInstructionSet) -> String {
+            "\(kind) \(set.rawValue) read \(outChannels)x\(inChannels) strides \(outStride),\(inStride)\(turned ? " turned" : "")"
         }
 
         func pack(_ kernels: ck_kernel_table, tileChannels: Int, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
@@ -210,10 +221,11 @@ enum DirectConvolution {
     /// tile's, may end in a partial one), sized so that the transformed inputs and products of their tiles
     /// (positions·(in + out) floats per tile, before the band copy and the rounding up to whole vectors) come near 2 MB;
     /// or the direct kernel's bands (padding 1).
-    private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
+    private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ instructionSet: KernelInstructionSet,
                                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd tile: WinogradTile?,
-                                  tilesPerBand: Int?) {
+                                  tilesPerBand: Int?, kept: KeptTransforms?) {
         precondition(tile != nil ? fitsWinogradKernel(g) : suits(g), "no direct kernel for this geometry")
+        let kernels = instructionSet.kernels
         let (height, width) = (planes.outHeight, planes.outWidth)
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
@@ -224,7 +236,8 @@ enum DirectConvolution {
             let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
                                 packedTaps: tile.positions, bandCount: height, rowsPerBand: rows,
                                 scratchCount: winograd.scratch(outChannels, inChannels, rows, width), inPlane: inPlane, outPlane: outPlane)
-            plan.run(input: input, output: output, pack: { layout.packWinograd(winograd.pack, group: $0, tiles: $1, into: $2) }) {
+            plan.run(input: input, output: output, kept: kept, packing: layout.packing("winograd F(\(tile.rawValue)x\(tile.rawValue))", instructionSet),
+                     pack: { layout.packWinograd(winograd.pack, group: $0, tiles: $1, into: $2) }) {
                 x, packed, y0, y1, y, scratch in
                 winograd.rows(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width, x, packed, y0, y1, accumulate,
                               y, scratch)
@@ -233,7 +246,8 @@ enum DirectConvolution {
         }
         let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
                             bandCount: height, scratchRows: .padded, paddedWidth: width + 2, inPlane: inPlane, outPlane: outPlane)
-        plan.run(input: input, output: output, pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
+        plan.run(input: input, output: output, kept: kept, packing: layout.packing("taps", instructionSet),
+                 pack: { layout.pack(kernels, tileChannels: plan.tileChannels, group: $0, tiles: $1, into: $2) }) {
             x, packed, y0, y1, y, scratch in
             kernels.conv3x3_rows(outChannels, inChannels, height, width, x, packed, y0, y1, accumulate, y, scratch)
         }
@@ -348,9 +362,11 @@ enum DirectConvolution {
     /// keep the transforms (25 positions per tile) near 2 MB: with fewer, each band re-reads all 16 transformed
     /// weights for few products (into 64², 512 → 256 channels, batch 4, AVX2: 17-tile bands took about 1.4 times as
     /// long as 119-tile ones, timed in one process, alternating).
-    private static func winogradUpsampling(_ g: ConvGeometry, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
-                                           weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, tilesPerBand: Int?) {
+    private static func winogradUpsampling(_ g: ConvGeometry, _ instructionSet: KernelInstructionSet, input: UnsafePointer<Float>,
+                                           weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, tilesPerBand: Int?,
+                                           kept: KeptTransforms?) {
         precondition(isStrideTwoWithoutPadding(g), "no Winograd up-sampling for this geometry")
+        let kernels = instructionSet.kernels
         let layout = WeightLayout(g, weight, transposed: true, turned: false)
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         // Parity rows and columns: the even output rows and columns, one more than the input's.
@@ -362,7 +378,8 @@ enum DirectConvolution {
         let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
                             bandCount: rowsOfParity, rowsPerBand: rows, scratchCount: kernels.winograd_up_scratch(outChannels, inChannels, rows, g.outWidth),
                             inPlane: g.outPlane, outPlane: g.inPlane)
-        plan.run(input: input, output: output, pack: { layout.packWinogradUpsampling(kernels, group: $0, tiles: $1, into: $2) }) {
+        plan.run(input: input, output: output, kept: kept, packing: layout.packing("winograd up", instructionSet),
+                 pack: { layout.packWinogradUpsampling(kernels, group: $0, tiles: $1, into: $2) }) {
             x, packed, m0, m1, y, scratch in
             kernels.winograd_up_rows(outChannels, inChannels, g.outHeight, g.outWidth, x, packed, m0, m1, y, scratch)
         }
@@ -442,15 +459,17 @@ enum DirectConvolution {
 
         /// `pack(group, tiles, packed)` packs those tiles of one group's weights into the group's `packed`; with one
         /// sample's modulated weights per group (batch 1 generation) packing is a tenth of the convolution's time, so
-        /// it is split across the threads too.
-        func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        /// it is split across the threads too. With `kept`, the packed weights are the kept ones named by `packing` and
+        /// this plan's tiles, or packed once and kept.
+        func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, kept: KeptTransforms?, packing: @autoclosure () -> String,
                  pack: @Sendable (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
                  rows: (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
-            let packed = TensorStorage(count: packedCount * groups)
             let tiles = (outChannels + tileChannels - 1) / tileChannels, packedCount = packedCount
-            Profiler.measure("conv3x3 pack") {
-                parallelChunks(groups * tiles, minimumPerThread: max(1, (1 << 16) / max(1, inChannels * packedTaps * tileChannels))) { range in
-                    forEachPart(of: range, itemsPerPart: tiles) { group, groupTiles in pack(group, groupTiles, packed.pointer + group * packedCount) }
+            let packed = kept.transform("\(packing()) groups \(groups) tile \(tileChannels) taps \(packedTaps)", count: packedCount * groups) { packed in
+                Profiler.measure("conv3x3 pack") {
+                    parallelChunks(groups * tiles, minimumPerThread: max(1, (1 << 16) / max(1, inChannels * packedTaps * tileChannels))) { range in
+                        forEachPart(of: range, itemsPerPart: tiles) { group, groupTiles in pack(group, groupTiles, packed + group * packedCount) }
+                    }
                 }
             }
             let bands = (bandCount + rowsPerBand - 1) / rowsPerBand

@@ -116,15 +116,15 @@ struct LineWinograd {
         return max(1, min(g.batch, (4 << 20) / max(perSample, 1)))
     }
 
-    /// output = conv2d(input, weight), overwritten.
-    func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// output = conv2d(input, weight), overwritten; with `kept`, the weight's transform is the kept one, or made once and kept.
+    func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, kept: KeptTransforms? = nil) {
         let g = geometry, points = transforms.points
         let blockSamples = samplesPerBlock
         let blockColumns = blockSamples * tiles * across
-        let u = TensorStorage(count: points * g.outChannels * g.inChannels)
+        let u = kept.transform("line winograd F(\(transforms.outputs), \(transforms.taps)) \(instructionSet.rawValue) \(g.outChannels)x\(g.inChannels)",
+                               count: points * g.outChannels * g.inChannels) { transformWeight(weight, into: $0) }
         let v = TensorStorage(count: points * g.inChannels * blockColumns)
         let m = TensorStorage(count: points * g.outChannels * blockColumns + Self.matrixSlack)
-        transformWeight(weight, into: u.pointer)
         for first in Swift.stride(from: 0, to: g.batch, by: blockSamples) {
             let samples = min(blockSamples, g.batch - first)
             let columns = samples * tiles * across

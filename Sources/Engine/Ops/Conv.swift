@@ -75,7 +75,8 @@ extension Tensor {
         let output = Tensor(uninitializedShape: g.outputShape)
         Profiler.countMultiplyAdds(g.multiplyAdds)
         Profiler.measure("conv2d") {
-            ConvKernels.forward(g, input: input.pointer, weight: weight.pointer, output: output.pointer, rounding: options.rounding)
+            ConvKernels.forward(g, input: input.pointer, weight: weight.pointer, output: output.pointer, rounding: options.rounding,
+                                kept: weight.keptTransforms)
         }
         let backward = options.standardRounding
         return record("conv2d", output: output, inputs: [input, weight]) { gy, _, needs in
@@ -101,7 +102,9 @@ extension Tensor {
         }
         let output = Tensor(uninitializedShape: resultShape)
         Profiler.countMultiplyAdds(g.multiplyAdds)
-        Profiler.measure("convTranspose2d") { ConvKernels.backwardData(g, gradOutput: input.pointer, weight: weight.pointer, output: output.pointer) }
+        Profiler.measure("convTranspose2d") {
+            ConvKernels.backwardData(g, gradOutput: input.pointer, weight: weight.pointer, output: output.pointer, kept: weight.keptTransforms)
+        }
         let backward = options.standardRounding
         return record("convTranspose2d", output: output, inputs: [input, weight]) { gy, _, needs in
             [needs[0] ? try conv2d(gy, weight, backward) : nil,

@@ -64,6 +64,7 @@ extension Tensor {
     /// needs.
     mutating func addInPlaceIfUnique(_ other: Tensor) -> Bool {
         guard gradNode == nil, shape == other.shape, isKnownUniquelyReferenced(&storage) else { return false }
+        keptTransforms = nil
         let target = storage.pointer, source = other.pointer
         Profiler.measure("add (in place)") {
             parallelChunks(count, minimumPerThread: 65536) { range in

@@ -1,0 +1,108 @@
+@testable import Engine
+import TestSupport
+import Testing
+
+/// Kept convolution transforms (`Tensor.keepingConvolutionTransforms`, docs/engine-kernels.md "Kept weight transforms"):
+/// every kernel that packs or transforms a weight gives the same bits from the kept transform as from its own, each
+/// transform is made once, and an edit of the weight drops them.
+@Suite struct KeptTransformsTests {
+    typealias G = GradCheck
+
+    struct Case {
+        let name: String
+        let algorithm: ConvolutionAlgorithm
+        let input: [Int], weight: [Int]
+        /// Whether the pass is the transposed convolution (backward data) rather than conv2d.
+        let transposed: Bool
+        let options: ConvOptions
+        /// Whether a kernel that keeps a transform serves the case on this machine's instruction set.
+        let keeps: Bool
+
+        func run(_ x: Tensor, _ w: Tensor) throws -> [Float] {
+            try ConvolutionAlgorithm.using(algorithm) {
+                try (transposed ? Tensor.convTranspose2d(x, w, options) : Tensor.conv2d(x, w, options)).scalars
+            }
+        }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "Winograd F(2×2)", algorithm: .auto, input: [2, 4, 16, 16], weight: [6, 4, 3, 3], transposed: false,
+             options: ConvOptions(padding: 1), keeps: true),
+        Case(name: "Winograd F(2×2), two groups", algorithm: .auto, input: [2, 8, 16, 16], weight: [6, 4, 3, 3], transposed: false,
+             options: ConvOptions(padding: 1, groups: 2), keeps: true),
+        Case(name: "Winograd F(4×4)", algorithm: .auto, input: [2, 4, 16, 16], weight: [6, 4, 3, 3], transposed: false,
+             options: ConvOptions(stride: 1, padding: (1, 1), rounding: .relaxed), keeps: true),
+        Case(name: "direct", algorithm: .direct, input: [2, 4, 16, 16], weight: [6, 4, 3, 3], transposed: false,
+             options: ConvOptions(padding: 1), keeps: true),
+        Case(name: "Winograd backward data", algorithm: .auto, input: [2, 6, 16, 16], weight: [6, 4, 3, 3], transposed: true,
+             options: ConvOptions(padding: 1), keeps: true),
+        Case(name: "direct backward data", algorithm: .direct, input: [2, 6, 16, 16], weight: [6, 4, 3, 3], transposed: true,
+             options: ConvOptions(padding: 1), keeps: true),
+        Case(name: "down-sampling", algorithm: .auto, input: [2, 4, 33, 33], weight: [6, 4, 3, 3], transposed: false,
+             options: ConvOptions(stride: 2), keeps: true),
+        Case(name: "Winograd up-sampling", algorithm: .auto, input: [2, 6, 32, 32], weight: [6, 4, 3, 3], transposed: true,
+             options: ConvOptions(stride: 2), keeps: true),
+        Case(name: "direct up-sampling", algorithm: .direct, input: [2, 6, 32, 32], weight: [6, 4, 3, 3], transposed: true,
+             options: ConvOptions(stride: 2), keeps: KernelInstructionSet.active.vectorFloats == 16),
+        Case(name: "line Winograd F(2, 3)", algorithm: .auto, input: [2, 8, 8, 8], weight: [5, 8, 1, 3], transposed: false,
+             options: ConvOptions(stride: 1, padding: (0, 1)), keeps: true),
+        Case(name: "line Winograd F(4, 7)", algorithm: .auto, input: [2, 8, 17, 17], weight: [5, 8, 7, 1], transposed: false,
+             options: ConvOptions(stride: 1, padding: (3, 0), rounding: .relaxed), keeps: true),
+    ]
+
+    /// The first call makes and keeps the transform, the second takes it; both give the bits of a weight that keeps none.
+    @Test(arguments: cases.indices) func keptTransformsGiveTheSameBits(_ index: Int) throws {
+        let test = Self.cases[index]
+        let x = G.random(test.input, seed: 91), w = G.random(test.weight, scale: 0.3, seed: 92)
+        let kept = w.keepingConvolutionTransforms()
+        let plain = try test.run(x, w)
+        #expect(mismatch(try test.run(x, kept), plain) == nil, "\(test.name), first call")
+        let made = try #require(kept.keptTransforms).keptCounts
+        #expect(made.isEmpty == !test.keeps, "\(test.name): \(made)")
+        #expect(mismatch(try test.run(x, kept), plain) == nil, "\(test.name), second call")
+        #expect(try #require(kept.keptTransforms).keptCounts == made, "\(test.name): the second call made nothing new")
+    }
+
+    /// One weight read in two layouts (forward, and backward data's transposed and turned one) keeps a transform for each.
+    @Test func eachLayoutKeepsItsOwnTransform() throws {
+        let x = G.random([2, 4, 16, 16], seed: 93), w = G.random([6, 4, 3, 3], scale: 0.3, seed: 94)
+        let kept = w.keepingConvolutionTransforms()
+        let y = try Tensor.conv2d(x, w, ConvOptions(padding: 1))
+        for _ in 0..<2 {
+            #expect(mismatch(try Tensor.conv2d(x, kept, ConvOptions(padding: 1)).scalars, y.scalars) == nil)
+            #expect(mismatch(try Tensor.convTranspose2d(y, kept, ConvOptions(padding: 1)).scalars,
+                             try Tensor.convTranspose2d(y, w, ConvOptions(padding: 1)).scalars) == nil)
+        }
+        #expect(try #require(kept.keptTransforms).keptCounts.count == 2)
+    }
+
+    @Test func aTransformIsMadeOnce() {
+        let transforms = KeptTransforms()
+        var made = 0
+        for _ in 0..<3 {
+            let storage = transforms.transform("test", count: 4) { pointer in
+                made += 1
+                pointer.update(repeating: 7, count: 4)
+            }
+            #expect(Array(UnsafeBufferPointer(start: storage.pointer, count: 4)) == [7, 7, 7, 7])
+        }
+        #expect(made == 1 && transforms.keptCounts == ["test": 4])
+    }
+
+    /// An edit of the weight, in place or into a copy, leaves nothing made of its old values behind.
+    @Test func anEditDropsTheKeptTransforms() throws {
+        let x = G.random([1, 4, 16, 16], seed: 95)
+        var weight = G.random([6, 4, 3, 3], scale: 0.3, seed: 96).keepingConvolutionTransforms()
+        _ = try Tensor.conv2d(x, weight, ConvOptions(padding: 1))
+        var copy = weight
+        copy.withUnsafeMutableBufferPointer { $0[0] += 1 }
+        #expect(!copy.keepsConvolutionTransforms && weight.keepsConvolutionTransforms)
+        // Uniquely held now that the copy has its own storage: the edit is in place.
+        weight.withUnsafeMutableBufferPointer { $0[0] += 1 }
+        #expect(!weight.keepsConvolutionTransforms)
+        #expect(mismatch(try Tensor.conv2d(x, weight.keepingConvolutionTransforms(), ConvOptions(padding: 1)).scalars,
+                         try Tensor.conv2d(x, copy, ConvOptions(padding: 1)).scalars) == nil)
+        var summed = G.random([6, 4, 3, 3], seed: 97).keepingConvolutionTransforms()
+        #expect(summed.addInPlaceIfUnique(weight) && !summed.keepsConvolutionTransforms)
+    }
+}
