@@ -12,7 +12,8 @@ public enum GenerationBenchmark {
         public let imagesPerSecond: Double
         /// The batch's multiply-adds against sgemm 2048³ timed beside the batches (`WorkloadReference`).
         public let arithmetic: SgemmShare
-        /// With `against`: the same batch by another convolution algorithm, alternated with this process's call by call.
+        /// With `against`: the same batch by another convolution algorithm; with `againstUnkeptTransforms`, by a generator
+        /// whose weights keep no convolution transforms; alternated with this process's call by call.
         public let against: Comparison?
     }
 
@@ -24,21 +25,27 @@ public enum GenerationBenchmark {
         public let profile: [ProfileLine]
     }
 
+    /// At most one of `against` and `againstUnkeptTransforms`.
     public static func run(architecture: Architecture, name: String, batches: [Int], minimumSeconds: Double,
-                           against: ConvolutionAlgorithm? = nil, progress: (String) -> Void = { _ in }) throws -> Report {
+                           against: ConvolutionAlgorithm? = nil, againstUnkeptTransforms: Bool = false,
+                           progress: (String) -> Void = { _ in }) throws -> Report {
+        precondition(against == nil || !againstUnkeptTransforms, "one comparison at a time")
         // Prepared as generate, sweep and fid prepare theirs: a run of many batches derives from the weights once.
-        let generator = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: 1))
-            .preparedForInference()
+        let unprepared = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: 1))
+        let generator = try unprepared.preparedForInference()
+        let unkept = try againstUnkeptTransforms ? unprepared.preparedForInference(keepingConvolutionTransforms: false) : nil
+        let variant = against?.rawValue ?? (againstUnkeptTransforms ? "unkept transforms" : nil)
         let reference = try WorkloadReference()
         var rows: [Row] = []
         var profile: [ProfileLine] = []
         for batch in batches {
             let z = try Latents.z(seeds: (0..<batch).map { UInt32($0) }, zDim: architecture.zDim)
-            let generate = { _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) } }
-            let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue,
-                                                                      beside: reference.call, slice: WorkloadReference.slice,
-                                                                      referenceSlice: 0, variantCall(against, generate))
-            let pass = try profileOnePass(generate)
+            func generate(by generator: Generator) throws { _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) } }
+            let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
+                                                                      slice: WorkloadReference.slice, referenceSlice: 0) { isVariant in
+                try ConvolutionAlgorithm.using(isVariant ? against ?? .current : .current) { try generate(by: isVariant ? unkept ?? generator : generator) }
+            }
+            let pass = try profileOnePass { try generate(by: generator) }
             profile = pass.lines
             let arithmetic = SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: reference.gflops(seconds: sgemmSeconds))
             rows.append(Row(batch: batch, secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds, arithmetic: arithmetic, against: comparison))

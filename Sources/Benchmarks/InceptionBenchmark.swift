@@ -17,23 +17,26 @@ public enum InceptionBenchmark {
         public let imagesPerSecond: Double
         /// The batch's multiply-adds against sgemm 2048³ timed beside the batches (`WorkloadReference`).
         public let arithmetic: SgemmShare
-        /// With `against` or `againstRounding`: the same batch by another convolution algorithm or with the other rounding,
-        /// alternated with this process's own call by call.
+        /// With `against`, `againstRounding` or `againstUnkeptTransforms`: the same batch by another convolution algorithm, with
+        /// the other rounding or without kept convolution transforms, alternated with this process's own call by call.
         public let against: Comparison?
         public let profile: [ProfileLine]
     }
 
-    /// At most one of `against` and `againstRounding`.
+    /// At most one of `against`, `againstRounding` and `againstUnkeptTransforms` (a network whose weights keep no convolution
+    /// transforms).
     public static func run(inputSize: Int, batch: Int, minimumSeconds: Double, against: ConvolutionAlgorithm? = nil,
-                           rounding: ConvRounding = InceptionNetwork.defaultRounding, againstRounding: ConvRounding? = nil) throws -> Report {
-        precondition(against == nil || againstRounding == nil, "one comparison at a time")
+                           rounding: ConvRounding = InceptionNetwork.defaultRounding, againstRounding: ConvRounding? = nil,
+                           againstUnkeptTransforms: Bool = false) throws -> Report {
+        precondition([against != nil, againstRounding != nil, againstUnkeptTransforms].filter { $0 }.count <= 1, "one comparison at a time")
         let network = try InceptionNetwork(weights: .formula(), rounding: rounding)
         let other = try againstRounding.map { try InceptionNetwork(weights: .formula(), rounding: $0) }
+            ?? (againstUnkeptTransforms ? InceptionNetwork(weights: .formula(), rounding: rounding, keepingConvolutionTransforms: false) : nil)
         var random = RandomState(seed: 1)
         let pixels = (0..<(batch * 3 * inputSize * inputSize)).map { _ in UInt8(random.nextInt(below: 256)) }
         let images = try ImageBatch(count: batch, channels: 3, height: inputSize, width: inputSize, pixels: pixels)
         let reference = try WorkloadReference()
-        let variant = against?.rawValue ?? againstRounding.map { "\($0.rawValue) rounding" }
+        let variant = against?.rawValue ?? againstRounding.map { "\($0.rawValue) rounding" } ?? (againstUnkeptTransforms ? "unkept transforms" : nil)
         let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
                                                                   slice: WorkloadReference.slice, referenceSlice: 0) { isVariant in
             let (timed, algorithm) = isVariant ? (other ?? network, against ?? .current) : (network, .current)

@@ -22,6 +22,12 @@ struct AgainstOption: ParsableArguments {
     var against: ConvolutionAlgorithm?
 }
 
+/// `bench generate` and `bench inception`: time the work as well with weights that keep no convolution transforms.
+struct UnkeptTransformsOption: ParsableArguments {
+    @Flag(help: "Also time the work with weights that keep no convolution transforms (packed taps and Winograd weights made again on every call, as before they were kept), alternating call by call with the process's own; adds that time and how many times as long it takes.")
+    var againstUnkeptTransforms = false
+}
+
 /// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
     @OptionGroup var threadOptions: ThreadOptions
@@ -165,10 +171,14 @@ struct BenchGenerate: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Batch sizes (default: 1 4 for paper256, 8 otherwise).") var batch: [Int] = []
     @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
     @OptionGroup var comparison: AgainstOption
+    @OptionGroup var unkept: UnkeptTransformsOption
 
     func validate() throws {
         if batch.contains(where: { $0 < 1 }) { throw ValidationError("--batch sizes must be at least 1") }
         if seconds <= 0 { throw ValidationError("--seconds must be positive") }
+        if comparison.against != nil && unkept.againstUnkeptTransforms {
+            throw ValidationError("--against and --against-unkept-transforms: one comparison at a time")
+        }
     }
 
     func run() throws {
@@ -176,7 +186,7 @@ struct BenchGenerate: ParsableCommand {
         let architecture = try BenchmarkNetwork.architecture(named: network)
         let batches = batch.isEmpty ? (network == "paper256" ? [1, 4] : [8]) : batch
         let report = try GenerationBenchmark.run(architecture: architecture, name: network, batches: batches, minimumSeconds: seconds,
-                                                 against: comparison.against) { Console.info($0) }
+                                                 against: comparison.against, againstUnkeptTransforms: unkept.againstUnkeptTransforms) { Console.info($0) }
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print("\(report.network): OpenBLAS core \(report.blasCore), \(report.threads) threads")
         for row in report.rows {
@@ -203,16 +213,21 @@ struct BenchInception: ParsableCommand {
     @Option(help: ArgumentHelp("Also time the network with this rounding, alternating call by call with --rounding's, as --against does for an algorithm.",
                                valueName: "rounding"))
     var againstRounding: ConvRounding?
+    @OptionGroup var unkept: UnkeptTransformsOption
 
     func validate() throws {
         guard size >= 1, batch >= 1, seconds >= 0 else { throw ValidationError("--size and --batch must be at least 1, --seconds at least 0") }
-        guard comparison.against == nil || againstRounding == nil else { throw ValidationError("--against and --against-rounding: one comparison at a time") }
+        let comparisons = [comparison.against != nil, againstRounding != nil, unkept.againstUnkeptTransforms].filter { $0 }.count
+        guard comparisons <= 1 else {
+            throw ValidationError("--against, --against-rounding and --against-unkept-transforms: one comparison at a time")
+        }
     }
 
     func run() throws {
         options.apply()
         let report = try InceptionBenchmark.run(inputSize: size, batch: batch, minimumSeconds: seconds, against: comparison.against,
-                                                rounding: inceptionRounding.chosen, againstRounding: againstRounding)
+                                                rounding: inceptionRounding.chosen, againstRounding: againstRounding,
+                                                againstUnkeptTransforms: unkept.againstUnkeptTransforms)
         if options.json { print(JSONText.encode(report, pretty: true)); return }
         print(String(format: "inception %d² batch %d, %@ rounding: %.3f s per batch, %.2f img/s (OpenBLAS core %@, %d threads)", report.inputSize,
                      report.batch, report.rounding.rawValue, report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads)

@@ -27,10 +27,15 @@ public final class InceptionNetwork: @unchecked Sendable {
     public let comparabilityWarning: String?
     private let layers: [String: FoldedConv]
 
-    public init(weights: InceptionWeights, rounding: ConvRounding = defaultRounding) throws {
+    /// `keepingConvolutionTransforms`: the convolutions make their weight transforms once (`Tensor.keepingConvolutionTransforms`)
+    /// rather than on every batch; false only to time the difference (`bench inception --against-unkept-transforms`).
+    public init(weights: InceptionWeights, rounding: ConvRounding = defaultRounding, keepingConvolutionTransforms: Bool = true) throws {
         var layers: [String: FoldedConv] = [:]
         for conv in InceptionArchitecture.convs {
-            layers[conv.name] = try Self.fold(conv, weights, rounding: rounding)
+            let folded = try Self.fold(conv, weights, rounding: rounding)
+            layers[conv.name] = keepingConvolutionTransforms
+                ? FoldedConv(weight: folded.weight.keepingConvolutionTransforms(), bias: folded.bias, options: folded.options, isPointwise: folded.isPointwise)
+                : folded
         }
         self.rounding = rounding
         self.layers = layers
@@ -53,8 +58,7 @@ public final class InceptionNetwork: @unchecked Sendable {
         }
         var options = conv.options
         options.rounding = rounding
-        // Fixed for the network's life: the convolutions' weight transforms are made once (`keepingConvolutionTransforms`).
-        return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded).keepingConvolutionTransforms(), bias: try Tensor(shape: [conv.outChannels], values: bias),
+        return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded), bias: try Tensor(shape: [conv.outChannels], values: bias),
                           options: options, isPointwise: conv.isPointwise)
     }
 

@@ -55,15 +55,16 @@ public struct ParameterSet {
     }
 
     /// Computes `derivation` of the declared tensor once, for every later `derived` until the tensor is replaced. Kept
-    /// values carry no gradient, so a tensor that requires one is refused. A kept convolution weight keeps its
-    /// convolution transforms too.
+    /// values carry no gradient, so a tensor that requires one is refused. A derived convolution weight keeps its
+    /// convolution transforms when the tensor it is derived from does (`keepConvolutionTransforms`).
     mutating func keepDerived(_ derivation: WeightDerivation, of declaration: TensorDeclaration) throws {
         let value = try tensor(declaration)
         guard !value.requiresGrad else {
             throw NetworkError("\(network) tensor \(declaration.name) requires a gradient: its \(derivation) cannot be computed ahead")
         }
         let derived = try GradMode.withoutGrad { try derivation.apply(to: value) }
-        try keep(derivation.isConvolutionWeight ? derived.keepingConvolutionTransforms() : derived, as: derivation, of: declaration)
+        let kept = derivation.isConvolutionWeight && value.keepsConvolutionTransforms ? derived.keepingConvolutionTransforms() : derived
+        try keep(kept, as: derivation, of: declaration)
     }
 
     /// Marks the declared weight as one whose convolution transforms are kept (`Tensor.keepingConvolutionTransforms`),

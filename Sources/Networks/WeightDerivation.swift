@@ -35,11 +35,12 @@ extension Generator {
     /// convolve the whole batch with the shared weight; paper256's 512-channel ones at 16² and 32², about 34 MB). Its
     /// images are an unprepared generator's to the bit.
     /// Replacing a tensor in `parameters` drops what was derived from it; a weight that requires a gradient is refused,
-    /// since what is kept carries none.
-    public func preparedForInference() throws -> Generator {
+    /// since what is kept carries none. `keepingConvolutionTransforms: false` leaves the transforms to be made on every
+    /// pass (`bench generate --against-unkept-transforms`).
+    public func preparedForInference(keepingConvolutionTransforms: Bool = true) throws -> Generator {
         var prepared = self
         for layer in network.synthesis.layers {
-            try prepared.parameters.keepConvolutionTransforms(of: layer.weight)
+            if keepingConvolutionTransforms { try prepared.parameters.keepConvolutionTransforms(of: layer.weight) }
             for derivation in layer.weightDerivations {
                 try prepared.parameters.keepDerived(derivation, of: layer.weight)
             }

@@ -53,8 +53,8 @@ struct CLITests {
     }
 
     /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it
-    /// took; bench inception and bench generate --against do so for the whole batch, and bench inception --against-rounding
-    /// with the network's other rounding.
+    /// took; bench inception and bench generate --against do so for the whole batch, bench inception --against-rounding
+    /// with the network's other rounding, and both --against-unkept-transforms with weights that keep no convolution transforms.
     @Test func kernelBenchmarkComparesAgainstAnotherAlgorithm() throws {
         let result = try toonkitRun("bench", "kernels", "--only", "FID 1x3", "--against", "im2col", "--batch", "1", "--seconds", "0.01", "--json")
         #expect(result.status == 0, "\(result.stderr)")
@@ -84,6 +84,15 @@ struct CLITests {
         let generated = try JSONSerialization.jsonObject(with: Data(generation.stdout.utf8)) as? [String: Any]
         let generatedRows = try #require(generated?["rows"] as? [[String: Any]])
         #expect((generatedRows.first?["against"] as? [String: Any])?["variant"] as? String == "im2col")
+        for workload in [["inception", "--size", "75", "--batch", "1", "--seconds", "0"], ["generate", "--network", "demo32", "--batch", "1", "--seconds", "0.01"]] {
+            let unkept = try Toonkit.run(["bench"] + workload + ["--against-unkept-transforms", "--json"])
+            #expect(unkept.status == 0, "\(unkept.stderr)")
+            let document = try JSONSerialization.jsonObject(with: Data(unkept.stdout.utf8)) as? [String: Any]
+            let against = (document?["against"] ?? (document?["rows"] as? [[String: Any]])?.first?["against"]) as? [String: Any]
+            #expect(against?["variant"] as? String == "unkept transforms", "\(workload[0]): \(unkept.stdout)")
+            let two = try Toonkit.run(["bench"] + workload + ["--against-unkept-transforms", "--against", "im2col"])
+            #expect(two.status != 0 && two.stderr.contains("one comparison at a time"), "\(two.stderr)")
+        }
         let refused = try toonkitRun("bench", "kernels", "--against", "fft")
         #expect(refused.status != 0 && refused.stderr.contains("'auto', 'direct' or 'im2col'"), "\(refused.stderr)")
     }
