@@ -41,8 +41,9 @@ public enum GenerationBenchmark {
         for batch in batches {
             let z = try Latents.z(seeds: (0..<batch).map { UInt32($0) }, zDim: architecture.zDim)
             func generate(by generator: Generator) throws { _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) } }
+            let slice = WorkloadReference.slice(minimumSeconds: minimumSeconds)
             let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
-                                                                      slice: WorkloadReference.slice, referenceSlice: 0) { isVariant in
+                                                                      slice: slice, referenceSlice: 0) { isVariant in
                 try ConvolutionAlgorithm.using(isVariant ? against ?? .current : .current) { try generate(by: isVariant ? unkept ?? generator : generator) }
             }
             let pass = try profileOnePass { try generate(by: generator) }

@@ -37,8 +37,9 @@ public enum InceptionBenchmark {
         let images = try ImageBatch(count: batch, channels: 3, height: inputSize, width: inputSize, pixels: pixels)
         let reference = try WorkloadReference()
         let variant = against?.rawValue ?? againstRounding.map { "\($0.rawValue) rounding" } ?? (againstUnkeptTransforms ? "unkept transforms" : nil)
+        let slice = WorkloadReference.slice(minimumSeconds: minimumSeconds)
         let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
-                                                                  slice: WorkloadReference.slice, referenceSlice: 0) { isVariant in
+                                                                  slice: slice, referenceSlice: 0) { isVariant in
             let (timed, algorithm) = isVariant ? (other ?? network, against ?? .current) : (network, .current)
             _ = try ConvolutionAlgorithm.using(algorithm) { try GradMode.withoutGrad { try timed.features(of: images) } }
         }

@@ -58,12 +58,13 @@ func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () 
     return (medians[0], variant.map { Comparison(variant: $0, medians: medians) }, references.medians[0])
 }
 
-/// A whole workload's sgemm yardstick (`SgemmShare`): one 2048³ product after about every `slice` seconds of
-/// generation or Inception batches (`timePerCall(…beside:…)`), or after every training step, instead of one measurement
-/// before the work. Measured once before, a slow spell of the host in that second made `bench train` state 1.85 of
+/// A whole workload's sgemm yardstick (`SgemmShare`): one 2048³ product after about every half second of generation or
+/// Inception batches (`timePerCall(…beside:…)` with `slice(minimumSeconds:)`), or after every training step, instead of
+/// one measurement before the work. Measured once before, a slow spell of the host in that second made `bench train` state 1.85 of
 /// sgemm (the reference read 108 GFLOP/s against 180–205 in other runs of that hour).
 struct WorkloadReference {
-    static let slice = 0.5
+    /// Half a second of batches between products, less when the whole measurement is asked to be shorter (at least 0.05 s).
+    static func slice(minimumSeconds: Double) -> Double { min(0.5, max(minimumSeconds, 0.05)) }
     private let product: (call: () throws -> Void, flops: Double)
     private var samples = CallSamples(bodies: 1)
 
@@ -86,7 +87,9 @@ struct WorkloadReference {
     var medianGflops: Double { gflops(seconds: samples.medians[0]) }
 }
 
-/// Seconds of each call of several bodies, taken in rounds that call each body once.
+/// Seconds of each call of several bodies, taken in rounds that call each body once, in turn first and last: a body
+/// that always ran first would always follow whatever ran before the round (the sgemm reference beside a whole
+/// workload, with its 48 MB of operands through the caches).
 struct CallSamples {
     private var samples: [[Double]]
     /// Wall time spent in `sample` so far.
@@ -95,21 +98,28 @@ struct CallSamples {
     init(bodies: Int) { samples = Array(repeating: [], count: bodies) }
 
     var rounds: Int { samples[0].count }
-    var medians: [Double] { samples.map { $0.sorted()[$0.count / 2] } }
+    /// Each body's median, the mean of the middle two for an even count.
+    var medians: [Double] {
+        samples.map { times in
+            let sorted = times.sorted(), middle = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        }
+    }
 
     /// Rounds until `seconds` have passed in this call and at least `minimumRounds` ran.
     mutating func sample(seconds limit: Double, minimumRounds: Int, _ call: (Int) throws -> Void) throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        var elapsed = 0.0, rounds = 0
+        var elapsed = 0.0, roundsHere = 0
         repeat {
-            for body in samples.indices {
+            // By the rounds taken so far in all calls, so that one round per call still alternates.
+            for body in self.rounds.isMultiple(of: 2) ? Array(samples.indices) : samples.indices.reversed() {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 try call(body)
                 samples[body].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             }
-            rounds += 1
+            roundsHere += 1
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        } while rounds < minimumRounds || elapsed < limit
+        } while roundsHere < minimumRounds || elapsed < limit
         seconds += elapsed
     }
 }

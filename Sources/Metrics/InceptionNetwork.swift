@@ -32,10 +32,7 @@ public final class InceptionNetwork: @unchecked Sendable {
     public init(weights: InceptionWeights, rounding: ConvRounding = defaultRounding, keepingConvolutionTransforms: Bool = true) throws {
         var layers: [String: FoldedConv] = [:]
         for conv in InceptionArchitecture.convs {
-            let folded = try Self.fold(conv, weights, rounding: rounding)
-            layers[conv.name] = keepingConvolutionTransforms
-                ? FoldedConv(weight: folded.weight.keepingConvolutionTransforms(), bias: folded.bias, options: folded.options, isPointwise: folded.isPointwise)
-                : folded
+            layers[conv.name] = try Self.fold(conv, weights, rounding: rounding, keepingConvolutionTransforms: keepingConvolutionTransforms)
         }
         self.rounding = rounding
         self.layers = layers
@@ -44,7 +41,8 @@ public final class InceptionNetwork: @unchecked Sendable {
         comparabilityWarning = weights.comparabilityWarning
     }
 
-    private static func fold(_ conv: InceptionConv, _ weights: InceptionWeights, rounding: ConvRounding) throws -> FoldedConv {
+    private static func fold(_ conv: InceptionConv, _ weights: InceptionWeights, rounding: ConvRounding,
+                             keepingConvolutionTransforms: Bool) throws -> FoldedConv {
         let w = try weights.values("\(conv.name).conv.weight")
         let gamma = try weights.values("\(conv.name).bn.weight"), beta = try weights.values("\(conv.name).bn.bias")
         let mean = try weights.values("\(conv.name).bn.running_mean"), variance = try weights.values("\(conv.name).bn.running_var")
@@ -58,8 +56,9 @@ public final class InceptionNetwork: @unchecked Sendable {
         }
         var options = conv.options
         options.rounding = rounding
-        return FoldedConv(weight: try Tensor(shape: conv.weightShape, values: folded), bias: try Tensor(shape: [conv.outChannels], values: bias),
-                          options: options, isPointwise: conv.isPointwise)
+        let weight = try Tensor(shape: conv.weightShape, values: folded)
+        return FoldedConv(weight: keepingConvolutionTransforms ? weight.keepingConvolutionTransforms() : weight,
+                          bias: try Tensor(shape: [conv.outChannels], values: bias), options: options, isPointwise: conv.isPointwise)
     }
 
     // MARK: Entry points

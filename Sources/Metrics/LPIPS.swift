@@ -19,9 +19,10 @@ public final class LPIPS: @unchecked Sendable {
     private let scaleTensor: Tensor
 
     public init(weights: LPIPSWeights) throws {
-        // Fixed for the network's life: the convolutions' weight transforms are made once (`keepingConvolutionTransforms`).
+        // Not marked `keepingConvolutionTransforms`: VGG16's 59 MB of weights would keep about 105 MB of Winograd weights for
+        // the forward pass and as much again for projection's backward pass (docs/engine-kernels.md "Kept weight transforms").
         convolutions = try VGG16Architecture.convolutions.map { layer in
-            (layer, try Tensor(shape: layer.weightShape, values: weights.backboneValues(layer.weightName)).keepingConvolutionTransforms(),
+            (layer, try Tensor(shape: layer.weightShape, values: weights.backboneValues(layer.weightName)),
              try Tensor(shape: [layer.outChannels], values: weights.backboneValues(layer.biasName)))
         }
         heads = try zip(weights.heads, VGG16Architecture.tappedChannels).map { try Tensor(shape: [1, $1, 1, 1], values: $0) }

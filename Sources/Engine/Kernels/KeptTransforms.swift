@@ -24,11 +24,11 @@ final class KeptTransforms: @unchecked Sendable {
         return made
     }
 
-    /// The transforms kept so far, by key, and their floats.
-    var keptCounts: [String: Int] {
+    /// The transforms kept so far, by key.
+    var kept: [String: TensorStorage] {
         lock.lock()
         defer { lock.unlock() }
-        return transforms.mapValues(\.count)
+        return transforms
     }
 }
 
