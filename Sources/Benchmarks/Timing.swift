@@ -60,8 +60,8 @@ func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () 
 
 /// A whole workload's sgemm yardstick (`SgemmShare`): one 2048³ product after about every half second of generation or
 /// Inception batches (`timePerCall(…beside:…)` with `slice(minimumSeconds:)`), or after every training step, instead of
-/// one measurement before the work. Measured once before, a slow spell of the host in that second made `bench train` state 1.85 of
-/// sgemm (the reference read 108 GFLOP/s against 180–205 in other runs of that hour).
+/// one measurement before the work. Measured once before, a slow spell of the host in that second made `bench train`
+/// state 1.85 of sgemm (the reference read 108 GFLOP/s against 180–205 in other runs of that hour).
 struct WorkloadReference {
     /// Half a second of batches between products, less when the whole measurement is asked to be shorter (at least 0.05 s).
     static func slice(minimumSeconds: Double) -> Double { min(0.5, max(minimumSeconds, 0.05)) }
