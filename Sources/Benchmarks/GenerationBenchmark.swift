@@ -44,12 +44,14 @@ public enum GenerationBenchmark {
             let slice = WorkloadReference.slice(minimumSeconds: minimumSeconds)
             let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
                                                                       slice: slice, referenceSlice: 0) { isVariant in
-                try ConvolutionAlgorithm.using(isVariant ? against ?? .current : .current) { try generate(by: isVariant ? unkept ?? generator : generator) }
+                let (algorithm, timed) = isVariant ? (against ?? .current, unkept ?? generator) : (.current, generator)
+                try ConvolutionAlgorithm.using(algorithm) { try generate(by: timed) }
             }
             let pass = try profileOnePass { try generate(by: generator) }
             profile = pass.lines
             let arithmetic = SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: reference.gflops(seconds: sgemmSeconds))
-            rows.append(Row(batch: batch, secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds, arithmetic: arithmetic, against: comparison))
+            rows.append(Row(batch: batch, secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds, arithmetic: arithmetic,
+                            against: comparison))
             progress(String(format: "%@ batch %d: %.3f s per batch, %.2f img/s", name, batch, seconds, Double(batch) / seconds)
                      + (comparison?.summary(unit: "s") ?? ""))
         }
