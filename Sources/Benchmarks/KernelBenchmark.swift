@@ -9,6 +9,7 @@ public enum KernelBenchmark {
     public struct Row: Codable, Sendable {
         public let layer: String
         public let pass: String
+        public let batch: Int
         public let seconds: Double
         public let gflops: Double
         /// GFLOP/s over `sgemmGflops`.
@@ -108,16 +109,22 @@ public enum KernelBenchmark {
         InceptionLayer(channelsIn: 48, channelsOut: 64, inputSize: 35, kernel: (5, 5), padding: (2, 2)),
     ]
 
+    /// The StyleGAN2 rows' batch unless the caller sets one: `bench train --network paper256`'s.
+    public static let defaultBatch = 4
+
+    /// `batch`: every row's batch; by default `defaultBatch` for the StyleGAN2 rows and `FIDEvaluator.defaultBatchSize` for the
+    /// FID rows, each as it runs (at FID's 8 the 8² layers take Winograd, at 4 im2col).
     /// `only`: time just the rows whose "layer pass" or vector kernel name contains this text (case-insensitive).
     /// `against`: also time every row with this convolution algorithm, alternating call by call with the process's own.
-    public static func run(batch: Int = 4, layers: [Layer] = paper256Layers, minimumSeconds: Double = 0.5, only: String? = nil,
+    public static func run(batch: Int? = nil, layers: [Layer] = paper256Layers, minimumSeconds: Double = 0.5, only: String? = nil,
                            against: ConvolutionAlgorithm? = nil, progress: (String) -> Void = { _ in }) throws -> Report {
+        let (styleBatch, inceptionBatch) = (batch ?? defaultBatch, batch ?? FIDEvaluator.defaultBatchSize)
         let selected = { (name: String) in only.map { name.localizedCaseInsensitiveContains($0) } ?? true }
         let reference = try sgemmCall(size: 2048)
         let sgemm = try measureSgemm(reference, minimumSeconds: minimumSeconds)
         progress(String(format: "sgemm 2048^3: %.1f GFLOP/s", sgemm))
         var rows: [Row] = []
-        func time(_ layer: String, _ pass: String, flops: Double, _ body: @escaping () throws -> Void) throws {
+        func time(_ layer: String, _ pass: String, batch: Int, flops: Double, _ body: @escaping () throws -> Void) throws {
             guard selected("\(layer) \(pass)") else { return }
             // Each row times its layer as it runs in a process that repeats it, with its own buffers recycled: a pool
             // full of earlier rows' buffers made later rows map and fault in theirs on every call (up 128->64 into 256²,
@@ -126,49 +133,51 @@ public enum KernelBenchmark {
             let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue,
                                                                       beside: reference.call, variantCall(against, body))
             let gflops = flops / seconds / 1e9, besideGflops = reference.flops / sgemmSeconds / 1e9
-            rows.append(Row(layer: layer, pass: pass, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / besideGflops,
+            rows.append(Row(layer: layer, pass: pass, batch: batch, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / besideGflops,
                             sgemmGflops: besideGflops, against: comparison))
             progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s beside it)", layer, pass, seconds * 1e3, gflops,
                             gflops / besideGflops, besideGflops) + (comparison?.summary(unit: "ms") ?? ""))
         }
         for layer in layers {
-            let x = try randomTensor([batch, layer.channelsIn, layer.resolution, layer.resolution])
+            let x = try randomTensor([styleBatch, layer.channelsIn, layer.resolution, layer.resolution])
             let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
             let options = ConvOptions(padding: 1)
             let y = try Tensor.conv2d(x, w, options)
-            let flops = 2.0 * Double(batch * layer.channelsOut * layer.resolution * layer.resolution * layer.channelsIn * 9)
-            try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, options) }
-            try time(layer.name, "backward data", flops: flops) {
+            let flops = 2.0 * Double(styleBatch * layer.channelsOut * layer.resolution * layer.resolution * layer.channelsIn * 9)
+            try time(layer.name, "forward", batch: styleBatch, flops: flops) { _ = try Tensor.conv2d(x, w, options) }
+            try time(layer.name, "backward data", batch: styleBatch, flops: flops) {
                 _ = try Tensor.convTranspose2d(y, w, options, outputSize: (layer.resolution, layer.resolution))
             }
-            try time(layer.name, "backward weight", flops: flops) {
+            try time(layer.name, "backward weight", batch: styleBatch, flops: flops) {
                 _ = try Tensor.conv2dWeightGradient(input: x, gradOutput: y, kernelSize: (3, 3), options)
             }
         }
         for layer in upsamplingLayers(of: layers) {
             // The generator's up-sampling convolution: conv_transpose2d with stride 2 from half the resolution.
             let half = layer.resolution / 2
-            let x = try randomTensor([batch, layer.channelsIn, half, half])
+            let x = try randomTensor([styleBatch, layer.channelsIn, half, half])
             let w = try randomTensor([layer.channelsIn, layer.channelsOut, 3, 3])
-            try time(layer.upsamplingName, "forward", flops: 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * half * half)) {
+            let flops = 2.0 * Double(styleBatch * layer.channelsIn * layer.channelsOut * 9 * half * half)
+            try time(layer.upsamplingName, "forward", batch: styleBatch, flops: flops) {
                 _ = try Tensor.convTranspose2d(x, w, ConvOptions(stride: 2, padding: 0))
             }
         }
         for layer in downsamplingLayers(of: layers) {
             // The discriminator's down-sampling convolution: stride 2 on its FIR's (2R + 1)² output.
-            let x = try randomTensor([batch, layer.channelsIn, 2 * layer.resolution + 1, 2 * layer.resolution + 1])
+            let x = try randomTensor([styleBatch, layer.channelsIn, 2 * layer.resolution + 1, 2 * layer.resolution + 1])
             let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
-            try time(layer.downsamplingName, "forward", flops: 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)) {
+            let flops = 2.0 * Double(styleBatch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)
+            try time(layer.downsamplingName, "forward", batch: styleBatch, flops: flops) {
                 _ = try Tensor.conv2d(x, w, ConvOptions(stride: 2))
             }
         }
         for layer in inceptionLayers {
-            let x = try randomTensor([batch, layer.channelsIn, layer.inputSize, layer.inputSize])
+            let x = try randomTensor([inceptionBatch, layer.channelsIn, layer.inputSize, layer.inputSize])
             let w = try randomTensor([layer.channelsOut, layer.channelsIn, layer.kernel.height, layer.kernel.width])
-            let flops = 2.0 * Double(batch * layer.channelsIn * layer.channelsOut * layer.kernel.height * layer.kernel.width
+            let flops = 2.0 * Double(inceptionBatch * layer.channelsIn * layer.channelsOut * layer.kernel.height * layer.kernel.width
                                      * layer.outputHeight * layer.outputWidth)
             let options = ConvOptions(stride: 1, padding: layer.padding, rounding: InceptionNetwork.defaultRounding)
-            try time(layer.name, "forward", flops: flops) { _ = try Tensor.conv2d(x, w, options) }
+            try time(layer.name, "forward", batch: inceptionBatch, flops: flops) { _ = try Tensor.conv2d(x, w, options) }
         }
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,

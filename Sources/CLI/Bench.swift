@@ -68,12 +68,17 @@ struct BenchKernels: ParsableCommand {
             + "the engine's vector kernels with each instruction set the CPU supports.")
 
     @OptionGroup var options: BenchOptions
-    @Option(help: "Batch size.") var batch = 4
+    @Option(help: "Batch size of every row (default: 4 for the StyleGAN2 rows, toonkit fid's 8 for the FID rows, as each runs).")
+    var batch: Int?
     @Option(help: "Minimum seconds of each row's own calls (the median is reported); a convolution row's sgemm, timed in turns with it, takes about as long again.") var seconds = 0.5
     @Option(help: ArgumentHelp("Time only the rows whose layer and pass, or vector kernel name, contain this text (case-insensitive), e.g. 'up 3x3' or '@256x256 backward'; sgemm is always measured.",
                                valueName: "text"))
     var only: String?
     @OptionGroup var comparison: AgainstOption
+
+    func validate() throws {
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+    }
 
     func run() throws {
         options.apply()
@@ -91,11 +96,12 @@ struct BenchKernels: ParsableCommand {
         print("engine kernels: \(engineSet) (\(KernelInstructionSet.environmentVariable)=\(KernelInstructionSet.allCases.map(\.rawValue).joined(separator: "|")) forces one)")
         let againstTitle = against.map { String(format: "  %@ ms  as long", $0.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) } ?? ""
         print("ratio to sgemm: to sgemm 2048^3 timed beside each row, in turns with it (the sgemm column, GFLOP/s)")
-        print("layer                            pass              ms      GFLOP/s  ratio to sgemm  sgemm" + againstTitle)
+        print("layer                            pass            batch       ms      GFLOP/s  ratio to sgemm  sgemm" + againstTitle)
         for row in report.rows {
             let comparison = row.against.map { String(format: " %11.2f %8.2f×", $0.seconds * 1e3, $0.speedup) } ?? ""
             print(row.layer.padding(toLength: 33, withPad: " ", startingAt: 0) + row.pass.padding(toLength: 16, withPad: " ", startingAt: 0)
-                  + String(format: "%8.2f %10.1f %8.2f %12.1f", row.seconds * 1e3, row.gflops, row.ratioToSgemm, row.sgemmGflops) + comparison)
+                  + String(format: "%5d %8.2f %10.1f %8.2f %12.1f", row.batch, row.seconds * 1e3, row.gflops, row.ratioToSgemm, row.sgemmGflops)
+                  + comparison)
         }
         print("engine vector kernel                                  set          ms      GFLOP/s")
         for row in report.vectorKernels {
@@ -206,7 +212,7 @@ struct BenchInception: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Side of the square input images (they are resized to 299² inside, as pytorch-fid does).") var size = 256
-    @Option(help: "Images per pass.") var batch = 8
+    @Option(help: "Images per pass (default: toonkit fid's).") var batch = FIDEvaluator.defaultBatchSize
     @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
     @OptionGroup var inceptionRounding: InceptionRoundingOption
     @OptionGroup var comparison: AgainstOption

@@ -41,7 +41,7 @@ struct FIDCommand: ParsableCommand {
     @Option(help: "Number of generated images.") var num = GeneratedImageOptions.defaultCount
     @Option(help: "Truncation psi (1 = none, as the reference's metrics).") var trunc: Float = 1
     @Option(help: "First z seed; generated image i uses seed + i. Also seeds the KID subsets.") var seed: UInt32 = 0
-    @Option(help: "Images per Inception pass.") var batch = 8
+    @Option(help: "Images per Inception pass.") var batch = FIDEvaluator.defaultBatchSize
     @Flag(help: "Also compute KID (kernel inception distance; keeps all features in memory and in the cache).") var kid = false
     @Option(name: .customLong("kid-subsets"), help: "KID: number of subsets.") var kidSubsets = 100
     @Option(name: .customLong("kid-subset-size"), help: "KID: largest subset size.") var kidSubsetSize = 1000

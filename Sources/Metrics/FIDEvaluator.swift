@@ -99,13 +99,16 @@ public final class FIDEvaluator {
     /// Images per Inception pass (memory grows by about 7 MB per image at 299×299).
     public var batchSize: Int
 
-    public init(network: InceptionNetwork, batchSize: Int = 8) {
+    /// `toonkit fid`'s images per pass, which `bench inception` and the FID rows of `bench kernels` time.
+    public static let defaultBatchSize = 8
+
+    public init(network: InceptionNetwork, batchSize: Int = defaultBatchSize) {
         self.network = network
         self.batchSize = max(1, batchSize)
     }
 
     public convenience init(inception weights: InceptionWeights, rounding: ConvRounding = InceptionNetwork.defaultRounding,
-                            batchSize: Int = 8) throws {
+                            batchSize: Int = defaultBatchSize) throws {
         self.init(network: try InceptionNetwork(weights: weights, rounding: rounding), batchSize: batchSize)
     }
 

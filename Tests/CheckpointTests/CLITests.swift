@@ -52,6 +52,25 @@ struct CLITests {
         #expect(abs(share["fraction"]! - share["gflops"]! / share["sgemmGflops"]!) <= 1e-12)
     }
 
+    /// bench kernels times the StyleGAN2 rows at batch 4 and the FID rows at toonkit fid's batch, as each runs, unless
+    /// --batch sets every row's.
+    @Test func kernelBenchmarkRowsRunAtTheirWorkloadsBatch() throws {
+        func batches(_ extra: String...) throws -> [String: Int] {
+            let result = try Toonkit.run(["bench", "kernels", "--only", "512->512 @8x8 forward", "--seconds", "0.01", "--json"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            let fid = try Toonkit.run(["bench", "kernels", "--only", "FID 1x3", "--seconds", "0.01", "--json"] + extra)
+            #expect(fid.status == 0, "\(fid.stderr)")
+            let rows = try [result, fid].flatMap { run in
+                try #require((JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]])
+            }
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["layer"] as? String ?? "?", $0["batch"] as? Int ?? 0) })
+        }
+        #expect(try batches() == ["3x3 512->512 @8x8": 4, "FID 1x3 384->384 @8x8 pad 0,1": 8])
+        #expect(try batches("--batch", "2") == ["3x3 512->512 @8x8": 2, "FID 1x3 384->384 @8x8 pad 0,1": 2])
+        let refused = try toonkitRun("bench", "kernels", "--batch", "0")
+        #expect(refused.status != 0 && refused.stderr.contains("--batch must be at least 1"), "\(refused.stderr)")
+    }
+
     /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it
     /// took; bench inception and bench generate --against do so for the whole batch, bench inception --against-rounding
     /// with the network's other rounding, and both --against-unkept-transforms with weights that keep no convolution transforms.
