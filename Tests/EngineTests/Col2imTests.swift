@@ -36,28 +36,6 @@ import Testing
         Case(batch: 2, groups: 1, channels: 4, outChannels: 3, height: 6, width: 5, kernel: (2, 2), stride: 2, padding: (3, 3)),
     ]
 
-    /// A pointwise forward pass on a 16-lane set multiplies the samples together (`ConvGeometry.blocks(pointwiseSamplesTogether:)`),
-    /// packing their columns and unpacking the product; each output stays the definition's sum, as with one sample per block.
-    @Test func pointwiseForwardWithSamplesTogetherMatchesTheDefinition() throws {
-        let (n, c, o, h, w) = (3, 5, 4, 6, 7)
-        let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c, 1, 1], options: ConvOptions())
-        #expect(g.blocks(pointwiseSamplesTogether: true).count == 1 && g.blocks.count == n)
-        let x = G.random([n, c, h, w], seed: 98), weight = G.random([o, c, 1, 1], seed: 99)
-        let y = try Tensor.conv2d(x, weight).scalars
-        let (xs, ws) = (x.scalars, weight.scalars)
-        var worst = 0.0
-        for sample in 0..<n {
-            for out in 0..<o {
-                for pixel in 0..<(h * w) {
-                    var sum = 0.0
-                    for channel in 0..<c { sum += Double(ws[out * c + channel]) * Double(xs[(sample * c + channel) * h * w + pixel]) }
-                    worst = max(worst, abs(sum - Double(y[(sample * o + out) * h * w + pixel])))
-                }
-            }
-        }
-        #expect(worst <= 1e-5, "worst \(worst) (instruction set \(KernelInstructionSet.active.rawValue))")
-    }
-
     @Test func theCasesCoverEveryKindOfBlockAndBand() throws {
         let blocks = try Self.cases.map { try $0.geometry().blocks }
         #expect(blocks[0].count == 1 && blocks[0][0].samples == 3)

@@ -41,16 +41,13 @@ struct ConvGeometry: Equatable {
     }
 
     /// Column blocks covering the whole batch; the im2col buffer of one block stays near 8 MB. Pointwise convolutions
-    /// take one sample per block, which GEMM reads and writes in place, unless `pointwiseSamplesTogether`: on a Zen 1
-    /// packing several samples' columns and unpacking the product cost more than the wider product gains (Inception's 1×1
-    /// layers at batch 8: 768 → 192 channels at 17² 15.1 → 12.6 ms, 768 → 128 9.7 → 7.8, 192 → 64 at 35² 10.8 → 9.8,
-    /// 1280 → 320 at 8² 8.2 → 7.3, 2048 → 448 at 8² level; medians of 60 interleaved calls); see `forward` for where
-    /// that turned around.
-    var blocks: [Block] { blocks(pointwiseSamplesTogether: false) }
-
-    func blocks(pointwiseSamplesTogether: Bool) -> [Block] {
+    /// take one sample per block, which GEMM reads and writes in place: packing several samples' columns and unpacking
+    /// the product cost more than the wider product gains (Inception's 1×1 layers at batch 8 on a Zen 1: 768 → 192
+    /// channels at 17² 15.1 → 12.6 ms, 768 → 128 9.7 → 7.8, 192 → 64 at 35² 10.8 → 9.8, 1280 → 320 at 8² 8.2 → 7.3,
+    /// 2048 → 448 at 8² level; medians of 60 interleaved calls).
+    var blocks: [Block] {
         let budgetColumns = max(outWidth, (8 << 20) / (4 * max(patch, 1)))
-        if outPlane >= budgetColumns || batch == 1 || (isPointwise && !pointwiseSamplesTogether) {
+        if outPlane >= budgetColumns || batch == 1 || isPointwise {
             let rowsPerBlock = max(1, min(outHeight, budgetColumns / max(outWidth, 1)))
             return (0..<batch).flatMap { n in
                 Swift.stride(from: 0, to: outHeight, by: rowsPerBlock).map { Block(sample: n, samples: 1, rowStart: $0, rows: min(rowsPerBlock, outHeight - $0)) }
@@ -84,10 +81,7 @@ enum ConvKernels {
         }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
-        // Pointwise forward passes multiply several samples at once on 16-lane sets: on a Zen 4 (AVX-512, OpenBLAS's
-        // Cooperlake core) `bench inception` at batch 8 ran 1.04–1.14 times as fast so (4 pairs in turn), against the
-        // Zen 1 measurements at `blocks`; the backward passes, which FID never runs, keep one sample per block.
-        for block in g.blocks(pointwiseSamplesTogether: KernelInstructionSet.active.vectorFloats == 16) {
+        for block in g.blocks {
             let columns = block.columns(g)
             for group in 0..<g.groups {
                 let source = columnsSource(g, block, group, input: input, scratch: &cols)
