@@ -43,10 +43,8 @@ public enum GenerationBenchmark {
             func generate(by generator: Generator) throws { _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) } }
             let slice = WorkloadReference.slice(minimumSeconds: minimumSeconds)
             let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
-                                                                      slice: slice, referenceSlice: 0) { isVariant in
-                let (algorithm, timed) = isVariant ? (against ?? .current, unkept ?? generator) : (.current, generator)
-                try ConvolutionAlgorithm.using(algorithm) { try generate(by: timed) }
-            }
+                                                                      slice: slice, referenceSlice: 0,
+                                                                      variantCall(against) { try generate(by: $0 ? unkept ?? generator : generator) })
             let pass = try profileOnePass { try generate(by: generator) }
             profile = pass.lines
             let arithmetic = SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: reference.gflops(seconds: sgemmSeconds))

@@ -39,10 +39,9 @@ public enum InceptionBenchmark {
         let variant = against?.rawValue ?? againstRounding.map { "\($0.rawValue) rounding" } ?? (againstUnkeptTransforms ? "unkept transforms" : nil)
         let slice = WorkloadReference.slice(minimumSeconds: minimumSeconds)
         let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
-                                                                  slice: slice, referenceSlice: 0) { isVariant in
-            let (timed, algorithm) = isVariant ? (other ?? network, against ?? .current) : (network, .current)
-            _ = try ConvolutionAlgorithm.using(algorithm) { try GradMode.withoutGrad { try timed.features(of: images) } }
-        }
+                                                                  slice: slice, referenceSlice: 0, variantCall(against) { isVariant in
+            _ = try GradMode.withoutGrad { try (isVariant ? other ?? network : network).features(of: images) }
+        })
         let pass = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
         return Report(inputSize: inputSize, batch: batch, rounding: rounding, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds,

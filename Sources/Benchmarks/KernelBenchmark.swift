@@ -131,7 +131,7 @@ public enum KernelBenchmark {
             // AVX-512: 0.65–0.67 of sgemm after the whole table without the drain, 0.83–0.87 with it).
             ProcessMemory.releaseHeldBuffers()
             let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue,
-                                                                      beside: reference.call, variantCall(against, body))
+                                                                      beside: reference.call, variantCall(against) { _ in try body() })
             let gflops = flops / seconds / 1e9, besideGflops = reference.flops / sgemmSeconds / 1e9
             rows.append(Row(layer: layer, pass: pass, batch: batch, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / besideGflops,
                             sgemmGflops: besideGflops, against: comparison))

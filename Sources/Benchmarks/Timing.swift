@@ -32,9 +32,10 @@ extension Comparison {
     }
 }
 
-/// `body` as a variant call: under `against` (ConvolutionAlgorithm.using) when asked for the variant.
-func variantCall(_ against: ConvolutionAlgorithm?, _ body: @escaping () throws -> Void) -> (_ variant: Bool) throws -> Void {
-    { other in try other ? ConvolutionAlgorithm.using(against!, body) : body() }
+/// `body(variant)` as a variant call: the variant runs under `against` (ConvolutionAlgorithm.using) when one is given; `body`
+/// picks whatever else differs (another network, weights that keep no transforms).
+func variantCall(_ against: ConvolutionAlgorithm?, _ body: @escaping (_ variant: Bool) throws -> Void) -> (_ variant: Bool) throws -> Void {
+    { variant in try ConvolutionAlgorithm.using(variant ? against ?? .current : .current) { try body(variant) } }
 }
 
 /// The median seconds of `call(false)`, and with a `variant` name also of `call(true)` (the two called in turn), with

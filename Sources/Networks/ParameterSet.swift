@@ -58,10 +58,7 @@ public struct ParameterSet {
     /// values carry no gradient, so a tensor that requires one is refused. A derived convolution weight keeps its
     /// convolution transforms when the tensor it is derived from does (`keepConvolutionTransforms`).
     mutating func keepDerived(_ derivation: WeightDerivation, of declaration: TensorDeclaration) throws {
-        let value = try tensor(declaration)
-        guard !value.requiresGrad else {
-            throw NetworkError("\(network) tensor \(declaration.name) requires a gradient: its \(derivation) cannot be computed ahead")
-        }
+        let value = try fixedValue(of: declaration, keeping: "its \(derivation) cannot be computed ahead")
         let derived = try GradMode.withoutGrad { try derivation.apply(to: value) }
         let kept = derivation.isConvolutionWeight && value.keepsConvolutionTransforms ? derived.keepingConvolutionTransforms() : derived
         try keep(kept, as: derivation, of: declaration)
@@ -70,11 +67,16 @@ public struct ParameterSet {
     /// Marks the declared weight as one whose convolution transforms are kept (`Tensor.keepingConvolutionTransforms`),
     /// until it is replaced. Refused for a tensor that requires a gradient: training replaces it every step.
     mutating func keepConvolutionTransforms(of declaration: TensorDeclaration) throws {
+        tensors[declaration.name] = try fixedValue(of: declaration, keeping: "its convolution transforms cannot be kept")
+            .keepingConvolutionTransforms()
+    }
+
+    /// The declared tensor's value, refused when it requires a gradient: what is kept of it carries none, and training replaces it
+    /// every step.
+    private func fixedValue(of declaration: TensorDeclaration, keeping refusal: String) throws -> Tensor {
         let value = try tensor(declaration)
-        guard !value.requiresGrad else {
-            throw NetworkError("\(network) tensor \(declaration.name) requires a gradient: its convolution transforms cannot be kept")
-        }
-        tensors[declaration.name] = value.keepingConvolutionTransforms()
+        guard !value.requiresGrad else { throw NetworkError("\(network) tensor \(declaration.name) requires a gradient: \(refusal)") }
+        return value
     }
 
     /// Keeps `value` as `derivation` of the declared tensor until the tensor is replaced.
