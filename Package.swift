@@ -51,9 +51,11 @@ let package = Package(
                 path: "Sources/Workflows", swiftSettings: swift5),
         // Training over MPI processes (`mpirun -np N toonkit train`): the transport behind Training's Collective.
         .target(name: "Distributed", dependencies: ["CMPI", "Training", "Engine"], path: "Sources/Distributed", swiftSettings: swift5),
+        // C: the time a cache line takes between two CPUs and back, which the benchmarks print beside their numbers.
+        .target(name: "CRoundTrip", path: "Sources/CRoundTrip"),
         // The measurements behind `toonkit bench`; the CLI's, not the library product's: their reports are
         // the bench command's output, and a program using Toonkit measures its own work.
-        .target(name: "Benchmarks", dependencies: ["Engine", "Checkpoint", "Networks", "Interop", "Surgery", "Training", "Metrics", "Projection"],
+        .target(name: "Benchmarks", dependencies: ["CRoundTrip", "Engine", "Checkpoint", "Networks", "Interop", "Surgery", "Training", "Metrics", "Projection"],
                 path: "Sources/Benchmarks", swiftSettings: swift5),
         .executableTarget(name: "CLI", dependencies: [
             "Benchmarks", "Distributed", "Engine", "Networks", "Checkpoint", "Interop", "Imaging", "Generation", "Surgery", "Training", "Metrics", "Projection", "Workflows", "UntrustedInput",

@@ -15,6 +15,8 @@ public enum GenerationBenchmark {
         /// With `against`: the same batch by another convolution algorithm; with `againstUnkeptTransforms`, by a generator
         /// whose weights keep no convolution transforms; alternated with this process's call by call.
         public let against: Comparison?
+        /// The CPUs' round trip measured after each sgemm beside the batches; nil where it cannot be measured.
+        public let cpuRoundTrip: CPURoundTrip?
     }
 
     public struct Report: Codable, Sendable {
@@ -42,16 +44,17 @@ public enum GenerationBenchmark {
             let z = try Latents.z(seeds: (0..<batch).map { UInt32($0) }, zDim: architecture.zDim)
             func generate(by generator: Generator) throws { _ = try GradMode.withoutGrad { try generator.generate(z: z, noise: .const) } }
             let slice = WorkloadReference.slice(minimumSeconds: minimumSeconds)
+            let roundTrips = RoundTripProbe()
             let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
-                                                                      slice: slice, referenceSlice: 0,
+                                                                      slice: slice, referenceSlice: 0, roundTrips: roundTrips,
                                                                       variantCall(against) { try generate(by: $0 ? unkept ?? generator : generator) })
             let pass = try profileOnePass { try generate(by: generator) }
             profile = pass.lines
             let arithmetic = SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: reference.gflops(seconds: sgemmSeconds))
             rows.append(Row(batch: batch, secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds, arithmetic: arithmetic,
-                            against: comparison))
+                            against: comparison, cpuRoundTrip: roundTrips.result))
             progress(String(format: "%@ batch %d: %.3f s per batch, %.2f img/s", name, batch, seconds, Double(batch) / seconds)
-                     + (comparison?.summary(unit: "s") ?? ""))
+                     + (comparison?.summary(unit: "s") ?? "") + "; " + roundTrips.line)
         }
         return Report(network: name, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, rows: rows, profile: profile)
     }

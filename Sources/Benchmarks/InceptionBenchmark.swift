@@ -20,6 +20,8 @@ public enum InceptionBenchmark {
         /// With `against`, `againstRounding` or `againstUnkeptTransforms`: the same batch by another convolution algorithm, with
         /// the other rounding or without kept convolution transforms, alternated with this process's own call by call.
         public let against: Comparison?
+        /// The CPUs' round trip measured after each sgemm beside the batches; nil where it cannot be measured.
+        public let cpuRoundTrip: CPURoundTrip?
         public let profile: [ProfileLine]
     }
 
@@ -38,15 +40,16 @@ public enum InceptionBenchmark {
         let reference = try WorkloadReference()
         let variant = against?.rawValue ?? againstRounding.map { "\($0.rawValue) rounding" } ?? (againstUnkeptTransforms ? "unkept transforms" : nil)
         let slice = WorkloadReference.slice(minimumSeconds: minimumSeconds)
+        let roundTrips = RoundTripProbe()
         let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: variant, beside: reference.call,
-                                                                  slice: slice, referenceSlice: 0, variantCall(against) { isVariant in
+                                                                  slice: slice, referenceSlice: 0, roundTrips: roundTrips, variantCall(against) { isVariant in
             _ = try GradMode.withoutGrad { try (isVariant ? other ?? network : network).features(of: images) }
         })
         let pass = try profileOnePass { _ = try GradMode.withoutGrad { try network.features(of: images) } }
         return Report(inputSize: inputSize, batch: batch, rounding: rounding, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       secondsPerBatch: seconds, imagesPerSecond: Double(batch) / seconds,
                       arithmetic: SgemmShare(multiplyAdds: pass.multiplyAdds, seconds: seconds, sgemmGflops: reference.gflops(seconds: sgemmSeconds)),
-                      against: comparison,
+                      against: comparison, cpuRoundTrip: roundTrips.result,
                       profile: pass.lines)
     }
 }

@@ -18,6 +18,8 @@ public enum KernelBenchmark {
         public let sgemmGflops: Double
         /// With `against`: the same call by another algorithm, alternated with this row's call by call.
         public let against: Comparison?
+        /// The CPUs' round trip measured after each turn of the sgemm beside the row; nil where it cannot be measured.
+        public let cpuRoundTrip: CPURoundTrip?
     }
 
     /// One of the engine's own vector kernels (docs/engine-kernels.md) timed with one instruction set.
@@ -35,6 +37,8 @@ public enum KernelBenchmark {
         public let instructionSet: String
         /// sgemm 2048³ measured once before the table; each row's ratio is to the rate timed beside it (`Row.sgemmGflops`).
         public let sgemmGflops: Double
+        /// The CPUs' round trip measured after that sgemm.
+        public let cpuRoundTrip: CPURoundTrip?
         public let rows: [Row]
         /// Every vector kernel with every set this CPU supports, so one run shows what the dispatch gains.
         public let vectorKernels: [VectorKernelRow]
@@ -123,6 +127,9 @@ public enum KernelBenchmark {
         let reference = try sgemmCall(size: 2048)
         let sgemm = try measureSgemm(reference, minimumSeconds: minimumSeconds)
         progress(String(format: "sgemm 2048^3: %.1f GFLOP/s", sgemm))
+        let startingRoundTrip = RoundTripProbe()
+        startingRoundTrip.sample()
+        progress(startingRoundTrip.line)
         var rows: [Row] = []
         func time(_ layer: String, _ pass: String, batch: Int, flops: Double, _ body: @escaping () throws -> Void) throws {
             guard selected("\(layer) \(pass)") else { return }
@@ -130,13 +137,15 @@ public enum KernelBenchmark {
             // full of earlier rows' buffers made later rows map and fault in theirs on every call (up 128->64 into 256²,
             // AVX-512: 0.65–0.67 of sgemm after the whole table without the drain, 0.83–0.87 with it).
             ProcessMemory.releaseHeldBuffers()
+            let roundTrips = RoundTripProbe()
             let (seconds, comparison, sgemmSeconds) = try timePerCall(minimumSeconds: minimumSeconds, variant: against?.rawValue,
-                                                                      beside: reference.call, variantCall(against) { _ in try body() })
+                                                                      beside: reference.call, roundTrips: roundTrips,
+                                                                      variantCall(against) { _ in try body() })
             let gflops = flops / seconds / 1e9, besideGflops = reference.flops / sgemmSeconds / 1e9
             rows.append(Row(layer: layer, pass: pass, batch: batch, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / besideGflops,
-                            sgemmGflops: besideGflops, against: comparison))
+                            sgemmGflops: besideGflops, against: comparison, cpuRoundTrip: roundTrips.result))
             progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s beside it)", layer, pass, seconds * 1e3, gflops,
-                            gflops / besideGflops, besideGflops) + (comparison?.summary(unit: "ms") ?? ""))
+                            gflops / besideGflops, besideGflops) + (comparison?.summary(unit: "ms") ?? "") + "; " + roundTrips.line)
         }
         for layer in layers {
             let x = try randomTensor([styleBatch, layer.channelsIn, layer.resolution, layer.resolution])
@@ -181,7 +190,7 @@ public enum KernelBenchmark {
         }
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,
-                      sgemmGflops: sgemm, rows: rows, vectorKernels: vectorKernels)
+                      sgemmGflops: sgemm, cpuRoundTrip: startingRoundTrip.result, rows: rows, vectorKernels: vectorKernels)
     }
 
     /// The skinny products of a 3×3 convolution with 32 channels at 64×64 (forward, backward data, backward

@@ -44,8 +44,9 @@ func variantCall(_ against: ConvolutionAlgorithm?, _ body: @escaping (_ variant:
 /// whose speed changes during a run (this one's fast and slow states come and go within seconds) moves the work and its
 /// reference together. Slices rather than single calls in turn keep a short call's data in the caches as when it runs
 /// alone; a call longer than a slice always follows the reference, as a layer in a network follows other work.
+/// `roundTrips` measures the CPUs' round trip after every reference slice, untimed: the state the numbers came from.
 func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () throws -> Void, slice: Double = 0.1,
-                 referenceSlice: Double? = nil,
+                 referenceSlice: Double? = nil, roundTrips: RoundTripProbe,
                  _ call: (_ variant: Bool) throws -> Void) throws -> (seconds: Double, against: Comparison?, referenceSeconds: Double) {
     let bodies = variant == nil ? 1 : 2
     for body in 0..<bodies { try call(body == 1) }
@@ -54,6 +55,7 @@ func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () 
     repeat {
         try calls.sample(seconds: slice, minimumRounds: 1) { try call($0 == 1) }
         try references.sample(seconds: referenceSlice ?? slice, minimumRounds: 1) { _ in try reference() }
+        roundTrips.sample()
     } while calls.rounds < 3 || references.rounds < 3 || calls.seconds < Double(bodies) * minimumSeconds
     let medians = calls.medians
     return (medians[0], variant.map { Comparison(variant: $0, medians: medians) }, references.medians[0])
@@ -79,13 +81,24 @@ struct WorkloadReference {
     /// GFLOP/s of a product that took `seconds`.
     func gflops(seconds: Double) -> Double { product.flops / seconds / 1e9 }
 
-    /// Times one product with the profiler paused, so neither its time nor its multiply-adds enter a profiled workload's.
+    /// The CPUs' round trip, measured by `sample` after each product.
+    let roundTrips = RoundTripProbe()
+
+    /// Times one product with the profiler paused, so neither its time nor its multiply-adds enter a profiled workload's,
+    /// and measures the round trip after it.
     mutating func sample() throws {
         try Profiler.paused { try samples.sample(seconds: 0, minimumRounds: 1) { _ in try product.call() } }
+        roundTrips.sample()
     }
 
     /// GFLOP/s of the median product `sample` timed.
     var medianGflops: Double { gflops(seconds: samples.medians[0]) }
+}
+
+/// The middle value, the mean of the middle two for an even count; `values` must not be empty.
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted(), middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 /// Seconds of each call of several bodies, taken in rounds that call each body once, in turn first and last: a body
@@ -99,13 +112,8 @@ struct CallSamples {
     init(bodies: Int) { samples = Array(repeating: [], count: bodies) }
 
     var rounds: Int { samples[0].count }
-    /// Each body's median, the mean of the middle two for an even count.
-    var medians: [Double] {
-        samples.map { times in
-            let sorted = times.sorted(), middle = sorted.count / 2
-            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-        }
-    }
+    /// Each body's median.
+    var medians: [Double] { samples.map(median) }
 
     /// Rounds until `seconds` have passed in this call and at least `minimumRounds` ran.
     mutating func sample(seconds limit: Double, minimumRounds: Int, _ call: (Int) throws -> Void) throws {

@@ -21,6 +21,8 @@ public enum TrainingBenchmark {
         /// Multiply-adds of every convolution and matrix product per step (averaged over the iterations) against sgemm
         /// 2048³ timed once before the first step and once after every step (`WorkloadReference`).
         public let arithmetic: SgemmShare
+        /// The CPUs' round trip measured after each of those sgemm products; nil where it cannot be measured.
+        public let cpuRoundTrip: CPURoundTrip?
         public let profile: [ProfileLine]
     }
 
@@ -53,6 +55,7 @@ public enum TrainingBenchmark {
         let profile = pass.lines.map { $0.divided(by: iterations) }
         return Report(network: network, batch: batch, blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                       iterations: iterations, secondsPerIteration: seconds, kimgPerHour: Double(batch) / seconds * 3.6,
-                      arithmetic: SgemmShare(multiplyAdds: multiplyAdds, seconds: seconds, sgemmGflops: reference.medianGflops), profile: profile)
+                      arithmetic: SgemmShare(multiplyAdds: multiplyAdds, seconds: seconds, sgemmGflops: reference.medianGflops),
+                      cpuRoundTrip: reference.roundTrips.result, profile: profile)
     }
 }

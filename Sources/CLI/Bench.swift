@@ -94,14 +94,16 @@ struct BenchKernels: ParsableCommand {
         let engineSet = KernelInstructionSet(rawValue: report.instructionSet)?.displayName ?? report.instructionSet
         print("OpenBLAS core: \(report.blasCore), threads: \(report.threads), sgemm 2048^3: \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
         print("engine kernels: \(engineSet) (\(KernelInstructionSet.environmentVariable)=\(KernelInstructionSet.allCases.map(\.rawValue).joined(separator: "|")) forces one)")
+        print(CPURoundTrip.line(report.cpuRoundTrip))
         let againstTitle = against.map { String(format: "  %@ ms  as long", $0.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) } ?? ""
         print("ratio to sgemm: to sgemm 2048^3 timed beside each row, in turns with it (the sgemm column, GFLOP/s)")
-        print("layer                            pass            batch       ms      GFLOP/s  ratio to sgemm  sgemm" + againstTitle)
+        print("round trip: the CPUs' round trip measured after each turn of that sgemm, median (and range when it changed)")
+        print("layer                            pass            batch       ms      GFLOP/s  ratio to sgemm  sgemm" + againstTitle + "  round trip")
         for row in report.rows {
             let comparison = row.against.map { String(format: " %11.2f %8.2f×", $0.seconds * 1e3, $0.speedup) } ?? ""
             print(row.layer.padding(toLength: 33, withPad: " ", startingAt: 0) + row.pass.padding(toLength: 16, withPad: " ", startingAt: 0)
                   + String(format: "%5d %8.2f %10.1f %8.2f %12.1f", row.batch, row.seconds * 1e3, row.gflops, row.ratioToSgemm, row.sgemmGflops)
-                  + comparison)
+                  + comparison + "  " + (row.cpuRoundTrip?.summary ?? "-"))
         }
         print("engine vector kernel                                  set          ms      GFLOP/s")
         for row in report.vectorKernels {
@@ -199,6 +201,7 @@ struct BenchGenerate: ParsableCommand {
             print(String(format: "batch %d: %.3f s per batch, %.2f img/s", row.batch, row.secondsPerBatch, row.imagesPerSecond)
                   + (row.against?.summary(unit: "s") ?? ""))
             print("  " + row.arithmetic.summary(per: "batch") + "; " + row.arithmetic.imagesAtSgemmRate(batch: row.batch))
+            print("  " + CPURoundTrip.line(row.cpuRoundTrip))
         }
         printProfile(report.profile, title: "profile of one batch of \(batches.last!)")
     }
@@ -239,6 +242,7 @@ struct BenchInception: ParsableCommand {
                      report.batch, report.rounding.rawValue, report.secondsPerBatch, report.imagesPerSecond, report.blasCore, report.threads)
                      + (report.against?.summary(unit: "s") ?? ""))
         print(report.arithmetic.summary(per: "batch") + "; " + report.arithmetic.imagesAtSgemmRate(batch: report.batch))
+        print(CPURoundTrip.line(report.cpuRoundTrip))
         printProfile(report.profile, title: "profile of one batch")
     }
 }
@@ -269,6 +273,7 @@ struct BenchTrain: ParsableCommand {
         print("\(report.network), batch \(report.batch): \(String(format: "%.3f", report.secondsPerIteration)) s per step, "
               + String(format: "%.3f kimg/h", report.kimgPerHour) + " (OpenBLAS core \(report.blasCore), \(report.threads) threads)")
         print(report.arithmetic.summary(per: "step"))
+        print(CPURoundTrip.line(report.cpuRoundTrip))
         printProfile(report.profile, title: "profile per step")
     }
 }
