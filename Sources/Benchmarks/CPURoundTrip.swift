@@ -3,7 +3,7 @@ import CRoundTrip
 /// How long one cache line took from one CPU to another and back (`toon_cpu_round_trip`: two threads pinned to the
 /// process's first two CPUs hand a counter back and forth), measured at every turn of a benchmark's work. On a virtual
 /// machine it shows where the host placed the CPUs, and work split over two threads slows with it while one thread
-/// does not: on the 2-core Zen 4 of docs/engine-kernels.md "The host's slow state", 50–65 ns in the fast state and
+/// does not: on the 2-core Zen 4 of docs/engine-kernels.md "The host's slow state", 50–90 ns in the fast state and
 /// 330–380 ns in the slow one, where a 2304 × 256 × 512 sgemm ran at 0.71 of sgemm 2048³'s rate instead of 0.96.
 public struct CPURoundTrip: Codable, Sendable {
     public let firstCPU: Int, secondCPU: Int
