@@ -25,9 +25,9 @@ import Testing
         Case(batch: 3, groups: 1, channels: 5, outChannels: 4, height: 9, width: 9, kernel: (3, 3), stride: 1, padding: (1, 1)),
         Case(batch: 2, groups: 2, channels: 6, outChannels: 4, height: 17, width: 17, kernel: (3, 3), stride: 2, padding: (0, 0)),
         Case(batch: 2, groups: 1, channels: 4, outChannels: 3, height: 11, width: 10, kernel: (3, 2), stride: 3, padding: (1, 0)),
-        // Planes past the im2col budget: two bands of rows.
-        Case(batch: 1, groups: 1, channels: 64, outChannels: 4, height: 78, width: 78, kernel: (3, 3), stride: 1, padding: (1, 1)),
-        Case(batch: 1, groups: 1, channels: 64, outChannels: 4, height: 129, width: 129, kernel: (3, 3), stride: 2, padding: (0, 0)),
+        // Planes past backward data's column budget: two bands of rows.
+        Case(batch: 1, groups: 1, channels: 64, outChannels: 4, height: 122, width: 122, kernel: (3, 3), stride: 1, padding: (1, 1)),
+        Case(batch: 1, groups: 1, channels: 64, outChannels: 4, height: 245, width: 245, kernel: (3, 3), stride: 2, padding: (0, 0)),
         // 5.5 MB of columns: two bands of channels, 151 and 150.
         Case(batch: 2, groups: 1, channels: 301, outChannels: 8, height: 33, width: 33, kernel: (3, 3), stride: 2, padding: (0, 0)),
         // A 1×1 kernel with stride 3 (rows and columns no tap reaches; the plane narrower than the stride), and padding
@@ -37,11 +37,11 @@ import Testing
     ]
 
     @Test func theCasesCoverEveryKindOfBlockAndBand() throws {
-        let blocks = try Self.cases.map { try $0.geometry().blocks }
+        let blocks = try Self.cases.map { try $0.geometry().backwardDataBlocks }
         #expect(blocks[0].count == 1 && blocks[0][0].samples == 3)
         #expect(blocks[3].count == 2 && blocks[4].count == 2 && blocks[3].allSatisfy { $0.samples == 1 })
         let wide = try Self.cases[5].geometry()
-        #expect(ConvKernels.col2imBandChannels(wide, columns: wide.blocks[0].columns(wide)) == 151)
+        #expect(ConvKernels.col2imBandChannels(wide, columns: wide.backwardDataBlocks[0].columns(wide)) == 151)
         #expect(ConvKernels.col2imBandChannels(try Self.cases[0].geometry(), columns: 243) == 5)
         #expect(!(try Self.cases[6].geometry()).isPointwise)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))

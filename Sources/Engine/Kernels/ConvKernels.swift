@@ -40,13 +40,22 @@ struct ConvGeometry: Equatable {
         func columns(_ g: ConvGeometry) -> Int { samples * rows * g.outWidth }
     }
 
-    /// Column blocks covering the whole batch; the im2col buffer of one block stays near 8 MB. Pointwise convolutions
+    /// The forward pass's and the weight gradient's column blocks: their im2col buffer, written whole, stays near 8 MB.
+    var blocks: [Block] { blocks(columnBytes: 8 << 20) }
+
+    /// backwardData's column blocks. Its product writes the columns in bands of channels (`col2imBandChannels`), so a
+    /// block can be wider without its columns leaving the cache: the up-sampling into 32² (512 channels, batch 4) as one
+    /// product 1024 columns wide took 0.92–0.96 of the time of four 256 wide (`bench kernels --only "up 3x3 512->512 @32"
+    /// --against`, Zen 4, in the fast state).
+    var backwardDataBlocks: [Block] { blocks(columnBytes: 32 << 20) }
+
+    /// Column blocks covering the whole batch, each with about `columnBytes` of columns. Pointwise convolutions
     /// take one sample per block, which GEMM reads and writes in place: packing several samples' columns and unpacking
     /// the product cost more than the wider product gains (Inception's 1×1 layers at batch 8 on a Zen 1: 768 → 192
     /// channels at 17² 15.1 → 12.6 ms, 768 → 128 9.7 → 7.8, 192 → 64 at 35² 10.8 → 9.8, 1280 → 320 at 8² 8.2 → 7.3,
     /// 2048 → 448 at 8² level; medians of 60 interleaved calls).
-    var blocks: [Block] {
-        let budgetColumns = max(outWidth, (8 << 20) / (4 * max(patch, 1)))
+    private func blocks(columnBytes: Int) -> [Block] {
+        let budgetColumns = max(outWidth, columnBytes / (4 * max(patch, 1)))
         if outPlane >= budgetColumns || batch == 1 || isPointwise {
             let rowsPerBlock = max(1, min(outHeight, budgetColumns / max(outWidth, 1)))
             return (0..<batch).flatMap { n in
@@ -112,7 +121,7 @@ enum ConvKernels {
         output.update(repeating: 0, count: g.batch * g.inChannels * g.inPlane)
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
-        for block in g.blocks {
+        for block in g.backwardDataBlocks {
             let columns = block.columns(g)
             for group in 0..<g.groups {
                 let (gy, ldGy) = outputSpaceSource(g, block, group, gradOutput, scratch: &packed)
