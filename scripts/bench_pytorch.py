@@ -12,7 +12,9 @@ Workloads, each timed as the median of repeated calls after a warm-up, for at le
     the arithmetic does not depend on their values).
 The last column, "at sgemm", is toonkit's count of the workload's direct multiply-adds at the rate of OpenBLAS sgemm
 2048³ on this machine: both programs do that arithmetic, so it is the yardstick for how far either is from the
-machine's float32 speed (a Winograd layer does fewer multiplies, so a program can pass it).
+machine's float32 speed (a Winograd layer does fewer multiplies, so a program can pass it). "round trip" is the range
+of toonkit's CPU round trip over the rounds (docs/engine-kernels.md "The host's slow state"): on a virtual machine whose
+CPUs the host places near or far, a round whose toonkit side read hundreds of ns ran in the slow placement.
 On a shared machine the load changes between measurements, so each workload runs --rounds times with the two sides
 alternated (which side goes first alternates too), and the table shows each side's median and the median and range of
 the per-round ratios. Both sides use --threads threads. The PyTorch sides run when torch, the repository (--repo) and pytorch-fid (with
@@ -56,6 +58,13 @@ def median_seconds(call, minimum):
 def toonkit_json(binary, *arguments):
     result = subprocess.run([binary, "bench", *map(str, arguments), "--json"], capture_output=True, text=True, check=True)
     return json.loads(result.stdout)
+
+
+def toonkit_side(measured, batch):
+    """(img/s, img/s at sgemm's rate, median CPU round trip in ns or None) of a toonkit report's row."""
+    round_trip = measured.get("cpuRoundTrip")
+    return (measured["imagesPerSecond"], batch / measured["arithmetic"]["secondsAtSgemmRate"],
+            round_trip["medianNanoseconds"] if round_trip else None)
 
 
 def torch_generator(repo):
@@ -135,7 +144,7 @@ def main():
             report = toonkit_json(arguments.toonkit, "generate", "--network", "paper256", "--batch", batch,
                                   "--seconds", arguments.seconds, "--threads", arguments.threads)
             print(f"toonkit: OpenBLAS core {report['blasCore']}, {report['threads']} threads")
-            return report["rows"][0]["imagesPerSecond"], batch / report["rows"][0]["arithmetic"]["secondsAtSgemmRate"]
+            return toonkit_side(report["rows"][0], batch)
         theirs = None
         if generator is not None:
             z = torch.randn(batch, 512, generator=torch.Generator().manual_seed(batch))
@@ -155,7 +164,7 @@ def main():
     def ours_inception():
         report = toonkit_json(arguments.toonkit, "inception", "--size", 256, "--batch", 8, "--seconds", arguments.seconds,
                               "--threads", arguments.threads)
-        return report["imagesPerSecond"], report["batch"] / report["arithmetic"]["secondsAtSgemmRate"]
+        return toonkit_side(report, report["batch"])
     theirs_inception = None
     if inception is not None:
         images = torch.rand(8, 3, 256, 256, generator=torch.Generator().manual_seed(0))
@@ -168,33 +177,38 @@ def main():
     # "at sgemm": both programs do the same direct arithmetic (toonkit's count); this is its rate at OpenBLAS sgemm
     # 2048³'s speed on this machine, the float32 yardstick a faster-than claim is measured against.
     print(f"medians of {arguments.rounds} alternated round(s) of at least {arguments.seconds:g} s per side")
-    print(f"{'workload':56} {'PyTorch':>9} {'toonkit':>9} {'ratio':>7} {'ratio range':>13} {'at sgemm':>9}")
-    for name, theirs, ours, ratios, at_sgemm in rows:
+    print(f"{'workload':56} {'PyTorch':>9} {'toonkit':>9} {'ratio':>7} {'ratio range':>13} {'at sgemm':>9}  round trip")
+    for name, theirs, ours, ratios, at_sgemm, round_trips in rows:
         ratio = f"{statistics.median(ratios):6.2f}x" if ratios else "      -"
         spread = f"{min(ratios):5.2f}–{max(ratios):.2f}x" if ratios else "-"
-        print(f"{name:56} {theirs if theirs else float('nan'):9.2f} {ours:9.2f} {ratio} {spread:>13} {at_sgemm:9.2f}")
+        trips = f"{min(round_trips):.0f}–{max(round_trips):.0f} ns" if round_trips else "-"
+        print(f"{name:56} {theirs if theirs else float('nan'):9.2f} {ours:9.2f} {ratio} {spread:>13} {at_sgemm:9.2f}  {trips}")
     for item in skipped:
         print(f"skipped: {item}")
 
 
 def alternate(name, ours, theirs, rounds):
     """`rounds` measurements of each side, alternated, PyTorch first in even rounds: (name, PyTorch's median img/s or
-    None, toonkit's median, the per-round ratios toonkit / PyTorch, toonkit's median img/s at sgemm's rate)."""
-    our_rates, their_rates, ratios, at_sgemm = [], [], [], []
+    None, toonkit's median, the per-round ratios toonkit / PyTorch, toonkit's median img/s at sgemm's rate, toonkit's
+    round trips)."""
+    our_rates, their_rates, ratios, at_sgemm, round_trips = [], [], [], [], []
     for round_index in range(rounds):
         first_theirs = round_index % 2 == 0
         theirs_rate = theirs() if theirs is not None and first_theirs else None
-        rate, sgemm_rate = ours()
+        rate, sgemm_rate, round_trip = ours()
         if theirs is not None and not first_theirs:
             theirs_rate = theirs()
         our_rates.append(rate)
         at_sgemm.append(sgemm_rate)
+        if round_trip is not None:
+            round_trips.append(round_trip)
         if theirs_rate is not None:
             their_rates.append(theirs_rate)
             ratios.append(rate / theirs_rate)
-            print(f"{name}, round {round_index + 1}: PyTorch {theirs_rate:.2f}, toonkit {rate:.2f}, {rate / theirs_rate:.2f}x")
+            trip = f", toonkit's CPU round trip {round_trip:.0f} ns" if round_trip is not None else ""
+            print(f"{name}, round {round_index + 1}: PyTorch {theirs_rate:.2f}, toonkit {rate:.2f}, {rate / theirs_rate:.2f}x{trip}")
     return (name, statistics.median(their_rates) if their_rates else None, statistics.median(our_rates), ratios,
-            statistics.median(at_sgemm))
+            statistics.median(at_sgemm), round_trips)
 
 
 if __name__ == "__main__":
