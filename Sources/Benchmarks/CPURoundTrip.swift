@@ -1,26 +1,29 @@
 import CRoundTrip
 
-/// How long one cache line took from one CPU to another and back (`toon_cpu_round_trip`: two threads pinned to the
-/// process's first two CPUs hand a counter back and forth), measured at every turn of a benchmark's work. On a virtual
-/// machine it shows where the host placed the CPUs, and work split over two threads slows with it while one thread
-/// does not: on the 2-core Zen 4 of docs/engine-kernels.md "The host's slow state", 50–90 ns in the fast state and
-/// 330–380 ns in the slow one, where a 2304 × 256 × 512 sgemm ran at 0.71 of sgemm 2048³'s rate instead of 0.96.
+/// How long one cache line took from one CPU to another and back (`toon_cpu_round_trip`: two threads pinned to the first
+/// two CPUs the measuring thread may run on hand a counter back and forth), measured at every turn of a benchmark's work.
+/// On a virtual machine it shows where the host placed the CPUs, and work split over two threads slows with it while one
+/// thread does not (docs/engine-kernels.md "The host's slow state" has the numbers of the machine measured there).
 public struct CPURoundTrip: Codable, Sendable {
     public let firstCPU: Int, secondCPU: Int
-    public let medianNanoseconds: Double
-    public let minimumNanoseconds: Double
-    public let maximumNanoseconds: Double
+    /// Over the measurements that finished; nil when none did.
+    public let medianNanoseconds: Double?
+    public let minimumNanoseconds: Double?
+    public let maximumNanoseconds: Double?
     public let measurements: Int
-    /// Measurements the other CPU did not answer within `RoundTripProbe.timeoutSeconds` (it ran other work).
+    /// Measurements that did not finish within `RoundTripProbe.timeoutSeconds` (the other CPU ran other work).
     public let unanswered: Int
 
-    /// "57 ns", or "57 ns (55–348)" when the measurements spread over more than half again of the smallest: the
-    /// placement changed during the measurement.
+    /// "57 ns", or "57 ns (55–348)" when the measurements spread over more than half again of the smallest (the placement
+    /// changed during the measurement), with the unanswered ones counted.
     public var summary: String {
-        let median = "\(Int(medianNanoseconds.rounded())) ns"
-        let unansweredNote = unanswered > 0 ? ", \(unanswered) unanswered" : ""
-        guard maximumNanoseconds > 1.5 * minimumNanoseconds || unanswered > 0 else { return median }
-        return median + " (\(Int(minimumNanoseconds.rounded()))–\(Int(maximumNanoseconds.rounded()))\(unansweredNote))"
+        let unansweredNote = unanswered > 0 ? "\(unanswered) unanswered within \(RoundTripProbe.timeLimit)" : ""
+        guard let median = medianNanoseconds, let minimum = minimumNanoseconds, let maximum = maximumNanoseconds else {
+            return "not measured (\(unansweredNote))"
+        }
+        let medianText = "\(Int(median.rounded())) ns"
+        guard maximum > 1.5 * minimum || unanswered > 0 else { return medianText }
+        return medianText + " (\(Int(minimum.rounded()))–\(Int(maximum.rounded()))" + (unanswered > 0 ? ", " + unansweredNote : "") + ")"
     }
 
     /// "CPUs 0↔1 round trip: 57 ns".
@@ -28,7 +31,7 @@ public struct CPURoundTrip: Codable, Sendable {
 
     /// `roundTrip`'s line, or that there was none (`RoundTripProbe.line` says why, in the benchmark's progress).
     public static func line(_ roundTrip: CPURoundTrip?) -> String {
-        roundTrip?.line ?? "CPU round trip: not measured (it needs two CPUs, the second answering within \(Int(RoundTripProbe.timeoutSeconds * 1000)) ms)"
+        roundTrip?.line ?? "CPU round trip: not measured (one CPU, or threads that could not be pinned)"
     }
 }
 
@@ -37,8 +40,9 @@ public struct CPURoundTrip: Codable, Sendable {
 final class RoundTripProbe {
     /// Round trips per batch and batches per measurement: about 0.3 ms near, 2 ms far, after a warm-up batch.
     static let trips: Int32 = 1000, batches: Int32 = 5
-    /// A measurement whose other CPU has not answered by then is counted as unanswered, not waited for.
+    /// A measurement not finished by then is counted as unanswered rather than waited for.
     static let timeoutSeconds = 0.2
+    static var timeLimit: String { "\(Int(timeoutSeconds * 1000)) ms" }
 
     private var nanoseconds: [Double] = []
     private var cpus: (Int, Int)?
@@ -59,23 +63,21 @@ final class RoundTripProbe {
         case Int(TOON_ROUND_TRIP_ONE_CPU.rawValue):
             unavailable = "the process may run on one CPU only"
         default:
-            unavailable = "a thread could not be started or pinned to a CPU (error \(result.error))"
+            unavailable = "a thread could not be started, pinned to a CPU or unpinned (error \(result.error))"
         }
     }
 
-    /// The measurements so far; nil before the first or when none could be made (`unavailable` says why, or every
-    /// measurement went unanswered).
+    /// The measurements so far; nil before the first, or when the process cannot measure (`unavailable` says why).
     var result: CPURoundTrip? {
-        guard let cpus, !nanoseconds.isEmpty else { return nil }
-        return CPURoundTrip(firstCPU: cpus.0, secondCPU: cpus.1, medianNanoseconds: median(nanoseconds), minimumNanoseconds: nanoseconds.min()!,
-                            maximumNanoseconds: nanoseconds.max()!, measurements: nanoseconds.count, unanswered: unanswered)
+        guard let cpus else { return nil }
+        return CPURoundTrip(firstCPU: cpus.0, secondCPU: cpus.1, medianNanoseconds: nanoseconds.isEmpty ? nil : median(nanoseconds),
+                            minimumNanoseconds: nanoseconds.min(), maximumNanoseconds: nanoseconds.max(),
+                            measurements: nanoseconds.count, unanswered: unanswered)
     }
 
     /// `result`'s line, or why there is none.
     var line: String {
         if let result { return result.line }
-        if let unavailable { return "CPU round trip: not measured (\(unavailable))" }
-        return unanswered > 0 ? "CPU round trip: not measured (the other CPU answered none of \(unanswered) measurements within \(Int(Self.timeoutSeconds * 1000)) ms)"
-            : "CPU round trip: not measured"
+        return "CPU round trip: not measured" + (unavailable.map { " (\($0))" } ?? "")
     }
 }

@@ -11,8 +11,9 @@
 enum toon_round_trip_status {
     TOON_ROUND_TRIP_MEASURED = 0,
     TOON_ROUND_TRIP_ONE_CPU = 1,   /* the calling thread may run on fewer than two CPUs */
-    TOON_ROUND_TRIP_FAILED = 2,    /* a thread could not be started or pinned, or trips or batches < 1; `error` holds the errno */
-    TOON_ROUND_TRIP_TIMED_OUT = 3, /* the other CPU did not answer within the time limit (busy with other work) */
+    TOON_ROUND_TRIP_FAILED = 2,    /* a thread could not be started, pinned or unpinned, trips or batches < 1, or not
+                                      Linux (ENOSYS); `error` holds the errno */
+    TOON_ROUND_TRIP_TIMED_OUT = 3, /* the batches did not finish within the time limit (the other CPU ran other work) */
 };
 
 typedef struct {
@@ -23,7 +24,8 @@ typedef struct {
     double nanoseconds;
 } toon_round_trip;
 
-/* Leaves the calling thread's CPU affinity as it found it. */
+/* At most `timeout_seconds` for the warm-up and all batches together. Leaves the calling thread's CPU affinity as it
+ * found it (or reports TOON_ROUND_TRIP_FAILED). */
 void toon_cpu_round_trip(int trips, int batches, double timeout_seconds, toon_round_trip *result);
 
 #endif
