@@ -26,8 +26,8 @@ import Testing
         Case(batch: 2, groups: 2, channels: 6, outChannels: 4, height: 17, width: 17, kernel: (3, 3), stride: 2, padding: (0, 0)),
         Case(batch: 2, groups: 1, channels: 4, outChannels: 3, height: 11, width: 10, kernel: (3, 2), stride: 3, padding: (1, 0)),
         // Planes past backward data's column budget: two bands of rows.
-        Case(batch: 1, groups: 1, channels: 64, outChannels: 4, height: 122, width: 122, kernel: (3, 3), stride: 1, padding: (1, 1)),
-        Case(batch: 1, groups: 1, channels: 64, outChannels: 4, height: 245, width: 245, kernel: (3, 3), stride: 2, padding: (0, 0)),
+        Case(batch: 1, groups: 1, channels: 64, outChannels: 4, height: 78, width: 78, kernel: (3, 3), stride: 1, padding: (1, 1)),
+        Case(batch: 1, groups: 1, channels: 64, outChannels: 4, height: 129, width: 129, kernel: (3, 3), stride: 2, padding: (0, 0)),
         // 5.5 MB of columns: two bands of channels, 151 and 150.
         Case(batch: 2, groups: 1, channels: 301, outChannels: 8, height: 33, width: 33, kernel: (3, 3), stride: 2, padding: (0, 0)),
         // A 1×1 kernel with stride 3 (rows and columns no tap reaches; the plane narrower than the stride), and padding
@@ -44,6 +44,11 @@ import Testing
         #expect(ConvKernels.col2imBandChannels(wide, columns: wide.backwardDataBlocks[0].columns(wide)) == 151)
         #expect(ConvKernels.col2imBandChannels(try Self.cases[0].geometry(), columns: 243) == 5)
         #expect(!(try Self.cases[6].geometry()).isPointwise)
+        // The up-sampling into 32² (512 channels, batch 4): a sample per block for im2col's 8 MB; one block of four for
+        // backward data, whose product writes its 18.9 MB of columns in 4 bands.
+        let up = try ConvGeometry(op: "test", input: [4, 512, 33, 33], weight: [512, 512, 3, 3], options: ConvOptions(stride: 2))
+        #expect(up.blocks.count == 4 && up.backwardDataBlocks.count == 1 && up.backwardDataBlocks[0].samples == 4)
+        #expect(ConvKernels.col2imBandChannels(up, columns: 1024) == 128)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))
         #expect(ConvKernels.col2imBandChannels(empty, columns: 16) == 1)
     }
@@ -67,7 +72,7 @@ import Testing
             let count = g.batch * g.inChannels * g.inPlane
             for initial in [[Float](repeating: 0, count: count), G.random([count], seed: UInt32(120 + index)).scalars] {
                 var gathered = initial, scattered = initial
-                for block in g.blocks {
+                for block in g.backwardDataBlocks {
                     let columns = block.columns(g)
                     let band = ConvKernels.col2imBandChannels(g, columns: columns)
                     for group in 0..<g.groups {
@@ -84,7 +89,7 @@ import Testing
                         scatter(g, block, group, cols, into: &scattered)
                     }
                 }
-                if g.blocks.count == 1 && initial.allSatisfy({ $0 == 0 }) {
+                if g.backwardDataBlocks.count == 1 && initial.allSatisfy({ $0 == 0 }) {
                     #expect(mismatch(gathered.map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(c)")
                 } else {
                     #expect(maxDifferences(gathered, scattered).relative < 1e-6, "\(c), \(initial[0] == 0 ? "onto zeros" : "onto values")")

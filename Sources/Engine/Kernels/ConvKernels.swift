@@ -43,11 +43,12 @@ struct ConvGeometry: Equatable {
     /// The forward pass's and the weight gradient's column blocks: their im2col buffer, written whole, stays near 8 MB.
     var blocks: [Block] { blocks(columnBytes: 8 << 20) }
 
-    /// backwardData's column blocks. Its product writes the columns in bands of channels (`col2imBandChannels`), so a
-    /// block can be wider without its columns leaving the cache: the up-sampling into 32² (512 channels, batch 4) as one
-    /// product 1024 columns wide took 0.92–0.96 of the time of four 256 wide (`bench kernels --only "up 3x3 512->512 @32"
-    /// --against`, Zen 4, in the fast state).
-    var backwardDataBlocks: [Block] { blocks(columnBytes: 32 << 20) }
+    /// backwardData's column blocks. Its product writes the columns in bands of channels (`col2imBandChannels`, up to one
+    /// per 1024 rows of the patch), so a block can hold about 5 MB per band it can be cut into (at least the other passes'
+    /// 8 MB, at most 32 MB) without its columns leaving the cache: the up-sampling into 32² (512 channels, batch 4) as one
+    /// product 1024 columns wide in 4 bands took 0.92–0.97 of the time of four products 256 wide in 2 bands each in the
+    /// fast state and 0.84 in the slow one (docs/engine-kernels.md "im2col's backward data").
+    var backwardDataBlocks: [Block] { blocks(columnBytes: min(32 << 20, max(8 << 20, (patch / 1024) * (5 << 20)))) }
 
     /// Column blocks covering the whole batch, each with about `columnBytes` of columns. Pointwise convolutions
     /// take one sample per block, which GEMM reads and writes in place: packing several samples' columns and unpacking
@@ -253,7 +254,7 @@ enum ConvKernels {
         }
     }
 
-    /// Input channels per band of backwardData's product: bands of 2–4 MB of columns (so col2im reads them from the L2 or
+    /// Input channels per band of backwardData's product: bands of 2–5 MB of columns (so col2im reads them from the L2 or
     /// L3 cache the product just wrote them to), no more of them than products about 1024 rows tall, which OpenBLAS
     /// still splits across threads well. At least 1, so a geometry without input channels still steps.
     static func col2imBandChannels(_ g: ConvGeometry, columns: Int) -> Int {
