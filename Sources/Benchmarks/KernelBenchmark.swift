@@ -147,17 +147,27 @@ public enum KernelBenchmark {
             progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s beside it)", layer, pass, seconds * 1e3, gflops,
                             gflops / besideGflops, besideGflops) + (comparison?.summary(unit: "ms") ?? "") + "; " + roundTrips.line)
         }
+        try timeConvolutions(layers: layers, styleBatch: styleBatch, inceptionBatch: inceptionBatch, time: time)
+        let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)
+        return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,
+                      sgemmGflops: sgemm, cpuRoundTrip: startingRoundTrip.result, rows: rows, vectorKernels: vectorKernels)
+    }
+
+    /// Times (through `time`: layer, pass, batch, FLOPs, call) every row of the table: each stride-1 layer's three passes,
+    /// the generator's up-sampling and the discriminator's down-sampling layers, and FID's layers.
+    private static func timeConvolutions(layers: [Layer], styleBatch: Int, inceptionBatch: Int,
+                                         time: (String, String, Int, Double, @escaping () throws -> Void) throws -> Void) throws {
         for layer in layers {
             let x = try randomTensor([styleBatch, layer.channelsIn, layer.resolution, layer.resolution])
             let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
             let options = ConvOptions(padding: 1)
             let y = try Tensor.conv2d(x, w, options)
             let flops = 2.0 * Double(styleBatch * layer.channelsOut * layer.resolution * layer.resolution * layer.channelsIn * 9)
-            try time(layer.name, "forward", batch: styleBatch, flops: flops) { _ = try Tensor.conv2d(x, w, options) }
-            try time(layer.name, "backward data", batch: styleBatch, flops: flops) {
+            try time(layer.name, "forward", styleBatch, flops) { _ = try Tensor.conv2d(x, w, options) }
+            try time(layer.name, "backward data", styleBatch, flops) {
                 _ = try Tensor.convTranspose2d(y, w, options, outputSize: (layer.resolution, layer.resolution))
             }
-            try time(layer.name, "backward weight", batch: styleBatch, flops: flops) {
+            try time(layer.name, "backward weight", styleBatch, flops) {
                 _ = try Tensor.conv2dWeightGradient(input: x, gradOutput: y, kernelSize: (3, 3), options)
             }
         }
@@ -167,7 +177,7 @@ public enum KernelBenchmark {
             let x = try randomTensor([styleBatch, layer.channelsIn, half, half])
             let w = try randomTensor([layer.channelsIn, layer.channelsOut, 3, 3])
             let flops = 2.0 * Double(styleBatch * layer.channelsIn * layer.channelsOut * 9 * half * half)
-            try time(layer.upsamplingName, "forward", batch: styleBatch, flops: flops) {
+            try time(layer.upsamplingName, "forward", styleBatch, flops) {
                 _ = try Tensor.convTranspose2d(x, w, ConvOptions(stride: 2, padding: 0))
             }
         }
@@ -176,7 +186,7 @@ public enum KernelBenchmark {
             let x = try randomTensor([styleBatch, layer.channelsIn, 2 * layer.resolution + 1, 2 * layer.resolution + 1])
             let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
             let flops = 2.0 * Double(styleBatch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)
-            try time(layer.downsamplingName, "forward", batch: styleBatch, flops: flops) {
+            try time(layer.downsamplingName, "forward", styleBatch, flops) {
                 _ = try Tensor.conv2d(x, w, ConvOptions(stride: 2))
             }
         }
@@ -186,11 +196,8 @@ public enum KernelBenchmark {
             let flops = 2.0 * Double(inceptionBatch * layer.channelsIn * layer.channelsOut * layer.kernel.height * layer.kernel.width
                                      * layer.outputHeight * layer.outputWidth)
             let options = ConvOptions(stride: 1, padding: layer.padding, rounding: InceptionNetwork.defaultRounding)
-            try time(layer.name, "forward", batch: inceptionBatch, flops: flops) { _ = try Tensor.conv2d(x, w, options) }
+            try time(layer.name, "forward", inceptionBatch, flops) { _ = try Tensor.conv2d(x, w, options) }
         }
-        let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)
-        return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,
-                      sgemmGflops: sgemm, cpuRoundTrip: startingRoundTrip.result, rows: rows, vectorKernels: vectorKernels)
     }
 
     /// The skinny products of a 3×3 convolution with 32 channels at 64×64 (forward, backward data, backward
