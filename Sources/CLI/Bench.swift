@@ -65,7 +65,8 @@ struct BenchKernels: ParsableCommand {
         commandName: "kernels",
         abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes) and FID Inception's "
             + "stride-1 3×3, 1×7, 7×1, 1×3 and 3×1 layers (forward), against sgemm 2048³ timed beside each row; "
-            + "the engine's vector kernels with each instruction set the CPU supports.")
+            + "the engine's vector kernels with each instruction set the CPU supports.",
+        discussion: roundTripHelp)
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch size of every row (default: 4 for the StyleGAN2 rows, toonkit fid's 8 for the FID rows, as each runs).")
@@ -172,7 +173,7 @@ struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Images per second of a randomly initialised generator prepared for inference as generate prepares it (mapping + synthesis, const noise), its share of sgemm's rate, and a kernel profile.",
-        discussion: "Networks: paper256 (256², channel_base 16384, 8 mapping layers), tiny64 (64², channel_base 512, max 64, the fixture's shape) and demo32 (the demo's base). \(sgemmShareHelp) \(atSgemmRateHelp)")
+        discussion: "Networks: paper256 (256², channel_base 16384, 8 mapping layers), tiny64 (64², channel_base 512, max 64, the fixture's shape) and demo32 (the demo's base). \(sgemmShareHelp) \(atSgemmRateHelp) \(roundTripHelp)")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Network shape: paper256, tiny64 or demo32.") var network = "paper256"
@@ -211,7 +212,7 @@ struct BenchInception: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inception",
         abstract: "Images per second of FID's Inception-v3 features (resized to 299² inside), its share of sgemm's rate, and a kernel profile.",
-        discussion: "Formula weights: the work does not depend on the weights' values. scripts/bench_pytorch.py runs pytorch-fid's network on the same machine for comparison. \(sgemmShareHelp) \(atSgemmRateHelp)")
+        discussion: "Formula weights: the work does not depend on the weights' values. scripts/bench_pytorch.py runs pytorch-fid's network on the same machine for comparison. \(sgemmShareHelp) \(atSgemmRateHelp) \(roundTripHelp)")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Side of the square input images (they are resized to 299² inside, as pytorch-fid does).") var size = 256
@@ -251,7 +252,7 @@ struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Seconds per training step (Gmain + Dmain + Greg/4 + Dreg/16, ADA bg at p = 0.328), kimg per hour, the share of sgemm's rate, and a kernel profile.",
-        discussion: "Averages 16 iterations after one warm-up, which contain each regularisation phase exactly as often as the formula says. \(sgemmShareHelp) Networks: tiny64 (batch 8 by default) and paper256 (batch 4).")
+        discussion: "Averages 16 iterations after one warm-up, which contain each regularisation phase exactly as often as the formula says. \(sgemmShareHelp) Networks: tiny64 (batch 8 by default) and paper256 (batch 4). \(roundTripHelp)")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Network shape: tiny64, demo32 (the demo's base) or paper256.") var network = "tiny64"
@@ -324,6 +325,7 @@ struct BenchAllReduce: ParsableCommand {
 }
 
 private let sgemmShareHelp = "The share of sgemm's rate counts the direct multiply-adds of every convolution and matrix product that ran (also when a kernel, such as Winograd, does fewer), against sgemm 2048³ timed in the same process in turns with the work (one product after about every half second of batches, or after every training step, and once before), so a host whose speed changes within seconds moves both alike."
+private let roundTripHelp = "It also prints the CPUs' round trip: how long a cache line took between two CPUs and back, measured beside the work (after each turn of the sgemm reference, or each training step). On a virtual machine it shows where the host placed the CPUs; work split over threads runs slower when they are far apart, so compare numbers taken at similar round trips (docs/engine-kernels.md \"The host's slow state\")."
 private let atSgemmRateHelp = "\"img/s at sgemm's rate\" is the rate if all of that arithmetic ran at sgemm's speed: this machine's float32 yardstick for comparisons with other programs."
 
 /// A kernel profile as a table: kernel, own seconds, share of the profiled time, seconds with the kernels it calls,
