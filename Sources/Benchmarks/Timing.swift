@@ -81,14 +81,9 @@ struct WorkloadReference {
     /// GFLOP/s of a product that took `seconds`.
     func gflops(seconds: Double) -> Double { product.flops / seconds / 1e9 }
 
-    /// The CPUs' round trip, measured by `sample` after each product.
-    let roundTrips = RoundTripProbe()
-
-    /// Times one product with the profiler paused, so neither its time nor its multiply-adds enter a profiled workload's,
-    /// and measures the round trip after it.
+    /// Times one product with the profiler paused, so neither its time nor its multiply-adds enter a profiled workload's.
     mutating func sample() throws {
         try Profiler.paused { try samples.sample(seconds: 0, minimumRounds: 1) { _ in try product.call() } }
-        roundTrips.sample()
     }
 
     /// GFLOP/s of the median product `sample` timed.

@@ -18,9 +18,15 @@ final class KeptTransforms: @unchecked Sendable {
             precondition(kept.count == count, "kept transform '\(key)' holds \(kept.count) floats, the kernel needs \(count)")
             return kept
         }
+        let made = Self.made(count: count, by: make)
+        transforms[key] = made
+        return made
+    }
+
+    /// A transform of `count` floats that `make` fills.
+    fileprivate static func made(count: Int, by make: (UnsafeMutablePointer<Float>) -> Void) -> TensorStorage {
         let made = TensorStorage(count: count)
         make(made.pointer)
-        transforms[key] = made
         return made
     }
 
@@ -36,16 +42,14 @@ extension Optional where Wrapped == KeptTransforms {
     /// The kept transform named `key`; with nothing kept, one that `make` fills for this call alone.
     func transform(_ key: @autoclosure () -> String, count: Int, make: (UnsafeMutablePointer<Float>) -> Void) -> TensorStorage {
         if let kept = self { return kept.transform(key(), count: count, make: make) }
-        let made = TensorStorage(count: count)
-        make(made.pointer)
-        return made
+        return KeptTransforms.made(count: count, by: make)
     }
 }
 
 extension Tensor {
     /// This tensor, as a convolution weight whose transforms (packed taps, Winograd's transformed weights) are kept for
     /// the next call rather than made on every call: for weights fixed over many forward passes (a generator prepared for
-    /// inference, FID's Inception, LPIPS). At batch 1 a paper256 generator spent about 8 ms of 145 making them.
+    /// inference, FID's Inception). At batch 1 a paper256 generator spent about 8 ms of 145 making them.
     /// Results are the same to the bit, as the same code makes each transform once instead of every time. The transforms
     /// cost memory (Winograd F(2×2, 3×3): 16/9 of the weight per kernel that reads it) for as long as this value or a copy
     /// of it lives; a tensor made from it (a reshape, a product) keeps none, and an edit in place
