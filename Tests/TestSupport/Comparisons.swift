@@ -1,6 +1,6 @@
 /// Where two arrays differ, in one line. swift-testing describes a failed `#expect(a == b)` on arrays by diffing them
 /// element by element, in time that grows with the square of their length when most elements differ: 20 000 floats
-/// took seconds, and 300 000 (a broken col2im in Col2imTests) ran for over ten minutes. Arrays that can be large are
+/// took seconds, and 300 000 (a broken col2im in Col2imTests, now Im2colTests) ran for over ten minutes. Arrays that can be large are
 /// compared with `#expect(mismatch(a, b) == nil)`, which fails fast and names the first difference.
 public struct Mismatch: Equatable, CustomStringConvertible {
     public let description: String

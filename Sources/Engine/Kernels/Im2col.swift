@@ -4,33 +4,71 @@ extension ConvKernels {
     static func im2col(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
                        input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
         let columns = block.columns(g)
+        let shifted = g.stride == 1 && g.inWidth == g.outWidth
         parallelChunks(g.patch, minimumPerThread: max(1, 8192 / max(columns, 1))) { range in
             for row in range {
                 let c = row / g.kernelArea
                 let i = (row % g.kernelArea) / g.kernelWidth
                 let j = row % g.kernelWidth
-                let (xStart, xEnd) = validOutputRange(offset: j - g.padWidth, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
                 for s in 0..<block.samples {
                     let plane = input + ((block.sample + s) * g.inChannels + group * g.inPerGroup + c) * g.inPlane
-                    var out = cols + row * columns + s * block.rows * g.outWidth
-                    for oy in block.rowStart..<(block.rowStart + block.rows) {
-                        let iy = oy * g.stride + i - g.padHeight
-                        if iy < 0 || iy >= g.inHeight || xStart >= xEnd {
-                            out.update(repeating: 0, count: g.outWidth)
-                        } else {
-                            let line = plane + iy * g.inWidth + j - g.padWidth
-                            for ox in 0..<xStart { out[ox] = 0 }
-                            if g.stride == 1 {
-                                (out + xStart).update(from: line + xStart, count: xEnd - xStart)
-                            } else {
-                                for ox in xStart..<xEnd { out[ox] = line[ox * g.stride] }
-                            }
-                            for ox in xEnd..<g.outWidth { out[ox] = 0 }
-                        }
-                        out += g.outWidth
+                    let out = cols + row * columns + s * block.rows * g.outWidth
+                    if shifted {
+                        copyShiftedPlane(g, block, tap: (i, j), plane: plane, into: out)
+                    } else {
+                        copyTapRows(g, block, tap: (i, j), plane: plane, into: out)
                     }
                 }
             }
+        }
+    }
+
+    /// One tap's columns of one sample, output row by output row.
+    @inline(__always)
+    private static func copyTapRows(_ g: ConvGeometry, _ block: ConvGeometry.Block, tap: (i: Int, j: Int), plane: UnsafePointer<Float>,
+                                    into out: UnsafeMutablePointer<Float>) {
+        let (xStart, xEnd) = validOutputRange(offset: tap.j - g.padWidth, stride: g.stride, inSize: g.inWidth, outSize: g.outWidth)
+        var out = out
+        for oy in block.rowStart..<(block.rowStart + block.rows) {
+            let iy = oy * g.stride + tap.i - g.padHeight
+            if iy < 0 || iy >= g.inHeight || xStart >= xEnd {
+                out.update(repeating: 0, count: g.outWidth)
+            } else {
+                let line = plane + iy * g.inWidth + tap.j - g.padWidth
+                for ox in 0..<xStart { out[ox] = 0 }
+                if g.stride == 1 {
+                    (out + xStart).update(from: line + xStart, count: xEnd - xStart)
+                } else {
+                    for ox in xStart..<xEnd { out[ox] = line[ox * g.stride] }
+                }
+                for ox in xEnd..<g.outWidth { out[ox] = 0 }
+            }
+            out += g.outWidth
+        }
+    }
+
+    /// One tap's columns of one sample at stride 1 on a plane as wide as the output: the block's rows are the plane shifted
+    /// by (i − ph) rows and (j − pw) columns, so the rows that exist copy as one run, and the columns the shift carried
+    /// over from the neighbouring row are zeroed after. Row by row, 512 channels at 8² (batch 4) made 147,456 copies of 8
+    /// floats, and im2col took 0.60 ms of the forward pass's 6.9 (docs/engine-kernels.md "im2col on small planes").
+    @inline(__always)
+    private static func copyShiftedPlane(_ g: ConvGeometry, _ block: ConvGeometry.Block, tap: (i: Int, j: Int), plane: UnsafePointer<Float>,
+                                         into out: UnsafeMutablePointer<Float>) {
+        let width = g.outWidth, dy = tap.i - g.padHeight, dx = tap.j - g.padWidth
+        let blockEnd = block.rowStart + block.rows
+        let first = min(max(block.rowStart, -dy), blockEnd), end = max(first, min(blockEnd, g.inHeight - dy))
+        let above = (first - block.rowStart) * width, count = (end - first) * width
+        out.update(repeating: 0, count: above)
+        (out + above + count).update(repeating: 0, count: block.rows * width - above - count)
+        let target = out + above
+        guard count > 0, abs(dx) < width else { return target.update(repeating: 0, count: count) }
+        // Entry k of the run reads source[k]; with dx > 0 the last dx of the run would read past the plane's last row.
+        let source = plane + (first + dy) * width + dx
+        let skipped = max(0, -dx), cut = max(0, dx)
+        (target + skipped).update(from: source + skipped, count: count - skipped - cut)
+        for row in Swift.stride(from: 0, to: count, by: width) {
+            let edge = target + row + (dx > 0 ? width - dx : 0)
+            for x in 0..<abs(dx) { edge[x] = 0 }
         }
     }
 
@@ -44,51 +82,115 @@ extension ConvKernels {
     }
 
     /// The adjoint of im2col: adds every column entry back to its input pixel, for the input channels `channels` of
-    /// `group`, whose rows `cols` holds from row 0. Each input row is gathered from every kernel tap that reaches it into
-    /// one buffer per stride phase (pixels ≡ p mod stride), where a tap's row is a contiguous run, and added to the
-    /// image once. Taps reach each pixel in the order a tap-by-tap scatter adds them, so where one block covers the
-    /// image col2im's sums are the scatter's to the bit. Parallel over channels, so no two workers write the same pixel.
+    /// `group`, whose rows `cols` holds from row 0. Each input pixel's taps are summed apart from the image, in the order a
+    /// tap-by-tap scatter adds them, and the sum added to the image once: where one block covers the image, col2im's sums
+    /// are the scatter's to the bit. `overwriting`: the block covers the whole image, so the sums are written instead of
+    /// added and the rows no tap reaches are zeroed; the image need not be zeroed first (for 512 channels into 33² at
+    /// batch 4, that zeroing took 1.3 ms of 34.6). Parallel over channels, so no two workers write the same pixel.
     static func col2im(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, channels: Range<Int>,
-                       columns cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+                       columns cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, overwriting: Bool = false) {
         let columns = block.columns(g)
-        let phaseWidth = (g.inWidth + g.stride - 1) / g.stride
-        let firstRow = max(0, block.rowStart * g.stride - g.padHeight)
-        let endRow = min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight)
-        guard firstRow < endRow else { return }
-        let taps = (0..<g.kernelWidth).map { GatheredTap(g, column: $0, phaseWidth: phaseWidth) }
+        let firstRow = min(g.inHeight, max(0, block.rowStart * g.stride - g.padHeight))
+        let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
+        let shifted = g.stride == 1 && g.inWidth == g.outWidth
+        let gather = shifted ? nil : GatheredRows(g, block)
+        let scratch = shifted ? (endRow - firstRow) * g.inWidth + g.inHeight * g.kernelWidth : gather!.scratch
         parallelChunks(channels.count * block.samples) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.stride * phaseWidth) { phases in
-                let phases = phases.baseAddress!
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scratch)) { scratch in
                 for task in range {
                     let s = task / channels.count
                     let c = task % channels.count
                     let plane = output + ((block.sample + s) * g.inChannels + group * g.inPerGroup + channels.lowerBound + c) * g.inPlane
                     let sample = cols + c * g.kernelArea * columns + s * block.rows * g.outWidth
-                    for iy in firstRow..<endRow {
-                        phases.update(repeating: 0, count: g.stride * phaseWidth)
-                        // The kernel rows i ≡ iy + padHeight (mod stride) reach input row iy, from output row oy.
-                        var i = (iy + g.padHeight) % g.stride
-                        while i < g.kernelHeight {
-                            let oy = (iy + g.padHeight - i) / g.stride
-                            if oy >= block.rowStart && oy < block.rowStart + block.rows {
-                                let row = sample + i * g.kernelWidth * columns + (oy - block.rowStart) * g.outWidth
-                                for (j, tap) in taps.enumerated() {
-                                    let source = row + j * columns + tap.start
-                                    let target = phases + tap.firstTarget
-                                    for x in 0..<tap.count { target[x] += source[x] }
-                                }
-                            }
-                            i += g.stride
+                    if overwriting {
+                        plane.update(repeating: 0, count: firstRow * g.inWidth)
+                        (plane + endRow * g.inWidth).update(repeating: 0, count: (g.inHeight - endRow) * g.inWidth)
+                    }
+                    if let gather {
+                        gather.add(sample, columns: columns, rows: firstRow..<endRow, into: plane, phases: scratch.baseAddress!, overwriting: overwriting)
+                    } else {
+                        let sums = scratch.baseAddress!
+                        sumShiftedTaps(g, block, sample, columns: columns, rows: firstRow..<endRow, into: sums, kept: sums + (endRow - firstRow) * g.inWidth)
+                        let image = plane + firstRow * g.inWidth
+                        let count = (endRow - firstRow) * g.inWidth
+                        if overwriting { image.update(from: sums, count: count) } else { for x in 0..<count { image[x] += sums[x] } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// col2im at stride 1 on a plane as wide as the output, one channel of one sample: the input rows `rows`' sums, each tap
+    /// added as one run over its rows (the plane shifted by (i − ph, j − pw), as `copyShiftedPlane` reads it). The entries
+    /// a run carries past a row's end would land on the neighbouring row's edge, whose sums are set aside in `kept` and put
+    /// back. Row by row, 512 channels at 8² (batch 4) took 9 runs of 8 floats or fewer per input row
+    /// (docs/engine-kernels.md "im2col on small planes").
+    @inline(__always)
+    private static func sumShiftedTaps(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ sample: UnsafePointer<Float>, columns: Int,
+                                       rows: Range<Int>, into sums: UnsafeMutablePointer<Float>, kept: UnsafeMutablePointer<Float>) {
+        let width = g.inWidth, blockEnd = block.rowStart + block.rows
+        sums.update(repeating: 0, count: rows.count * width)
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                let dy = i - g.padHeight, dx = j - g.padWidth
+                let first = max(block.rowStart, -dy), end = min(blockEnd, g.inHeight - dy)
+                guard first < end, abs(dx) < width else { continue }
+                let source = sample + (i * g.kernelWidth + j) * columns + (first - block.rowStart) * width
+                let runStart = sums + (first + dy - rows.lowerBound) * width, target = runStart + dx
+                let count = (end - first) * width, skipped = max(0, -dx), cut = max(0, dx)
+                // The neighbouring rows' edges: with dx > 0 the first dx pixels of the run's rows after its first, with
+                // dx < 0 the last −dx pixels of its rows before its last.
+                let edge = abs(dx), edgeRows = dx > 0 ? 1..<(end - first) : 0..<(end - first - 1), edgeOffset = dx > 0 ? 0 : width + dx
+                if edge > 0 { for (n, r) in edgeRows.enumerated() { for x in 0..<edge { kept[n * edge + x] = runStart[r * width + edgeOffset + x] } } }
+                for x in skipped..<(count - cut) { target[x] += source[x] }
+                if edge > 0 { for (n, r) in edgeRows.enumerated() { for x in 0..<edge { runStart[r * width + edgeOffset + x] = kept[n * edge + x] } } }
+            }
+        }
+    }
+
+    /// col2im row by row, for any stride: each input row gathered from every kernel tap that reaches it into one buffer
+    /// per stride phase (pixels ≡ p mod stride), where a tap's row is a contiguous run, and added to the image once.
+    private struct GatheredRows {
+        let g: ConvGeometry, block: ConvGeometry.Block
+        let phaseWidth: Int
+        let taps: [GatheredTap]
+        /// The phase buffers' floats.
+        var scratch: Int { g.stride * phaseWidth }
+
+        init(_ g: ConvGeometry, _ block: ConvGeometry.Block) {
+            self.g = g
+            self.block = block
+            phaseWidth = (g.inWidth + g.stride - 1) / g.stride
+            taps = (0..<g.kernelWidth).map { [phaseWidth] in GatheredTap(g, column: $0, phaseWidth: phaseWidth) }
+        }
+
+        /// One channel of one sample: `sample` its columns, `plane` its image.
+        func add(_ sample: UnsafePointer<Float>, columns: Int, rows: Range<Int>, into plane: UnsafeMutablePointer<Float>,
+                 phases: UnsafeMutablePointer<Float>, overwriting: Bool) {
+            for iy in rows {
+                phases.update(repeating: 0, count: scratch)
+                // The kernel rows i ≡ iy + padHeight (mod stride) reach input row iy, from output row oy.
+                var i = (iy + g.padHeight) % g.stride
+                while i < g.kernelHeight {
+                    let oy = (iy + g.padHeight - i) / g.stride
+                    if oy >= block.rowStart && oy < block.rowStart + block.rows {
+                        let row = sample + i * g.kernelWidth * columns + (oy - block.rowStart) * g.outWidth
+                        for (j, tap) in taps.enumerated() {
+                            let source = row + j * columns + tap.start
+                            let target = phases + tap.firstTarget
+                            for x in 0..<tap.count { target[x] += source[x] }
                         }
-                        let line = plane + iy * g.inWidth
-                        if g.stride == 1 {
-                            for x in 0..<g.inWidth { line[x] += phases[x] }
-                        } else {
-                            for phase in 0..<min(g.stride, g.inWidth) {
-                                let gathered = phases + phase * phaseWidth
-                                for m in 0..<((g.inWidth - phase + g.stride - 1) / g.stride) { line[m * g.stride + phase] += gathered[m] }
-                            }
-                        }
+                    }
+                    i += g.stride
+                }
+                let line = plane + iy * g.inWidth
+                for phase in 0..<min(g.stride, g.inWidth) {
+                    let gathered = phases + phase * phaseWidth
+                    let pixels = (g.inWidth - phase + g.stride - 1) / g.stride
+                    if overwriting {
+                        for m in 0..<pixels { line[m * g.stride + phase] = gathered[m] }
+                    } else {
+                        for m in 0..<pixels { line[m * g.stride + phase] += gathered[m] }
                     }
                 }
             }

@@ -3,11 +3,13 @@ import Foundation
 import TestSupport
 import Testing
 
-/// im2col + GEMM's backward data (conv_transpose2d) and its col2im, which gathers each input row from its kernel taps
-/// (ConvKernels.col2im), against double-precision loops written from the definition and against a tap-by-tap scatter:
-/// strides 1–3, uneven padding and kernels, padding wider than the kernel, a strided 1×1, blocks of several samples,
-/// bands of rows, groups, uneven bands of channels.
-@Suite struct Col2imTests {
+/// im2col (ConvKernels.im2col) against its definition; im2col + GEMM's backward data (conv_transpose2d) and its col2im,
+/// which sums each input pixel's kernel taps apart from the image (ConvKernels.col2im), against double-precision loops
+/// written from the definition and against a tap-by-tap scatter: strides 1–3, uneven padding and kernels, padding wider
+/// than the kernel, a strided 1×1, blocks of several samples, bands of rows, groups, uneven bands of channels, and at
+/// stride 1 on planes as wide as the output (taps copied and summed as shifted runs of the plane) kernels 5×5, 1×3 and
+/// 3×1 and planes narrower than the kernel's reach.
+@Suite struct Im2colTests {
     typealias G = GradCheck
 
     struct Case: CustomStringConvertible {
@@ -34,7 +36,46 @@ import Testing
         // wider than the kernel (output rows and columns that reach no pixel).
         Case(batch: 1, groups: 1, channels: 3, outChannels: 2, height: 7, width: 2, kernel: (1, 1), stride: 3, padding: (0, 0)),
         Case(batch: 2, groups: 1, channels: 4, outChannels: 3, height: 6, width: 5, kernel: (2, 2), stride: 2, padding: (3, 3)),
+        // Stride 1 on planes as wide as the output: shifts of two columns, one-sided kernels, a plane one pixel wide and
+        // one two pixels tall (shifts as wide as the plane).
+        Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 6, width: 7, kernel: (5, 5), stride: 1, padding: (2, 2)),
+        Case(batch: 3, groups: 1, channels: 4, outChannels: 3, height: 5, width: 8, kernel: (1, 3), stride: 1, padding: (0, 1)),
+        Case(batch: 3, groups: 1, channels: 4, outChannels: 3, height: 8, width: 5, kernel: (3, 1), stride: 1, padding: (1, 0)),
+        Case(batch: 2, groups: 2, channels: 4, outChannels: 2, height: 6, width: 1, kernel: (3, 3), stride: 1, padding: (1, 1)),
+        Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 2, width: 9, kernel: (5, 5), stride: 1, padding: (2, 2)),
     ]
+
+    /// Every entry of every block's columns, from NaN-filled buffers, bit for bit against the definition.
+    @Test func im2colMatchesTheDefinition() throws {
+        for (index, c) in Self.cases.enumerated() {
+            let g = try c.geometry()
+            let x = G.random(g.inputShape, seed: UInt32(130 + index)).scalars
+            for block in g.blocks { for group in 0..<g.groups {
+                let columns = block.columns(g)
+                var cols = [Float](repeating: .nan, count: g.patch * columns)
+                x.withUnsafeBufferPointer { input in
+                    cols.withUnsafeMutableBufferPointer { ConvKernels.im2col(g, block, group, input: input.baseAddress!, into: $0.baseAddress!) }
+                }
+                let expected = im2colDefinition(g, block, group, x)
+                #expect(mismatch(cols.map(\.bitPattern), expected.map(\.bitPattern)) == nil, "\(c), block from sample \(block.sample) row \(block.rowStart)")
+            } }
+        }
+    }
+
+    private func im2colDefinition(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, _ x: [Float]) -> [Float] {
+        let columns = block.columns(g)
+        var cols = [Float](repeating: 0, count: g.patch * columns)
+        for c in 0..<g.inPerGroup { for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
+            let row = (c * g.kernelHeight + i) * g.kernelWidth + j
+            for s in 0..<block.samples { for r in 0..<block.rows { for ox in 0..<g.outWidth {
+                let iy = (block.rowStart + r) * g.stride + i - g.padHeight, ix = ox * g.stride + j - g.padWidth
+                guard iy >= 0, iy < g.inHeight, ix >= 0, ix < g.inWidth else { continue }
+                let channel = (block.sample + s) * g.inChannels + group * g.inPerGroup + c
+                cols[row * columns + (s * block.rows + r) * g.outWidth + ox] = x[(channel * g.inHeight + iy) * g.inWidth + ix]
+            } } }
+        } } }
+        return cols
+    }
 
     @Test func theCasesCoverEveryKindOfBlockAndBand() throws {
         let blocks = try Self.cases.map { try $0.geometry().backwardDataBlocks }
@@ -91,11 +132,31 @@ import Testing
                 }
                 if g.backwardDataBlocks.count == 1 && initial.allSatisfy({ $0 == 0 }) {
                     #expect(mismatch(gathered.map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(c)")
+                    #expect(mismatch(overwritten(g, seed: UInt32(110 + index)).map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(c), overwriting")
                 } else {
                     #expect(maxDifferences(gathered, scattered).relative < 1e-6, "\(c), \(initial[0] == 0 ? "onto zeros" : "onto values")")
                 }
             }
         }
+    }
+
+    /// col2im overwriting a NaN-filled image with the one block's columns (of `seed`), as backwardData calls it.
+    private func overwritten(_ g: ConvGeometry, seed: UInt32) -> [Float] {
+        var image = [Float](repeating: .nan, count: g.batch * g.inChannels * g.inPlane)
+        let block = g.backwardDataBlocks[0], columns = block.columns(g)
+        let band = ConvKernels.col2imBandChannels(g, columns: columns)
+        for group in 0..<g.groups {
+            let cols = G.random([g.patch, columns], seed: seed).scalars
+            for first in stride(from: 0, to: g.inPerGroup, by: band) {
+                cols.withUnsafeBufferPointer { source in
+                    image.withUnsafeMutableBufferPointer {
+                        ConvKernels.col2im(g, block, group, channels: first..<min(g.inPerGroup, first + band),
+                                           columns: source.baseAddress! + first * g.kernelArea * columns, into: $0.baseAddress!, overwriting: true)
+                    }
+                }
+            }
+        }
+        return image
     }
 
     /// The scatter col2im replaced: tap by tap, each column entry added to its pixel.
