@@ -162,13 +162,12 @@ extension Tensor {
         }
     }
 
-    /// Horizontal pass into a per-plane scratch row block, then the vertical pass. Both passes walk the
-    /// filter taps in the outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), so the
-    /// inner loops vectorise; the per-pixel tap lists remain only for the rare up > 1 with down > 1.
+    /// Horizontal pass into a per-plane scratch row block, then the vertical pass (`verticalPass`). The horizontal pass
+    /// walks the filter taps in the outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), so the
+    /// inner loops vectorise; the per-pixel tap lists remain there only for the rare up > 1 with down > 1.
     private static func firSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, inSize: (Int, Int), outSize: (Int, Int),
                                      rows: PolyphaseAxis, columns: PolyphaseAxis, taps: [Float], up: Int, down: Int, padding: FIRPadding) {
         let horizontalSegments = FIRSegments(inSize: inSize.1, outSize: outSize.1, up: up, down: down, padBefore: padding.left, taps: taps.count)
-        let verticalSegments = FIRSegments(inSize: inSize.0, outSize: outSize.0, up: up, down: down, padBefore: padding.top, taps: taps.count)
         taps.withUnsafeBufferPointer { f in
             parallelChunks(planes) { range in
                 var scratch = ScratchBuffer()
@@ -200,26 +199,43 @@ extension Tensor {
                             }
                         }
                     }
-                    target.update(repeating: 0, count: outSize.0 * outSize.1)
-                    let width = outSize.1
-                    if let segments = verticalSegments {
-                        segments.forEach { tap, outStart, outStride, count, sourceStart, sourceStride in
-                            let weight = f[tap]
-                            for i in 0..<count {
-                                let out = target + (outStart + i * outStride) * width
-                                let line = horizontal + (sourceStart + i * sourceStride) * width
-                                for ox in 0..<width { out[ox] += weight * line[ox] }
-                            }
-                        }
-                    } else {
-                        for oy in 0..<outSize.0 {
-                            let out = target + oy * width
-                            for r in rows.starts[oy]..<rows.starts[oy + 1] {
-                                let weight = f[Int(rows.taps[r])], line = horizontal + Int(rows.sources[r]) * width
-                                for ox in 0..<width { out[ox] += weight * line[ox] }
-                            }
-                        }
-                    }
+                    verticalPass(horizontal, into: target, rows: rows, taps: f, outHeight: outSize.0, width: outSize.1)
+                }
+            }
+        }
+    }
+
+    /// The vertical pass: each output row sums its taps' rows of the horizontal pass in registers and is written once, the
+    /// taps in the order `rows` lists them (ascending, the order the tap-by-tap pass added them onto a zeroed row, so
+    /// results are unchanged to the bit). Up to 4 taps, which covers StyleGAN2's [1, 3, 3, 1] at every up and down; longer
+    /// filters add tap by tap onto the row. Adding onto the row took 2 to 5 passes over it (docs/engine-kernels.md
+    /// "The FIR filter").
+    @inline(__always)
+    private static func verticalPass(_ horizontal: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rows: PolyphaseAxis,
+                                     taps f: UnsafeBufferPointer<Float>, outHeight: Int, width: Int) {
+        for oy in 0..<outHeight {
+            let out = target + oy * width, first = rows.starts[oy], count = rows.starts[oy + 1] - first
+            func weight(_ k: Int) -> Float { f[Int(rows.taps[first + k])] }
+            func line(_ k: Int) -> UnsafePointer<Float> { horizontal + Int(rows.sources[first + k]) * width }
+            switch count {
+            case 0: out.update(repeating: 0, count: width)
+            case 1:
+                let (w0, l0) = (weight(0), line(0))
+                for x in 0..<width { out[x] = 0 + w0 * l0[x] }
+            case 2:
+                let (w0, w1, l0, l1) = (weight(0), weight(1), line(0), line(1))
+                for x in 0..<width { out[x] = 0 + w0 * l0[x] + w1 * l1[x] }
+            case 3:
+                let (w0, w1, w2, l0, l1, l2) = (weight(0), weight(1), weight(2), line(0), line(1), line(2))
+                for x in 0..<width { out[x] = 0 + w0 * l0[x] + w1 * l1[x] + w2 * l2[x] }
+            case 4:
+                let (w0, w1, w2, w3, l0, l1, l2, l3) = (weight(0), weight(1), weight(2), weight(3), line(0), line(1), line(2), line(3))
+                for x in 0..<width { out[x] = 0 + w0 * l0[x] + w1 * l1[x] + w2 * l2[x] + w3 * l3[x] }
+            default:
+                out.update(repeating: 0, count: width)
+                for r in first..<(first + count) {
+                    let weight = f[Int(rows.taps[r])], line = horizontal + Int(rows.sources[r]) * width
+                    for x in 0..<width { out[x] += weight * line[x] }
                 }
             }
         }
