@@ -51,12 +51,14 @@ func timePerCall(minimumSeconds: Double, variant: String?, beside reference: () 
     let bodies = variant == nil ? 1 : 2
     for body in 0..<bodies { try call(body == 1) }
     try reference()
-    var calls = CallSamples(bodies: bodies), references = CallSamples(bodies: 1)
+    var calls = CallSamples(bodies: bodies), references = CallSamples(bodies: 1), turns = 0
+    // At least 3 turns, so each side has 3 samples or more and the round trip 3 measurements whatever the speeds.
     repeat {
         try calls.sample(seconds: slice, minimumRounds: 1) { try call($0 == 1) }
         try references.sample(seconds: referenceSlice ?? slice, minimumRounds: 1) { _ in try reference() }
         roundTrips.sample()
-    } while calls.rounds < 3 || references.rounds < 3 || calls.seconds < Double(bodies) * minimumSeconds
+        turns += 1
+    } while turns < 3 || calls.seconds < Double(bodies) * minimumSeconds
     let medians = calls.medians
     return (medians[0], variant.map { Comparison(variant: $0, medians: medians) }, references.medians[0])
 }
