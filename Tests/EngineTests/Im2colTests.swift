@@ -43,6 +43,10 @@ import Testing
         Case(batch: 3, groups: 1, channels: 4, outChannels: 3, height: 8, width: 5, kernel: (3, 1), stride: 1, padding: (1, 0)),
         Case(batch: 2, groups: 2, channels: 4, outChannels: 2, height: 6, width: 1, kernel: (3, 3), stride: 1, padding: (1, 1)),
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 2, width: 9, kernel: (5, 5), stride: 1, padding: (2, 2)),
+        // Vertical padding past the kernel (output rows no tap's row reaches), and a 1×1 of one sample (backward data
+        // writes the product straight into the image).
+        Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 2, width: 6, kernel: (1, 3), stride: 1, padding: (3, 1)),
+        Case(batch: 1, groups: 1, channels: 3, outChannels: 2, height: 5, width: 4, kernel: (1, 1), stride: 1, padding: (0, 0)),
     ]
 
     /// Every entry of every block's columns, from NaN-filled buffers, bit for bit against the definition.
@@ -90,6 +94,12 @@ import Testing
         let up = try ConvGeometry(op: "test", input: [4, 512, 33, 33], weight: [512, 512, 3, 3], options: ConvOptions(stride: 2))
         #expect(up.blocks.count == 4 && up.backwardDataBlocks.count == 1 && up.backwardDataBlocks[0].samples == 4)
         #expect(ConvKernels.col2imBandChannels(up, columns: 1024) == 128)
+        // The forward pass's and the weight gradient's blocks: bands of rows at 78², and the shifted runs of stride 1 on
+        // planes as wide as the output in both kinds of block.
+        let geometries = try Self.cases.map { try $0.geometry() }
+        #expect(geometries[3].blocks.count > 1 && geometries[0].blocks.count == 1 && geometries[0].blocks[0].samples == 3)
+        #expect(geometries.filter { $0.stride == 1 && $0.inWidth == $0.outWidth }.count == 9)
+        #expect(geometries[14].isPointwise && geometries[14].backwardDataBlocks.count == 1)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))
         #expect(ConvKernels.col2imBandChannels(empty, columns: 16) == 1)
     }
@@ -102,6 +112,35 @@ import Testing
             ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: output.pointer, algorithm: .im2col)
             #expect(ForwardTests.maxDifference(output.scalars, convTransposeDefinition(gy, weight, g)) < 1e-4, "\(c)")
         }
+    }
+
+    /// The weight gradient from a NaN-filled output: the first block's products overwrite it, the others add onto it.
+    @Test func weightGradientMatchesTheDefinition() throws {
+        for (index, c) in Self.cases.enumerated() {
+            let g = try c.geometry()
+            let x = G.random(g.inputShape, seed: UInt32(140 + index)), gy = G.random(g.outputShape, seed: UInt32(150 + index))
+            let output = Tensor(uninitializedShape: g.weightShape)
+            output.pointer.update(repeating: .nan, count: g.outChannels * g.patch)
+            ConvKernels.weightGrad(g, input: x.pointer, gradOutput: gy.pointer, output: output.pointer, algorithm: .im2col)
+            let expected = weightGradientDefinition(g, x.scalars, gy.scalars)
+            let scale = max(1, expected.map(abs).max() ?? 0)
+            #expect(ForwardTests.maxDifference(output.scalars, expected) / scale < 1e-5, "\(c)")
+        }
+    }
+
+    private func weightGradientDefinition(_ g: ConvGeometry, _ x: [Float], _ gy: [Float]) -> [Double] {
+        var out = [Double](repeating: 0, count: g.outChannels * g.patch)
+        for n in 0..<g.batch { for o in 0..<g.outChannels { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth {
+            let group = o / g.outPerGroup
+            let value = Double(gy[((n * g.outChannels + o) * g.outHeight + oy) * g.outWidth + ox])
+            for ic in 0..<g.inPerGroup { for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
+                let iy = oy * g.stride + i - g.padHeight, ix = ox * g.stride + j - g.padWidth
+                guard iy >= 0, iy < g.inHeight, ix >= 0, ix < g.inWidth else { continue }
+                let channel = n * g.inChannels + group * g.inPerGroup + ic
+                out[((o * g.inPerGroup + ic) * g.kernelHeight + i) * g.kernelWidth + j] += value * Double(x[(channel * g.inHeight + iy) * g.inWidth + ix])
+            } } }
+        } } } }
+        return out
     }
 
     /// The gather adds a pixel's taps in the scatter's order: bit for bit onto zeros where one block covers the image,

@@ -47,23 +47,31 @@ extension ConvKernels {
         }
     }
 
+    /// The block's output rows oy whose input row oy + dy lies in the image (stride 1): where a tap shifted by dy rows reads.
+    @inline(__always)
+    private static func shiftedRows(_ g: ConvGeometry, _ block: ConvGeometry.Block, dy: Int) -> Range<Int> {
+        let blockEnd = block.rowStart + block.rows
+        let first = min(max(block.rowStart, -dy), blockEnd)
+        return first..<max(first, min(blockEnd, g.inHeight - dy))
+    }
+
     /// One tap's columns of one sample at stride 1 on a plane as wide as the output: the block's rows are the plane shifted
     /// by (i − ph) rows and (j − pw) columns, so the rows that exist copy as one run, and the columns the shift carried
     /// over from the neighbouring row are zeroed after. Row by row, 512 channels at 8² (batch 4) made 147,456 copies of 8
-    /// floats, and im2col took 0.60 ms of the forward pass's 6.9 (docs/engine-kernels.md "im2col on small planes").
+    /// floats (docs/engine-kernels.md "im2col on small planes").
     @inline(__always)
     private static func copyShiftedPlane(_ g: ConvGeometry, _ block: ConvGeometry.Block, tap: (i: Int, j: Int), plane: UnsafePointer<Float>,
                                          into out: UnsafeMutablePointer<Float>) {
         let width = g.outWidth, dy = tap.i - g.padHeight, dx = tap.j - g.padWidth
-        let blockEnd = block.rowStart + block.rows
-        let first = min(max(block.rowStart, -dy), blockEnd), end = max(first, min(blockEnd, g.inHeight - dy))
-        let above = (first - block.rowStart) * width, count = (end - first) * width
+        let rows = shiftedRows(g, block, dy: dy)
+        let above = (rows.lowerBound - block.rowStart) * width, count = rows.count * width
         out.update(repeating: 0, count: above)
         (out + above + count).update(repeating: 0, count: block.rows * width - above - count)
         let target = out + above
         guard count > 0, abs(dx) < width else { return target.update(repeating: 0, count: count) }
-        // Entry k of the run reads source[k]; with dx > 0 the last dx of the run would read past the plane's last row.
-        let source = plane + (first + dy) * width + dx
+        // Entry k of the run reads source[k]: with dx > 0 the run's last dx entries would read past the plane's last row,
+        // with dx < 0 its first −dx before the run's first row, so those are left out (and zeroed with the other edges).
+        let source = plane + (rows.lowerBound + dy) * width + dx
         let skipped = max(0, -dx), cut = max(0, dx)
         (target + skipped).update(from: source + skipped, count: count - skipped - cut)
         for row in Swift.stride(from: 0, to: count, by: width) {
@@ -89,14 +97,16 @@ extension ConvKernels {
     /// batch 4, that zeroing took 1.3 ms of 34.6). Parallel over channels, so no two workers write the same pixel.
     static func col2im(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, channels: Range<Int>,
                        columns cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, overwriting: Bool = false) {
+        precondition(!overwriting || (block.rowStart == 0 && block.rows == g.outHeight && block.samples == g.batch),
+                     "col2im overwrites only with the one block that covers the image")
         let columns = block.columns(g)
         let firstRow = min(g.inHeight, max(0, block.rowStart * g.stride - g.padHeight))
         let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
         let shifted = g.stride == 1 && g.inWidth == g.outWidth
         let gather = shifted ? nil : GatheredRows(g, block)
-        let scratch = shifted ? (endRow - firstRow) * g.inWidth + g.inHeight * g.kernelWidth : gather!.scratch
+        let scratchFloats = shifted ? (endRow - firstRow) * g.inWidth + g.inHeight * g.kernelWidth : gather!.scratch
         parallelChunks(channels.count * block.samples) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scratch)) { scratch in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scratchFloats)) { scratch in
                 for task in range {
                     let s = task / channels.count
                     let c = task % channels.count
@@ -128,12 +138,12 @@ extension ConvKernels {
     @inline(__always)
     private static func sumShiftedTaps(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ sample: UnsafePointer<Float>, columns: Int,
                                        rows: Range<Int>, into sums: UnsafeMutablePointer<Float>, kept: UnsafeMutablePointer<Float>) {
-        let width = g.inWidth, blockEnd = block.rowStart + block.rows
+        let width = g.inWidth
         sums.update(repeating: 0, count: rows.count * width)
         for i in 0..<g.kernelHeight {
             for j in 0..<g.kernelWidth {
                 let dy = i - g.padHeight, dx = j - g.padWidth
-                let first = max(block.rowStart, -dy), end = min(blockEnd, g.inHeight - dy)
+                let taken = shiftedRows(g, block, dy: dy), first = taken.lowerBound, end = taken.upperBound
                 guard first < end, abs(dx) < width else { continue }
                 let source = sample + (i * g.kernelWidth + j) * columns + (first - block.rowStart) * width
                 let runStart = sums + (first + dy - rows.lowerBound) * width, target = runStart + dx
