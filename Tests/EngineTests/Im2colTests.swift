@@ -47,6 +47,10 @@ import Testing
         // writes the product straight into the image).
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 2, width: 6, kernel: (1, 3), stride: 1, padding: (3, 1)),
         Case(batch: 1, groups: 1, channels: 3, outChannels: 2, height: 5, width: 4, kernel: (1, 1), stride: 1, padding: (0, 0)),
+        // Strides past 1 without padding: a 5×5 kernel at stride 2 (three taps per row in one phase), and a 2×2 kernel at
+        // stride 3 (pixels no tap reaches).
+        Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 13, width: 15, kernel: (5, 5), stride: 2, padding: (0, 0)),
+        Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 11, width: 14, kernel: (2, 2), stride: 3, padding: (0, 0)),
     ]
 
     /// Every entry of every block's columns, from NaN-filled buffers, bit for bit against the definition.
