@@ -102,7 +102,7 @@ import Testing
         // planes as wide as the output in both kinds of block.
         let geometries = try Self.cases.map { try $0.geometry() }
         #expect(geometries[3].blocks.count > 1 && geometries[0].blocks.count == 1 && geometries[0].blocks[0].samples == 3)
-        #expect(geometries.filter { $0.stride == 1 && $0.inWidth == $0.outWidth }.count == 9)
+        #expect(geometries.filter(\.tapsAreShiftedPlanes).count == 9)
         #expect(geometries[14].isPointwise && geometries[14].backwardDataBlocks.count == 1)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))
         #expect(ConvKernels.col2imBandChannels(empty, columns: 16) == 1)

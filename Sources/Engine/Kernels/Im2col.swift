@@ -1,10 +1,15 @@
 /// im2col and its adjoint col2im: the column matrices ConvKernels' GEMMs read and write.
+extension ConvGeometry {
+    /// Stride 1 on a plane as wide as the output: a tap's columns are the plane shifted by (i − ph, j − pw), which im2col
+    /// copies and col2im adds as one run (`copyShiftedPlane`, `sumShiftedTaps`) instead of row by row.
+    var tapsAreShiftedPlanes: Bool { stride == 1 && inWidth == outWidth }
+}
+
 extension ConvKernels {
     /// cols[(c·kh + i)·kw + j, column] = x[c, oy·s + i − ph, ox·s + j − pw] (zero outside the image).
     static func im2col(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
                        input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
-        let columns = block.columns(g)
-        let shifted = g.stride == 1 && g.inWidth == g.outWidth
+        let columns = block.columns(g), shifted = g.tapsAreShiftedPlanes
         parallelChunks(g.patch, minimumPerThread: max(1, 8192 / max(columns, 1))) { range in
             for row in range {
                 let c = row / g.kernelArea
@@ -102,9 +107,10 @@ extension ConvKernels {
         let columns = block.columns(g)
         let firstRow = min(g.inHeight, max(0, block.rowStart * g.stride - g.padHeight))
         let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
-        let shifted = g.stride == 1 && g.inWidth == g.outWidth
-        let gather = shifted ? nil : GatheredRows(g, block)
-        let scratchFloats = shifted ? (endRow - firstRow) * g.inWidth + g.inHeight * g.kernelWidth : gather!.scratch
+        let rows = firstRow..<endRow, rowFloats = rows.count * g.inWidth
+        let gather = g.tapsAreShiftedPlanes ? nil : GatheredRows(g, block)
+        // The shifted taps' sums of the rows and the edges they set aside, or the gathered rows' phase buffers.
+        let scratchFloats = gather?.scratch ?? rowFloats + g.inHeight * g.kernelWidth
         parallelChunks(channels.count * block.samples) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scratchFloats)) { scratch in
                 for task in range {
@@ -117,13 +123,11 @@ extension ConvKernels {
                         (plane + endRow * g.inWidth).update(repeating: 0, count: (g.inHeight - endRow) * g.inWidth)
                     }
                     if let gather {
-                        gather.add(sample, columns: columns, rows: firstRow..<endRow, into: plane, phases: scratch.baseAddress!, overwriting: overwriting)
+                        gather.add(sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!, overwriting: overwriting)
                     } else {
-                        let sums = scratch.baseAddress!
-                        sumShiftedTaps(g, block, sample, columns: columns, rows: firstRow..<endRow, into: sums, kept: sums + (endRow - firstRow) * g.inWidth)
-                        let image = plane + firstRow * g.inWidth
-                        let count = (endRow - firstRow) * g.inWidth
-                        if overwriting { image.update(from: sums, count: count) } else { for x in 0..<count { image[x] += sums[x] } }
+                        let sums = scratch.baseAddress!, image = plane + firstRow * g.inWidth
+                        sumShiftedTaps(g, block, sample, columns: columns, rows: rows, into: sums, kept: sums + rowFloats)
+                        if overwriting { image.update(from: sums, count: rowFloats) } else { for x in 0..<rowFloats { image[x] += sums[x] } }
                     }
                 }
             }
