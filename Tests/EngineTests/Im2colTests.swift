@@ -8,7 +8,8 @@ import Testing
 /// written from the definition and against a tap-by-tap scatter: strides 1–3, uneven padding and kernels, padding wider
 /// than the kernel, a strided 1×1, blocks of several samples, bands of rows, groups, uneven bands of channels, and at
 /// stride 1 on planes as wide as the output (taps copied and summed as shifted runs of the plane) kernels 5×5, 1×3 and
-/// 3×1 and planes narrower than the kernel's reach.
+/// 3×1 and planes narrower than the kernel's reach, and StyleGAN2's stride-2 3×3 geometry (rows summed from straight
+/// lines).
 @Suite struct Im2colTests {
     typealias G = GradCheck
 
@@ -51,6 +52,10 @@ import Testing
         // stride 3 (pixels no tap reaches).
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 13, width: 15, kernel: (5, 5), stride: 2, padding: (0, 0)),
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 11, width: 14, kernel: (2, 2), stride: 3, padding: (0, 0)),
+        // StyleGAN2's up- and down-sampling geometry (3×3, stride 2, no padding, 2·W + 1 wide), summed from straight rows
+        // like cases 1, 4 and 5: an image a row taller than the taps reach, and one output pixel.
+        Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 8, width: 7, kernel: (3, 3), stride: 2, padding: (0, 0)),
+        Case(batch: 1, groups: 1, channels: 2, outChannels: 2, height: 3, width: 3, kernel: (3, 3), stride: 2, padding: (0, 0)),
     ]
 
     /// Every entry of every block's columns, from NaN-filled buffers, bit for bit against the definition.
@@ -103,6 +108,7 @@ import Testing
         let geometries = try Self.cases.map { try $0.geometry() }
         #expect(geometries[3].blocks.count > 1 && geometries[0].blocks.count == 1 && geometries[0].blocks[0].samples == 3)
         #expect(geometries.filter(\.tapsAreShiftedPlanes).count == 9)
+        #expect(geometries.indices.filter { geometries[$0].isUnpaddedThreeByThreeStrideTwo } == [1, 4, 5, 17, 18])
         #expect(geometries[14].isPointwise && geometries[14].backwardDataBlocks.count == 1)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))
         #expect(ConvKernels.col2imBandChannels(empty, columns: 16) == 1)

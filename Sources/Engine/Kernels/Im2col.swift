@@ -3,6 +3,11 @@ extension ConvGeometry {
     /// Stride 1 on a plane as wide as the output: a tap's columns are the plane shifted by (i − ph, j − pw), which im2col
     /// copies and col2im adds as one run (`copyShiftedPlane`, `sumShiftedTaps`) instead of row by row.
     var tapsAreShiftedPlanes: Bool { stride == 1 && inWidth == outWidth }
+    /// A 3×3 kernel at stride 2 without padding on an image 2·W + 1 wide for W output columns: the generator's up-sampling
+    /// and the discriminator's down-sampling, whose col2im sums its rows from straight lines (`sumUnpaddedStrideTwoRows`).
+    var isUnpaddedThreeByThreeStrideTwo: Bool {
+        stride == 2 && kernelHeight == 3 && kernelWidth == 3 && padHeight == 0 && padWidth == 0 && outWidth > 0 && inWidth == 2 * outWidth + 1
+    }
 }
 
 extension ConvKernels {
@@ -108,9 +113,11 @@ extension ConvKernels {
         let firstRow = min(g.inHeight, max(0, block.rowStart * g.stride - g.padHeight))
         let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
         let rows = firstRow..<endRow, rowFloats = rows.count * g.inWidth
-        let gather = g.tapsAreShiftedPlanes ? nil : GatheredRows(g, block)
-        // The shifted taps' sums of the rows and the edges they set aside, or the gathered rows' phase buffers.
-        let scratchFloats = gather?.scratch ?? rowFloats + g.inHeight * g.kernelWidth
+        let strideTwo = g.isUnpaddedThreeByThreeStrideTwo
+        let gather = g.tapsAreShiftedPlanes || strideTwo ? nil : GatheredRows(g, block)
+        // One row's sums at stride 2, the shifted taps' sums of the rows and the edges they set aside, or the gathered
+        // rows' phase buffers.
+        let scratchFloats = strideTwo ? g.inWidth : gather?.scratch ?? rowFloats + g.inHeight * g.kernelWidth
         parallelChunks(channels.count * block.samples) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scratchFloats)) { scratch in
                 for task in range {
@@ -122,7 +129,10 @@ extension ConvKernels {
                         plane.update(repeating: 0, count: firstRow * g.inWidth)
                         (plane + endRow * g.inWidth).update(repeating: 0, count: (g.inHeight - endRow) * g.inWidth)
                     }
-                    if let gather {
+                    if strideTwo {
+                        sumUnpaddedStrideTwoRows(g, block, sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!,
+                                                 overwriting: overwriting)
+                    } else if let gather {
                         gather.add(sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!, overwriting: overwriting)
                     } else {
                         let sums = scratch.baseAddress!, image = plane + firstRow * g.inWidth
@@ -159,6 +169,44 @@ extension ConvKernels {
                 for x in skipped..<(count - cut) { target[x] += source[x] }
                 if edge > 0 { for (n, r) in edgeRows.enumerated() { for x in 0..<edge { runStart[r * width + edgeOffset + x] = kept[n * edge + x] } } }
             }
+        }
+    }
+
+    /// col2im for `isUnpaddedThreeByThreeStrideTwo`, one channel of one sample. Input row iy takes kernel row 0 from output
+    /// row iy/2 and row 2 from iy/2 − 1 when iy is even, row 1 from (iy − 1)/2 when odd; within a row, even pixels 2n take
+    /// kernel columns 0 (output column n) and 2 (n − 1), odd pixels column 1 (n). Each row's even and odd pixels are summed
+    /// in `phases` in the order `GatheredRows` adds them (kernel row, then column, onto zero), then interleaved into the
+    /// image. The general gather zeroes its phases and runs six or more loops of 8 floats or fewer per row into 17²
+    /// (docs/engine-kernels.md "im2col on small planes").
+    @inline(__always)
+    private static func sumUnpaddedStrideTwoRows(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ sample: UnsafePointer<Float>,
+                                                 columns: Int, rows: Range<Int>, into plane: UnsafeMutablePointer<Float>,
+                                                 phases: UnsafeMutablePointer<Float>, overwriting: Bool) {
+        let width = g.outWidth, blockEnd = block.rowStart + block.rows
+        let even = phases, odd = phases + width + 1
+        /// Kernel row i's first tap in output row oy, if the block holds that row.
+        func kernelRow(_ i: Int, from oy: Int) -> UnsafePointer<Float>? {
+            oy >= block.rowStart && oy < blockEnd ? sample + 3 * i * columns + (oy - block.rowStart) * width : nil
+        }
+        for iy in rows {
+            let upper = kernelRow(iy % 2, from: iy / 2), lower = iy % 2 == 0 ? kernelRow(2, from: iy / 2 - 1) : nil
+            switch (upper, lower) {
+            case let (a?, b?):
+                let (a0, a1, a2) = (a, a + columns, a + 2 * columns), (b0, b1, b2) = (b, b + columns, b + 2 * columns)
+                even[0] = 0 + a0[0] + b0[0]
+                for n in 1..<width { even[n] = 0 + a0[n] + a2[n - 1] + b0[n] + b2[n - 1] }
+                even[width] = 0 + a2[width - 1] + b2[width - 1]
+                for n in 0..<width { odd[n] = 0 + a1[n] + b1[n] }
+            case let (a?, nil), let (nil, a?):
+                let (a0, a1, a2) = (a, a + columns, a + 2 * columns)
+                even[0] = 0 + a0[0]
+                for n in 1..<width { even[n] = 0 + a0[n] + a2[n - 1] }
+                even[width] = 0 + a2[width - 1]
+                for n in 0..<width { odd[n] = 0 + a1[n] }
+            case (nil, nil):
+                phases.update(repeating: 0, count: g.inWidth)
+            }
+            interleavePairs(into: plane + iy * g.inWidth, width: g.inWidth, overwriting: overwriting, even: even, odd: odd)
         }
     }
 
@@ -199,7 +247,7 @@ extension ConvKernels {
                 }
                 let line = plane + iy * g.inWidth
                 if g.stride == 2 {
-                    interleavePairs(into: line, overwriting: overwriting, even: phases, odd: phases + phaseWidth)
+                    interleavePairs(into: line, width: g.inWidth, overwriting: overwriting, even: phases, odd: phases + phaseWidth)
                     continue
                 }
                 for phase in 0..<min(g.stride, g.inWidth) {
@@ -213,19 +261,21 @@ extension ConvKernels {
                 }
             }
         }
+    }
 
-        /// Stride 2's two phases into the row in one pass, pixel after pixel: phase by phase, two passes of strided stores
-        /// took 1.13–1.17× as long for 512 channels into 17² and 33² (docs/engine-kernels.md "im2col on small planes").
-        @inline(__always)
-        private func interleavePairs(into line: UnsafeMutablePointer<Float>, overwriting: Bool, even: UnsafePointer<Float>, odd: UnsafePointer<Float>) {
-            let pairs = g.inWidth / 2, last = g.inWidth % 2 == 1
-            if overwriting {
-                for m in 0..<pairs { line[2 * m] = even[m]; line[2 * m + 1] = odd[m] }
-                if last { line[2 * pairs] = even[pairs] }
-            } else {
-                for m in 0..<pairs { line[2 * m] += even[m]; line[2 * m + 1] += odd[m] }
-                if last { line[2 * pairs] += even[pairs] }
-            }
+    /// Stride 2's two phases into an image row `width` pixels long in one pass, pixel after pixel: phase by phase, two
+    /// passes of strided stores took 1.13–1.17× as long for 512 channels into 17² and 33² (docs/engine-kernels.md
+    /// "im2col on small planes").
+    @inline(__always)
+    private static func interleavePairs(into line: UnsafeMutablePointer<Float>, width: Int, overwriting: Bool,
+                                        even: UnsafePointer<Float>, odd: UnsafePointer<Float>) {
+        let pairs = width / 2, last = width % 2 == 1
+        if overwriting {
+            for m in 0..<pairs { line[2 * m] = even[m]; line[2 * m + 1] = odd[m] }
+            if last { line[2 * pairs] = even[pairs] }
+        } else {
+            for m in 0..<pairs { line[2 * m] += even[m]; line[2 * m + 1] += odd[m] }
+            if last { line[2 * pairs] += even[pairs] }
         }
     }
 
