@@ -22,7 +22,7 @@ public enum ImportBenchmark {
         public let tensors: Int
         public let runs: [Run]
 
-        public var medianSeconds: Double { runs.map(\.seconds).sorted()[runs.count / 2] }
+        public var medianSeconds: Double { median(runs.map(\.seconds)) }
         public var medianMegabytesPerSecond: Double { Double(fileBytes) / 1e6 / medianSeconds }
         /// The largest growth of the resident set over its baseline, as a multiple of the file's size.
         public var peakGrowthOverFileSize: Double {

@@ -47,7 +47,7 @@ public enum ProjectionBenchmark {
         }
         guard !stepSeconds.isEmpty else { throw ProjectionError("the benchmark stopped before a step was measured") }
         return Report(network: name, resolution: architecture.resolution, wPlus: wPlus, blasCore: EngineThreads.blasCoreName,
-                      threads: EngineThreads.count, steps: stepSeconds.count, secondsPerStep: stepSeconds.sorted()[stepSeconds.count / 2],
+                      threads: EngineThreads.count, steps: stepSeconds.count, secondsPerStep: median(stepSeconds),
                       startSeconds: startSeconds, averageSamples: averageSamples)
     }
 }

@@ -36,8 +36,8 @@ public struct SwapBenchmarkReport: Codable, Sendable {
 
     /// Median over the runs with the given durability.
     public func medianSeconds(durable: Bool) -> Double {
-        let values = runs.filter { $0.durable == durable }.map(\.seconds).sorted()
-        return values.isEmpty ? 0 : values[values.count / 2]
+        let values = runs.filter { $0.durable == durable }.map(\.seconds)
+        return values.isEmpty ? 0 : median(values)
     }
 
     /// The memory a streaming swap is allowed above its baseline: three times the largest tensor.
