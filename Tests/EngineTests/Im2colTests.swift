@@ -8,8 +8,8 @@ import Testing
 /// written from the definition and against a tap-by-tap scatter: strides 1–3, uneven padding and kernels, padding wider
 /// than the kernel, a strided 1×1, blocks of several samples, bands of rows, groups, uneven bands of channels, and at
 /// stride 1 on planes as wide as the output (taps copied and summed as shifted runs of the plane) kernels 5×5, 1×3 and
-/// 3×1 and planes narrower than the kernel's reach, and StyleGAN2's stride-2 3×3 geometry (rows summed from straight
-/// lines).
+/// 3×1 and planes narrower than the kernel's reach, 3×3 on planes 8 wide (a row summed per vector), and StyleGAN2's
+/// stride-2 3×3 geometry (rows summed from straight lines).
 @Suite struct Im2colTests {
     typealias G = GradCheck
 
@@ -56,6 +56,9 @@ import Testing
         // like cases 1, 4 and 5: an image a row taller than the taps reach, and one output pixel.
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 8, width: 7, kernel: (3, 3), stride: 2, padding: (0, 0)),
         Case(batch: 1, groups: 1, channels: 2, outChannels: 2, height: 3, width: 3, kernel: (3, 3), stride: 2, padding: (0, 0)),
+        // 3×3 with padding 1 on planes 8 wide, summed a row per vector: the 8² layers (with groups), and a plane 5 rows tall.
+        Case(batch: 3, groups: 2, channels: 6, outChannels: 4, height: 8, width: 8, kernel: (3, 3), stride: 1, padding: (1, 1)),
+        Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 5, width: 8, kernel: (3, 3), stride: 1, padding: (1, 1)),
     ]
 
     /// Every entry of every block's columns, from NaN-filled buffers, bit for bit against the definition.
@@ -107,7 +110,8 @@ import Testing
         // planes as wide as the output in both kinds of block.
         let geometries = try Self.cases.map { try $0.geometry() }
         #expect(geometries[3].blocks.count > 1 && geometries[0].blocks.count == 1 && geometries[0].blocks[0].samples == 3)
-        #expect(geometries.filter(\.tapsAreShiftedPlanes).count == 9)
+        #expect(geometries.filter(\.tapsAreShiftedPlanes).count == 11)
+        #expect(geometries.indices.filter { geometries[$0].isThreeByThreeOnEightWidePlanes } == [19, 20])
         #expect(geometries.indices.filter { geometries[$0].isUnpaddedThreeByThreeStrideTwo } == [1, 4, 5, 17, 18])
         #expect(geometries[14].isPointwise && geometries[14].backwardDataBlocks.count == 1)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))

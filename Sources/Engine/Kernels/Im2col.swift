@@ -3,6 +3,11 @@ extension ConvGeometry {
     /// Stride 1 on a plane as wide as the output: a tap's columns are the plane shifted by (i − ph, j − pw), which im2col
     /// copies and col2im adds as one run (`copyShiftedPlane`, `sumShiftedTaps`) instead of row by row.
     var tapsAreShiftedPlanes: Bool { stride == 1 && inWidth == outWidth }
+    /// A 3×3 kernel with padding 1 at stride 1 on planes one 8-lane vector wide: the 8² layers, whose col2im sums each row
+    /// as one vector (`sumEightWideRows`).
+    var isThreeByThreeOnEightWidePlanes: Bool {
+        tapsAreShiftedPlanes && kernelHeight == 3 && kernelWidth == 3 && padHeight == 1 && padWidth == 1 && inWidth == Vector8.lanes
+    }
     /// A 3×3 kernel at stride 2 without padding on an image 2·W + 1 wide for W output columns: the generator's up-sampling
     /// and the discriminator's down-sampling, whose col2im sums its rows from straight lines (`sumUnpaddedStrideTwoRows`).
     var isUnpaddedThreeByThreeStrideTwo: Bool {
@@ -113,7 +118,7 @@ extension ConvKernels {
         let firstRow = min(g.inHeight, max(0, block.rowStart * g.stride - g.padHeight))
         let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
         let rows = firstRow..<endRow, rowFloats = rows.count * g.inWidth
-        let strideTwo = g.isUnpaddedThreeByThreeStrideTwo
+        let strideTwo = g.isUnpaddedThreeByThreeStrideTwo, eightWide = g.isThreeByThreeOnEightWidePlanes
         let gather = g.tapsAreShiftedPlanes || strideTwo ? nil : GatheredRows(g, block)
         // One row's sums at stride 2, the shifted taps' sums of the rows and the edges they set aside, or the gathered
         // rows' phase buffers.
@@ -129,7 +134,9 @@ extension ConvKernels {
                         plane.update(repeating: 0, count: firstRow * g.inWidth)
                         (plane + endRow * g.inWidth).update(repeating: 0, count: (g.inHeight - endRow) * g.inWidth)
                     }
-                    if strideTwo {
+                    if eightWide {
+                        sumEightWideRows(g, block, sample, columns: columns, rows: rows, into: plane, overwriting: overwriting)
+                    } else if strideTwo {
                         sumUnpaddedStrideTwoRows(g, block, sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!,
                                                  overwriting: overwriting)
                     } else if let gather {
@@ -169,6 +176,35 @@ extension ConvKernels {
                 for x in skipped..<(count - cut) { target[x] += source[x] }
                 if edge > 0 { for (n, r) in edgeRows.enumerated() { for x in 0..<edge { runStart[r * width + edgeOffset + x] = kept[n * edge + x] } } }
             }
+        }
+    }
+
+    /// col2im for `isThreeByThreeOnEightWidePlanes`, one channel of one sample: input row iy takes kernel row i from output
+    /// row iy + 1 − i, and pixel ix kernel column j from output column ix + 1 − j, so each kernel row adds its three taps'
+    /// rows as whole vectors, the first one lane to the left and the last one lane to the right, with the lane that would
+    /// come from beyond the row's end replaced by zero. The sums run in `sumShiftedTaps`' order onto zero, and a zero added
+    /// changes no sum (none is −0), so they are its sums to the bit. The shifted runs spent most of their time on 9 runs of
+    /// 64 floats per channel and the edges they set aside (docs/engine-kernels.md "im2col on small planes").
+    @inline(__always)
+    private static func sumEightWideRows(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ sample: UnsafePointer<Float>, columns: Int,
+                                         rows: Range<Int>, into plane: UnsafeMutablePointer<Float>, overwriting: Bool) {
+        let width = Vector8.lanes, blockEnd = block.rowStart + block.rows
+        let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7), zero = SIMD8<Float>(repeating: 0)
+        // Lanes whose output column ix + 1 (kernel column 0) and ix − 1 (column 2) exist. The loads that fill the other
+        // lanes stay inside the channel's columns: they read the neighbouring tap's first or last entry.
+        let rightExists = lane .< Int32(width - 1), leftExists = lane .> 0
+        for iy in rows {
+            var sum = zero
+            for i in 0..<3 {
+                let oy = iy + 1 - i
+                guard oy >= block.rowStart && oy < blockEnd else { continue }
+                let row = sample + 3 * i * columns + (oy - block.rowStart) * width
+                sum += zero.replacing(with: Vector8.load(row + 1), where: rightExists)
+                sum += Vector8.load(row + columns)
+                sum += zero.replacing(with: Vector8.load(row + 2 * columns - 1), where: leftExists)
+            }
+            let image = plane + iy * width
+            Vector8.store(overwriting ? sum : Vector8.load(image) + sum, image)
         }
     }
 
