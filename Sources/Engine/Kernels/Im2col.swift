@@ -3,8 +3,8 @@ extension ConvGeometry {
     /// Stride 1 on a plane as wide as the output: a tap's columns are the plane shifted by (i − ph, j − pw), which im2col
     /// copies and col2im adds as one run (`copyShiftedPlane`, `sumShiftedTaps`) instead of row by row.
     var tapsAreShiftedPlanes: Bool { stride == 1 && inWidth == outWidth }
-    /// A 3×3 kernel with padding 1 at stride 1 on planes one 8-lane vector wide: the 8² layers, whose col2im sums each row
-    /// as one vector (`sumEightWideRows`).
+    /// A 3×3 kernel with padding 1 at stride 1 on planes one 8-lane vector wide: the 8² layers, whose im2col and col2im
+    /// move each row as one vector (`copyEightWidePlane`, `sumEightWideRows`).
     var isThreeByThreeOnEightWidePlanes: Bool {
         tapsAreShiftedPlanes && kernelHeight == 3 && kernelWidth == 3 && padHeight == 1 && padWidth == 1 && inWidth == Vector8.lanes
     }
@@ -19,7 +19,7 @@ extension ConvKernels {
     /// cols[(c·kh + i)·kw + j, column] = x[c, oy·s + i − ph, ox·s + j − pw] (zero outside the image).
     static func im2col(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int,
                        input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
-        let columns = block.columns(g), shifted = g.tapsAreShiftedPlanes
+        let columns = block.columns(g), shifted = g.tapsAreShiftedPlanes, eightWide = g.isThreeByThreeOnEightWidePlanes
         parallelChunks(g.patch, minimumPerThread: max(1, 8192 / max(columns, 1))) { range in
             for row in range {
                 let c = row / g.kernelArea
@@ -28,7 +28,9 @@ extension ConvKernels {
                 for s in 0..<block.samples {
                     let plane = input + ((block.sample + s) * g.inChannels + group * g.inPerGroup + c) * g.inPlane
                     let out = cols + row * columns + s * block.rows * g.outWidth
-                    if shifted {
+                    if eightWide {
+                        copyEightWidePlane(g, block, tap: (i, j), plane: plane, into: out)
+                    } else if shifted {
                         copyShiftedPlane(g, block, tap: (i, j), plane: plane, into: out)
                     } else {
                         copyTapRows(g, block, tap: (i, j), plane: plane, into: out)
@@ -92,6 +94,24 @@ extension ConvKernels {
         for row in Swift.stride(from: 0, to: count, by: width) {
             let edge = target + row + (dx > 0 ? width - dx : 0)
             for x in 0..<abs(dx) { edge[x] = 0 }
+        }
+    }
+
+    /// One tap's columns of one sample for `isThreeByThreeOnEightWidePlanes`: output row oy is input row oy + i − 1 as one
+    /// vector, moved one pixel right for kernel column 0 and left for column 2 (zero in the lane they vacate), or zeros
+    /// above and below the plane. `copyShiftedPlane` copied a run and zeroed its edges pixel by pixel.
+    @inline(__always)
+    private static func copyEightWidePlane(_ g: ConvGeometry, _ block: ConvGeometry.Block, tap: (i: Int, j: Int), plane: UnsafePointer<Float>,
+                                           into out: UnsafeMutablePointer<Float>) {
+        let width = Vector8.lanes
+        for row in 0..<block.rows {
+            let iy = block.rowStart + row + tap.i - 1
+            var line = SIMD8<Float>(repeating: 0)
+            if iy >= 0 && iy < g.inHeight {
+                let pixels = Vector8.load(plane + iy * width)
+                line = tap.j == 0 ? Vector8.movedRight(pixels) : tap.j == 1 ? pixels : Vector8.movedLeft(pixels)
+            }
+            Vector8.store(line, out + row * width)
         }
     }
 
@@ -181,27 +201,23 @@ extension ConvKernels {
 
     /// col2im for `isThreeByThreeOnEightWidePlanes`, one channel of one sample: input row iy takes kernel row i from output
     /// row iy + 1 − i, and pixel ix kernel column j from output column ix + 1 − j, so each kernel row adds its three taps'
-    /// rows as whole vectors, the first one lane to the left and the last one lane to the right, with the lane that would
-    /// come from beyond the row's end replaced by zero. The sums run in `sumShiftedTaps`' order onto zero, and a zero added
-    /// changes no sum (none is −0), so they are its sums to the bit. The shifted runs spent most of their time on 9 runs of
-    /// 64 floats per channel and the edges they set aside (docs/engine-kernels.md "im2col on small planes").
+    /// rows as whole vectors, the first moved one pixel left and the last one right (zero in the lane they vacate). The
+    /// sums run in `sumShiftedTaps`' order onto zero, and a zero added changes no sum (none is −0), so they are its sums
+    /// to the bit. The shifted runs spent most of their time on 9 runs of 64 floats per channel and the edges they set
+    /// aside (docs/engine-kernels.md "im2col on small planes").
     @inline(__always)
     private static func sumEightWideRows(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ sample: UnsafePointer<Float>, columns: Int,
                                          rows: Range<Int>, into plane: UnsafeMutablePointer<Float>, overwriting: Bool) {
         let width = Vector8.lanes, blockEnd = block.rowStart + block.rows
-        let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7), zero = SIMD8<Float>(repeating: 0)
-        // Lanes whose output column ix + 1 (kernel column 0) and ix − 1 (column 2) exist. The loads that fill the other
-        // lanes stay inside the channel's columns: they read the neighbouring tap's first or last entry.
-        let rightExists = lane .< Int32(width - 1), leftExists = lane .> 0
         for iy in rows {
-            var sum = zero
+            var sum = SIMD8<Float>(repeating: 0)
             for i in 0..<3 {
                 let oy = iy + 1 - i
                 guard oy >= block.rowStart && oy < blockEnd else { continue }
                 let row = sample + 3 * i * columns + (oy - block.rowStart) * width
-                sum += zero.replacing(with: Vector8.load(row + 1), where: rightExists)
+                sum += Vector8.movedLeft(Vector8.load(row))
                 sum += Vector8.load(row + columns)
-                sum += zero.replacing(with: Vector8.load(row + 2 * columns - 1), where: leftExists)
+                sum += Vector8.movedRight(Vector8.load(row + 2 * columns))
             }
             let image = plane + iy * width
             Vector8.store(overwriting ? sum : Vector8.load(image) + sum, image)

@@ -1,4 +1,5 @@
-/// Unaligned loads and stores of eight floats, for the engine's Swift vector loops (pooling).
+/// Unaligned loads and stores of eight floats, and moves across lanes, for the engine's Swift vector loops (pooling, the
+/// 8-wide planes' im2col and col2im).
 enum Vector8 {
     static let lanes = 8
 
@@ -15,4 +16,12 @@ enum Vector8 {
             for lane in 0..<count { p[lane] = value[lane] }
         }
     }
+
+    /// Lane k holds v[k − 1], lane 0 zero: a row of eight pixels moved one pixel right.
+    @inline(__always)
+    static func movedRight(_ v: SIMD8<Float>) -> SIMD8<Float> { SIMD8(0, v[0], v[1], v[2], v[3], v[4], v[5], v[6]) }
+
+    /// Lane k holds v[k + 1], lane 7 zero: a row of eight pixels moved one pixel left.
+    @inline(__always)
+    static func movedLeft(_ v: SIMD8<Float>) -> SIMD8<Float> { SIMD8(v[1], v[2], v[3], v[4], v[5], v[6], v[7], 0) }
 }
