@@ -242,6 +242,10 @@ extension ConvKernels {
         }
         for iy in rows {
             let upper = kernelRow(iy % 2, from: iy / 2), lower = iy % 2 == 0 ? kernelRow(2, from: iy / 2 - 1) : nil
+            if width == Vector8.lanes {
+                sumStrideTwoRowOfEight(upper, lower, columns: columns, into: plane + iy * g.inWidth, overwriting: overwriting)
+                continue
+            }
             switch (upper, lower) {
             case let (a?, b?):
                 let (a0, a1, a2) = (a, a + columns, a + 2 * columns), (b0, b1, b2) = (b, b + columns, b + 2 * columns)
@@ -260,6 +264,33 @@ extension ConvKernels {
             }
             interleavePairs(into: plane + iy * g.inWidth, width: g.inWidth, overwriting: overwriting, even: even, odd: odd)
         }
+    }
+
+    /// One image row of `sumUnpaddedStrideTwoRows` from 8 output columns (the up-sampling into 17²), in vectors: pixels 0,
+    /// 2, …, 14 add kernel column 0 and column 2 moved one pixel right (`Vector8.movedRight`), the odd pixels column 1,
+    /// and pixel 16 column 2's last entry; `first` and `second` are the kernel rows' first taps, in order, either nil.
+    /// The same sums in the same order onto zero (an added zero changes none), interleaved on store.
+    @inline(__always)
+    private static func sumStrideTwoRowOfEight(_ first: UnsafePointer<Float>?, _ second: UnsafePointer<Float>?, columns: Int,
+                                               into line: UnsafeMutablePointer<Float>, overwriting: Bool) {
+        var even = SIMD8<Float>(repeating: 0), odd = even, last: Float = 0
+        func add(_ row: UnsafePointer<Float>?) {
+            guard let row else { return }
+            even += Vector8.load(row)
+            even += Vector8.movedRight(Vector8.load(row + 2 * columns))
+            odd += Vector8.load(row + columns)
+            last += row[2 * columns + 7]
+        }
+        add(first)
+        add(second)
+        var pixels = SIMD16<Float>(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3],
+                                   even[4], odd[4], even[5], odd[5], even[6], odd[6], even[7], odd[7])
+        if !overwriting {
+            pixels += UnsafeRawPointer(line).loadUnaligned(as: SIMD16<Float>.self)
+            last += line[16]
+        }
+        UnsafeMutableRawPointer(line).storeBytes(of: pixels, as: SIMD16<Float>.self)
+        line[16] = last
     }
 
     /// col2im row by row, for any stride: each input row gathered from every kernel tap that reaches it into one buffer
