@@ -53,7 +53,8 @@ import Testing
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 13, width: 15, kernel: (5, 5), stride: 2, padding: (0, 0)),
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 11, width: 14, kernel: (2, 2), stride: 3, padding: (0, 0)),
         // StyleGAN2's up- and down-sampling geometry (3×3, stride 2, no padding, 2·W + 1 wide), summed from straight rows
-        // like cases 1, 4 and 5: an image a row taller than the taps reach, and one output pixel.
+        // like cases 4 and 5 (case 1, with 8 output columns, in vectors): an image a row taller than the taps reach, and
+        // one output pixel.
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 8, width: 7, kernel: (3, 3), stride: 2, padding: (0, 0)),
         Case(batch: 1, groups: 1, channels: 2, outChannels: 2, height: 3, width: 3, kernel: (3, 3), stride: 2, padding: (0, 0)),
         // 3×3 with padding 1 on planes 8 wide, summed a row per vector: the 8² layers (with groups), and a plane 5 rows tall.
@@ -113,6 +114,7 @@ import Testing
         #expect(geometries.filter(\.tapsAreShiftedPlanes).count == 11)
         #expect(geometries.indices.filter { geometries[$0].isThreeByThreeOnEightWidePlanes } == [19, 20])
         #expect(geometries.indices.filter { geometries[$0].isUnpaddedThreeByThreeStrideTwo } == [1, 4, 5, 17, 18])
+        #expect(geometries[1].outWidth == Vector8.lanes && geometries[5].outWidth != Vector8.lanes)
         #expect(geometries[14].isPointwise && geometries[14].backwardDataBlocks.count == 1)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))
         #expect(ConvKernels.col2imBandChannels(empty, columns: 16) == 1)
@@ -189,6 +191,34 @@ import Testing
                 } else {
                     #expect(maxDifferences(gathered, scattered).relative < 1e-6, "\(c), \(initial[0] == 0 ? "onto zeros" : "onto values")")
                 }
+            }
+        }
+    }
+
+    /// The paths written for whole samples (8-wide planes, stride 2 with and without vectors) on a block of the last
+    /// sample's rows that leaves output rows out above and below: im2col bit for bit against its definition, col2im onto
+    /// zeros bit for bit against the scatter.
+    @Test func partialBlocksOfTheStyleGANGeometries() throws {
+        for index in [1, 17, 19, 20] {
+            let g = try Self.cases[index].geometry()
+            let block = ConvGeometry.Block(sample: g.batch - 1, samples: 1, rowStart: 1, rows: g.outHeight - 2)
+            let columns = block.columns(g)
+            let x = G.random(g.inputShape, seed: UInt32(160 + index)).scalars
+            for group in 0..<g.groups {
+                var cols = [Float](repeating: .nan, count: g.patch * columns)
+                x.withUnsafeBufferPointer { input in
+                    cols.withUnsafeMutableBufferPointer { ConvKernels.im2col(g, block, group, input: input.baseAddress!, into: $0.baseAddress!) }
+                }
+                #expect(mismatch(cols.map(\.bitPattern), im2colDefinition(g, block, group, x).map(\.bitPattern)) == nil, "\(Self.cases[index])")
+                let source = G.random([g.patch, columns], seed: UInt32(170 + index)).scalars
+                var gathered = [Float](repeating: 0, count: g.batch * g.inChannels * g.inPlane), scattered = gathered
+                source.withUnsafeBufferPointer { source in
+                    gathered.withUnsafeMutableBufferPointer {
+                        ConvKernels.col2im(g, block, group, channels: 0..<g.inPerGroup, columns: source.baseAddress!, into: $0.baseAddress!)
+                    }
+                }
+                scatter(g, block, group, source, into: &scattered)
+                #expect(mismatch(gathered.map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(Self.cases[index])")
             }
         }
     }

@@ -1,7 +1,8 @@
 /// im2col and its adjoint col2im: the column matrices ConvKernels' GEMMs read and write.
 extension ConvGeometry {
     /// Stride 1 on a plane as wide as the output: a tap's columns are the plane shifted by (i − ph, j − pw), which im2col
-    /// copies and col2im adds as one run (`copyShiftedPlane`, `sumShiftedTaps`) instead of row by row.
+    /// copies and col2im adds as one run (`copyShiftedPlane`, `sumShiftedTaps`) instead of row by row, unless the plane
+    /// is 8 wide with a 3×3 kernel (`isThreeByThreeOnEightWidePlanes`).
     var tapsAreShiftedPlanes: Bool { stride == 1 && inWidth == outWidth }
     /// A 3×3 kernel with padding 1 at stride 1 on planes one 8-lane vector wide: the 8² layers, whose im2col and col2im
     /// move each row as one vector (`copyEightWidePlane`, `sumEightWideRows`).
@@ -140,9 +141,9 @@ extension ConvKernels {
         let rows = firstRow..<endRow, rowFloats = rows.count * g.inWidth
         let strideTwo = g.isUnpaddedThreeByThreeStrideTwo, eightWide = g.isThreeByThreeOnEightWidePlanes
         let gather = g.tapsAreShiftedPlanes || strideTwo ? nil : GatheredRows(g, block)
-        // One row's sums at stride 2, the shifted taps' sums of the rows and the edges they set aside, or the gathered
-        // rows' phase buffers.
-        let scratchFloats = strideTwo ? g.inWidth : gather?.scratch ?? rowFloats + g.inHeight * g.kernelWidth
+        // None for 8-wide planes, one row's even and odd sums at stride 2, the shifted taps' sums of the rows and the
+        // edges they set aside, or the gathered rows' phase buffers.
+        let scratchFloats = eightWide ? 0 : strideTwo ? g.inWidth : gather?.scratch ?? rowFloats + g.inHeight * g.kernelWidth
         parallelChunks(channels.count * block.samples) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scratchFloats)) { scratch in
                 for task in range {
@@ -228,25 +229,27 @@ extension ConvKernels {
     /// row iy/2 and row 2 from iy/2 − 1 when iy is even, row 1 from (iy − 1)/2 when odd; within a row, even pixels 2n take
     /// kernel columns 0 (output column n) and 2 (n − 1), odd pixels column 1 (n). Each row's even and odd pixels are summed
     /// in `phases` in the order `GatheredRows` adds them (kernel row, then column, onto zero), then interleaved into the
-    /// image. The general gather zeroes its phases and runs six or more loops of 8 floats or fewer per row into 17²
-    /// (docs/engine-kernels.md "im2col on small planes").
+    /// image; with exactly 8 output columns (into 17²) in vectors instead (`sumStrideTwoRowOfEight`). The general gather
+    /// zeroes its phases and runs six or more loops of 8 floats or fewer per row into 17² (docs/engine-kernels.md "im2col
+    /// on small planes").
     @inline(__always)
     private static func sumUnpaddedStrideTwoRows(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ sample: UnsafePointer<Float>,
                                                  columns: Int, rows: Range<Int>, into plane: UnsafeMutablePointer<Float>,
                                                  phases: UnsafeMutablePointer<Float>, overwriting: Bool) {
-        let width = g.outWidth, blockEnd = block.rowStart + block.rows
+        let width = g.outWidth, blockEnd = block.rowStart + block.rows, inVectors = width == Vector8.lanes
         let even = phases, odd = phases + width + 1
         /// Kernel row i's first tap in output row oy, if the block holds that row.
         func kernelRow(_ i: Int, from oy: Int) -> UnsafePointer<Float>? {
             oy >= block.rowStart && oy < blockEnd ? sample + 3 * i * columns + (oy - block.rowStart) * width : nil
         }
         for iy in rows {
-            let upper = kernelRow(iy % 2, from: iy / 2), lower = iy % 2 == 0 ? kernelRow(2, from: iy / 2 - 1) : nil
-            if width == Vector8.lanes {
-                sumStrideTwoRowOfEight(upper, lower, columns: columns, into: plane + iy * g.inWidth, overwriting: overwriting)
+            // The kernel rows that reach iy, in order: 0 or 1, then 2 (from the output row above) when iy is even.
+            let first = kernelRow(iy % 2, from: iy / 2), second = iy % 2 == 0 ? kernelRow(2, from: iy / 2 - 1) : nil
+            if inVectors {
+                sumStrideTwoRowOfEight(first, second, columns: columns, into: plane + iy * g.inWidth, overwriting: overwriting)
                 continue
             }
-            switch (upper, lower) {
+            switch (first, second) {
             case let (a?, b?):
                 let (a0, a1, a2) = (a, a + columns, a + 2 * columns), (b0, b1, b2) = (b, b + columns, b + 2 * columns)
                 even[0] = 0 + a0[0] + b0[0]
@@ -266,10 +269,11 @@ extension ConvKernels {
         }
     }
 
-    /// One image row of `sumUnpaddedStrideTwoRows` from 8 output columns (the up-sampling into 17²), in vectors: pixels 0,
-    /// 2, …, 14 add kernel column 0 and column 2 moved one pixel right (`Vector8.movedRight`), the odd pixels column 1,
-    /// and pixel 16 column 2's last entry; `first` and `second` are the kernel rows' first taps, in order, either nil.
-    /// The same sums in the same order onto zero (an added zero changes none), interleaved on store.
+    /// One image row of `sumUnpaddedStrideTwoRows` from exactly 8 output columns (the up-sampling into 17²), in vectors:
+    /// pixels 0, 2, …, 14 add kernel column 0 and column 2 moved one pixel right (`Vector8.movedRight`), the odd pixels
+    /// column 1, and pixel 16 column 2's last entry; `first` and `second` are the kernel rows' first taps, in order,
+    /// either may be nil. The same sums in the same order onto zero (an added zero changes none), interleaved on store
+    /// and added after the image's values as `interleavePairs` adds them.
     @inline(__always)
     private static func sumStrideTwoRowOfEight(_ first: UnsafePointer<Float>?, _ second: UnsafePointer<Float>?, columns: Int,
                                                into line: UnsafeMutablePointer<Float>, overwriting: Bool) {
@@ -286,8 +290,8 @@ extension ConvKernels {
         var pixels = SIMD16<Float>(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3],
                                    even[4], odd[4], even[5], odd[5], even[6], odd[6], even[7], odd[7])
         if !overwriting {
-            pixels += UnsafeRawPointer(line).loadUnaligned(as: SIMD16<Float>.self)
-            last += line[16]
+            pixels = UnsafeRawPointer(line).loadUnaligned(as: SIMD16<Float>.self) + pixels
+            last = line[16] + last
         }
         UnsafeMutableRawPointer(line).storeBytes(of: pixels, as: SIMD16<Float>.self)
         line[16] = last
