@@ -116,7 +116,7 @@ enum ConvKernels {
 
     /// A 1×1 convolution of several samples: each sample's products (one per group) computed whole by one of the engine's
     /// threads, OpenBLAS on one thread, instead of one sample after another with OpenBLAS splitting each product. The
-    /// same products in the same order, so the same bits. FID's Inception (its 1×1 layers, batch 8) took 0.95–0.97× as
+    /// same products in the same order, so the same bits. FID's Inception (its 1×1 layers, batch 8) took 0.95–0.98× as
     /// long with the CPUs near and 0.79–0.89× far (docs/engine-kernels.md "Products by sample").
     private static func pointwiseForwardBySample(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                                  output: UnsafeMutablePointer<Float>) {
