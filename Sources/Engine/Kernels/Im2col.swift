@@ -139,11 +139,15 @@ extension ConvKernels {
         let firstRow = min(g.inHeight, max(0, block.rowStart * g.stride - g.padHeight))
         let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
         let rows = firstRow..<endRow, rowFloats = rows.count * g.inWidth
-        let strideTwo = g.isUnpaddedThreeByThreeStrideTwo, eightWide = g.isThreeByThreeOnEightWidePlanes
-        let gather = g.tapsAreShiftedPlanes || strideTwo ? nil : GatheredRows(g, block)
+        let path = Col2imPath(g, block)
         // None for 8-wide planes, one row's even and odd sums at stride 2, the shifted taps' sums of the rows and the
         // edges they set aside, or the gathered rows' phase buffers.
-        let scratchFloats = eightWide ? 0 : strideTwo ? g.inWidth : gather?.scratch ?? rowFloats + g.inHeight * g.kernelWidth
+        let scratchFloats = switch path {
+        case .eightWide: 0
+        case .strideTwo: g.inWidth
+        case .shifted: rowFloats + g.inHeight * g.kernelWidth
+        case .gathered(let gather): gather.scratch
+        }
         parallelChunks(channels.count * block.samples) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, scratchFloats)) { scratch in
                 for task in range {
@@ -155,20 +159,31 @@ extension ConvKernels {
                         plane.update(repeating: 0, count: firstRow * g.inWidth)
                         (plane + endRow * g.inWidth).update(repeating: 0, count: (g.inHeight - endRow) * g.inWidth)
                     }
-                    if eightWide {
+                    switch path {
+                    case .eightWide:
                         sumEightWideRows(g, block, sample, columns: columns, rows: rows, into: plane, overwriting: overwriting)
-                    } else if strideTwo {
+                    case .strideTwo:
                         sumUnpaddedStrideTwoRows(g, block, sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!,
                                                  overwriting: overwriting)
-                    } else if let gather {
+                    case .gathered(let gather):
                         gather.add(sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!, overwriting: overwriting)
-                    } else {
+                    case .shifted:
                         let sums = scratch.baseAddress!, image = plane + firstRow * g.inWidth
                         sumShiftedTaps(g, block, sample, columns: columns, rows: rows, into: sums, kept: sums + rowFloats)
                         if overwriting { image.update(from: sums, count: rowFloats) } else { for x in 0..<rowFloats { image[x] += sums[x] } }
                     }
                 }
             }
+        }
+    }
+
+    /// How col2im sums a channel's rows, from the geometry alone; the first property that holds chooses.
+    private enum Col2imPath {
+        case eightWide, strideTwo, shifted, gathered(GatheredRows)
+
+        init(_ g: ConvGeometry, _ block: ConvGeometry.Block) {
+            self = g.isThreeByThreeOnEightWidePlanes ? .eightWide : g.isUnpaddedThreeByThreeStrideTwo ? .strideTwo
+                : g.tapsAreShiftedPlanes ? .shifted : .gathered(GatheredRows(g, block))
         }
     }
 
