@@ -233,9 +233,9 @@ extension Tensor {
                 for x in 0..<width { out[x] = 0 + w0 * l0[x] + w1 * l1[x] + w2 * l2[x] + w3 * l3[x] }
             default:
                 out.update(repeating: 0, count: width)
-                for r in first..<(first + count) {
-                    let weight = f[Int(rows.taps[r])], line = horizontal + Int(rows.sources[r]) * width
-                    for x in 0..<width { out[x] += weight * line[x] }
+                for k in 0..<count {
+                    let (w, l) = (weight(k), line(k))
+                    for x in 0..<width { out[x] += w * l[x] }
                 }
             }
         }
