@@ -68,15 +68,20 @@ import Testing
             let g = try c.geometry()
             let x = G.random(g.inputShape, seed: UInt32(130 + index)).scalars
             for block in g.blocks { for group in 0..<g.groups {
-                let columns = block.columns(g)
-                var cols = [Float](repeating: .nan, count: g.patch * columns)
-                x.withUnsafeBufferPointer { input in
-                    cols.withUnsafeMutableBufferPointer { ConvKernels.im2col(g, block, group, input: input.baseAddress!, into: $0.baseAddress!) }
-                }
                 let expected = im2colDefinition(g, block, group, x)
-                #expect(mismatch(cols.map(\.bitPattern), expected.map(\.bitPattern)) == nil, "\(c), block from sample \(block.sample) row \(block.rowStart)")
+                #expect(mismatch(im2col(g, block, group, x).map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                        "\(c), block from sample \(block.sample) row \(block.rowStart)")
             } }
         }
+    }
+
+    /// ConvKernels.im2col of one block and group into NaN-filled columns.
+    private func im2col(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, _ x: [Float]) -> [Float] {
+        var cols = [Float](repeating: .nan, count: g.patch * block.columns(g))
+        x.withUnsafeBufferPointer { input in
+            cols.withUnsafeMutableBufferPointer { ConvKernels.im2col(g, block, group, input: input.baseAddress!, into: $0.baseAddress!) }
+        }
+        return cols
     }
 
     private func im2colDefinition(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, _ x: [Float]) -> [Float] {
@@ -170,18 +175,9 @@ import Testing
                 var gathered = initial, scattered = initial
                 for block in g.backwardDataBlocks {
                     let columns = block.columns(g)
-                    let band = ConvKernels.col2imBandChannels(g, columns: columns)
                     for group in 0..<g.groups {
                         let cols = G.random([g.patch, columns], seed: UInt32(110 + index)).scalars
-                        for first in stride(from: 0, to: g.inPerGroup, by: band) {
-                            let channels = first..<min(g.inPerGroup, first + band)
-                            cols.withUnsafeBufferPointer { source in
-                                gathered.withUnsafeMutableBufferPointer {
-                                    ConvKernels.col2im(g, block, group, channels: channels, columns: source.baseAddress! + first * g.kernelArea * columns,
-                                                       into: $0.baseAddress!)
-                                }
-                            }
-                        }
+                        gather(g, block, group, cols, into: &gathered, band: ConvKernels.col2imBandChannels(g, columns: columns))
                         scatter(g, block, group, cols, into: &scattered)
                     }
                 }
@@ -205,18 +201,11 @@ import Testing
             let columns = block.columns(g)
             let x = G.random(g.inputShape, seed: UInt32(160 + index)).scalars
             for group in 0..<g.groups {
-                var cols = [Float](repeating: .nan, count: g.patch * columns)
-                x.withUnsafeBufferPointer { input in
-                    cols.withUnsafeMutableBufferPointer { ConvKernels.im2col(g, block, group, input: input.baseAddress!, into: $0.baseAddress!) }
-                }
-                #expect(mismatch(cols.map(\.bitPattern), im2colDefinition(g, block, group, x).map(\.bitPattern)) == nil, "\(Self.cases[index])")
+                #expect(mismatch(im2col(g, block, group, x).map(\.bitPattern), im2colDefinition(g, block, group, x).map(\.bitPattern)) == nil,
+                        "\(Self.cases[index])")
                 let source = G.random([g.patch, columns], seed: UInt32(170 + index)).scalars
                 var gathered = [Float](repeating: 0, count: g.batch * g.inChannels * g.inPlane), scattered = gathered
-                source.withUnsafeBufferPointer { source in
-                    gathered.withUnsafeMutableBufferPointer {
-                        ConvKernels.col2im(g, block, group, channels: 0..<g.inPerGroup, columns: source.baseAddress!, into: $0.baseAddress!)
-                    }
-                }
+                gather(g, block, group, source, into: &gathered, band: g.inPerGroup)
                 scatter(g, block, group, source, into: &scattered)
                 #expect(mismatch(gathered.map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(Self.cases[index])")
             }
@@ -227,19 +216,25 @@ import Testing
     private func overwritten(_ g: ConvGeometry, seed: UInt32) -> [Float] {
         var image = [Float](repeating: .nan, count: g.batch * g.inChannels * g.inPlane)
         let block = g.backwardDataBlocks[0], columns = block.columns(g)
-        let band = ConvKernels.col2imBandChannels(g, columns: columns)
         for group in 0..<g.groups {
             let cols = G.random([g.patch, columns], seed: seed).scalars
-            for first in stride(from: 0, to: g.inPerGroup, by: band) {
-                cols.withUnsafeBufferPointer { source in
-                    image.withUnsafeMutableBufferPointer {
-                        ConvKernels.col2im(g, block, group, channels: first..<min(g.inPerGroup, first + band),
-                                           columns: source.baseAddress! + first * g.kernelArea * columns, into: $0.baseAddress!, overwriting: true)
-                    }
+            gather(g, block, group, cols, into: &image, band: ConvKernels.col2imBandChannels(g, columns: columns), overwriting: true)
+        }
+        return image
+    }
+
+    /// ConvKernels.col2im of one block and group, `cols` holding every channel's rows, called in bands of `band` channels.
+    private func gather(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, _ cols: [Float], into image: inout [Float],
+                        band: Int, overwriting: Bool = false) {
+        let columns = block.columns(g)
+        for first in stride(from: 0, to: g.inPerGroup, by: band) {
+            cols.withUnsafeBufferPointer { source in
+                image.withUnsafeMutableBufferPointer {
+                    ConvKernels.col2im(g, block, group, channels: first..<min(g.inPerGroup, first + band),
+                                       columns: source.baseAddress! + first * g.kernelArea * columns, into: $0.baseAddress!, overwriting: overwriting)
                 }
             }
         }
-        return image
     }
 
     /// The scatter col2im replaced: tap by tap, each column entry added to its pixel.
