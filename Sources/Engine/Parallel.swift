@@ -17,16 +17,6 @@ public enum EngineThreads {
         }
     }
 
-    /// Runs `body` with OpenBLAS on one thread, then gives it `count` again: for products that the engine's threads
-    /// share out whole, one per thread at a time (`ConvKernels.pointwiseForwardBySample`). Products OpenBLAS splits
-    /// itself synchronise its threads over shared packed operands, which slows them when the host places the CPUs far
-    /// apart (docs/engine-kernels.md "The host's slow state").
-    static func withOneBLASThread<T>(_ body: () throws -> T) rethrows -> T {
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(count)) }
-        return try body()
-    }
-
     /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"); set by OPENBLAS_CORETYPE or detected.
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
 }

@@ -89,10 +89,6 @@ enum ConvKernels {
         if algorithm.usesWinograd, let line = LineWinograd(g, rounding: rounding) {
             return Profiler.measure(line.profileName) { line.forward(input: input, weight: weight, output: output, kept: kept) }
         }
-        if g.isPointwise && g.batch > 1
-            && !SkinnyGemm.suits(transposeA: false, transposeB: false, m: g.outPerGroup, n: g.outPlane, k: g.inPerGroup) {
-            return Profiler.measure("sgemm by sample") { pointwiseForwardBySample(g, input: input, weight: weight, output: output) }
-        }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
         for block in g.blocks {
@@ -109,26 +105,6 @@ enum ConvKernels {
                     sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: columns, k: g.patch,
                           a: w, lda: g.patch, b: source.pointer, ldb: source.leading, c: tmp, ldc: columns)
                     unpackOutputSpace(g, block, group, from: tmp, to: output)
-                }
-            }
-        }
-    }
-
-    /// A 1×1 convolution of several samples: each sample's products (one per group) computed whole by one of the engine's
-    /// threads, OpenBLAS on one thread, instead of one sample after another with OpenBLAS splitting each product. The
-    /// same products in the same order, so the same bits. FID's Inception (its 1×1 layers, batch 8) took 0.95–0.98× as
-    /// long with the CPUs near and 0.79–0.89× far (docs/engine-kernels.md "Products by sample").
-    private static func pointwiseForwardBySample(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                                 output: UnsafeMutablePointer<Float>) {
-        EngineThreads.withOneBLASThread {
-            parallelChunks(g.batch) { samples in
-                for n in samples {
-                    for group in 0..<g.groups {
-                        openBLASProducts(transposeA: false, transposeB: false, m: g.outPerGroup, n: g.outPlane, k: g.inPerGroup,
-                                         a: weight + group * g.outPerGroup * g.patch, lda: g.patch,
-                                         b: input + (n * g.inChannels + group * g.inPerGroup) * g.inPlane, ldb: g.inPlane,
-                                         c: output + (n * g.outChannels + group * g.outPerGroup) * g.outPlane, ldc: g.outPlane)
-                    }
                 }
             }
         }

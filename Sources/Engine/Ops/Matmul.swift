@@ -20,21 +20,11 @@ func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Fl
         return
     }
     Profiler.measure("sgemm") {
-        openBLASProducts(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                         beta: beta, c: c, ldc: ldc, batch: batch)
-    }
-}
-
-/// `sgemm`'s products through OpenBLAS, unprofiled: for callers that run them on the engine's threads and measure the
-/// whole parallel loop (a profiler line per worker would count its time twice).
-@inline(__always)
-func openBLASProducts(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, batch: ProductBatch = .single) {
-    for product in 0..<batch.count {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a + product * batch.aStride, Int32(lda), b + product * batch.bStride, Int32(ldb),
-                    beta, c + product * batch.cStride, Int32(ldc))
+        for product in 0..<batch.count {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a + product * batch.aStride, Int32(lda), b + product * batch.bStride, Int32(ldb),
+                        beta, c + product * batch.cStride, Int32(ldc))
+        }
     }
 }
 
