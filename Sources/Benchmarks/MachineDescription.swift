@@ -11,16 +11,18 @@ public struct MachineDescription: Codable, Sendable {
     public let convolution: String
     public let blasThreadTimeout: String
     public let heldBufferCapacityBytes: Int
+    /// One core's L2, which sizes the direct convolutions' bands (nil when the C library does not report it).
+    public let level2CacheBytes: Int?
 
     public static var current: MachineDescription {
         MachineDescription(cpu: cpuModel() ?? "unknown CPU", instructionSet: KernelInstructionSet.active.displayName,
                            blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
                            convolution: ConvolutionAlgorithm.active.rawValue, blasThreadTimeout: BLASThreadTimeout.inEffect,
-                           heldBufferCapacityBytes: ProcessMemory.heldBufferCapacityBytes)
+                           heldBufferCapacityBytes: ProcessMemory.heldBufferCapacityBytes, level2CacheBytes: CPUCache.level2Bytes)
     }
 
     public var line: String {
-        "machine: \(cpu); engine kernels \(instructionSet) (\(KernelInstructionSet.environmentVariable)); OpenBLAS core \(blasCore); "
+        "machine: \(cpu), L2 \(level2CacheBytes.map { "\($0 >> 10) KiB" } ?? "not reported") per core; engine kernels \(instructionSet) (\(KernelInstructionSet.environmentVariable)); OpenBLAS core \(blasCore); "
             + "idle-thread spin \(blasThreadTimeout) (\(BLASThreadTimeout.environmentVariable)); \(threads) threads; convolutions \(convolution) (\(ConvolutionAlgorithm.environmentVariable)=\(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: "|"))); "
             + String(format: "freed buffers held up to %.1f GiB", Double(heldBufferCapacityBytes) / Double(1 << 30))
     }

@@ -19,8 +19,11 @@ import Testing
         for (n, groups, c, o, h, w) in Self.shapes {
             #expect(DirectConvolution.suits(try geometry(n, groups, c, o, h, w)))
         }
-        // 32 channels of 512 pixels: bands of 5 rows, so 12 rows take three bands.
-        #expect(DirectConvolution.bandRows(inChannels: 32, paddedWidth: 514, rows: 12, scratchRows: .padded) == 5)
+        // 32 channels of 512 pixels in 512 KiB: bands of 5 rows, so 12 rows take three bands; in 256 KiB, of 1 row.
+        #expect(DirectConvolution.bandRows(inChannels: 32, paddedWidth: 514, rows: 12, scratchRows: .padded, budgetBytes: 512 << 10) == 5)
+        #expect(DirectConvolution.bandRows(inChannels: 32, paddedWidth: 514, rows: 12, scratchRows: .padded, budgetBytes: 256 << 10) == 1)
+        #expect(DirectConvolution.bandRows(inChannels: 32, paddedWidth: 514, rows: 12, scratchRows: .split, budgetBytes: 512 << 10) == 3)
+        #expect(DirectConvolution.bandBudgetBytes == (CPUCache.level2Bytes ?? 1 << 20) / 2)
         #expect(!DirectConvolution.suits(try ConvGeometry(op: "test", input: [1, 4, 8, 8], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))))
         #expect(!DirectConvolution.suits(try ConvGeometry(op: "test", input: [1, 4, 16, 16], weight: [4, 4, 3, 3], options: ConvOptions(stride: 2, padding: 1))))
     }

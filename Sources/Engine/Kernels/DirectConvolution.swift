@@ -423,10 +423,16 @@ enum DirectConvolution {
         func count(_ rows: Int) -> Int { self == .padded ? rows + 2 : 2 * rows + 1 }
     }
 
-    /// Rows per band: the band's copy (inChannels × scratch rows × paddedWidth floats) stays near 512 KB, inside a
-    /// core's L2, while the output tiles sweep it once per group of output channels.
-    static func bandRows(inChannels: Int, paddedWidth: Int, rows: Int, scratchRows: ScratchRows) -> Int {
-        let budget = (512 << 10) / (4 * inChannels * paddedWidth)
+    /// Bytes a band's copy may take: half of a core's L2, so that the copy and the packed weights of the tile sweeping it
+    /// stay there together (docs/engine-kernels.md "Bands and the L2"). That is the 512 KiB tuned on Zen 4's 1 MiB L2; on
+    /// Zen 3's 512 KiB a band of 512 KiB made the down-sampling take 1.14–1.48× as long as one of 256 KiB. 512 KiB where
+    /// the L2's size is not reported.
+    static let bandBudgetBytes = (CPUCache.level2Bytes ?? (1 << 20)) / 2
+
+    /// Rows per band: the band's copy (inChannels × scratch rows × paddedWidth floats) stays near `budgetBytes`, while the
+    /// output tiles sweep it once per group of output channels.
+    static func bandRows(inChannels: Int, paddedWidth: Int, rows: Int, scratchRows: ScratchRows, budgetBytes: Int = bandBudgetBytes) -> Int {
+        let budget = budgetBytes / (4 * inChannels * paddedWidth)
         let fitting = scratchRows == .padded ? budget - 2 : (budget - 1) / 2
         return max(1, min(rows, fitting))
     }
