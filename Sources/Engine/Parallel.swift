@@ -17,6 +17,10 @@ public enum EngineThreads {
         }
     }
 
+    /// OpenBLAS's own thread count, one setting for the whole process: `count`, which nothing changes during a call
+    /// (docs/engine-kernels.md "The host's slow state", products by sample).
+    public static var blasThreadCount: Int { Int(openblas_get_num_threads()) }
+
     /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"); set by OPENBLAS_CORETYPE or detected.
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
 }
