@@ -10,7 +10,7 @@ import Testing
     typealias G = GradCheck
 
     /// The counts other than `expected` a watcher thread saw while `work` ran.
-    static func countsSeen(during work: () throws -> Void, expected: Int) rethrows -> Set<Int> {
+    static func countsSeen(during work: () throws -> Void, expected: Int) throws -> Set<Int> {
         final class Watch: @unchecked Sendable {
             let lock = NSLock()
             var stop = false, seen: Set<Int> = []
@@ -23,12 +23,11 @@ import Testing
             }
             finished.signal()
         }
-        defer {
-            watch.lock.withLock { watch.stop = true }
-            finished.wait()
-        }
-        try work()
-        return watch.lock.withLock { watch.seen }
+        let worked = Result { try work() }
+        watch.lock.withLock { watch.stop = true }
+        finished.wait()
+        try worked.get()
+        return watch.seen
     }
 
     /// Every convolution path and the matrix product, at batch 3 (1×1 and 3×3 through OpenBLAS, Winograd, the
