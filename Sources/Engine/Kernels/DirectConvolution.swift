@@ -68,11 +68,11 @@ enum DirectConvolution {
         suits(g) && g.outPlane >= 128 * 128 && set.vectorFloats == 16
     }
 
-    /// 3×3, stride 2, no padding, the large side 2n + 1 (the default output size of the transpose). Forward, this is
-    /// the discriminator's down-sampling convolution (after its FIR); backward data, the generator's up-sampling one.
+    /// 3×3, stride 2, no padding, the large side 2n + 1 (the default output size of the transpose): col2im's
+    /// `isUnpaddedThreeByThreeStrideTwo`, which needs only the width, with the height as well. Forward, this is the
+    /// discriminator's down-sampling convolution (after its FIR); backward data, the generator's up-sampling one.
     static func isStrideTwoWithoutPadding(_ g: ConvGeometry) -> Bool {
-        g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 2 && g.padHeight == 0 && g.padWidth == 0
-            && g.inHeight == 2 * g.outHeight + 1 && g.inWidth == 2 * g.outWidth + 1
+        g.isUnpaddedThreeByThreeStrideTwo && g.inHeight == 2 * g.outHeight + 1
     }
 
     /// Whether the stride-2 direct kernels serve: `isStrideTwoWithoutPadding`, the small side a multiple of 16 wide.
