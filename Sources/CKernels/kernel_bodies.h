@@ -234,6 +234,7 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
 
 #include "conv_kernel_bodies.h"
 #include "winograd_kernel_bodies.h"
+#include "winograd_parity_kernel_bodies.h"
 #include "winograd4_kernel_bodies.h"
 #include "line_winograd_kernel_bodies.h"
 
@@ -261,6 +262,8 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .winograd_up_pack = CK_NAME(winograd_up_pack),
     .winograd_up_scratch = CK_NAME(winograd_up_scratch),
     .winograd_up_rows = CK_NAME(winograd_up_rows),
+    .winograd_down_scratch = CK_NAME(winograd_down_scratch),
+    .winograd_down_rows = CK_NAME(winograd_down_rows),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,
     .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),
     .line_winograd_input = CK_NAME(line_winograd_input),

@@ -182,16 +182,38 @@ import Testing
                                        backwardData: false, algorithm: .direct) == nil)
     }
 
-    /// The discriminator's down-sampling: conv2d with stride 2, no padding, from (2H + 1)² to H² (the same geometry forward).
+    /// The discriminator's down-sampling: conv2d with stride 2, no padding, from (2H + 1)² to H² (the same geometry forward),
+    /// against the definition: the direct kernel on widths a multiple of 16, Winograd over the input's parities on every
+    /// shape (odd sizes, a single pixel, partial last tiles and vectors), in its own bands and in bands of 2 output rows
+    /// (one tile per band here, so odd heights end in a 1-row band), overwriting and adding.
     @Test func downsamplingMatchesTheDefinition() throws {
         // The up-sampling test's shapes; 7 output channels leave the last 6-channel tile with 1.
-        for (n, groups, c, o, h, w) in [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80), (1, 1, 4, 7, 4, 16), (1, 1, 5, 6, 3, 32)] {
+        let cases = [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80), (1, 1, 4, 7, 4, 16), (1, 1, 5, 6, 3, 32),
+                     (1, 1, 3, 5, 1, 1), (2, 1, 4, 7, 5, 7), (1, 2, 6, 8, 6, 9), (1, 1, 13, 20, 4, 33), (1, 1, 40, 7, 2, 35)]
+        for (n, groups, c, o, h, w) in cases {
+            let shape = "shape \((n, groups, c, o, h, w))"
             let x = G.random([n, c, 2 * h + 1, 2 * w + 1], seed: 93), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 94)
             let g = try ConvGeometry(op: "test", input: x.shape, weight: weight.shape, options: ConvOptions(stride: 2, padding: 0, groups: groups))
-            #expect(DirectConvolution.suitsStrideTwo(g) && g.outputShape == [n, o, h, w])
-            let direct = run(count: n * o * h * w) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0) }
+            #expect(g.outputShape == [n, o, h, w] && DirectConvolution.suitsStrideTwo(g) == (w % 16 == 0), "\(shape)")
+            #expect(DirectConvolution.suitsWinogradDownsampling(g) == (w >= 16), "\(shape)")
+            #expect((DirectConvolution.Path(g, backwardData: false, algorithm: .auto) == .winograd) == (w >= 16), "\(shape)")
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 2, padding: 0, groups: groups)
-            #expect(ForwardTests.maxDifference(direct, reference) < 1e-4, "shape \((n, groups, c, o, h, w))")
+            if DirectConvolution.suitsStrideTwo(g) {
+                let direct = run(count: n * o * h * w) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0) }
+                #expect(ForwardTests.maxDifference(direct, reference) < 1e-4, "direct, \(shape)")
+            }
+            for tilesPerBand in [nil, 1] {
+                let bands = tilesPerBand.map { "\($0) tile per band" } ?? "own bands"
+                let winograd = run(count: n * o * h * w) {
+                    DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two, winogradTilesPerBand: tilesPerBand)
+                }
+                #expect(ForwardTests.maxDifference(winograd, reference) < 1e-4, "Winograd, \(bands), \(shape)")
+                let accumulated = run(count: n * o * h * w, from: 1) {
+                    DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: .two,
+                                              winogradTilesPerBand: tilesPerBand)
+                }
+                #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-4, "Winograd accumulated, \(bands), \(shape)")
+            }
         }
     }
 
@@ -292,8 +314,10 @@ import Testing
             }
         }
         let large = G.random([n, c, 2 * h + 1, 2 * w + 1], seed: 95)
-        func downsampled(_ set: KernelInstructionSet) -> [Float] {
-            run(count: n * o * h * w) { DirectConvolution.forward(up, input: large.pointer, weight: weight.pointer, output: $0, instructionSet: set) }
+        func downsampled(_ set: KernelInstructionSet, winograd: DirectConvolution.WinogradTile? = nil) -> [Float] {
+            run(count: n * o * h * w) {
+                DirectConvolution.forward(up, input: large.pointer, weight: weight.pointer, output: $0, winograd: winograd, instructionSet: set)
+            }
         }
         // Whole vectors of tile columns, (no padding, 9 × 37 → 7 × 35) partial ones, and the narrowest plane Winograd
         // serves (16 wide: half a 16-lane vector of tile columns).
@@ -319,6 +343,7 @@ import Testing
         let referenceWinogradWeightGradient = winogradWeightGradient(.baseline)
         let reference = results(.baseline), referenceUpsampled = upsampled(.baseline), referenceDownsampled = downsampled(.baseline)
         let referenceWinograd = winograd(.baseline), referenceWinogradUpsampled = upsampled(.baseline, winograd: true)
+        let referenceWinogradDownsampled = downsampled(.baseline, winograd: .two)
         for set in KernelInstructionSet.supported where set != .baseline {
             let other = results(set)
             if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
@@ -328,9 +353,13 @@ import Testing
                 #expect(downsampled(set).map(\.bitPattern) == referenceDownsampled.map(\.bitPattern), "\(set.rawValue) down-sampling")
                 #expect(winograd(set).map(\.bitPattern) == referenceWinograd.map(\.bitPattern), "\(set.rawValue) Winograd")
                 #expect(upsampled(set, winograd: true).map(\.bitPattern) == referenceWinogradUpsampled.map(\.bitPattern), "\(set.rawValue) Winograd up-sampling")
+                #expect(downsampled(set, winograd: .two).map(\.bitPattern) == referenceWinogradDownsampled.map(\.bitPattern),
+                        "\(set.rawValue) Winograd down-sampling")
             } else {
                 #expect(maxDifferences(winograd(set), referenceWinograd).relative < 1e-5, "\(set.rawValue) Winograd")
                 #expect(maxDifferences(upsampled(set, winograd: true), referenceWinogradUpsampled).relative < 1e-5, "\(set.rawValue) Winograd up-sampling")
+                #expect(maxDifferences(downsampled(set, winograd: .two), referenceWinogradDownsampled).relative < 1e-5,
+                        "\(set.rawValue) Winograd down-sampling")
                 #expect(maxDifferences(upsampled(set), referenceUpsampled).relative < 1e-5, "\(set.rawValue) up-sampling")
                 #expect(maxDifferences(downsampled(set), referenceDownsampled).relative < 1e-5, "\(set.rawValue) down-sampling")
                 #expect(maxDifferences(other.forward, reference.forward).relative < 1e-5, "\(set.rawValue) forward")

@@ -38,7 +38,9 @@ import Testing
              options: ConvOptions(padding: 1), keeps: true),
         Case(name: "direct backward data", algorithm: .direct, input: [2, 6, 16, 16], weight: [6, 4, 3, 3], transposed: true,
              options: ConvOptions(padding: 1), keeps: true),
-        Case(name: "down-sampling", algorithm: .auto, input: [2, 4, 33, 33], weight: [6, 4, 3, 3], transposed: false,
+        Case(name: "Winograd down-sampling", algorithm: .auto, input: [2, 4, 33, 33], weight: [6, 4, 3, 3], transposed: false,
+             options: ConvOptions(stride: 2), keeps: true),
+        Case(name: "direct down-sampling", algorithm: .direct, input: [2, 4, 33, 33], weight: [6, 4, 3, 3], transposed: false,
              options: ConvOptions(stride: 2), keeps: true),
         Case(name: "Winograd up-sampling", algorithm: .auto, input: [2, 6, 32, 32], weight: [6, 4, 3, 3], transposed: true,
              options: ConvOptions(stride: 2), keeps: true),
@@ -80,8 +82,9 @@ import Testing
             }
         }
         // Forward F(2×2) and F(4×4), the direct taps (shared by stride-1 and down-sampling forward passes, which pack
-        // alike), Winograd and direct backward data, Winograd up-sampling, and the direct up-sampling where it serves.
-        let expected = 6 + (KernelInstructionSet.active.vectorFloats == 16 ? 1 : 0)
+        // alike), Winograd and direct backward data, Winograd up- and down-sampling (one packing, two layouts), and the
+        // direct up-sampling where it serves.
+        let expected = 7 + (KernelInstructionSet.active.vectorFloats == 16 ? 1 : 0)
         let keys = try #require(kept.keptTransforms).kept.keys.sorted()
         #expect(keys.count == expected, "\(keys)")
     }

@@ -118,6 +118,14 @@ typedef struct {
     long (*winograd_up_scratch)(long out_channels, long in_channels, long rows, long width);
     void (*winograd_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                              const float *packed, long m0, long m1, float *output, float *scratch);
+    /// conv3x3_down_rows' convolution by Winograd over its input's four parities (docs/engine-kernels.md "Winograd
+    /// down-sampling"), any height and width: the weights packed by winograd_up_pack from the [out, in, 3, 3] taps
+    /// addressed as conv3x3_pack addresses them; winograd_down_scratch is the scratch of bands of at most `rows` output
+    /// rows; winograd_down_rows writes (or adds to) output rows y0 ≤ y < y1. With y0 even (bands of whole tile rows) every
+    /// pixel's result is the same whatever the bands; an odd y0 is correct but groups the pixels into other tiles.
+    long (*winograd_down_scratch)(long out_channels, long in_channels, long rows, long width);
+    void (*winograd_down_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                               const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch);
     /// Winograd F(outputs, taps) along one axis (LineWinograd.swift), taps ∈ {3, 7}, outputs ∈ {2, 4}, α = taps + outputs − 1,
     /// over `tiles` tiles of one plane's lines (line_stride floats apart, each readable a whole vector past `across`).
     /// line_winograd_input writes V[ξ] = (Bᵀ d)[ξ], d[j] = line outputs·t + j, for tile t and p < across at

@@ -19,7 +19,8 @@ enum DirectConvolution {
             if algorithm.usesWinograd && !backwardData && rounding == .relaxed && DirectConvolution.suitsWinograd(g) {
                 self = .winograd4x4
             } else if algorithm.usesWinograd && (DirectConvolution.suitsWinograd(g)
-                || (backwardData ? DirectConvolution.suitsWinogradUpsampling(g) : DirectConvolution.suitsNarrowWinogradForward(g))) {
+                || (backwardData ? DirectConvolution.suitsWinogradUpsampling(g)
+                    : DirectConvolution.suitsNarrowWinogradForward(g) || DirectConvolution.suitsWinogradDownsampling(g))) {
                 self = .winograd
             } else if DirectConvolution.suits(g) || (backwardData ? DirectConvolution.suitsUpsampling(g) : DirectConvolution.suitsStrideTwo(g)) {
                 self = .direct
@@ -88,6 +89,14 @@ enum DirectConvolution {
         isStrideTwoWithoutPadding(g) && g.outWidth >= 32
     }
 
+    /// Whether Winograd serves the down-sampling (forward of `isStrideTwoWithoutPadding`), on outputs from 16 wide, of any
+    /// size, on every set: on AVX2 the direct kernel took 1.12–1.23× as long on paper256's four (`toonkit bench kernels
+    /// --only down --against direct`, docs/engine-kernels.md "Winograd down-sampling"). Narrower outputs (8² and 4² in a
+    /// 256² discriminator) keep im2col; they were not measured.
+    static func suitsWinogradDownsampling(_ g: ConvGeometry) -> Bool {
+        isStrideTwoWithoutPadding(g) && g.outWidth >= 16
+    }
+
     /// Whether the up-sampling kernel serves this geometry's backward data: as `suitsStrideTwo`, on inputs from 32
     /// wide, with 16-float vectors. On 16-wide inputs a tile holds one vector per parity, each weight broadcast feeds
     /// a single multiply-add, and im2col is faster (`toonkit bench kernels`, AVX-512, 512 channels into 32²: 0.62 of
@@ -113,7 +122,8 @@ enum DirectConvolution {
     }
 
     /// conv2d: output = conv(input, weight) for every sample and group, with stride 1 (`suits`, or Winograd with the given
-    /// tile) or 2 (`suitsStrideTwo`). `winogradTilesPerBand` overrides the Winograd bands' size, for tests of many bands.
+    /// tile) or 2 (`suitsStrideTwo`, or Winograd F(2×2) by parity, `isStrideTwoWithoutPadding`). `winogradTilesPerBand`
+    /// overrides the Winograd bands' size, for tests of many bands.
     /// `kept`: the weight's kept transforms (`Tensor.keepingConvolutionTransforms`), taken instead of packing the weight.
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: WinogradTile? = nil,
@@ -123,9 +133,13 @@ enum DirectConvolution {
             return strideOne(g, layout, StrideOnePlanes(g, backwardData: false), instructionSet, input: input, output: output,
                              accumulate: accumulate, winograd: winograd, tilesPerBand: winogradTilesPerBand, kept: kept)
         }
-        precondition(winograd == nil, "no stride-2 Winograd forward kernel")
-        precondition(suitsStrideTwo(g), "no direct kernel for this geometry")
         let kernels = instructionSet.kernels
+        if let winograd {
+            precondition(winograd == .two, "the down-sampling's Winograd is F(2×2) by parity")
+            return parityWinograd(g, .down, instructionSet, input: input, weight: weight, output: output, accumulate: accumulate,
+                                  tilesPerBand: winogradTilesPerBand, kept: kept)
+        }
+        precondition(suitsStrideTwo(g), "no direct kernel for this geometry")
         let plan = BandPlan(g, outChannels: layout.outChannels, inChannels: layout.inChannels, tileChannels: kernels.conv3x3_tile_channels,
                             bandCount: g.outHeight, scratchRows: .split, paddedWidth: g.inWidth, inPlane: g.inPlane, outPlane: g.outPlane)
         plan.run(input: input, output: output, kept: kept, packing: layout.packing("taps", instructionSet),
@@ -151,8 +165,8 @@ enum DirectConvolution {
         precondition(!accumulate, "the up-sampling kernels overwrite a stride-2 geometry's output")
         let kernels = instructionSet.kernels
         if winograd {
-            return winogradUpsampling(g, instructionSet, input: gradOutput, weight: weight, output: output, tilesPerBand: winogradTilesPerBand,
-                                      kept: kept)
+            return parityWinograd(g, .up, instructionSet, input: gradOutput, weight: weight, output: output, accumulate: false,
+                                  tilesPerBand: winogradTilesPerBand, kept: kept)
         }
         precondition(suitsStrideTwo(g), "no direct up-sampling kernel for this geometry")
         // Transposed channels, taps as stored: the kernel's output parities place each tap.
@@ -197,9 +211,9 @@ enum DirectConvolution {
             pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed, tiles.lowerBound, tiles.upperBound)
         }
 
-        /// The up-sampling's transformed taps, which place each tap by its output parity (so never turned).
-        func packWinogradUpsampling(_ kernels: ck_kernel_table, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
-            precondition(!turned, "the up-sampling's taps are placed by parity, as stored")
+        /// The parity kernels' transformed taps (`ParityWinograd`), which place each tap by its parity (so never turned).
+        func packParityWinograd(_ kernels: ck_kernel_table, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+            precondition(!turned, "the parity kernels place the taps by parity, as stored")
             kernels.winograd_up_pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, packed,
                                      tiles.lowerBound, tiles.upperBound)
         }
@@ -356,32 +370,47 @@ enum DirectConvolution {
         }
     }
 
-    /// The up-sampling (conv_transpose2d, stride 2, no padding, output 2H + 1) by Winograd over its four output parities
-    /// (`suitsWinogradUpsampling`; docs/engine-kernels.md "Winograd up-sampling"), overwriting `output`, in (sample,
-    /// group, band) tasks across the threads. Bands are whole rows of tiles, about 128 tiles or more, or as many as
-    /// keep the transforms (25 positions per tile) near 2 MB: with fewer, each band re-reads all 16 transformed
-    /// weights for few products (into 64², 512 → 256 channels, batch 4, AVX2: 17-tile bands took about 1.4 times as
-    /// long as 119-tile ones, timed in one process, alternating).
-    private static func winogradUpsampling(_ g: ConvGeometry, _ instructionSet: KernelInstructionSet, input: UnsafePointer<Float>,
-                                           weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, tilesPerBand: Int?,
-                                           kept: KeptTransforms?) {
-        precondition(isStrideTwoWithoutPadding(g), "no Winograd up-sampling for this geometry")
+    /// The stride-2 3×3 convolutions without padding by Winograd over their four parities, each a direction's C kernels.
+    enum ParityWinograd {
+        /// The up-sampling (conv_transpose2d, output 2H + 1; docs/engine-kernels.md "Winograd up-sampling"), by its output's
+        /// parities, and the down-sampling (conv2d; "Winograd down-sampling"), by its input's.
+        case up, down
+    }
+
+    /// The up- or down-sampling by Winograd over its four parities (`suitsWinogradUpsampling`, `suitsWinogradDownsampling`),
+    /// overwriting `output` (the down-sampling adds to it with `accumulate`), in (sample, group, band) tasks across the
+    /// threads. Bands are whole rows of tiles, about 128 tiles or more, or as many as keep the transforms (25 positions per
+    /// tile) near 2 MB: with fewer, each band re-reads all 16 transformed weights for few products (the up-sampling into
+    /// 64², 512 → 256 channels, batch 4, AVX2: 17-tile bands took about 1.4 times as long as 119-tile ones, timed in one
+    /// process, alternating).
+    private static func parityWinograd(_ g: ConvGeometry, _ direction: ParityWinograd, _ instructionSet: KernelInstructionSet,
+                                       input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                                       accumulate: Bool, tilesPerBand: Int?, kept: KeptTransforms?) {
+        precondition(isStrideTwoWithoutPadding(g), "no Winograd up- or down-sampling for this geometry")
+        precondition(direction == .down || !accumulate, "the up-sampling overwrites its output")
         let kernels = instructionSet.kernels
-        let layout = WeightLayout(g, weight, transposed: true, turned: false)
+        let layout = WeightLayout(g, weight, transposed: direction == .up, turned: false)
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
-        // Parity rows and columns: the even output rows and columns, one more than the input's.
-        let (rowsOfParity, columnsOfParity) = (g.outHeight + 1, g.outWidth + 1)
+        // The tiles' rows and columns: the up-sampling's parity rows and columns (the even output rows and columns, one more
+        // than the input's), the down-sampling's output rows and columns.
+        let (tileRowsOf, tileColumnsOf) = direction == .up ? (g.outHeight + 1, g.outWidth + 1) : (g.outHeight, g.outWidth)
         let tiles = tilesPerBand ?? max(128, winogradTiles(fitting: 2 << 20, positions: 25, inChannels: inChannels, outChannels: outChannels))
-        let tileRowsForTiles = (winogradBandRows(tiles: tiles, height: rowsOfParity, width: columnsOfParity) + 1) / 2
-        let rows = 2 * balancedTileRows((rowsOfParity + 1) / 2, atMost: tileRowsForTiles, bandsPerRow: g.batch * g.groups,
+        let tileRowsForTiles = (winogradBandRows(tiles: tiles, height: tileRowsOf, width: tileColumnsOf) + 1) / 2
+        let rows = 2 * balancedTileRows((tileRowsOf + 1) / 2, atMost: tileRowsForTiles, bandsPerRow: g.batch * g.groups,
                                         threads: EngineThreads.count)
+        let scratch = direction == .up ? kernels.winograd_up_scratch : kernels.winograd_down_scratch
+        let (inPlane, outPlane) = direction == .up ? (g.outPlane, g.inPlane) : (g.inPlane, g.outPlane)
         let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
-                            bandCount: rowsOfParity, rowsPerBand: rows, scratchCount: kernels.winograd_up_scratch(outChannels, inChannels, rows, g.outWidth),
-                            inPlane: g.outPlane, outPlane: g.inPlane)
-        plan.run(input: input, output: output, kept: kept, packing: layout.packing("winograd up", instructionSet),
-                 pack: { layout.packWinogradUpsampling(kernels, group: $0, tiles: $1, into: $2) }) {
-            x, packed, m0, m1, y, scratch in
-            kernels.winograd_up_rows(outChannels, inChannels, g.outHeight, g.outWidth, x, packed, m0, m1, y, scratch)
+                            bandCount: tileRowsOf, rowsPerBand: rows, scratchCount: scratch(outChannels, inChannels, rows, g.outWidth),
+                            inPlane: inPlane, outPlane: outPlane)
+        plan.run(input: input, output: output, kept: kept, packing: layout.packing("winograd parity", instructionSet),
+                 pack: { layout.packParityWinograd(kernels, group: $0, tiles: $1, into: $2) }) {
+            x, packed, r0, r1, y, scratch in
+            if direction == .up {
+                kernels.winograd_up_rows(outChannels, inChannels, g.outHeight, g.outWidth, x, packed, r0, r1, y, scratch)
+            } else {
+                kernels.winograd_down_rows(outChannels, inChannels, g.outHeight, g.outWidth, x, packed, r0, r1, accumulate, y, scratch)
+            }
         }
     }
 

@@ -1,0 +1,254 @@
+// The Winograd kernels of ckernels.h for the stride-2 3×3 convolutions without padding, the generator's up-sampling
+// and the discriminator's down-sampling (docs/engine-kernels.md "Winograd up-sampling", "Winograd down-sampling"), by
+// parity: each is four small stride-1 convolutions over the even and odd rows and columns. Included by kernel_bodies.h
+// after winograd_kernel_bodies.h (whose layout, products and interleaving stores they use), once per instruction set,
+// as that file. No include guard.
+
+// The generator's up-sampling, a stride-2 transposed 3×3 convolution without padding (output 2H + 1), by Winograd
+// over its four output parities (docs/engine-kernels.md "Winograd up-sampling"). Output pixel (2m + p, 2n + q) sums
+// input pixels (m − a, n − b) with taps (2a + p, 2b + q): the even-even parity is a 2×2 convolution, the mixed ones
+// 2×1 and 1×2, the odd-odd one 1×1. A tile is parity pixels m … m + 1, n … n + 1 (output rows and columns 2m … 2m + 3,
+// 2n … 2n + 3), read from the 3×3 input patch d[r][s] = input[m − 1 + r, n − 1 + s]: F(2×2, 2×2) for the first parity
+// (9 products), F(2, 2) along each of two columns or rows for the mixed ones (6 each), the patch's four lower-right
+// pixels for the last (4): 25 products per tile and channel pair instead of 36. With F(2, 2)'s Bᵀ = [1 −1 0; 0 1 0;
+// 0 −1 1], G = [1 0; 1 1; 0 1] and Aᵀ = [1 1 0; 0 1 1] every transform only adds and subtracts. The 25 products use
+// 16 distinct transformed weights; up_weight names each product's.
+static const int CK_NAME(up_weight)[25] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 9, 10, 11, 12, 13, 14, 12, 13, 14, 15, 15, 15, 15};
+
+// The 16 transformed weights of one channel pair's taps w (i·3 + j), packed by winograd_up_pack as winograd_pack packs
+// its own: the even-even parity's kernel as a correlation over the patch, k = [w22 w20; w02 w00] (taps i·3 + j),
+// gives G k Gᵀ (ξ 0–8); the even rows' odd columns G [w21, w01] (9–11); the odd rows' even columns G [w12, w10]
+// (12–14); w11 (15).
+CK_INLINE void CK_NAME(winograd_up_transform_weight)(const float w[9], float *u) {
+    const float k0[2] = {w[8], w[6]}, k1[2] = {w[2], w[0]};
+    const float g[3][2] = {{k0[0], k0[1]}, {k0[0] + k1[0], k0[1] + k1[1]}, {k1[0], k1[1]}};
+    for (int i = 0; i < 3; i++) {
+        u[i * 3 + 0] = g[i][0];
+        u[i * 3 + 1] = g[i][0] + g[i][1];
+        u[i * 3 + 2] = g[i][1];
+    }
+    u[9] = w[7], u[10] = w[7] + w[1], u[11] = w[1];
+    u[12] = w[5], u[13] = w[5] + w[3], u[14] = w[3];
+    u[15] = w[4];
+}
+
+static void CK_NAME(winograd_up_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
+                                      float *packed, long first_tile, long end_tile) {
+    CK_NAME(winograd_pack_with)(16, out_channels, in_channels, weight, out_stride, in_stride, false, packed, first_tile, end_tile,
+                                CK_NAME(winograd_up_transform_weight));
+}
+
+// F(2, 2)'s input transform of three values: Bᵀ [d0 d1 d2].
+CK_INLINE void CK_NAME(f22_input_transform)(CK_NAME(vector) d0, CK_NAME(vector) d1, CK_NAME(vector) d2, CK_NAME(vector) t[3]) {
+    t[0] = d0 - d1;
+    t[1] = d1;
+    t[2] = d2 - d1;
+}
+
+// V[ξ][c][t] for every tile of the band, vectorised over tile columns as winograd_input_transform: ξ 0–8 the patch's
+// Bᵀ d B, 9–14 Bᵀ of its columns 1 and 2, 15–20 its rows 1 and 2 times B, 21–24 d[1][1], d[1][2], d[2][1], d[2][2].
+CK_INLINE void CK_NAME(winograd_f22_input_transform)(long in_channels, const CK_NAME(winograd_layout) *l, const float *band,
+                                                    float *v) {
+    const long position_stride = l->input_positions;
+    float even[3][l->columns + 1], odd[3][l->columns + 1];
+    for (long c = 0; c < in_channels; c++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (int r = 0; r < 3; r++) {
+                CK_NAME(split_columns)(band + c * l->channel_stride + (2 * ty + r) * l->padded_width, l->columns, even[r], odd[r]);
+            }
+            for (long tx = 0; tx < l->columns; tx += CK_LANES) {
+                CK_NAME(vector) d[3][3], rows[3][3], columns[2][3], patch[3][3];
+                for (int r = 0; r < 3; r++) {
+                    d[r][0] = CK_NAME(load)(even[r] + tx), d[r][1] = CK_NAME(load)(odd[r] + tx), d[r][2] = CK_NAME(load)(even[r] + tx + 1);
+                    CK_NAME(f22_input_transform)(d[r][0], d[r][1], d[r][2], rows[r]);
+                }
+                for (int s = 0; s < 3; s++) {
+                    CK_NAME(vector) transformed[3];
+                    CK_NAME(f22_input_transform)(rows[0][s], rows[1][s], rows[2][s], transformed);
+                    for (int i = 0; i < 3; i++) patch[i][s] = transformed[i];
+                }
+                for (int s = 1; s < 3; s++) CK_NAME(f22_input_transform)(d[0][s], d[1][s], d[2][s], columns[s - 1]);
+                CK_NAME(vector) values[25] = {
+                    patch[0][0], patch[0][1], patch[0][2], patch[1][0], patch[1][1], patch[1][2], patch[2][0], patch[2][1], patch[2][2],
+                    columns[0][0], columns[0][1], columns[0][2], columns[1][0], columns[1][1], columns[1][2],
+                    rows[1][0], rows[1][1], rows[1][2], rows[2][0], rows[2][1], rows[2][2],
+                    d[1][1], d[1][2], d[2][1], d[2][2],
+                };
+                float *target = v + c * l->stride + ty * l->tiles_per_row + tx;
+                for (int position = 0; position < 25; position++) CK_NAME(store)(target + position * position_stride, values[position]);
+            }
+        }
+    }
+}
+
+// Stores (or adds, or the first `count` of) four vectors interleaved: target[4x + k] (+)= vk[x].
+CK_INLINE void CK_NAME(store_interleaved4_prefix)(float *target, CK_NAME(vector) v0, CK_NAME(vector) v1, CK_NAME(vector) v2,
+                                                  CK_NAME(vector) v3, long count, bool accumulate) {
+    float values[4 * CK_LANES];
+    float *into = count >= 4 * CK_LANES && !accumulate ? target : values;
+    CK_NAME(vector) low = CK_NAME(interleave_low)(v0, v2), high = CK_NAME(interleave_high)(v0, v2);
+    CK_NAME(store_interleaved)(into, low, CK_NAME(interleave_low)(v1, v3));
+    CK_NAME(store_interleaved)(into + 2 * CK_LANES, high, CK_NAME(interleave_high)(v1, v3));
+    if (into == target) return;
+    const long stored = count < 4 * CK_LANES ? count : 4 * CK_LANES;
+    if (accumulate) {
+        for (long x = 0; x < stored; x++) target[x] += values[x];
+    } else {
+        for (long x = 0; x < stored; x++) target[x] = values[x];
+    }
+}
+
+// Aᵀ of each parity's products, stored interleaved: parity rows m = m0 + 2ty + a below m1 give output row 2m (even
+// parity rows: columns 2n from the first parity, 2n + 1 from the second) and, when m < height, 2m + 1 (the third and
+// fourth parities).
+CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long height, long width, const CK_NAME(winograd_layout) *l,
+                                                     const float *m, long m0, long m1, float *output) {
+    const long out_width = 2 * width + 1, plane = (2 * height + 1) * out_width, position_stride = l->output_positions;
+    for (long o = 0; o < out_channels; o++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {
+                const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
+                CK_NAME(vector) p[25];
+                for (int position = 0; position < 25; position++) p[position] = CK_NAME(load)(source + position * position_stride);
+                const long count = out_width - 4 * tx;
+                for (int a = 0; a < 2; a++) {
+                    const long row = m0 + 2 * ty + a;
+                    if (row >= m1) break;
+                    // Aᵀ M A of the first parity, Aᵀ of the second's column b + 1 and the third's row a + 1 (times A).
+                    CK_NAME(vector) pair[3];
+                    for (int s = 0; s < 3; s++) pair[s] = p[a * 3 + s] + p[(a + 1) * 3 + s];
+                    float *even_row = output + o * plane + 2 * row * out_width + 4 * tx;
+                    CK_NAME(store_interleaved4_prefix)(even_row, pair[0] + pair[1], p[9 + a] + p[10 + a], pair[1] + pair[2], p[12 + a] + p[13 + a], count, false);
+                    if (row >= height) continue;
+                    const CK_NAME(vector) *third = p + 15 + 3 * a, *fourth = p + 21 + 2 * a;
+                    CK_NAME(store_interleaved4_prefix)(even_row + out_width, third[0] + third[1], fourth[0], third[1] + third[2], fourth[1], count, false);
+                }
+            }
+        }
+    }
+}
+
+static long CK_NAME(winograd_up_scratch)(long out_channels, long in_channels, long rows, long width) {
+    return CK_NAME(winograd_plan)(25, 2, out_channels, in_channels, rows, width + 1).scratch;
+}
+
+// Parity rows m0 ≤ m < m1 (output rows 2·m0 … 2·m1 − 1 inside the plane) of every output channel: the band's input
+// rows m0 − 1 … with a zero column on the left, transformed, the 25 products, transformed back.
+static void CK_NAME(winograd_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                                      const float *packed, long m0, long m1, float *output, float *scratch) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(25, 2, out_channels, in_channels, m1 - m0, width + 1);
+    float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
+    CK_NAME(copy_band)(in_channels, height, width, input, m0 - 1, l.band_rows, 1, l.padded_width, band);
+    CK_NAME(winograd_f22_input_transform)(in_channels, &l, band, v);
+    CK_NAME(winograd_band_products)(25, CK_NAME(up_weight), out_channels, in_channels, &l, packed, v, m);
+    CK_NAME(winograd_up_output_transform)(out_channels, height, width, &l, m, m0, m1, output);
+}
+
+// The discriminator's down-sampling, a stride-2 3×3 convolution without padding from (2·height + 1) × (2·width + 1)
+// planes to height × width ones, by Winograd over the four parities of its input: the adjoint of the up-sampling
+// (docs/engine-kernels.md "Winograd down-sampling"). Output pixel (p, q) sums input pixels (2p + i, 2q + j) with taps
+// (i, j): the taps of even i and j meet the even rows' even columns as a 2×2 correlation, the mixed ones the even rows'
+// odd columns (2×1) and the odd rows' even columns (1×2), w11 the odd rows' odd columns. A tile is output pixels p … p + 1,
+// q … q + 1, read from the 5×5 input patch D[r][s] = input[2p + r, 2q + s]: F(2×2, 2×2) over D's even rows and columns
+// (9 products), F(2, 2) down each of its two odd columns' even rows and along each of its two odd rows' even columns (6
+// each), its four odd-odd pixels (4): 25 products per tile and channel pair instead of 36. The transformed weights are
+// the up-sampling's turned by 180° (the up-sampling correlates with the turned taps, and G g reverses as g does), so
+// winograd_up_pack packs both; down_weight names each product's.
+static const int CK_NAME(down_weight)[25] = {8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 10, 9, 11, 10, 9, 14, 13, 12, 14, 13, 12, 15, 15, 15, 15};
+
+// quarters[k·stride + t] = line[4t + k] for t ≤ columns, zero from `length` on (or everywhere without a line): the
+// columns of the tiles' patches, so that each of a patch's five columns is a whole vector over tile columns.
+CK_INLINE void CK_NAME(split_quarters)(const float *line, long length, long columns, float *quarters, long stride) {
+    for (long t = 0; t <= columns; t++) {
+        for (int k = 0; k < 4; k++) {
+            const long x = 4 * t + k;
+            quarters[k * stride + t] = line && x < length ? line[x] : 0;
+        }
+    }
+}
+
+// V[ξ][c][t] for every tile of the band (output rows y0 + 2ty …, input rows 2·y0 + 4ty …), vectorised over tile columns
+// as winograd_input_transform: ξ 0–8 Bᵀ e B of the patch's even rows and columns e, 9–14 Bᵀ of its odd columns' even
+// rows (column 1, then 3), 15–20 its odd rows' even columns times B (row 1, then 3), 21–24 D[1][1], D[1][3], D[3][1],
+// D[3][3]. Rows and columns past the plane read as zeros.
+CK_INLINE void CK_NAME(winograd_down_input_transform)(long in_channels, long in_height, long in_width, const CK_NAME(winograd_layout) *l,
+                                                      const float *input, long y0, float *v) {
+    const long position_stride = l->input_positions, quarter = l->columns + 1;
+    float quarters[5][4 * quarter];
+    for (long c = 0; c < in_channels; c++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (int r = 0; r < 5; r++) {
+                const long row = 2 * y0 + 4 * ty + r;
+                CK_NAME(split_quarters)(row < in_height ? input + (c * in_height + row) * in_width : 0, in_width, l->columns, quarters[r], quarter);
+            }
+            for (long tx = 0; tx < l->columns; tx += CK_LANES) {
+                CK_NAME(vector) d[5][5], rows[3][3], patch[3][3], odd_columns[2][3], odd_rows[2][3];
+                for (int r = 0; r < 5; r++) {
+                    for (int s = 0; s < 5; s++) d[r][s] = CK_NAME(load)(quarters[r] + (s & 3) * quarter + tx + (s >> 2));
+                }
+                for (int r = 0; r < 3; r++) CK_NAME(f22_input_transform)(d[2 * r][0], d[2 * r][2], d[2 * r][4], rows[r]);
+                for (int s = 0; s < 3; s++) {
+                    CK_NAME(vector) transformed[3];
+                    CK_NAME(f22_input_transform)(rows[0][s], rows[1][s], rows[2][s], transformed);
+                    for (int i = 0; i < 3; i++) patch[i][s] = transformed[i];
+                }
+                for (int k = 0; k < 2; k++) {
+                    CK_NAME(f22_input_transform)(d[0][2 * k + 1], d[2][2 * k + 1], d[4][2 * k + 1], odd_columns[k]);
+                    CK_NAME(f22_input_transform)(d[2 * k + 1][0], d[2 * k + 1][2], d[2 * k + 1][4], odd_rows[k]);
+                }
+                CK_NAME(vector) values[25] = {
+                    patch[0][0], patch[0][1], patch[0][2], patch[1][0], patch[1][1], patch[1][2], patch[2][0], patch[2][1], patch[2][2],
+                    odd_columns[0][0], odd_columns[0][1], odd_columns[0][2], odd_columns[1][0], odd_columns[1][1], odd_columns[1][2],
+                    odd_rows[0][0], odd_rows[0][1], odd_rows[0][2], odd_rows[1][0], odd_rows[1][1], odd_rows[1][2],
+                    d[1][1], d[1][3], d[3][1], d[3][3],
+                };
+                float *target = v + c * l->stride + ty * l->tiles_per_row + tx;
+                for (int position = 0; position < 25; position++) CK_NAME(store)(target + position * position_stride, values[position]);
+            }
+        }
+    }
+}
+
+// Each tile's output pixel (a, b): Aᵀ M A of the first parity, Aᵀ of the odd column b's products at row a, the odd row
+// a's products times A at column b, the odd-odd product, summed in that order; output rows y0 + 2ty + a below y1, the
+// tile's two columns interleaved on store.
+CK_INLINE void CK_NAME(winograd_down_output_transform)(long out_channels, long height, long width, const CK_NAME(winograd_layout) *l,
+                                                       const float *m, long y0, long y1, bool accumulate, float *output) {
+    const long plane = height * width, position_stride = l->output_positions;
+    for (long o = 0; o < out_channels; o++) {
+        for (long ty = 0; ty < l->tile_rows; ty++) {
+            for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {
+                const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
+                CK_NAME(vector) p[25];
+                for (int position = 0; position < 25; position++) p[position] = CK_NAME(load)(source + position * position_stride);
+                const long count = width - 2 * tx < 2 * CK_LANES ? width - 2 * tx : 2 * CK_LANES;
+                for (int a = 0; a < 2; a++) {
+                    const long y = y0 + 2 * ty + a;
+                    if (y >= y1) break;
+                    CK_NAME(vector) pair[3];
+                    for (int s = 0; s < 3; s++) pair[s] = p[a * 3 + s] + p[(a + 1) * 3 + s];
+                    const CK_NAME(vector) *odd_row = p + 15 + 3 * a;
+                    CK_NAME(vector) left = pair[0] + pair[1] + (p[9 + a] + p[10 + a]) + (odd_row[0] + odd_row[1]) + p[21 + 2 * a];
+                    CK_NAME(vector) right = pair[1] + pair[2] + (p[12 + a] + p[13 + a]) + (odd_row[1] + odd_row[2]) + p[22 + 2 * a];
+                    CK_NAME(store_interleaved_prefix)(output + o * plane + y * width + 2 * tx, left, right, count, accumulate);
+                }
+            }
+        }
+    }
+}
+
+// The scratch of bands of at most `rows` output rows: V and M only (the patches are split on the stack).
+static long CK_NAME(winograd_down_scratch)(long out_channels, long in_channels, long rows, long width) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(25, 2, out_channels, in_channels, rows, width);
+    return l.temporaries - l.transformed_input;
+}
+
+// Output rows y0 ≤ y < y1 of every output channel: the band's tiles transformed, the 25 products, transformed back.
+static void CK_NAME(winograd_down_rows)(long out_channels, long in_channels, long height, long width, const float *input,
+                                        const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(25, 2, out_channels, in_channels, y1 - y0, width);
+    float *v = scratch, *m = scratch + (l.transformed_output - l.transformed_input);
+    CK_NAME(winograd_down_input_transform)(in_channels, 2 * height + 1, 2 * width + 1, &l, input, y0, v);
+    CK_NAME(winograd_band_products)(25, CK_NAME(down_weight), out_channels, in_channels, &l, packed, v, m);
+    CK_NAME(winograd_down_output_transform)(out_channels, height, width, &l, m, y0, y1, accumulate, output);
+}
