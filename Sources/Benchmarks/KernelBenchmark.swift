@@ -154,7 +154,7 @@ public enum KernelBenchmark {
     }
 
     /// Times (through `time`: layer, pass, batch, FLOPs, call) every row of the table: each stride-1 layer's three passes,
-    /// the generator's up-sampling and the discriminator's down-sampling layers, and FID's layers.
+    /// the generator's up-sampling layers, the discriminator's down-sampling layers' three passes, and FID's layers.
     private static func timeConvolutions(layers: [Layer], styleBatch: Int, inceptionBatch: Int,
                                          time: (String, String, Int, Double, @escaping () throws -> Void) throws -> Void) throws {
         for layer in layers {
@@ -188,6 +188,14 @@ public enum KernelBenchmark {
             let flops = 2.0 * Double(styleBatch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)
             try time(layer.downsamplingName, "forward", styleBatch, flops) {
                 _ = try Tensor.conv2d(x, w, ConvOptions(stride: 2))
+            }
+            // Training runs its two backward passes too: the data's (the up-sampling's kernels) and the weight's.
+            let y = try Tensor.conv2d(x, w, ConvOptions(stride: 2))
+            try time(layer.downsamplingName, "backward data", styleBatch, flops) {
+                _ = try Tensor.convTranspose2d(y, w, ConvOptions(stride: 2, padding: 0))
+            }
+            try time(layer.downsamplingName, "backward weight", styleBatch, flops) {
+                _ = try Tensor.conv2dWeightGradient(input: x, gradOutput: y, kernelSize: (3, 3), ConvOptions(stride: 2))
             }
         }
         for layer in inceptionLayers {
