@@ -185,7 +185,7 @@ import Testing
     /// The discriminator's down-sampling: conv2d with stride 2, no padding, from (2H + 1)² to H² (the same geometry forward),
     /// against the definition: the direct kernel on widths a multiple of 16, Winograd over the input's parities on every
     /// shape (odd sizes, a single pixel, partial last tiles and vectors), in its own bands and in bands of 2 output rows
-    /// (one tile per band here, so odd heights end in a 1-row band), overwriting and adding.
+    /// (one row of tiles per band, so odd heights end in a 1-row band), overwriting and adding.
     @Test func downsamplingMatchesTheDefinition() throws {
         // The up-sampling test's shapes; 7 output channels leave the last 6-channel tile with 1.
         let cases = [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80), (1, 1, 4, 7, 4, 16), (1, 1, 5, 6, 3, 32),

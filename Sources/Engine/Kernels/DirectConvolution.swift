@@ -90,8 +90,9 @@ enum DirectConvolution {
     }
 
     /// Whether Winograd serves the down-sampling (forward of `isStrideTwoWithoutPadding`), on outputs from 16 wide, of any
-    /// size, on every set: on AVX2 the direct kernel took 1.12–1.23× as long on paper256's four (`toonkit bench kernels
-    /// --only down --against direct`, docs/engine-kernels.md "Winograd down-sampling"). Narrower outputs (8² and 4² in a
+    /// size, on every set (so they round alike): on AVX2 the direct kernel took 1.12–1.23× as long on paper256's four
+    /// (`toonkit bench kernels --only down --against direct`, docs/engine-kernels.md "Winograd down-sampling"); AVX-512 was
+    /// not measured. Narrower outputs (8² and 4² in a
     /// 256² discriminator) keep im2col: at 8² (512 channels, batch 4) the two drew level, im2col 1.03–1.04× as long.
     static func suitsWinogradDownsampling(_ g: ConvGeometry) -> Bool {
         isStrideTwoWithoutPadding(g) && g.outWidth >= 16
@@ -415,7 +416,7 @@ enum DirectConvolution {
     }
 
     /// Tiles whose transformed inputs and products (positions·(in + out) floats per tile: 16 positions for F(2×2, 3×3),
-    /// 36 for F(4×4, 3×3), 25 for the up-sampling's parities) come near `bytes`, at least one.
+    /// 36 for F(4×4, 3×3), 25 for the up- and down-sampling's parities) come near `bytes`, at least one.
     static func winogradTiles(fitting bytes: Int, positions: Int, inChannels: Int, outChannels: Int) -> Int {
         max(1, bytes / (4 * positions * (inChannels + outChannels)))
     }
