@@ -21,7 +21,7 @@ steps in toonkit (FreezeD 2), exports the snapshot and checks that every rosinal
 snapshot's Adam step count and moments bit-identically (frozen ones none), finding each parameter in the
 snapshot by its values rather than through toonkit's renaming table.
 Checks that cannot run (no torch, no repository) are listed as skipped. Exit status 0 when every check that ran
-passed, 1 otherwise.
+passed, 1 otherwise, 2 when a --repo given cannot be used (no legacy.py, or it does not import).
 
     python3 scripts/check_exports.py --toonkit .build/release/toonkit --repo /path/to/stylegan2-ada-pytorch \\
         --rosinality-repo /path/to/stylegan2-pytorch
@@ -69,16 +69,27 @@ def toonkit_side(binary, source, folder):
 
 
 def load_reference_code(repo):
-    """NVIDIA's legacy module and torch from a checkout, or the reason they cannot be used."""
+    """NVIDIA's legacy module and torch from a checkout, or the reason they cannot be used when torch or --repo is
+    missing. A --repo given but unusable stops the script with status 2 rather than skipping the checks it asks for."""
     try:
         import torch  # noqa: F401
     except ImportError:
         return None, "torch is not installed (pip install torch --index-url https://download.pytorch.org/whl/cpu)"
-    if repo is None or not (pathlib.Path(repo) / "legacy.py").exists():
+    if repo is None:
         return None, "no NVlabs/stylegan2-ada-pytorch checkout (--repo)"
+    if not (pathlib.Path(repo) / "legacy.py").exists():
+        stop(f"{repo}: no legacy.py here; --repo takes a checkout of NVlabs/stylegan2-ada-pytorch")
     sys.path.insert(0, str(repo))
-    import legacy
+    try:
+        import legacy
+    except ImportError as error:
+        stop(f"{repo}/legacy.py does not import: {error} (NVIDIA's code needs it: pip install {error.name or 'what it names'})")
     return legacy, None
+
+
+def stop(message):
+    print(f"check_exports.py: error: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def nvidia_side(legacy, export, source, images, logits):
