@@ -45,6 +45,28 @@ CK_INLINE void CK_NAME(f22_input_transform)(CK_NAME(vector) d0, CK_NAME(vector) 
     t[2] = d2 - d1;
 }
 
+// Bᵀ e B of a 3×3 patch e whose rows are already transformed (rows[r] = Bᵀ of e's row r): patch[i][s].
+CK_INLINE void CK_NAME(f22_patch_transform)(CK_NAME(vector) rows[3][3], CK_NAME(vector) patch[3][3]) {
+    for (int s = 0; s < 3; s++) {
+        CK_NAME(vector) transformed[3];
+        CK_NAME(f22_input_transform)(rows[0][s], rows[1][s], rows[2][s], transformed);
+        for (int i = 0; i < 3; i++) patch[i][s] = transformed[i];
+    }
+}
+
+// A vector of tile columns' 25 transformed values at their positions of V, in the order both directions' products use:
+// the first parity's 3×3 (0–8), two transformed columns (9–14), two transformed rows (15–20), four pixels (21–24).
+CK_INLINE void CK_NAME(store_parities)(CK_NAME(vector) patch[3][3], CK_NAME(vector) columns[2][3], CK_NAME(vector) rows[2][3],
+                                       CK_NAME(vector) p0, CK_NAME(vector) p1, CK_NAME(vector) p2, CK_NAME(vector) p3, float *target,
+                                       long position_stride) {
+    const CK_NAME(vector) values[25] = {
+        patch[0][0], patch[0][1], patch[0][2], patch[1][0], patch[1][1], patch[1][2], patch[2][0], patch[2][1], patch[2][2],
+        columns[0][0], columns[0][1], columns[0][2], columns[1][0], columns[1][1], columns[1][2],
+        rows[0][0], rows[0][1], rows[0][2], rows[1][0], rows[1][1], rows[1][2], p0, p1, p2, p3,
+    };
+    for (int position = 0; position < 25; position++) CK_NAME(store)(target + position * position_stride, values[position]);
+}
+
 // V[ξ][c][t] for every tile of the band, vectorised over tile columns as winograd_input_transform: ξ 0–8 the patch's
 // Bᵀ d B, 9–14 Bᵀ of its columns 1 and 2, 15–20 its rows 1 and 2 times B, 21–24 d[1][1], d[1][2], d[2][1], d[2][2].
 CK_INLINE void CK_NAME(winograd_f22_input_transform)(long in_channels, const CK_NAME(winograd_layout) *l, const float *band,
@@ -62,20 +84,10 @@ CK_INLINE void CK_NAME(winograd_f22_input_transform)(long in_channels, const CK_
                     d[r][0] = CK_NAME(load)(even[r] + tx), d[r][1] = CK_NAME(load)(odd[r] + tx), d[r][2] = CK_NAME(load)(even[r] + tx + 1);
                     CK_NAME(f22_input_transform)(d[r][0], d[r][1], d[r][2], rows[r]);
                 }
-                for (int s = 0; s < 3; s++) {
-                    CK_NAME(vector) transformed[3];
-                    CK_NAME(f22_input_transform)(rows[0][s], rows[1][s], rows[2][s], transformed);
-                    for (int i = 0; i < 3; i++) patch[i][s] = transformed[i];
-                }
+                CK_NAME(f22_patch_transform)(rows, patch);
                 for (int s = 1; s < 3; s++) CK_NAME(f22_input_transform)(d[0][s], d[1][s], d[2][s], columns[s - 1]);
-                CK_NAME(vector) values[25] = {
-                    patch[0][0], patch[0][1], patch[0][2], patch[1][0], patch[1][1], patch[1][2], patch[2][0], patch[2][1], patch[2][2],
-                    columns[0][0], columns[0][1], columns[0][2], columns[1][0], columns[1][1], columns[1][2],
-                    rows[1][0], rows[1][1], rows[1][2], rows[2][0], rows[2][1], rows[2][2],
-                    d[1][1], d[1][2], d[2][1], d[2][2],
-                };
-                float *target = v + c * l->stride + ty * l->tiles_per_row + tx;
-                for (int position = 0; position < 25; position++) CK_NAME(store)(target + position * position_stride, values[position]);
+                CK_NAME(store_parities)(patch, columns, rows + 1, d[1][1], d[1][2], d[2][1], d[2][2],
+                                        v + c * l->stride + ty * l->tiles_per_row + tx, position_stride);
             }
         }
     }
@@ -98,18 +110,23 @@ CK_INLINE void CK_NAME(store_interleaved4_prefix)(float *target, CK_NAME(vector)
     }
 }
 
+// The 25 products of output channel o for a vector of tile columns tx … of tile row ty, as store_parities orders them.
+CK_INLINE void CK_NAME(load_parities)(const CK_NAME(winograd_layout) *l, const float *m, long o, long ty, long tx, CK_NAME(vector) p[25]) {
+    const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
+    for (int position = 0; position < 25; position++) p[position] = CK_NAME(load)(source + position * l->output_positions);
+}
+
 // Aᵀ of each parity's products, stored interleaved: parity rows m = m0 + 2ty + a below m1 give output row 2m (even
 // parity rows: columns 2n from the first parity, 2n + 1 from the second) and, when m < height, 2m + 1 (the third and
 // fourth parities).
 CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long height, long width, const CK_NAME(winograd_layout) *l,
                                                      const float *m, long m0, long m1, float *output) {
-    const long out_width = 2 * width + 1, plane = (2 * height + 1) * out_width, position_stride = l->output_positions;
+    const long out_width = 2 * width + 1, plane = (2 * height + 1) * out_width;
     for (long o = 0; o < out_channels; o++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
             for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {
-                const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
                 CK_NAME(vector) p[25];
-                for (int position = 0; position < 25; position++) p[position] = CK_NAME(load)(source + position * position_stride);
+                CK_NAME(load_parities)(l, m, o, ty, tx, p);
                 const long count = out_width - 4 * tx;
                 for (int a = 0; a < 2; a++) {
                     const long row = m0 + 2 * ty + a;
@@ -187,23 +204,13 @@ CK_INLINE void CK_NAME(winograd_down_input_transform)(long in_channels, long in_
                     for (int s = 0; s < 5; s++) d[r][s] = CK_NAME(load)(quarters[r] + (s & 3) * quarter + tx + (s >> 2));
                 }
                 for (int r = 0; r < 3; r++) CK_NAME(f22_input_transform)(d[2 * r][0], d[2 * r][2], d[2 * r][4], rows[r]);
-                for (int s = 0; s < 3; s++) {
-                    CK_NAME(vector) transformed[3];
-                    CK_NAME(f22_input_transform)(rows[0][s], rows[1][s], rows[2][s], transformed);
-                    for (int i = 0; i < 3; i++) patch[i][s] = transformed[i];
-                }
+                CK_NAME(f22_patch_transform)(rows, patch);
                 for (int k = 0; k < 2; k++) {
                     CK_NAME(f22_input_transform)(d[0][2 * k + 1], d[2][2 * k + 1], d[4][2 * k + 1], odd_columns[k]);
                     CK_NAME(f22_input_transform)(d[2 * k + 1][0], d[2 * k + 1][2], d[2 * k + 1][4], odd_rows[k]);
                 }
-                CK_NAME(vector) values[25] = {
-                    patch[0][0], patch[0][1], patch[0][2], patch[1][0], patch[1][1], patch[1][2], patch[2][0], patch[2][1], patch[2][2],
-                    odd_columns[0][0], odd_columns[0][1], odd_columns[0][2], odd_columns[1][0], odd_columns[1][1], odd_columns[1][2],
-                    odd_rows[0][0], odd_rows[0][1], odd_rows[0][2], odd_rows[1][0], odd_rows[1][1], odd_rows[1][2],
-                    d[1][1], d[1][3], d[3][1], d[3][3],
-                };
-                float *target = v + c * l->stride + ty * l->tiles_per_row + tx;
-                for (int position = 0; position < 25; position++) CK_NAME(store)(target + position * position_stride, values[position]);
+                CK_NAME(store_parities)(patch, odd_columns, odd_rows, d[1][1], d[1][3], d[3][1], d[3][3],
+                                        v + c * l->stride + ty * l->tiles_per_row + tx, position_stride);
             }
         }
     }
@@ -214,13 +221,12 @@ CK_INLINE void CK_NAME(winograd_down_input_transform)(long in_channels, long in_
 // tile's two columns interleaved on store.
 CK_INLINE void CK_NAME(winograd_down_output_transform)(long out_channels, long height, long width, const CK_NAME(winograd_layout) *l,
                                                        const float *m, long y0, long y1, bool accumulate, float *output) {
-    const long plane = height * width, position_stride = l->output_positions;
+    const long plane = height * width;
     for (long o = 0; o < out_channels; o++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
             for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {
-                const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
                 CK_NAME(vector) p[25];
-                for (int position = 0; position < 25; position++) p[position] = CK_NAME(load)(source + position * position_stride);
+                CK_NAME(load_parities)(l, m, o, ty, tx, p);
                 const long count = width - 2 * tx < 2 * CK_LANES ? width - 2 * tx : 2 * CK_LANES;
                 for (int a = 0; a < 2; a++) {
                     const long y = y0 + 2 * ty + a;
