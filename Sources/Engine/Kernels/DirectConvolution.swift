@@ -92,8 +92,8 @@ enum DirectConvolution {
     /// Whether Winograd serves the down-sampling (forward of `isStrideTwoWithoutPadding`), on outputs from 16 wide, of any
     /// size, on every set (so they round alike): on AVX2 the direct kernel took 1.12–1.23× as long on paper256's four
     /// (`toonkit bench kernels --only down --against direct`, docs/engine-kernels.md "Winograd down-sampling"); AVX-512 was
-    /// not measured. Narrower outputs (8² and 4² in a
-    /// 256² discriminator) keep im2col: at 8² (512 channels, batch 4) the two drew level, im2col 1.03–1.04× as long.
+    /// not measured. Narrower outputs (8² and 4² in a 256² discriminator) keep im2col: at 8² (512 channels, batch 4) the
+    /// two drew level, im2col 1.03–1.04× as long.
     static func suitsWinogradDownsampling(_ g: ConvGeometry) -> Bool {
         isStrideTwoWithoutPadding(g) && g.outWidth >= 16
     }
@@ -372,7 +372,7 @@ enum DirectConvolution {
     }
 
     /// The stride-2 3×3 convolutions without padding by Winograd over their four parities, each a direction's C kernels.
-    enum ParityWinograd {
+    private enum ParityWinograd {
         /// The up-sampling (conv_transpose2d, output 2H + 1; docs/engine-kernels.md "Winograd up-sampling"), by its output's
         /// parities, and the down-sampling (conv2d; "Winograd down-sampling"), by its input's.
         case up, down
