@@ -158,53 +158,65 @@ public enum KernelBenchmark {
     private static func timeConvolutions(layers: [Layer], styleBatch: Int, inceptionBatch: Int,
                                          time: (String, String, Int, Double, @escaping () throws -> Void) throws -> Void) throws {
         for layer in layers {
-            let x = try randomTensor([styleBatch, layer.channelsIn, layer.resolution, layer.resolution])
-            let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
-            let options = ConvOptions(padding: 1)
-            let y = try Tensor.conv2d(x, w, options)
             let flops = 2.0 * Double(styleBatch * layer.channelsOut * layer.resolution * layer.resolution * layer.channelsIn * 9)
-            try time(layer.name, "forward", styleBatch, flops) { _ = try Tensor.conv2d(x, w, options) }
-            try time(layer.name, "backward data", styleBatch, flops) {
-                _ = try Tensor.convTranspose2d(y, w, options, outputSize: (layer.resolution, layer.resolution))
-            }
-            try time(layer.name, "backward weight", styleBatch, flops) {
-                _ = try Tensor.conv2dWeightGradient(input: x, gradOutput: y, kernelSize: (3, 3), options)
-            }
+            try timePasses(layer.name, input: [styleBatch, layer.channelsIn, layer.resolution, layer.resolution], outChannels: layer.channelsOut,
+                           options: ConvOptions(padding: 1), flops: flops, time: time)
         }
         for layer in upsamplingLayers(of: layers) {
             // The generator's up-sampling convolution: conv_transpose2d with stride 2 from half the resolution.
             let half = layer.resolution / 2
-            let x = try randomTensor([styleBatch, layer.channelsIn, half, half])
-            let w = try randomTensor([layer.channelsIn, layer.channelsOut, 3, 3])
+            let x = Operand { try randomTensor([styleBatch, layer.channelsIn, half, half]) }
+            let w = Operand { try randomTensor([layer.channelsIn, layer.channelsOut, 3, 3]) }
             let flops = 2.0 * Double(styleBatch * layer.channelsIn * layer.channelsOut * 9 * half * half)
             try time(layer.upsamplingName, "forward", styleBatch, flops) {
-                _ = try Tensor.convTranspose2d(x, w, ConvOptions(stride: 2, padding: 0))
+                _ = try Tensor.convTranspose2d(x.tensor(), w.tensor(), ConvOptions(stride: 2, padding: 0))
             }
         }
         for layer in downsamplingLayers(of: layers) {
-            // The discriminator's down-sampling convolution: stride 2 on its FIR's (2R + 1)² output.
-            let x = try randomTensor([styleBatch, layer.channelsIn, 2 * layer.resolution + 1, 2 * layer.resolution + 1])
-            let w = try randomTensor([layer.channelsOut, layer.channelsIn, 3, 3])
+            // The discriminator's down-sampling convolution, stride 2 on its FIR's (2R + 1)² output, in the three passes
+            // training runs (its backward data is the up-sampling's kernels).
             let flops = 2.0 * Double(styleBatch * layer.channelsIn * layer.channelsOut * 9 * layer.resolution * layer.resolution)
-            try time(layer.downsamplingName, "forward", styleBatch, flops) {
-                _ = try Tensor.conv2d(x, w, ConvOptions(stride: 2))
-            }
-            // Training runs its two backward passes too: the data's (the up-sampling's kernels) and the weight's.
-            let y = try Tensor.conv2d(x, w, ConvOptions(stride: 2))
-            try time(layer.downsamplingName, "backward data", styleBatch, flops) {
-                _ = try Tensor.convTranspose2d(y, w, ConvOptions(stride: 2, padding: 0))
-            }
-            try time(layer.downsamplingName, "backward weight", styleBatch, flops) {
-                _ = try Tensor.conv2dWeightGradient(input: x, gradOutput: y, kernelSize: (3, 3), ConvOptions(stride: 2))
-            }
+            try timePasses(layer.downsamplingName, input: [styleBatch, layer.channelsIn, 2 * layer.resolution + 1, 2 * layer.resolution + 1],
+                           outChannels: layer.channelsOut, options: ConvOptions(stride: 2, padding: 0), flops: flops, time: time)
         }
         for layer in inceptionLayers {
-            let x = try randomTensor([inceptionBatch, layer.channelsIn, layer.inputSize, layer.inputSize])
-            let w = try randomTensor([layer.channelsOut, layer.channelsIn, layer.kernel.height, layer.kernel.width])
+            let x = Operand { try randomTensor([inceptionBatch, layer.channelsIn, layer.inputSize, layer.inputSize]) }
+            let w = Operand { try randomTensor([layer.channelsOut, layer.channelsIn, layer.kernel.height, layer.kernel.width]) }
             let flops = 2.0 * Double(inceptionBatch * layer.channelsIn * layer.channelsOut * layer.kernel.height * layer.kernel.width
                                      * layer.outputHeight * layer.outputWidth)
             let options = ConvOptions(stride: 1, padding: layer.padding, rounding: InceptionNetwork.defaultRounding)
-            try time(layer.name, "forward", inceptionBatch, flops) { _ = try Tensor.conv2d(x, w, options) }
+            try time(layer.name, "forward", inceptionBatch, flops) { _ = try Tensor.conv2d(x.tensor(), w.tensor(), options) }
+        }
+    }
+
+    /// Times a 3×3 convolution's three passes on `input`'s shape (batch, channels, height, width), each row named "`name`
+    /// pass": forward, backward data (to the input's size) and backward weight.
+    private static func timePasses(_ name: String, input shape: [Int], outChannels: Int, options: ConvOptions, flops: Double,
+                                   time: (String, String, Int, Double, @escaping () throws -> Void) throws -> Void) throws {
+        let x = Operand { try randomTensor(shape) }, w = Operand { try randomTensor([outChannels, shape[1], 3, 3]) }
+        let y = Operand { try Tensor.conv2d(x.tensor(), w.tensor(), options) }
+        try time(name, "forward", shape[0], flops) { _ = try Tensor.conv2d(x.tensor(), w.tensor(), options) }
+        try time(name, "backward data", shape[0], flops) {
+            _ = try Tensor.convTranspose2d(y.tensor(), w.tensor(), options, outputSize: (shape[2], shape[3]))
+        }
+        try time(name, "backward weight", shape[0], flops) {
+            _ = try Tensor.conv2dWeightGradient(input: x.tensor(), gradOutput: y.tensor(), kernelSize: (3, 3), options)
+        }
+    }
+
+    /// A row's operand, made on first use (the row's untimed warm-up call), so that the rows `only` leaves out make none:
+    /// before, a run of one FID row made every StyleGAN2 layer's tensors and outputs first, about 3.5 s.
+    private final class Operand {
+        private let make: () throws -> Tensor
+        private var made: Tensor?
+
+        init(_ make: @escaping () throws -> Tensor) { self.make = make }
+
+        func tensor() throws -> Tensor {
+            if let made { return made }
+            let tensor = try make()
+            made = tensor
+            return tensor
         }
     }
 
