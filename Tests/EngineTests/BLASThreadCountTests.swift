@@ -31,7 +31,7 @@ import Testing
     }
 
     /// Every convolution path and the matrix product, at batch 3 (1×1 and 3×3 through OpenBLAS, Winograd, the
-    /// direct down-sampling, the transposed convolution, the weight gradient).
+    /// down-sampling (Winograd by parity), the transposed convolution, the weight gradient).
     @Test func noCallChangesOpenBLASsThreadCount() throws {
         let expected = EngineThreads.count
         #expect(EngineThreads.blasThreadCount == expected)
