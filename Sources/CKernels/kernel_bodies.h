@@ -234,7 +234,8 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
 
 #include "conv_kernel_bodies.h"
 #include "winograd_kernel_bodies.h"
-#include "winograd_parity_kernel_bodies.h"
+#include "winograd_down_kernel_bodies.h"
+#include "winograd_up_kernel_bodies.h"
 #include "winograd4_kernel_bodies.h"
 #include "line_winograd_kernel_bodies.h"
 
@@ -262,6 +263,7 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .winograd_up_pack = CK_NAME(winograd_up_pack),
     .winograd_up_scratch = CK_NAME(winograd_up_scratch),
     .winograd_up_rows = CK_NAME(winograd_up_rows),
+    .winograd_down_pack = CK_NAME(winograd_down_pack),
     .winograd_down_scratch = CK_NAME(winograd_down_scratch),
     .winograd_down_rows = CK_NAME(winograd_down_rows),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,

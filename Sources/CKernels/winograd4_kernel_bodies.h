@@ -99,6 +99,23 @@ CK_INLINE void CK_NAME(winograd4_output_combine)(const CK_NAME(vector) m[6], CK_
     out[3] = (difference12 + eight * difference34) + m[5];
 }
 
+// Stores (or adds, or the first `count` of) four vectors interleaved: target[4x + k] (+)= vk[x].
+CK_INLINE void CK_NAME(store_interleaved4_prefix)(float *target, CK_NAME(vector) v0, CK_NAME(vector) v1, CK_NAME(vector) v2,
+                                                  CK_NAME(vector) v3, long count, bool accumulate) {
+    float values[4 * CK_LANES];
+    float *into = count >= 4 * CK_LANES && !accumulate ? target : values;
+    CK_NAME(vector) low = CK_NAME(interleave_low)(v0, v2), high = CK_NAME(interleave_high)(v0, v2);
+    CK_NAME(store_interleaved)(into, low, CK_NAME(interleave_low)(v1, v3));
+    CK_NAME(store_interleaved)(into + 2 * CK_LANES, high, CK_NAME(interleave_high)(v1, v3));
+    if (into == target) return;
+    const long stored = count < 4 * CK_LANES ? count : 4 * CK_LANES;
+    if (accumulate) {
+        for (long x = 0; x < stored; x++) target[x] += values[x];
+    } else {
+        for (long x = 0; x < stored; x++) target[x] = values[x];
+    }
+}
+
 // Y = Aᵀ M A per tile: output rows y0 + 4ty + a (below y1), the four columns of each tile interleaved on store.
 CK_INLINE void CK_NAME(winograd4_output_transform)(long out_channels, long out_height, long out_width, const CK_NAME(winograd_layout) *l,
                                                    const float *m, long y0, long y1, bool accumulate, float *output) {

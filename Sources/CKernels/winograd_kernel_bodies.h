@@ -73,8 +73,8 @@ static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const fl
 // Where a band's pieces lie in the scratch, for a band of `rows` output rows of out_width (for the up-sampling, parity
 // rows and columns): one place for the kernels (forward, weight gradient, up- and down-sampling) and the scratch size
 // they ask for. In order: the band copy of every input channel, V, M (the products, or the weight gradient's M̂), the
-// forward's even and odd column buffers (which the up-sampling, splitting three rows at once, keeps on its stack
-// instead; the down-sampling uses V and M only, winograd_down_scratch).
+// forward's even and odd column buffers. The up- and down-sampling use V and M only (winograd_up_scratch,
+// winograd_down_scratch): they split their input rows on the stack.
 typedef struct {
     long tiles_per_row;       // tile columns in the plane: ⌈out_width / side⌉
     long columns;             // tile columns transformed per row of tiles: tiles_per_row rounded up to whole vectors
@@ -106,8 +106,9 @@ CK_INLINE long CK_NAME(winograd_position_stride)(long channels, long stride) {
     return 16 * (lines | 1);
 }
 
-// `positions`: 16 for F(2×2, 3×3), 25 for the up- and down-sampling's parities (winograd_up_rows, winograd_down_rows),
-// 36 for F(4×4, 3×3); `side`: output pixels per tile along each axis, 2, or 4 for F(4×4, 3×3).
+// `positions`: 16 for F(2×2, 3×3), 25 for the down-sampling's parities (winograd_down_rows), 36 for F(4×4, 3×3), 49 for
+// the up-sampling's (winograd_up_rows); `side`: output pixels per tile along each axis, 2, 3 for the up-sampling's
+// parity pixels, or 4 for F(4×4, 3×3).
 CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int side, long out_channels, long in_channels, long rows,
                                                           long out_width) {
     CK_NAME(winograd_layout) layout;

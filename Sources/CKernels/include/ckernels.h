@@ -26,6 +26,9 @@ typedef struct {
 typedef void (*ck_winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride, bool flip,
                                  float *packed, long first_tile, long end_tile);
 typedef long (*ck_winograd_scratch)(long out_channels, long in_channels, long rows, long out_width);
+/// The up- and down-sampling's Winograd weight transforms (see ck_kernel_table), which place each tap by its parity.
+typedef void (*ck_parity_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride, float *packed,
+                               long first_tile, long end_tile);
 typedef void (*ck_winograd_rows)(long out_channels, long in_channels, long in_height, long in_width, long pad, long out_height,
                                  long out_width, const float *input, const float *packed, long y0, long y1, bool accumulate, float *output,
                                  float *scratch);
@@ -106,24 +109,25 @@ typedef struct {
                                          long first, long end, float *scratch);
     void (*winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
                                      float *gradient, long out_first, long out_end);
-    /// conv3x3_up_rows' transposed convolution by Winograd over its four output parities (docs/engine-kernels.md
-    /// "Winograd up-sampling"), any height and width: winograd_up_pack writes the 16 transformed weights of the
-    /// [out, in, 3, 3] taps addressed as conv3x3_pack addresses them (16·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels,
+    /// conv3x3_up_rows' transposed convolution by Winograd F(3×3, 2×2) over its four output parities (docs/engine-kernels.md
+    /// "Winograd up-sampling"), any height and width: winograd_up_pack writes the 25 transformed weights of the
+    /// [out, in, 3, 3] taps addressed as conv3x3_pack addresses them (25·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels,
     /// tiles first_tile ≤ tile < end_tile); winograd_up_scratch is the scratch of bands of at most `rows` parity rows;
-    /// winograd_up_rows writes the output rows 2·m0 ≤ Y < min(2·m1, 2·height + 1), 0 ≤ m0 < m1 ≤ height + 1. With m0
-    /// even (bands of whole tile rows) every pixel's result is the same whatever the bands; an odd m0 is correct but
-    /// groups the pixels into other tiles, which round differently.
-    void (*winograd_up_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
-                             float *packed, long first_tile, long end_tile);
-    long (*winograd_up_scratch)(long out_channels, long in_channels, long rows, long width);
+    /// winograd_up_rows writes the output rows 2·m0 ≤ Y < min(2·m1, 2·height + 1), 0 ≤ m0 < m1 ≤ height + 1. With m0 a
+    /// multiple of 3 (bands of whole tile rows) every pixel's result is the same whatever the bands; another m0 is correct
+    /// but groups the pixels into other tiles, which round differently.
+    ck_parity_pack winograd_up_pack;
+    ck_winograd_scratch winograd_up_scratch;
     void (*winograd_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                              const float *packed, long m0, long m1, float *output, float *scratch);
-    /// conv3x3_down_rows' convolution by Winograd over its input's four parities (docs/engine-kernels.md "Winograd
-    /// down-sampling"), any height and width: the weights packed by winograd_up_pack from the [out, in, 3, 3] taps
-    /// addressed as conv3x3_pack addresses them; winograd_down_scratch is the scratch of bands of at most `rows` output
-    /// rows; winograd_down_rows writes (or adds to) output rows y0 ≤ y < y1. With y0 even (bands of whole tile rows) every
-    /// pixel's result is the same whatever the bands; an odd y0 is correct but groups the pixels into other tiles.
-    long (*winograd_down_scratch)(long out_channels, long in_channels, long rows, long width);
+    /// conv3x3_down_rows' convolution by Winograd F(2×2, 2×2) over its input's four parities (docs/engine-kernels.md
+    /// "Winograd down-sampling"), any height and width: winograd_down_pack writes the 16 transformed weights of the
+    /// [out, in, 3, 3] taps addressed as conv3x3_pack addresses them (16·⌈out/T⌉·T·in floats); winograd_down_scratch is
+    /// the scratch of bands of at most `rows` output rows; winograd_down_rows writes (or adds to) output rows y0 ≤ y < y1.
+    /// With y0 even (bands of whole tile rows) every pixel's result is the same whatever the bands; an odd y0 is correct
+    /// but groups the pixels into other tiles.
+    ck_parity_pack winograd_down_pack;
+    ck_winograd_scratch winograd_down_scratch;
     void (*winograd_down_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                                const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch);
     /// Winograd F(outputs, taps) along one axis (LineWinograd.swift), taps ∈ {3, 7}, outputs ∈ {2, 4}, α = taps + outputs − 1,

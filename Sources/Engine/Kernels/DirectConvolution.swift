@@ -213,10 +213,9 @@ enum DirectConvolution {
         }
 
         /// The parity kernels' transformed taps (`ParityWinograd`), which place each tap by its parity (so never turned).
-        func packParityWinograd(_ kernels: ck_kernel_table, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+        func packParityWinograd(_ pack: ck_parity_pack, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
             precondition(!turned, "the parity kernels place the taps by parity, as stored")
-            kernels.winograd_up_pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, packed,
-                                     tiles.lowerBound, tiles.upperBound)
+            pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, packed, tiles.lowerBound, tiles.upperBound)
         }
     }
 
@@ -374,16 +373,34 @@ enum DirectConvolution {
     /// The stride-2 3×3 convolutions without padding by Winograd over their four parities, each a direction's C kernels.
     private enum ParityWinograd {
         /// The up-sampling (conv_transpose2d, output 2H + 1; docs/engine-kernels.md "Winograd up-sampling"), by its output's
-        /// parities, and the down-sampling (conv2d; "Winograd down-sampling"), by its input's.
+        /// parities in tiles of 3×3 parity pixels, and the down-sampling (conv2d; "Winograd down-sampling"), by its input's
+        /// in tiles of 2×2 output pixels.
         case up, down
+
+        /// Tile rows and columns: parity pixels (up) or output pixels (down) per tile along each axis.
+        var side: Int { self == .up ? 3 : 2 }
+        /// Products per tile and channel pair, each a position of the transformed inputs and products.
+        var positions: Int { self == .up ? 49 : 25 }
+        /// Distinct transformed weights per channel pair.
+        var packedTaps: Int { self == .up ? 25 : 16 }
+        /// The packing's name in a kept transform's (`WeightLayout.packing`).
+        var packing: String { self == .up ? "winograd up F(3x3)" : "winograd down F(2x2)" }
+
+        func pack(_ kernels: ck_kernel_table) -> ck_parity_pack {
+            self == .up ? kernels.winograd_up_pack : kernels.winograd_down_pack
+        }
+
+        func scratch(_ kernels: ck_kernel_table) -> ck_winograd_scratch {
+            self == .up ? kernels.winograd_up_scratch : kernels.winograd_down_scratch
+        }
     }
 
     /// The up- or down-sampling by Winograd over its four parities (`suitsWinogradUpsampling`, `suitsWinogradDownsampling`),
     /// overwriting `output` (the down-sampling adds to it with `accumulate`), in (sample, group, band) tasks across the
-    /// threads. Bands are whole rows of tiles, about 128 tiles or more, or as many as keep the transforms (25 positions per
-    /// tile) near 2 MB: with fewer, each band re-reads all 16 transformed weights for few products (the up-sampling into
-    /// 64², 512 → 256 channels, batch 4, AVX2: 17-tile bands took about 1.4 times as long as 119-tile ones, timed in one
-    /// process, alternating).
+    /// threads. Bands are whole rows of tiles, about 128 tiles or more, or as many as keep the transforms (`positions` per
+    /// tile) near 2 MB: with fewer, each band re-reads all transformed weights for few products (the F(2×2) up-sampling
+    /// into 64², 512 → 256 channels, batch 4, AVX2: 17-tile bands took about 1.4 times as long as 119-tile ones, timed in
+    /// one process, alternating).
     private static func parityWinograd(_ g: ConvGeometry, _ direction: ParityWinograd, _ instructionSet: KernelInstructionSet,
                                        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                        accumulate: Bool, tilesPerBand: Int?, kept: KeptTransforms?) {
@@ -395,17 +412,18 @@ enum DirectConvolution {
         // The tiles' rows and columns: the up-sampling's parity rows and columns (the even output rows and columns, one more
         // than the input's), the down-sampling's output rows and columns.
         let (tileRowsOf, tileColumnsOf) = direction == .up ? (g.outHeight + 1, g.outWidth + 1) : (g.outHeight, g.outWidth)
-        let tiles = tilesPerBand ?? max(128, winogradTiles(fitting: 2 << 20, positions: 25, inChannels: inChannels, outChannels: outChannels))
-        let tileRowsForTiles = (winogradBandRows(tiles: tiles, height: tileRowsOf, width: tileColumnsOf) + 1) / 2
-        let rows = 2 * balancedTileRows((tileRowsOf + 1) / 2, atMost: tileRowsForTiles, bandsPerRow: g.batch * g.groups,
-                                        threads: EngineThreads.count)
-        let scratch = direction == .up ? kernels.winograd_up_scratch : kernels.winograd_down_scratch
+        let side = direction.side
+        let tiles = tilesPerBand
+            ?? max(128, winogradTiles(fitting: 2 << 20, positions: direction.positions, inChannels: inChannels, outChannels: outChannels))
+        let tileRowsForTiles = (winogradBandRows(tiles: tiles, height: tileRowsOf, width: tileColumnsOf, side: side) + side - 1) / side
+        let rows = side * balancedTileRows((tileRowsOf + side - 1) / side, atMost: tileRowsForTiles, bandsPerRow: g.batch * g.groups,
+                                           threads: EngineThreads.count)
         let (inPlane, outPlane) = direction == .up ? (g.outPlane, g.inPlane) : (g.inPlane, g.outPlane)
-        let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels, packedTaps: 16,
-                            bandCount: tileRowsOf, rowsPerBand: rows, scratchCount: scratch(outChannels, inChannels, rows, g.outWidth),
-                            inPlane: inPlane, outPlane: outPlane)
-        plan.run(input: input, output: output, kept: kept, packing: layout.packing("winograd parity", instructionSet),
-                 pack: { layout.packParityWinograd(kernels, group: $0, tiles: $1, into: $2) }) {
+        let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
+                            packedTaps: direction.packedTaps, bandCount: tileRowsOf, rowsPerBand: rows,
+                            scratchCount: direction.scratch(kernels)(outChannels, inChannels, rows, g.outWidth), inPlane: inPlane, outPlane: outPlane)
+        plan.run(input: input, output: output, kept: kept, packing: layout.packing(direction.packing, instructionSet),
+                 pack: { layout.packParityWinograd(direction.pack(kernels), group: $0, tiles: $1, into: $2) }) {
             x, packed, r0, r1, y, scratch in
             if direction == .up {
                 kernels.winograd_up_rows(outChannels, inChannels, g.outHeight, g.outWidth, x, packed, r0, r1, y, scratch)
