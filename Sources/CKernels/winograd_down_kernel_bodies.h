@@ -70,17 +70,6 @@ CK_INLINE void CK_NAME(load_parities)(const CK_NAME(winograd_layout) *l, const f
     for (int position = 0; position < 25; position++) p[position] = CK_NAME(load)(source + position * l->output_positions);
 }
 
-// quarters[k·stride + t] = line[4t + k] for t ≤ columns, zero from `length` on (or everywhere without a line): the
-// columns of the tiles' patches, so that each of a patch's five columns is a whole vector over tile columns.
-CK_INLINE void CK_NAME(split_quarters)(const float *line, long length, long columns, float *quarters, long stride) {
-    for (long t = 0; t <= columns; t++) {
-        for (int k = 0; k < 4; k++) {
-            const long x = 4 * t + k;
-            quarters[k * stride + t] = line && x < length ? line[x] : 0;
-        }
-    }
-}
-
 // V[ξ][c][t] for every tile of the band (output rows y0 + 2ty …, input rows 2·y0 + 4ty …), vectorised over tile columns
 // as winograd_input_transform: ξ 0–8 Bᵀ e B of the patch's even rows and columns e, 9–14 Bᵀ of its odd columns' even
 // rows (column 1, then 3), 15–20 its odd rows' even columns times B (row 1, then 3), 21–24 D[1][1], D[1][3], D[3][1],
@@ -91,10 +80,7 @@ CK_INLINE void CK_NAME(winograd_down_input_transform)(long in_channels, long in_
     float quarters[5][4 * quarter];
     for (long c = 0; c < in_channels; c++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
-            for (int r = 0; r < 5; r++) {
-                const long row = 2 * y0 + 4 * ty + r;
-                CK_NAME(split_quarters)(row < in_height ? input + (c * in_height + row) * in_width : 0, in_width, l->columns, quarters[r], quarter);
-            }
+            CK_NAME(split_patch_rows)(input, c, in_height, in_width, 2 * y0 + 4 * ty, 5, 4, 0, l->columns, quarters[0], quarter);
             for (long tx = 0; tx < l->columns; tx += CK_LANES) {
                 CK_NAME(vector) d[5][5], rows[3][3], patch[3][3], odd_columns[2][3], odd_rows[2][3];
                 for (int r = 0; r < 5; r++) {

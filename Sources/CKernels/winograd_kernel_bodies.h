@@ -197,6 +197,25 @@ CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long first, l
     }
 }
 
+// The parity kernels' patches (winograd_down_kernel_bodies.h, winograd_up_kernel_bodies.h): input rows first … first +
+// `rows` − 1 of channel c of a height × width plane, row r split into phases[r·period·stride + k·stride + t] =
+// row[period·t + k − offset] for k < period and t ≤ columns, zero outside the plane. Each column of a tile's patch is
+// then a whole vector over tile columns.
+CK_INLINE void CK_NAME(split_patch_rows)(const float *input, long c, long height, long width, long first, int rows, int period, int offset,
+                                         long columns, float *phases, long stride) {
+    for (int r = 0; r < rows; r++) {
+        const long row = first + r;
+        const float *line = row >= 0 && row < height ? input + (c * height + row) * width : 0;
+        float *target = phases + r * period * stride;
+        for (long t = 0; t <= columns; t++) {
+            for (int k = 0; k < period; k++) {
+                const long x = period * t + k - offset;
+                target[k * stride + t] = line && x >= 0 && x < width ? line[x] : 0;
+            }
+        }
+    }
+}
+
 // Stores (or adds) `count` ≤ 2·CK_LANES columns of one output row, the even and odd columns interleaved.
 CK_INLINE void CK_NAME(store_interleaved_prefix)(float *target, CK_NAME(vector) even, CK_NAME(vector) odd, long count, bool accumulate) {
     if (count == 2 * CK_LANES && !accumulate) return CK_NAME(store_interleaved)(target, even, odd);

@@ -1,7 +1,7 @@
 // The Winograd kernel of ckernels.h for the generator's up-sampling, a stride-2 transposed 3×3 convolution without padding
 // (output 2H + 1), by F(3×3, 2×2) over its four output parities (docs/engine-kernels.md "Winograd up-sampling"). Included
-// by kernel_bodies.h after winograd_parity_kernel_bodies.h (whose layout, packing and products it uses), once per
-// instruction set, as that file. No include guard.
+// by kernel_bodies.h after winograd_kernel_bodies.h (whose layout, packing and products it uses), once per instruction
+// set, as that file. No include guard.
 //
 // Output pixel (2m + p, 2n + q) sums input pixels (m − a, n − b) with taps (2a + p, 2b + q): the even-even parity is a
 // 2×2 correlation of the input with k = [w22 w20; w02 w00], the mixed ones 2×1 (taps [w21 w01] down the columns) and 1×2
@@ -60,17 +60,6 @@ CK_INLINE void CK_NAME(f32_output)(CK_NAME(vector) m0, CK_NAME(vector) m1, CK_NA
     y[2] = m1 + m2 + m3;
 }
 
-// thirds[k·stride + t] = line[3t + k − 1] for t ≤ columns, zero outside 0 … length − 1 (everywhere without a line): the
-// columns of the tiles' patches, so that each of a patch's four columns is a whole vector over tile columns.
-CK_INLINE void CK_NAME(split_thirds)(const float *line, long length, long columns, float *thirds, long stride) {
-    for (long t = 0; t <= columns; t++) {
-        for (int k = 0; k < 3; k++) {
-            const long x = 3 * t + k - 1;
-            thirds[k * stride + t] = line && x >= 0 && x < length ? line[x] : 0;
-        }
-    }
-}
-
 // V[ξ][c][t] for every tile of the band (parity rows m0 + 3ty …), vectorised over tile columns as winograd_input_transform:
 // ξ 0–15 the patch's Bᵀ d B, 16–27 Bᵀ of its columns 1–3, 28–39 its rows 1–3 times B, 40–48 d[r][s] for r, s = 1–3.
 CK_INLINE void CK_NAME(winograd_up_input_transform)(long in_channels, long height, long width, const CK_NAME(winograd_layout) *l,
@@ -79,11 +68,7 @@ CK_INLINE void CK_NAME(winograd_up_input_transform)(long in_channels, long heigh
     float thirds[4][3 * third];
     for (long c = 0; c < in_channels; c++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
-            for (int r = 0; r < 4; r++) {
-                const long row = m0 + 3 * ty + r - 1;
-                const float *line = row >= 0 && row < height ? input + (c * height + row) * width : 0;
-                CK_NAME(split_thirds)(line, width, l->columns, thirds[r], third);
-            }
+            CK_NAME(split_patch_rows)(input, c, height, width, m0 + 3 * ty - 1, 4, 3, 1, l->columns, thirds[0], third);
             for (long tx = 0; tx < l->columns; tx += CK_LANES) {
                 CK_NAME(vector) d[4][4], rows[4][4];
                 for (int r = 0; r < 4; r++) {

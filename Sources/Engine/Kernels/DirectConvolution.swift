@@ -82,9 +82,9 @@ enum DirectConvolution {
     }
 
     /// Whether Winograd serves the up-sampling (backward data of `isStrideTwoWithoutPadding`), on inputs from 32 wide, of
-    /// any size, on every set (so they round alike). From 16-wide inputs (512 channels into 32²) it lost to im2col at
-    /// batch 1 and drew level at batch 4 (`toonkit bench kernels --only up`, AVX2): each call transforms all 512² weights
-    /// for 81 tiles per sample.
+    /// any size, on every set (so they round alike). From 16-wide inputs (512 channels into 32²) im2col took 0.80–0.97
+    /// times as long at batch 4 (`toonkit bench kernels --only "up 3x3 512->512 @32" --against im2col`, AVX2, three runs
+    /// of a build that let the F(3×3) kernel serve them): each call transforms all 512² weights for 36 tiles per sample.
     static func suitsWinogradUpsampling(_ g: ConvGeometry) -> Bool {
         isStrideTwoWithoutPadding(g) && g.outWidth >= 32
     }
