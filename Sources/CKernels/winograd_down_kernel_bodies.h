@@ -76,15 +76,15 @@ CK_INLINE void CK_NAME(load_parities)(const CK_NAME(winograd_layout) *l, const f
 // D[3][3]. Rows and columns past the plane read as zeros.
 CK_INLINE void CK_NAME(winograd_down_input_transform)(long in_channels, long in_height, long in_width, const CK_NAME(winograd_layout) *l,
                                                       const float *input, long y0, float *v) {
-    const long position_stride = l->input_positions, quarter = l->columns + 1;
-    float quarters[5][4 * quarter];
+    const long position_stride = l->input_positions, phase_stride = l->columns + 1;
+    float phases[5 * 4 * phase_stride];
     for (long c = 0; c < in_channels; c++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
-            CK_NAME(split_patch_rows)(input, c, in_height, in_width, 2 * y0 + 4 * ty, 5, 4, 0, l->columns, quarters[0], quarter);
+            CK_NAME(split_patch_rows)(input, c, in_height, in_width, 2 * y0 + 4 * ty, 5, 4, 0, l->columns, phases, phase_stride);
             for (long tx = 0; tx < l->columns; tx += CK_LANES) {
                 CK_NAME(vector) d[5][5], rows[3][3], patch[3][3], odd_columns[2][3], odd_rows[2][3];
                 for (int r = 0; r < 5; r++) {
-                    for (int s = 0; s < 5; s++) d[r][s] = CK_NAME(load)(quarters[r] + (s & 3) * quarter + tx + (s >> 2));
+                    for (int s = 0; s < 5; s++) d[r][s] = CK_NAME(load)(phases + (r * 4 + (s & 3)) * phase_stride + tx + (s >> 2));
                 }
                 for (int r = 0; r < 3; r++) CK_NAME(f22_input_transform)(d[2 * r][0], d[2 * r][2], d[2 * r][4], rows[r]);
                 CK_NAME(f22_patch_transform)(rows, patch);
@@ -126,17 +126,17 @@ CK_INLINE void CK_NAME(winograd_down_output_transform)(long out_channels, long h
     }
 }
 
-// The scratch of bands of at most `rows` output rows: V and M only (the patches are split on the stack).
+// The scratch of bands of at most `rows` output rows `width` wide.
 static long CK_NAME(winograd_down_scratch)(long out_channels, long in_channels, long rows, long width) {
     const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(25, 2, out_channels, in_channels, rows, width);
-    return l.temporaries - l.transformed_input;
+    return CK_NAME(parity_scratch)(&l);
 }
 
 // Output rows y0 ≤ y < y1 of every output channel: the band's tiles transformed, the 25 products, transformed back.
 static void CK_NAME(winograd_down_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                                         const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch) {
     const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(25, 2, out_channels, in_channels, y1 - y0, width);
-    float *v = scratch, *m = scratch + (l.transformed_output - l.transformed_input);
+    float *v = scratch, *m = scratch + CK_NAME(parity_products_offset)(&l);
     CK_NAME(winograd_down_input_transform)(in_channels, 2 * height + 1, 2 * width + 1, &l, input, y0, v);
     CK_NAME(winograd_band_products)(25, CK_NAME(down_weight), out_channels, in_channels, &l, packed, v, m);
     CK_NAME(winograd_down_output_transform)(out_channels, height, width, &l, m, y0, y1, accumulate, output);

@@ -97,7 +97,7 @@ CK_INLINE long CK_NAME(whole_vectors)(long n) {
 }
 
 // Floats from one position of V or M to the next: `channels`·`stride` rounded up to an odd number of cache lines. A
-// transform reads or writes all 16–36 positions of a tile at once; whole 4 KB pages apart (as channels·stride is
+// transform reads or writes all 16–49 positions of a tile at once; whole 4 KB pages apart (as channels·stride is
 // whenever 128 channels or more meet a stride of whole vectors) they all fall in one set of the 8-way L1 cache and
 // evict each other. An odd number of lines puts every position in a set of its own (docs/engine-kernels.md "Positions
 // apart in the cache").
@@ -124,8 +124,19 @@ CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int sid
     layout.transformed_input = in_channels * layout.channel_stride;
     layout.transformed_output = layout.transformed_input + positions * layout.input_positions;
     layout.temporaries = layout.transformed_output + positions * layout.output_positions;
-    layout.scratch = layout.temporaries + (side == 2 ? 2 : 8) * (layout.columns + 1);
+    // Only the stride-1 kernels use the column buffers: F(4×4, 3×3) eight, F(2×2, 3×3) two (the parity kernels none).
+    layout.scratch = layout.temporaries + (side == 4 ? 8 : 2) * (layout.columns + 1);
     return layout;
+}
+
+// The parity kernels' scratch (winograd_up_kernel_bodies.h, winograd_down_kernel_bodies.h): V, then M (from
+// parity_products_offset on), without the band copy and column buffers, since they split their input rows on the stack.
+CK_INLINE long CK_NAME(parity_scratch)(const CK_NAME(winograd_layout) *l) {
+    return l->temporaries - l->transformed_input;
+}
+
+CK_INLINE long CK_NAME(parity_products_offset)(const CK_NAME(winograd_layout) *l) {
+    return l->transformed_output - l->transformed_input;
 }
 
 static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long rows, long out_width) {
@@ -158,6 +169,15 @@ CK_INLINE void CK_NAME(winograd_band_products)(int positions, const int *weight_
     }
 }
 
+// F(2, 3)'s input transform of four values, t = Bᵀ d: each row and column of F(2×2, 3×3)'s patches, and of F(3, 2)'s
+// (winograd_up_kernel_bodies.h), whose Bᵀ is the same.
+CK_INLINE void CK_NAME(f2_3_input)(CK_NAME(vector) d0, CK_NAME(vector) d1, CK_NAME(vector) d2, CK_NAME(vector) d3, CK_NAME(vector) t[4]) {
+    t[0] = d0 - d2;
+    t[1] = d1 + d2;
+    t[2] = d2 - d1;
+    t[3] = d1 - d3;
+}
+
 // V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band, t = tile row · half + tile column, vectorised over tile columns,
 // for the channels first ≤ c < end. Each row of tiles writes `columns` tile columns; the tail past `half` lies where
 // the next row's tiles go.
@@ -176,10 +196,9 @@ CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long first, l
                     CK_NAME(vector) d2 = CK_NAME(load)(even + tx + 1), d3 = CK_NAME(load)(odd + tx + 1);
                     float *target = v + (c * stride + ty * half + tx);
                     // The row's d·B, kept per row r in the ξ = r·4 + k slots until all four rows are in.
-                    CK_NAME(store)(target + (r * 4 + 0) * position_stride, d0 - d2);
-                    CK_NAME(store)(target + (r * 4 + 1) * position_stride, d1 + d2);
-                    CK_NAME(store)(target + (r * 4 + 2) * position_stride, d2 - d1);
-                    CK_NAME(store)(target + (r * 4 + 3) * position_stride, d1 - d3);
+                    CK_NAME(vector) t[4];
+                    CK_NAME(f2_3_input)(d0, d1, d2, d3, t);
+                    for (int k = 0; k < 4; k++) CK_NAME(store)(target + (r * 4 + k) * position_stride, t[k]);
                 }
             }
             for (long tx = 0; tx < columns; tx += CK_LANES) {
@@ -187,10 +206,9 @@ CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long first, l
                 for (int k = 0; k < 4; k++) {
                     CK_NAME(vector) t0 = CK_NAME(load)(target + (0 * 4 + k) * position_stride), t1 = CK_NAME(load)(target + (1 * 4 + k) * position_stride);
                     CK_NAME(vector) t2 = CK_NAME(load)(target + (2 * 4 + k) * position_stride), t3 = CK_NAME(load)(target + (3 * 4 + k) * position_stride);
-                    CK_NAME(store)(target + (0 * 4 + k) * position_stride, t0 - t2);
-                    CK_NAME(store)(target + (1 * 4 + k) * position_stride, t1 + t2);
-                    CK_NAME(store)(target + (2 * 4 + k) * position_stride, t2 - t1);
-                    CK_NAME(store)(target + (3 * 4 + k) * position_stride, t1 - t3);
+                    CK_NAME(vector) t[4];
+                    CK_NAME(f2_3_input)(t0, t1, t2, t3, t);
+                    for (int i = 0; i < 4; i++) CK_NAME(store)(target + (i * 4 + k) * position_stride, t[i]);
                 }
             }
         }

@@ -1,7 +1,8 @@
 // The Winograd kernel of ckernels.h for the generator's up-sampling, a stride-2 transposed 3×3 convolution without padding
 // (output 2H + 1), by F(3×3, 2×2) over its four output parities (docs/engine-kernels.md "Winograd up-sampling"). Included
-// by kernel_bodies.h after winograd_kernel_bodies.h (whose layout, packing and products it uses), once per instruction
-// set, as that file. No include guard.
+// by kernel_bodies.h after winograd_kernel_bodies.h (whose layout, packing, row splitting, F(2, 3) input transform and
+// products it uses) and conv_kernel_bodies.h (interleave_low and interleave_high), once per instruction set, as those
+// files. No include guard.
 //
 // Output pixel (2m + p, 2n + q) sums input pixels (m − a, n − b) with taps (2a + p, 2b + q): the even-even parity is a
 // 2×2 correlation of the input with k = [w22 w20; w02 w00], the mixed ones 2×1 (taps [w21 w01] down the columns) and 1×2
@@ -20,8 +21,8 @@ static const int CK_NAME(up_weight)[49] = {
     24, 24, 24, 24, 24, 24, 24, 24, 24,                            // w11
 };
 
-// G (g0, g1)ᵀ.
-CK_INLINE void CK_NAME(f32_weight)(float g0, float g1, float *u, int step) {
+// F(3, 2)'s weight transform: G (g0, g1)ᵀ, stored `step` floats apart.
+CK_INLINE void CK_NAME(f3_2_weight)(float g0, float g1, float *u, int step) {
     u[0 * step] = g0;
     u[1 * step] = 0.5f * (g0 + g1);
     u[2 * step] = 0.5f * (g0 - g1);
@@ -31,11 +32,11 @@ CK_INLINE void CK_NAME(f32_weight)(float g0, float g1, float *u, int step) {
 // The 25 transformed weights of one channel pair's taps w (i·3 + j), as up_weight numbers them.
 CK_INLINE void CK_NAME(winograd_up_transform_weight)(const float w[9], float *u) {
     float rows[2][4];
-    CK_NAME(f32_weight)(w[8], w[6], rows[0], 1);
-    CK_NAME(f32_weight)(w[2], w[0], rows[1], 1);
-    for (int j = 0; j < 4; j++) CK_NAME(f32_weight)(rows[0][j], rows[1][j], u + j, 4);
-    CK_NAME(f32_weight)(w[7], w[1], u + 16, 1);
-    CK_NAME(f32_weight)(w[5], w[3], u + 20, 1);
+    CK_NAME(f3_2_weight)(w[8], w[6], rows[0], 1);
+    CK_NAME(f3_2_weight)(w[2], w[0], rows[1], 1);
+    for (int j = 0; j < 4; j++) CK_NAME(f3_2_weight)(rows[0][j], rows[1][j], u + j, 4);
+    CK_NAME(f3_2_weight)(w[7], w[1], u + 16, 1);
+    CK_NAME(f3_2_weight)(w[5], w[3], u + 20, 1);
     u[24] = w[4];
 }
 
@@ -45,16 +46,8 @@ static void CK_NAME(winograd_up_pack)(long out_channels, long in_channels, const
                                 CK_NAME(winograd_up_transform_weight));
 }
 
-// F(3, 2)'s input transform of four values: Bᵀ d.
-CK_INLINE void CK_NAME(f32_input)(CK_NAME(vector) d0, CK_NAME(vector) d1, CK_NAME(vector) d2, CK_NAME(vector) d3, CK_NAME(vector) t[4]) {
-    t[0] = d0 - d2;
-    t[1] = d1 + d2;
-    t[2] = d2 - d1;
-    t[3] = d1 - d3;
-}
-
 // F(3, 2)'s output transform of four products: Aᵀ m.
-CK_INLINE void CK_NAME(f32_output)(CK_NAME(vector) m0, CK_NAME(vector) m1, CK_NAME(vector) m2, CK_NAME(vector) m3, CK_NAME(vector) y[3]) {
+CK_INLINE void CK_NAME(f3_2_output)(CK_NAME(vector) m0, CK_NAME(vector) m1, CK_NAME(vector) m2, CK_NAME(vector) m3, CK_NAME(vector) y[3]) {
     y[0] = m0 + m1 + m2;
     y[1] = m1 - m2;
     y[2] = m1 + m2 + m3;
@@ -62,28 +55,29 @@ CK_INLINE void CK_NAME(f32_output)(CK_NAME(vector) m0, CK_NAME(vector) m1, CK_NA
 
 // V[ξ][c][t] for every tile of the band (parity rows m0 + 3ty …), vectorised over tile columns as winograd_input_transform:
 // ξ 0–15 the patch's Bᵀ d B, 16–27 Bᵀ of its columns 1–3, 28–39 its rows 1–3 times B, 40–48 d[r][s] for r, s = 1–3.
+// Rows and columns past the plane read as zeros.
 CK_INLINE void CK_NAME(winograd_up_input_transform)(long in_channels, long height, long width, const CK_NAME(winograd_layout) *l,
                                                     const float *input, long m0, float *v) {
-    const long position_stride = l->input_positions, third = l->columns + 1;
-    float thirds[4][3 * third];
+    const long position_stride = l->input_positions, phase_stride = l->columns + 1;
+    float phases[4 * 3 * phase_stride];
     for (long c = 0; c < in_channels; c++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
-            CK_NAME(split_patch_rows)(input, c, height, width, m0 + 3 * ty - 1, 4, 3, 1, l->columns, thirds[0], third);
+            CK_NAME(split_patch_rows)(input, c, height, width, m0 + 3 * ty - 1, 4, 3, 1, l->columns, phases, phase_stride);
             for (long tx = 0; tx < l->columns; tx += CK_LANES) {
                 CK_NAME(vector) d[4][4], rows[4][4];
                 for (int r = 0; r < 4; r++) {
-                    for (int s = 0; s < 4; s++) d[r][s] = CK_NAME(load)(thirds[r] + (s % 3) * third + tx + s / 3);
-                    CK_NAME(f32_input)(d[r][0], d[r][1], d[r][2], d[r][3], rows[r]);
+                    for (int s = 0; s < 4; s++) d[r][s] = CK_NAME(load)(phases + (r * 3 + s % 3) * phase_stride + tx + s / 3);
+                    CK_NAME(f2_3_input)(d[r][0], d[r][1], d[r][2], d[r][3], rows[r]);
                 }
                 float *target = v + c * l->stride + ty * l->tiles_per_row + tx;
                 for (int j = 0; j < 4; j++) {
                     CK_NAME(vector) column[4];
-                    CK_NAME(f32_input)(rows[0][j], rows[1][j], rows[2][j], rows[3][j], column);
+                    CK_NAME(f2_3_input)(rows[0][j], rows[1][j], rows[2][j], rows[3][j], column);
                     for (int i = 0; i < 4; i++) CK_NAME(store)(target + (i * 4 + j) * position_stride, column[i]);
                 }
                 for (int s = 1; s < 4; s++) {
                     CK_NAME(vector) column[4];
-                    CK_NAME(f32_input)(d[0][s], d[1][s], d[2][s], d[3][s], column);
+                    CK_NAME(f2_3_input)(d[0][s], d[1][s], d[2][s], d[3][s], column);
                     for (int i = 0; i < 4; i++) CK_NAME(store)(target + (16 + 4 * (s - 1) + i) * position_stride, column[i]);
                 }
                 for (int r = 1; r < 4; r++) {
@@ -117,6 +111,7 @@ CK_INLINE void CK_NAME(store_interleaved6_prefix)(float *target, const CK_NAME(v
     CK_NAME(store_pairs3)(into + 24, CK_NAME(interleave_high)(v[0], v[1]), CK_NAME(interleave_high)(v[2], v[3]),
                           CK_NAME(interleave_high)(v[4], v[5]));
 #else
+    // 16 lanes: not measured on a machine with them, so the plain transposition.
     for (int x = 0; x < CK_LANES; x++) {
         for (int k = 0; k < 6; k++) into[6 * x + k] = v[k][x];
     }
@@ -136,31 +131,35 @@ CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long hei
                 const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
                 CK_NAME(vector) p[49];
                 for (int position = 0; position < 49; position++) p[position] = CK_NAME(load)(source + position * l->output_positions);
-                // first[i][j]: Aᵀ M A of the first parity, columns first; second[i][j]: Aᵀ of column j's products;
-                // third[i][j]: Aᵀ of row i's products.
-                CK_NAME(vector) columns[3][4], first[3][3], second[3][3], third[3][3];
+                // The parities' outputs [i][j]: Aᵀ M A of the first's products (columns first), Aᵀ of the second's column j,
+                // Aᵀ of the third's row i; the fourth's are its products.
+                CK_NAME(vector) columns[3][4], first_parity[3][3], second_parity[3][3], third_parity[3][3];
                 for (int j = 0; j < 4; j++) {
                     CK_NAME(vector) y[3];
-                    CK_NAME(f32_output)(p[j], p[4 + j], p[8 + j], p[12 + j], y);
+                    CK_NAME(f3_2_output)(p[j], p[4 + j], p[8 + j], p[12 + j], y);
                     for (int i = 0; i < 3; i++) columns[i][j] = y[i];
                 }
-                for (int i = 0; i < 3; i++) CK_NAME(f32_output)(columns[i][0], columns[i][1], columns[i][2], columns[i][3], first[i]);
+                for (int i = 0; i < 3; i++) {
+                    CK_NAME(f3_2_output)(columns[i][0], columns[i][1], columns[i][2], columns[i][3], first_parity[i]);
+                }
                 for (int j = 0; j < 3; j++) {
                     CK_NAME(vector) y[3];
-                    CK_NAME(f32_output)(p[16 + 4 * j], p[17 + 4 * j], p[18 + 4 * j], p[19 + 4 * j], y);
-                    for (int i = 0; i < 3; i++) second[i][j] = y[i];
+                    CK_NAME(f3_2_output)(p[16 + 4 * j], p[17 + 4 * j], p[18 + 4 * j], p[19 + 4 * j], y);
+                    for (int i = 0; i < 3; i++) second_parity[i][j] = y[i];
                 }
-                for (int i = 0; i < 3; i++) CK_NAME(f32_output)(p[28 + 4 * i], p[29 + 4 * i], p[30 + 4 * i], p[31 + 4 * i], third[i]);
+                for (int i = 0; i < 3; i++) CK_NAME(f3_2_output)(p[28 + 4 * i], p[29 + 4 * i], p[30 + 4 * i], p[31 + 4 * i], third_parity[i]);
                 const long count = out_width - 6 * tx;
                 for (int i = 0; i < 3; i++) {
                     const long row = m0 + 3 * ty + i;
                     if (row >= m1) break;
                     float *even_row = output + o * plane + 2 * row * out_width + 6 * tx;
-                    const CK_NAME(vector) even[6] = {first[i][0], second[i][0], first[i][1], second[i][1], first[i][2], second[i][2]};
+                    const CK_NAME(vector) even[6] = {first_parity[i][0], second_parity[i][0], first_parity[i][1], second_parity[i][1],
+                                                     first_parity[i][2], second_parity[i][2]};
                     CK_NAME(store_interleaved6_prefix)(even_row, even, count);
                     if (row >= height) continue;
-                    const CK_NAME(vector) *fourth = p + 40 + 3 * i;
-                    const CK_NAME(vector) odd[6] = {third[i][0], fourth[0], third[i][1], fourth[1], third[i][2], fourth[2]};
+                    const CK_NAME(vector) *fourth_parity = p + 40 + 3 * i;
+                    const CK_NAME(vector) odd[6] = {third_parity[i][0], fourth_parity[0], third_parity[i][1], fourth_parity[1],
+                                                    third_parity[i][2], fourth_parity[2]};
                     CK_NAME(store_interleaved6_prefix)(even_row + out_width, odd, count);
                 }
             }
@@ -168,10 +167,10 @@ CK_INLINE void CK_NAME(winograd_up_output_transform)(long out_channels, long hei
     }
 }
 
-// The scratch of bands of at most `rows` parity rows: V and M only (the patches are split on the stack).
+// The scratch of bands of at most `rows` parity rows of an input `width` wide.
 static long CK_NAME(winograd_up_scratch)(long out_channels, long in_channels, long rows, long width) {
     const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(49, 3, out_channels, in_channels, rows, width + 1);
-    return l.temporaries - l.transformed_input;
+    return CK_NAME(parity_scratch)(&l);
 }
 
 // Parity rows m0 ≤ m < m1 (output rows 2·m0 … 2·m1 − 1 inside the plane) of every output channel: the band's tiles
@@ -179,7 +178,7 @@ static long CK_NAME(winograd_up_scratch)(long out_channels, long in_channels, lo
 static void CK_NAME(winograd_up_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                                       const float *packed, long m0, long m1, float *output, float *scratch) {
     const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(49, 3, out_channels, in_channels, m1 - m0, width + 1);
-    float *v = scratch, *m = scratch + (l.transformed_output - l.transformed_input);
+    float *v = scratch, *m = scratch + CK_NAME(parity_products_offset)(&l);
     CK_NAME(winograd_up_input_transform)(in_channels, height, width, &l, input, m0, v);
     CK_NAME(winograd_band_products)(49, CK_NAME(up_weight), out_channels, in_channels, &l, packed, v, m);
     CK_NAME(winograd_up_output_transform)(out_channels, height, width, &l, m, m0, m1, output);

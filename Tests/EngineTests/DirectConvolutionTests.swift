@@ -63,8 +63,8 @@ import Testing
     /// The generator's up-sampling: conv_transpose2d with stride 2, no padding, output 2H + 1, against the
     /// definition (every input pixel spreads its 3×3 weights onto the output at 2y + i, 2x + j): the direct kernel on
     /// widths a multiple of 16, Winograd over the output parities on every shape (odd sizes, a single pixel, partial
-    /// last tiles and vectors), in its own bands and in bands of 2 parity rows (one tile per band here, so odd parity
-    /// heights end in a 1-row band).
+    /// last tiles and vectors), in its own bands and in bands of 3 parity rows (one row of tiles, so parity heights that
+    /// are not a multiple of 3 end in a band of 1 or 2 rows; the shapes have both).
     @Test func upsamplingMatchesTheDefinition() throws {
         // 4 and 5 output channels leave the last 3-channel tile with 1 and 2 (the packing repeats the last weights).
         let cases = [(1, 1, 3, 7, 4, 16), (2, 2, 6, 10, 3, 48), (1, 1, 9, 5, 11, 80), (1, 1, 4, 7, 4, 16), (1, 1, 5, 6, 3, 32),

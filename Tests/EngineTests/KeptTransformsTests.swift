@@ -82,7 +82,7 @@ import Testing
             }
         }
         // Forward F(2×2) and F(4×4), the direct taps (shared by stride-1 and down-sampling forward passes, which pack
-        // alike), Winograd and direct backward data, Winograd up- and down-sampling (one packing, two layouts), and the
+        // alike), Winograd and direct backward data, Winograd up- and down-sampling (two packings), and the
         // direct up-sampling where it serves.
         let expected = 7 + (KernelInstructionSet.active.vectorFloats == 16 ? 1 : 0)
         let keys = try #require(kept.keptTransforms).kept.keys.sorted()

@@ -22,7 +22,8 @@ typedef struct {
 } ck_winograd_band;
 
 /// The stride-1 Winograd forward kernels' shapes (F(2×2, 3×3) and F(4×4, 3×3); see ck_kernel_table): the weights'
-/// transform, the scratch of a band, and a band's output rows.
+/// transform, the scratch of a band (also the parity kernels' scratch, whose last argument is their own width: the
+/// up-sampling's input's, the down-sampling's output's), and a band's output rows.
 typedef void (*ck_winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride, bool flip,
                                  float *packed, long first_tile, long end_tile);
 typedef long (*ck_winograd_scratch)(long out_channels, long in_channels, long rows, long out_width);

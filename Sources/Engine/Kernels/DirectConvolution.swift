@@ -373,8 +373,8 @@ enum DirectConvolution {
     /// The stride-2 3×3 convolutions without padding by Winograd over their four parities, each a direction's C kernels.
     private enum ParityWinograd {
         /// The up-sampling (conv_transpose2d, output 2H + 1; docs/engine-kernels.md "Winograd up-sampling"), by its output's
-        /// parities in tiles of 3×3 parity pixels, and the down-sampling (conv2d; "Winograd down-sampling"), by its input's
-        /// in tiles of 2×2 output pixels.
+        /// parities, in tiles of 3×3 parity pixels; the down-sampling (conv2d; "Winograd down-sampling"), by its input's
+        /// parities, in tiles of 2×2 output pixels.
         case up, down
 
         /// Tile rows and columns: parity pixels (up) or output pixels (down) per tile along each axis.
@@ -434,7 +434,7 @@ enum DirectConvolution {
     }
 
     /// Tiles whose transformed inputs and products (positions·(in + out) floats per tile: 16 positions for F(2×2, 3×3),
-    /// 36 for F(4×4, 3×3), 25 for the up- and down-sampling's parities) come near `bytes`, at least one.
+    /// 36 for F(4×4, 3×3), 25 for the down-sampling's parities, 49 for the up-sampling's) come near `bytes`, at least one.
     static func winogradTiles(fitting bytes: Int, positions: Int, inChannels: Int, outChannels: Int) -> Int {
         max(1, bytes / (4 * positions * (inChannels + outChannels)))
     }
@@ -447,8 +447,8 @@ enum DirectConvolution {
 
     /// Tile rows per band, at most `limit`: the largest count whose (sample, group, band) tasks, `bandsPerRow` per band
     /// of the plane, `parallelChunks` hands out within 15 % of evenly over `threads` (counting each task's tile rows),
-    /// else the most even. With one sample, a 32-wide input's 17 tile rows would make bands of 7, 7 and 3 tile rows,
-    /// and `parallelChunks` would give one of two threads 14 of them.
+    /// else the most even. With one sample, 17 tile rows (the down-sampling to 33² outputs) in bands of at most 7 would
+    /// make bands of 7, 7 and 3 tile rows, and `parallelChunks` would give one of two threads 14 of them.
     static func balancedTileRows(_ tileRows: Int, atMost limit: Int, bandsPerRow: Int, threads: Int) -> Int {
         var best = (rows: max(1, limit), evenness: 0.0)
         for rows in stride(from: max(1, limit), through: 1, by: -1) {
