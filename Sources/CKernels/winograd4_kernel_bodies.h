@@ -108,12 +108,7 @@ CK_INLINE void CK_NAME(store_interleaved4_prefix)(float *target, CK_NAME(vector)
     CK_NAME(store_interleaved)(into, low, CK_NAME(interleave_low)(v1, v3));
     CK_NAME(store_interleaved)(into + 2 * CK_LANES, high, CK_NAME(interleave_high)(v1, v3));
     if (into == target) return;
-    const long stored = count < 4 * CK_LANES ? count : 4 * CK_LANES;
-    if (accumulate) {
-        for (long x = 0; x < stored; x++) target[x] += values[x];
-    } else {
-        for (long x = 0; x < stored; x++) target[x] = values[x];
-    }
+    CK_NAME(store_staged)(target, values, count < 4 * CK_LANES ? count : 4 * CK_LANES, accumulate);
 }
 
 // Y = Aᵀ M A per tile: output rows y0 + 4ty + a (below y1), the four columns of each tile interleaved on store.

@@ -1,7 +1,8 @@
 // The Winograd kernel of ckernels.h for the discriminator's down-sampling, a stride-2 3×3 convolution without padding
 // from (2·height + 1) × (2·width + 1) planes to height × width ones, by F(2×2, 2×2) over the four parities of its input
 // (docs/engine-kernels.md "Winograd down-sampling"). Included by kernel_bodies.h after winograd_kernel_bodies.h (whose
-// layout, packing, products and interleaving stores it uses), once per instruction set, as that file. No include guard.
+// layout, packing, row splitting, products and interleaving stores it uses), once per instruction set, as that file. No
+// include guard.
 //
 // Output pixel (p, q) sums input pixels (2p + i, 2q + j) with taps (i, j): the taps of even i and j meet the even rows'
 // even columns as a 2×2 correlation, the mixed ones the even rows' odd columns (2×1) and the odd rows' even columns

@@ -234,16 +234,22 @@ CK_INLINE void CK_NAME(split_patch_rows)(const float *input, long c, long height
     }
 }
 
-// Stores (or adds) `count` ≤ 2·CK_LANES columns of one output row, the even and odd columns interleaved.
-CK_INLINE void CK_NAME(store_interleaved_prefix)(float *target, CK_NAME(vector) even, CK_NAME(vector) odd, long count, bool accumulate) {
-    if (count == 2 * CK_LANES && !accumulate) return CK_NAME(store_interleaved)(target, even, odd);
-    float values[2 * CK_LANES];
-    CK_NAME(store_interleaved)(values, even, odd);
+// Writes (or adds) the first `count` floats of an interleaved store staged in `values`: the output transforms' partial
+// last vectors and accumulating stores (store_interleaved_prefix, store_interleaved4_prefix, store_interleaved6_prefix).
+CK_INLINE void CK_NAME(store_staged)(float *target, const float *values, long count, bool accumulate) {
     if (accumulate) {
         for (long x = 0; x < count; x++) target[x] += values[x];
     } else {
         for (long x = 0; x < count; x++) target[x] = values[x];
     }
+}
+
+// Stores (or adds) `count` ≤ 2·CK_LANES columns of one output row, the even and odd columns interleaved.
+CK_INLINE void CK_NAME(store_interleaved_prefix)(float *target, CK_NAME(vector) even, CK_NAME(vector) odd, long count, bool accumulate) {
+    if (count == 2 * CK_LANES && !accumulate) return CK_NAME(store_interleaved)(target, even, odd);
+    float values[2 * CK_LANES];
+    CK_NAME(store_interleaved)(values, even, odd);
+    CK_NAME(store_staged)(target, values, count, accumulate);
 }
 
 // Y = Aᵀ M A per tile: output rows y0 + 2ty and (below y1) the next, even and odd columns interleaved on store.

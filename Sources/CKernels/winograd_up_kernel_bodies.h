@@ -1,8 +1,8 @@
 // The Winograd kernel of ckernels.h for the generator's up-sampling, a stride-2 transposed 3×3 convolution without padding
 // (output 2H + 1), by F(3×3, 2×2) over its four output parities (docs/engine-kernels.md "Winograd up-sampling"). Included
-// by kernel_bodies.h after winograd_kernel_bodies.h (whose layout, packing, row splitting, F(2, 3) input transform and
-// products it uses) and conv_kernel_bodies.h (interleave_low and interleave_high), once per instruction set, as those
-// files. No include guard.
+// by kernel_bodies.h after winograd_kernel_bodies.h (whose layout, packing, row splitting, F(2, 3) input transform,
+// products and staged stores it uses) and conv_kernel_bodies.h (interleave_low and interleave_high), once per
+// instruction set, as those files. No include guard.
 //
 // Output pixel (2m + p, 2n + q) sums input pixels (m − a, n − b) with taps (2a + p, 2b + q): the even-even parity is a
 // 2×2 correlation of the input with k = [w22 w20; w02 w00], the mixed ones 2×1 (taps [w21 w01] down the columns) and 1×2
@@ -117,7 +117,7 @@ CK_INLINE void CK_NAME(store_interleaved6_prefix)(float *target, const CK_NAME(v
     }
 #endif
     if (into == target) return;
-    for (long x = 0; x < count; x++) target[x] = values[x];
+    CK_NAME(store_staged)(target, values, count, false);
 }
 
 // Aᵀ of each parity's products, stored interleaved: parity rows m = m0 + 3ty + i below m1 give output row 2m (columns 2n
