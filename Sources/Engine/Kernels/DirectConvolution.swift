@@ -38,12 +38,13 @@ enum DirectConvolution {
             }
         }
 
-        /// The weight gradient's kernel: Winograd where it suits, else the direct one (`suitsWeightGradient`).
+        /// The weight gradient's kernel: Winograd where it suits, else the direct one (`suitsWeightGradient`, or the
+        /// down-sampling's, `suitsDownsamplingWeightGradient`).
         init?(weightGradient g: ConvGeometry, algorithm: ConvolutionAlgorithm) {
             guard algorithm.usesDirectKernels else { return nil }
             if algorithm.usesWinograd && DirectConvolution.suitsWinograd(g) {
                 self = .winograd
-            } else if DirectConvolution.suitsWeightGradient(g) {
+            } else if DirectConvolution.suitsWeightGradient(g) || DirectConvolution.suitsDownsamplingWeightGradient(g) {
                 self = .direct
             } else {
                 return nil
@@ -302,6 +303,9 @@ enum DirectConvolution {
                                output: UnsafeMutablePointer<Float>, winograd: Bool = false, winogradTilesPerBand: Int? = nil,
                                instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
+        if isStrideTwoWithoutPadding(g) {
+            return downsamplingWeightGradient(g, kernels, input: input, gradOutput: gradOutput, output: output)
+        }
         if winograd {
             return winogradWeightGradient(g, kernels, input: input, gradOutput: gradOutput, output: output, tilesPerBand: winogradTilesPerBand)
         }

@@ -1,0 +1,63 @@
+@testable import Engine
+import Foundation
+import TestSupport
+import Testing
+
+/// The down-sampling's weight gradient kernel (docs/engine-kernels.md "Down-sampling weight gradient") forms every element
+/// as one chain of multiply-adds over samples, rows and pixels in order, so it must equal that chain bit for bit on every
+/// instruction set, whatever its panels, channel blocks, bands and threads split. The shapes leave partial panels (19
+/// output channels per group against 16 and 32), partial tiles of 6 rows (3 and 17 input channels), two channel blocks
+/// of 16, two bands of rows (9 output rows of 64 pixels against bands of 512 pixels), groups and batches.
+extension DirectConvolutionTests {
+    /// (batch, groups, in channels, out channels, output height, output width)
+    static let downsamplingShapes: [(Int, Int, Int, Int, Int, Int)] = [
+        (2, 2, 6, 38, 9, 64), (1, 1, 17, 5, 3, 5), (3, 1, 2, 3, 1, 1),
+    ]
+
+    @Test func downsamplingWeightGradientEqualsTheSequentialChainOnEverySet() throws {
+        for (n, groups, c, o, h, w) in Self.downsamplingShapes {
+            let g = try downsamplingGeometry(n, groups, c, o, h, w)
+            let x = GradCheck.random(g.inputShape, seed: 101), gy = GradCheck.random(g.outputShape, seed: 102)
+            for set in KernelInstructionSet.supported {
+                let gradient = run(count: o * (c / groups) * 9) {
+                    DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, instructionSet: set)
+                }
+                let chain = sequentialChain(x, gy, g, fused: set.kernels.fuses_products)
+                let differing = zip(gradient, chain).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(set), shape \((n, groups, c, o, h, w)): \(differing) of \(chain.count) elements differ")
+            }
+        }
+    }
+
+    @Test func downsamplingWeightGradientKernelServesOutputsFrom64Wide() throws {
+        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 64, 128, 128, 128), algorithm: .auto) == .direct)
+        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 128, 256, 64, 64), algorithm: .auto) == .direct)
+        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 256, 512, 32, 32), algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 64, 128, 128, 128), algorithm: .im2col) == nil)
+    }
+
+    /// gradient[o, c, i, j] = Σ over samples, rows y, pixels x in order of grad[o, y, x]·input[c, 2y + i, 2x + j], fused
+    /// or rounded as the set's products are.
+    private func sequentialChain(_ x: Tensor, _ gy: Tensor, _ g: ConvGeometry, fused: Bool) -> [Float] {
+        let (xs, gys) = (x.scalars, gy.scalars)
+        let (cg, og) = (g.inPerGroup, g.outPerGroup)
+        var gradient = [Float](repeating: 0, count: g.outChannels * g.patch)
+        for oc in 0..<g.outChannels { for ic in 0..<cg { for tap in 0..<9 {
+            let (i, j) = (tap / 3, tap % 3), channel = (oc / og) * cg + ic
+            var sum: Float = 0
+            for b in 0..<g.batch { for y in 0..<g.outHeight { for column in 0..<g.outWidth {
+                let value = xs[((b * g.inChannels + channel) * g.inHeight + 2 * y + i) * g.inWidth + 2 * column + j]
+                let grad = gys[((b * g.outChannels + oc) * g.outHeight + y) * g.outWidth + column]
+                sum = fused ? sum.addingProduct(value, grad) : sum + value * grad
+            } } }
+            gradient[oc * g.patch + ic * 9 + tap] = sum
+        } } }
+        return gradient
+    }
+
+    /// The down-sampling's geometry: 3×3, stride 2, no padding, from (2h + 1) × (2w + 1) inputs to h × w outputs.
+    private func downsamplingGeometry(_ n: Int, _ groups: Int, _ c: Int, _ o: Int, _ h: Int, _ w: Int) throws -> ConvGeometry {
+        try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
+                         options: ConvOptions(stride: 2, padding: 0, groups: groups))
+    }
+}
