@@ -7,11 +7,12 @@ import Testing
 /// as one chain of multiply-adds over samples, rows and pixels in order, so it must equal that chain bit for bit on every
 /// instruction set, whatever its panels, channel blocks, bands and threads split. The shapes leave partial panels (19
 /// output channels per group against 16 and 32), partial tiles of 6 rows (3 and 17 input channels), two channel blocks
-/// of 16, two bands of rows (9 output rows of 64 pixels against bands of 512 pixels), groups and batches.
+/// of 16, two bands of rows (9 output rows of 64 pixels against bands of 512 pixels), groups, batches, and an empty batch
+/// (whose gradient is zeros, written over the NaN the buffer starts with).
 extension DirectConvolutionTests {
     /// (batch, groups, in channels, out channels, output height, output width)
     static let downsamplingShapes: [(Int, Int, Int, Int, Int, Int)] = [
-        (2, 2, 6, 38, 9, 64), (1, 1, 17, 5, 3, 5), (3, 1, 2, 3, 1, 1),
+        (2, 2, 6, 38, 9, 64), (1, 1, 17, 5, 3, 5), (3, 1, 2, 3, 1, 1), (0, 1, 2, 3, 2, 2),
     ]
 
     @Test func downsamplingWeightGradientEqualsTheSequentialChainOnEverySet() throws {
