@@ -236,7 +236,7 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
 #include "winograd_kernel_bodies.h"
 #include "winograd_down_kernel_bodies.h"
 #include "winograd_up_kernel_bodies.h"
-#include "down_weight_kernel_bodies.h"
+#include "conv3x3_down_weight_kernel_bodies.h"
 #include "winograd4_kernel_bodies.h"
 #include "line_winograd_kernel_bodies.h"
 
@@ -267,9 +267,9 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .winograd_down_pack = CK_NAME(winograd_down_pack),
     .winograd_down_scratch = CK_NAME(winograd_down_scratch),
     .winograd_down_rows = CK_NAME(winograd_down_rows),
-    .down_weight_panel_channels = 2 * CK_LANES,
-    .down_weight_panels = CK_NAME(down_weight_panels),
-    .down_weight_rows = CK_NAME(down_weight_rows),
+    .conv3x3_down_weight_panel_channels = CK_NAME(conv3x3_down_weight_panel_channels),
+    .conv3x3_down_weight_panels = CK_NAME(conv3x3_down_weight_panels),
+    .conv3x3_down_weight_rows = CK_NAME(conv3x3_down_weight_rows),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,
     .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),
     .line_winograd_input = CK_NAME(line_winograd_input),

@@ -6,19 +6,20 @@ import Testing
 /// The down-sampling's weight gradient kernel (docs/engine-kernels.md "Down-sampling weight gradient") forms every element
 /// as one chain of multiply-adds over samples, rows and pixels in order, so it must equal that chain bit for bit on every
 /// instruction set, whatever its panels, channel blocks, bands and threads split. The shapes leave partial panels (19
-/// output channels per group against 16 and 32), partial tiles of 6 rows (3 and 17 input channels), two channel blocks
-/// of 16, two bands of rows (9 output rows of 64 pixels against bands of 512 pixels), groups, batches, and an empty batch
+/// output channels per group against conv3x3_down_weight_panel_channels, 16 and 32), partial tiles of 6 rows (3 and 17
+/// input channels), two channel blocks of 16 (`downsamplingWeightGradient`'s blockChannels), three bands of rows (17
+/// output rows of 64 pixels against bands of conv3x3_down_weight_band_pixels, 512), groups, batches, and an empty batch
 /// (whose gradient is zeros, written over the NaN the buffer starts with).
 extension DirectConvolutionTests {
     /// (batch, groups, in channels, out channels, output height, output width)
     static let downsamplingShapes: [(Int, Int, Int, Int, Int, Int)] = [
-        (2, 2, 6, 38, 9, 64), (1, 1, 17, 5, 3, 5), (3, 1, 2, 3, 1, 1), (0, 1, 2, 3, 2, 2),
+        (2, 2, 6, 38, 17, 64), (1, 1, 17, 5, 3, 5), (3, 1, 2, 3, 1, 1), (0, 1, 2, 3, 2, 2),
     ]
 
     @Test func downsamplingWeightGradientEqualsTheSequentialChainOnEverySet() throws {
         for (n, groups, c, o, h, w) in Self.downsamplingShapes {
             let g = try downsamplingGeometry(n, groups, c, o, h, w)
-            let x = GradCheck.random(g.inputShape, seed: 101), gy = GradCheck.random(g.outputShape, seed: 102)
+            let x = G.random(g.inputShape, seed: 101), gy = G.random(g.outputShape, seed: 102)
             for set in KernelInstructionSet.supported {
                 let gradient = run(count: o * (c / groups) * 9) {
                     DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, instructionSet: set)
@@ -34,6 +35,8 @@ extension DirectConvolutionTests {
         #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 64, 128, 128, 128), algorithm: .auto) == .direct)
         #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 128, 256, 64, 64), algorithm: .auto) == .direct)
         #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 256, 512, 32, 32), algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 8, 8, 80, 48), algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 8, 8, 3, 64), algorithm: .auto) == .direct)
         #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 64, 128, 128, 128), algorithm: .im2col) == nil)
     }
 

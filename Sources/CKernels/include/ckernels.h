@@ -132,16 +132,18 @@ typedef struct {
     void (*winograd_down_rows)(long out_channels, long in_channels, long height, long width, const float *input,
                                const float *packed, long y0, long y1, bool accumulate, float *output, float *scratch);
     /// conv3x3_down_rows' weight gradient without im2col (docs/engine-kernels.md "Down-sampling weight gradient"), computed
-    /// transposed. down_weight_panels writes panels[panel][p][k] = grad[(panel·P + k)·plane + p] (0 past out_channels),
-    /// P = down_weight_panel_channels, for first_panel ≤ panel < end_panel. down_weight_rows adds
-    /// Σ_{y0 ≤ y < y1} Σ_x grad[o, y, x]·input[c, 2y + i, 2x + j] to gradient_t[(c·9 + i·3 + j)·ldc + o] for the channels
-    /// in_first ≤ c < in_end and the output channels of the panels first_panel ≤ panel < end_panel, with [in, 2·height + 1,
-    /// 2·width + 1] input planes, any sizes. Each element is one chain of multiply-adds over rows, then pixels, in order,
-    /// continued from the value it reads: the same bits whatever the calls' split, on every set that fuses.
-    long down_weight_panel_channels;
-    void (*down_weight_panels)(long out_channels, long plane, const float *grad, float *panels, long first_panel, long end_panel);
-    void (*down_weight_rows)(long height, long width, const float *input, const float *panels, long first_panel, long end_panel,
-                             long in_first, long in_end, long y0, long y1, float *gradient_t, long ldc);
+    /// transposed. conv3x3_down_weight_panels writes panels[panel][p][k] = grad[(panel·P + k)·plane + p] (0 past
+    /// out_channels), P = conv3x3_down_weight_panel_channels, p < plane, for first_panel ≤ panel < end_panel.
+    /// conv3x3_down_weight_rows adds Σ_{y0 ≤ y < y1} Σ_x grad[o, y, x]·input[c, 2y + i, 2x + j] to
+    /// gradient_t[(c·9 + i·3 + j)·ldc + o] for the channels in_first ≤ c < in_end and the output channels of the panels
+    /// first_panel ≤ panel < end_panel, with [in, 2·height + 1, 2·width + 1] input planes, width ≥ 1, any other sizes; it
+    /// writes whole panels' columns (ldc ≥ end_panel·P). Each element is one chain of multiply-adds over rows, then
+    /// pixels, in order, continued from the value it reads: the same bits whatever the calls' split, on every set that fuses.
+    long conv3x3_down_weight_panel_channels;
+    void (*conv3x3_down_weight_panels)(long out_channels, long plane, const float *grad, float *panels, long first_panel,
+                                       long end_panel);
+    void (*conv3x3_down_weight_rows)(long height, long width, const float *input, const float *panels, long first_panel,
+                                     long end_panel, long in_first, long in_end, long y0, long y1, float *gradient_t, long ldc);
     /// Winograd F(outputs, taps) along one axis (LineWinograd.swift), taps ∈ {3, 7}, outputs ∈ {2, 4}, α = taps + outputs − 1,
     /// over `tiles` tiles of one plane's lines (line_stride floats apart, each readable a whole vector past `across`).
     /// line_winograd_input writes V[ξ] = (Bᵀ d)[ξ], d[j] = line outputs·t + j, for tile t and p < across at

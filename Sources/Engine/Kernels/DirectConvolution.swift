@@ -296,14 +296,16 @@ enum DirectConvolution {
             && min(g.inWidth, g.outWidth) >= 8
     }
 
-    /// The weight gradient, overwriting `output`. Workers split each group's output channels, so every
-    /// element's sum runs over samples, then bands, in one order whatever the number of threads.
+    /// The weight gradient, overwriting `output`: the down-sampling's (`isStrideTwoWithoutPadding`) by its own kernel
+    /// (`downsamplingWeightGradient`), stride 1 by Winograd or the direct kernel. Workers split each group's output
+    /// channels, so every element's sum runs over samples, then bands, in one order whatever the number of threads.
     /// `winogradTilesPerBand` overrides the Winograd bands' size, for tests of many bands on small planes.
     static func weightGradient(_ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, winograd: Bool = false, winogradTilesPerBand: Int? = nil,
                                instructionSet: KernelInstructionSet = .active) {
         let kernels = instructionSet.kernels
         if isStrideTwoWithoutPadding(g) {
+            precondition(!winograd, "no Winograd weight gradient for the down-sampling")
             return downsamplingWeightGradient(g, kernels, input: input, gradOutput: gradOutput, output: output)
         }
         if winograd {

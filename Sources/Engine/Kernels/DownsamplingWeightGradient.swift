@@ -2,26 +2,28 @@ import CKernels
 
 extension DirectConvolution {
     /// Whether the down-sampling's weight gradient kernel serves (`isStrideTwoWithoutPadding`, any instruction set): the
-    /// discriminator's stride-2 convolutions, whose weight gradient through im2col + OpenBLAS read 0.60–0.80 of sgemm at
-    /// 128² and 64² (`toonkit bench kernels`, AVX2): im2col wrote 2.25 times the input and the product was 128–256 rows
-    /// by 576–1152 columns. See docs/engine-kernels.md "Down-sampling weight gradient" for what was measured.
+    /// discriminator's stride-2 convolutions with outputs from 64 wide, whose weight gradient through im2col + OpenBLAS read
+    /// 0.60–0.80 of sgemm at 128² and 64² (`toonkit bench kernels`, AVX2): im2col wrote 2.25 times the input and the
+    /// product was 128–256 rows by 576–1152 columns. At 32² and 16² (256 → 512 and 512 → 512 channels) im2col took
+    /// 0.84–1.03 times as long as the kernel, so those stay on im2col (docs/engine-kernels.md "Down-sampling weight gradient").
     static func suitsDownsamplingWeightGradient(_ g: ConvGeometry) -> Bool {
         isStrideTwoWithoutPadding(g) && g.outWidth >= 64
     }
 
-    /// The down-sampling's weight gradient (`suitsDownsamplingWeightGradient`), overwriting `output`: per sample and group
-    /// the C kernels transpose the output gradient into panels of output channels, then add outer products of the panels
-    /// with the input, read where it lies, to the transposed gradient, in (channel block, panels) tasks across the
-    /// threads; the gradient is transposed back once at the end. Every element is one chain of multiply-adds over the
-    /// samples, rows and pixels in order, so the result is the same bits whatever the threads, on every set that fuses.
+    /// The down-sampling's weight gradient (`isStrideTwoWithoutPadding`), overwriting `output`: per sample and group the C
+    /// kernels transpose the output gradient into panels of output channels, then add outer products of the panels with
+    /// the input, read where it lies, to the transposed gradient, in (channel block, panels) tasks across the threads; the
+    /// gradient is transposed back once at the end. Every element is one chain of multiply-adds over the samples, rows and
+    /// pixels in order, so the result is the same bits whatever the threads, on every set that fuses.
     static func downsamplingWeightGradient(_ g: ConvGeometry, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
                                            gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         precondition(isStrideTwoWithoutPadding(g), "no down-sampling weight gradient kernel for this geometry")
         let (outChannels, inChannels) = (g.outPerGroup, g.inPerGroup)
-        let panelChannels = kernels.down_weight_panel_channels
+        let panelChannels = kernels.conv3x3_down_weight_panel_channels
         let panelCount = (outChannels + panelChannels - 1) / panelChannels, ldc = panelCount * panelChannels
-        // Input channels per task: the band of input rows they read (16 channels, 9 rows of 257 floats at 128²) stays in
-        // the core's cache while every panel's tiles read it.
+        // Input channels per task: the input rows of one of the kernel's bands of output pixels (about 512, so 9 rows of
+        // 257 floats at 128²) for 16 channels stay in the core's cache while every panel's tiles read them; 8 and 32
+        // measured alike or slower.
         let blockChannels = 16, blocks = (inChannels + blockChannels - 1) / blockChannels
         let panels = TensorStorage(count: panelCount * g.outPlane * panelChannels)
         let transposed = TensorStorage(count: g.groups * g.patch * ldc)
@@ -32,19 +34,19 @@ extension DirectConvolution {
                 let gy = gradOutput + (sample * g.outChannels + group * outChannels) * g.outPlane
                 let gradientT = transposed.pointer + group * g.patch * ldc
                 parallelChunks(panelCount) { range in
-                    kernels.down_weight_panels(outChannels, g.outPlane, gy, panels.pointer, range.lowerBound, range.upperBound)
+                    kernels.conv3x3_down_weight_panels(outChannels, g.outPlane, gy, panels.pointer, range.lowerBound, range.upperBound)
                 }
                 parallelChunks(blocks * panelCount) { range in
                     forEachPart(of: range, itemsPerPart: panelCount) { block, blockPanels in
-                        kernels.down_weight_rows(g.outHeight, g.outWidth, x, panels.pointer, blockPanels.lowerBound, blockPanels.upperBound,
-                                                 block * blockChannels, min(inChannels, (block + 1) * blockChannels), 0, g.outHeight,
-                                                 gradientT, ldc)
+                        kernels.conv3x3_down_weight_rows(g.outHeight, g.outWidth, x, panels.pointer, blockPanels.lowerBound,
+                                                         blockPanels.upperBound, block * blockChannels,
+                                                         min(inChannels, (block + 1) * blockChannels), 0, g.outHeight, gradientT, ldc)
                     }
                 }
             }
         }
-        // Panel by panel, so each row of the transposed gradient is read once (one column at a time read 4,608 rows of
-        // 2 KB for each of 512 output channels at 16²).
+        // Panel by panel, so each row of the transposed gradient is read once, not once per output channel (at 64², 1,152
+        // rows of 1 KB for each of 256 output channels).
         parallelChunks(g.groups * panelCount) { range in
             forEachPart(of: range, itemsPerPart: panelCount) { group, groupPanels in
                 let gradientT = transposed.pointer + group * g.patch * ldc
