@@ -40,6 +40,17 @@ extension DirectConvolutionTests {
         #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 64, 128, 128, 128), algorithm: .im2col) == nil)
     }
 
+    /// Through the engine's entry point: `auto` routes a 64-wide down-sampling to the kernel, and it agrees with im2col.
+    @Test func downsamplingWeightGradientThroughConvKernelsMatchesIm2col() throws {
+        let g = try downsamplingGeometry(2, 2, 4, 6, 3, 64)
+        let x = G.random(g.inputShape, seed: 103), gy = G.random(g.outputShape, seed: 104)
+        func gradient(_ algorithm: ConvolutionAlgorithm) -> [Float] {
+            run(count: g.outChannels * g.patch) { ConvKernels.weightGrad(g, input: x.pointer, gradOutput: gy.pointer, output: $0, algorithm: algorithm) }
+        }
+        #expect(DirectConvolution.Path(weightGradient: g, algorithm: .auto) == .direct)
+        #expect(maxDifferences(gradient(.auto), gradient(.im2col)).relative < 1e-5)
+    }
+
     /// gradient[o, c, i, j] = Σ over samples, rows y, pixels x in order of grad[o, y, x]·input[c, 2y + i, 2x + j], fused
     /// or rounded as the set's products are.
     private func sequentialChain(_ x: Tensor, _ gy: Tensor, _ g: ConvGeometry, fused: Bool) -> [Float] {
