@@ -24,7 +24,7 @@ enum {
     CK_NAME(conv3x3_down_weight_transpose_pixels) = 64,
 };
 
-// panels[panel][p][k] = grad[(panel·P + k)·plane + p] (0 past out_channels), P = down_weight_panel_channels, for
+// panels[panel][p][k] = grad[(panel·P + k)·plane + p] (0 past out_channels), P = conv3x3_down_weight_panel_channels, for
 // p < plane and the panels first_panel ≤ panel < end_panel.
 static void CK_NAME(conv3x3_down_weight_panels)(long out_channels, long plane, const float *grad, float *panels, long first_panel,
                                                 long end_panel) {
@@ -81,7 +81,7 @@ CK_INLINE void CK_NAME(conv3x3_down_weight_tile)(long rows, const long *offsets,
 // gradient_t[(c·9 + i·3 + j)·ldc + o] += Σ_{y0 ≤ y < y1} Σ_x panels(o, y·width + x)·input[c, 2y + i, 2x + j] for the
 // input channels in_first ≤ c < in_end and the output channels of panels first_panel ≤ panel < end_panel, with
 // [in, 2·height + 1, 2·width + 1] input planes (width ≥ 1) and panels as conv3x3_down_weight_panels wrote them. In bands
-// of about down_weight_band_pixels output pixels, each band's panels crossed with the channels' rows.
+// of about conv3x3_down_weight_band_pixels output pixels, each band's panels crossed with the channels' rows.
 static void CK_NAME(conv3x3_down_weight_rows)(long height, long width, const float *input, const float *panels, long first_panel,
                                               long end_panel, long in_first, long in_end, long y0, long y1, float *gradient_t,
                                               long ldc) {
