@@ -73,8 +73,7 @@ import Testing
             let shape = "shape \((n, groups, c, o, h, w))"
             // In the transposed convolution's terms: o input channels at h × w, c output channels at (2h+1) × (2w+1).
             let x = G.random([n, o, h, w], seed: 91), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 92)
-            let g = try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
-                                     options: ConvOptions(stride: 2, padding: 0, groups: groups))
+            let g = try strideTwoGeometry(n, groups, c, o, h, w)
             #expect(DirectConvolution.isStrideTwoWithoutPadding(g), "\(shape)")
             #expect(DirectConvolution.suitsWinogradUpsampling(g) == (w >= 32), "\(shape)")
             #expect((DirectConvolution.Path(g, backwardData: true, algorithm: .auto) == .winograd) == (w >= 32), "\(shape)")
@@ -193,7 +192,7 @@ import Testing
         for (n, groups, c, o, h, w) in cases {
             let shape = "shape \((n, groups, c, o, h, w))"
             let x = G.random([n, c, 2 * h + 1, 2 * w + 1], seed: 93), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 94)
-            let g = try ConvGeometry(op: "test", input: x.shape, weight: weight.shape, options: ConvOptions(stride: 2, padding: 0, groups: groups))
+            let g = try strideTwoGeometry(n, groups, c, o, h, w)
             #expect(g.outputShape == [n, o, h, w] && DirectConvolution.suitsStrideTwo(g) == (w % 16 == 0), "\(shape)")
             #expect(DirectConvolution.suitsWinogradDownsampling(g) == (w >= 16), "\(shape)")
             #expect((DirectConvolution.Path(g, backwardData: false, algorithm: .auto) == .winograd) == (w >= 16), "\(shape)")
@@ -306,8 +305,7 @@ import Testing
              run(count: n * c * h * w) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, instructionSet: set) },
              run(count: o * (c / groups) * 9) { DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, instructionSet: set) })
         }
-        let up = try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
-                                  options: ConvOptions(stride: 2, padding: 0, groups: groups))
+        let up = try strideTwoGeometry(n, groups, c, o, h, w)
         func upsampled(_ set: KernelInstructionSet, winograd: Bool = false) -> [Float] {
             run(count: n * c * (2 * h + 1) * (2 * w + 1)) {
                 DirectConvolution.backwardData(up, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: winograd, instructionSet: set)
@@ -400,6 +398,13 @@ import Testing
 
     private func geometry(_ n: Int, _ groups: Int, _ c: Int, _ o: Int, _ h: Int, _ w: Int) throws -> ConvGeometry {
         try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: 1, groups: groups))
+    }
+
+    /// The down-sampling's geometry (the up-sampling's, transposed): 3×3, stride 2, no padding, from (2h + 1) × (2w + 1)
+    /// inputs with c channels to h × w outputs with o.
+    func strideTwoGeometry(_ n: Int, _ groups: Int, _ c: Int, _ o: Int, _ h: Int, _ w: Int) throws -> ConvGeometry {
+        try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
+                         options: ConvOptions(stride: 2, padding: 0, groups: groups))
     }
 
     func run(count: Int, from initial: Float = .nan, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {

@@ -18,7 +18,7 @@ extension DirectConvolutionTests {
 
     @Test func downsamplingWeightGradientEqualsTheSequentialChainOnEverySet() throws {
         for (n, groups, c, o, h, w) in Self.downsamplingShapes {
-            let g = try downsamplingGeometry(n, groups, c, o, h, w)
+            let g = try strideTwoGeometry(n, groups, c, o, h, w)
             let x = G.random(g.inputShape, seed: 101), gy = G.random(g.outputShape, seed: 102)
             for set in KernelInstructionSet.supported {
                 let gradient = run(count: o * (c / groups) * 9) {
@@ -32,17 +32,17 @@ extension DirectConvolutionTests {
     }
 
     @Test func downsamplingWeightGradientKernelServesOutputsFrom64Wide() throws {
-        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 64, 128, 128, 128), algorithm: .auto) == .direct)
-        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 128, 256, 64, 64), algorithm: .auto) == .direct)
-        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 256, 512, 32, 32), algorithm: .auto) == nil)
-        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 8, 8, 80, 48), algorithm: .auto) == nil)
-        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 8, 8, 3, 64), algorithm: .auto) == .direct)
-        #expect(DirectConvolution.Path(weightGradient: try downsamplingGeometry(4, 1, 64, 128, 128, 128), algorithm: .im2col) == nil)
+        #expect(DirectConvolution.Path(weightGradient: try strideTwoGeometry(4, 1, 64, 128, 128, 128), algorithm: .auto) == .direct)
+        #expect(DirectConvolution.Path(weightGradient: try strideTwoGeometry(4, 1, 128, 256, 64, 64), algorithm: .auto) == .direct)
+        #expect(DirectConvolution.Path(weightGradient: try strideTwoGeometry(4, 1, 256, 512, 32, 32), algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(weightGradient: try strideTwoGeometry(4, 1, 8, 8, 80, 48), algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(weightGradient: try strideTwoGeometry(4, 1, 8, 8, 3, 64), algorithm: .auto) == .direct)
+        #expect(DirectConvolution.Path(weightGradient: try strideTwoGeometry(4, 1, 64, 128, 128, 128), algorithm: .im2col) == nil)
     }
 
     /// Through the engine's entry point: `auto` routes a 64-wide down-sampling to the kernel, and it agrees with im2col.
     @Test func downsamplingWeightGradientThroughConvKernelsMatchesIm2col() throws {
-        let g = try downsamplingGeometry(2, 2, 4, 6, 3, 64)
+        let g = try strideTwoGeometry(2, 2, 4, 6, 3, 64)
         let x = G.random(g.inputShape, seed: 103), gy = G.random(g.outputShape, seed: 104)
         func gradient(_ algorithm: ConvolutionAlgorithm) -> [Float] {
             run(count: g.outChannels * g.patch) { ConvKernels.weightGrad(g, input: x.pointer, gradOutput: gy.pointer, output: $0, algorithm: algorithm) }
@@ -68,11 +68,5 @@ extension DirectConvolutionTests {
             gradient[oc * g.patch + ic * 9 + tap] = sum
         } } }
         return gradient
-    }
-
-    /// The down-sampling's geometry: 3×3, stride 2, no padding, from (2h + 1) × (2w + 1) inputs to h × w outputs.
-    private func downsamplingGeometry(_ n: Int, _ groups: Int, _ c: Int, _ o: Int, _ h: Int, _ w: Int) throws -> ConvGeometry {
-        try ConvGeometry(op: "test", input: [n, c, 2 * h + 1, 2 * w + 1], weight: [o, c / groups, 3, 3],
-                         options: ConvOptions(stride: 2, padding: 0, groups: groups))
     }
 }
