@@ -51,11 +51,26 @@
 #undef CK_FUSED
 #pragma clang attribute pop
 
+// The same 16-lane source for AVX2: what only AVX-512 machines run (16-lane tiles, panels, interleaves and tails) runs
+// here too, and sums formed alike give AVX2's bits (docs/engine-kernels.md "A check of the 16-lane kernels").
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define CK_NAME(name) name##_avx2x16
+#define CK_LANES 16
+#define CK_CONV_CHANNELS 6
+#define CK_FUSED 1
+#include "kernel_bodies.h"
+#undef CK_NAME
+#undef CK_LANES
+#undef CK_CONV_CHANNELS
+#undef CK_FUSED
+#pragma clang attribute pop
+
 bool ck_cpu_supports(ck_instruction_set set) {
     __builtin_cpu_init();
     switch (set) {
     case ck_baseline: return true;
-    case ck_avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case ck_avx2:
+    case ck_avx2x16: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case ck_avx512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
             && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
@@ -68,6 +83,7 @@ const ck_kernel_table *ck_kernels(ck_instruction_set set) {
     case ck_baseline: return &kernel_table_baseline;
     case ck_avx2: return &kernel_table_avx2;
     case ck_avx512: return &kernel_table_avx512;
+    case ck_avx2x16: return &kernel_table_avx2x16;
     }
     return 0;
 }

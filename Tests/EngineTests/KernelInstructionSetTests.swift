@@ -23,7 +23,7 @@ import Testing
 
     @Test func unknownOrUnsupportedSetsAreRefused() throws {
         let unknown = #expect(throws: EngineError.self) { try KernelInstructionSet.fromEnvironment([KernelInstructionSet.environmentVariable: "sse9"]) }
-        #expect(unknown?.message.contains("unknown instruction set 'sse9'; use one of baseline, avx2, avx512") == true)
+        #expect(unknown?.message.contains("unknown instruction set 'sse9'; use one of baseline, avx2, avx512, avx2x16") == true)
         for set in KernelInstructionSet.allCases where !set.isSupported {
             let refused = #expect(throws: EngineError.self) { try KernelInstructionSet.fromEnvironment([KernelInstructionSet.environmentVariable: set.rawValue]) }
             #expect(refused?.message.contains("this CPU cannot run \(set.rawValue)") == true)

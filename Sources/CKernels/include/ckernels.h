@@ -12,6 +12,7 @@ typedef enum {
     ck_baseline = 0,  // what the compiler targets by default (x86-64 SSE2, or the host's aarch64)
     ck_avx2 = 1,      // AVX2 + FMA, 256-bit vectors
     ck_avx512 = 2,    // AVX-512 F/BW/VL + FMA, 512-bit vectors
+    ck_avx2x16 = 3,   // AVX-512's 16-lane kernels compiled for AVX2 + FMA, so machines without AVX-512 check those code paths
 } ck_instruction_set;
 
 /// Where a band's transforms for the Winograd weight gradient lie in its scratch (winograd_scratch floats): V[ξ][c][t]

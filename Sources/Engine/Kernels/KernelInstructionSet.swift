@@ -3,8 +3,12 @@ import Foundation
 
 /// The instruction set the engine's own vector kernels (skinny products, lerp, biasAct) run with: the widest this
 /// CPU supports, or the one TOONKIT_SIMD names. How the sets differ: docs/engine-kernels.md.
+///
+/// `avx2x16` is AVX-512's 16-lane kernels compiled for AVX2 + FMA. It is never chosen on its own: it lets machines
+/// without AVX-512 run the code paths only 16-lane sets take (every test that compares the supported sets takes it),
+/// and TOONKIT_SIMD=avx2x16 runs a whole workload through them (docs/engine-kernels.md "A check of the 16-lane kernels").
 public enum KernelInstructionSet: String, CaseIterable, Sendable {
-    case baseline, avx2, avx512
+    case baseline, avx2, avx512, avx2x16
 
     public static let environmentVariable = "TOONKIT_SIMD"
 
@@ -28,7 +32,10 @@ public enum KernelInstructionSet: String, CaseIterable, Sendable {
     /// The sets this CPU can run, narrowest first.
     public static var supported: [KernelInstructionSet] { allCases.filter(\.isSupported) }
 
-    public static var widestSupported: KernelInstructionSet { supported.last! }
+    /// The widest set this CPU runs natively (`avx2x16` only checks AVX-512's kernels where AVX-512 is missing).
+    public static var widestSupported: KernelInstructionSet { supported.last { !$0.isCheckOfSixteenLanes }! }
+
+    public var isCheckOfSixteenLanes: Bool { self == .avx2x16 }
 
     public var isSupported: Bool { ck_cpu_supports(cValue) && ck_kernels(cValue) != nil }
 
@@ -38,6 +45,7 @@ public enum KernelInstructionSet: String, CaseIterable, Sendable {
         case .baseline: return "baseline (no AVX)"
         case .avx2: return "AVX2+FMA"
         case .avx512: return "AVX-512"
+        case .avx2x16: return "AVX-512's 16-lane kernels on AVX2+FMA"
         }
     }
 
@@ -46,11 +54,12 @@ public enum KernelInstructionSet: String, CaseIterable, Sendable {
         case .baseline: return ck_baseline
         case .avx2: return ck_avx2
         case .avx512: return ck_avx512
+        case .avx2x16: return ck_avx2x16
         }
     }
 
     /// Floats per vector of the set's kernels (the baseline emulates 8-float vectors).
-    public var vectorFloats: Int { self == .avx512 ? 16 : 8 }
+    public var vectorFloats: Int { self == .avx512 || self == .avx2x16 ? 16 : 8 }
 
     /// The kernels compiled for this set; only for supported sets.
     var kernels: ck_kernel_table { ck_kernels(cValue)!.pointee }
