@@ -367,6 +367,22 @@ import Testing
             // Lane-partial sums differ in order between 8- and 16-lane sets.
             #expect(maxDifferences(other.weight, reference.weight).relative < 1e-5, "\(set.rawValue) weight gradient")
         }
+        // Where the baseline does not fuse, the sets that do are held to the bound above against it, and to the bit against
+        // each other: 8 lanes or 16 (AVX2 and AVX-512, or avx2x16 on a machine without AVX-512), every element is one chain.
+        let fused = KernelInstructionSet.supported.filter { $0.kernels.fuses_products }
+        guard let first = fused.first, !KernelInstructionSet.baseline.kernels.fuses_products else { return }
+        func all(_ set: KernelInstructionSet) -> [[Float]] {
+            let direct = results(set)
+            return [direct.forward, direct.data, upsampled(set), downsampled(set), winograd(set), upsampled(set, winograd: true),
+                    downsampled(set, winograd: .two)]
+        }
+        let names = ["forward", "backward data", "up-sampling", "down-sampling", "Winograd", "Winograd up-sampling", "Winograd down-sampling"]
+        let expected = all(first)
+        for set in fused.dropFirst() {
+            for (name, (result, reference)) in zip(names, zip(all(set), expected)) {
+                #expect(result.map(\.bitPattern) == reference.map(\.bitPattern), "\(set.rawValue) against \(first.rawValue), \(name)")
+            }
+        }
     }
 
     @Test func theAlgorithmComesFromTheEnvironment() throws {

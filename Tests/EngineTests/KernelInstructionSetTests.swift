@@ -177,6 +177,18 @@ import Testing
                     #expect(outside.isEmpty, "\(set.rawValue) against baseline beyond the rounding bound at \(outside.prefix(4)), \(label), accumulate \(accumulate)")
                 }
             }
+            // The sets that fuse form every sum alike, 8 lanes or 16, so they agree with each other to the bit.
+            let fused = KernelInstructionSet.supported.filter { $0.kernels.fuses_products }
+            if let first = fused.first {
+                let expected = product(a, b, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, onto: initial, accumulate: accumulate,
+                                       instructionSet: first)
+                for set in fused.dropFirst() {
+                    let result = product(a, b, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, onto: initial, accumulate: accumulate,
+                                         instructionSet: set)
+                    #expect(mismatch(result.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                            "\(set.rawValue) against \(first.rawValue), \(label), accumulate \(accumulate)")
+                }
+            }
         }
     }
 
