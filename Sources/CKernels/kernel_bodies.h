@@ -1,6 +1,6 @@
-// The kernels of ckernels.h, written once. kernels.c includes this file once per instruction set with
-// CK_NAME (appends the set's suffix to every name), CK_LANES (floats per vector: 8 or 16) and
-// CK_FUSED (1 where the set has a fused multiply-add instruction) defined, under that set's target
+// The kernels of ckernels.h, written once. kernels.c includes this file (through kernel_set.h) once per
+// instruction set with CK_NAME (appends the set's suffix to every name), CK_LANES (floats per vector: 8 or
+// 16) and CK_FUSED (1 where the set has a fused multiply-add instruction) defined, under that set's target
 // attribute. No include guard: it is meant to be included several times.
 //
 // Every sum is formed in the same order on every set, so the sets with CK_FUSED agree bit for bit: the

@@ -1,4 +1,4 @@
-// One kernel source (kernel_bodies.h), compiled three times under different target attributes.
+// One kernel source (kernel_bodies.h), compiled once per instruction set under its target attribute (kernel_set.h).
 // See docs/engine-kernels.md for how a set is chosen and how the sets differ.
 
 #include "ckernels.h"
@@ -11,58 +11,36 @@
 // passing them without AVX changes the calling convention concerns no real call.
 #pragma clang diagnostic ignored "-Wpsabi"
 
+// Output channels per tile of the direct and Winograd kernels, on every set.
+#define CK_CONV_CHANNELS 6
+
 #define CK_NAME(name) name##_baseline
 #define CK_LANES 8
-#define CK_CONV_CHANNELS 6
 #if defined(__x86_64__)
 #define CK_FUSED 0
-#else
-#define CK_FUSED 1
 #endif
-#include "kernel_bodies.h"
-#undef CK_NAME
-#undef CK_LANES
-#undef CK_CONV_CHANNELS
-#undef CK_FUSED
+#include "kernel_set.h"
 
 #if defined(__x86_64__)
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define CK_NAME(name) name##_avx2
 #define CK_LANES 8
-#define CK_CONV_CHANNELS 6
-#define CK_FUSED 1
-#include "kernel_bodies.h"
-#undef CK_NAME
-#undef CK_LANES
-#undef CK_CONV_CHANNELS
-#undef CK_FUSED
+#include "kernel_set.h"
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
 #define CK_NAME(name) name##_avx512
 #define CK_LANES 16
-#define CK_CONV_CHANNELS 6
-#define CK_FUSED 1
-#include "kernel_bodies.h"
-#undef CK_NAME
-#undef CK_LANES
-#undef CK_CONV_CHANNELS
-#undef CK_FUSED
+#include "kernel_set.h"
 #pragma clang attribute pop
 
-// The same 16-lane source for AVX2: what only AVX-512 machines run (16-lane tiles, panels, interleaves and tails) runs
-// here too, and sums formed alike give AVX2's bits (docs/engine-kernels.md "A check of the 16-lane kernels").
+// AVX-512's 16-lane source compiled for AVX2: what only AVX-512 machines run (16-lane tiles, panels, interleaves and
+// tails) runs here too, and sums formed alike give AVX2's bits (docs/engine-kernels.md "A check of the 16-lane kernels").
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define CK_NAME(name) name##_avx2x16
 #define CK_LANES 16
-#define CK_CONV_CHANNELS 6
-#define CK_FUSED 1
-#include "kernel_bodies.h"
-#undef CK_NAME
-#undef CK_LANES
-#undef CK_CONV_CHANNELS
-#undef CK_FUSED
+#include "kernel_set.h"
 #pragma clang attribute pop
 
 bool ck_cpu_supports(ck_instruction_set set) {
