@@ -29,7 +29,7 @@ public enum KernelInstructionSet: String, CaseIterable, Sendable {
         return set
     }
 
-    /// The sets this CPU can run, narrowest first.
+    /// The sets this CPU can run, in `allCases` order: the native ones narrowest first, then the check set `avx2x16`.
     public static var supported: [KernelInstructionSet] { allCases.filter(\.isSupported) }
 
     /// The widest set this CPU runs natively (`avx2x16` only checks AVX-512's kernels where AVX-512 is missing).
