@@ -338,56 +338,42 @@ import Testing
                 DirectConvolution.weightGradient(odd, input: oddInput.pointer, gradOutput: oddGradient.pointer, output: $0, winograd: true, instructionSet: set)
             }
         }
+        let names = ["forward", "backward data", "up-sampling", "down-sampling", "Winograd", "Winograd up-sampling", "Winograd down-sampling"]
+        func passes(_ set: KernelInstructionSet, _ direct: (forward: [Float], data: [Float], weight: [Float])) -> [[Float]] {
+            [direct.forward, direct.data, upsampled(set), downsampled(set), winograd(set), upsampled(set, winograd: true),
+             downsampled(set, winograd: .two)]
+        }
+        let reference = results(.baseline), referencePasses = passes(.baseline, reference)
         let referenceWinogradWeightGradient = winogradWeightGradient(.baseline)
-        let reference = results(.baseline), referenceUpsampled = upsampled(.baseline), referenceDownsampled = downsampled(.baseline)
-        let referenceWinograd = winograd(.baseline), referenceWinogradUpsampled = upsampled(.baseline, winograd: true)
-        let referenceWinogradDownsampled = downsampled(.baseline, winograd: .two)
+        // Where the baseline does not fuse, the sets that do are held to the bound against it, and to the bit against each
+        // other: 8 lanes or 16 (AVX2 and AVX-512, or avx2x16 on a machine without AVX-512), every element is one chain.
+        var fused: [(set: KernelInstructionSet, passes: [[Float]], weight: [Float])] = []
         for set in KernelInstructionSet.supported where set != .baseline {
-            let other = results(set)
+            let other = results(set), otherPasses = passes(set, other)
             if set.kernels.fuses_products == KernelInstructionSet.baseline.kernels.fuses_products {
-                #expect(other.forward.map(\.bitPattern) == reference.forward.map(\.bitPattern), "\(set.rawValue) forward")
-                #expect(other.data.map(\.bitPattern) == reference.data.map(\.bitPattern), "\(set.rawValue) backward data")
-                #expect(upsampled(set).map(\.bitPattern) == referenceUpsampled.map(\.bitPattern), "\(set.rawValue) up-sampling")
-                #expect(downsampled(set).map(\.bitPattern) == referenceDownsampled.map(\.bitPattern), "\(set.rawValue) down-sampling")
-                #expect(winograd(set).map(\.bitPattern) == referenceWinograd.map(\.bitPattern), "\(set.rawValue) Winograd")
-                #expect(upsampled(set, winograd: true).map(\.bitPattern) == referenceWinogradUpsampled.map(\.bitPattern), "\(set.rawValue) Winograd up-sampling")
-                #expect(downsampled(set, winograd: .two).map(\.bitPattern) == referenceWinogradDownsampled.map(\.bitPattern),
-                        "\(set.rawValue) Winograd down-sampling")
+                for (name, (value, expected)) in zip(names, zip(otherPasses, referencePasses)) {
+                    #expect(mismatch(value.map(\.bitPattern), expected.map(\.bitPattern)) == nil, "\(set.rawValue) \(name)")
+                }
             } else {
-                #expect(maxDifferences(winograd(set), referenceWinograd).relative < 1e-5, "\(set.rawValue) Winograd")
-                #expect(maxDifferences(upsampled(set, winograd: true), referenceWinogradUpsampled).relative < 1e-5, "\(set.rawValue) Winograd up-sampling")
-                #expect(maxDifferences(downsampled(set, winograd: .two), referenceWinogradDownsampled).relative < 1e-5,
-                        "\(set.rawValue) Winograd down-sampling")
-                #expect(maxDifferences(upsampled(set), referenceUpsampled).relative < 1e-5, "\(set.rawValue) up-sampling")
-                #expect(maxDifferences(downsampled(set), referenceDownsampled).relative < 1e-5, "\(set.rawValue) down-sampling")
-                #expect(maxDifferences(other.forward, reference.forward).relative < 1e-5, "\(set.rawValue) forward")
-                #expect(maxDifferences(other.data, reference.data).relative < 1e-5, "\(set.rawValue) backward data")
+                for (name, (value, expected)) in zip(names, zip(otherPasses, referencePasses)) {
+                    #expect(maxDifferences(value, expected).relative < 1e-5, "\(set.rawValue) \(name)")
+                }
+                if let first = fused.first {
+                    for (name, (value, expected)) in zip(names, zip(otherPasses, first.passes)) {
+                        #expect(mismatch(value.map(\.bitPattern), expected.map(\.bitPattern)) == nil, "\(set.rawValue) against \(first.set.rawValue), \(name)")
+                    }
+                }
+                // The direct weight gradient's lane-partial sums follow the lanes, so there only sets of as many lanes agree
+                // (AVX-512 and avx2x16 on an AVX-512 machine).
+                for earlier in fused where earlier.set.vectorFloats == set.vectorFloats {
+                    #expect(mismatch(other.weight.map(\.bitPattern), earlier.weight.map(\.bitPattern)) == nil,
+                            "\(set.rawValue) against \(earlier.set.rawValue), weight gradient")
+                }
+                fused.append((set, otherPasses, other.weight))
             }
             #expect(winogradWeightGradient(set).map(\.bitPattern) == referenceWinogradWeightGradient.map(\.bitPattern), "\(set.rawValue) Winograd weight gradient")
             // Lane-partial sums differ in order between 8- and 16-lane sets.
             #expect(maxDifferences(other.weight, reference.weight).relative < 1e-5, "\(set.rawValue) weight gradient")
-        }
-        // Where the baseline does not fuse, the sets that do are held to the bound above against it, and to the bit against
-        // each other: 8 lanes or 16 (AVX2 and AVX-512, or avx2x16 on a machine without AVX-512), every element is one chain.
-        let fused = KernelInstructionSet.supported.filter { $0.kernels.fuses_products }
-        guard let first = fused.first, !KernelInstructionSet.baseline.kernels.fuses_products else { return }
-        func all(_ set: KernelInstructionSet) -> [[Float]] {
-            let direct = results(set)
-            return [direct.forward, direct.data, upsampled(set), downsampled(set), winograd(set), upsampled(set, winograd: true),
-                    downsampled(set, winograd: .two)]
-        }
-        let names = ["forward", "backward data", "up-sampling", "down-sampling", "Winograd", "Winograd up-sampling", "Winograd down-sampling"]
-        let expected = all(first)
-        for set in fused.dropFirst() {
-            for (name, (result, reference)) in zip(names, zip(all(set), expected)) {
-                #expect(mismatch(result.map(\.bitPattern), reference.map(\.bitPattern)) == nil, "\(set.rawValue) against \(first.rawValue), \(name)")
-            }
-            // The direct weight gradient's lane-partial sums follow the lanes, so there only sets of as many lanes agree
-            // (AVX-512 and avx2x16 on an AVX-512 machine).
-            for other in fused.prefix { $0 != set } where other.vectorFloats == set.vectorFloats {
-                #expect(mismatch(results(set).weight.map(\.bitPattern), results(other).weight.map(\.bitPattern)) == nil,
-                        "\(set.rawValue) against \(other.rawValue), weight gradient")
-            }
         }
     }
 

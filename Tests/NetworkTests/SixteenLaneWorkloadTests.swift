@@ -16,8 +16,9 @@ struct SixteenLaneWorkloadTests {
         try succeed(["import", Fixtures.url("tiny64.pkl").path, "-o", checkpoint])
         try succeed(["generate", checkpoint, "--seeds", "0-7", "-o", folder.path("images")])
         try succeed(["dataset", "convert", folder.path("images"), "-o", folder.path("data.zip")])
+        let sets: [KernelInstructionSet] = [.avx2, .avx2x16]
         var images: [Data] = []
-        for set in [KernelInstructionSet.avx2, .avx2x16] {
+        for set in sets {
             let output = folder.path("\(set.rawValue).npy")
             try succeed(["generate", checkpoint, "--seeds", "0-3", "-o", output], set: set)
             images.append(try Data(contentsOf: URL(fileURLWithPath: output)))
@@ -25,7 +26,7 @@ struct SixteenLaneWorkloadTests {
                          "--snap", "2", "--aug", "ada", "--metrics", "none", "--outdir", folder.path("runs-\(set.rawValue)")], set: set)
         }
         #expect(images[0] == images[1], "generate: avx2x16 against avx2")
-        let snapshots = try ["avx2", "avx2x16"].map { set in try snapshot(in: folder.file("runs-\(set)")) }
+        let snapshots = try sets.map { try snapshot(in: folder.file("runs-\($0.rawValue)")) }
         let diff = try Toonkit.run(["diff", snapshots[0], snapshots[1]])
         #expect(diff.status == 0, "train: avx2x16 against avx2: \(diff.stdout.suffix(400))")
     }
