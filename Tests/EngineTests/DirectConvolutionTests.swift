@@ -104,9 +104,11 @@ import Testing
         #expect(DirectConvolution.balancedTileRows(9, atMost: 9, bandsPerRow: 1, threads: 1) == 9)
     }
 
-    /// Forward passes on planes 8 to 15 wide (Inception's Mixed_7 3×3 at 8², batch 8), where each row of tiles fills part
-    /// of a vector: against the definition, with padding 0, 1 and 2, odd sizes, partial channel tiles and groups.
-    @Test func winogradServesNarrowPlanesForward() throws {
+    /// Forward and backward-data passes on planes 8 to 15 wide (StyleGAN2's 8² layers from batch 4, Inception's Mixed_7 3×3
+    /// at 8², batch 8), where each row of tiles fills part of a vector: against the definition and the adjoint, with
+    /// padding 0, 1 and 2 (backward data writes the larger plane), odd sizes, partial channel tiles and groups; and which
+    /// batches take the path.
+    @Test func winogradServesNarrowPlanes() throws {
         // (batch, groups, in, out, input height, input width, padding)
         for (n, groups, c, o, h, w, padding) in [(8, 1, 12, 10, 8, 8, 1), (2, 2, 8, 6, 9, 11, 0), (4, 1, 5, 9, 15, 15, 1), (3, 1, 6, 7, 8, 9, 2)] {
             let shape = "shape \((n, groups, c, o, h, w)), padding \(padding)"
@@ -115,7 +117,33 @@ import Testing
             let forward = run(count: n * o * g.outPlane) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two) }
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: padding, groups: groups)
             #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, \(shape)")
+            let gy = G.random([n, o, g.outHeight, g.outWidth], seed: 93)
+            let data = run(count: n * c * g.inPlane) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true) }
+            let im2col = run(count: n * c * g.inPlane) { ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, algorithm: .im2col) }
+            #expect(maxDifferences(data, im2col).relative < 1e-5, "backward data, \(shape)")
+            // ⟨conv(x), gy⟩ = ⟨x, convT(gy)⟩ in doubles.
+            let left = zip(reference, gy.scalars).reduce(0.0) { $0 + $1.0 * Double($1.1) }
+            let right = zip(x.scalars, data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint, \(shape)")
         }
+        // 8²: 16 tiles per sample, so Winograd from batch 4 (64 tiles) in both passes, never for the weight gradient.
+        #expect(ConvolutionAlgorithm.smallestWinogradBatch(onPlanesOf: 8) == 4)
+        typealias Path = DirectConvolution.Path
+        for batch in [1, 3, 4, 8] {
+            let g = try ConvGeometry(op: "test", input: [batch, 4, 8, 8], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))
+            let expected: Path? = batch >= 4 ? .winograd : nil
+            #expect(Path(g, backwardData: false, algorithm: .auto) == expected, "forward, batch \(batch)")
+            #expect(Path(g, backwardData: true, algorithm: .auto) == expected, "backward data, batch \(batch)")
+            #expect(Path(weightGradient: g, algorithm: .auto) == nil, "weight gradient, batch \(batch)")
+            for (algorithm, backwardData) in [(ConvolutionAlgorithm.direct, false), (.direct, true), (.im2col, false), (.im2col, true)] {
+                #expect(Path(g, backwardData: backwardData, algorithm: algorithm) == nil, "\(algorithm), batch \(batch)")
+            }
+        }
+        // Each pass counts the tiles of the plane it writes: without padding, 3 samples' 8² outputs are 48 tiles, and their
+        // 10² inputs, which backward data writes, 75.
+        let unpadded = try ConvGeometry(op: "test", input: [3, 4, 10, 10], weight: [4, 4, 3, 3], options: ConvOptions(padding: 0))
+        #expect(DirectConvolution.suitsNarrowWinograd(unpadded, backwardData: true))
+        #expect(!DirectConvolution.suitsNarrowWinograd(unpadded, backwardData: false))
     }
 
     /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition
@@ -162,15 +190,10 @@ import Testing
                 #expect(worstWeightGradientError(weightGradient, x, gy, g) < 1e-5, "weight gradient, \(shape), tiles per band \(String(describing: tilesPerBand))")
             }
         }
-        // Planes under 16 wide keep im2col, except forward passes of planes from 8 wide whose batch makes 128 tiles or
-        // more; unequal paddings and other strides never take Winograd.
+        // Planes under 16 wide keep im2col but at large enough batches (`winogradServesNarrowPlanes`), planes under 8 wide
+        // always; unequal paddings and other strides never take Winograd.
         #expect(!DirectConvolution.suitsWinograd(try geometry(1, 1, 4, 4, 8, 8)))
-        #expect(DirectConvolution.Path(try geometry(4, 1, 4, 4, 8, 8), backwardData: false, algorithm: .auto) == nil)
-        #expect(DirectConvolution.Path(try geometry(8, 1, 4, 4, 8, 8), backwardData: false, algorithm: .auto) == .winograd)
-        #expect(DirectConvolution.Path(try geometry(8, 1, 4, 4, 8, 8), backwardData: true, algorithm: .auto) == nil)
-        #expect(DirectConvolution.Path(weightGradient: try geometry(8, 1, 4, 4, 8, 8), algorithm: .auto) == nil)
-        #expect(DirectConvolution.Path(try geometry(8, 1, 4, 4, 8, 8), backwardData: false, algorithm: .direct) == nil)
-        #expect(DirectConvolution.Path(try geometry(8, 1, 4, 4, 7, 7), backwardData: false, algorithm: .auto) == nil)
+        #expect(DirectConvolution.Path(try geometry(64, 1, 4, 4, 7, 7), backwardData: false, algorithm: .auto) == nil)
         #expect(DirectConvolution.Path(try geometry(1, 1, 4, 4, 16, 16), backwardData: false, algorithm: .direct) == .direct)
         #expect(!DirectConvolution.suitsWinograd(try ConvGeometry(op: "test", input: [1, 4, 40, 40], weight: [4, 4, 3, 3],
                                                                    options: ConvOptions(stride: 1, padding: (1, 0)))))

@@ -26,6 +26,13 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
         try $scoped.withValue(algorithm, operation: body)
     }
 
+    /// The smallest batch from which `auto` computes a stride-1 3×3 layer's forward and backward-data passes on `size` × `size`
+    /// planes (8 to 15 wide) by Winograd instead of im2col, which round differently (`DirectConvolution.suitsNarrowWinograd`).
+    public static func smallestWinogradBatch(onPlanesOf size: Int) -> Int {
+        let tilesPerSample = ((size + 1) / 2) * ((size + 1) / 2)
+        return (DirectConvolution.narrowPlaneMinimumTiles + tilesPerSample - 1) / tilesPerSample
+    }
+
     public static func fromEnvironment(_ environment: [String: String]) throws -> ConvolutionAlgorithm {
         guard let requested = environment[environmentVariable], !requested.isEmpty else { return .auto }
         guard let algorithm = ConvolutionAlgorithm(rawValue: requested.lowercased()) else {

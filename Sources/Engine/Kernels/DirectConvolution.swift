@@ -1,8 +1,8 @@
 import CKernels
 
 /// The 3×3 convolutions of StyleGAN2's planes from 16² up (stride 1 with padding 1, and the stride-2 down- and
-/// up-sampling), of FID Inception's stride-1 planes (padding 0 or 1), and forward passes from 8² at large enough
-/// batches (`suitsNarrowWinogradForward`), computed in place of im2col + GEMM by register-tiled C kernels, Winograd
+/// up-sampling), of FID Inception's stride-1 planes (padding 0 or 1), and forward and backward-data passes from 8²
+/// at large enough batches (`suitsNarrowWinograd`), computed in place of im2col + GEMM by register-tiled C kernels, Winograd
 /// F(2×2, 3×3) where it suits, or F(4×4, 3×3) for forward passes that allow its rounding (Sources/CKernels,
 /// docs/engine-kernels.md "Direct convolution", "Winograd", "Winograd F(4×4, 3×3)"). im2col writes nine copies of the
 /// input and hands OpenBLAS a product only 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128² and 256² planes
@@ -19,8 +19,8 @@ enum DirectConvolution {
             if algorithm.usesWinograd && !backwardData && rounding == .relaxed && DirectConvolution.suitsWinograd(g) {
                 self = .winograd4x4
             } else if algorithm.usesWinograd && (DirectConvolution.suitsWinograd(g)
-                || (backwardData ? DirectConvolution.suitsWinogradUpsampling(g)
-                    : DirectConvolution.suitsNarrowWinogradForward(g) || DirectConvolution.suitsWinogradDownsampling(g))) {
+                || DirectConvolution.suitsNarrowWinograd(g, backwardData: backwardData)
+                || (backwardData ? DirectConvolution.suitsWinogradUpsampling(g) : DirectConvolution.suitsWinogradDownsampling(g))) {
                 self = .winograd
             } else if DirectConvolution.suits(g) || (backwardData ? DirectConvolution.suitsUpsampling(g) : DirectConvolution.suitsStrideTwo(g)) {
                 self = .direct
@@ -272,25 +272,31 @@ enum DirectConvolution {
     /// the convolution with padding 2 − p), input and output planes from 16 wide, of any size: odd widths and heights
     /// end in a partial tile column and row (FID's Inception: 147², 71², 35²). Every set takes this path for the same
     /// geometries, so they round alike. At StyleGAN2's 16² it beats the direct kernel (forward, backward data) and
-    /// im2col (weight gradient) at batch 1 and 2; at 8² (batch 4) it draws level forward and in backward data and loses
-    /// the weight gradient (`toonkit bench kernels --only "512->512 @"`, AVX2, docs/engine-kernels.md "Narrow planes"),
-    /// so narrower planes keep im2col, except forward passes at large batches (`suitsNarrowWinogradForward`). Measured
-    /// on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
+    /// im2col (weight gradient) at batch 1 and 2 (`toonkit bench kernels --only "512->512 @"`, AVX2, docs/engine-kernels.md
+    /// "Narrow planes"). Narrower planes keep im2col, except forward and backward-data passes at batches that give them
+    /// enough tiles (`suitsNarrowWinograd`). Measured on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
         fitsWinogradKernel(g) && min(g.inWidth, g.outWidth) >= 16
     }
 
-    /// Whether Winograd serves a forward pass on planes 8 to 15 wide, which `suitsWinograd` leaves to im2col: when the
-    /// batch gives the weights' transform, made once per call, at least 128 tiles of each plane to serve (FID Inception's
-    /// 448 → 384 channels at 8², batch 8: `toonkit bench kernels --only "@8x8 pad 1" --against im2col`, see
-    /// docs/engine-kernels.md "Narrow planes"). A half-empty vector per tile row is the price.
-    static func suitsNarrowWinogradForward(_ g: ConvGeometry) -> Bool {
-        fitsWinogradKernel(g) && g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= 128
+    /// Whether Winograd serves a forward or backward-data pass on planes 8 to 15 wide, which `suitsWinograd` leaves to
+    /// im2col: when the batch gives the plane the pass writes at least `narrowPlaneMinimumTiles` tiles, so the weights'
+    /// transform, made once per call, serves enough of them. The weight gradient keeps im2col there: its bands are
+    /// per sample, so its products would be only 16 tiles deep at 8².
+    static func suitsNarrowWinograd(_ g: ConvGeometry, backwardData: Bool) -> Bool {
+        let (height, width) = backwardData ? (g.inHeight, g.inWidth) : (g.outHeight, g.outWidth)
+        return fitsWinogradKernel(g) && g.batch * ((height + 1) / 2) * ((width + 1) / 2) >= narrowPlaneMinimumTiles
     }
+
+    /// Tiles of the written plane from which Winograd takes a narrow plane's forward and backward-data passes. StyleGAN2's
+    /// 512 channels at 8² (16 tiles per sample), `toonkit bench kernels --only "512->512 @8x8" --against im2col` on a Zen 3
+    /// (AVX2): im2col took 1.16–1.27 times as long at batch 4 (64 tiles), 1.42–1.61 at 8 and 16, but 0.88–0.96 at batch 3
+    /// and 0.97–1.00 at batch 2, and 0.60–0.69 at batch 1 (docs/engine-kernels.md "Narrow planes").
+    static let narrowPlaneMinimumTiles = 64
 
     /// What the stride-1 Winograd kernels (F(2×2, 3×3) and F(4×4, 3×3)) compute: 3×3, stride 1, the same padding p ≤ 2 on
     /// both axes, planes from 8 wide; which of these take them is `Path`'s choice, with `suitsWinograd` and
-    /// `suitsNarrowWinogradForward`.
+    /// `suitsNarrowWinograd`.
     private static func fitsWinogradKernel(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padHeight == g.padWidth && (0...2).contains(g.padHeight)
             && min(g.inWidth, g.outWidth) >= 8
