@@ -108,14 +108,15 @@ CK_INLINE long CK_NAME(winograd_position_stride)(long channels, long stride) {
 
 // `positions`: 16 for F(2×2, 3×3), 25 for the down-sampling's parities (winograd_down_rows), 36 for F(4×4, 3×3), 49 for
 // the up-sampling's (winograd_up_rows); `side`: output pixels per tile along each axis, 2, 3 for the up-sampling's
-// parity pixels, or 4 for F(4×4, 3×3).
-CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int side, long out_channels, long in_channels, long rows,
-                                                          long out_width) {
+// parity pixels, or 4 for F(4×4, 3×3). `samples`: bands of that many samples' planes whose tiles follow one another
+// (the weight gradient's on small planes, winograd_band); the band copy holds one sample's rows at a time.
+CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_samples_plan)(int positions, int side, long out_channels, long in_channels,
+                                                                  long rows, long out_width, long samples) {
     CK_NAME(winograd_layout) layout;
     layout.tiles_per_row = (out_width + side - 1) / side;
     layout.columns = CK_NAME(whole_vectors)(layout.tiles_per_row);
     layout.tile_rows = (rows + side - 1) / side;
-    layout.stride = CK_NAME(whole_vectors)((layout.tile_rows - 1) * layout.tiles_per_row + layout.columns);
+    layout.stride = CK_NAME(whole_vectors)((samples * layout.tile_rows - 1) * layout.tiles_per_row + layout.columns);
     layout.padded_width = side * layout.columns + 2;
     layout.band_rows = side * layout.tile_rows + 2;
     layout.channel_stride = layout.band_rows * layout.padded_width;
@@ -127,6 +128,11 @@ CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int sid
     // Only the stride-1 kernels use the column buffers: F(4×4, 3×3) eight, F(2×2, 3×3) two (the parity kernels none).
     layout.scratch = layout.temporaries + (side == 4 ? 8 : 2) * (layout.columns + 1);
     return layout;
+}
+
+CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int side, long out_channels, long in_channels, long rows,
+                                                          long out_width) {
+    return CK_NAME(winograd_samples_plan)(positions, side, out_channels, in_channels, rows, out_width, 1);
 }
 
 // The parity kernels' scratch (winograd_up_kernel_bodies.h, winograd_down_kernel_bodies.h): V, then M (from
@@ -296,11 +302,11 @@ static void CK_NAME(conv3x3_winograd_rows)(long out_channels, long in_channels, 
 // tiles, dU[ξ] += M̂[ξ] V[ξ]ᵀ with M̂ = A gy Aᵀ (the output transform's adjoint, gy's 2×2 block per tile, zero outside
 // the plane), then dw = Gᵀ dU G once at the end. The caller runs the 16 products (the engine's GEMM over the tiles).
 
-static ck_winograd_band CK_NAME(winograd_band)(long out_channels, long in_channels, long rows, long out_width) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, 2, out_channels, in_channels, rows, out_width);
-    return (ck_winograd_band){.tiles = l.tile_rows * l.tiles_per_row, .stride = l.stride, .input_positions = l.input_positions,
+static ck_winograd_band CK_NAME(winograd_band)(long out_channels, long in_channels, long rows, long out_width, long samples) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_samples_plan)(16, 2, out_channels, in_channels, rows, out_width, samples);
+    return (ck_winograd_band){.tiles = samples * l.tile_rows * l.tiles_per_row, .stride = l.stride, .input_positions = l.input_positions,
                               .gradient_positions = l.output_positions, .transformed_input = l.transformed_input,
-                              .transformed_gradient = l.transformed_output};
+                              .transformed_gradient = l.transformed_output, .scratch = l.scratch};
 }
 
 // M̂[ξ][o][t] for the output channels first ≤ o < end: each tile's rows of gy split into even and odd columns (zeros
@@ -337,25 +343,31 @@ CK_INLINE void CK_NAME(winograd_gradient_transform)(long out_channels, long firs
 }
 
 // The band's transforms for the channel items first ≤ k < end, numbered input channels first, then output channels:
-// input channel k's band copy and V, or output channel k − in_channels's M̂. Items are independent, so threads can
-// split them.
+// input channel k's band copy and V, or output channel k − in_channels's M̂, for each of `samples` samples (input and
+// grad `input_sample` and `grad_sample` floats apart) in turn, each sample's tiles after the previous one's: a row's
+// whole last vector spills onto the next row's tiles, which the next row or sample then writes. Items are independent,
+// so threads can split them.
 static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
                                                   long out_height, long out_width, const float *input, const float *grad, long y0,
-                                                  long y1, long first, long end, float *scratch) {
-    const CK_NAME(winograd_layout) l = CK_NAME(winograd_plan)(16, 2, out_channels, in_channels, y1 - y0, out_width);
-    const long inputs_end = end < in_channels ? end : in_channels;
+                                                  long y1, long samples, long input_sample, long grad_sample, long first, long end,
+                                                  float *scratch) {
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_samples_plan)(16, 2, out_channels, in_channels, y1 - y0, out_width, samples);
+    const long inputs_end = end < in_channels ? end : in_channels, sample_tiles = l.tile_rows * l.tiles_per_row;
     // Per thread, not the scratch's shared column buffers: threads transform different channels at once.
     float even[l.columns + 1], odd[l.columns + 1];
     for (long c = first; c < inputs_end; c++) {
-        CK_NAME(copy_band)(1, in_height, in_width, input + c * in_height * in_width, y0 - pad, l.band_rows, pad, l.padded_width,
-                           scratch + c * l.channel_stride);
-        CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.tiles_per_row, l.columns, scratch, l.channel_stride,
-                                          l.padded_width, l.stride, l.input_positions, scratch + l.transformed_input, even, odd);
+        for (long s = 0; s < samples; s++) {
+            CK_NAME(copy_band)(1, in_height, in_width, input + s * input_sample + c * in_height * in_width, y0 - pad, l.band_rows, pad,
+                               l.padded_width, scratch + c * l.channel_stride);
+            CK_NAME(winograd_input_transform)(in_channels, c, c + 1, l.tile_rows, l.tiles_per_row, l.columns, scratch, l.channel_stride,
+                                              l.padded_width, l.stride, l.input_positions, scratch + l.transformed_input + s * sample_tiles,
+                                              even, odd);
+        }
     }
     const long outputs_first = first > in_channels ? first - in_channels : 0;
-    if (end > in_channels) {
-        CK_NAME(winograd_gradient_transform)(out_channels, outputs_first, end - in_channels, out_height, out_width, &l, grad, y0, y1,
-                                             scratch + l.transformed_output);
+    for (long s = 0; end > in_channels && s < samples; s++) {
+        CK_NAME(winograd_gradient_transform)(out_channels, outputs_first, end - in_channels, out_height, out_width, &l, grad + s * grad_sample,
+                                             y0, y1, scratch + l.transformed_output + s * sample_tiles);
     }
 }
 

@@ -104,10 +104,10 @@ import Testing
         #expect(DirectConvolution.balancedTileRows(9, atMost: 9, bandsPerRow: 1, threads: 1) == 9)
     }
 
-    /// Forward and backward-data passes on planes 8 to 15 wide (StyleGAN2's 8² layers from batch 4, Inception's Mixed_7 3×3
-    /// at 8², batch 8), where each row of tiles fills part of a vector: against the definition and the adjoint, with
-    /// padding 0, 1 and 2 (backward data writes the larger plane), odd sizes, partial channel tiles and groups; and which
-    /// batches take the path.
+    /// The three passes on planes 8 to 15 wide (StyleGAN2's 8² layers from batch 4, Inception's Mixed_7 3×3 at 8², batch 8),
+    /// where each row of tiles fills part of a vector: against the definition and the adjoint, with padding 0, 1 and 2
+    /// (backward data writes the larger plane), odd sizes, partial channel tiles and groups, the weight gradient in bands of
+    /// several samples' planes; and which batches take the path.
     @Test func winogradServesNarrowPlanes() throws {
         // (batch, groups, in, out, input height, input width, padding)
         for (n, groups, c, o, h, w, padding) in [(8, 1, 12, 10, 8, 8, 1), (2, 2, 8, 6, 9, 11, 0), (4, 1, 5, 9, 15, 15, 1), (3, 1, 6, 7, 8, 9, 2)] {
@@ -125,16 +125,28 @@ import Testing
             let left = zip(reference, gy.scalars).reduce(0.0) { $0 + $1.0 * Double($1.1) }
             let right = zip(x.scalars, data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint, \(shape)")
+            // The weight gradient's bands: whole planes of as many samples as its default tiles take (all of them here), of
+            // 3 samples (the last band fewer where the batch is not a multiple of 3), and of one tile row.
+            let planeTiles = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
+            for tilesPerBand in [nil, 3 * planeTiles, 1] {
+                let weightGradient = run(count: o * (c / groups) * 9, from: 5) {
+                    DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, winograd: true,
+                                                     winogradTilesPerBand: tilesPerBand)
+                }
+                #expect(worstWeightGradientError(weightGradient, x, gy, g) < 1e-5, "weight gradient, \(shape), tiles per band \(String(describing: tilesPerBand))")
+            }
         }
-        // 8²: 16 tiles per sample, so Winograd from batch 4 (64 tiles) in both passes, never for the weight gradient.
+        // 8²: 16 tiles per sample, so Winograd from batch 4 (64 tiles) forward and in backward data, from batch 6 (96) in the
+        // weight gradient.
         #expect(ConvolutionAlgorithm.smallestWinogradBatch(onPlanesOf: 8) == 4)
         typealias Path = DirectConvolution.Path
-        for batch in [1, 3, 4, 8] {
+        for batch in [1, 3, 4, 5, 6, 8] {
             let g = try ConvGeometry(op: "test", input: [batch, 4, 8, 8], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))
             let expected: Path? = batch >= 4 ? .winograd : nil
             #expect(Path(g, backwardData: false, algorithm: .auto) == expected, "forward, batch \(batch)")
             #expect(Path(g, backwardData: true, algorithm: .auto) == expected, "backward data, batch \(batch)")
-            #expect(Path(weightGradient: g, algorithm: .auto) == nil, "weight gradient, batch \(batch)")
+            #expect(Path(weightGradient: g, algorithm: .auto) == (batch >= 6 ? .winograd : nil), "weight gradient, batch \(batch)")
+            #expect(Path(weightGradient: g, algorithm: .direct) == nil, "weight gradient, direct, batch \(batch)")
             for (algorithm, backwardData) in [(ConvolutionAlgorithm.direct, false), (.direct, true), (.im2col, false), (.im2col, true)] {
                 #expect(Path(g, backwardData: backwardData, algorithm: algorithm) == nil, "\(algorithm), batch \(batch)")
             }

@@ -15,11 +15,11 @@ typedef enum {
     ck_avx2x16 = 3,   // AVX-512's 16-lane kernels compiled for AVX2 + FMA, so machines without AVX-512 check those code paths
 } ck_instruction_set;
 
-/// Where a band's transforms for the Winograd weight gradient lie in its scratch (winograd_scratch floats): V[ξ][c][t]
+/// Where a band's transforms for the Winograd weight gradient lie in its scratch (`scratch` floats): V[ξ][c][t]
 /// at transformed_input and M̂[ξ][o][t] at transformed_gradient, `stride` floats per channel, input_positions and
-/// gradient_positions floats from one position ξ to the next, tiles t < `tiles`.
+/// gradient_positions floats from one position ξ to the next, tiles t < `tiles` (of every sample in the band).
 typedef struct {
-    long tiles, stride, input_positions, gradient_positions, transformed_input, transformed_gradient;
+    long tiles, stride, input_positions, gradient_positions, transformed_input, transformed_gradient, scratch;
 } ck_winograd_band;
 
 /// The stride-1 Winograd forward kernels' shapes (F(2×2, 3×3) and F(4×4, 3×3); see ck_kernel_table): the weights'
@@ -100,15 +100,16 @@ typedef struct {
     ck_winograd_scratch winograd4_scratch;
     ck_winograd_rows conv3x3_winograd4_rows;
     /// The Winograd weight gradient of that convolution (docs/engine-kernels.md "Winograd weight gradient"), per band of
-    /// output rows y0 ≤ y < y1 sized as for conv3x3_winograd_rows: winograd_gradient_transforms writes the band's V of
-    /// the input channels and M̂ = A gy Aᵀ of the output channels ([out, out_height, out_width] gy planes), for the channel
-    /// items first ≤ k < end numbered inputs first (so threads can split them); the caller adds M̂[ξ] V[ξ]ᵀ to
-    /// dU[ξ] ([16][out][in]) for every position; once every band is in, winograd_unpack_gradient writes
-    /// gradient[o·out_stride + c·in_stride + i·3 + j] = (Gᵀ dU[·][o][c] G)[i][j] for out_first ≤ o < out_end.
-    ck_winograd_band (*winograd_band)(long out_channels, long in_channels, long rows, long out_width);
+    /// output rows y0 ≤ y < y1 of `samples` samples (whole planes when more than one): winograd_gradient_transforms writes
+    /// the band's V of the input channels and M̂ = A gy Aᵀ of the output channels ([out, out_height, out_width] gy planes,
+    /// input_sample and grad_sample floats from one sample to the next), for the channel items first ≤ k < end numbered
+    /// inputs first (so threads can split them); the caller adds M̂[ξ] V[ξ]ᵀ to dU[ξ] ([16][out][in]) for every position;
+    /// once every band is in, winograd_unpack_gradient writes gradient[o·out_stride + c·in_stride + i·3 + j] =
+    /// (Gᵀ dU[·][o][c] G)[i][j] for out_first ≤ o < out_end.
+    ck_winograd_band (*winograd_band)(long out_channels, long in_channels, long rows, long out_width, long samples);
     void (*winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
                                          long out_height, long out_width, const float *input, const float *grad, long y0, long y1,
-                                         long first, long end, float *scratch);
+                                         long samples, long input_sample, long grad_sample, long first, long end, float *scratch);
     void (*winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
                                      float *gradient, long out_first, long out_end);
     /// conv3x3_up_rows' transposed convolution by Winograd F(3×3, 2×2) over its four output parities (docs/engine-kernels.md

@@ -29,7 +29,7 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// The smallest batch from which `auto` computes a stride-1 3×3 layer's forward and backward-data passes on `size` × `size`
     /// planes (8 to 15 wide) by Winograd instead of im2col, which round differently (`DirectConvolution.suitsNarrowWinograd`).
     public static func smallestWinogradBatch(onPlanesOf size: Int) -> Int {
-        let tilesPerSample = ((size + 1) / 2) * ((size + 1) / 2)
+        let tilesPerSample = DirectConvolution.winogradPlaneTiles(size, size)
         return (DirectConvolution.narrowPlaneMinimumTiles + tilesPerSample - 1) / tilesPerSample
     }
 

@@ -1,9 +1,9 @@
 import CKernels
 
 /// The 3×3 convolutions of StyleGAN2's planes from 16² up (stride 1 with padding 1, and the stride-2 down- and
-/// up-sampling), of FID Inception's stride-1 planes (padding 0 or 1), and forward and backward-data passes from 8²
-/// at large enough batches (`suitsNarrowWinograd`), computed in place of im2col + GEMM by register-tiled C kernels, Winograd
-/// F(2×2, 3×3) where it suits, or F(4×4, 3×3) for forward passes that allow its rounding (Sources/CKernels,
+/// up-sampling), of FID Inception's stride-1 planes (padding 0 or 1), and every pass on planes from 8² at large enough
+/// batches (`suitsNarrowWinograd`), computed in place of im2col + GEMM by register-tiled C kernels, Winograd F(2×2, 3×3)
+/// where it suits, or F(4×4, 3×3) for forward passes that allow its rounding (Sources/CKernels,
 /// docs/engine-kernels.md "Direct convolution", "Winograd", "Winograd F(4×4, 3×3)"). im2col writes nine copies of the
 /// input and hands OpenBLAS a product only 64–128 rows tall, which ran at 0.4–0.7 of sgemm on the 128² and 256² planes
 /// (`toonkit bench kernels`); these kernels read a padded band of the input from cache instead.
@@ -42,7 +42,7 @@ enum DirectConvolution {
         /// down-sampling's, `suitsDownsamplingWeightGradient`).
         init?(weightGradient g: ConvGeometry, algorithm: ConvolutionAlgorithm) {
             guard algorithm.usesDirectKernels else { return nil }
-            if algorithm.usesWinograd && DirectConvolution.suitsWinograd(g) {
+            if algorithm.usesWinograd && (DirectConvolution.suitsWinograd(g) || DirectConvolution.suitsNarrowWinogradWeightGradient(g)) {
                 self = .winograd
             } else if DirectConvolution.suitsWeightGradient(g) || DirectConvolution.suitsDownsamplingWeightGradient(g) {
                 self = .direct
@@ -273,19 +273,18 @@ enum DirectConvolution {
     /// end in a partial tile column and row (FID's Inception: 147², 71², 35²). Every set takes this path for the same
     /// geometries, so they round alike. At StyleGAN2's 16² it beats the direct kernel (forward, backward data) and
     /// im2col (weight gradient) at batch 1 and 2 (`toonkit bench kernels --only "512->512 @"`, AVX2, docs/engine-kernels.md
-    /// "Narrow planes"). Narrower planes keep im2col, except forward and backward-data passes at batches that give them
-    /// enough tiles (`suitsNarrowWinograd`). Measured on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
+    /// "Narrow planes"). Narrower planes keep im2col, except at batches that give them enough tiles (`suitsNarrowWinograd`,
+    /// `suitsNarrowWinogradWeightGradient`). Measured on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
         fitsWinogradKernel(g) && min(g.inWidth, g.outWidth) >= 16
     }
 
     /// Whether Winograd serves a forward or backward-data pass on planes 8 to 15 wide, which `suitsWinograd` leaves to
     /// im2col: when the batch gives the plane the pass writes at least `narrowPlaneMinimumTiles` tiles, so the weights'
-    /// transform, made once per call, serves enough of them. The weight gradient keeps im2col there: its bands are
-    /// per sample, so its products would be only 16 tiles deep at 8².
+    /// transform, made once per call, serves enough of them.
     static func suitsNarrowWinograd(_ g: ConvGeometry, backwardData: Bool) -> Bool {
         let (height, width) = backwardData ? (g.inHeight, g.inWidth) : (g.outHeight, g.outWidth)
-        return fitsWinogradKernel(g) && g.batch * ((height + 1) / 2) * ((width + 1) / 2) >= narrowPlaneMinimumTiles
+        return fitsWinogradKernel(g) && g.batch * winogradPlaneTiles(height, width) >= narrowPlaneMinimumTiles
     }
 
     /// Tiles of the written plane from which Winograd takes a narrow plane's forward and backward-data passes. StyleGAN2's
@@ -293,6 +292,19 @@ enum DirectConvolution {
     /// (AVX2): im2col took 1.16–1.27 times as long at batch 4 (64 tiles), 1.42–1.61 at 8 and 16, but 0.88–0.96 at batch 3
     /// and 0.97–1.00 at batch 2, and 0.60–0.69 at batch 1 (docs/engine-kernels.md "Narrow planes").
     static let narrowPlaneMinimumTiles = 64
+
+    /// Whether Winograd serves the weight gradient on planes 8 to 15 wide: from `narrowPlaneMinimumWeightGradientTiles`
+    /// tiles of the output plane over the batch, which its bands of whole planes of several samples sum in each product.
+    static func suitsNarrowWinogradWeightGradient(_ g: ConvGeometry) -> Bool {
+        fitsWinogradKernel(g) && g.batch * winogradPlaneTiles(g.outHeight, g.outWidth) >= narrowPlaneMinimumWeightGradientTiles
+    }
+
+    /// The same measurement of the weight gradient: im2col took 1.06–1.11 times as long at batch 6 (96 tiles), 1.19–1.22 at
+    /// 8 and 1.48–1.49 at 16, but 0.88 at batch 4.
+    static let narrowPlaneMinimumWeightGradientTiles = 96
+
+    /// F(2×2, 3×3)'s tiles on a plane of `height` × `width` output pixels.
+    static func winogradPlaneTiles(_ height: Int, _ width: Int) -> Int { ((height + 1) / 2) * ((width + 1) / 2) }
 
     /// What the stride-1 Winograd kernels (F(2×2, 3×3) and F(4×4, 3×3)) compute: 3×3, stride 1, the same padding p ≤ 2 on
     /// both axes, planes from 8 wide; which of these take them is `Path`'s choice, with `suitsWinograd` and
@@ -338,34 +350,40 @@ enum DirectConvolution {
         }
     }
 
-    /// The weight gradient by Winograd F(2×2, 3×3) (`suitsWinograd`; docs/engine-kernels.md "Winograd weight
-    /// gradient"), overwriting `output`. For each sample, group and band of output rows the C kernels transform the
-    /// band's input and output gradient (threads split the channels) and the engine's GEMM adds the 16 products
-    /// M̂[ξ]·V[ξ]ᵀ over the band's tiles to dU[ξ]; dU becomes 3×3 taps once at the end. Every element's sum runs over
-    /// samples, then bands, in one order whatever the number of threads. Bands are whole rows of tiles, about 256 tiles
-    /// or more so each product is deep enough to amortise the GEMM's packing and start-up, and otherwise keep V and M̂
-    /// near 8 MB.
+    /// The weight gradient by Winograd F(2×2, 3×3) (`suitsWinograd`, `suitsNarrowWinogradWeightGradient`;
+    /// docs/engine-kernels.md "Winograd weight gradient"), overwriting `output`. For each band of samples, group and band
+    /// of output rows the C kernels transform the band's input and output gradient (threads split the channels) and the
+    /// engine's GEMM adds the 16 products M̂[ξ]·V[ξ]ᵀ over the band's tiles to dU[ξ]; dU becomes 3×3 taps once at the end.
+    /// Every element's sum runs over samples, then bands, in one order whatever the number of threads. Bands hold about
+    /// 256 tiles or more so each product is deep enough to amortise the GEMM's packing and start-up, and otherwise keep V
+    /// and M̂ near 8 MB: whole rows of tiles of one sample, or on planes under 16 wide (8² has 16 tiles) whole planes of as
+    /// many samples as that takes. Planes from 16 wide keep bands of one sample even where a plane has fewer tiles (16² has
+    /// 64): bands of samples measured there within the host's noise, and they would make a batch split over ranks
+    /// round unlike the whole batch (docs/engine-kernels.md "Winograd weight gradient").
     private static func winogradWeightGradient(_ g: ConvGeometry, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
                                                gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, tilesPerBand: Int?) {
-        precondition(suitsWinograd(g), "no Winograd kernel for this geometry")
+        precondition(fitsWinogradKernel(g), "no Winograd kernel for this geometry")
         let planes = StrideOnePlanes(g, backwardData: false)
         let (outChannels, inChannels, height, width) = (g.outPerGroup, g.inPerGroup, g.outHeight, g.outWidth)
         let tiles = tilesPerBand ?? max(256, winogradTiles(fitting: 8 << 20, positions: 16, inChannels: inChannels, outChannels: outChannels))
         let rows = winogradBandRows(tiles: tiles, height: height, width: width)
-        let scratch = TensorStorage(count: kernels.winograd_scratch(outChannels, inChannels, rows, width))
+        let samplesPerBand = rows < height || suitsWinograd(g) ? 1 : min(g.batch, max(1, tiles / winogradPlaneTiles(height, width)))
+        let scratch = TensorStorage(count: kernels.winograd_band(outChannels, inChannels, rows, width, samplesPerBand).scratch)
         let perPosition = outChannels * inChannels
         let transformed = TensorStorage(count: g.groups * 16 * perPosition)
         transformed.pointer.update(repeating: 0, count: transformed.count)
-        for sample in 0..<g.batch {
+        for firstSample in stride(from: 0, to: g.batch, by: samplesPerBand) {
+            let samples = min(samplesPerBand, g.batch - firstSample)
             for group in 0..<g.groups {
-                let x = input + (sample * g.inChannels + group * inChannels) * g.inPlane
-                let gy = gradOutput + (sample * g.outChannels + group * outChannels) * g.outPlane
+                let x = input + (firstSample * g.inChannels + group * inChannels) * g.inPlane
+                let gy = gradOutput + (firstSample * g.outChannels + group * outChannels) * g.outPlane
                 let du = transformed.pointer + group * 16 * perPosition
                 for y0 in stride(from: 0, to: height, by: rows) {
-                    let y1 = min(height, y0 + rows), band = kernels.winograd_band(outChannels, inChannels, y1 - y0, width)
+                    let y1 = min(height, y0 + rows), band = kernels.winograd_band(outChannels, inChannels, y1 - y0, width, samples)
                     parallelChunks(inChannels + outChannels) { items in
                         kernels.winograd_gradient_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
-                                                             x, gy, y0, y1, items.lowerBound, items.upperBound, scratch.pointer)
+                                                             x, gy, y0, y1, samples, g.inChannels * g.inPlane, g.outChannels * g.outPlane,
+                                                             items.lowerBound, items.upperBound, scratch.pointer)
                     }
                     sgemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: band.tiles,
                           a: scratch.pointer + band.transformed_gradient, lda: band.stride,
