@@ -79,7 +79,7 @@ typedef struct {
     long tiles_per_row;       // tile columns in the plane: ⌈out_width / side⌉
     long columns;             // tile columns transformed per row of tiles: tiles_per_row rounded up to whole vectors
     long tile_rows;           // ⌈rows / side⌉
-    long stride;              // floats per channel of V and M: the last row's whole vectors, rounded up to whole vectors
+    long stride;              // floats per channel of V and M: to the last sample's last row's whole vectors, rounded up to whole vectors
     long input_positions;     // floats from one position of V to the next (winograd_position_stride)
     long output_positions;    // floats from one position of M to the next
     long padded_width;        // the band copy's row: side·columns + 2 input columns

@@ -33,7 +33,7 @@ extension Generator {
     /// (generation, sweeps, FID, projection, where the weights stay fixed), and the convolutions' transforms of the
     /// synthesis weights kept from their first use (`Tensor.keepingConvolutionTransforms`: those of the layers that
     /// convolve the whole batch with the shared weight on planes Winograd serves; for paper256 the 512-channel ones at 16²
-    /// and 32² and the up-sampling into 64², about 47 MB, and from batch 8 the 8² one too). Its images are an unprepared
+    /// and 32² and the up-sampling into 64², about 47 MB, and from batch 4 the 8² one too). Its images are an unprepared
     /// generator's to the bit.
     /// Replacing a tensor in `parameters` drops what was derived from it; a weight that requires a gradient is refused,
     /// since what is kept carries none. `keepingConvolutionTransforms: false` leaves the transforms to be made on every

@@ -127,7 +127,7 @@ import Testing
             #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint, \(shape)")
             // The weight gradient's bands: whole planes of as many samples as its default tiles take (all of them here), of
             // 3 samples (the last band fewer where the batch is not a multiple of 3), and of one tile row.
-            let planeTiles = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
+            let planeTiles = DirectConvolution.winogradPlaneTiles(g.outHeight, g.outWidth)
             for tilesPerBand in [nil, 3 * planeTiles, 1] {
                 let weightGradient = run(count: o * (c / groups) * 9, from: 5) {
                     DirectConvolution.weightGradient(g, input: x.pointer, gradOutput: gy.pointer, output: $0, winograd: true,
@@ -151,6 +151,11 @@ import Testing
                 #expect(Path(g, backwardData: backwardData, algorithm: algorithm) == nil, "\(algorithm), batch \(batch)")
             }
         }
+        // Tile counts just under each threshold: 9 samples of 2 × 14 (7 tiles each, 63) and 19 of 2 × 10 (5 each, 95).
+        let under64 = try ConvGeometry(op: "test", input: [9, 4, 2, 14], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))
+        let under96 = try ConvGeometry(op: "test", input: [19, 4, 2, 10], weight: [4, 4, 3, 3], options: ConvOptions(padding: 1))
+        #expect(Path(under64, backwardData: false, algorithm: .auto) == nil && Path(under64, backwardData: true, algorithm: .auto) == nil)
+        #expect(Path(under96, backwardData: false, algorithm: .auto) == .winograd && Path(weightGradient: under96, algorithm: .auto) == nil)
         // Each pass counts the tiles of the plane it writes: without padding, 3 samples' 8² outputs are 48 tiles, and their
         // 10² inputs, which backward data writes, 75.
         let unpadded = try ConvGeometry(op: "test", input: [3, 4, 10, 10], weight: [4, 4, 3, 3], options: ConvOptions(padding: 0))
@@ -367,10 +372,16 @@ import Testing
                 }
         }
         // The Winograd weight gradient's transforms have no multiply-add, so every set's transforms round alike (its
-        // products are the engine's GEMM, the same whichever set the transforms use).
+        // products are the engine's GEMM, the same whichever set the transforms use); on a narrow plane in one band of 5
+        // samples, each sample's last tile row a partial vector that spills onto the next sample's tiles.
+        let samples = try ConvGeometry(op: "test", input: [5, 8, 9, 11], weight: [14, 4, 3, 3], options: ConvOptions(padding: 1, groups: 2))
+        let samplesInput = G.random([5, 8, 9, 11], seed: 103), samplesGradient = G.random([5, 14, 9, 11], seed: 104)
         func winogradWeightGradient(_ set: KernelInstructionSet) -> [Float] {
             run(count: 14 * 4 * 9) {
                 DirectConvolution.weightGradient(odd, input: oddInput.pointer, gradOutput: oddGradient.pointer, output: $0, winograd: true, instructionSet: set)
+            } + run(count: 14 * 4 * 9) {
+                DirectConvolution.weightGradient(samples, input: samplesInput.pointer, gradOutput: samplesGradient.pointer, output: $0, winograd: true,
+                                                 instructionSet: set)
             }
         }
         let names = ["forward", "backward data", "up-sampling", "down-sampling", "Winograd", "Winograd up-sampling", "Winograd down-sampling"]

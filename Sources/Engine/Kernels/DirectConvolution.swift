@@ -354,12 +354,13 @@ enum DirectConvolution {
     /// docs/engine-kernels.md "Winograd weight gradient"), overwriting `output`. For each band of samples, group and band
     /// of output rows the C kernels transform the band's input and output gradient (threads split the channels) and the
     /// engine's GEMM adds the 16 products M̂[ξ]·V[ξ]ᵀ over the band's tiles to dU[ξ]; dU becomes 3×3 taps once at the end.
-    /// Every element's sum runs over samples, then bands, in one order whatever the number of threads. Bands hold about
-    /// 256 tiles or more so each product is deep enough to amortise the GEMM's packing and start-up, and otherwise keep V
-    /// and M̂ near 8 MB: whole rows of tiles of one sample, or on planes under 16 wide (8² has 16 tiles) whole planes of as
-    /// many samples as that takes. Planes from 16 wide keep bands of one sample even where a plane has fewer tiles (16² has
-    /// 64): bands of samples measured there within the host's noise, and they would make a batch split over ranks
-    /// round unlike the whole batch (docs/engine-kernels.md "Winograd weight gradient").
+    /// Every element's sum runs over the bands in order, each band's product over its tiles, so in one order whatever the
+    /// number of threads. Bands hold about 256 tiles or more so each product is deep enough to amortise the GEMM's packing
+    /// and start-up, and otherwise keep V and M̂ near 8 MB: whole rows of tiles of one sample, or on planes under 16 wide
+    /// (8² has 16 tiles) whole planes of as many samples as that takes. Planes from 16 wide keep bands of one sample even
+    /// where a plane has fewer tiles (16² has 64): bands of samples measured there within the host's noise, and there one
+    /// sample per band keeps a batch split over ranks rounding as the whole batch does (docs/engine-kernels.md "Winograd
+    /// weight gradient").
     private static func winogradWeightGradient(_ g: ConvGeometry, _ kernels: ck_kernel_table, input: UnsafePointer<Float>,
                                                gradOutput: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, tilesPerBand: Int?) {
         precondition(fitsWinogradKernel(g), "no Winograd kernel for this geometry")
