@@ -9,7 +9,7 @@ import Testing
 /// than the kernel, a strided 1×1, blocks of several samples, bands of rows, groups, uneven bands of channels, and at
 /// stride 1 on planes as wide as the output (taps copied and summed as shifted runs of the plane) kernels 5×5, 1×3 and
 /// 3×1 and planes narrower than the kernel's reach, 3×3 on planes 8 wide (a row summed per vector), and StyleGAN2's
-/// stride-2 3×3 geometry (rows summed from straight lines).
+/// stride-2 3×3 geometry (rows summed from straight lines; into 17² also from pixel-major columns, the transposed product).
 @Suite struct Im2colTests {
     typealias G = GradCheck
 
@@ -60,6 +60,9 @@ import Testing
         // 3×3 with padding 1 on planes 8 wide, summed a row per vector: the 8² layers (with groups), and a plane 5 rows tall.
         Case(batch: 3, groups: 2, channels: 6, outChannels: 4, height: 8, width: 8, kernel: (3, 3), stride: 1, padding: (1, 1)),
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 5, width: 8, kernel: (3, 3), stride: 1, padding: (1, 1)),
+        // The up-sampling into 17² at the widest block backward data takes pixel-major (4 samples, 256 columns), in two
+        // bands of channels, 229 and 228.
+        Case(batch: 4, groups: 1, channels: 457, outChannels: 2, height: 17, width: 17, kernel: (3, 3), stride: 2, padding: (0, 0)),
     ]
 
     /// Every entry of every block's columns, from NaN-filled buffers, bit for bit against the definition.
@@ -118,8 +121,14 @@ import Testing
         #expect(geometries[3].blocks.count > 1 && geometries[0].blocks.count == 1 && geometries[0].blocks[0].samples == 3)
         #expect(geometries.filter(\.tapsAreShiftedPlanes).count == 11)
         #expect(geometries.indices.filter { geometries[$0].isThreeByThreeOnEightWidePlanes } == [19, 20])
-        #expect(geometries.indices.filter { geometries[$0].isUnpaddedThreeByThreeStrideTwo } == [1, 4, 5, 17, 18])
+        #expect(geometries.indices.filter { geometries[$0].isUnpaddedThreeByThreeStrideTwo } == [1, 4, 5, 17, 18, 21])
         #expect(geometries[1].outWidth == Vector8.lanes && geometries[5].outWidth != Vector8.lanes)
+        // Backward data's product writes pixel-major columns into 17² up to 256 columns (cases 1 and 21), channel-major wider.
+        #expect(geometries.indices.filter { geometries[$0].readsPixelMajorColumns } == [1, 21])
+        let widest = geometries[21], block = widest.backwardDataBlocks[0]
+        #expect(widest.backwardDataBlocks.count == 1 && block.columns(widest) == 256)
+        #expect(widest.backwardDataColumnLayout(columns: 256) == .pixelMajor && widest.backwardDataColumnLayout(columns: 320) == .channelMajor)
+        #expect(ConvKernels.col2imBandChannels(widest, columns: 256) == 229)
         #expect(geometries[14].isPointwise && geometries[14].backwardDataBlocks.count == 1)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))
         #expect(ConvKernels.col2imBandChannels(empty, columns: 16) == 1)
@@ -172,14 +181,19 @@ import Testing
             let g = try c.geometry()
             let count = g.batch * g.inChannels * g.inPlane
             for initial in [[Float](repeating: 0, count: count), G.random([count], seed: UInt32(120 + index)).scalars] {
-                var gathered = initial, scattered = initial
+                var gathered = initial, scattered = initial, pixelMajor = initial
                 for block in g.backwardDataBlocks {
-                    let columns = block.columns(g)
+                    let columns = block.columns(g), band = ConvKernels.col2imBandChannels(g, columns: columns)
                     for group in 0..<g.groups {
                         let cols = G.random([g.patch, columns], seed: UInt32(110 + index)).scalars
-                        gather(g, block, group, cols, into: &gathered, band: ConvKernels.col2imBandChannels(g, columns: columns))
+                        gather(g, block, group, cols, into: &gathered, band: band)
                         scatter(g, block, group, cols, into: &scattered)
+                        if g.readsPixelMajorColumns { gather(g, block, group, cols, into: &pixelMajor, band: band, layout: .pixelMajor) }
                     }
+                }
+                // The same columns transposed: the same sums in the same order.
+                if g.readsPixelMajorColumns {
+                    #expect(mismatch(pixelMajor.map(\.bitPattern), gathered.map(\.bitPattern)) == nil, "\(c), pixel-major")
                 }
                 if g.backwardDataBlocks.count == 1 && initial.allSatisfy({ $0 == 0 }) {
                     #expect(mismatch(gathered.map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(c)")
@@ -195,7 +209,7 @@ import Testing
     /// sample's rows that leaves output rows out above and below: im2col bit for bit against its definition, col2im onto
     /// zeros bit for bit against the scatter.
     @Test func partialBlocksOfTheStyleGANGeometries() throws {
-        for index in [1, 17, 19, 20] {
+        for index in [1, 17, 19, 20, 21] {
             let g = try Self.cases[index].geometry()
             let block = ConvGeometry.Block(sample: g.batch - 1, samples: 1, rowStart: 1, rows: g.outHeight - 2)
             let columns = block.columns(g)
@@ -208,6 +222,11 @@ import Testing
                 gather(g, block, group, source, into: &gathered, band: g.inPerGroup)
                 scatter(g, block, group, source, into: &scattered)
                 #expect(mismatch(gathered.map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(Self.cases[index])")
+                if g.readsPixelMajorColumns {
+                    var pixelMajor = [Float](repeating: 0, count: gathered.count)
+                    gather(g, block, group, source, into: &pixelMajor, band: 2, layout: .pixelMajor)
+                    #expect(mismatch(pixelMajor.map(\.bitPattern), scattered.map(\.bitPattern)) == nil, "\(Self.cases[index]), pixel-major")
+                }
             }
         }
     }
@@ -223,15 +242,20 @@ import Testing
         return image
     }
 
-    /// ConvKernels.col2im of one block and group, `cols` holding every channel's rows, called in bands of `band` channels.
+    /// ConvKernels.col2im of one block and group, `cols` holding every channel's rows (channel-major), called in bands of
+    /// `band` channels, each band's rows handed over in `layout` (transposed for `.pixelMajor`, as backwardData's product
+    /// writes them).
     private func gather(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, _ cols: [Float], into image: inout [Float],
-                        band: Int, overwriting: Bool = false) {
+                        band: Int, overwriting: Bool = false, layout: ColumnLayout = .channelMajor) {
         let columns = block.columns(g)
         for first in stride(from: 0, to: g.inPerGroup, by: band) {
-            cols.withUnsafeBufferPointer { source in
+            let channels = first..<min(g.inPerGroup, first + band), rows = channels.count * g.kernelArea
+            let bandRows = Array(cols[(first * g.kernelArea * columns)..<((first * g.kernelArea + rows) * columns)])
+            let handed = layout == .channelMajor ? bandRows : (0..<(rows * columns)).map { bandRows[($0 % rows) * columns + $0 / rows] }
+            handed.withUnsafeBufferPointer { source in
                 image.withUnsafeMutableBufferPointer {
-                    ConvKernels.col2im(g, block, group, channels: first..<min(g.inPerGroup, first + band),
-                                       columns: source.baseAddress! + first * g.kernelArea * columns, into: $0.baseAddress!, overwriting: overwriting)
+                    ConvKernels.col2im(g, block, group, channels: channels, columns: source.baseAddress!, layout: layout,
+                                       into: $0.baseAddress!, overwriting: overwriting)
                 }
             }
         }

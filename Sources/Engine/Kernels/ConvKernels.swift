@@ -137,13 +137,21 @@ enum ConvKernels {
                 }
                 // The product in bands of input channels, each added back while it is still in cache: 512 channels
                 // into 17² at batch 4 (`bench kernels`, up 512->512 @16x16) wrote 4.7 MB of columns in one product.
-                let band = col2imBandChannels(g, columns: columns)
+                let band = col2imBandChannels(g, columns: columns), layout = g.backwardDataColumnLayout(columns: columns)
                 let dcols = cols.reserve(band * g.kernelArea * columns)
                 for first in Swift.stride(from: 0, to: g.inPerGroup, by: band) {
-                    let channels = first..<min(g.inPerGroup, first + band)
-                    sgemm(transposeA: true, transposeB: false, m: channels.count * g.kernelArea, n: columns, k: g.outPerGroup,
-                          a: w + first * g.kernelArea, lda: g.patch, b: gy, ldb: ldGy, c: dcols, ldc: columns)
-                    Profiler.measure("col2im") { col2im(g, block, group, channels: channels, columns: dcols, into: output, overwriting: overwriting) }
+                    let channels = first..<min(g.inPerGroup, first + band), rows = channels.count * g.kernelArea
+                    switch layout {
+                    case .channelMajor:
+                        sgemm(transposeA: true, transposeB: false, m: rows, n: columns, k: g.outPerGroup,
+                              a: w + first * g.kernelArea, lda: g.patch, b: gy, ldb: ldGy, c: dcols, ldc: columns)
+                    case .pixelMajor:
+                        sgemm(transposeA: true, transposeB: false, m: columns, n: rows, k: g.outPerGroup,
+                              a: gy, lda: ldGy, b: w + first * g.kernelArea, ldb: g.patch, c: dcols, ldc: rows)
+                    }
+                    Profiler.measure("col2im") {
+                        col2im(g, block, group, channels: channels, columns: dcols, layout: layout, into: output, overwriting: overwriting)
+                    }
                 }
             }
         }

@@ -14,6 +14,23 @@ extension ConvGeometry {
     var isUnpaddedThreeByThreeStrideTwo: Bool {
         stride == 2 && kernelHeight == 3 && kernelWidth == 3 && padHeight == 0 && padWidth == 0 && outWidth > 0 && inWidth == 2 * outWidth + 1
     }
+    /// Whether col2im can read pixel-major columns: the up-sampling from 8-wide inputs (into 17²).
+    var readsPixelMajorColumns: Bool { isUnpaddedThreeByThreeStrideTwo && outWidth == Vector8.lanes }
+    /// How backwardData's product lays out a block of `columns` columns: pixel-major where col2im reads it and the block
+    /// is at most 256 columns wide (4 samples into 17²), where the product is short and tall, channel-major otherwise
+    /// (docs/engine-kernels.md "Pixel-major columns").
+    func backwardDataColumnLayout(columns: Int) -> ColumnLayout {
+        readsPixelMajorColumns && columns <= 256 ? .pixelMajor : .channelMajor
+    }
+}
+
+/// The order of a band's column matrix, which backwardData's product writes and col2im reads.
+enum ColumnLayout {
+    /// Row (c·kh + i)·kw + j holds tap (i, j) of channel c at every column (pixel of the block): im2col's order, from the
+    /// product Wᵀ·gy.
+    case channelMajor
+    /// Row `column` holds every tap of the band's channels at that pixel: the transposed order, from the product gyᵀ·W.
+    case pixelMajor
 }
 
 extension ConvKernels {
@@ -131,11 +148,15 @@ extension ConvKernels {
     /// are the scatter's to the bit. `overwriting`: the block covers the whole image, so the sums are written instead of
     /// added and the rows no tap reaches are zeroed; the image need not be zeroed first (for 512 channels into 33² at
     /// batch 4, that zeroing took 1.3 ms of 34.6). Parallel over channels, so no two workers write the same pixel.
+    /// `layout` `.pixelMajor` (where `readsPixelMajorColumns` only): each task first transposes its channel's
+    /// taps of one sample into channel-major rows (`gatherTaps`), then sums them as it sums channel-major columns.
     static func col2im(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ group: Int, channels: Range<Int>,
-                       columns cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, overwriting: Bool = false) {
+                       columns cols: UnsafePointer<Float>, layout: ColumnLayout = .channelMajor, into output: UnsafeMutablePointer<Float>,
+                       overwriting: Bool = false) {
         precondition(!overwriting || (block.rowStart == 0 && block.rows == g.outHeight && block.samples == g.batch),
                      "col2im overwrites only with the one block that covers the image")
-        let columns = block.columns(g)
+        precondition(layout == .channelMajor || g.readsPixelMajorColumns, "col2im reads pixel-major columns into 17² only")
+        let columns = block.columns(g), samplePixels = block.rows * g.outWidth, bandRows = channels.count * g.kernelArea
         let firstRow = min(g.inHeight, max(0, block.rowStart * g.stride - g.padHeight))
         let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
         let rows = firstRow..<endRow, rowFloats = rows.count * g.inWidth
@@ -144,7 +165,7 @@ extension ConvKernels {
         // edges they set aside, or the gathered rows' phase buffers.
         let scratchFloats = switch path {
         case .eightWide: 0
-        case .strideTwo: g.inWidth
+        case .strideTwo: g.inWidth + (layout == .pixelMajor ? g.kernelArea * samplePixels : 0)
         case .shifted: rowFloats + g.inHeight * g.kernelWidth
         case .gathered(let gather): gather.scratch
         }
@@ -154,7 +175,8 @@ extension ConvKernels {
                     let s = task / channels.count
                     let c = task % channels.count
                     let plane = output + ((block.sample + s) * g.inChannels + group * g.inPerGroup + channels.lowerBound + c) * g.inPlane
-                    let sample = cols + c * g.kernelArea * columns + s * block.rows * g.outWidth
+                    let sample = layout == .channelMajor ? cols + c * g.kernelArea * columns + s * samplePixels
+                                                         : cols + s * samplePixels * bandRows + c * g.kernelArea
                     if overwriting {
                         plane.update(repeating: 0, count: firstRow * g.inWidth)
                         (plane + endRow * g.inWidth).update(repeating: 0, count: (g.inHeight - endRow) * g.inWidth)
@@ -162,6 +184,11 @@ extension ConvKernels {
                     switch path {
                     case .eightWide:
                         sumEightWideRows(g, block, sample, columns: columns, rows: rows, into: plane, overwriting: overwriting)
+                    case .strideTwo where layout == .pixelMajor:
+                        let taps = scratch.baseAddress! + g.inWidth
+                        gatherTaps(sample, pixelStride: bandRows, pixels: samplePixels, into: taps)
+                        sumUnpaddedStrideTwoRows(g, block, taps, columns: samplePixels, rows: rows, into: plane, phases: scratch.baseAddress!,
+                                                 overwriting: overwriting)
                     case .strideTwo:
                         sumUnpaddedStrideTwoRows(g, block, sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!,
                                                  overwriting: overwriting)
@@ -237,6 +264,19 @@ extension ConvKernels {
             }
             let image = plane + iy * width
             Vector8.store(overwriting ? sum : Vector8.load(image) + sum, image)
+        }
+    }
+
+    /// One channel's 3×3 taps of one sample from pixel-major columns (pixel p's nine at `source` + p·`pixelStride`) into
+    /// channel-major rows (tap t's pixels at `taps` + t·`pixels`), eight pixels at a time: taps 0–7 as one vector per
+    /// pixel, transposed, and tap 8 lane by lane. `pixels` is a multiple of 8.
+    @inline(__always)
+    private static func gatherTaps(_ source: UnsafePointer<Float>, pixelStride: Int, pixels: Int, into taps: UnsafeMutablePointer<Float>) {
+        for first in Swift.stride(from: 0, to: pixels, by: Vector8.lanes) {
+            let p = source + first * pixelStride, s = pixelStride
+            Vector8.transpose(p, sourceStride: s, into: taps + first, targetStride: pixels)
+            Vector8.store(SIMD8(p[8], p[s + 8], p[2 * s + 8], p[3 * s + 8], p[4 * s + 8], p[5 * s + 8], p[6 * s + 8], p[7 * s + 8]),
+                          taps + 8 * pixels + first)
         }
     }
 
