@@ -20,6 +20,17 @@ public enum KernelBenchmark {
         public let against: Comparison?
         /// The CPUs' round trip measured after each turn of the sgemm beside the row; nil where it cannot be measured.
         public let cpuRoundTrip: CPURoundTrip?
+        /// The kernels one more call of the row ran (`Profiler`), the largest own time first: which algorithm served it and
+        /// where its time went.
+        public let kernels: [ProfileLine]
+
+        /// The kernels that took at least 5 % of the profiled call's time, with their shares: "sgemm 90%, col2im 9%".
+        public var kernelSummary: String {
+            let total = kernels.reduce(0) { $0 + $1.ownSeconds }
+            guard total > 0 else { return "-" }
+            return kernels.filter { $0.ownSeconds >= 0.05 * total }
+                .map { String(format: "%@ %.0f%%", $0.kernel, 100 * $0.ownSeconds / total) }.joined(separator: ", ")
+        }
     }
 
     /// One of the engine's own vector kernels (docs/engine-kernels.md) timed with one instruction set.
@@ -142,10 +153,13 @@ public enum KernelBenchmark {
                                                                       beside: reference.call, roundTrips: roundTrips,
                                                                       variantCall(against) { _ in try body() })
             let gflops = flops / seconds / 1e9, besideGflops = reference.flops / sgemmSeconds / 1e9
-            rows.append(Row(layer: layer, pass: pass, batch: batch, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / besideGflops,
-                            sgemmGflops: besideGflops, against: comparison, cpuRoundTrip: roundTrips.result))
+            let row = Row(layer: layer, pass: pass, batch: batch, seconds: seconds, gflops: gflops, ratioToSgemm: gflops / besideGflops,
+                          sgemmGflops: besideGflops, against: comparison, cpuRoundTrip: roundTrips.result,
+                          kernels: try profileOnePass(body).lines)
+            rows.append(row)
             progress(String(format: "%@ %@: %.2f ms, %.1f GFLOP/s, %.2f of sgemm (%.1f GFLOP/s beside it)", layer, pass, seconds * 1e3, gflops,
-                            gflops / besideGflops, besideGflops) + (comparison?.summary(unit: "ms") ?? "") + "; " + roundTrips.line)
+                            gflops / besideGflops, besideGflops) + (comparison?.summary(unit: "ms") ?? "") + "; " + roundTrips.line
+                     + "; kernels: " + row.kernelSummary)
         }
         try timeConvolutions(layers: layers, styleBatch: styleBatch, inceptionBatch: inceptionBatch, time: time)
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)

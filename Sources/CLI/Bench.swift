@@ -99,12 +99,15 @@ struct BenchKernels: ParsableCommand {
         let againstTitle = against.map { String(format: "  %@ ms  as long", $0.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) } ?? ""
         print("ratio to sgemm: to sgemm 2048^3 timed beside each row, in turns with it (the sgemm column, GFLOP/s)")
         print("round trip: the CPUs' round trip measured after each turn of that sgemm, median (and range when it changed)")
-        print("layer                            pass            batch       ms      GFLOP/s  ratio to sgemm  sgemm" + againstTitle + "  round trip")
+        print("kernels: the engine's kernels in one more call, with their shares of its time (5 % or more)")
+        print("layer                            pass            batch       ms      GFLOP/s  ratio to sgemm  sgemm" + againstTitle
+              + "  round trip        kernels")
         for row in report.rows {
             let comparison = row.against.map { String(format: " %11.2f %8.2f×", $0.seconds * 1e3, $0.speedup) } ?? ""
             print(row.layer.padding(toLength: 33, withPad: " ", startingAt: 0) + row.pass.padding(toLength: 16, withPad: " ", startingAt: 0)
                   + String(format: "%5d %8.2f %10.1f %8.2f %12.1f", row.batch, row.seconds * 1e3, row.gflops, row.ratioToSgemm, row.sgemmGflops)
-                  + comparison + "  " + (row.cpuRoundTrip?.summary ?? "-"))
+                  + comparison + "  " + (row.cpuRoundTrip?.summary ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0) + "  "
+                  + row.kernelSummary)
         }
         print("engine vector kernel                                  set          ms      GFLOP/s")
         for row in report.vectorKernels {

@@ -105,6 +105,23 @@ struct CLITests {
         #expect(refused.status != 0 && refused.stderr.contains("--batch must be at least 1"), "\(refused.stderr)")
     }
 
+    /// bench kernels names the kernels each row ran, from one more profiled call: the 8² layer's forward pass by im2col and
+    /// OpenBLAS at batch 1, by Winograd at batch 4 (docs/engine-kernels.md "Narrow planes").
+    @Test func kernelBenchmarkNamesEachRowsKernels() throws {
+        func kernels(batch: Int) throws -> [String] {
+            let result = try toonkitRun("bench", "kernels", "--only", "512->512 @8x8 forward", "--batch", "\(batch)", "--seconds", "0.01", "--json")
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = try #require((JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]])
+            try #require(rows.count == 1)
+            return try #require(rows[0]["kernels"] as? [[String: Any]]).compactMap { $0["kernel"] as? String }
+        }
+        let one = try kernels(batch: 1), four = try kernels(batch: 4)
+        #expect(one.contains("im2col") && one.contains("sgemm") && !one.contains("conv3x3 winograd"), "\(one)")
+        #expect(four.contains("conv3x3 winograd") && !four.contains("sgemm"), "\(four)")
+        let table = try toonkitRun("bench", "kernels", "--only", "512->512 @8x8 forward", "--batch", "4", "--seconds", "0.01")
+        #expect(table.status == 0 && table.stdout.contains("conv3x3 winograd "), "\(table.stdout)")
+    }
+
     /// bench kernels --against times each row with a second algorithm in the same loop and states how many times as long it
     /// took; bench inception and bench generate --against do so for the whole batch, bench inception --against-rounding
     /// with the network's other rounding, and both --against-unkept-transforms with weights that keep no convolution transforms.
