@@ -63,7 +63,23 @@ import Testing
         // The up-sampling into 17² at the widest block backward data takes pixel-major (4 samples, 256 columns), in two
         // bands of channels, 229 and 228.
         Case(batch: 4, groups: 1, channels: 457, outChannels: 2, height: 17, width: 17, kernel: (3, 3), stride: 2, padding: (0, 0)),
+        // Pixel-major products with 72 output channels: two samples packed, deep enough for OpenBLAS (the skinny GEMM takes
+        // up to 64), and one sample read in place from an image a row taller than the taps reach.
+        Case(batch: 2, groups: 1, channels: 4, outChannels: 72, height: 17, width: 17, kernel: (3, 3), stride: 2, padding: (0, 0)),
+        Case(batch: 1, groups: 1, channels: 3, outChannels: 72, height: 18, width: 17, kernel: (3, 3), stride: 2, padding: (0, 0)),
     ]
+
+    /// Pixel-major columns from a block of some of a sample's rows, whose gradient the product reads in place with the
+    /// plane's leading dimension rather than the block's columns: 14,600 channels into 17² leave 63 columns of backward
+    /// data's 32 MB to a block (blocks of 7 rows and of 1).
+    @Test func pixelMajorColumnsOfPartOfASample() throws {
+        let g = try ConvGeometry(op: "test", input: [1, 14_600, 17, 17], weight: [2, 14_600, 3, 3], options: ConvOptions(stride: 2))
+        #expect(g.backwardDataBlocks.map(\.rows) == [7, 1] && g.backwardDataColumnLayout(columns: 56) == .pixelMajor)
+        let gy = G.random(g.outputShape, seed: 180), weight = G.random(g.weightShape, scale: 0.3, seed: 181)
+        let output = Tensor(uninitializedShape: g.inputShape)
+        ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: output.pointer, algorithm: .im2col)
+        #expect(ForwardTests.maxDifference(output.scalars, convTransposeDefinition(gy, weight, g)) < 1e-4)
+    }
 
     /// Every entry of every block's columns, from NaN-filled buffers, bit for bit against the definition.
     @Test func im2colMatchesTheDefinition() throws {
@@ -121,10 +137,15 @@ import Testing
         #expect(geometries[3].blocks.count > 1 && geometries[0].blocks.count == 1 && geometries[0].blocks[0].samples == 3)
         #expect(geometries.filter(\.tapsAreShiftedPlanes).count == 11)
         #expect(geometries.indices.filter { geometries[$0].isThreeByThreeOnEightWidePlanes } == [19, 20])
-        #expect(geometries.indices.filter { geometries[$0].isUnpaddedThreeByThreeStrideTwo } == [1, 4, 5, 17, 18, 21])
+        #expect(geometries.indices.filter { geometries[$0].isUnpaddedThreeByThreeStrideTwo } == [1, 4, 5, 17, 18, 21, 22, 23])
         #expect(geometries[1].outWidth == Vector8.lanes && geometries[5].outWidth != Vector8.lanes)
-        // Backward data's product writes pixel-major columns into 17² up to 256 columns (cases 1 and 21), channel-major wider.
-        #expect(geometries.indices.filter { geometries[$0].readsPixelMajorColumns } == [1, 21])
+        // Backward data's product writes pixel-major columns into 17² up to 256 columns (cases 1, 21–23), channel-major wider;
+        // case 22 through OpenBLAS, the others through the skinny GEMM.
+        #expect(geometries.indices.filter { geometries[$0].readsPixelMajorColumns } == [1, 21, 22, 23])
+        for index in [1, 21, 22, 23] {
+            let g = geometries[index], columns = g.backwardDataBlocks[0].columns(g)
+            #expect(SkinnyGemm.suits(transposeA: true, transposeB: false, m: columns, n: g.patch, k: g.outPerGroup) == (index != 22))
+        }
         let widest = geometries[21], block = widest.backwardDataBlocks[0]
         #expect(widest.backwardDataBlocks.count == 1 && block.columns(widest) == 256)
         #expect(widest.backwardDataColumnLayout(columns: 256) == .pixelMajor && widest.backwardDataColumnLayout(columns: 320) == .channelMajor)

@@ -17,8 +17,9 @@ extension ConvGeometry {
     /// Whether col2im can read pixel-major columns: the up-sampling from 8-wide inputs (into 17²).
     var readsPixelMajorColumns: Bool { isUnpaddedThreeByThreeStrideTwo && outWidth == Vector8.lanes }
     /// How backwardData's product lays out a block of `columns` columns: pixel-major where col2im reads it and the block
-    /// is at most 256 columns wide (4 samples into 17²), where the product is short and tall, channel-major otherwise
-    /// (docs/engine-kernels.md "Pixel-major columns").
+    /// is at most 256 columns wide (4 samples into 17²), where the product Wᵀ·gy is narrow beside its 9 rows per input
+    /// channel, channel-major otherwise (docs/engine-kernels.md "Pixel-major columns"). Per block: the last block of a
+    /// large batch can take the other layout than the ones before it.
     func backwardDataColumnLayout(columns: Int) -> ColumnLayout {
         readsPixelMajorColumns && columns <= 256 ? .pixelMajor : .channelMajor
     }
