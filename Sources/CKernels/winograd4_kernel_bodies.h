@@ -13,7 +13,7 @@
 // Bands, vectors over tile columns, partial tiles and the overwritten tails are as in winograd_kernel_bodies.h.
 
 // G·(a, b, c)ᵀ: one column (or row) of G g Gᵀ.
-CK_INLINE void CK_NAME(winograd4_weight_column)(float a, float b, float c, float *t, int step) {
+CK_INLINE void CK_NAME(winograd4_weight_column)(CK_NAME(vector) a, CK_NAME(vector) b, CK_NAME(vector) c, CK_NAME(vector) *t, int step) {
     const float sixth = 1.0f / 6, twelfth = 1.0f / 12, twenty_fourth = 1.0f / 24;
     t[0 * step] = 0.25f * a;
     t[1 * step] = -sixth * (a + b + c);
@@ -23,9 +23,9 @@ CK_INLINE void CK_NAME(winograd4_weight_column)(float a, float b, float c, float
     t[5 * step] = c;
 }
 
-// (G g Gᵀ)[i·6 + j] of the taps g (i·3 + j).
-CK_INLINE void CK_NAME(winograd4_transform_weight)(const float taps[9], float *u) {
-    float t[6][3];
+// (G g Gᵀ)[i·6 + j] of the taps g (i·3 + j), for a vector of channel pairs.
+CK_INLINE void CK_NAME(winograd4_transform_weight)(const CK_NAME(vector) taps[9], CK_NAME(vector) *u) {
+    CK_NAME(vector) t[6][3];
     for (int j = 0; j < 3; j++) CK_NAME(winograd4_weight_column)(taps[j], taps[3 + j], taps[6 + j], &t[0][j], 3);
     for (int i = 0; i < 6; i++) CK_NAME(winograd4_weight_column)(t[i][0], t[i][1], t[i][2], u + i * 6, 1);
 }

@@ -19,36 +19,68 @@ CK_INLINE long CK_NAME(winograd_position_floats)(long out_channels, long in_chan
 // The most transformed weights per channel pair: F(4×4, 3×3)'s 36.
 #define CK_WINOGRAD_MAX_POSITIONS 36
 
-// U[ξ][tile][c][r] = transform(taps of weight (o = tile·T + r, c))[ξ] for `positions` ≤ CK_WINOGRAD_MAX_POSITIONS
-// positions ξ, T = CK_CONV_CHANNELS, the taps read as conv3x3_pack reads them (turned by 180° with `flip`; the last
-// output channel repeated past out_channels), for the tiles first_tile ≤ tile < end_tile only.
-CK_INLINE void CK_NAME(winograd_pack_with)(int positions, long out_channels, long in_channels, const float *weight, long out_stride,
-                                           long in_stride, bool flip, float *packed, long first_tile, long end_tile,
-                                           void (*transform)(const float taps[9], float *u)) {
-    const long tiles = (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS;
-    const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
-    for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
-        for (long c = 0; c < in_channels; c++) {
-            // The tile's CK_CONV_CHANNELS transforms first, then each position's run of them in one store: storing each
-            // transform's values to their positions, a whole position apart, took 73 ns per channel pair (16 positions).
-            float u[CK_CONV_CHANNELS][CK_WINOGRAD_MAX_POSITIONS];
-            for (long r = 0; r < CK_CONV_CHANNELS; r++) {
-                long o = tile * CK_CONV_CHANNELS + r < out_channels ? tile * CK_CONV_CHANNELS + r : out_channels - 1;
-                float taps[9];
-                for (int k = 0; k < 9; k++) taps[k] = weight[o * out_stride + c * in_stride + (flip ? 8 - k : k)];
-                transform(taps, u[r]);
+// winograd_pack_with transforms the weights of CK_WINOGRAD_PACK_CHANNELS input channels (a block: CK_CONV_CHANNELS · 8
+// channel pairs, whole vectors of 8 or 16) at a time, and stores them a run of CK_WINOGRAD_PACK_RUN blocks at a time.
+#define CK_WINOGRAD_PACK_CHANNELS 8
+#define CK_WINOGRAD_PACK_RUN 4
+_Static_assert(CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS % CK_LANES == 0, "a pack block of whole vectors");
+
+// taps[k][c·T + r] = tap k of the weights (rows[r], input channel c0 + c), T = CK_CONV_CHANNELS, as conv3x3_pack reads
+// them (turned by 180° with `flip`); zeros for the channels at or past in_channels.
+CK_INLINE void CK_NAME(winograd_pack_gather)(const float *const rows[CK_CONV_CHANNELS], long in_stride, bool flip, long c0, long in_channels,
+                                             float taps[9][CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS]) {
+    for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS; c++) {
+        for (long r = 0; r < CK_CONV_CHANNELS; r++) {
+            const long pair = c * CK_CONV_CHANNELS + r;
+            if (c0 + c >= in_channels) {
+                for (int k = 0; k < 9; k++) taps[k][pair] = 0;
+                continue;
             }
-            float *target = packed + (tile * in_channels + c) * CK_CONV_CHANNELS;
-            for (int k = 0; k < positions; k++) {
-                for (long r = 0; r < CK_CONV_CHANNELS; r++) target[k * per_position + r] = u[r][k];
-            }
+            const float *source = rows[r] + (c0 + c) * in_stride;
+            for (int k = 0; k < 9; k++) taps[k][pair] = source[flip ? 8 - k : k];
         }
     }
 }
 
-// (G g Gᵀ)[i·4 + j] of the taps g (i·3 + j).
-CK_INLINE void CK_NAME(winograd_transform_weight)(const float taps[9], float *u) {
-    float t[4][3];
+// U[ξ][tile][c][r] = transform(taps of weight (o = tile·T + r, c))[ξ] for `positions` ≤ CK_WINOGRAD_MAX_POSITIONS
+// positions ξ, T = CK_CONV_CHANNELS, the taps read as conv3x3_pack reads them (turned by 180° with `flip`; the last
+// output channel repeated past out_channels), for the tiles first_tile ≤ tile < end_tile only.
+// Vectorised over the channel pairs in their packed order (c, r): a block's taps are gathered tap by tap, a vector of
+// pairs transformed at a time (each lane does the scalar transform's operations in the same order, so the values are
+// the same to the bit), and a run of blocks kept on the stack, then each position's part of the run copied out in one
+// piece: transforming a pair at a time and storing its positions, a whole position apart, took 2–3 times as long
+// (docs/engine-kernels.md "Packing the transformed weights").
+CK_INLINE void CK_NAME(winograd_pack_with)(int positions, long out_channels, long in_channels, const float *weight, long out_stride,
+                                           long in_stride, bool flip, float *packed, long first_tile, long end_tile,
+                                           void (*transform)(const CK_NAME(vector) taps[9], CK_NAME(vector) *u)) {
+    enum { T = CK_CONV_CHANNELS, block_pairs = T * CK_WINOGRAD_PACK_CHANNELS, run_channels = CK_WINOGRAD_PACK_RUN * CK_WINOGRAD_PACK_CHANNELS };
+    const long tiles = (out_channels + T - 1) / T;
+    const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
+    float run[CK_WINOGRAD_MAX_POSITIONS][run_channels * T] __attribute__((aligned(64)));
+    for (long tile = first_tile; tile < end_tile && tile < tiles; tile++) {
+        const float *rows[T];
+        for (long r = 0; r < T; r++) rows[r] = weight + (tile * T + r < out_channels ? tile * T + r : out_channels - 1) * out_stride;
+        for (long run_c0 = 0; run_c0 < in_channels; run_c0 += run_channels) {
+            const long channels = in_channels - run_c0 < run_channels ? in_channels - run_c0 : run_channels;
+            for (long b0 = 0; b0 < channels; b0 += CK_WINOGRAD_PACK_CHANNELS) {
+                float taps[9][block_pairs] __attribute__((aligned(64)));
+                CK_NAME(winograd_pack_gather)(rows, in_stride, flip, run_c0 + b0, in_channels, taps);
+                for (int v = 0; v < block_pairs / CK_LANES; v++) {
+                    CK_NAME(vector) t[9], u[CK_WINOGRAD_MAX_POSITIONS];
+                    for (int k = 0; k < 9; k++) t[k] = CK_NAME(load)(taps[k] + v * CK_LANES);
+                    transform(t, u);
+                    for (int k = 0; k < positions; k++) CK_NAME(store)(run[k] + b0 * T + v * CK_LANES, u[k]);
+                }
+            }
+            float *target = packed + (tile * in_channels + run_c0) * T;
+            for (int k = 0; k < positions; k++) __builtin_memcpy(target + k * per_position, run[k], channels * T * sizeof(float));
+        }
+    }
+}
+
+// (G g Gᵀ)[i·4 + j] of the taps g (i·3 + j), for a vector of channel pairs.
+CK_INLINE void CK_NAME(winograd_transform_weight)(const CK_NAME(vector) taps[9], CK_NAME(vector) *u) {
+    CK_NAME(vector) t[4][3];
     for (int j = 0; j < 3; j++) {
         t[0][j] = taps[j];
         t[1][j] = 0.5f * (taps[j] + taps[3 + j] + taps[6 + j]);

@@ -22,16 +22,16 @@ static const int CK_NAME(up_weight)[49] = {
 };
 
 // F(3, 2)'s weight transform: G (g0, g1)ᵀ, stored `step` floats apart.
-CK_INLINE void CK_NAME(f3_2_weight)(float g0, float g1, float *u, int step) {
+CK_INLINE void CK_NAME(f3_2_weight)(CK_NAME(vector) g0, CK_NAME(vector) g1, CK_NAME(vector) *u, int step) {
     u[0 * step] = g0;
     u[1 * step] = 0.5f * (g0 + g1);
     u[2 * step] = 0.5f * (g0 - g1);
     u[3 * step] = -g1;
 }
 
-// The 25 transformed weights of one channel pair's taps w (i·3 + j), as up_weight numbers them.
-CK_INLINE void CK_NAME(winograd_up_transform_weight)(const float w[9], float *u) {
-    float rows[2][4];
+// The 25 transformed weights of channel pairs' taps w (i·3 + j), a vector of pairs, as up_weight numbers them.
+CK_INLINE void CK_NAME(winograd_up_transform_weight)(const CK_NAME(vector) w[9], CK_NAME(vector) *u) {
+    CK_NAME(vector) rows[2][4];
     CK_NAME(f3_2_weight)(w[8], w[6], rows[0], 1);
     CK_NAME(f3_2_weight)(w[2], w[0], rows[1], 1);
     for (int j = 0; j < 4; j++) CK_NAME(f3_2_weight)(rows[0][j], rows[1][j], u + j, 4);
