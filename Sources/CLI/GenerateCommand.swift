@@ -36,7 +36,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output: a .npy file or a folder for PNGs.") var output: String?
     @Option(help: "Also write all images as one grid PNG.") var grid: String?
     @Option(name: .customLong("grid-scale"), help: "Enlarge every image of the grid N times (nearest neighbour), e.g. 4 for 32² models.") var gridScale = 1
-    @Option(help: "Images per forward pass. Batches of \(ConvolutionAlgorithm.smallestWinogradBatch(onPlanesOf: 8)) or more compute 8² layers by Winograd, smaller ones by im2col: the raw outputs then differ by about 1e-6 relative (docs/engine-kernels.md \"Narrow planes\").") var batch = 4
+    @Option(help: "Images per forward pass. Batches of \(ConvolutionAlgorithm.smallestWinogradBatch(onPlanesOf: 8)) or more compute 8² layers by Winograd, smaller ones by im2col, and batches of more than \(ConvolutionAlgorithm.largestPixelMajorUpsamplingBatch) sum the up-sampling from 8² in another order: the raw outputs then differ by about 1e-6 relative (docs/engine-kernels.md \"Narrow planes\", \"Pixel-major columns\").") var batch = 4
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {

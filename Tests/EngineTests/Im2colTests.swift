@@ -149,6 +149,7 @@ import Testing
         let widest = geometries[21], block = widest.backwardDataBlocks[0]
         #expect(widest.backwardDataBlocks.count == 1 && block.columns(widest) == 256)
         #expect(widest.backwardDataColumnLayout(columns: 256) == .pixelMajor && widest.backwardDataColumnLayout(columns: 320) == .channelMajor)
+        #expect(ConvolutionAlgorithm.largestPixelMajorUpsamplingBatch == 4)
         #expect(ConvKernels.col2imBandChannels(widest, columns: 256) == 229)
         #expect(geometries[14].isPointwise && geometries[14].backwardDataBlocks.count == 1)
         let empty = try ConvGeometry(op: "test", input: [1, 0, 4, 4], weight: [2, 0, 3, 3], options: ConvOptions(padding: 1))

@@ -33,6 +33,10 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
         return (DirectConvolution.narrowPlaneMinimumTiles + tilesPerSample - 1) / tilesPerSample
     }
 
+    /// The largest batch whose up-sampling from 8² planes (into 17²) computes its product pixel-major, all of the batch in
+    /// one block (`ConvGeometry.backwardDataColumnLayout`); larger batches sum it in another order.
+    public static var largestPixelMajorUpsamplingBatch: Int { ConvGeometry.pixelMajorColumnLimit / (Vector8.lanes * Vector8.lanes) }
+
     public static func fromEnvironment(_ environment: [String: String]) throws -> ConvolutionAlgorithm {
         guard let requested = environment[environmentVariable], !requested.isEmpty else { return .auto }
         guard let algorithm = ConvolutionAlgorithm(rawValue: requested.lowercased()) else {

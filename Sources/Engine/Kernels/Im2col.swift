@@ -21,8 +21,10 @@ extension ConvGeometry {
     /// channel, channel-major otherwise (docs/engine-kernels.md "Pixel-major columns"). Per block: the last block of a
     /// large batch can take the other layout than the ones before it.
     func backwardDataColumnLayout(columns: Int) -> ColumnLayout {
-        readsPixelMajorColumns && columns <= 256 ? .pixelMajor : .channelMajor
+        readsPixelMajorColumns && columns <= Self.pixelMajorColumnLimit ? .pixelMajor : .channelMajor
     }
+    /// The widest block that backward data computes pixel-major.
+    static let pixelMajorColumnLimit = 256
 }
 
 /// The order of a band's column matrix, which backwardData's product writes and col2im reads.
