@@ -289,50 +289,6 @@ import Testing
         return worst
     }
 
-    /// Threads pack disjoint tile ranges of one weight: a range writes exactly its tiles (the rest of a NaN-filled buffer
-    /// stays NaN), and the ranges together give the bytes of one whole pack, for every layout.
-    @Test func packingByTileRangesEqualsOneWholePack() throws {
-        let (o, c) = (17, 5)
-        let weight = G.random([o, c, 3, 3], seed: 91)
-        for set in KernelInstructionSet.supported {
-            let kernels = set.kernels, tile = kernels.conv3x3_tile_channels, tiles = (o + tile - 1) / tile
-            typealias Pack = (Int, Int, UnsafeMutablePointer<Float>) -> Void
-            let direct: Pack = { kernels.conv3x3_pack(tile, o, c, weight.pointer, 9 * c, 9, true, $2, $0, $1) }
-            let winograd: Pack = { kernels.winograd_pack(o, c, weight.pointer, 9 * c, 9, false, $2, $0, $1) }
-            let winograd4x4: Pack = { kernels.winograd4_pack(o, c, weight.pointer, 9 * c, 9, false, $2, $0, $1) }
-            // Where tile t's floats lie: one block per tile, or one block per tile in each of Winograd's 16 (or 36) positions.
-            func directPositions(_ t: Int) -> [Int] { Array(t * 9 * c * tile..<(t + 1) * 9 * c * tile) }
-            func winogradPositions(_ positions: Int) -> (Int) -> [Int] {
-                { t in
-                    (0..<positions).flatMap { position -> [Int] in
-                        let start = (position * tiles + t) * c * tile
-                        return Array(start..<start + c * tile)
-                    }
-                }
-            }
-            let layouts: [(perTile: Int, positions: (Int) -> [Int], pack: Pack)] = [
-                (9 * c * tile, directPositions, direct), (16 * c * tile, winogradPositions(16), winograd),
-                (36 * c * tile, winogradPositions(36), winograd4x4),
-            ]
-            for (perTile, positions, pack) in layouts {
-                let whole = run(count: tiles * perTile) { pack(0, tiles, $0) }
-                #expect(!whole.contains { $0.isNaN }, "\(set)")
-                let middle = run(count: whole.count) { pack(1, 2, $0) }
-                let written = Set(positions(1))
-                #expect(middle.indices.allSatisfy { written.contains($0) ? middle[$0].bitPattern == whole[$0].bitPattern : middle[$0].isNaN },
-                        "\(set): tiles 1..<2 write exactly tile 1")
-                let split = run(count: whole.count) { packed in
-                    for first in stride(from: 0, to: tiles, by: 2) { pack(first, min(tiles, first + 2), packed) }
-                }
-                #expect(split.map(\.bitPattern) == whole.map(\.bitPattern), "\(set)")
-            }
-        }
-        var seen: [(Int, Range<Int>)] = []
-        forEachPart(of: 2..<9, itemsPerPart: 3) { seen.append(($0, $1)) }
-        forEachPart(of: 3..<3, itemsPerPart: 3) { seen.append(($0, $1)) }
-        #expect(seen.map(\.0) == [0, 1, 2] && seen.map(\.1) == [2..<3, 0..<3, 0..<3])
-    }
-
     /// Forward and backward data form every element as one chain of multiply-adds in (c, i, j) order, so sets that
     /// fuse alike agree bit for bit; x86-64's baseline rounds its products and may differ by the chains' error bound.
     @Test func instructionSetsAgree() throws {
