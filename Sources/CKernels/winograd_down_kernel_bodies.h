@@ -14,9 +14,9 @@
 // those of the kernel turned by 180° (G g reverses as g does); down_weight names each product's.
 static const int CK_NAME(down_weight)[25] = {8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 10, 9, 11, 10, 9, 14, 13, 12, 14, 13, 12, 15, 15, 15, 15};
 
-// The 16 transformed weights of channel pairs' taps w (i·3 + j), a vector of pairs, packed by winograd_down_pack as winograd_pack packs
-// its own, of the turned kernel: G k Gᵀ of k = [w22 w20; w02 w00] (ξ 0–8), G [w21, w01] (9–11), G [w12, w10] (12–14),
-// w11 (15).
+// The 16 transformed weights of a vector of channel pairs' taps w (i·3 + j), packed by winograd_down_pack as
+// winograd_pack packs its own, of the turned kernel: G k Gᵀ of k = [w22 w20; w02 w00] (ξ 0–8), G [w21, w01] (9–11),
+// G [w12, w10] (12–14), w11 (15).
 CK_INLINE void CK_NAME(winograd_down_transform_weight)(const CK_NAME(vector) w[9], CK_NAME(vector) *u) {
     const CK_NAME(vector) k0[2] = {w[8], w[6]}, k1[2] = {w[2], w[0]};
     const CK_NAME(vector) g[3][2] = {{k0[0], k0[1]}, {k0[0] + k1[0], k0[1] + k1[1]}, {k1[0], k1[1]}};

@@ -29,7 +29,7 @@ CK_INLINE void CK_NAME(f3_2_weight)(CK_NAME(vector) g0, CK_NAME(vector) g1, CK_N
     u[3 * step] = -g1;
 }
 
-// The 25 transformed weights of channel pairs' taps w (i·3 + j), a vector of pairs, as up_weight numbers them.
+// The 25 transformed weights of a vector of channel pairs' taps w (i·3 + j), as up_weight numbers them.
 CK_INLINE void CK_NAME(winograd_up_transform_weight)(const CK_NAME(vector) w[9], CK_NAME(vector) *u) {
     CK_NAME(vector) rows[2][4];
     CK_NAME(f3_2_weight)(w[8], w[6], rows[0], 1);
