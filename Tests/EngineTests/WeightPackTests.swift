@@ -1,5 +1,6 @@
 import CKernels
 @testable import Engine
+import TestSupport
 import Testing
 
 /// The convolution kernels' weight packs: the direct kernels' taps (`conv3x3_pack`) and the Winograd kernels' transformed
@@ -47,13 +48,7 @@ import Testing
         }
     }
 
-    static func weight(_ o: Int, _ c: Int) -> [Float] {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(o * 131 + c)
-        return (0..<o * c * 9).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int(state >> 40) - (1 << 23)) / Float(1 << 23)
-        }
-    }
+    static func weight(_ o: Int, _ c: Int) -> [Float] { GradCheck.random([o, c, 3, 3], scale: 0.3, seed: UInt32(o * 131 + c)).scalars }
 
     /// A NaN-filled buffer 64 floats longer than the pack, after `pack` ran over each of `ranges` in turn.
     static func packed(_ pack: Pack, _ set: KernelInstructionSet, _ shape: (Int, Int, Bool), _ weight: [Float], ranges: [Range<Int>]) -> [Float] {
