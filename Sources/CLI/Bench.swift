@@ -28,6 +28,14 @@ struct UnkeptTransformsOption: ParsableArguments {
     var againstUnkeptTransforms = false
 }
 
+/// Throws naming `option` unless `value` is a finite number at least `minimum` (above it when `strictly`): a NaN or
+/// infinite time or rate would measure nothing or never end.
+func requireFinite(_ value: Double, _ option: String, atLeast minimum: Double, strictly: Bool = false) throws {
+    guard value.isFinite && (strictly ? value > minimum : value >= minimum) else {
+        throw ValidationError("\(option) must be a finite number \(strictly ? "above" : "at least") \(String(format: "%g", minimum)) (got \(value))")
+    }
+}
+
 /// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
     @OptionGroup var threadOptions: ThreadOptions
@@ -79,6 +87,7 @@ struct BenchKernels: ParsableCommand {
 
     func validate() throws {
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        try requireFinite(seconds, "--seconds", atLeast: 0)
     }
 
     func run() throws {
@@ -187,7 +196,7 @@ struct BenchGenerate: ParsableCommand {
 
     func validate() throws {
         if batch.contains(where: { $0 < 1 }) { throw ValidationError("--batch sizes must be at least 1") }
-        if seconds <= 0 { throw ValidationError("--seconds must be positive") }
+        try requireFinite(seconds, "--seconds", atLeast: 0, strictly: true)
         if comparison.against != nil && unkept.againstUnkeptTransforms {
             throw ValidationError("--against and --against-unkept-transforms: one comparison at a time")
         }
@@ -229,7 +238,8 @@ struct BenchInception: ParsableCommand {
     @OptionGroup var unkept: UnkeptTransformsOption
 
     func validate() throws {
-        guard size >= 1, batch >= 1, seconds >= 0 else { throw ValidationError("--size and --batch must be at least 1, --seconds at least 0") }
+        guard size >= 1, batch >= 1 else { throw ValidationError("--size and --batch must be at least 1") }
+        try requireFinite(seconds, "--seconds", atLeast: 0)
         let comparisons = [comparison.against != nil, againstRounding != nil, unkept.againstUnkeptTransforms].filter { $0 }.count
         guard comparisons <= 1 else {
             throw ValidationError("--against, --against-rounding and --against-unkept-transforms: one comparison at a time")
@@ -303,7 +313,9 @@ struct BenchAllReduce: ParsableCommand {
     var computeSeconds: Double?
 
     func validate() throws {
-        guard repeats >= 1, projectRanks >= 2, gbits > 0 else { throw ValidationError("--repeats ≥ 1, --project-ranks ≥ 2 and --gbits > 0") }
+        guard repeats >= 1, projectRanks >= 2 else { throw ValidationError("--repeats ≥ 1 and --project-ranks ≥ 2") }
+        try requireFinite(gbits, "--gbits", atLeast: 0, strictly: true)
+        if let computeSeconds { try requireFinite(computeSeconds, "--compute-seconds", atLeast: 0) }
     }
 
     func run() throws {

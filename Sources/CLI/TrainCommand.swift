@@ -70,8 +70,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("mbstd-group"), help: "New networks only: minibatch-std group size (the config's otherwise, 4).") var mbstdGroup: Int?
 
     func validate() throws {
-        guard kimg > 0, tick > 0, snap >= 1 else { throw ValidationError("--kimg and --tick must be positive, --snap at least 1") }
-        if let p, !(0...1).contains(p) { throw ValidationError("--p must be in [0, 1]") }
+        try requestedOptions.validateAsArguments()
         if aug == .fixed && p == nil { throw ValidationError("--aug fixed needs --p") }
         if aug == .noaug && p != nil { throw ValidationError("--p has no effect with --aug noaug") }
         if let mbstdGroup, mbstdGroup < 1 { throw ValidationError("--mbstd-group must be at least 1") }
@@ -100,7 +99,8 @@ struct TrainCommand: ParsableCommand {
         max(1, ProcessInfo.processInfo.activeProcessorCount / HostShare.localProcesses)
     }
 
-    private func train(ranks: MPICollective?) throws {
+    /// The options as given on the command line.
+    private var requestedOptions: TrainingOptions {
         var options = TrainingOptions()
         options.config = cfg
         options.batch = batch
@@ -118,6 +118,11 @@ struct TrainCommand: ParsableCommand {
         options.freezeD = freezed
         options.networkShape = NetworkShape(channelBase: channelBase, channelMax: channelMax, mappingLayers: map, latentDimension: latentDim,
                                             minibatchStdGroup: mbstdGroup)
+        return options
+    }
+
+    private func train(ranks: MPICollective?) throws {
+        let options = requestedOptions
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
         var run: TrainingRun
         if let resume {
@@ -162,5 +167,13 @@ struct TrainCommand: ParsableCommand {
         if interrupt.isSet { Console.info("interrupted: wrote a final snapshot") }
         Console.info("snapshots: " + snapshots.map(\.lastPathComponent).joined(separator: ", "))
         print(snapshots.last?.path ?? "")
+    }
+}
+
+extension TrainingOptions {
+    /// `validate()`'s error as a command-line one (ArgumentParser prints it with the command's usage; any other error
+    /// thrown while validating reaches the user wrapped in its parser's description).
+    func validateAsArguments() throws {
+        do { try validate() } catch let error as TrainingError { throw ValidationError(error.description) }
     }
 }

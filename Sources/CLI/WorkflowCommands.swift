@@ -79,7 +79,16 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         try inceptionOptions.validateChoice(measures: true, needsWeights: false)
-        guard kimg > 0, tick > 0, snap >= 1, batch >= 1 else { throw ValidationError("--kimg and --tick must be positive, --snap and --batch at least 1") }
+        try overriding(TrainingOptions()).validateAsArguments()
+    }
+
+    /// `options` with the command line's settings.
+    private func overriding(_ options: TrainingOptions) -> TrainingOptions {
+        var options = options
+        (options.kimg, options.kimgPerTick, options.snapTicks, options.batch) = (kimg, tick, snap, batch)
+        (options.augmentP, options.freezeD, options.seed) = (p, freezed, seed)
+        if let gamma { options.gamma = gamma }
+        return options
     }
 
     func run() throws {
@@ -87,12 +96,7 @@ struct CompareCommand: ParsableCommand {
         let baseURL = URL(fileURLWithPath: base)
         let dataset: ImageDataset = try data.map { try PNGDataset(url: URL(fileURLWithPath: $0)) }
             ?? SyntheticDataset(kind: .cartoons, count: syntheticImages, resolution: CheckpointArchitecture.resolution(of: baseURL), seed: seed)
-        var options = TrainingOptions.capstoneFineTune(resolution: dataset.resolution, kimg: kimg, freezeD: freezed, seed: seed)
-        options.batch = batch
-        if let gamma { options.gamma = gamma }
-        options.augmentP = p
-        options.kimgPerTick = tick
-        options.snapTicks = snap
+        let options = overriding(.capstoneFineTune(resolution: dataset.resolution, kimg: kimg, freezeD: freezed, seed: seed))
         let job = CompareJob(base: baseURL, dataset: dataset, outdir: URL(fileURLWithPath: outdir), options: options, freezeD: freezed)
         try job.checkInputs()
         let interrupt = InterruptFlag(message: "interrupt: finishing the current variant's step and snapshot, then writing the table and plot (Ctrl-C again to quit now)")
@@ -133,7 +137,9 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
-        guard kimg > 0 else { throw ValidationError("--kimg must be positive") }
+        var options = TrainingOptions()
+        options.kimg = kimg
+        try options.validateAsArguments()
         guard effectImages >= 2 else { throw ValidationError("--effect-images must be at least 2") }
     }
 

@@ -232,4 +232,28 @@ struct CLITests {
         #expect(tensors.last?["name"] as? String == Samples.generator.last?.name)
         #expect(try toonkitRun("diff", a, folder.path("nope.h5")).status == 2)
     }
+
+    /// Numbers no run or measurement can use are refused by the option's name with status 2 before any work or output:
+    /// NaN and infinities included, which pass a plain `> 0` (docs/training-loop.md §1). Before, `bench kernels --seconds
+    /// nan` ran every row, `train --lr=-1` trained and `train --kimg inf` crashed.
+    @Test(arguments: [
+        (["bench", "kernels", "--seconds", "nan"], "--seconds must be a finite number at least 0 (got nan)"),
+        (["bench", "generate", "--network", "tiny64", "--seconds", "inf"], "--seconds must be a finite number above 0 (got inf)"),
+        (["bench", "inception", "--seconds=-1"], "--seconds must be a finite number at least 0 (got -1.0)"),
+        (["bench", "allreduce", "--gbits", "nan"], "--gbits must be a finite number above 0 (got nan)"),
+        (["train", "--data", "absent.zip", "--lr=-1"], "--lr must be a positive finite number (got -1.0)"),
+        (["train", "--data", "absent.zip", "--kimg", "inf"], "--kimg must be a positive finite number of thousands of images (got inf)"),
+        (["train", "--data", "absent.zip", "--target", "nan"], "--target must be in [0, 1] (got nan)"),
+        (["compare", "--gamma=-2"], "--gamma must be a finite number ≥ 0 (got -2.0)"),
+        (["demo", "--kimg", "nan"], "--kimg must be a positive finite number of thousands of images (got nan)"),
+    ])
+    func unusableNumbersAreRefusedByName(arguments: [String], message: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-numbers-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outdir = ["train", "compare", "demo"].contains(arguments[0]) ? ["--outdir", folder.path] : []
+        let result = try Toonkit.run(arguments + outdir)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("toonkit: error: \(message)\n"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path), "nothing written before the refusal")
+    }
 }

@@ -37,6 +37,31 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Throws a `TrainingError` naming the first setting no run can train with, by its `toonkit train` option where it
+    /// has one: a run length or tick that is not a positive finite number (an infinite one never ends, and converting it
+    /// to images traps), a learning rate that is not positive (a negative one climbs the loss) or not finite, an R1 gamma
+    /// that is negative or not finite, a p or ADA target outside [0, 1] (NVIDIA's train.py refuses the same for --gamma,
+    /// --p and --target), a batch or snapshot cadence under 1, a negative FreezeD count, and the fixed settings out of
+    /// their ranges. NaN fails every rule (docs/training-loop.md §1).
+    public func validate() throws {
+        func require(_ holds: Bool, _ option: String, _ rule: String, _ value: Any?) throws {
+            guard holds else { throw TrainingError("\(option) must be \(rule) (got \(value.map { "\($0)" } ?? "nil"))") }
+        }
+        try require(kimg.isFinite && kimg > 0, "--kimg", "a positive finite number of thousands of images", kimg)
+        try require(kimgPerTick.isFinite && kimgPerTick > 0, "--tick", "a positive finite number of thousands of images", kimgPerTick)
+        try require(snapTicks >= 1, "--snap", "at least 1", snapTicks)
+        try require(batch.map { $0 >= 1 } ?? true, "--batch", "at least 1", batch)
+        try require(learningRate.map { $0.isFinite && $0 > 0 } ?? true, "--lr", "a positive finite number", learningRate)
+        try require(gamma.map { $0.isFinite && $0 >= 0 } ?? true, "--gamma", "a finite number ≥ 0", gamma)
+        try require(emaKimg.map { $0.isFinite && $0 >= 0 } ?? true, "the EMA half-life", "a finite number ≥ 0 of thousands of images", emaKimg)
+        try require(augmentP.map { (0...1).contains($0) } ?? true, "--p", "in [0, 1]", augmentP)
+        try require((0...1).contains(adaTarget), "--target", "in [0, 1]", adaTarget)
+        try require(freezeD >= 0, "--freezed", "at least 0", freezeD)
+        try require((0...1).contains(styleMixing), "the style-mixing probability", "in [0, 1]", styleMixing)
+        try require(pathLengthWeight.isFinite && pathLengthWeight >= 0, "the path-length weight", "a finite number ≥ 0", pathLengthWeight)
+        try require(gridSeeds >= 0, "the grid's seed count", "at least 0", gridSeeds)
+    }
+
     /// The training settings where `requested` differs from these options, as "name kept (not requested)";
     /// run length and snapshot cadence are not compared. An exact resume keeps the snapshot's settings, and
     /// the command line says which of the user's are therefore not applied.

@@ -32,6 +32,7 @@ public struct TrainingRun {
 
     /// A new run from freshly initialised networks.
     public init(options: TrainingOptions, architecture: Architecture, datasetCount: Int) throws {
+        try options.validate()
         let hyper = Hyperparameters(options: options, resolution: architecture.resolution, resuming: false)
         let g = try Generator(architecture: architecture, parameters: NetworkInitializer.generator(architecture, seed: options.seed))
         let d = try Discriminator(architecture: architecture, parameters: NetworkInitializer.discriminator(architecture, seed: options.seed &+ 1))

@@ -70,6 +70,7 @@ extension TrainingRun {
     /// `.networksOnly` mode, starts a fine-tuning run from its G, G_ema and D, with p from the file unless
     /// `--p` is given, the EMA ramp off and ada_kimg 100, as the reference does when resuming.
     public init(resumeFrom url: URL, options: TrainingOptions, datasetCount: Int, mode: ResumeMode = .exact) throws {
+        try options.validate()
         let reader = try CheckpointReader.open(url.path)
         for network in ["D"] where !reader.networkNames.contains(network) {
             throw TrainingError("\(url.path) has no discriminator (networks: \(reader.networkNames.joined(separator: ", "))); training needs G and D")
@@ -95,6 +96,9 @@ extension TrainingRun {
             effective.kimg = options.kimg
             effective.snapTicks = options.snapTicks
             effective.kimgPerTick = options.kimgPerTick
+            do { try effective.validate() } catch let error as TrainingError {
+                throw TrainingError("\(url.path): the training settings it stores cannot be resumed: \(error.description)")
+            }
             try self.init(options: effective, hyper: state.hyperparameters, generator: generator, generatorEMA: ema,
                           discriminator: discriminator, generatorFrozen: frozenG, discriminatorFrozen: frozenD,
                           datasetCount: datasetCount, augmentP: Double(state.augmentation.p))

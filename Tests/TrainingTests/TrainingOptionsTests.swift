@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import Training
+
+/// `TrainingOptions.validate`: every setting no run can train with is refused by its `toonkit train` option's name, and
+/// the library's runs refuse them before building anything.
+struct TrainingOptionsValidationTests {
+    /// One bad value per setting, with the option its error must name.
+    static let refused: [(option: String, spoil: (inout TrainingOptions) -> Void)] = [
+        ("--kimg", { $0.kimg = 0 }), ("--kimg", { $0.kimg = .infinity }), ("--kimg", { $0.kimg = .nan }),
+        ("--tick", { $0.kimgPerTick = -1 }), ("--tick", { $0.kimgPerTick = .infinity }),
+        ("--snap", { $0.snapTicks = 0 }), ("--batch", { $0.batch = 0 }),
+        ("--lr", { $0.learningRate = -0.002 }), ("--lr", { $0.learningRate = 0 }), ("--lr", { $0.learningRate = .nan }),
+        ("--gamma", { $0.gamma = -1 }), ("--gamma", { $0.gamma = .infinity }), ("--gamma", { $0.gamma = .nan }),
+        ("the EMA half-life", { $0.emaKimg = -10 }),
+        ("--p", { $0.augmentP = 1.5 }), ("--p", { $0.augmentP = .nan }),
+        ("--target", { $0.adaTarget = 5 }), ("--target", { $0.adaTarget = -0.1 }), ("--target", { $0.adaTarget = .nan }),
+        ("--freezed", { $0.freezeD = -1 }),
+        ("the style-mixing probability", { $0.styleMixing = 2 }), ("the path-length weight", { $0.pathLengthWeight = .infinity }),
+        ("the grid's seed count", { $0.gridSeeds = -1 }),
+    ]
+
+    @Test func usableSettingsPass() throws {
+        try TrainingOptions().validate()
+        try TrainingOptions.capstoneFineTune(resolution: 256, kimg: 0.032).validate()
+        var edges = TrainingOptions()
+        (edges.gamma, edges.augmentP, edges.adaTarget, edges.emaKimg, edges.learningRate) = (0, 1, 0, 0, 1e-9)
+        try edges.validate()
+    }
+
+    @Test(arguments: refused.indices) func aBadSettingIsRefusedByItsName(index: Int) {
+        var options = TrainingOptions()
+        Self.refused[index].spoil(&options)
+        #expect {
+            try options.validate()
+        } throws: { error in
+            (error as? TrainingError)?.description.hasPrefix(Self.refused[index].option + " must be") == true
+        }
+    }
+
+    /// The CLI validates before anything is written; a library caller gets the same error from the run itself, for a new
+    /// run and for a resume (before the checkpoint is opened: the path here does not exist).
+    @Test func runsRefuseBadSettingsFirst() {
+        var options = TrainingLoopTests.options(kimg: 0.02)
+        options.learningRate = -1
+        #expect(throws: TrainingError.self) {
+            try TrainingRun(options: options, architecture: TrainingLoopTests.smallArchitecture(), datasetCount: 12)
+        }
+        #expect {
+            try TrainingRun(resumeFrom: URL(fileURLWithPath: "/nonexistent/snapshot.h5"), options: options, datasetCount: 12)
+        } throws: { error in
+            (error as? TrainingError)?.description.hasPrefix("--lr must be") == true
+        }
+    }
+
+    /// An exact resume takes most settings from the snapshot, a file from anywhere: settings no run can use (here an ADA
+    /// target of 7, written through the internal initialiser, which does not validate) are refused, naming the file.
+    @Test func anExactResumeRefusesStoredSettingsNoRunCanUse() throws {
+        let valid = try TrainingRun(options: TrainingLoopTests.options(kimg: 0.02), architecture: TrainingLoopTests.smallArchitecture(),
+                                    datasetCount: 12)
+        var stored = valid.options
+        stored.adaTarget = 7
+        let spoiled = try TrainingRun(options: stored, hyper: valid.hyperparameters, generator: valid.generator, generatorEMA: valid.generatorEMA,
+                                      discriminator: valid.discriminator, generatorFrozen: [], discriminatorFrozen: [], datasetCount: 12, augmentP: 0)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-stored-settings-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let snapshot = folder.appendingPathComponent("snapshot.h5")
+        try spoiled.writeSnapshot(to: snapshot, durable: false)
+        #expect {
+            try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04), datasetCount: 12)
+        } throws: { error in
+            (error as? TrainingError)?.description == "\(snapshot.path): the training settings it stores cannot be resumed: --target must be in [0, 1] (got 7.0)"
+        }
+        _ = try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04), datasetCount: 12, mode: .networksOnly)
+    }
+}
