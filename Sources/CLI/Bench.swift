@@ -28,11 +28,11 @@ struct UnkeptTransformsOption: ParsableArguments {
     var againstUnkeptTransforms = false
 }
 
-/// Throws naming `option` unless `value` is a finite number at least `minimum` (above it when `strictly`): a NaN or
-/// infinite time or rate would measure nothing or never end.
-func requireFinite(_ value: Double, _ option: String, atLeast minimum: Double, strictly: Bool = false) throws {
-    guard value.isFinite && (strictly ? value > minimum : value >= minimum) else {
-        throw ValidationError("\(option) must be a finite number \(strictly ? "above" : "at least") \(String(format: "%g", minimum)) (got \(value))")
+/// Throws naming `option` unless `value` is a finite number ≥ 0, or above 0 when `positive`: a NaN or infinite time or
+/// rate would measure nothing or never end. Worded as `TrainingOptions.validate` words its rules.
+func requireFinite(_ value: Double, _ option: String, positive: Bool) throws {
+    guard value.isFinite && (positive ? value > 0 : value >= 0) else {
+        throw ValidationError("\(option) must be \(positive ? "a positive finite number" : "a finite number ≥ 0") (got \(value))")
     }
 }
 
@@ -87,7 +87,7 @@ struct BenchKernels: ParsableCommand {
 
     func validate() throws {
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
-        try requireFinite(seconds, "--seconds", atLeast: 0)
+        try requireFinite(seconds, "--seconds", positive: false)
     }
 
     func run() throws {
@@ -196,7 +196,7 @@ struct BenchGenerate: ParsableCommand {
 
     func validate() throws {
         if batch.contains(where: { $0 < 1 }) { throw ValidationError("--batch sizes must be at least 1") }
-        try requireFinite(seconds, "--seconds", atLeast: 0, strictly: true)
+        try requireFinite(seconds, "--seconds", positive: true)
         if comparison.against != nil && unkept.againstUnkeptTransforms {
             throw ValidationError("--against and --against-unkept-transforms: one comparison at a time")
         }
@@ -239,7 +239,7 @@ struct BenchInception: ParsableCommand {
 
     func validate() throws {
         guard size >= 1, batch >= 1 else { throw ValidationError("--size and --batch must be at least 1") }
-        try requireFinite(seconds, "--seconds", atLeast: 0)
+        try requireFinite(seconds, "--seconds", positive: false)
         let comparisons = [comparison.against != nil, againstRounding != nil, unkept.againstUnkeptTransforms].filter { $0 }.count
         guard comparisons <= 1 else {
             throw ValidationError("--against, --against-rounding and --against-unkept-transforms: one comparison at a time")
@@ -314,8 +314,8 @@ struct BenchAllReduce: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 1, projectRanks >= 2 else { throw ValidationError("--repeats ≥ 1 and --project-ranks ≥ 2") }
-        try requireFinite(gbits, "--gbits", atLeast: 0, strictly: true)
-        if let computeSeconds { try requireFinite(computeSeconds, "--compute-seconds", atLeast: 0) }
+        try requireFinite(gbits, "--gbits", positive: true)
+        if let computeSeconds { try requireFinite(computeSeconds, "--compute-seconds", positive: false) }
     }
 
     func run() throws {

@@ -145,6 +145,10 @@ struct DatasetInfoCommand: ParsableCommand {
     @Option(help: "Images in the preview grid.") var count = 16
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
+    func validate() throws {
+        if count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
     func run() throws {
         let dataset = try PNGDataset(url: URL(fileURLWithPath: data))
         if verify {

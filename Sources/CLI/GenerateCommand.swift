@@ -44,6 +44,7 @@ struct GenerateCommand: ParsableCommand {
         if gridScale < 1 { throw ValidationError("--grid-scale must be at least 1") }
         if output == nil && grid == nil { throw ValidationError("give -o OUT (.npy or folder) and/or --grid FILE.png") }
         if !trunc.isFinite { throw ValidationError("--trunc must be a finite number") }
+        if let truncCutoff, truncCutoff < 0 { throw ValidationError("--trunc-cutoff must be at least 0") }
     }
 
     func run() throws {

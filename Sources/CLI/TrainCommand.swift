@@ -73,7 +73,6 @@ struct TrainCommand: ParsableCommand {
         try requestedOptions.validateAsArguments()
         if aug == .fixed && p == nil { throw ValidationError("--aug fixed needs --p") }
         if aug == .noaug && p != nil { throw ValidationError("--p has no effect with --aug noaug") }
-        if let mbstdGroup, mbstdGroup < 1 { throw ValidationError("--mbstd-group must be at least 1") }
         let shapeOptions = [("--channel-base", channelBase), ("--channel-max", channelMax), ("--map", map), ("--latent-dim", latentDim),
                             ("--mbstd-group", mbstdGroup)].filter { $0.1 != nil }.map(\.0)
         if resume != nil && !shapeOptions.isEmpty {
@@ -167,13 +166,5 @@ struct TrainCommand: ParsableCommand {
         if interrupt.isSet { Console.info("interrupted: wrote a final snapshot") }
         Console.info("snapshots: " + snapshots.map(\.lastPathComponent).joined(separator: ", "))
         print(snapshots.last?.path ?? "")
-    }
-}
-
-extension TrainingOptions {
-    /// `validate()`'s error as a command-line one (ArgumentParser prints it with the command's usage; any other error
-    /// thrown while validating reaches the user wrapped in its parser's description).
-    func validateAsArguments() throws {
-        do { try validate() } catch let error as TrainingError { throw ValidationError(error.description) }
     }
 }

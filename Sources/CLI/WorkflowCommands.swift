@@ -43,6 +43,14 @@ struct InceptionOptions: ParsableArguments {
     }
 }
 
+extension TrainingOptions {
+    /// `validate()`'s error as a command-line one for `train`, `compare` and `demo` (ArgumentParser prints it with the
+    /// command's usage; any other error thrown while validating reaches the user wrapped in its parser's description).
+    func validateAsArguments() throws {
+        do { try validate() } catch let error as TrainingError { throw ValidationError(error.description) }
+    }
+}
+
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
@@ -79,14 +87,14 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         try inceptionOptions.validateChoice(measures: true, needsWeights: false)
-        try overriding(TrainingOptions()).validateAsArguments()
+        // The resolution sets only the default R1 gamma, positive at every resolution.
+        try options(resolution: 256).validateAsArguments()
     }
 
-    /// `options` with the command line's settings.
-    private func overriding(_ options: TrainingOptions) -> TrainingOptions {
-        var options = options
-        (options.kimg, options.kimgPerTick, options.snapTicks, options.batch) = (kimg, tick, snap, batch)
-        (options.augmentP, options.freezeD, options.seed) = (p, freezed, seed)
+    /// The fine-tuning options every variant starts from, for a base of `resolution`².
+    private func options(resolution: Int) -> TrainingOptions {
+        var options = TrainingOptions.capstoneFineTune(resolution: resolution, kimg: kimg, freezeD: freezed, seed: seed)
+        (options.batch, options.augmentP, options.kimgPerTick, options.snapTicks) = (batch, p, tick, snap)
         if let gamma { options.gamma = gamma }
         return options
     }
@@ -96,8 +104,8 @@ struct CompareCommand: ParsableCommand {
         let baseURL = URL(fileURLWithPath: base)
         let dataset: ImageDataset = try data.map { try PNGDataset(url: URL(fileURLWithPath: $0)) }
             ?? SyntheticDataset(kind: .cartoons, count: syntheticImages, resolution: CheckpointArchitecture.resolution(of: baseURL), seed: seed)
-        let options = overriding(.capstoneFineTune(resolution: dataset.resolution, kimg: kimg, freezeD: freezed, seed: seed))
-        let job = CompareJob(base: baseURL, dataset: dataset, outdir: URL(fileURLWithPath: outdir), options: options, freezeD: freezed)
+        let job = CompareJob(base: baseURL, dataset: dataset, outdir: URL(fileURLWithPath: outdir), options: options(resolution: dataset.resolution),
+                             freezeD: freezed)
         try job.checkInputs()
         let interrupt = InterruptFlag(message: "interrupt: finishing the current variant's step and snapshot, then writing the table and plot (Ctrl-C again to quit now)")
         let report = try job.run(monitor: inceptionOptions.monitor(dataset: dataset), progress: { Console.progress($0) }, shouldStop: { interrupt.isSet })

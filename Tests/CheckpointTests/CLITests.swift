@@ -233,25 +233,41 @@ struct CLITests {
         #expect(try toonkitRun("diff", a, folder.path("nope.h5")).status == 2)
     }
 
-    /// Numbers no run or measurement can use are refused by the option's name with status 2 before any work or output:
-    /// NaN and infinities included, which pass a plain `> 0` (docs/training-loop.md §1). Before, `bench kernels --seconds
-    /// nan` ran every row, `train --lr=-1` trained and `train --kimg inf` crashed.
+    /// Numbers no run or measurement can use are refused by the option's name with status 2 before any work: NaN and
+    /// infinities included, which pass a plain `> 0` (docs/training-loop.md §1). Before, `bench kernels --seconds nan` ran
+    /// every row, `train --lr=-1` trained, `train --kimg inf` crashed and `generate --trunc-cutoff=-1` failed in a slice.
+    /// Each case is a quick run if its check is missing (the train cases' data is absent, the benchmarks' rows are few), so
+    /// a lost check fails here instead of hanging.
     @Test(arguments: [
-        (["bench", "kernels", "--seconds", "nan"], "--seconds must be a finite number at least 0 (got nan)"),
-        (["bench", "generate", "--network", "tiny64", "--seconds", "inf"], "--seconds must be a finite number above 0 (got inf)"),
-        (["bench", "inception", "--seconds=-1"], "--seconds must be a finite number at least 0 (got -1.0)"),
-        (["bench", "allreduce", "--gbits", "nan"], "--gbits must be a finite number above 0 (got nan)"),
-        (["train", "--data", "absent.zip", "--lr=-1"], "--lr must be a positive finite number (got -1.0)"),
-        (["train", "--data", "absent.zip", "--kimg", "inf"], "--kimg must be a positive finite number of thousands of images (got inf)"),
-        (["train", "--data", "absent.zip", "--target", "nan"], "--target must be in [0, 1] (got nan)"),
-        (["compare", "--gamma=-2"], "--gamma must be a finite number ≥ 0 (got -2.0)"),
-        (["demo", "--kimg", "nan"], "--kimg must be a positive finite number of thousands of images (got nan)"),
+        (["bench", "kernels", "--only", "FID 1x3", "--seconds", "nan"], "--seconds must be a finite number ≥ 0 (got nan)"),
+        (["bench", "generate", "--network", "tiny64", "--batch", "1", "--seconds=-1"], "--seconds must be a positive finite number (got -1.0)"),
+        (["bench", "inception", "--size", "32", "--batch", "1", "--seconds", "nan"], "--seconds must be a finite number ≥ 0 (got nan)"),
+        (["bench", "allreduce", "--gbits", "nan"], "--gbits must be a positive finite number (got nan)"),
+        (["train", "--data", "absent.zip", "--outdir", "/nonexistent/runs", "--lr=-1"], "--lr must be a positive finite number (got -1.0)"),
+        (["train", "--data", "absent.zip", "--outdir", "/nonexistent/runs", "--kimg", "1e16"], "--kimg must be a positive number of thousands of images, at most 1e+09 (got 1e+16)"),
+        (["train", "--data", "absent.zip", "--outdir", "/nonexistent/runs", "--target", "nan"], "--target must be in [0, 1] (got nan)"),
+        (["train", "--data", "absent.zip", "--outdir", "/nonexistent/runs", "--channel-max=-4"], "--channel-max must be at least 1 (got -4)"),
+        (["generate", "absent.h5", "--seeds", "0", "--trunc-cutoff=-1", "-o", "absent.npy"], "--trunc-cutoff must be at least 0"),
+        (["dataset", "info", "absent.zip", "--count", "0"], "--count must be at least 1"),
     ])
     func unusableNumbersAreRefusedByName(arguments: [String], message: String) throws {
+        let result = try Toonkit.run(arguments)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("toonkit: error: \(message)\n"), "\(result.stderr)")
+    }
+
+    /// `compare` and `demo` write a run folder, data sets and images before they train: their training settings are refused
+    /// first, the folder never made. Without the check each would first train or measure for minutes, so a lost check
+    /// shows here as a slow failure, not a hang: the demo stops at once on its NaN, and compare's run is one tick long.
+    @Test(arguments: [
+        (["compare", "--gamma=-2", "--kimg", "0.004", "--tick", "0.004", "--fid-num", "2", "--synthetic-images", "8"],
+         "--gamma must be a finite number ≥ 0 (got -2.0)"),
+        (["demo", "--kimg", "nan"], "--kimg must be a positive number of thousands of images, at most 1e+09 (got nan)"),
+    ])
+    func workflowsRefuseSettingsBeforeWriting(arguments: [String], message: String) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-numbers-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let outdir = ["train", "compare", "demo"].contains(arguments[0]) ? ["--outdir", folder.path] : []
-        let result = try Toonkit.run(arguments + outdir)
+        let result = try Toonkit.run(arguments + ["--outdir", folder.path])
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.hasPrefix("toonkit: error: \(message)\n"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.path), "nothing written before the refusal")

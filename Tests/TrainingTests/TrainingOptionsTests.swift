@@ -8,7 +8,8 @@ struct TrainingOptionsValidationTests {
     /// One bad value per setting, with the option its error must name.
     static let refused: [(option: String, spoil: (inout TrainingOptions) -> Void)] = [
         ("--kimg", { $0.kimg = 0 }), ("--kimg", { $0.kimg = .infinity }), ("--kimg", { $0.kimg = .nan }),
-        ("--tick", { $0.kimgPerTick = -1 }), ("--tick", { $0.kimgPerTick = .infinity }),
+        ("--kimg", { $0.kimg = 1e16 }), ("--tick", { $0.kimgPerTick = -1 }), ("--tick", { $0.kimgPerTick = .infinity }),
+        ("--tick", { $0.kimgPerTick = TrainingOptions.longestKimg.nextUp }),
         ("--snap", { $0.snapTicks = 0 }), ("--batch", { $0.batch = 0 }),
         ("--lr", { $0.learningRate = -0.002 }), ("--lr", { $0.learningRate = 0 }), ("--lr", { $0.learningRate = .nan }),
         ("--gamma", { $0.gamma = -1 }), ("--gamma", { $0.gamma = .infinity }), ("--gamma", { $0.gamma = .nan }),
@@ -16,6 +17,8 @@ struct TrainingOptionsValidationTests {
         ("--p", { $0.augmentP = 1.5 }), ("--p", { $0.augmentP = .nan }),
         ("--target", { $0.adaTarget = 5 }), ("--target", { $0.adaTarget = -0.1 }), ("--target", { $0.adaTarget = .nan }),
         ("--freezed", { $0.freezeD = -1 }),
+        ("--channel-base", { $0.networkShape.channelBase = 0 }), ("--channel-max", { $0.networkShape.channelMax = -4 }),
+        ("--latent-dim", { $0.networkShape.latentDimension = 0 }), ("--mbstd-group", { $0.networkShape.minibatchStdGroup = 0 }),
         ("the style-mixing probability", { $0.styleMixing = 2 }), ("the path-length weight", { $0.pathLengthWeight = .infinity }),
         ("the grid's seed count", { $0.gridSeeds = -1 }),
     ]
@@ -25,7 +28,32 @@ struct TrainingOptionsValidationTests {
         try TrainingOptions.capstoneFineTune(resolution: 256, kimg: 0.032).validate()
         var edges = TrainingOptions()
         (edges.gamma, edges.augmentP, edges.adaTarget, edges.emaKimg, edges.learningRate) = (0, 1, 0, 0, 1e-9)
+        (edges.kimg, edges.kimgPerTick, edges.styleMixing, edges.pathLengthWeight, edges.gridSeeds) = (TrainingOptions.longestKimg, 1e-6, 0, 0, 0)
         try edges.validate()
+        (edges.augmentP, edges.adaTarget, edges.styleMixing, edges.networkShape) = (0, 1, 1, NetworkShape(channelBase: 1, channelMax: 1, mappingLayers: 0,
+                                                                                                      latentDimension: 1, minibatchStdGroup: 1))
+        try edges.validate()
+    }
+
+    /// The hyper-parameters an exact resume takes from its file: every set the options derive passes, and an interval of 0
+    /// (a division by zero), a negative gamma or a NaN learning rate are named by their fields.
+    @Test func storedHyperparametersAreChecked() throws {
+        for config in TrainingOptions.Config.allCases {
+            var options = TrainingOptions()
+            options.config = config
+            try Hyperparameters(options: options, resolution: 256, resuming: true).validate()
+        }
+        let spoilers: [(String, (inout Hyperparameters) -> Void)] = [
+            ("gRegInterval must be at least 1", { $0.gRegInterval = 0 }), ("dRegInterval must be at least 1", { $0.dRegInterval = -16 }),
+            ("adaInterval must be at least 1", { $0.adaInterval = 0 }), ("gamma must be", { $0.gamma = -1 }),
+            ("learningRate must be", { $0.learningRate = .nan }), ("adaKimg must be", { $0.adaKimg = 0 }),
+            ("pathLengthDecay must be", { $0.pathLengthDecay = 2 }), ("emaRampup must be", { $0.emaRampup = -0.05 }),
+        ]
+        for (message, spoil) in spoilers {
+            var hyper = Hyperparameters(options: TrainingOptions(), resolution: 256, resuming: false)
+            spoil(&hyper)
+            #expect { try hyper.validate() } throws: { ($0 as? TrainingError)?.description.hasPrefix(message) == true }
+        }
     }
 
     @Test(arguments: refused.indices) func aBadSettingIsRefusedByItsName(index: Int) {
@@ -70,7 +98,7 @@ struct TrainingOptionsValidationTests {
         #expect {
             try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04), datasetCount: 12)
         } throws: { error in
-            (error as? TrainingError)?.description == "\(snapshot.path): the training settings it stores cannot be resumed: --target must be in [0, 1] (got 7.0)"
+            (error as? TrainingError)?.description == "\(snapshot.path): the training settings it stores cannot be resumed: --target must be in [0, 1] (got 7.0); use --fine-tune to start a new run from its networks"
         }
         _ = try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04), datasetCount: 12, mode: .networksOnly)
     }

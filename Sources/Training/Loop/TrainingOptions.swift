@@ -37,18 +37,21 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The longest run or tick `validate` lets through, in thousands of images: a trillion images, longer than any run,
+    /// whose count still fits an `Int` with room (the session converts kimg·1000 to one, which traps from 9.2e15 kimg).
+    public static let longestKimg: Double = 1e9
+
     /// Throws a `TrainingError` naming the first setting no run can train with, by its `toonkit train` option where it
-    /// has one: a run length or tick that is not a positive finite number (an infinite one never ends, and converting it
-    /// to images traps), a learning rate that is not positive (a negative one climbs the loss) or not finite, an R1 gamma
-    /// that is negative or not finite, a p or ADA target outside [0, 1] (NVIDIA's train.py refuses the same for --gamma,
-    /// --p and --target), a batch or snapshot cadence under 1, a negative FreezeD count, and the fixed settings out of
-    /// their ranges. NaN fails every rule (docs/training-loop.md §1).
+    /// has one: a run length or tick that is not positive, or longer than `longestKimg` (NaN and infinity included: an
+    /// infinite run never ends, and converting it to images traps), a learning rate that is not positive (a negative
+    /// one climbs the loss) or not finite, an R1 gamma that is negative or not finite, a p or ADA target outside [0, 1]
+    /// (NVIDIA's train.py refuses a negative --gamma and --p or --target outside [0, 1]), a batch or snapshot cadence
+    /// under 1, a negative FreezeD count, a new network's channel counts, latent size or minibatch-std group under 1, and
+    /// the fixed settings out of their ranges (docs/training-loop.md §1).
     public func validate() throws {
-        func require(_ holds: Bool, _ option: String, _ rule: String, _ value: Any?) throws {
-            guard holds else { throw TrainingError("\(option) must be \(rule) (got \(value.map { "\($0)" } ?? "nil"))") }
-        }
-        try require(kimg.isFinite && kimg > 0, "--kimg", "a positive finite number of thousands of images", kimg)
-        try require(kimgPerTick.isFinite && kimgPerTick > 0, "--tick", "a positive finite number of thousands of images", kimgPerTick)
+        let length = "a positive number of thousands of images, at most \(String(format: "%g", Self.longestKimg))"
+        try require(kimg > 0 && kimg <= Self.longestKimg, "--kimg", length, kimg)
+        try require(kimgPerTick > 0 && kimgPerTick <= Self.longestKimg, "--tick", length, kimgPerTick)
         try require(snapTicks >= 1, "--snap", "at least 1", snapTicks)
         try require(batch.map { $0 >= 1 } ?? true, "--batch", "at least 1", batch)
         try require(learningRate.map { $0.isFinite && $0 > 0 } ?? true, "--lr", "a positive finite number", learningRate)
@@ -57,6 +60,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try require(augmentP.map { (0...1).contains($0) } ?? true, "--p", "in [0, 1]", augmentP)
         try require((0...1).contains(adaTarget), "--target", "in [0, 1]", adaTarget)
         try require(freezeD >= 0, "--freezed", "at least 0", freezeD)
+        for (option, value) in [("--channel-base", networkShape.channelBase), ("--channel-max", networkShape.channelMax),
+                                ("--latent-dim", networkShape.latentDimension), ("--mbstd-group", networkShape.minibatchStdGroup)] {
+            try require(value.map { $0 >= 1 } ?? true, option, "at least 1", value)
+        }
         try require((0...1).contains(styleMixing), "the style-mixing probability", "in [0, 1]", styleMixing)
         try require(pathLengthWeight.isFinite && pathLengthWeight >= 0, "the path-length weight", "a finite number ≥ 0", pathLengthWeight)
         try require(gridSeeds >= 0, "the grid's seed count", "at least 0", gridSeeds)
@@ -171,5 +178,30 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     public func adam(interval: Int) -> AdamSettings {
         let ratio = Double(interval) / Double(interval + 1)
         return AdamSettings(learningRate: learningRate * ratio, beta1: pow(0, ratio), beta2: pow(0.99, ratio), epsilon: 1e-8)
+    }
+}
+
+/// Throws "`name` must be `rule` (got `value`)" unless `holds`: the one wording of `TrainingOptions.validate` and
+/// `Hyperparameters.validate`.
+private func require(_ holds: Bool, _ name: String, _ rule: String, _ value: Any?) throws {
+    guard holds else { throw TrainingError("\(name) must be \(rule) (got \(value.map { "\($0)" } ?? "nil"))") }
+}
+
+extension Hyperparameters {
+    /// Throws naming (by its field in a snapshot's training state) the first value no run can use: the ones `TrainingOptions`
+    /// derives them from pass `TrainingOptions.validate`, so this guards an exact resume, which takes them from the file,
+    /// where an interval of 0 would divide by zero.
+    public func validate() throws {
+        try require(batch >= 1, "batch", "at least 1", batch)
+        try require(gamma.isFinite && gamma >= 0, "gamma", "a finite number ≥ 0", gamma)
+        try require(learningRate.isFinite && learningRate > 0, "learningRate", "a positive finite number", learningRate)
+        try require(emaKimg.isFinite && emaKimg >= 0, "emaKimg", "a finite number ≥ 0", emaKimg)
+        try require(emaRampup.map { $0.isFinite && $0 >= 0 } ?? true, "emaRampup", "a finite number ≥ 0", emaRampup)
+        for (name, interval) in [("gRegInterval", gRegInterval), ("dRegInterval", dRegInterval), ("adaInterval", adaInterval),
+                                 ("pathLengthBatchShrink", pathLengthBatchShrink)] {
+            try require(interval >= 1, name, "at least 1", interval)
+        }
+        try require((0...1).contains(pathLengthDecay), "pathLengthDecay", "in [0, 1]", pathLengthDecay)
+        try require(adaKimg.isFinite && adaKimg > 0, "adaKimg", "a positive finite number", adaKimg)
     }
 }

@@ -96,8 +96,11 @@ extension TrainingRun {
             effective.kimg = options.kimg
             effective.snapTicks = options.snapTicks
             effective.kimgPerTick = options.kimgPerTick
-            do { try effective.validate() } catch let error as TrainingError {
-                throw TrainingError("\(url.path): the training settings it stores cannot be resumed: \(error.description)")
+            do {
+                try effective.validate()
+                try state.hyperparameters.validate()
+            } catch let error as TrainingError {
+                throw TrainingError("\(url.path): the training settings it stores cannot be resumed: \(error.description); use --fine-tune to start a new run from its networks")
             }
             try self.init(options: effective, hyper: state.hyperparameters, generator: generator, generatorEMA: ema,
                           discriminator: discriminator, generatorFrozen: frozenG, discriminatorFrozen: frozenD,
@@ -121,6 +124,9 @@ extension TrainingRun {
         } else {
             let hyper = Hyperparameters(options: options, resolution: ema.architecture.resolution, resuming: true)
             let storedP = reader.trainingScalars["augment_p"]?.doubleValue ?? 0
+            guard options.augmentP != nil || (storedP.isFinite && storedP >= 0) else {
+                throw TrainingError("\(url.path): its stored augment_p (\(storedP)) is not a finite number ≥ 0; give the initial p with --p")
+            }
             try self.init(options: options, hyper: hyper, generator: generator, generatorEMA: ema, discriminator: discriminator,
                           generatorFrozen: frozenG, discriminatorFrozen: frozenD, datasetCount: datasetCount,
                           augmentP: options.augmentP ?? storedP)
