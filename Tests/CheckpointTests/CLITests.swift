@@ -265,11 +265,10 @@ struct CLITests {
         (["demo", "--kimg", "nan"], "--kimg must be a positive number of thousands of images, at most 1e+09 (got nan)"),
     ])
     func workflowsRefuseSettingsBeforeWriting(arguments: [String], message: String) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-numbers-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try Toonkit.run(arguments + ["--outdir", folder.path])
+        let folder = try TemporaryDirectory()
+        let result = try Toonkit.run(arguments + ["--outdir", folder.path("runs")])
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.hasPrefix("toonkit: error: \(message)\n"), "\(result.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: folder.path), "nothing written before the refusal")
+        #expect(folder.contents.isEmpty, "nothing written before the refusal: \(folder.contents)")
     }
 }

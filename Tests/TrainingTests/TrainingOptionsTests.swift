@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Training
 
@@ -90,10 +91,8 @@ struct TrainingOptionsValidationTests {
         stored.adaTarget = 7
         let spoiled = try TrainingRun(options: stored, hyper: valid.hyperparameters, generator: valid.generator, generatorEMA: valid.generatorEMA,
                                       discriminator: valid.discriminator, generatorFrozen: [], discriminatorFrozen: [], datasetCount: 12, augmentP: 0)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("toonkit-stored-settings-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let snapshot = folder.appendingPathComponent("snapshot.h5")
+        let folder = try TemporaryDirectory()
+        let snapshot = folder.file("snapshot.h5")
         try spoiled.writeSnapshot(to: snapshot, durable: false)
         #expect {
             try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04), datasetCount: 12)
