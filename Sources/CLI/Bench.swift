@@ -28,13 +28,19 @@ struct UnkeptTransformsOption: ParsableArguments {
     var againstUnkeptTransforms = false
 }
 
-/// Throws naming `option` unless `value` is a finite number ≥ 0, or above 0 when `positive`: a NaN or infinite time or
-/// rate would measure nothing or never end. Worded as `TrainingOptions.validate` words its rules.
-func requireFinite(_ value: Double, _ option: String, positive: Bool) throws {
-    guard value.isFinite && (positive ? value > 0 : value >= 0) else {
-        throw ValidationError("\(option) must be \(positive ? "a positive finite number" : "a finite number ≥ 0") (got \(value))")
+/// Throws naming `option` unless `value` is a finite number ≥ 0, or above 0 when `positive`, and at most `atMost`: a NaN,
+/// infinite or astronomical time or rate would measure nothing or never end. Worded as `TrainingOptions.validate` words
+/// its rules.
+func requireFinite(_ value: Double, _ option: String, positive: Bool, atMost limit: Double = .greatestFiniteMagnitude) throws {
+    guard value.isFinite && (positive ? value > 0 : value >= 0) && value <= limit else {
+        let bound = limit < .greatestFiniteMagnitude ? ", at most \(String(format: "%g", limit))" : ""
+        throw ValidationError("\(option) must be \(positive ? "a positive finite number" : "a finite number ≥ 0")\(bound) (got \(value))")
     }
 }
+
+/// The longest a benchmark's `--seconds` may ask one measurement to take: an hour, far beyond any noise it could average.
+let longestMeasurementSeconds = 3600.0
+private let secondsBound = String(format: "%g", longestMeasurementSeconds)
 
 /// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
@@ -79,7 +85,7 @@ struct BenchKernels: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch size of every row (default: 4 for the StyleGAN2 rows, toonkit fid's 8 for the FID rows, as each runs).")
     var batch: Int?
-    @Option(help: "Minimum seconds of each row's own calls (the median is reported); a convolution row's sgemm, timed in turns with it, takes about as long again.") var seconds = 0.5
+    @Option(help: "Minimum seconds of each row's own calls (the median is reported; at most \(secondsBound)); a convolution row's sgemm, timed in turns with it, takes about as long again.") var seconds = 0.5
     @Option(help: ArgumentHelp("Time only the rows whose layer and pass, or vector kernel name, contain this text (case-insensitive), e.g. 'up 3x3' or '@256x256 backward'; sgemm is always measured.",
                                valueName: "text"))
     var only: String?
@@ -87,7 +93,7 @@ struct BenchKernels: ParsableCommand {
 
     func validate() throws {
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
-        try requireFinite(seconds, "--seconds", positive: false)
+        try requireFinite(seconds, "--seconds", positive: false, atMost: longestMeasurementSeconds)
     }
 
     func run() throws {
@@ -190,13 +196,13 @@ struct BenchGenerate: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Network shape: paper256, tiny64 or demo32.") var network = "paper256"
     @Option(parsing: .upToNextOption, help: "Batch sizes (default: 1 4 for paper256, 8 otherwise).") var batch: [Int] = []
-    @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
+    @Option(help: "Minimum seconds per measurement (at most \(secondsBound)).") var seconds = 3.0
     @OptionGroup var comparison: AgainstOption
     @OptionGroup var unkept: UnkeptTransformsOption
 
     func validate() throws {
         if batch.contains(where: { $0 < 1 }) { throw ValidationError("--batch sizes must be at least 1") }
-        try requireFinite(seconds, "--seconds", positive: true)
+        try requireFinite(seconds, "--seconds", positive: true, atMost: longestMeasurementSeconds)
         if comparison.against != nil && unkept.againstUnkeptTransforms {
             throw ValidationError("--against and --against-unkept-transforms: one comparison at a time")
         }
@@ -229,7 +235,7 @@ struct BenchInception: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Side of the square input images (they are resized to 299² inside, as pytorch-fid does).") var size = 256
     @Option(help: "Images per pass (default: toonkit fid's).") var batch = FIDEvaluator.defaultBatchSize
-    @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
+    @Option(help: "Minimum seconds per measurement (at most \(secondsBound)).") var seconds = 3.0
     @OptionGroup var inceptionRounding: InceptionRoundingOption
     @OptionGroup var comparison: AgainstOption
     @Option(help: ArgumentHelp("Also time the network with this rounding, alternating call by call with --rounding's, as --against does for an algorithm.",
@@ -239,7 +245,7 @@ struct BenchInception: ParsableCommand {
 
     func validate() throws {
         guard size >= 1, batch >= 1 else { throw ValidationError("--size and --batch must be at least 1") }
-        try requireFinite(seconds, "--seconds", positive: false)
+        try requireFinite(seconds, "--seconds", positive: false, atMost: longestMeasurementSeconds)
         let comparisons = [comparison.against != nil, againstRounding != nil, unkept.againstUnkeptTransforms].filter { $0 }.count
         guard comparisons <= 1 else {
             throw ValidationError("--against, --against-rounding and --against-unkept-transforms: one comparison at a time")

@@ -75,11 +75,20 @@ public struct CompareJob {
         return report
     }
 
-    /// Refuses a data set the base cannot train on, before anything is measured or written.
+    /// Refuses a data set the base cannot train on, and a FreezeD deeper than its discriminator, before anything is
+    /// measured or written.
     public func checkInputs() throws {
-        let resolution = try CheckpointArchitecture.resolution(of: base)
+        let reader = try CheckpointReader.open(base.path)
+        let resolution = try reader.architecture.resolution
         guard dataset.resolution == resolution else {
             throw TrainingError("\(dataset.source) holds \(dataset.resolution)² images; the base \(base.path) generates \(resolution)²")
+        }
+        try TrainingRun.requireDiscriminator(reader, url: base)
+        let freezeOrder = try NetworkAnatomy.of(reader, network: "D").freezeOrder
+        for variant in variants {
+            do { try TrainingRun.requireFreezable(variant.freezeD, freezeOrder: freezeOrder) } catch let error as TrainingError {
+                throw TrainingError("\(base.path): \(error.description)")
+            }
         }
     }
 

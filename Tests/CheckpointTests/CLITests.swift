@@ -236,12 +236,13 @@ struct CLITests {
     /// Numbers no run or measurement can use are refused by the option's name with status 2 before any work: NaN and
     /// infinities included, which pass a plain `> 0` (docs/training-loop.md §1). Before, `bench kernels --seconds nan` ran
     /// every row, `train --lr=-1` trained, `train --kimg inf` crashed and `generate --trunc-cutoff=-1` failed in a slice.
-    /// Each case is a quick run if its check is missing (the train cases' data is absent, the benchmarks' rows are few), so
-    /// a lost check fails here instead of hanging.
+    /// Most cases are quick runs if their check is missing (the train cases' data is absent, the benchmarks' rows are few);
+    /// `--seconds 1e300` would run for ever, so every case runs under a time limit and a lost check fails instead of hanging.
     @Test(arguments: [
-        (["bench", "kernels", "--only", "FID 1x3", "--seconds", "nan"], "--seconds must be a finite number ≥ 0 (got nan)"),
-        (["bench", "generate", "--network", "tiny64", "--batch", "1", "--seconds=-1"], "--seconds must be a positive finite number (got -1.0)"),
-        (["bench", "inception", "--size", "32", "--batch", "1", "--seconds", "nan"], "--seconds must be a finite number ≥ 0 (got nan)"),
+        (["bench", "kernels", "--only", "FID 1x3", "--seconds", "nan"], "--seconds must be a finite number ≥ 0, at most 3600 (got nan)"),
+        (["bench", "kernels", "--only", "FID 1x3", "--seconds", "1e300"], "--seconds must be a finite number ≥ 0, at most 3600 (got 1e+300)"),
+        (["bench", "generate", "--network", "tiny64", "--batch", "1", "--seconds=-1"], "--seconds must be a positive finite number, at most 3600 (got -1.0)"),
+        (["bench", "inception", "--size", "32", "--batch", "1", "--seconds", "nan"], "--seconds must be a finite number ≥ 0, at most 3600 (got nan)"),
         (["bench", "allreduce", "--gbits", "nan"], "--gbits must be a positive finite number (got nan)"),
         (["train", "--data", "absent.zip", "--outdir", "/nonexistent/runs", "--lr=-1"], "--lr must be a positive finite number (got -1.0)"),
         (["train", "--data", "absent.zip", "--outdir", "/nonexistent/runs", "--kimg", "1e16"], "--kimg must be a positive number of thousands of images, at most 1e+09 (got 1e+16)"),
@@ -251,18 +252,23 @@ struct CLITests {
         (["dataset", "info", "absent.zip", "--count", "0"], "--count must be at least 1"),
     ])
     func unusableNumbersAreRefusedByName(arguments: [String], message: String) throws {
-        let result = try Toonkit.run(arguments)
+        let result = try Toonkit.run(arguments, timeLimit: 120)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.hasPrefix("toonkit: error: \(message)\n"), "\(result.stderr)")
     }
 
     /// `compare` and `demo` write a run folder, data sets and images before they train: their training settings are refused
-    /// first, the folder never made. Without the check each would first train or measure for minutes, so a lost check
-    /// shows here as a slow failure, not a hang: the demo stops at once on its NaN, and compare's run is one tick long.
+    /// first, the folder never made; compare checks its FreezeD depth against the base's discriminator before it measures
+    /// the data. Without the check each would first train or measure for minutes, so a lost check shows here as a slow
+    /// failure, not a hang: the demo stops at once on its NaN, and compare's run is one tick long.
+    static let demoBase = Fixtures.repository.appendingPathComponent("fixtures/demo/base-faces32.h5").path
+
     @Test(arguments: [
         (["compare", "--gamma=-2", "--kimg", "0.004", "--tick", "0.004", "--fid-num", "2", "--synthetic-images", "8"],
          "--gamma must be a finite number ≥ 0 (got -2.0)"),
         (["demo", "--kimg", "nan"], "--kimg must be a positive number of thousands of images, at most 1e+09 (got nan)"),
+        (["compare", "--base", demoBase, "--freezed", "100", "--kimg", "0.004", "--tick", "0.004", "--fid-num", "2", "--synthetic-images", "8"],
+         "\(demoBase): --freezed 100 exceeds the discriminator's 10 freezable layers"),
     ])
     func workflowsRefuseSettingsBeforeWriting(arguments: [String], message: String) throws {
         let folder = try TemporaryDirectory()

@@ -130,8 +130,11 @@ public enum Toonkit {
 
     public static let missing = "skipped: no toonkit executable next to the test bundle; run `swift build` first"
 
-    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+    /// Runs toonkit; with `timeLimit`, under coreutils' `timeout`, which kills it after that many seconds (status 124),
+    /// so a case that would run for hours if its check were lost fails instead of hanging the suite.
+    public static func run(_ arguments: [String], environment: [String: String]? = nil, timeLimit: Int? = nil) throws -> ProcessResult {
         guard let executable else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: missing]) }
-        return try TestSupport.run(executable, arguments, environment: environment)
+        guard let timeLimit else { return try TestSupport.run(executable, arguments, environment: environment) }
+        return try TestSupport.run(URL(fileURLWithPath: "/usr/bin/timeout"), ["\(timeLimit)", executable.path] + arguments, environment: environment)
     }
 }

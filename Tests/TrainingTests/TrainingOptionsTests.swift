@@ -82,23 +82,38 @@ struct TrainingOptionsValidationTests {
         }
     }
 
-    /// An exact resume takes most settings from the snapshot, a file from anywhere: settings no run can use (here an ADA
-    /// target of 7, written through the internal initialiser, which does not validate) are refused, naming the file.
-    @Test func anExactResumeRefusesStoredSettingsNoRunCanUse() throws {
+    /// Snapshots spoiled in ways the public API cannot produce (through the internal initialiser and state, which do not
+    /// validate), each with the reason an exact resume must give.
+    static let spoiledSnapshots: [(options: (inout TrainingOptions) -> Void, run: (inout TrainingRun) throws -> Void, reason: String)] = [
+        ({ $0.adaTarget = 7 }, { _ in }, "--target must be in [0, 1] (got 7.0)"),
+        ({ $0.augmentation = .ada }, { run in
+            var snapshot = run.augmentation.snapshot
+            snapshot.p = -0.5
+            try run.augmentation.restore(snapshot)
+        }, "its augmentation p (-0.5) is not a finite number ≥ 0"),
+    ]
+
+    /// An exact resume takes most settings from the snapshot, a file from anywhere: settings no run can use are refused,
+    /// naming the file; a fine-tune from the same file, which takes the settings (and p) given, runs.
+    @Test(arguments: spoiledSnapshots.indices) func anExactResumeRefusesStoredSettingsNoRunCanUse(index: Int) throws {
+        let spoiling = Self.spoiledSnapshots[index]
         let valid = try TrainingRun(options: TrainingLoopTests.options(kimg: 0.02), architecture: TrainingLoopTests.smallArchitecture(),
                                     datasetCount: 12)
         var stored = valid.options
-        stored.adaTarget = 7
-        let spoiled = try TrainingRun(options: stored, hyper: valid.hyperparameters, generator: valid.generator, generatorEMA: valid.generatorEMA,
+        spoiling.options(&stored)
+        var spoiled = try TrainingRun(options: stored, hyper: valid.hyperparameters, generator: valid.generator, generatorEMA: valid.generatorEMA,
                                       discriminator: valid.discriminator, generatorFrozen: [], discriminatorFrozen: [], datasetCount: 12, augmentP: 0)
+        try spoiling.run(&spoiled)
         let folder = try TemporaryDirectory()
         let snapshot = folder.file("snapshot.h5")
         try spoiled.writeSnapshot(to: snapshot, durable: false)
         #expect {
             try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04), datasetCount: 12)
         } throws: { error in
-            (error as? TrainingError)?.description == "\(snapshot.path): the training settings it stores cannot be resumed: --target must be in [0, 1] (got 7.0); use --fine-tune to start a new run from its networks"
+            (error as? TrainingError)?.description == "\(snapshot.path): the training settings it stores cannot be resumed: \(spoiling.reason); use --fine-tune to start a new run from its networks"
         }
-        _ = try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04), datasetCount: 12, mode: .networksOnly)
+        var fineTune = TrainingLoopTests.options(kimg: 0.04)
+        fineTune.augmentP = 0.2
+        _ = try TrainingRun(resumeFrom: snapshot, options: fineTune, datasetCount: 12, mode: .networksOnly)
     }
 }

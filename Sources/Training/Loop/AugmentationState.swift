@@ -11,7 +11,7 @@ public struct AugmentationState {
     init(options: TrainingOptions, hyper: Hyperparameters, initialP: Double) throws {
         mode = options.augmentation
         if mode == .fixed && options.augmentP == nil { throw TrainingError("--aug fixed needs --p") }
-        guard initialP >= 0 else { throw TrainingError("the augmentation probability must be ≥ 0, got \(initialP)") }
+        guard Self.isUsable(p: initialP) else { throw TrainingError("the augmentation probability must be \(Self.usablePRule), got \(initialP)") }
         if mode != .noaug { pipe = AugmentPipe(preset: options.augmentPreset, p: Float(initialP)) }
         if mode == .ada {
             controller = AdaptiveAugmentController(batchSize: hyper.batch, target: options.adaTarget,
@@ -20,6 +20,11 @@ public struct AugmentationState {
     }
 
     public var p: Double { Double(pipe?.p ?? 0) }
+
+    /// A p the pipe can start from. Not bounded by 1: the controller only keeps p ≥ 0 (as the reference's
+    /// `.max(0)`), so a snapshot may hold more.
+    static func isUsable(p: Double) -> Bool { p.isFinite && p >= 0 }
+    static let usablePRule = "a finite number ≥ 0"
 
     /// r_t of the controller's last update (nil before the first, or without ADA).
     public var realSignMean: Double? { controller?.lastUpdate?.realSignMean }

@@ -56,9 +56,7 @@ public struct TrainingRun {
         self.generatorEMA = generatorEMA
         self.discriminator = discriminator
         let freezeOrder = NetworkAnatomy(discriminator.network).freezeOrder
-        guard options.freezeD <= freezeOrder.count else {
-            throw TrainingError("--freezed \(options.freezeD) exceeds the discriminator's \(freezeOrder.count) freezable layers")
-        }
+        try Self.requireFreezable(options.freezeD, freezeOrder: freezeOrder)
         let freezeD = Set(freezeOrder.prefix(options.freezeD).flatMap(\.tensors))
         generatorTrainable = Set(generator.parameters.parameterNames).subtracting(generatorFrozen)
         discriminatorTrainable = Set(discriminator.parameters.parameterNames).subtracting(discriminatorFrozen).subtracting(freezeD)
@@ -225,5 +223,14 @@ extension ParameterSet {
         var copy = ParameterSet(network: network)
         for name in names { copy.set(name, try! tensor(name), kind: kind(of: name) ?? .parameter) }
         return copy
+    }
+}
+
+extension TrainingRun {
+    /// Refuses a FreezeD count beyond the discriminator's freezable layers (`freezeOrder`, from its `NetworkAnatomy`).
+    public static func requireFreezable(_ freezeD: Int, freezeOrder: [(layer: String, tensors: [String])]) throws {
+        guard freezeD <= freezeOrder.count else {
+            throw TrainingError("--freezed \(freezeD) exceeds the discriminator's \(freezeOrder.count) freezable layers")
+        }
     }
 }

@@ -72,9 +72,7 @@ extension TrainingRun {
     public init(resumeFrom url: URL, options: TrainingOptions, datasetCount: Int, mode: ResumeMode = .exact) throws {
         try options.validate()
         let reader = try CheckpointReader.open(url.path)
-        for network in ["D"] where !reader.networkNames.contains(network) {
-            throw TrainingError("\(url.path) has no discriminator (networks: \(reader.networkNames.joined(separator: ", "))); training needs G and D")
-        }
+        try Self.requireDiscriminator(reader, url: url)
         // A file with one generator (e.g. a rosinality export) starts G and G_ema from the same weights.
         let emaSource = reader.networkNames.contains("G_ema") ? "G_ema" : "G"
         let generatorSource = reader.networkNames.contains("G") ? "G" : emaSource
@@ -99,6 +97,10 @@ extension TrainingRun {
             do {
                 try effective.validate()
                 try state.hyperparameters.validate()
+                let storedP = Double(state.augmentation.p)
+                guard AugmentationState.isUsable(p: storedP) else {
+                    throw TrainingError("its augmentation p (\(storedP)) is not \(AugmentationState.usablePRule)")
+                }
             } catch let error as TrainingError {
                 throw TrainingError("\(url.path): the training settings it stores cannot be resumed: \(error.description); use --fine-tune to start a new run from its networks")
             }
@@ -124,8 +126,8 @@ extension TrainingRun {
         } else {
             let hyper = Hyperparameters(options: options, resolution: ema.architecture.resolution, resuming: true)
             let storedP = reader.trainingScalars["augment_p"]?.doubleValue ?? 0
-            guard options.augmentP != nil || (storedP.isFinite && storedP >= 0) else {
-                throw TrainingError("\(url.path): its stored augment_p (\(storedP)) is not a finite number ≥ 0; give the initial p with --p")
+            guard options.augmentP != nil || AugmentationState.isUsable(p: storedP) else {
+                throw TrainingError("\(url.path): its stored augment_p (\(storedP)) is not \(AugmentationState.usablePRule); give the initial p with --p")
             }
             try self.init(options: options, hyper: hyper, generator: generator, generatorEMA: ema, discriminator: discriminator,
                           generatorFrozen: frozenG, discriminatorFrozen: frozenD, datasetCount: datasetCount,
@@ -134,6 +136,13 @@ extension TrainingRun {
         generatorEMA.parameters = generatorEMA.parameters.renamed(to: "G_ema")
         inheritedProvenance = reader.provenance
         startedFrom = try ProvenanceInput.file(at: url.path)
+    }
+
+    /// Refuses a checkpoint without a discriminator (e.g. a generator-only export): training needs G and D.
+    public static func requireDiscriminator(_ reader: CheckpointReader, url: URL) throws {
+        guard reader.networkNames.contains("D") else {
+            throw TrainingError("\(url.path) has no discriminator (networks: \(reader.networkNames.joined(separator: ", "))); training needs G and D")
+        }
     }
 
     /// Parameters a checkpoint marks non-trainable (`toonkit freeze`, FreezeD snapshots).
