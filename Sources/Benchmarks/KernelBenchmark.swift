@@ -86,7 +86,7 @@ public enum KernelBenchmark {
     }
 
     /// One stride-1 layer of FID's Inception-v3 (pytorch-fid's network on 299² inputs), timed forward only, with the
-    /// rounding the network's convolutions take (`InceptionNetwork.defaultRounding`).
+    /// rounding the network's convolutions take (`InceptionNetwork.defaultRounding`) and its weight's transforms kept.
     public struct InceptionLayer: Sendable {
         public let channelsIn: Int, channelsOut: Int, inputSize: Int
         public let kernel: (height: Int, width: Int), padding: (height: Int, width: Int)
@@ -195,7 +195,11 @@ public enum KernelBenchmark {
         }
         for layer in inceptionLayers {
             let x = Operand { try randomTensor([inceptionBatch, layer.channelsIn, layer.inputSize, layer.inputSize]) }
-            let w = Operand { try randomTensor([layer.channelsOut, layer.channelsIn, layer.kernel.height, layer.kernel.width]) }
+            // Kept, as `InceptionNetwork` keeps every weight's transforms: FID never remakes them per call. The StyleGAN2
+            // rows stand for training too, whose weights change every step, so they keep none.
+            let w = Operand {
+                try randomTensor([layer.channelsOut, layer.channelsIn, layer.kernel.height, layer.kernel.width]).keepingConvolutionTransforms()
+            }
             let flops = 2.0 * Double(inceptionBatch * layer.channelsIn * layer.channelsOut * layer.kernel.height * layer.kernel.width
                                      * layer.outputHeight * layer.outputWidth)
             let options = ConvOptions(stride: 1, padding: layer.padding, rounding: InceptionNetwork.defaultRounding)

@@ -78,7 +78,8 @@ struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
         abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes) and FID Inception's "
-            + "stride-1 3×3, 1×7, 7×1, 1×3 and 3×1 layers (forward), against sgemm 2048³ timed beside each row; "
+            + "stride-1 3×3, 1×7, 7×1, 1×3 and 3×1 layers (forward, their weights' transforms kept as FID keeps them), "
+            + "against sgemm 2048³ timed beside each row; "
             + "the engine's vector kernels with each instruction set the CPU supports.",
         discussion: roundTripHelp)
 
