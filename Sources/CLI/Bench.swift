@@ -28,19 +28,22 @@ struct UnkeptTransformsOption: ParsableArguments {
     var againstUnkeptTransforms = false
 }
 
-/// Throws naming `option` unless `value` is a finite number ≥ 0, or above 0 when `positive`, and at most `atMost`: a NaN,
-/// infinite or astronomical time or rate would measure nothing or never end. Worded as `TrainingOptions.validate` words
-/// its rules.
-func requireFinite(_ value: Double, _ option: String, positive: Bool, atMost limit: Double = .greatestFiniteMagnitude) throws {
-    guard value.isFinite && (positive ? value > 0 : value >= 0) && value <= limit else {
-        let bound = limit < .greatestFiniteMagnitude ? ", at most \(String(format: "%g", limit))" : ""
+/// Throws naming `option` unless `value` is a finite number ≥ 0, or above 0 when `positive`, and at most `limit` when one
+/// is given: a NaN, infinite or astronomical time or rate would measure nothing or never end. Worded as
+/// `TrainingOptions.validate` words its rules.
+func requireFinite(_ value: Double, _ option: String, positive: Bool, atMost limit: Double? = nil) throws {
+    guard value.isFinite && (positive ? value > 0 : value >= 0) && value <= (limit ?? .infinity) else {
+        let bound = limit.map { ", at most \(boundText($0))" } ?? ""
         throw ValidationError("\(option) must be \(positive ? "a positive finite number" : "a finite number ≥ 0")\(bound) (got \(value))")
     }
 }
 
+/// A bound as the rules and the help print it: 3600, 1e+09.
+private func boundText(_ bound: Double) -> String { String(format: "%g", bound) }
+
 /// The longest a benchmark's `--seconds` may ask one measurement to take: an hour, far beyond any noise it could average.
 let longestMeasurementSeconds = 3600.0
-private let secondsBound = String(format: "%g", longestMeasurementSeconds)
+private let secondsBound = boundText(longestMeasurementSeconds)
 
 /// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
@@ -78,7 +81,7 @@ struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
         abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes) and FID Inception's "
-            + "stride-1 3×3, 1×7, 7×1, 1×3 and 3×1 layers (forward, their weights' transforms kept as FID keeps them), "
+            + "stride-1 3×3, 5×5, 1×7, 7×1, 1×3 and 3×1 layers (forward, their weights' transforms kept as FID keeps them), "
             + "against sgemm 2048³ timed beside each row; "
             + "the engine's vector kernels with each instruction set the CPU supports.",
         discussion: roundTripHelp)
@@ -86,7 +89,7 @@ struct BenchKernels: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch size of every row (default: 4 for the StyleGAN2 rows, toonkit fid's 8 for the FID rows, as each runs).")
     var batch: Int?
-    @Option(help: "Minimum seconds of each row's own calls (the median is reported; at most \(secondsBound)); a convolution row's sgemm, timed in turns with it, takes about as long again.") var seconds = 0.5
+    @Option(help: "Minimum seconds of each row's own calls, at most \(secondsBound) (the median call is reported); a convolution row's sgemm, timed in turns with it, takes about as long again.") var seconds = 0.5
     @Option(help: ArgumentHelp("Time only the rows whose layer and pass, or vector kernel name, contain this text (case-insensitive), e.g. 'up 3x3' or '@256x256 backward'; sgemm is always measured.",
                                valueName: "text"))
     var only: String?

@@ -70,7 +70,7 @@ struct CompareCommand: ParsableCommand {
           toonkit compare --outdir runs/compare --kimg 0.032 --snap 1 --tick 0.016 --fid-num 32
         """)
 
-    @Option(help: "Base checkpoint (default: the demo's base model).") var base = "fixtures/demo/base-faces32.h5"
+    @Option(help: "Base checkpoint (default: the demo's base model).") var base = DemoJob.bundledBase
     @Option(help: "Training data (default: procedural cartoons at the base's resolution).") var data: String?
     @Option(help: "Output folder.") var outdir: String
     @Option(help: "Length of every fine-tuning run, in thousands of images.") var kimg: Double = 4

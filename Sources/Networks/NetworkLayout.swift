@@ -78,6 +78,13 @@ public struct NetworkAnatomy {
                   freezeOrder: discriminator.freezeOrder.map { ($0.path.name, $0.parameterNames) })
     }
 
+    /// Why `count` layers of `network` cannot be frozen (nil when they can), in one wording for every option that counts
+    /// its freezable layers (`train --freezed`, `freeze --layers`).
+    public func freezeDepthProblem(option: String, count: Int, network: String) -> String? {
+        guard count < 0 || count > freezeOrder.count else { return nil }
+        return "\(option) \(count): network \(network) has \(freezeOrder.count) freezable layers (0…\(freezeOrder.count))"
+    }
+
     public static func of(_ reader: CheckpointReader, network: String) throws -> NetworkAnatomy {
         NetworkAnatomy(tensorNames: try reader.tensorNames(network: network), architecture: try reader.architecture)
     }

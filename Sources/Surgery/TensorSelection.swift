@@ -23,8 +23,8 @@ public enum TensorSelection: Equatable, Sendable {
             guard !order.isEmpty else {
                 throw SurgeryError.invalidParameter("--layers counts discriminator layers, but network \(network) is not a discriminator of this architecture; use --blocks or --names")
             }
-            guard count >= 0, count <= order.count else {
-                throw SurgeryError.invalidParameter("--layers \(count): network \(network) has \(order.count) freezable layers (0…\(order.count))")
+            if let problem = anatomy.freezeDepthProblem(option: "--layers", count: count, network: network) {
+                throw SurgeryError.invalidParameter(problem)
             }
             let chosen = Set(order.prefix(count).flatMap(\.tensors))
             return parameters.filter(chosen.contains)

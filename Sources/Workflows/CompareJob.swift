@@ -83,13 +83,7 @@ public struct CompareJob {
         guard dataset.resolution == resolution else {
             throw TrainingError("\(dataset.source) holds \(dataset.resolution)² images; the base \(base.path) generates \(resolution)²")
         }
-        try TrainingRun.requireDiscriminator(reader, url: base)
-        let freezeOrder = try NetworkAnatomy.of(reader, network: "D").freezeOrder
-        for variant in variants {
-            do { try TrainingRun.requireFreezable(variant.freezeD, freezeOrder: freezeOrder) } catch let error as TrainingError {
-                throw TrainingError("\(base.path): \(error.description)")
-            }
-        }
+        try TrainingRun.requireFineTunable(reader, url: base, freezeD: variants.map(\.freezeD).max() ?? 0)
     }
 
     private func train(_ variant: Variant, baseFID: Double, monitor: FIDMonitor,

@@ -72,10 +72,12 @@ public struct DemoJob {
             throw TrainingError("\(model.path): the demo's bundled \(name) is missing: run `toonkit demo` from the repository root, or pass its path")
         }
         // Read before anything is written, so a bad model leaves no output folder behind.
-        let resolution = try CheckpointArchitecture.resolution(of: base)
+        let baseReader = try CheckpointReader.open(base.path)
+        let resolution = try baseReader.architecture.resolution
         guard try CheckpointArchitecture.resolution(of: cartoonModel) == resolution else {
             throw TrainingError("\(cartoonModel.path) does not generate \(resolution)² images as \(base.path) does")
         }
+        try TrainingRun.requireFineTunable(baseReader, url: base, freezeD: fineTuneOptions(resolution: resolution).freezeD)
         try FileManager.default.createDirectory(at: outdir, withIntermediateDirectories: true)
         var plan = DemoPlan(kimg: kimg, effectRows: ToonifyEffect.rowCount(resolution: resolution, others: 1), effectImages: effectImages,
                             report: progress)
@@ -129,12 +131,19 @@ public struct DemoJob {
         return ("\(summary.images) procedural cartoon faces at \(resolution)×\(resolution) (seed \(seed)), in the reference's dataset zip format.", [dataURL, preview])
     }
 
-    private func fineTune(dataset: ImageDataset, report: (Double, String) -> Void, shouldStop: () -> Bool) throws -> (URL, String, [URL]) {
-        var options = TrainingOptions.capstoneFineTune(resolution: dataset.resolution, kimg: kimg, seed: seed)
+    /// The live fine-tune's settings: the capstone's, one tick per kimg, no snapshot but the last.
+    private func fineTuneOptions(resolution: Int) -> TrainingOptions {
+        var options = TrainingOptions.capstoneFineTune(resolution: resolution, kimg: kimg, seed: seed)
         options.kimgPerTick = 1
         options.snapTicks = 1000
+        return options
+    }
+
+    private func fineTune(dataset: ImageDataset, report: (Double, String) -> Void, shouldStop: () -> Bool) throws -> (URL, String, [URL]) {
+        let options = fineTuneOptions(resolution: dataset.resolution)
         let run = try TrainingRun(resumeFrom: base, options: options, datasetCount: dataset.count, mode: .networksOnly)
-        let session = try TrainingSession(run: run, dataset: dataset, outdir: outdir.appendingPathComponent("runs"), description: "cartoons-ada-freezed4")
+        let session = try TrainingSession(run: run, dataset: dataset, outdir: outdir.appendingPathComponent("runs"),
+                                          description: "cartoons-ada-freezed\(options.freezeD)")
         let snapshots = try session.train(progress: { step in
             report(Double(step.imagesSeen) / Double(max(step.totalImages, 1)),
                    String(format: "fine-tuning: kimg %.2f/%.2f, %.0f s/kimg", Double(step.imagesSeen) / 1000, Double(step.totalImages) / 1000, step.secondsPerKimg))

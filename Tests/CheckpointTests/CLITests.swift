@@ -257,22 +257,23 @@ struct CLITests {
         #expect(result.stderr.hasPrefix("toonkit: error: \(message)\n"), "\(result.stderr)")
     }
 
+    /// The demo's bundled face model (`DemoJob.bundledBase`, in a module these tests do not import), by its absolute path.
+    static let demoBase = Fixtures.repository.appendingPathComponent("fixtures/demo/base-faces32.h5").path
+
     /// `compare` and `demo` write a run folder, data sets and images before they train: their training settings are refused
     /// first, the folder never made; compare checks its FreezeD depth against the base's discriminator before it measures
     /// the data. Without the check each would first train or measure for minutes, so a lost check shows here as a slow
     /// failure, not a hang: the demo stops at once on its NaN, and compare's run is one tick long.
-    static let demoBase = Fixtures.repository.appendingPathComponent("fixtures/demo/base-faces32.h5").path
-
     @Test(arguments: [
         (["compare", "--gamma=-2", "--kimg", "0.004", "--tick", "0.004", "--fid-num", "2", "--synthetic-images", "8"],
          "--gamma must be a finite number ≥ 0 (got -2.0)"),
         (["demo", "--kimg", "nan"], "--kimg must be a positive number of thousands of images, at most 1e+09 (got nan)"),
         (["compare", "--base", demoBase, "--freezed", "100", "--kimg", "0.004", "--tick", "0.004", "--fid-num", "2", "--synthetic-images", "8"],
-         "\(demoBase): --freezed 100 exceeds the discriminator's 10 freezable layers"),
+         "\(demoBase): --freezed 100: network D has 10 freezable layers (0…10)"),
     ])
     func workflowsRefuseSettingsBeforeWriting(arguments: [String], message: String) throws {
         let folder = try TemporaryDirectory()
-        let result = try Toonkit.run(arguments + ["--outdir", folder.path("runs")])
+        let result = try Toonkit.run(arguments + ["--outdir", folder.path("runs")], timeLimit: 600)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.hasPrefix("toonkit: error: \(message)\n"), "\(result.stderr)")
         #expect(folder.contents.isEmpty, "nothing written before the refusal: \(folder.contents)")

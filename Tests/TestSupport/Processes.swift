@@ -130,11 +130,22 @@ public enum Toonkit {
 
     public static let missing = "skipped: no toonkit executable next to the test bundle; run `swift build` first"
 
-    /// Runs toonkit; with `timeLimit`, under coreutils' `timeout`, which kills it after that many seconds (status 124),
-    /// so a case that would run for hours if its check were lost fails instead of hanging the suite.
-    public static func run(_ arguments: [String], environment: [String: String]? = nil, timeLimit: Int? = nil) throws -> ProcessResult {
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
         guard let executable else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: missing]) }
-        guard let timeLimit else { return try TestSupport.run(executable, arguments, environment: environment) }
-        return try TestSupport.run(URL(fileURLWithPath: "/usr/bin/timeout"), ["\(timeLimit)", executable.path] + arguments, environment: environment)
+        return try TestSupport.run(executable, arguments, environment: environment)
+    }
+
+    /// Runs toonkit in a folder of its own (relative paths resolve there), killed after `timeLimit` seconds: a case that
+    /// would run for hours if its check were lost fails, naming the command, instead of hanging the suite.
+    public static func run(_ arguments: [String], timeLimit: TimeInterval) throws -> ProcessResult {
+        guard let executable else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: missing]) }
+        let folder = try TemporaryDirectory()
+        var process = MonitoredProcess(executable: executable.path, arguments: arguments, directory: folder.url)
+        process.timeout = timeLimit
+        let outcome = try process.run()
+        guard !outcome.timedOut else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "toonkit \(arguments.joined(separator: " ")) ran past its \(timeLimit) s limit and was killed"])
+        }
+        return ProcessResult(status: outcome.signal ?? outcome.exitStatus ?? -1, signal: outcome.signal, stdout: outcome.stdoutText, stderr: outcome.stderrText)
     }
 }

@@ -1,4 +1,6 @@
+import Checkpoint
 import Foundation
+import Networks
 import TestSupport
 import Testing
 @testable import Training
@@ -83,18 +85,14 @@ struct TrainingOptionsValidationTests {
     }
 
     /// Snapshots spoiled in ways the public API cannot produce (through the internal initialiser and state, which do not
-    /// validate), each with the reason an exact resume must give.
-    static let spoiledSnapshots: [(options: (inout TrainingOptions) -> Void, run: (inout TrainingRun) throws -> Void, reason: String)] = [
-        ({ $0.adaTarget = 7 }, { _ in }, "--target must be in [0, 1] (got 7.0)"),
-        ({ $0.augmentation = .ada }, { run in
-            var snapshot = run.augmentation.snapshot
-            snapshot.p = -0.5
-            try run.augmentation.restore(snapshot)
-        }, "its augmentation p (-0.5) is not a finite number ≥ 0"),
+    /// validate), each with the reason an exact resume must give and the p it stores (a fine-tune without `--p` reads it).
+    static let spoiledSnapshots: [(options: (inout TrainingOptions) -> Void, p: Float, reason: String)] = [
+        ({ $0.adaTarget = 7 }, 0, "--target must be in [0, 1] (got 7.0)"),
+        ({ $0.augmentation = .ada }, -0.5, "its augmentation p (-0.5) is not a finite number ≥ 0"),
     ]
 
     /// An exact resume takes most settings from the snapshot, a file from anywhere: settings no run can use are refused,
-    /// naming the file; a fine-tune from the same file, which takes the settings (and p) given, runs.
+    /// naming the file. A fine-tune from the same file takes the settings given, and p from `--p`, else from the file.
     @Test(arguments: spoiledSnapshots.indices) func anExactResumeRefusesStoredSettingsNoRunCanUse(index: Int) throws {
         let spoiling = Self.spoiledSnapshots[index]
         let valid = try TrainingRun(options: TrainingLoopTests.options(kimg: 0.02), architecture: TrainingLoopTests.smallArchitecture(),
@@ -103,7 +101,9 @@ struct TrainingOptionsValidationTests {
         spoiling.options(&stored)
         var spoiled = try TrainingRun(options: stored, hyper: valid.hyperparameters, generator: valid.generator, generatorEMA: valid.generatorEMA,
                                       discriminator: valid.discriminator, generatorFrozen: [], discriminatorFrozen: [], datasetCount: 12, augmentP: 0)
-        try spoiling.run(&spoiled)
+        var augmentation = spoiled.augmentation.snapshot
+        augmentation.p = spoiling.p
+        try spoiled.augmentation.restore(augmentation)
         let folder = try TemporaryDirectory()
         let snapshot = folder.file("snapshot.h5")
         try spoiled.writeSnapshot(to: snapshot, durable: false)
@@ -115,5 +115,57 @@ struct TrainingOptionsValidationTests {
         var fineTune = TrainingLoopTests.options(kimg: 0.04)
         fineTune.augmentP = 0.2
         _ = try TrainingRun(resumeFrom: snapshot, options: fineTune, datasetCount: 12, mode: .networksOnly)
+        fineTune.augmentP = nil
+        if AugmentationState.isUsable(p: Double(spoiling.p)) {
+            _ = try TrainingRun(resumeFrom: snapshot, options: fineTune, datasetCount: 12, mode: .networksOnly)
+        } else {
+            #expect {
+                try TrainingRun(resumeFrom: snapshot, options: fineTune, datasetCount: 12, mode: .networksOnly)
+            } throws: { error in
+                (error as? TrainingError)?.description == "\(snapshot.path): its stored augment_p (\(Double(spoiling.p))) is not a finite number ≥ 0; give the initial p with --p"
+            }
+        }
+    }
+
+    /// A fine-tune without `--p` starts from the file's `augment_p`, which an imported file may hold as NaN or infinity (a
+    /// snapshot's JSON cannot): refused naming the file, while `--p` replaces it.
+    @Test(arguments: [Double.nan, .infinity]) func aFineTuneRefusesAStoredPThatIsNotFinite(storedP: Double) throws {
+        let run = try TrainingRun(options: TrainingLoopTests.options(kimg: 0.02), architecture: TrainingLoopTests.smallArchitecture(),
+                                  datasetCount: 12)
+        let folder = try TemporaryDirectory()
+        let snapshot = folder.file("snapshot.h5"), networks = folder.file("networks.h5")
+        try run.writeSnapshot(to: snapshot, durable: false)
+        let reader = try CheckpointReader.open(snapshot.path)
+        let writer = try CheckpointWriter(path: networks.path, architectureDocument: reader.architectureDocument, durable: false)
+        for network in reader.networkNames {
+            for name in try reader.tensorNames(network: network) { try writer.write(network: network, entry: reader.readTensor(network: network, name: name)) }
+        }
+        try writer.writeTrainingScalar("augment_p", .real(storedP))
+        try writer.commit()
+        var fineTune = TrainingLoopTests.options(kimg: 0.04)
+        #expect {
+            try TrainingRun(resumeFrom: networks, options: fineTune, datasetCount: 12, mode: .networksOnly)
+        } throws: { error in
+            (error as? TrainingError)?.description == "\(networks.path): its stored augment_p (\(storedP)) is not a finite number ≥ 0; give the initial p with --p"
+        }
+        fineTune.augmentP = 0.2
+        _ = try TrainingRun(resumeFrom: networks, options: fineTune, datasetCount: 12, mode: .networksOnly)
+    }
+
+    /// A fine-tune's `--freezed` is checked against the file's discriminator, naming the file; its full depth is allowed.
+    @Test func aFineTuneFreezingMoreLayersThanTheFileHasIsRefused() throws {
+        let run = try TrainingRun(options: TrainingLoopTests.options(kimg: 0.02), architecture: TrainingLoopTests.smallArchitecture(),
+                                  datasetCount: 12)
+        let folder = try TemporaryDirectory()
+        let snapshot = folder.file("snapshot.h5")
+        try run.writeSnapshot(to: snapshot, durable: false)
+        let layers = NetworkAnatomy(run.discriminator.network).freezeOrder.count
+        _ = try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04, freezeD: layers), datasetCount: 12, mode: .networksOnly)
+        #expect {
+            try TrainingRun(resumeFrom: snapshot, options: TrainingLoopTests.options(kimg: 0.04, freezeD: layers + 1), datasetCount: 12,
+                            mode: .networksOnly)
+        } throws: { error in
+            (error as? TrainingError)?.description == "\(snapshot.path): --freezed \(layers + 1): network D has \(layers) freezable layers (0…\(layers))"
+        }
     }
 }

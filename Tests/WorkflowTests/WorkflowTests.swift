@@ -91,6 +91,21 @@ let demoCartoonModel = Fixtures.repository.appendingPathComponent(DemoJob.bundle
         withExtendedLifetime(folder) {}
     }
 
+    /// A face model without a discriminator (a generator-only export) cannot be fine-tuned: refused before the output
+    /// folder is made, naming the file.
+    @Test func aBaseWithoutADiscriminatorIsRefusedBeforeAnyWork() throws {
+        let folder = try TemporaryDirectory()
+        let generatorOnly = folder.file("generator-only.h5")
+        let reader = try CheckpointReader.open(demoBase.path)
+        let writer = try CheckpointWriter(path: generatorOnly.path, architectureDocument: reader.architectureDocument, durable: false)
+        for name in try reader.tensorNames(network: "G_ema") { try writer.write(network: "G_ema", entry: reader.readTensor(network: "G_ema", name: name)) }
+        try writer.commit()
+        let job = DemoJob(base: generatorOnly, cartoonModel: demoCartoonModel, outdir: folder.file("out"))
+        let error = try #require(throws: TrainingError.self) { try job.run() }
+        #expect("\(error)".hasPrefix("\(generatorOnly.path) has no discriminator (networks: G_ema)"))
+        #expect(folder.contents == ["generator-only.h5"])
+    }
+
     @Test func missingModelsAreNamed() throws {
         let folder = try TemporaryDirectory()
         for (base, cartoon) in [(folder.file("nowhere.h5"), demoCartoonModel), (demoBase, folder.file("nowhere.h5"))] {
@@ -169,6 +184,19 @@ let demoCartoonModel = Fixtures.repository.appendingPathComponent(DemoJob.bundle
         let job = CompareJob(base: demoBase, dataset: dataset, outdir: folder.file("out"), options: TrainingOptions(), freezeD: 4)
         let error = try #require(throws: TrainingError.self) { try job.checkInputs() }
         #expect("\(error)".contains("16² images") && "\(error)".contains("generates 32²"))
+        #expect(folder.contents.isEmpty)
+    }
+
+    /// The third variant's FreezeD is checked against the base's discriminator before anything is measured or written:
+    /// all of its layers may be frozen, one more is refused naming the base.
+    @Test func aFreezeDDeeperThanTheBaseIsRefusedBeforeAnyWork() throws {
+        let folder = try TemporaryDirectory()
+        let dataset = try SyntheticDataset(kind: .cartoons, count: 4, resolution: 32, seed: 3)
+        let layers = try NetworkAnatomy.of(CheckpointReader.open(demoBase.path), network: "D").freezeOrder.count
+        try CompareJob(base: demoBase, dataset: dataset, outdir: folder.file("out"), options: TrainingOptions(), freezeD: layers).checkInputs()
+        let job = CompareJob(base: demoBase, dataset: dataset, outdir: folder.file("out"), options: TrainingOptions(), freezeD: layers + 1)
+        let error = try #require(throws: TrainingError.self) { try job.checkInputs() }
+        #expect("\(error)" == "\(demoBase.path): --freezed \(layers + 1): network D has \(layers) freezable layers (0…\(layers))")
         #expect(folder.contents.isEmpty)
     }
 }

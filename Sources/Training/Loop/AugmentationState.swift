@@ -11,7 +11,7 @@ public struct AugmentationState {
     init(options: TrainingOptions, hyper: Hyperparameters, initialP: Double) throws {
         mode = options.augmentation
         if mode == .fixed && options.augmentP == nil { throw TrainingError("--aug fixed needs --p") }
-        guard Self.isUsable(p: initialP) else { throw TrainingError("the augmentation probability must be \(Self.usablePRule), got \(initialP)") }
+        guard Self.isUsable(p: initialP) else { throw TrainingError("the augmentation p must be \(Self.usablePRule) (got \(initialP))") }
         if mode != .noaug { pipe = AugmentPipe(preset: options.augmentPreset, p: Float(initialP)) }
         if mode == .ada {
             controller = AdaptiveAugmentController(batchSize: hyper.batch, target: options.adaTarget,

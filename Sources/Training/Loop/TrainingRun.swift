@@ -55,9 +55,9 @@ public struct TrainingRun {
         self.generator = generator
         self.generatorEMA = generatorEMA
         self.discriminator = discriminator
-        let freezeOrder = NetworkAnatomy(discriminator.network).freezeOrder
-        try Self.requireFreezable(options.freezeD, freezeOrder: freezeOrder)
-        let freezeD = Set(freezeOrder.prefix(options.freezeD).flatMap(\.tensors))
+        let anatomy = NetworkAnatomy(discriminator.network)
+        try Self.requireFreezable(options.freezeD, anatomy)
+        let freezeD = Set(anatomy.freezeOrder.prefix(options.freezeD).flatMap(\.tensors))
         generatorTrainable = Set(generator.parameters.parameterNames).subtracting(generatorFrozen)
         discriminatorTrainable = Set(discriminator.parameters.parameterNames).subtracting(discriminatorFrozen).subtracting(freezeD)
         generatorOptimizer = AdamOptimizer(settings: hyper.adam(interval: hyper.gRegInterval))
@@ -227,10 +227,8 @@ extension ParameterSet {
 }
 
 extension TrainingRun {
-    /// Refuses a FreezeD count beyond the discriminator's freezable layers (`freezeOrder`, from its `NetworkAnatomy`).
-    public static func requireFreezable(_ freezeD: Int, freezeOrder: [(layer: String, tensors: [String])]) throws {
-        guard freezeD <= freezeOrder.count else {
-            throw TrainingError("--freezed \(freezeD) exceeds the discriminator's \(freezeOrder.count) freezable layers")
-        }
+    /// Refuses a FreezeD count beyond the discriminator's freezable layers.
+    static func requireFreezable(_ freezeD: Int, _ discriminator: NetworkAnatomy) throws {
+        if let problem = discriminator.freezeDepthProblem(option: "--freezed", count: freezeD, network: "D") { throw TrainingError(problem) }
     }
 }

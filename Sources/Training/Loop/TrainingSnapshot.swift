@@ -97,6 +97,7 @@ extension TrainingRun {
             do {
                 try effective.validate()
                 try state.hyperparameters.validate()
+                try Self.requireFreezable(effective.freezeD, NetworkAnatomy(discriminator.network))
                 let storedP = Double(state.augmentation.p)
                 guard AugmentationState.isUsable(p: storedP) else {
                     throw TrainingError("its augmentation p (\(storedP)) is not \(AugmentationState.usablePRule)")
@@ -124,6 +125,7 @@ extension TrainingRun {
                 if network == "G" { try generatorOptimizer.restore(stored) } else { try discriminatorOptimizer.restore(stored) }
             }
         } else {
+            try Self.requireFineTunable(reader, url: url, freezeD: options.freezeD)
             let hyper = Hyperparameters(options: options, resolution: ema.architecture.resolution, resuming: true)
             let storedP = reader.trainingScalars["augment_p"]?.doubleValue ?? 0
             guard options.augmentP != nil || AugmentationState.isUsable(p: storedP) else {
@@ -139,9 +141,19 @@ extension TrainingRun {
     }
 
     /// Refuses a checkpoint without a discriminator (e.g. a generator-only export): training needs G and D.
-    public static func requireDiscriminator(_ reader: CheckpointReader, url: URL) throws {
+    static func requireDiscriminator(_ reader: CheckpointReader, url: URL) throws {
         guard reader.networkNames.contains("D") else {
             throw TrainingError("\(url.path) has no discriminator (networks: \(reader.networkNames.joined(separator: ", "))); training needs G and D")
+        }
+    }
+
+    /// Refuses, naming the file, a checkpoint that a fine-tune freezing `freezeD` discriminator layers cannot start from:
+    /// one without a discriminator, or with fewer freezable layers. Reads only the file's tensor names, so workflows can
+    /// ask before they write anything.
+    public static func requireFineTunable(_ reader: CheckpointReader, url: URL, freezeD: Int) throws {
+        try requireDiscriminator(reader, url: url)
+        do { try requireFreezable(freezeD, NetworkAnatomy.of(reader, network: "D")) } catch let error as TrainingError {
+            throw TrainingError("\(url.path): \(error.description)")
         }
     }
 
