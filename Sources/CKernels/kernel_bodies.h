@@ -203,6 +203,22 @@ static void CK_NAME(lerp)(long n, const float *start, const float *end, float we
     }
 }
 
+// Written as in the Swift loop this replaced (AdamStep.swift): the same operations in the same order, none fused
+// (FP_CONTRACT is off), so every set and every split of the elements gives that loop's bits. The square root is the
+// elementwise builtin, which sets no errno, so the loop vectorises.
+static void CK_NAME(adam)(long n, const float *gradient, float *first, float *second, float *parameter, float beta1,
+                          float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float root2, float epsilon) {
+    for (long i = 0; i < n; i++) {
+        float g = gradient[i];
+        g = g != g ? 0 : g == __builtin_inff() ? 1e5f : g == -__builtin_inff() ? -1e5f : g;
+        const float m = beta1 * first[i] + one_minus_beta1 * g;
+        const float v = beta2 * second[i] + one_minus_beta2 * g * g;
+        first[i] = m;
+        second[i] = v;
+        parameter[i] -= step_size * m / (__builtin_elementwise_sqrt(v) / root2 + epsilon);
+    }
+}
+
 // Written as in BiasAct.swift, whose loop this replaced: the same operations in the same order, and
 // clamping with Swift's max then min (which keep a NaN).
 CK_INLINE void CK_NAME(bias_act_loop)(long n, const float *source, bool scaled, float scale, const float *addend, float bias,
@@ -245,6 +261,7 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .row_combinations = CK_NAME(row_combinations),
     .dot_products = CK_NAME(dot_products),
     .lerp = CK_NAME(lerp),
+    .adam = CK_NAME(adam),
     .bias_act = CK_NAME(bias_act),
     .conv3x3_tile_channels = CK_CONV_CHANNELS,
     .conv3x3_pack = CK_NAME(conv3x3_pack),

@@ -49,6 +49,10 @@ typedef struct {
                          bool accumulate, float *c, long ldc, long j0, long j1);
     /// out[i] = torch.lerp(start[i], end[i], weight), one fused multiply-add from the nearer end.
     void (*lerp)(long n, const float *start, const float *end, float weight, float *out);
+    /// One Adam step of n elements in place (torch.optim.Adam; see AdamStep.swift): the gradient sanitised (NaN → 0,
+    /// ±inf → ±1e5), m = β₁·m + (1 − β₁)·g, v = β₂·v + (1 − β₂)·g·g, p −= step·m / (√v / root2 + ε), unfused.
+    void (*adam)(long n, const float *gradient, float *first, float *second, float *parameter, float beta1, float one_minus_beta1,
+                 float beta2, float one_minus_beta2, float step_size, float root2, float epsilon);
     /// target[i] = clamp(act((source[i]·scale if scaled) + addend[i] + bias)·gain, ±limit), act(t) = t > 0 ? t : t·slope.
     void (*bias_act)(long n, const float *source, bool scaled, float scale, const float *_Nullable addend, float bias,
                      float slope, float gain, float limit, float *target);

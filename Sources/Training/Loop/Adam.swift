@@ -33,15 +33,14 @@ public struct AdamOptimizer {
     /// `learningRate` replaces the settings' for this step (a schedule, like setting torch's param_group['lr']).
     public mutating func update(_ parameters: inout ParameterSet, gradients: [String: Tensor], learningRate: Double? = nil) throws {
         step += 1
-        let b1 = Float(settings.beta1), b2 = Float(settings.beta2)
         // torch rounds 1 − β to float32 after subtracting in double; 1 − Float(β₂) differs by up to 7.5e-6
         // relative at β₂ = 0.99^0.8, which moved every step by ~2 tolerances of the reference's Adam check.
-        let oneMinusB1 = Float(1 - settings.beta1), oneMinusB2 = Float(1 - settings.beta2)
         let correction1 = 1 - pow(settings.beta1, Double(step))
         let correction2 = 1 - pow(settings.beta2, Double(step))
-        let stepSize = Float((learningRate ?? settings.learningRate) / correction1)
-        let root2 = Float(correction2.squareRoot())
-        let epsilon = Float(settings.epsilon)
+        let adam = AdamStep(beta1: Float(settings.beta1), oneMinusBeta1: Float(1 - settings.beta1),
+                            beta2: Float(settings.beta2), oneMinusBeta2: Float(1 - settings.beta2),
+                            stepSize: Float((learningRate ?? settings.learningRate) / correction1),
+                            root2: Float(correction2.squareRoot()), epsilon: Float(settings.epsilon))
         for (name, gradient) in gradients {
             var value = try parameters.tensor(name).detached()
             var m = try firstMoments[name] ?? Tensor.zeros(value.shape)
@@ -52,15 +51,7 @@ public struct AdamOptimizer {
             gradient.withUnsafeBufferPointer { g in
                 m.withUnsafeMutableBufferPointer { m in
                     v.withUnsafeMutableBufferPointer { v in
-                        value.withUnsafeMutableBufferPointer { p in
-                            for i in 0..<p.count {
-                                var grad = g[i]
-                                if grad.isNaN { grad = 0 } else if grad.isInfinite { grad = grad > 0 ? 1e5 : -1e5 }
-                                m[i] = b1 * m[i] + oneMinusB1 * grad
-                                v[i] = b2 * v[i] + oneMinusB2 * grad * grad
-                                p[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + epsilon)
-                            }
-                        }
+                        value.withUnsafeMutableBufferPointer { p in adam.apply(gradient: g, firstMoment: m, secondMoment: v, parameter: p) }
                     }
                 }
             }
