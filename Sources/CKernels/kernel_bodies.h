@@ -248,6 +248,16 @@ static void CK_NAME(bias_act)(long n, const float *source, bool scaled, float sc
     }
 }
 
+// Written as in BiasAct.swift, whose loop this replaced (gain·slope formed once: the same product every time).
+static void CK_NAME(bias_act_gradient)(long n, const float *gradient, const float *output, float gain, float gain_slope, float limit,
+                                       float *target) {
+    for (long i = 0; i < n; i++) {
+        const float y = output[i];
+        const float derivative = y > 0 ? gain : gain_slope;
+        target[i] = __builtin_fabsf(y) < limit ? gradient[i] * derivative : 0;
+    }
+}
+
 #include "conv_kernel_bodies.h"
 #include "winograd_kernel_bodies.h"
 #include "winograd_down_kernel_bodies.h"
@@ -263,6 +273,7 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .lerp = CK_NAME(lerp),
     .adam = CK_NAME(adam),
     .bias_act = CK_NAME(bias_act),
+    .bias_act_gradient = CK_NAME(bias_act_gradient),
     .conv3x3_tile_channels = CK_CONV_CHANNELS,
     .conv3x3_pack = CK_NAME(conv3x3_pack),
     .conv3x3_rows = CK_NAME(conv3x3_rows),

@@ -7,7 +7,7 @@ import Testing
 /// tails of k shorter than 8). The kernels form each sum in the same order on every set, so sets that
 /// both fuse their products agree exactly and any difference is a bug, not rounding. x86-64's baseline
 /// rounds each product before adding it (docs/engine-kernels.md); against it a product of depth k may
-/// differ by the two computations' error bounds, (2k + 2)·2⁻²⁴·(Σ|a·b| + |c|). lerp and biasAct
+/// differ by the two computations' error bounds, (2k + 2)·2⁻²⁴·(Σ|a·b| + |c|). lerp, biasAct and its gradient
 /// round identically everywhere and are compared exactly with the Swift formulas they replaced.
 @Suite struct KernelInstructionSetTests {
     static let edgeLengths = [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 65]
@@ -137,6 +137,28 @@ import Testing
                     #expect(mismatch(target.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
                             "biasAct with \(set.rawValue), n \(n), scaled \(scaled), addend \(withAddend), limit \(limit)")
                 }
+            }
+        }
+    }
+
+    /// biasAct's gradient given its output, against the Swift loop the kernel replaced, with outputs at ±limit, ±0 and NaN.
+    @Test(arguments: [(Float(0.2), Float(2.0.squareRoot()), Float.infinity), (1, 1, 256), (0.2, 1.5, 0.25)])
+    func biasActGradientAgreesExactlyWithTheSwiftFormula(slope: Float, gain: Float, limit: Float) throws {
+        for n in Self.edgeLengths {
+            let gradient = GradCheck.random([n], seed: 23).scalars
+            let special: [Float] = [limit, -limit, 0, -0.0, .nan, 0.25, -0.25]
+            let output = GradCheck.random([n], seed: 24).scalars.enumerated().map { i, y in i % 3 == 0 ? special[(i / 3) % special.count] : y }
+            let expected = output.indices.map { i -> Float in
+                let derivative = output[i] > 0 ? gain : gain * slope
+                return abs(output[i]) < limit ? gradient[i] * derivative : 0
+            }
+            for set in KernelInstructionSet.supported {
+                var target = [Float](repeating: 7, count: n)
+                target.withUnsafeMutableBufferPointer { out in
+                    set.kernels.bias_act_gradient(n, gradient, output, gain, gain * slope, limit, out.baseAddress!)
+                }
+                #expect(mismatch(target.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                        "biasActGradient with \(set.rawValue), n \(n), slope \(slope), gain \(gain), limit \(limit)")
             }
         }
     }

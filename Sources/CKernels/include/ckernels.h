@@ -56,6 +56,10 @@ typedef struct {
     /// target[i] = clamp(act((source[i]·scale if scaled) + addend[i] + bias)·gain, ±limit), act(t) = t > 0 ? t : t·slope.
     void (*bias_act)(long n, const float *source, bool scaled, float scale, const float *_Nullable addend, float bias,
                      float slope, float gain, float limit, float *target);
+    /// target[i] = |output[i]| < limit ? gradient[i]·(output[i] > 0 ? gain : gain_slope) : 0, bias_act's gradient
+    /// given its output (gain_slope = gain·slope).
+    void (*bias_act_gradient)(long n, const float *gradient, const float *output, float gain, float gain_slope, float limit,
+                              float *target);
     /// Output channels per tile of the direct 3×3 convolution (conv3x3_rows) and of the up-sampling one (conv3x3_up_rows).
     long conv3x3_tile_channels;
     long conv3x3_up_tile_channels;

@@ -70,11 +70,10 @@ extension Tensor {
         guard gy.shape == y.shape else { throw EngineError.shapes("biasActGradient", "gradient and output differ", gy.shape, y.shape) }
         let result = Tensor(uninitializedShape: y.shape)
         let pg = gy.pointer, py = y.pointer, pr = result.pointer
-        parallelChunks(y.count, minimumPerThread: 65536) { range in
-            for i in range {
-                let v = py[i]
-                let derivative = (v > 0 ? gain : gain * slope)
-                pr[i] = abs(v) < clamp ? pg[i] * derivative : 0
+        let kernel = KernelInstructionSet.active.kernels.bias_act_gradient
+        Profiler.measure("biasActGradient") {
+            parallelChunks(y.count, minimumPerThread: 65536) { range in
+                kernel(range.count, pg + range.lowerBound, py + range.lowerBound, gain, gain * slope, clamp, pr + range.lowerBound)
             }
         }
         return record("biasActGradient", output: result, inputs: [gy, y]) { gg, _, needs in
