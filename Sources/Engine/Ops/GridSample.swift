@@ -39,12 +39,24 @@ extension Tensor {
     public static func gridSample(_ input: Tensor, grid: Tensor) throws -> Tensor {
         let (n, c, h, w, ho, wo) = try gridSampleShapes(input.shape, grid.shape)
         let output = Tensor(uninitializedShape: [n, c, ho, wo])
-        let pi = input.pointer, po = output.pointer
-        forEachPlaneTap(grid, planes: n * c, channels: c, inputSize: (h, w), outputCount: ho * wo) { task, p, tap in
-            var total: Float = 0
-            let plane = pi + task * h * w
-            tap.forEachCorner(width: w, height: h) { index, weight in total += plane[index] * weight }
-            po[task * ho * wo + p] = total
+        let pi = input.pointer, pg = grid.pointer, po = output.pointer, pixels = ho * wo
+        // A sample's channels share its grid, so each output pixel's tap is made once for all of them; each sum is formed
+        // as before. Made per plane, `bench train --network paper256 --batch 4` profiled 0.118 s per step here, 0.074 after
+        // (Zen 3, one run each).
+        Profiler.measure("gridSample") {
+            parallelChunks(n * pixels, minimumPerThread: 4096) { range in
+                for index in range {
+                    let (sample, p) = index.quotientAndRemainder(dividingBy: pixels)
+                    let coords = pg + sample * pixels * 2
+                    let tap = BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: w, height: h)
+                    for channel in 0..<c {
+                        var total: Float = 0
+                        let plane = pi + (sample * c + channel) * h * w
+                        tap.forEachCorner(width: w, height: h) { index, weight in total += plane[index] * weight }
+                        po[(sample * c + channel) * pixels + p] = total
+                    }
+                }
+            }
         }
         return record("gridSample", output: output, inputs: [input, grid]) { gy, _, needs in
             [needs[0] ? try gridSampleAdjoint(gy, grid: grid, inputShape: input.shape) : nil,
@@ -74,7 +86,7 @@ extension Tensor {
         let (n, c, h, w, ho, wo) = try gridSampleShapes(input.shape, grid.shape)
         let output = try Tensor.zeros(grid.shape)
         let pi = input.pointer, pg = grid.pointer, pgy = gy.pointer, po = output.pointer
-        parallelChunks(n) { range in
+        Profiler.measure("gridSampleGridGradient") { parallelChunks(n) { range in
             for sample in range {
                 let coords = pg + sample * ho * wo * 2
                 let out = po + sample * ho * wo * 2
@@ -95,22 +107,24 @@ extension Tensor {
                     out[2 * p + 1] = dy * Float(h) / 2
                 }
             }
-        }
+        } }
         return record("gridSampleGridGradient", output: output, inputs: [input, gy, grid]) { _, _, _ in
             throw EngineError("gridSampleGridGradient", "second-order gradients through the sampling grid are not supported")
         }
     }
 
-    /// Visits every (plane, output pixel) with its bilinear tap; planes run in parallel, so each worker
-    /// writes only its own plane.
-    private static func forEachPlaneTap(_ grid: Tensor, planes: Int, channels: Int, inputSize: (Int, Int), outputCount: Int,
-                                        _ body: (_ plane: Int, _ pixel: Int, BilinearTap) -> Void) {
+    /// Visits every (plane, output pixel) with its bilinear tap for the adjoint's scatter; planes run in parallel, so each
+    /// worker adds only into its own plane, pixel after pixel in one order.
+    private static func forEachPlaneTap(_ grid: Tensor, planes: Int, channels: Int, inputSize: (Int, Int),
+                                        outputCount: Int, _ body: (_ plane: Int, _ pixel: Int, BilinearTap) -> Void) {
         let pg = grid.pointer
-        parallelChunks(planes) { range in
-            for task in range {
-                let coords = pg + (task / channels) * outputCount * 2
-                for p in 0..<outputCount {
-                    body(task, p, BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: inputSize.1, height: inputSize.0))
+        Profiler.measure("gridSampleAdjoint") {
+            parallelChunks(planes) { range in
+                for task in range {
+                    let coords = pg + (task / channels) * outputCount * 2
+                    for p in 0..<outputCount {
+                        body(task, p, BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: inputSize.1, height: inputSize.0))
+                    }
                 }
             }
         }

@@ -26,14 +26,16 @@ extension Tensor {
         outShape[rank - 1] = columns.count
         let output = Tensor(uninitializedShape: outShape)
         let px = pointer, po = output.pointer
-        parallelChunks(planes) { range in
-            for plane in range {
-                let source = px + plane * height * width
-                var out = po + plane * rows.count * columns.count
-                for r in rows {
-                    let line = source + r * width
-                    for (x, c) in columns.enumerated() { out[x] = line[c] }
-                    out += columns.count
+        Profiler.measure("gatherPlanes") {
+            parallelChunks(planes) { range in
+                for plane in range {
+                    let source = px + plane * height * width
+                    var out = po + plane * rows.count * columns.count
+                    for r in rows {
+                        let line = source + r * width
+                        for (x, c) in columns.enumerated() { out[x] = line[c] }
+                        out += columns.count
+                    }
                 }
             }
         }
@@ -49,14 +51,16 @@ extension Tensor {
         let planes = count / max(rows.count * columns.count, 1)
         let output = (try? Tensor.zeros(targetShape))!
         let px = pointer, po = output.pointer
-        parallelChunks(planes) { range in
-            for plane in range {
-                var source = px + plane * rows.count * columns.count
-                let target = po + plane * height * width
-                for r in rows {
-                    let line = target + r * width
-                    for (x, c) in columns.enumerated() { line[c] += source[x] }
-                    source += columns.count
+        Profiler.measure("scatterPlanes") {
+            parallelChunks(planes) { range in
+                for plane in range {
+                    var source = px + plane * rows.count * columns.count
+                    let target = po + plane * height * width
+                    for r in rows {
+                        let line = target + r * width
+                        for (x, c) in columns.enumerated() { line[c] += source[x] }
+                        source += columns.count
+                    }
                 }
             }
         }
