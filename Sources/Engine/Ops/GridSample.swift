@@ -69,11 +69,20 @@ extension Tensor {
         let (n, c, h, w, ho, wo) = try gridSampleShapes(inputShape, grid.shape)
         guard gy.shape == [n, c, ho, wo] else { throw EngineError.shapes("gridSampleAdjoint", "gradient does not match the grid", gy.shape, grid.shape) }
         let output = try Tensor.zeros(inputShape)
-        let pgy = gy.pointer, po = output.pointer
-        forEachPlaneTap(grid, planes: n * c, channels: c, inputSize: (h, w), outputCount: ho * wo) { task, p, tap in
-            let value = pgy[task * ho * wo + p]
-            let plane = po + task * h * w
-            tap.forEachCorner(width: w, height: h) { index, weight in plane[index] += value * weight }
+        let pgy = gy.pointer, pg = grid.pointer, po = output.pointer, pixels = ho * wo
+        // Planes run in parallel, so each worker adds only into its own plane, pixel after pixel in one order.
+        Profiler.measure("gridSampleAdjoint") {
+            parallelChunks(n * c) { range in
+                for task in range {
+                    let coords = pg + (task / c) * pixels * 2
+                    let plane = po + task * h * w
+                    for p in 0..<pixels {
+                        let value = pgy[task * pixels + p]
+                        let tap = BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: w, height: h)
+                        tap.forEachCorner(width: w, height: h) { index, weight in plane[index] += value * weight }
+                    }
+                }
+            }
         }
         return record("gridSampleAdjoint", output: output, inputs: [gy, grid]) { gg, _, needs in
             if needs[1] { throw EngineError("gridSampleAdjoint", "second-order gradients with respect to the sampling grid are not supported") }
@@ -86,47 +95,32 @@ extension Tensor {
         let (n, c, h, w, ho, wo) = try gridSampleShapes(input.shape, grid.shape)
         let output = try Tensor.zeros(grid.shape)
         let pi = input.pointer, pg = grid.pointer, pgy = gy.pointer, po = output.pointer
-        Profiler.measure("gridSampleGridGradient") { parallelChunks(n) { range in
-            for sample in range {
-                let coords = pg + sample * ho * wo * 2
-                let out = po + sample * ho * wo * 2
-                for p in 0..<(ho * wo) {
-                    let tap = BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: w, height: h)
-                    var dx: Float = 0, dy: Float = 0
-                    for channel in 0..<c {
-                        let plane = pi + (sample * c + channel) * h * w
-                        let g = pgy[(sample * c + channel) * ho * wo + p]
-                        func value(_ x: Int, _ y: Int) -> Float { x >= 0 && x < w && y >= 0 && y < h ? plane[y * w + x] : 0 }
-                        let v00 = value(tap.x0, tap.y0), v10 = value(tap.x0 + 1, tap.y0)
-                        let v01 = value(tap.x0, tap.y0 + 1), v11 = value(tap.x0 + 1, tap.y0 + 1)
-                        dx += g * ((v10 - v00) * (1 - tap.wy1) + (v11 - v01) * tap.wy1)
-                        dy += g * ((v01 - v00) * (1 - tap.wx1) + (v11 - v10) * tap.wx1)
+        Profiler.measure("gridSampleGridGradient") {
+            parallelChunks(n) { range in
+                for sample in range {
+                    let coords = pg + sample * ho * wo * 2
+                    let out = po + sample * ho * wo * 2
+                    for p in 0..<(ho * wo) {
+                        let tap = BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: w, height: h)
+                        var dx: Float = 0, dy: Float = 0
+                        for channel in 0..<c {
+                            let plane = pi + (sample * c + channel) * h * w
+                            let g = pgy[(sample * c + channel) * ho * wo + p]
+                            func value(_ x: Int, _ y: Int) -> Float { x >= 0 && x < w && y >= 0 && y < h ? plane[y * w + x] : 0 }
+                            let v00 = value(tap.x0, tap.y0), v10 = value(tap.x0 + 1, tap.y0)
+                            let v01 = value(tap.x0, tap.y0 + 1), v11 = value(tap.x0 + 1, tap.y0 + 1)
+                            dx += g * ((v10 - v00) * (1 - tap.wy1) + (v11 - v01) * tap.wy1)
+                            dy += g * ((v01 - v00) * (1 - tap.wx1) + (v11 - v10) * tap.wx1)
+                        }
+                        // d(ix)/d(gridX) = W/2 with align_corners=false.
+                        out[2 * p] = dx * Float(w) / 2
+                        out[2 * p + 1] = dy * Float(h) / 2
                     }
-                    // d(ix)/d(gridX) = W/2 with align_corners=false.
-                    out[2 * p] = dx * Float(w) / 2
-                    out[2 * p + 1] = dy * Float(h) / 2
                 }
             }
-        } }
+        }
         return record("gridSampleGridGradient", output: output, inputs: [input, gy, grid]) { _, _, _ in
             throw EngineError("gridSampleGridGradient", "second-order gradients through the sampling grid are not supported")
-        }
-    }
-
-    /// Visits every (plane, output pixel) with its bilinear tap for the adjoint's scatter; planes run in parallel, so each
-    /// worker adds only into its own plane, pixel after pixel in one order.
-    private static func forEachPlaneTap(_ grid: Tensor, planes: Int, channels: Int, inputSize: (Int, Int),
-                                        outputCount: Int, _ body: (_ plane: Int, _ pixel: Int, BilinearTap) -> Void) {
-        let pg = grid.pointer
-        Profiler.measure("gridSampleAdjoint") {
-            parallelChunks(planes) { range in
-                for task in range {
-                    let coords = pg + (task / channels) * outputCount * 2
-                    for p in 0..<outputCount {
-                        body(task, p, BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: inputSize.1, height: inputSize.0))
-                    }
-                }
-            }
         }
     }
 

@@ -33,10 +33,10 @@ public struct AdamOptimizer {
     /// `learningRate` replaces the settings' for this step (a schedule, like setting torch's param_group['lr']).
     public mutating func update(_ parameters: inout ParameterSet, gradients: [String: Tensor], learningRate: Double? = nil) throws {
         step += 1
-        // torch rounds 1 − β to float32 after subtracting in double; 1 − Float(β₂) differs by up to 7.5e-6
-        // relative at β₂ = 0.99^0.8, which moved every step by ~2 tolerances of the reference's Adam check.
         let correction1 = 1 - pow(settings.beta1, Double(step))
         let correction2 = 1 - pow(settings.beta2, Double(step))
+        // torch rounds 1 − β to float32 after subtracting in double; 1 − Float(β₂) differs by up to 7.5e-6
+        // relative at β₂ = 0.99^0.8, which moved every step by ~2 tolerances of the reference's Adam check.
         let adam = AdamStep(beta1: Float(settings.beta1), oneMinusBeta1: Float(1 - settings.beta1),
                             beta2: Float(settings.beta2), oneMinusBeta2: Float(1 - settings.beta2),
                             stepSize: Float((learningRate ?? settings.learningRate) / correction1),
