@@ -16,7 +16,7 @@ public struct MachineDescription: Codable, Sendable {
 
     public static var current: MachineDescription {
         MachineDescription(cpu: cpuModel() ?? "unknown CPU", instructionSet: KernelInstructionSet.active.displayName,
-                           blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count,
+                           blasCore: EngineThreads.blasCoreInEffect, threads: EngineThreads.count,
                            convolution: ConvolutionAlgorithm.active.rawValue, blasThreadTimeout: BLASThreadTimeout.inEffect,
                            heldBufferCapacityBytes: ProcessMemory.heldBufferCapacityBytes, level2CacheBytes: CPUCache.level2Bytes)
     }

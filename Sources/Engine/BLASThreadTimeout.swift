@@ -25,7 +25,7 @@ public enum BLASThreadTimeout {
     /// process was started with (/proc/self/environ on Linux), which is what OpenBLAS saw when it was loaded, not
     /// from a later setenv.
     public static var inEffect: String {
-        guard let value = startEnvironment()[environmentVariable], !value.isEmpty else {
+        guard let value = ProcessStartEnvironment.variables[environmentVariable], !value.isEmpty else {
             return "2^\(openBLASDefault) cycles (OpenBLAS's default)"
         }
         // OpenBLAS reads the value with atoi: leading digits; 0 or none leaves its default.
@@ -34,8 +34,12 @@ public enum BLASThreadTimeout {
         }
         return "2^\(min(openBLASRange.upperBound, max(openBLASRange.lowerBound, exponent))) cycles"
     }
+}
 
-    private static func startEnvironment() -> [String: String] {
+/// The environment this process was started with (/proc/self/environ on Linux): what OpenBLAS saw when it was loaded,
+/// whatever a later setenv changed.
+enum ProcessStartEnvironment {
+    static var variables: [String: String] {
         guard let data = FileManager.default.contents(atPath: "/proc/self/environ") else { return ProcessInfo.processInfo.environment }
         var environment: [String: String] = [:]
         for entry in data.split(separator: 0) {

@@ -23,6 +23,16 @@ public enum EngineThreads {
 
     /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"); set by OPENBLAS_CORETYPE or detected.
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
+
+    /// The kernel family and how it was chosen, for the benchmarks' machine line: "(detected)", or the OPENBLAS_CORETYPE
+    /// the process was started with, which OpenBLAS reads only when it is loaded. An environment may name a family the
+    /// CPU outruns (OPENBLAS_CORETYPE=Haswell on an AVX-512 machine halves sgemm: docs/engine-kernels.md "OpenBLAS's
+    /// kernel family"), so a number means little without it.
+    public static var blasCoreInEffect: String {
+        let variable = "OPENBLAS_CORETYPE"
+        guard let named = ProcessStartEnvironment.variables[variable] else { return "\(blasCoreName) (detected)" }
+        return "\(blasCoreName) (\(variable)=\(named))"
+    }
 }
 
 /// Splits a range of tasks numbered part by part, `items` tasks per part (a group's tiles, a product's column groups),

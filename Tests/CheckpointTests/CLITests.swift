@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import Engine
 @testable import Checkpoint
 
 @Suite(.enabled(if: Toonkit.executable != nil, Comment(rawValue: Toonkit.missing)))
@@ -9,8 +10,11 @@ struct CLITests {
 
     /// The CLI restarts itself once with OPENBLAS_THREAD_TIMEOUT=16 unless the caller set it (docs/engine-kernels.md
     /// "OpenBLAS's idle threads"); the benchmarks' machine line shows the spin the process runs with.
+    /// A quick benchmark, for its machine line.
+    static let benchmarkWithMachineLine = ["bench", "generate", "--network", "tiny64", "--batch", "1", "--seconds", "0.01"]
+
     @Test func restartsWithTheBLASThreadTimeoutUnlessSet() throws {
-        let bench = ["bench", "generate", "--network", "tiny64", "--batch", "1", "--seconds", "0.01"]
+        let bench = Self.benchmarkWithMachineLine
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_THREAD_TIMEOUT"] = nil
         let restarted = try Toonkit.run(bench, environment: environment)
@@ -20,6 +24,22 @@ struct CLITests {
         let kept = try Toonkit.run(bench, environment: environment)
         #expect(kept.status == 0, "\(kept.stderr)")
         #expect(kept.stderr.contains("idle-thread spin 2^20 cycles"), "\(kept.stderr)")
+    }
+
+    /// The machine line says whether OpenBLAS detected its kernel family or OPENBLAS_CORETYPE named it: an environment
+    /// that names one changes sgemm's speed without a trace otherwise (docs/engine-kernels.md "OpenBLAS's kernel family").
+    @Test func machineLineSaysHowOpenBLASChoseItsFamily() throws {
+        let name = "OPENBLAS_CORETYPE"
+        var environment = ProcessInfo.processInfo.environment
+        environment[name] = nil
+        let detected = try Toonkit.run(Self.benchmarkWithMachineLine, environment: environment)
+        #expect(detected.status == 0, "\(detected.stderr)")
+        #expect(detected.stderr.contains(" (detected);"), "\(detected.stderr)")
+        // The test process's own family: one OpenBLAS runs on this CPU whatever the environment named.
+        environment[name] = EngineThreads.blasCoreName
+        let named = try Toonkit.run(Self.benchmarkWithMachineLine, environment: environment)
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(named.stderr.contains("OpenBLAS core \(EngineThreads.blasCoreName) (\(name)=\(EngineThreads.blasCoreName));"), "\(named.stderr)")
     }
 
     /// bench generate states each batch's direct multiply-adds against sgemm's rate: the generator's arithmetic is per
