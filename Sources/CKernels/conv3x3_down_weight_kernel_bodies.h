@@ -37,9 +37,11 @@ static void CK_NAME(conv3x3_down_weight_panels)(long out_channels, long plane, c
             const long p1 = p0 + block_pixels < plane ? p0 + block_pixels : plane;
             for (long k = 0; k < channels; k++) {
                 const float *source = grad + (first + k) * plane;
+                CK_STRIDED_COPY
                 for (long p = p0; p < p1; p++) target[p * panel_channels + k] = source[p];
             }
             for (long k = channels; k < panel_channels; k++) {
+                CK_STRIDED_COPY
                 for (long p = p0; p < p1; p++) target[p * panel_channels + k] = 0;
             }
         }

@@ -29,7 +29,9 @@ _Static_assert(CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS % CK_LANES == 0, "a 
 // them (turned by 180° with `flip`); zeros for the channels at or past in_channels.
 CK_INLINE void CK_NAME(winograd_pack_gather)(const float *const rows[CK_CONV_CHANNELS], long in_stride, bool flip, long c0, long in_channels,
                                              float taps[9][CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS]) {
+    CK_STRIDED_COPY
     for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS; c++) {
+        CK_STRIDED_COPY
         for (long r = 0; r < CK_CONV_CHANNELS; r++) {
             const long pair = c * CK_CONV_CHANNELS + r;
             if (c0 + c >= in_channels) {
@@ -264,6 +266,7 @@ CK_INLINE void CK_NAME(split_patch_rows)(const float *input, long c, long height
         const long row = first + r;
         const float *line = row >= 0 && row < height ? input + (c * height + row) * width : 0;
         float *target = phases + r * period * stride;
+        CK_STRIDED_COPY
         for (long t = 0; t <= columns; t++) {
             for (int k = 0; k < period; k++) {
                 const long x = period * t + k - offset;
