@@ -185,7 +185,10 @@ static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long 
 }
 
 // M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles, with `stride`
-// floats per channel (at least `tiles` rounded up to whole vectors).
+// floats per channel (at least `tiles` rounded up to whole vectors). Tiles of CK_CONV_VECTORS vectors, then of two, then
+// of one: a band of 32 tiles (512 channels at 16² and 32²) is narrower than AVX-512's 4-vector tile, and one vector's 6
+// chains of multiply-adds leave the FMA units waiting (docs/engine-kernels.md "Winograd", "The products' tiles"). Each
+// element is one chain over c in order whatever its tile, so the widths give the same bits.
 CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, long tiles, long stride, const float *u, const float *v,
                                           float *m) {
     for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
@@ -195,6 +198,11 @@ CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, l
         for (; t + CK_CONV_VECTORS * CK_LANES <= tiles; t += CK_CONV_VECTORS * CK_LANES) {
             CK_NAME(row_products)(CK_CONV_VECTORS, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
         }
+#if CK_CONV_VECTORS > 2
+        for (; t + 2 * CK_LANES <= tiles; t += 2 * CK_LANES) {
+            CK_NAME(row_products)(2, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
+        }
+#endif
         for (; t < tiles; t += CK_LANES) CK_NAME(row_products)(1, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
     }
 }
