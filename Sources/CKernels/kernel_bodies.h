@@ -258,6 +258,42 @@ static void CK_NAME(bias_act_gradient)(long n, const float *gradient, const floa
     }
 }
 
+// The FIR filter's passes, written as UpFirDn.swift wrote them (the loops it replaced ran SSE's four lanes).
+static void CK_NAME(fir_add_tap)(long count, float weight, const float *restrict source, long source_stride, float *restrict target,
+                                 long target_stride) {
+    if (source_stride == 1 && target_stride == 1) {
+        for (long i = 0; i < count; i++) target[i] += weight * source[i];
+    } else if (target_stride == 1 && source_stride == 2) {
+        for (long i = 0; i < count; i++) target[i] += weight * source[2 * i];
+    } else {
+        CK_STRIDED_COPY
+        for (long i = 0; i < count; i++) target[i * target_stride] += weight * source[i * source_stride];
+    }
+}
+
+// One loop per tap count up to StyleGAN2's four, so each vectorises with its rows in registers.
+CK_INLINE void CK_NAME(fir_sum_rows_of)(int taps, const float *weights, const float *const *lines, long width, float *out) {
+    for (long x = 0; x < width; x++) {
+        float sum = 0;
+        for (int k = 0; k < taps; k++) sum = sum + weights[k] * lines[k][x];
+        out[x] = sum;
+    }
+}
+
+static void CK_NAME(fir_sum_rows)(long taps, const float *weights, const float *const *lines, long width, float *out) {
+    switch (taps) {
+    case 0: for (long x = 0; x < width; x++) out[x] = 0; break;
+    case 1: CK_NAME(fir_sum_rows_of)(1, weights, lines, width, out); break;
+    case 2: CK_NAME(fir_sum_rows_of)(2, weights, lines, width, out); break;
+    case 3: CK_NAME(fir_sum_rows_of)(3, weights, lines, width, out); break;
+    case 4: CK_NAME(fir_sum_rows_of)(4, weights, lines, width, out); break;
+    default:
+        // Row by row onto the output: the same sums in the same order, without a register per row.
+        for (long x = 0; x < width; x++) out[x] = 0;
+        for (long k = 0; k < taps; k++) CK_NAME(fir_add_tap)(width, weights[k], lines[k], 1, out, 1);
+    }
+}
+
 #include "conv_kernel_bodies.h"
 #include "winograd_kernel_bodies.h"
 #include "winograd_down_kernel_bodies.h"
@@ -274,6 +310,8 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .adam = CK_NAME(adam),
     .bias_act = CK_NAME(bias_act),
     .bias_act_gradient = CK_NAME(bias_act_gradient),
+    .fir_add_tap = CK_NAME(fir_add_tap),
+    .fir_sum_rows = CK_NAME(fir_sum_rows),
     .conv3x3_tile_channels = CK_CONV_CHANNELS,
     .conv3x3_pack = CK_NAME(conv3x3_pack),
     .conv3x3_rows = CK_NAME(conv3x3_rows),

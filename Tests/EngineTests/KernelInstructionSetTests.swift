@@ -7,8 +7,8 @@ import Testing
 /// tails of k shorter than 8). The kernels form each sum in the same order on every set, so sets that
 /// both fuse their products agree exactly and any difference is a bug, not rounding. x86-64's baseline
 /// rounds each product before adding it (docs/engine-kernels.md); against it a product of depth k may
-/// differ by the two computations' error bounds, (2k + 2)·2⁻²⁴·(Σ|a·b| + |c|). lerp, biasAct and its gradient
-/// round identically everywhere and are compared exactly with the Swift formulas they replaced.
+/// differ by the two computations' error bounds, (2k + 2)·2⁻²⁴·(Σ|a·b| + |c|). lerp, biasAct and its gradient, and the
+/// FIR filter's passes round identically everywhere and are compared exactly with the Swift formulas they replaced.
 @Suite struct KernelInstructionSetTests {
     static let edgeLengths = [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 65]
 
@@ -159,6 +159,44 @@ import Testing
                 }
                 #expect(mismatch(target.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
                         "biasActGradient with \(set.rawValue), n \(n), slope \(slope), gain \(gain), limit \(limit)")
+            }
+        }
+    }
+
+    /// The FIR filter's horizontal tap (every stride pair the pass uses, and a general one) and vertical row sums (0 to 6
+    /// rows: the 4-row loops and the row-by-row one), with signed zeros, infinities and NaN among the pixels.
+    @Test func firKernelsAgreeExactlyWithTheSwiftFormula() throws {
+        let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 3e38, -1.5]
+        func pixels(_ n: Int, seed: UInt32) -> [Float] {
+            GradCheck.random([n], seed: seed).scalars.enumerated().map { i, x in i % 5 == 0 ? special[(i / 5) % special.count] : x }
+        }
+        for count in Self.edgeLengths {
+            for (sourceStride, targetStride) in [(1, 1), (2, 1), (1, 2), (3, 2)] {
+                let source = pixels(max(1, count * sourceStride), seed: 31), onto = pixels(max(1, count * targetStride), seed: 32)
+                var expected = onto
+                for i in 0..<count { expected[i * targetStride] += -0.75 * source[i * sourceStride] }
+                for set in KernelInstructionSet.supported {
+                    var target = onto
+                    target.withUnsafeMutableBufferPointer { set.kernels.fir_add_tap(count, -0.75, source, sourceStride, $0.baseAddress!, targetStride) }
+                    #expect(mismatch(target.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                            "fir_add_tap with \(set.rawValue), count \(count), strides \(sourceStride), \(targetStride)")
+                }
+            }
+            for taps in 0...6 {
+                let rows = pixels(max(1, taps * count), seed: 40 + UInt32(taps)), weights = (0..<taps).map { Float($0) * 0.375 - 0.8 }
+                let expected = (0..<count).map { x in (0..<taps).reduce(Float(0)) { sum, k in sum + weights[k] * rows[k * count + x] } }
+                for set in KernelInstructionSet.supported {
+                    var out = [Float](repeating: 7, count: max(1, count))
+                    rows.withUnsafeBufferPointer { rows in
+                        // One pointer at least, so the list has an address when there are no rows.
+                        let lines = (0..<max(1, taps)).map { rows.baseAddress! + $0 * count }
+                        out.withUnsafeMutableBufferPointer { target in
+                            lines.withUnsafeBufferPointer { set.kernels.fir_sum_rows(taps, weights, $0.baseAddress!, count, target.baseAddress!) }
+                        }
+                    }
+                    #expect(mismatch(Array(out.prefix(count)).map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                            "fir_sum_rows with \(set.rawValue), \(taps) rows of \(count)")
+                }
             }
         }
     }

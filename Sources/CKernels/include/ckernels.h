@@ -60,6 +60,12 @@ typedef struct {
     /// given its output (gain_slope = gain·slope).
     void (*bias_act_gradient)(long n, const float *gradient, const float *output, float gain, float gain_slope, float limit,
                               float *target);
+    /// target[i·target_stride] += weight·source[i·source_stride] for i < count, the product and the sum rounded apart: one
+    /// tap of the FIR filter's horizontal pass over a run of pixels (UpFirDn.swift).
+    void (*fir_add_tap)(long count, float weight, const float *source, long source_stride, float *target, long target_stride);
+    /// out[x] = ((0 + weights[0]·lines[0][x]) + weights[1]·lines[1][x]) + … over `taps` rows, x < width, each product and
+    /// sum rounded apart: a row of the FIR filter's vertical pass (UpFirDn.swift).
+    void (*fir_sum_rows)(long taps, const float *weights, const float *_Nonnull const *_Nonnull lines, long width, float *out);
     /// Output channels per tile of the direct 3×3 convolution (conv3x3_rows) and of the up-sampling one (conv3x3_up_rows).
     long conv3x3_tile_channels;
     long conv3x3_up_tile_channels;

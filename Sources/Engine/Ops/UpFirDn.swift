@@ -1,3 +1,5 @@
+import CKernels
+
 /// A finite-impulse-response filter for `upfirdn2d`: a 2-D kernel, or a 1-D kernel applied along
 /// both axes (separable, as NVIDIA's setup_filter makes for long filters).
 public struct FIRFilter: Equatable, Sendable {
@@ -163,11 +165,14 @@ extension Tensor {
     }
 
     /// Horizontal pass into a per-plane scratch row block, then the vertical pass (`verticalPass`). The horizontal pass
-    /// walks the filter taps in the outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), so the
-    /// inner loops vectorise; the per-pixel tap lists remain there only for the rare up > 1 with down > 1.
+    /// walks the filter taps in the outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), each run
+    /// one call of the C kernel `fir_add_tap`; the per-pixel tap lists remain here only for the rare up > 1 with down > 1.
+    /// Both passes' kernels form every product and sum as the Swift loops they replaced (docs/engine-kernels.md "The FIR
+    /// filter").
     private static func firSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, inSize: (Int, Int), outSize: (Int, Int),
                                      rows: PolyphaseAxis, columns: PolyphaseAxis, taps: [Float], up: Int, down: Int, padding: FIRPadding) {
         let horizontalSegments = FIRSegments(inSize: inSize.1, outSize: outSize.1, up: up, down: down, padBefore: padding.left, taps: taps.count)
+        let kernels = KernelInstructionSet.active.kernels
         taps.withUnsafeBufferPointer { f in
             parallelChunks(planes) { range in
                 var scratch = ScratchBuffer()
@@ -180,16 +185,7 @@ extension Tensor {
                         if let segments = horizontalSegments {
                             out.update(repeating: 0, count: outSize.1)
                             segments.forEach { tap, outStart, outStride, count, sourceStart, sourceStride in
-                                let weight = f[tap]
-                                // Strides known at compile time let the compiler vectorise the run (3.5× on the generator's
-                                // FIR, `bench generate` profile); other strides take the general loop.
-                                let (o, l) = (out + outStart, line + sourceStart)
-                                switch (outStride, sourceStride) {
-                                case (1, 1): for i in 0..<count { o[i] += weight * l[i] }
-                                case (1, 2): for i in 0..<count { o[i] += weight * l[2 * i] }
-                                case (2, 1): for i in 0..<count { o[2 * i] += weight * l[i] }
-                                default: for i in 0..<count { o[i * outStride] += weight * l[i * sourceStride] }
-                                }
+                                kernels.fir_add_tap(count, f[tap], line + sourceStart, sourceStride, out + outStart, outStride)
                             }
                         } else {
                             for ox in 0..<outSize.1 {
@@ -199,43 +195,31 @@ extension Tensor {
                             }
                         }
                     }
-                    verticalPass(horizontal, into: target, rows: rows, taps: f, outHeight: outSize.0, width: outSize.1)
+                    verticalPass(horizontal, into: target, rows: rows, taps: f, outHeight: outSize.0, width: outSize.1, kernels: kernels)
                 }
             }
         }
     }
 
-    /// The vertical pass: each output row sums its taps' rows of the horizontal pass in registers and is written once, the
-    /// taps in the order `rows` lists them (ascending, the order the tap-by-tap pass added them onto a zeroed row, so
-    /// results are unchanged to the bit). Up to 4 taps, which covers StyleGAN2's [1, 3, 3, 1] at every up and down; longer
-    /// filters add tap by tap onto the row. Adding onto the row took 2 to 5 passes over it (docs/engine-kernels.md
+    /// The vertical pass: each output row sums its taps' rows of the horizontal pass, in the order `rows` lists them
+    /// (ascending, the order the tap-by-tap pass added them onto a zeroed row, so results are unchanged to the bit), in
+    /// the C kernel `fir_sum_rows`, which holds up to 4 rows in registers (StyleGAN2's [1, 3, 3, 1] at every up and
+    /// down) and adds longer filters row by row. Adding onto the row took 2 to 5 passes over it (docs/engine-kernels.md
     /// "The FIR filter").
     @inline(__always)
     private static func verticalPass(_ horizontal: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rows: PolyphaseAxis,
-                                     taps f: UnsafeBufferPointer<Float>, outHeight: Int, width: Int) {
-        for oy in 0..<outHeight {
-            let out = target + oy * width, first = rows.starts[oy], count = rows.starts[oy + 1] - first
-            func weight(_ k: Int) -> Float { f[Int(rows.taps[first + k])] }
-            func line(_ k: Int) -> UnsafePointer<Float> { horizontal + Int(rows.sources[first + k]) * width }
-            switch count {
-            case 0: out.update(repeating: 0, count: width)
-            case 1:
-                let (w0, l0) = (weight(0), line(0))
-                for x in 0..<width { out[x] = 0 + w0 * l0[x] }
-            case 2:
-                let (w0, w1, l0, l1) = (weight(0), weight(1), line(0), line(1))
-                for x in 0..<width { out[x] = 0 + w0 * l0[x] + w1 * l1[x] }
-            case 3:
-                let (w0, w1, w2, l0, l1, l2) = (weight(0), weight(1), weight(2), line(0), line(1), line(2))
-                for x in 0..<width { out[x] = 0 + w0 * l0[x] + w1 * l1[x] + w2 * l2[x] }
-            case 4:
-                let (w0, w1, w2, w3, l0, l1, l2, l3) = (weight(0), weight(1), weight(2), weight(3), line(0), line(1), line(2), line(3))
-                for x in 0..<width { out[x] = 0 + w0 * l0[x] + w1 * l1[x] + w2 * l2[x] + w3 * l3[x] }
-            default:
-                out.update(repeating: 0, count: width)
-                for k in 0..<count {
-                    let (w, l) = (weight(k), line(k))
-                    for x in 0..<width { out[x] += w * l[x] }
+                                     taps f: UnsafeBufferPointer<Float>, outHeight: Int, width: Int, kernels: ck_kernel_table) {
+        // A row sums at most every tap of the filter once.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, f.count)) { weights in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: max(1, f.count)) { lines in
+                for oy in 0..<outHeight {
+                    let first = rows.starts[oy], count = rows.starts[oy + 1] - first
+                    precondition(count <= f.count, "an FIR output row lists more taps than the filter has")
+                    for k in 0..<count {
+                        weights[k] = f[Int(rows.taps[first + k])]
+                        lines[k] = horizontal + Int(rows.sources[first + k]) * width
+                    }
+                    kernels.fir_sum_rows(count, weights.baseAddress!, lines.baseAddress!, width, target + oy * width)
                 }
             }
         }
