@@ -314,3 +314,19 @@ CK_INLINE void CK_NAME(row_products)(int vectors, long rows, long channels, cons
     }
     for (long r = 0; r < rows; r++) for (int v = 0; v < vectors; v++) CK_NAME(store)(out + r * ldc + v * CK_LANES, sums[r][v]);
 }
+
+// row_products of one vector for two consecutive tiles of channels, whose packed weights follow each other (`weights`, then
+// `weights` + channels·CK_CONV_CHANNELS), into rows first … first + CK_CONV_CHANNELS + second_rows of out: 12 chains of
+// multiply-adds on one load of B where row_products has 6. The first tile is whole; the second has `second_rows` rows.
+CK_INLINE void CK_NAME(row_products_pair)(long second_rows, long channels, const float *b, long ldb, const float *weights, float *out,
+                                          long ldc) {
+    enum { T = CK_CONV_CHANNELS };
+    CK_NAME(vector) sums[2 * T] = {0};
+    const float *second = weights + channels * T;
+    for (long c = 0; c < channels; c++) {
+        const CK_NAME(vector) in = CK_NAME(load)(b + c * ldb);
+        for (int r = 0; r < T; r++) sums[r] = CK_NAME(multiply_add)(CK_NAME(splat)(weights[c * T + r]), in, sums[r]);
+        for (int r = 0; r < T; r++) sums[T + r] = CK_NAME(multiply_add)(CK_NAME(splat)(second[c * T + r]), in, sums[T + r]);
+    }
+    for (long r = 0; r < T + second_rows; r++) CK_NAME(store)(out + r * ldc, sums[r]);
+}

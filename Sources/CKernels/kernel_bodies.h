@@ -258,7 +258,11 @@ static void CK_NAME(bias_act_gradient)(long n, const float *gradient, const floa
     }
 }
 
-// The FIR filter's passes, written as UpFirDn.swift wrote them (the loops it replaced ran SSE's four lanes).
+// The FIR filter's passes, each product and sum in the order of the Swift loops they replaced (docs/engine-kernels.md
+// "The FIR filter"). The horizontal pass's runs step by 1 and 1 (no resampling) or 2 through the input and 1 through the
+// output (down-sampling), each with its own loop so that it vectorises; up-sampling's runs (2 through the output) and any
+// other strides stay scalar, as they were in Swift: written as their own loop they would add onto every other output
+// through gathers and scatters.
 static void CK_NAME(fir_add_tap)(long count, float weight, const float *restrict source, long source_stride, float *restrict target,
                                  long target_stride) {
     if (source_stride == 1 && target_stride == 1) {
@@ -271,7 +275,8 @@ static void CK_NAME(fir_add_tap)(long count, float weight, const float *restrict
     }
 }
 
-// One loop per tap count up to StyleGAN2's four, so each vectorises with its rows in registers.
+// One loop per tap count up to StyleGAN2's four, so each vectorises with an output's sum kept in a register over its rows
+// and each output row stored once.
 CK_INLINE void CK_NAME(fir_sum_rows_of)(int taps, const float *weights, const float *const *lines, long width, float *out) {
     for (long x = 0; x < width; x++) {
         float sum = 0;

@@ -14,9 +14,9 @@
 // Output channels per tile of the direct and Winograd kernels, on every set.
 #define CK_CONV_CHANNELS 6
 
-// Put before a loop that copies between strided places (a transposition, a row split into column phases) to keep it
-// scalar, as AVX2 builds keep it: for AVX-512, clang vectorises such loops into gathers and scatters, which ran slower
-// than the scalar copies on an AMD EPYC Zen 5 (docs/engine-kernels.md "Gathers and scatters").
+// Put before a loop that reads or writes memory at strides (a transposition, a row split into column phases, a tap added
+// at strides) to keep it scalar: for AVX-512, clang vectorises such loops into gathers and scatters, which ran slower than
+// the scalar loops on an AMD EPYC Zen 5 (docs/engine-kernels.md "Gathers and scatters").
 #define CK_STRIDED_COPY _Pragma("clang loop vectorize(disable)")
 
 #define CK_NAME(name) name##_baseline

@@ -29,7 +29,6 @@ _Static_assert(CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS % CK_LANES == 0, "a 
 // them (turned by 180° with `flip`); zeros for the channels at or past in_channels.
 CK_INLINE void CK_NAME(winograd_pack_gather)(const float *const rows[CK_CONV_CHANNELS], long in_stride, bool flip, long c0, long in_channels,
                                              float taps[9][CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS]) {
-    CK_STRIDED_COPY
     for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS; c++) {
         CK_STRIDED_COPY
         for (long r = 0; r < CK_CONV_CHANNELS; r++) {
@@ -185,25 +184,41 @@ static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long 
 }
 
 // M[ξ][o][t] = Σ_c U[ξ][o][c]·V[ξ][c][t] for one position ξ, every output channel and `tiles` tiles, with `stride`
-// floats per channel (at least `tiles` rounded up to whole vectors). Tiles of CK_CONV_VECTORS vectors, then of two, then
-// of one: a band of 32 tiles (512 channels at 16² and 32²) is narrower than AVX-512's 4-vector tile, and one vector's 6
-// chains of multiply-adds leave the FMA units waiting (docs/engine-kernels.md "Winograd", "The products' tiles"). Each
-// element is one chain over c in order whatever its tile, so the widths give the same bits.
+// floats per channel (at least `tiles` rounded up to whole vectors). Tiles of CK_CONV_VECTORS vectors, then (16-lane
+// sets) of two, then the last vector or two, partial or whole, two tiles of channels at a time (docs/engine-kernels.md
+// "The products' tiles"): one vector of one channel tile has only 6 chains of multiply-adds, too few to keep the FMA units
+// busy, and bands of 32 tiles (512 channels at 16² and 32²) or 16 (8²) would run all in such tiles. Each element is one
+// chain over c in order whatever its tile, so the tiles give the same bits.
 CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, long tiles, long stride, const float *u, const float *v,
                                           float *m) {
-    for (long tile = 0; tile * CK_CONV_CHANNELS < out_channels; tile++) {
-        long first = tile * CK_CONV_CHANNELS, rows = out_channels - first < CK_CONV_CHANNELS ? out_channels - first : CK_CONV_CHANNELS;
-        const float *weights = u + tile * in_channels * CK_CONV_CHANNELS;
-        long t = 0;
-        for (; t + CK_CONV_VECTORS * CK_LANES <= tiles; t += CK_CONV_VECTORS * CK_LANES) {
-            CK_NAME(row_products)(CK_CONV_VECTORS, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
-        }
+    enum { T = CK_CONV_CHANNELS };
+    const long channel_tiles = (out_channels + T - 1) / T, tile_floats = in_channels * T;
+    const long wide = tiles / (CK_CONV_VECTORS * CK_LANES) * (CK_CONV_VECTORS * CK_LANES);
 #if CK_CONV_VECTORS > 2
-        for (; t + 2 * CK_LANES <= tiles; t += 2 * CK_LANES) {
-            CK_NAME(row_products)(2, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
-        }
+    const long narrow = wide + (tiles - wide) / (2 * CK_LANES) * (2 * CK_LANES);
+#else
+    const long narrow = wide;
 #endif
-        for (; t < tiles; t += CK_LANES) CK_NAME(row_products)(1, rows, in_channels, v + t, stride, weights, m + first * stride + t, stride);
+    for (long tile = 0; tile < channel_tiles; tile++) {
+        const long first = tile * T, rows = out_channels - first < T ? out_channels - first : T;
+        long t = 0;
+        for (; t < wide; t += CK_CONV_VECTORS * CK_LANES) {
+            CK_NAME(row_products)(CK_CONV_VECTORS, rows, in_channels, v + t, stride, u + tile * tile_floats, m + first * stride + t, stride);
+        }
+        for (; t < narrow; t += 2 * CK_LANES) {
+            CK_NAME(row_products)(2, rows, in_channels, v + t, stride, u + tile * tile_floats, m + first * stride + t, stride);
+        }
+    }
+    for (long t = narrow; t < tiles; t += CK_LANES) {
+        long tile = 0;
+        for (; tile + 1 < channel_tiles; tile += 2) {
+            const long first = tile * T, rows = out_channels - first - T < T ? out_channels - first - T : T;
+            CK_NAME(row_products_pair)(rows, in_channels, v + t, stride, u + tile * tile_floats, m + first * stride + t, stride);
+        }
+        if (tile < channel_tiles) {
+            const long first = tile * T;
+            CK_NAME(row_products)(1, out_channels - first, in_channels, v + t, stride, u + tile * tile_floats, m + first * stride + t, stride);
+        }
     }
 }
 

@@ -21,9 +21,7 @@ public enum BLASThreadTimeout {
         return (environmentVariable, String(engineValue))
     }
 
-    /// The spin OpenBLAS runs with in this process, for the benchmarks' machine line: read from the environment the
-    /// process was started with (/proc/self/environ on Linux), which is what OpenBLAS saw when it was loaded, not
-    /// from a later setenv.
+    /// The spin OpenBLAS runs with in this process, for the benchmarks' machine line (`ProcessStartEnvironment`).
     public static var inEffect: String {
         guard let value = ProcessStartEnvironment.variables[environmentVariable], !value.isEmpty else {
             return "2^\(openBLASDefault) cycles (OpenBLAS's default)"
@@ -33,20 +31,5 @@ public enum BLASThreadTimeout {
             return "2^\(openBLASDefault) cycles (OpenBLAS ignores \(environmentVariable)=\(value))"
         }
         return "2^\(min(openBLASRange.upperBound, max(openBLASRange.lowerBound, exponent))) cycles"
-    }
-}
-
-/// The environment this process was started with (/proc/self/environ on Linux): what OpenBLAS saw when it was loaded,
-/// whatever a later setenv changed.
-enum ProcessStartEnvironment {
-    static var variables: [String: String] {
-        guard let data = FileManager.default.contents(atPath: "/proc/self/environ") else { return ProcessInfo.processInfo.environment }
-        var environment: [String: String] = [:]
-        for entry in data.split(separator: 0) {
-            let text = String(decoding: entry, as: UTF8.self)
-            guard let equals = text.firstIndex(of: "=") else { continue }
-            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
-        }
-        return environment
     }
 }

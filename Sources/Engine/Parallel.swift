@@ -29,10 +29,13 @@ public enum EngineThreads {
     /// CPU outruns (OPENBLAS_CORETYPE=Haswell on an AVX-512 machine halves sgemm: docs/engine-kernels.md "OpenBLAS's
     /// kernel family"), so a number means little without it.
     public static var blasCoreInEffect: String {
-        let variable = "OPENBLAS_CORETYPE"
+        let variable = blasCoreEnvironmentVariable
         guard let named = ProcessStartEnvironment.variables[variable] else { return "\(blasCoreName) (detected)" }
         return "\(blasCoreName) (\(variable)=\(named))"
     }
+
+    /// The variable by which OpenBLAS takes a kernel family instead of detecting one.
+    public static let blasCoreEnvironmentVariable = "OPENBLAS_CORETYPE"
 }
 
 /// Splits a range of tasks numbered part by part, `items` tasks per part (a group's tiles, a product's column groups),

@@ -8,11 +8,11 @@ import Engine
 struct CLITests {
     func toonkitRun(_ arguments: String...) throws -> ProcessResult { try Toonkit.run(arguments) }
 
-    /// The CLI restarts itself once with OPENBLAS_THREAD_TIMEOUT=16 unless the caller set it (docs/engine-kernels.md
-    /// "OpenBLAS's idle threads"); the benchmarks' machine line shows the spin the process runs with.
     /// A quick benchmark, for its machine line.
     static let benchmarkWithMachineLine = ["bench", "generate", "--network", "tiny64", "--batch", "1", "--seconds", "0.01"]
 
+    /// The CLI restarts itself once with OPENBLAS_THREAD_TIMEOUT=16 unless the caller set it (docs/engine-kernels.md
+    /// "OpenBLAS's idle threads"); the benchmarks' machine line shows the spin the process runs with.
     @Test func restartsWithTheBLASThreadTimeoutUnlessSet() throws {
         let bench = Self.benchmarkWithMachineLine
         var environment = ProcessInfo.processInfo.environment
@@ -29,13 +29,13 @@ struct CLITests {
     /// The machine line says whether OpenBLAS detected its kernel family or OPENBLAS_CORETYPE named it: an environment
     /// that names one changes sgemm's speed without a trace otherwise (docs/engine-kernels.md "OpenBLAS's kernel family").
     @Test func machineLineSaysHowOpenBLASChoseItsFamily() throws {
-        let name = "OPENBLAS_CORETYPE"
+        let name = EngineThreads.blasCoreEnvironmentVariable
         var environment = ProcessInfo.processInfo.environment
         environment[name] = nil
         let detected = try Toonkit.run(Self.benchmarkWithMachineLine, environment: environment)
         #expect(detected.status == 0, "\(detected.stderr)")
         #expect(detected.stderr.contains(" (detected);"), "\(detected.stderr)")
-        // The test process's own family: one OpenBLAS runs on this CPU whatever the environment named.
+        // Naming the family this test process runs is sure to be accepted on this CPU.
         environment[name] = EngineThreads.blasCoreName
         let named = try Toonkit.run(Self.benchmarkWithMachineLine, environment: environment)
         #expect(named.status == 0, "\(named.stderr)")

@@ -61,7 +61,7 @@ typedef struct {
     void (*bias_act_gradient)(long n, const float *gradient, const float *output, float gain, float gain_slope, float limit,
                               float *target);
     /// target[i·target_stride] += weight·source[i·source_stride] for i < count, the product and the sum rounded apart: one
-    /// tap of the FIR filter's horizontal pass over a run of pixels (UpFirDn.swift).
+    /// tap of the FIR filter's horizontal pass over a run of pixels (UpFirDn.swift). Source and target must not overlap.
     void (*fir_add_tap)(long count, float weight, const float *source, long source_stride, float *target, long target_stride);
     /// out[x] = ((0 + weights[0]·lines[0][x]) + weights[1]·lines[1][x]) + … over `taps` rows, x < width, each product and
     /// sum rounded apart: a row of the FIR filter's vertical pass (UpFirDn.swift).

@@ -203,9 +203,9 @@ extension Tensor {
 
     /// The vertical pass: each output row sums its taps' rows of the horizontal pass, in the order `rows` lists them
     /// (ascending, the order the tap-by-tap pass added them onto a zeroed row, so results are unchanged to the bit), in
-    /// the C kernel `fir_sum_rows`, which holds up to 4 rows in registers (StyleGAN2's [1, 3, 3, 1] at every up and
-    /// down) and adds longer filters row by row. Adding onto the row took 2 to 5 passes over it (docs/engine-kernels.md
-    /// "The FIR filter").
+    /// the C kernel `fir_sum_rows`, which keeps each output's sum in a register over up to 4 rows (StyleGAN2's [1, 3, 3, 1]
+    /// at every up and down), storing each output row once, and adds longer filters row by row. Adding onto the row took
+    /// 2 to 5 passes over it (docs/engine-kernels.md "The FIR filter").
     @inline(__always)
     private static func verticalPass(_ horizontal: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rows: PolyphaseAxis,
                                      taps f: UnsafeBufferPointer<Float>, outHeight: Int, width: Int, kernels: ck_kernel_table) {
