@@ -89,33 +89,34 @@ CK_INLINE void CK_NAME(winograd_up_input_transform)(long in_channels, long heigh
     }
 }
 
-#if CK_LANES == 8
-// Three vectors of float pairs interleaved pair by pair: target's 12 pairs in the order (pair 0 of l0, l1, l2, pair 1 …).
+// Three vectors of float pairs interleaved pair by pair: target's 3·CK_LANES / 2 pairs in the order (pair 0 of l0, l1, l2,
+// pair 1 …), two shuffles per vector stored.
 CK_INLINE void CK_NAME(store_pairs3)(float *target, CK_NAME(vector) l0, CK_NAME(vector) l1, CK_NAME(vector) l2) {
+#if CK_LANES == 8
     const CK_NAME(vector) first = __builtin_shufflevector(l0, l1, 0, 1, 8, 9, 2, 3, 2, 3);
     CK_NAME(store)(target, __builtin_shufflevector(first, l2, 0, 1, 2, 3, 8, 9, 4, 5));
     const CK_NAME(vector) second = __builtin_shufflevector(l0, l1, 10, 11, 4, 5, 12, 13, 4, 5);
     CK_NAME(store)(target + 8, __builtin_shufflevector(second, l2, 0, 1, 10, 11, 2, 3, 4, 5));
     const CK_NAME(vector) third = __builtin_shufflevector(l0, l1, 6, 7, 14, 15, 6, 7, 6, 7);
     CK_NAME(store)(target + 16, __builtin_shufflevector(third, l2, 12, 13, 0, 1, 2, 3, 14, 15));
-}
+#else
+    const CK_NAME(vector) first = __builtin_shufflevector(l0, l1, 0, 1, 16, 17, 0, 1, 2, 3, 18, 19, 0, 1, 4, 5, 20, 21);
+    CK_NAME(store)(target, __builtin_shufflevector(first, l2, 0, 1, 2, 3, 16, 17, 6, 7, 8, 9, 18, 19, 12, 13, 14, 15));
+    const CK_NAME(vector) second = __builtin_shufflevector(l0, l1, 0, 1, 6, 7, 22, 23, 0, 1, 8, 9, 24, 25, 0, 1, 10, 11);
+    CK_NAME(store)(target + 16, __builtin_shufflevector(second, l2, 20, 21, 2, 3, 4, 5, 22, 23, 8, 9, 10, 11, 24, 25, 14, 15));
+    const CK_NAME(vector) third = __builtin_shufflevector(l0, l1, 26, 27, 0, 1, 12, 13, 28, 29, 0, 1, 14, 15, 30, 31, 0, 1);
+    CK_NAME(store)(target + 32, __builtin_shufflevector(third, l2, 0, 1, 26, 27, 4, 5, 6, 7, 28, 29, 10, 11, 12, 13, 30, 31));
 #endif
+}
 
 // Stores the first `count` of six vectors interleaved: target[6x + k] = v[k][x].
 CK_INLINE void CK_NAME(store_interleaved6_prefix)(float *target, const CK_NAME(vector) v[6], long count) {
     float values[6 * CK_LANES];
     float *into = count >= 6 * CK_LANES ? target : values;
-#if CK_LANES == 8
     CK_NAME(store_pairs3)(into, CK_NAME(interleave_low)(v[0], v[1]), CK_NAME(interleave_low)(v[2], v[3]),
                           CK_NAME(interleave_low)(v[4], v[5]));
-    CK_NAME(store_pairs3)(into + 24, CK_NAME(interleave_high)(v[0], v[1]), CK_NAME(interleave_high)(v[2], v[3]),
+    CK_NAME(store_pairs3)(into + 3 * CK_LANES, CK_NAME(interleave_high)(v[0], v[1]), CK_NAME(interleave_high)(v[2], v[3]),
                           CK_NAME(interleave_high)(v[4], v[5]));
-#else
-    // 16 lanes: not measured on a machine with them, so the plain transposition.
-    for (int x = 0; x < CK_LANES; x++) {
-        for (int k = 0; k < 6; k++) into[6 * x + k] = v[k][x];
-    }
-#endif
     if (into == target) return;
     CK_NAME(store_staged)(target, values, count, false);
 }
