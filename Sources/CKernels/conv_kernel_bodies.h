@@ -316,8 +316,9 @@ CK_INLINE void CK_NAME(row_products)(int vectors, long rows, long channels, cons
 }
 
 // row_products of one vector for two consecutive tiles of channels, whose packed weights follow each other (`weights`, then
-// `weights` + channels·CK_CONV_CHANNELS), into rows first … first + CK_CONV_CHANNELS + second_rows of out: 12 chains of
-// multiply-adds on one load of B where row_products has 6. The first tile is whole; the second has `second_rows` rows.
+// `weights` + channels·CK_CONV_CHANNELS), into rows 0 … CK_CONV_CHANNELS + second_rows − 1 of out: 12 chains of
+// multiply-adds on one load of B where row_products of one vector has 6. The first tile is whole; the second has
+// `second_rows` rows.
 CK_INLINE void CK_NAME(row_products_pair)(long second_rows, long channels, const float *b, long ldb, const float *weights, float *out,
                                           long ldc) {
     enum { T = CK_CONV_CHANNELS };

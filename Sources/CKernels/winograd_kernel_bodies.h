@@ -187,8 +187,9 @@ static long CK_NAME(winograd_scratch)(long out_channels, long in_channels, long 
 // floats per channel (at least `tiles` rounded up to whole vectors). Tiles of CK_CONV_VECTORS vectors, then (16-lane
 // sets) of two, then the last vector or two, partial or whole, two tiles of channels at a time (docs/engine-kernels.md
 // "The products' tiles"): one vector of one channel tile has only 6 chains of multiply-adds, too few to keep the FMA units
-// busy, and bands of 32 tiles (512 channels at 16² and 32²) or 16 (8²) would run all in such tiles. Each element is one
-// chain over c in order whatever its tile, so the tiles give the same bits.
+// busy, and on 16-lane sets bands of 32 tiles (512 channels at 16² and 32²) or 16 (8²) would run all in such tiles. An odd
+// last channel tile still runs alone. Each element is one chain over c in order whatever its tile, so the tiles give the
+// same bits.
 CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, long tiles, long stride, const float *u, const float *v,
                                           float *m) {
     enum { T = CK_CONV_CHANNELS };

@@ -10,7 +10,7 @@ import Training
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them from a release build (`swift build -c release`); debug builds are 10–100× slower.",
-        discussion: "The OpenBLAS kernel family is printed with every benchmark; set OPENBLAS_CORETYPE to compare (e.g. Haswell, SkylakeX).",
+        discussion: "The OpenBLAS kernel family is printed with every benchmark; set \(EngineThreads.blasCoreEnvironmentVariable) to compare (e.g. Haswell, SkylakeX).",
         subcommands: [BenchKernels.self, BenchGenerate.self, BenchInception.self, BenchTrain.self, BenchAllReduce.self, BenchSwap.self, BenchImport.self, BenchProject.self]
     )
 }
