@@ -287,13 +287,12 @@ CK_INLINE void CK_NAME(fir_sum_rows_of)(int taps, const float *weights, const fl
 
 static void CK_NAME(fir_sum_rows)(long taps, const float *weights, const float *const *lines, long width, float *out) {
     switch (taps) {
-    case 0: for (long x = 0; x < width; x++) out[x] = 0; break;
     case 1: CK_NAME(fir_sum_rows_of)(1, weights, lines, width, out); break;
     case 2: CK_NAME(fir_sum_rows_of)(2, weights, lines, width, out); break;
     case 3: CK_NAME(fir_sum_rows_of)(3, weights, lines, width, out); break;
     case 4: CK_NAME(fir_sum_rows_of)(4, weights, lines, width, out); break;
     default:
-        // Row by row onto the output: the same sums in the same order, without a register per row.
+        // No rows, or more than four: row by row onto the zeroed output, the same sums in the same order.
         for (long x = 0; x < width; x++) out[x] = 0;
         for (long k = 0; k < taps; k++) CK_NAME(fir_add_tap)(width, weights[k], lines[k], 1, out, 1);
     }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// The environment this process was started with (/proc/self/environ on Linux): what OpenBLAS saw when it was loaded,
-/// whatever a later setenv changed.
+/// whatever a later setenv changed. Read once: it cannot change.
 enum ProcessStartEnvironment {
-    static var variables: [String: String] {
+    static let variables: [String: String] = {
         guard let data = FileManager.default.contents(atPath: "/proc/self/environ") else { return ProcessInfo.processInfo.environment }
         var environment: [String: String] = [:]
         for entry in data.split(separator: 0) {
@@ -12,5 +12,5 @@ enum ProcessStartEnvironment {
             environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
         }
         return environment
-    }
+    }()
 }

@@ -45,8 +45,8 @@ extension Tensor {
         // (Zen 3, one run each).
         Profiler.measure("gridSample") {
             parallelChunks(n * pixels, minimumPerThread: 4096) { range in
-                for index in range {
-                    let (sample, p) = index.quotientAndRemainder(dividingBy: pixels)
+                for item in range {
+                    let (sample, p) = item.quotientAndRemainder(dividingBy: pixels)
                     let coords = pg + sample * pixels * 2
                     let tap = BilinearTap(gridX: coords[2 * p], gridY: coords[2 * p + 1], width: w, height: h)
                     for channel in 0..<c {
