@@ -457,3 +457,33 @@ static void CK_NAME(winograd_unpack_gradient)(long out_channels, long in_channel
         }
     }
 }
+
+// The forward pass of conv3x3_winograd_rows over a band of `samples` samples' whole planes (winograd_band with rows =
+// out_height), whose V winograd_gradient_transforms wrote (input channels only), for the output channel tiles
+// first_tile ≤ tile < end_tile: M[ξ] = U[ξ]·V[ξ] of those channels into `m`, position by position (so V[ξ] stays in the
+// cache over the tiles), then Aᵀ M A into each sample's planes, `output_sample` floats apart. The same transforms,
+// products and chains over c as conv3x3_winograd_rows, so the same bits (docs/engine-kernels.md "Winograd by samples").
+static long CK_NAME(winograd_samples_products_floats)(long channels, long stride) {
+    return 16 * CK_NAME(winograd_position_stride)(channels, stride);
+}
+
+static void CK_NAME(conv3x3_winograd_samples_rows)(long out_channels, long in_channels, long out_height, long out_width, long samples,
+                                                   const float *packed, const float *v, long first_tile, long end_tile, bool accumulate,
+                                                   float *output, long output_sample, float *m) {
+    enum { T = CK_CONV_CHANNELS };
+    const CK_NAME(winograd_layout) l = CK_NAME(winograd_samples_plan)(16, 2, out_channels, in_channels, out_height, out_width, samples);
+    const long first = first_tile * T, end = end_tile * T < out_channels ? end_tile * T : out_channels;
+    if (first >= end) return;
+    const long channels = end - first, sample_tiles = l.tile_rows * l.tiles_per_row;
+    const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
+    const long m_positions = CK_NAME(winograd_position_stride)(channels, l.stride);
+    for (int position = 0; position < 16; position++) {
+        CK_NAME(winograd_products)(channels, in_channels, samples * sample_tiles, l.stride, packed + position * per_position + first * in_channels,
+                                   v + position * l.input_positions, m + position * m_positions);
+    }
+    for (long s = 0; s < samples; s++) {
+        CK_NAME(winograd_output_transform)(channels, out_height, out_width, l.tile_rows, l.tiles_per_row, l.stride, m_positions,
+                                           m + s * sample_tiles, 0, out_height, accumulate,
+                                           output + s * output_sample + first * out_height * out_width);
+    }
+}

@@ -163,6 +163,52 @@ import Testing
         #expect(!DirectConvolution.suitsNarrowWinograd(unpadded, backwardData: false))
     }
 
+    /// Bands of several samples' whole planes, the threads splitting the output channels (`winogradBySamples`), give the
+    /// bits of bands of rows of one sample: forward (overwriting and adding) and backward data, in bands of every sample,
+    /// of 3 samples (the last band fewer) and of one sample, against bands of one tile row; with groups, padding 0, 1 and 2,
+    /// odd sizes and partial channel tiles. Which layers take them is `winogradSamplesPerBand`'s choice.
+    @Test func winogradBySamplesGivesTheBitsOfBandsOfRows() throws {
+        // (batch, groups, in, out, input height, input width, padding)
+        for (n, groups, c, o, h, w, padding) in [(8, 1, 12, 10, 8, 8, 1), (5, 2, 8, 14, 9, 11, 0), (4, 1, 5, 9, 15, 15, 1), (3, 1, 6, 7, 8, 9, 2),
+                                                  (2, 1, 7, 19, 16, 16, 1)] {
+            let shape = "shape \((n, groups, c, o, h, w)), padding \(padding)"
+            let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: padding, groups: groups))
+            let x = G.random([n, c, h, w], seed: 94), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 95)
+            let gy = G.random([n, o, g.outHeight, g.outWidth], seed: 96)
+            func passes(tilesPerBand: Int?) -> [[Float]] {
+                [run(count: n * o * g.outPlane) {
+                    DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two, winogradTilesPerBand: tilesPerBand)
+                 },
+                 run(count: n * o * g.outPlane, from: 0.5) {
+                    DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: .two,
+                                              winogradTilesPerBand: tilesPerBand)
+                 },
+                 run(count: n * c * g.inPlane) {
+                    DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true,
+                                                   winogradTilesPerBand: tilesPerBand)
+                 }]
+            }
+            let (forwardTiles, dataTiles) = (DirectConvolution.winogradPlaneTiles(g.outHeight, g.outWidth), DirectConvolution.winogradPlaneTiles(h, w))
+            #expect(DirectConvolution.winogradSamplesPerBand(inChannels: c / groups, height: g.outHeight, width: g.outWidth, batch: n,
+                                                             tilesPerBand: nil) == n, "\(shape)")
+            #expect(DirectConvolution.winogradSamplesPerBand(inChannels: c, height: g.outHeight, width: g.outWidth, batch: n,
+                                                             tilesPerBand: forwardTiles - 1) == nil, "\(shape)")
+            let rows = passes(tilesPerBand: 1)
+            for tilesPerBand in [nil, 3 * max(forwardTiles, dataTiles), max(forwardTiles, dataTiles)] {
+                for (pass, (bySamples, byRows)) in zip(["forward", "accumulated forward", "backward data"], zip(passes(tilesPerBand: tilesPerBand), rows)) {
+                    let differing = zip(bySamples, byRows).filter { $0.bitPattern != $1.bitPattern }.count
+                    #expect(bySamples.count == byRows.count && differing == 0, "\(pass), \(shape), tiles per band \(String(describing: tilesPerBand))")
+                }
+            }
+        }
+        // One position of a sample's V against half the L2: 512 channels at 8² (32 KiB) take bands of all 4 samples on every
+        // L2 from 256 KiB, 256 channels at 64² (1 MiB) bands of rows on L2s under 2 MiB.
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 512, height: 8, width: 8, batch: 4, tilesPerBand: nil) == 4)
+        let megabytes = DirectConvolution.bandBudgetBytes >> 20
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 256, height: 64, width: 64, batch: 4, tilesPerBand: nil)
+                == (megabytes >= 1 ? min(4, megabytes) : nil))
+    }
+
     /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition
     /// and the other paths, with partial channel tiles, groups, several bands (forward: 40 → 13 channels at 6 × 512: bands
     /// of 4 rows; 200 → 13 at 11 × 147: 4, 4, 3; the weight gradient with its own bands, one here, and with bands of 2

@@ -126,6 +126,17 @@ typedef struct {
                                          long samples, long input_sample, long grad_sample, long first, long end, float *scratch);
     void (*winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
                                      float *gradient, long out_first, long out_end);
+    /// The F(2×2, 3×3) forward pass over bands of several samples' whole planes (docs/engine-kernels.md "Winograd by
+    /// samples"), threads splitting the output channels: winograd_gradient_transforms writes the band's V (items
+    /// first ≤ k < end ≤ in_channels, rows 0 … out_height; `grad` unused); winograd_samples_products_floats is the M
+    /// scratch of `channels` output channels at V's `stride` (winograd_band); conv3x3_winograd_samples_rows writes (or
+    /// adds to) output channels of the tiles first_tile ≤ tile < end_tile (T = conv3x3_tile_channels) of each sample's
+    /// [out, out_height, out_width] planes, output_sample floats apart, from the weights packed by winograd_pack. The same
+    /// bits as conv3x3_winograd_rows.
+    long (*winograd_samples_products_floats)(long channels, long stride);
+    void (*conv3x3_winograd_samples_rows)(long out_channels, long in_channels, long out_height, long out_width, long samples,
+                                          const float *packed, const float *v, long first_tile, long end_tile, bool accumulate,
+                                          float *output, long output_sample, float *m);
     /// conv3x3_up_rows' transposed convolution by Winograd F(3×3, 2×2) over its four output parities (docs/engine-kernels.md
     /// "Winograd up-sampling"), any height and width: winograd_up_pack writes the 25 transformed weights of the
     /// [out, in, 3, 3] taps addressed as conv3x3_pack addresses them (25·⌈out/T⌉·T·in floats, T = conv3x3_tile_channels,

@@ -155,14 +155,16 @@ enum DirectConvolution {
     /// padding p it is the convolution of the output-space gradient, with padding 2 − p, by the weight transposed in
     /// its channels and turned by 180°; with stride 2 the up-sampling kernels compute it by output parity (Winograd, or
     /// the direct kernel where `suitsStrideTwo`).
-    /// `winogradTilesPerBand` overrides the Winograd up-sampling's bands' size, for tests of many bands on small planes.
+    /// `winogradTilesPerBand` overrides the Winograd bands' size (stride 1, and the up-sampling), for tests of many bands on
+    /// small planes.
     /// `kept` as in `forward`.
     static func backwardData(_ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                              output: UnsafeMutablePointer<Float>, accumulate: Bool = false, winograd: Bool = false,
                              winogradTilesPerBand: Int? = nil, instructionSet: KernelInstructionSet = .active, kept: KeptTransforms? = nil) {
         guard g.stride == 2 else {
             return strideOne(g, WeightLayout(g, weight, transposed: true), StrideOnePlanes(g, backwardData: true), instructionSet,
-                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd ? .two : nil, tilesPerBand: nil, kept: kept)
+                             input: gradOutput, output: output, accumulate: accumulate, winograd: winograd ? .two : nil,
+                             tilesPerBand: winogradTilesPerBand, kept: kept)
         }
         precondition(!accumulate, "the up-sampling kernels overwrite a stride-2 geometry's output")
         let kernels = instructionSet.kernels
@@ -184,7 +186,7 @@ enum DirectConvolution {
 
     /// How a pass reads the stored weight [O, C/groups, 3, 3] as the [out, in, 3, 3] weight of the convolution its
     /// kernel computes: as stored (forward), or with the channels transposed and the taps turned by 180° (backward data).
-    private struct WeightLayout {
+    struct WeightLayout {
         let weight: UnsafePointer<Float>
         let groupStride: Int
         let outChannels: Int, inChannels: Int
@@ -222,7 +224,7 @@ enum DirectConvolution {
 
     /// The planes and padding of the stride-1 convolution a pass computes: forward as stored; backward data from the
     /// output space to the input space, with padding 2 − p (the adjoint of a 3×3 convolution with padding p).
-    private struct StrideOnePlanes {
+    struct StrideOnePlanes {
         let inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int, pad: Int
 
         init(_ g: ConvGeometry, backwardData: Bool) {
@@ -234,8 +236,9 @@ enum DirectConvolution {
 
     /// Stride 1: Winograd bands of whole tile rows (the last band, or a plane whose height is not a multiple of the
     /// tile's, may end in a partial one), sized so that the transformed inputs and products of their tiles
-    /// (positions·(in + out) floats per tile, before the band copy and the rounding up to whole vectors) come near 2 MB;
-    /// or the direct kernel's bands (padding 1).
+    /// (positions·(in + out) floats per tile, before the band copy and the rounding up to whole vectors) come near 2 MB,
+    /// or F(2×2)'s bands of whole planes of several samples where a sample's fit (`winogradBySamples`); or the direct
+    /// kernel's bands (padding 1).
     private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ instructionSet: KernelInstructionSet,
                                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd tile: WinogradTile?,
                                   tilesPerBand: Int?, kept: KeptTransforms?) {
@@ -251,8 +254,16 @@ enum DirectConvolution {
             let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
                                 packedTaps: tile.positions, bandCount: height, rowsPerBand: rows,
                                 scratchCount: winograd.scratch(outChannels, inChannels, rows, width), inPlane: inPlane, outPlane: outPlane)
-            plan.run(input: input, output: output, kept: kept, packing: layout.packing("winograd F(\(tile.rawValue)x\(tile.rawValue))", instructionSet),
-                     pack: { layout.packWinograd(winograd.pack, group: $0, tiles: $1, into: $2) }) {
+            let packing = layout.packing("winograd F(\(tile.rawValue)x\(tile.rawValue))", instructionSet)
+            let pack: @Sendable (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void = {
+                layout.packWinograd(winograd.pack, group: $0, tiles: $1, into: $2)
+            }
+            if tile == .two, let samplesPerBand = winogradSamplesPerBand(inChannels: inChannels, height: height, width: width, batch: g.batch,
+                                                                         tilesPerBand: tilesPerBand) {
+                return winogradBySamples(g, plan, planes, kernels, samplesPerBand: samplesPerBand, input: input,
+                                         packed: plan.packedWeights(kept: kept, packing: packing, pack: pack), output: output, accumulate: accumulate)
+            }
+            plan.run(input: input, output: output, kept: kept, packing: packing, pack: pack) {
                 x, packed, y0, y1, y, scratch in
                 winograd.rows(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width, x, packed, y0, y1, accumulate,
                               y, scratch)
@@ -518,7 +529,7 @@ enum DirectConvolution {
 
     /// How a banded kernel's work is split: each group's weights packed once, then (sample, group, band of
     /// rows) tasks across the threads, each worker copying its bands into one scratch buffer of its own.
-    private struct BandPlan {
+    struct BandPlan {
         let samples: Int, groups: Int
         let outChannels: Int, inChannels: Int, tileChannels: Int, packedTaps: Int
         let bandCount: Int, rowsPerBand: Int, scratchCount: Int
@@ -542,6 +553,20 @@ enum DirectConvolution {
         /// Floats of one group's packed weights.
         var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * packedTaps }
 
+        /// Every group's packed weights (`packedCount` floats each): the kept ones named by `packing` and this plan's
+        /// tiles, or packed now, split across the threads (and kept, with `kept`).
+        func packedWeights(kept: KeptTransforms?, packing: @autoclosure () -> String,
+                           pack: @Sendable (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) -> TensorStorage {
+            let tiles = (outChannels + tileChannels - 1) / tileChannels, packedCount = packedCount
+            return kept.transform("\(packing()) groups \(groups) tile \(tileChannels) taps \(packedTaps)", count: packedCount * groups) { packed in
+                Profiler.measure("conv3x3 pack") {
+                    parallelChunks(groups * tiles, minimumPerThread: max(1, (1 << 16) / max(1, inChannels * packedTaps * tileChannels))) { range in
+                        forEachPart(of: range, itemsPerPart: tiles) { group, groupTiles in pack(group, groupTiles, packed + group * packedCount) }
+                    }
+                }
+            }
+        }
+
         /// `pack(group, tiles, packed)` packs those tiles of one group's weights into the group's `packed`; with one
         /// sample's modulated weights per group (batch 1 generation) packing is a tenth of the convolution's time, so
         /// it is split across the threads too. With `kept`, the packed weights are the kept ones named by `packing` and
@@ -549,14 +574,7 @@ enum DirectConvolution {
         func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, kept: KeptTransforms?, packing: @autoclosure () -> String,
                  pack: @Sendable (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
                  rows: (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
-            let tiles = (outChannels + tileChannels - 1) / tileChannels, packedCount = packedCount
-            let packed = kept.transform("\(packing()) groups \(groups) tile \(tileChannels) taps \(packedTaps)", count: packedCount * groups) { packed in
-                Profiler.measure("conv3x3 pack") {
-                    parallelChunks(groups * tiles, minimumPerThread: max(1, (1 << 16) / max(1, inChannels * packedTaps * tileChannels))) { range in
-                        forEachPart(of: range, itemsPerPart: tiles) { group, groupTiles in pack(group, groupTiles, packed + group * packedCount) }
-                    }
-                }
-            }
+            let packed = packedWeights(kept: kept, packing: packing(), pack: pack), packedCount = packedCount
             let bands = (bandCount + rowsPerBand - 1) / rowsPerBand
             parallelChunks(samples * groups * bands) { range in
                 let scratch = TensorStorage(count: scratchCount)

@@ -1,0 +1,52 @@
+import CKernels
+
+extension DirectConvolution {
+    /// The F(2×2, 3×3) forward or backward-data pass where one position of a sample's transformed input fits half the L2
+    /// (`winogradSamplesPerBand`: 512 channels up to 32², as StyleGAN2's 8²–32² layers), by bands of whole planes of
+    /// `samplesPerBand` samples with the threads splitting the output channels (docs/engine-kernels.md "Winograd by
+    /// samples"): the threads first transform the band's input channels (V), then each multiplies its output channels'
+    /// transformed weights by every tile of the band, position by position, and stores them. Bands of rows of one sample,
+    /// in (sample, band) tasks, read all of U (16.8 MB for 512 channels) once per task, for 16 tiles at 8², in products of
+    /// one vector of tiles. The same transforms, products and sums as `strideOne`'s bands of rows, so the same bits.
+    static func winogradBySamples(_ g: ConvGeometry, _ plan: BandPlan, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
+                                  samplesPerBand: Int, input: UnsafePointer<Float>, packed: TensorStorage, output: UnsafeMutablePointer<Float>,
+                                  accumulate: Bool) {
+        let (outChannels, inChannels, height, width) = (plan.outChannels, plan.inChannels, planes.outHeight, planes.outWidth)
+        let (inputSample, outputSample) = (g.groups * inChannels * plan.inPlane, g.groups * outChannels * plan.outPlane)
+        let channelTiles = (outChannels + plan.tileChannels - 1) / plan.tileChannels
+        let transforms = TensorStorage(count: kernels.winograd_band(outChannels, inChannels, height, width, samplesPerBand).transformed_gradient)
+        for firstSample in stride(from: 0, to: g.batch, by: samplesPerBand) {
+            let samples = min(samplesPerBand, g.batch - firstSample)
+            let band = kernels.winograd_band(outChannels, inChannels, height, width, samples)
+            for group in 0..<g.groups {
+                let x = input + firstSample * inputSample + group * inChannels * plan.inPlane
+                let y = output + firstSample * outputSample + group * outChannels * plan.outPlane
+                parallelChunks(inChannels) { channels in
+                    kernels.winograd_gradient_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
+                                                         x, x, 0, height, samples, inputSample, 0, channels.lowerBound, channels.upperBound,
+                                                         transforms.pointer)
+                }
+                parallelChunks(channelTiles) { tiles in
+                    let products = TensorStorage(count: kernels.winograd_samples_products_floats(tiles.count * plan.tileChannels, band.stride))
+                    kernels.conv3x3_winograd_samples_rows(outChannels, inChannels, height, width, samples, packed.pointer + group * plan.packedCount,
+                                                          transforms.pointer + band.transformed_input, tiles.lowerBound, tiles.upperBound,
+                                                          accumulate, y, outputSample, products.pointer)
+                }
+            }
+        }
+    }
+
+    /// Samples per band of `winogradBySamples`, or nil where bands of rows of one sample serve: as many samples' whole
+    /// planes of `height` × `width` output pixels as keep one position of V (inChannels floats per tile) within
+    /// `bandBudgetBytes`, half of a core's L2, where it stays while the output channels' products sweep it; nil where one
+    /// sample's exceeds it. On the Zen 5 (AVX-512, 1 MiB L2) at batch 4, `toonkit bench kernels` forward and backward data
+    /// took 0.59–0.86 of the time of bands of rows at 512 channels 8², 0.85–0.94 at 16², 0.91–0.99 at 32², but 1.29–1.46
+    /// times as long at 256 channels 64², whose sample's position is 1 MiB (docs/engine-kernels.md "Winograd by samples").
+    /// `tilesPerBand` (tests) sets the band's tiles instead: whole planes of as many samples as that holds, nil under one
+    /// plane.
+    static func winogradSamplesPerBand(inChannels: Int, height: Int, width: Int, batch: Int, tilesPerBand: Int?) -> Int? {
+        let planeTiles = winogradPlaneTiles(height, width)
+        let samples = tilesPerBand.map { $0 / planeTiles } ?? bandBudgetBytes / (4 * inChannels * planeTiles)
+        return samples >= 1 ? min(batch, samples) : nil
+    }
+}
