@@ -280,23 +280,83 @@ CK_INLINE void CK_NAME(winograd_input_transform)(long in_channels, long first, l
     }
 }
 
+#if CK_LANES == 16
+#define CK_EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define CK_ODD_LANES 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#else
+#define CK_EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14
+#define CK_ODD_LANES 1, 3, 5, 7, 9, 11, 13, 15
+#endif
+
+// phase[k][t] = line[4t + k] for k < 4 and t < CK_LANES: the even and odd floats of each pair of vectors, then the even
+// and odd of those.
+CK_INLINE void CK_NAME(split_fours)(const float *line, CK_NAME(vector) phase[4]) {
+    const CK_NAME(vector) a = CK_NAME(load)(line), b = CK_NAME(load)(line + CK_LANES);
+    const CK_NAME(vector) c = CK_NAME(load)(line + 2 * CK_LANES), d = CK_NAME(load)(line + 3 * CK_LANES);
+    const CK_NAME(vector) ab_even = __builtin_shufflevector(a, b, CK_EVEN_LANES), ab_odd = __builtin_shufflevector(a, b, CK_ODD_LANES);
+    const CK_NAME(vector) cd_even = __builtin_shufflevector(c, d, CK_EVEN_LANES), cd_odd = __builtin_shufflevector(c, d, CK_ODD_LANES);
+    phase[0] = __builtin_shufflevector(ab_even, cd_even, CK_EVEN_LANES);
+    phase[1] = __builtin_shufflevector(ab_odd, cd_odd, CK_EVEN_LANES);
+    phase[2] = __builtin_shufflevector(ab_even, cd_even, CK_ODD_LANES);
+    phase[3] = __builtin_shufflevector(ab_odd, cd_odd, CK_ODD_LANES);
+}
+
+#undef CK_EVEN_LANES
+#undef CK_ODD_LANES
+
+// phase[k][t] = line[3t + k] for k < 3 and t < CK_LANES: each phase's floats in the first two vectors, then the rest
+// from the third (−1: a lane the second shuffle replaces).
+CK_INLINE void CK_NAME(split_threes)(const float *line, CK_NAME(vector) phase[3]) {
+    const CK_NAME(vector) a = CK_NAME(load)(line), b = CK_NAME(load)(line + CK_LANES), c = CK_NAME(load)(line + 2 * CK_LANES);
+#if CK_LANES == 16
+    phase[0] = __builtin_shufflevector(__builtin_shufflevector(a, b, 0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, -1, -1, -1, -1, -1), c,
+                                       0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29);
+    phase[1] = __builtin_shufflevector(__builtin_shufflevector(a, b, 1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, -1, -1, -1, -1, -1), c,
+                                       0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30);
+    phase[2] = __builtin_shufflevector(__builtin_shufflevector(a, b, 2, 5, 8, 11, 14, 17, 20, 23, 26, 29, -1, -1, -1, -1, -1, -1), c,
+                                       0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31);
+#else
+    phase[0] = __builtin_shufflevector(__builtin_shufflevector(a, b, 0, 3, 6, 9, 12, 15, -1, -1), c, 0, 1, 2, 3, 4, 5, 10, 13);
+    phase[1] = __builtin_shufflevector(__builtin_shufflevector(a, b, 1, 4, 7, 10, 13, -1, -1, -1), c, 0, 1, 2, 3, 4, 8, 11, 14);
+    phase[2] = __builtin_shufflevector(__builtin_shufflevector(a, b, 2, 5, 8, 11, 14, -1, -1, -1), c, 0, 1, 2, 3, 4, 9, 12, 15);
+#endif
+}
+
+// phases[k·stride + t] = line[period·t + k − offset] for k < period, zero outside the row (or without one).
+CK_INLINE void CK_NAME(split_patch_column)(const float *line, long width, int period, int offset, long t, float *phases, long stride) {
+    for (int k = 0; k < period; k++) {
+        const long x = period * t + k - offset;
+        phases[k * stride + t] = line && x >= 0 && x < width ? line[x] : 0;
+    }
+}
+
 // The parity kernels' patches (winograd_down_kernel_bodies.h, winograd_up_kernel_bodies.h): input rows first … first +
 // `rows` − 1 of channel c of a height × width plane, row r split into phases[r·period·stride + k·stride + t] =
-// row[period·t + k − offset] for k < period and t ≤ columns, zero outside the plane. Each column of a tile's patch is
-// then a whole vector over tile columns.
+// row[period·t + k − offset] for k < period (3 or 4) and t ≤ columns, zero outside the plane. Each column of a tile's
+// patch is then a whole vector over tile columns. Whole vectors of t inside the row are split by shuffles
+// (split_threes, split_fours), the rest a float at a time (docs/engine-kernels.md "Splitting the parities' rows").
 CK_INLINE void CK_NAME(split_patch_rows)(const float *input, long c, long height, long width, long first, int rows, int period, int offset,
                                          long columns, float *phases, long stride) {
     for (int r = 0; r < rows; r++) {
         const long row = first + r;
         const float *line = row >= 0 && row < height ? input + (c * height + row) * width : 0;
         float *target = phases + r * period * stride;
+        // The first t whose columns are all inside the row.
+        const long inside = line ? (offset + period - 1) / period : columns + 1;
+        long t = 0;
         CK_STRIDED_COPY
-        for (long t = 0; t <= columns; t++) {
-            for (int k = 0; k < period; k++) {
-                const long x = period * t + k - offset;
-                target[k * stride + t] = line && x >= 0 && x < width ? line[x] : 0;
+        for (; t < inside && t <= columns; t++) CK_NAME(split_patch_column)(line, width, period, offset, t, target, stride);
+        for (; line && period * (t + CK_LANES) - offset <= width && t + CK_LANES <= columns + 1; t += CK_LANES) {
+            CK_NAME(vector) phase[4];
+            if (period == 4) {
+                CK_NAME(split_fours)(line + 4 * t - offset, phase);
+            } else {
+                CK_NAME(split_threes)(line + 3 * t - offset, phase);
             }
+            for (int k = 0; k < period; k++) CK_NAME(store)(target + k * stride + t, phase[k]);
         }
+        CK_STRIDED_COPY
+        for (; t <= columns; t++) CK_NAME(split_patch_column)(line, width, period, offset, t, target, stride);
     }
 }
 
