@@ -223,15 +223,25 @@ CK_INLINE void CK_NAME(winograd_products)(long out_channels, long in_channels, l
     }
 }
 
-// Every position's products over the band's tiles: M[ξ] = U[weight_of[ξ]]·V[ξ] for ξ < positions (U[ξ] without weight_of).
-CK_INLINE void CK_NAME(winograd_band_products)(int positions, const int *weight_of, long out_channels, long in_channels,
-                                               const CK_NAME(winograd_layout) *l, const float *packed, const float *v, float *m) {
+// Every position's products over `tiles` tiles for the output channels first … first + channels − 1 (first a multiple of
+// CK_CONV_CHANNELS): M[ξ] = U[weight_of[ξ]]·V[ξ] for ξ < positions (U[ξ] without weight_of), M's positions
+// `output_positions` floats apart.
+CK_INLINE void CK_NAME(winograd_channel_products)(int positions, const int *weight_of, long out_channels, long in_channels, long first,
+                                                  long channels, long tiles, const CK_NAME(winograd_layout) *l, long output_positions,
+                                                  const float *packed, const float *v, float *m) {
     const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
     for (int position = 0; position < positions; position++) {
-        CK_NAME(winograd_products)(out_channels, in_channels, l->tile_rows * l->tiles_per_row, l->stride,
-                                   packed + (weight_of ? weight_of[position] : position) * per_position,
-                                   v + position * l->input_positions, m + position * l->output_positions);
+        CK_NAME(winograd_products)(channels, in_channels, tiles, l->stride,
+                                   packed + (weight_of ? weight_of[position] : position) * per_position + first * in_channels,
+                                   v + position * l->input_positions, m + position * output_positions);
     }
+}
+
+// Every position's products over the band's tiles, for every output channel.
+CK_INLINE void CK_NAME(winograd_band_products)(int positions, const int *weight_of, long out_channels, long in_channels,
+                                               const CK_NAME(winograd_layout) *l, const float *packed, const float *v, float *m) {
+    CK_NAME(winograd_channel_products)(positions, weight_of, out_channels, in_channels, 0, out_channels, l->tile_rows * l->tiles_per_row, l,
+                                       l->output_positions, packed, v, m);
 }
 
 // F(2, 3)'s input transform of four values, t = Bᵀ d: each row and column of F(2×2, 3×3)'s patches, and of F(3, 2)'s
@@ -342,10 +352,10 @@ CK_INLINE void CK_NAME(split_patch_rows)(const float *input, long c, long height
         const float *line = row >= 0 && row < height ? input + (c * height + row) * width : 0;
         float *target = phases + r * period * stride;
         // The first t whose columns are all inside the row.
-        const long inside = line ? (offset + period - 1) / period : columns + 1;
+        const long first_inside = line ? (offset + period - 1) / period : columns + 1;
         long t = 0;
         CK_STRIDED_COPY
-        for (; t < inside && t <= columns; t++) CK_NAME(split_patch_column)(line, width, period, offset, t, target, stride);
+        for (; t < first_inside && t <= columns; t++) CK_NAME(split_patch_column)(line, width, period, offset, t, target, stride);
         for (; line && period * (t + CK_LANES) - offset <= width && t + CK_LANES <= columns + 1; t += CK_LANES) {
             CK_NAME(vector) phase[4];
             if (period == 4) {
@@ -535,12 +545,9 @@ static void CK_NAME(conv3x3_winograd_samples_rows)(long out_channels, long in_ch
     const long first = first_tile * T, end = end_tile * T < out_channels ? end_tile * T : out_channels;
     if (first >= end) return;
     const long channels = end - first, sample_tiles = l.tile_rows * l.tiles_per_row;
-    const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
+    // M holds these channels only, as winograd_samples_products_floats sizes it.
     const long m_positions = CK_NAME(winograd_position_stride)(channels, l.stride);
-    for (int position = 0; position < 16; position++) {
-        CK_NAME(winograd_products)(channels, in_channels, samples * sample_tiles, l.stride, packed + position * per_position + first * in_channels,
-                                   v + position * l.input_positions, m + position * m_positions);
-    }
+    CK_NAME(winograd_channel_products)(16, 0, out_channels, in_channels, first, channels, samples * sample_tiles, &l, m_positions, packed, v, m);
     for (long s = 0; s < samples; s++) {
         CK_NAME(winograd_output_transform)(channels, out_height, out_width, l.tile_rows, l.tiles_per_row, l.stride, m_positions,
                                            m + s * sample_tiles, 0, out_height, accumulate,

@@ -164,9 +164,10 @@ import Testing
     }
 
     /// Bands of several samples' whole planes, the threads splitting the output channels (`winogradBySamples`), give the
-    /// bits of bands of rows of one sample: forward (overwriting and adding) and backward data, in bands of every sample,
-    /// of 3 samples (the last band fewer) and of one sample, against bands of one tile row; with groups, padding 0, 1 and 2,
-    /// odd sizes and partial channel tiles. Which layers take them is `winogradSamplesPerBand`'s choice.
+    /// bits of bands of rows of one sample: forward (overwriting and adding) and backward data, in bands of every sample
+    /// and of about 3 and about 1 (the tiles of 3 and 1 planes of the larger of the two passes' planes, so with padding 0
+    /// or 2 the smaller pass's bands hold more), against bands of one tile row; with groups, padding 0, 1 and 2, odd sizes
+    /// and partial channel tiles. Which layers take them is `winogradSamplesPerBand`'s choice.
     @Test func winogradBySamplesGivesTheBitsOfBandsOfRows() throws {
         // (batch, groups, in, out, input height, input width, padding)
         for (n, groups, c, o, h, w, padding) in [(8, 1, 12, 10, 8, 8, 1), (5, 2, 8, 14, 9, 11, 0), (4, 1, 5, 9, 15, 15, 1), (3, 1, 6, 7, 8, 9, 2),
@@ -201,20 +202,21 @@ import Testing
                 }
             }
         }
-        // One position of a sample's V against half the L2: 512 channels at 8² (32 KiB) take bands of all 4 samples on every
-        // L2 from 256 KiB, 256 channels at 64² (1 MiB) bands of rows on L2s under 2 MiB.
+        // One position of a sample's V against half the L2, at most the 512 KiB measured: 512 channels at 8² (32 KiB) take
+        // bands of all 4 samples on every L2 from 256 KiB, 256 channels at 64² (1 MiB) bands of rows on every L2.
         #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 512, height: 8, width: 8, batch: 4, tilesPerBand: nil) == 4)
-        let megabytes = DirectConvolution.bandBudgetBytes >> 20
-        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 256, height: 64, width: 64, batch: 4, tilesPerBand: nil)
-                == (megabytes >= 1 ? min(4, megabytes) : nil))
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 256, height: 64, width: 64, batch: 4, tilesPerBand: nil) == nil)
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 512, height: 32, width: 32, batch: 4, tilesPerBand: nil)
+                == (DirectConvolution.bandBudgetBytes >= 512 << 10 ? 1 : nil))
     }
 
     /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition
-    /// and the other paths, with partial channel tiles, groups, several bands (forward: 40 → 13 channels at 6 × 512: bands
-    /// of 4 rows; 200 → 13 at 11 × 147: 4, 4, 3; the weight gradient with its own bands, one here, and with bands of 2
-    /// rows, so odd heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last
-    /// vector of tile columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding,
-    /// 35²), down to the narrowest planes it serves (StyleGAN2's 16², 19 wide, and 18 → 16 wide without padding).
+    /// and the other paths, with partial channel tiles, groups, several bands (forward and backward data in their default
+    /// bands, on these planes mostly bands of samples, and in bands of rows one tile fewer than the plane, so several tile
+    /// rows and a shorter last band; the weight gradient with its own bands, one here, and with bands of 2 rows, so odd
+    /// heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last vector of tile
+    /// columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding, 35²), down to the
+    /// narrowest planes it serves (StyleGAN2's 16², 19 wide, and 18 → 16 wide without padding).
     @Test func winogradMatchesTheDefinition() throws {
         // (batch, groups, in, out, input height, input width, padding)
         let cases = [(1, 1, 3, 7, 4, 32, 1), (2, 2, 8, 14, 6, 64, 1), (1, 1, 40, 13, 6, 512, 1), (1, 1, 3, 7, 5, 33, 1),
@@ -229,21 +231,33 @@ import Testing
             #expect(DirectConvolution.Path(g, backwardData: true, algorithm: .auto) == .winograd, "\(shape)")
             let (outCount, inCount) = (n * o * g.outPlane, n * c * g.inPlane)
             let x = G.random([n, c, h, w], seed: 96), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 97)
-            let forward = run(count: outCount) { DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two) }
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: padding, groups: groups)
-            #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, \(shape)")
-            let accumulated = run(count: outCount, from: 1) {
-                DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: .two)
-            }
-            #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-4, "accumulated, \(shape)")
             let gy = G.random([n, o, g.outHeight, g.outWidth], seed: 98)
-            let data = run(count: inCount) { DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true) }
             let im2col = run(count: inCount) { ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, algorithm: .im2col) }
-            #expect(maxDifferences(data, im2col).relative < 1e-5, "backward data, \(shape)")
-            // ⟨conv(x), gy⟩ = ⟨x, convT(gy)⟩ in doubles.
-            let left = zip(reference, gy.scalars).reduce(0.0) { $0 + $1.0 * Double($1.1) }
-            let right = zip(x.scalars, data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint, \(shape)")
+            // Each pass in its default bands (on most of these small planes, bands of samples) and in bands of rows one tile
+            // fewer than the plane it writes (several tile rows per band, the last band shorter).
+            let rowsOf = { (height: Int, width: Int) in max(1, DirectConvolution.winogradPlaneTiles(height, width) - 1) }
+            for bands in ["default", "rows"] {
+                let (forwardTiles, dataTiles) = bands == "rows" ? (rowsOf(g.outHeight, g.outWidth), rowsOf(h, w)) : (nil, nil)
+                let forward = run(count: outCount) {
+                    DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two, winogradTilesPerBand: forwardTiles)
+                }
+                #expect(ForwardTests.maxDifference(forward, reference) < 1e-4, "forward, \(shape), \(bands) bands")
+                let accumulated = run(count: outCount, from: 1) {
+                    DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: .two,
+                                              winogradTilesPerBand: forwardTiles)
+                }
+                #expect(ForwardTests.maxDifference(accumulated, reference.map { $0 + 1 }) < 1e-4, "accumulated, \(shape), \(bands) bands")
+                let data = run(count: inCount) {
+                    DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true,
+                                                   winogradTilesPerBand: dataTiles)
+                }
+                #expect(maxDifferences(data, im2col).relative < 1e-5, "backward data, \(shape), \(bands) bands")
+                // ⟨conv(x), gy⟩ = ⟨x, convT(gy)⟩ in doubles.
+                let left = zip(reference, gy.scalars).reduce(0.0) { $0 + $1.0 * Double($1.1) }
+                let right = zip(x.scalars, data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "adjoint, \(shape), \(bands) bands")
+            }
             #expect(DirectConvolution.Path(weightGradient: g, algorithm: .auto) == .winograd, "\(shape)")
             for tilesPerBand in [nil, 1] {
                 let weightGradient = run(count: o * (c / groups) * 9, from: 5) {
@@ -366,12 +380,20 @@ import Testing
         let odd = try ConvGeometry(op: "test", input: [1, 8, 9, 37], weight: [14, 4, 3, 3], options: ConvOptions(padding: 0, groups: 2))
         let oddInput = G.random([1, 8, 9, 37], seed: 100)
         let oddGradient = G.random([1, 14, 7, 35], seed: 101)
+        // Each in its default bands (of samples, on these small planes) and in bands of one tile row.
         func winograd(_ set: KernelInstructionSet) -> [Float] {
-            run(count: 14 * 6 * 64) { DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: .two, instructionSet: set) }
-                + run(count: 14 * 7 * 35) { DirectConvolution.forward(odd, input: oddInput.pointer, weight: weight.pointer, output: $0, winograd: .two, instructionSet: set) }
-                + run(count: 2 * 14 * 16 * 16) {
-                    DirectConvolution.forward(narrow, input: narrowInput.pointer, weight: weight.pointer, output: $0, winograd: .two, instructionSet: set)
+            [nil, 1].flatMap { (tiles: Int?) in
+                run(count: 14 * 6 * 64) {
+                    DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: .two,
+                                              winogradTilesPerBand: tiles, instructionSet: set)
+                } + run(count: 14 * 7 * 35) {
+                    DirectConvolution.forward(odd, input: oddInput.pointer, weight: weight.pointer, output: $0, winograd: .two,
+                                              winogradTilesPerBand: tiles, instructionSet: set)
+                } + run(count: 2 * 14 * 16 * 16) {
+                    DirectConvolution.forward(narrow, input: narrowInput.pointer, weight: weight.pointer, output: $0, winograd: .two,
+                                              winogradTilesPerBand: tiles, instructionSet: set)
                 }
+            }
         }
         // The Winograd weight gradient's transforms have no multiply-add, so every set's transforms round alike (its
         // products are the engine's GEMM, the same whichever set the transforms use); on a narrow plane in one band of 5

@@ -17,7 +17,8 @@ typedef enum {
 
 /// Where a band's transforms for the Winograd weight gradient lie in its scratch (`scratch` floats): V[ξ][c][t]
 /// at transformed_input and M̂[ξ][o][t] at transformed_gradient, `stride` floats per channel, input_positions and
-/// gradient_positions floats from one position ξ to the next, tiles t < `tiles` (of every sample in the band).
+/// gradient_positions floats from one position ξ to the next, tiles t < `tiles` (of every sample in the band). The
+/// forward pass by bands of samples uses the band copies and V only: the first transformed_gradient floats.
 typedef struct {
     long tiles, stride, input_positions, gradient_positions, transformed_input, transformed_gradient, scratch;
 } ck_winograd_band;

@@ -43,10 +43,14 @@ extension DirectConvolution {
     /// took 0.59–0.86 of the time of bands of rows at 512 channels 8², 0.85–0.94 at 16², 0.91–0.99 at 32², but 1.29–1.46
     /// times as long at 256 channels 64², whose sample's position is 1 MiB (docs/engine-kernels.md "Winograd by samples").
     /// `tilesPerBand` (tests) sets the band's tiles instead: whole planes of as many samples as that holds, nil under one
-    /// plane.
+    /// plane. The budget stops at `samplesBudgetMeasured`, the largest position measured to gain.
     static func winogradSamplesPerBand(inChannels: Int, height: Int, width: Int, batch: Int, tilesPerBand: Int?) -> Int? {
         let planeTiles = winogradPlaneTiles(height, width)
-        let samples = tilesPerBand.map { $0 / planeTiles } ?? bandBudgetBytes / (4 * inChannels * planeTiles)
+        let samples = tilesPerBand.map { $0 / planeTiles } ?? min(bandBudgetBytes, samplesBudgetMeasured) / (4 * inChannels * planeTiles)
         return samples >= 1 ? min(batch, samples) : nil
     }
+
+    /// One position of a sample's V that bands of samples were measured to gain on: 512 channels at 32² (the Zen 5's half
+    /// L2). Larger L2s would let 256 channels at 64² (1 MiB) take them, unmeasured.
+    static let samplesBudgetMeasured = 512 << 10
 }
