@@ -29,6 +29,14 @@ _Static_assert(CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS % CK_LANES == 0, "a 
 // them (turned by 180° with `flip`); zeros for the channels at or past in_channels.
 CK_INLINE void CK_NAME(winograd_pack_gather)(const float *const rows[CK_CONV_CHANNELS], long in_stride, bool flip, long c0, long in_channels,
                                              float taps[9][CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS]) {
+    // The next block's taps, where its input channels lie a row of the weight apart (backward data's transposed weight):
+    // loads from 8 rows far apart had stalled the gather (docs/engine-kernels.md "The transposed weights' gather").
+    if (in_stride > 9 * CK_CONV_CHANNELS) {
+        for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS && c0 + CK_WINOGRAD_PACK_CHANNELS + c < in_channels; c++) {
+            const char *next = (const char *)(rows[0] + (c0 + CK_WINOGRAD_PACK_CHANNELS + c) * in_stride);
+            for (long line = 0; line < 9 * CK_CONV_CHANNELS * (long)sizeof(float); line += 64) __builtin_prefetch(next + line);
+        }
+    }
     for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS; c++) {
         CK_STRIDED_COPY
         for (long r = 0; r < CK_CONV_CHANNELS; r++) {
