@@ -29,12 +29,19 @@ _Static_assert(CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS % CK_LANES == 0, "a 
 // them (turned by 180° with `flip`); zeros for the channels at or past in_channels.
 CK_INLINE void CK_NAME(winograd_pack_gather)(const float *const rows[CK_CONV_CHANNELS], long in_stride, bool flip, long c0, long in_channels,
                                              float taps[9][CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS]) {
-    // The next block's taps, where its input channels lie a row of the weight apart (backward data's transposed weight):
-    // loads from 8 rows far apart had stalled the gather (docs/engine-kernels.md "The transposed weights' gather").
+    // The next block's taps, fetched while this one's are gathered: loads from rows of the weight far apart had stalled
+    // the gather (docs/engine-kernels.md "Prefetching the packs' taps"). With the input channels a row of the weight apart
+    // (backward data's transposed weight) those are the next 8 rows' 6 tiles' taps, else the tile's 6 rows' next 8
+    // channels.
     if (in_stride > 9 * CK_CONV_CHANNELS) {
         for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS && c0 + CK_WINOGRAD_PACK_CHANNELS + c < in_channels; c++) {
             const char *next = (const char *)(rows[0] + (c0 + CK_WINOGRAD_PACK_CHANNELS + c) * in_stride);
             for (long line = 0; line < 9 * CK_CONV_CHANNELS * (long)sizeof(float); line += 64) __builtin_prefetch(next + line);
+        }
+    } else if (c0 + CK_WINOGRAD_PACK_CHANNELS < in_channels) {
+        for (long r = 0; r < CK_CONV_CHANNELS; r++) {
+            const char *next = (const char *)(rows[r] + (c0 + CK_WINOGRAD_PACK_CHANNELS) * in_stride);
+            for (long line = 0; line < 9 * CK_WINOGRAD_PACK_CHANNELS * (long)sizeof(float); line += 64) __builtin_prefetch(next + line);
         }
     }
     for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS; c++) {
