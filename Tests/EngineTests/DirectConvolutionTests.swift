@@ -190,12 +190,12 @@ import Testing
                  }]
             }
             let (forwardTiles, dataTiles) = (DirectConvolution.winogradPlaneTiles(g.outHeight, g.outWidth), DirectConvolution.winogradPlaneTiles(h, w))
-            #expect(DirectConvolution.winogradSamplesPerBand(inChannels: c / groups, height: g.outHeight, width: g.outWidth, batch: n,
-                                                             tilesPerBand: nil) == n, "\(shape)")
-            #expect(DirectConvolution.winogradSamplesPerBand(inChannels: c, height: g.outHeight, width: g.outWidth, batch: n,
+            #expect(DirectConvolution.winogradSamplesPerBand(inChannels: c / groups, outChannels: o / groups, height: g.outHeight,
+                                                             width: g.outWidth, batch: n, tilesPerBand: 2 * n * forwardTiles) == n, "\(shape)")
+            #expect(DirectConvolution.winogradSamplesPerBand(inChannels: c, outChannels: o, height: g.outHeight, width: g.outWidth, batch: n,
                                                              tilesPerBand: forwardTiles - 1) == nil, "\(shape)")
             let rows = passes(tilesPerBand: 1)
-            for tilesPerBand in [nil, 3 * max(forwardTiles, dataTiles), max(forwardTiles, dataTiles)] {
+            for tilesPerBand in [n * max(forwardTiles, dataTiles), 3 * max(forwardTiles, dataTiles), max(forwardTiles, dataTiles)] {
                 for (pass, (bySamples, byRows)) in zip(["forward", "accumulated forward", "backward data"], zip(passes(tilesPerBand: tilesPerBand), rows)) {
                     let differing = zip(bySamples, byRows).filter { $0.bitPattern != $1.bitPattern }.count
                     #expect(bySamples.count == byRows.count && differing == 0, "\(pass), \(shape), tiles per band \(String(describing: tilesPerBand))")
@@ -203,17 +203,21 @@ import Testing
             }
         }
         // One position of a sample's V against half the L2, at most the 512 KiB measured: 512 channels at 8² (32 KiB) take
-        // bands of all 4 samples on every L2 from 256 KiB, 256 channels at 64² (1 MiB) bands of rows on every L2.
-        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 512, height: 8, width: 8, batch: 4, tilesPerBand: nil) == 4)
-        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 256, height: 64, width: 64, batch: 4, tilesPerBand: nil) == nil)
-        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 512, height: 32, width: 32, batch: 4, tilesPerBand: nil)
+        // bands of all 4 samples on every L2 from 256 KiB, 256 channels at 64² (1 MiB) bands of rows on every L2; and
+        // only where U (16 floats per channel pair) does not fit the budget: tiny64's 64 channels (256 KiB) keep bands
+        // of rows on L2s from 512 KiB.
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 512, outChannels: 512, height: 8, width: 8, batch: 4, tilesPerBand: nil) == 4)
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 256, outChannels: 256, height: 64, width: 64, batch: 4, tilesPerBand: nil) == nil)
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 512, outChannels: 512, height: 32, width: 32, batch: 4, tilesPerBand: nil)
                 == (DirectConvolution.bandBudgetBytes >= 512 << 10 ? 1 : nil))
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 64, outChannels: 64, height: 16, width: 16, batch: 4, tilesPerBand: nil)
+                == (DirectConvolution.bandBudgetBytes >= 256 << 10 ? nil : 4))
     }
 
     /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition
-    /// and the other paths, with partial channel tiles, groups, several bands (forward and backward data in their default
-    /// bands, on these planes mostly bands of samples, and in bands of rows one tile fewer than the plane, so several tile
-    /// rows and a shorter last band; the weight gradient with its own bands, one here, and with bands of 2 rows, so odd
+    /// and the other paths, with partial channel tiles, groups, several bands (forward and backward data in one band of
+    /// every sample's plane, and in bands of rows one tile fewer than the plane, so several tile rows and a shorter last
+    /// band; the weight gradient with its own bands, one here, and with bands of 2 rows, so odd
     /// heights end in a 1-row band), odd widths and heights (a partial last tile column and row, the last vector of tile
     /// columns partial on every set) and padding 0, 1 and 2 (FID's Inception: 147², 71² without padding, 35²), down to the
     /// narrowest planes it serves (StyleGAN2's 16², 19 wide, and 18 → 16 wide without padding).
@@ -234,11 +238,13 @@ import Testing
             let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: padding, groups: groups)
             let gy = G.random([n, o, g.outHeight, g.outWidth], seed: 98)
             let im2col = run(count: inCount) { ConvKernels.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, algorithm: .im2col) }
-            // Each pass in its default bands (on most of these small planes, bands of samples) and in bands of rows one tile
-            // fewer than the plane it writes (several tile rows per band, the last band shorter).
+            // Each pass in one band of every sample's plane (`winogradBySamples`) and in bands of rows one tile fewer than the
+            // plane it writes (several tile rows per band, the last band shorter).
             let rowsOf = { (height: Int, width: Int) in max(1, DirectConvolution.winogradPlaneTiles(height, width) - 1) }
-            for bands in ["default", "rows"] {
-                let (forwardTiles, dataTiles) = bands == "rows" ? (rowsOf(g.outHeight, g.outWidth), rowsOf(h, w)) : (nil, nil)
+            let samplesOf = { (height: Int, width: Int) in n * DirectConvolution.winogradPlaneTiles(height, width) }
+            for bands in ["samples", "rows"] {
+                let (forwardTiles, dataTiles) = bands == "rows" ? (rowsOf(g.outHeight, g.outWidth), rowsOf(h, w))
+                    : (samplesOf(g.outHeight, g.outWidth), samplesOf(h, w))
                 let forward = run(count: outCount) {
                     DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two, winogradTilesPerBand: forwardTiles)
                 }
@@ -380,9 +386,9 @@ import Testing
         let odd = try ConvGeometry(op: "test", input: [1, 8, 9, 37], weight: [14, 4, 3, 3], options: ConvOptions(padding: 0, groups: 2))
         let oddInput = G.random([1, 8, 9, 37], seed: 100)
         let oddGradient = G.random([1, 14, 7, 35], seed: 101)
-        // Each in its default bands (of samples, on these small planes) and in bands of one tile row.
+        // Each in bands of every sample's plane and in bands of one tile row.
         func winograd(_ set: KernelInstructionSet) -> [Float] {
-            [nil, 1].flatMap { (tiles: Int?) in
+            [1 << 20, 1].flatMap { (tiles: Int) in
                 run(count: 14 * 6 * 64) {
                     DirectConvolution.forward(wide, input: wideInput.pointer, weight: weight.pointer, output: $0, winograd: .two,
                                               winogradTilesPerBand: tiles, instructionSet: set)

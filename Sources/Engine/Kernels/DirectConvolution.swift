@@ -258,8 +258,8 @@ enum DirectConvolution {
             let pack: @Sendable (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void = {
                 layout.packWinograd(winograd.pack, group: $0, tiles: $1, into: $2)
             }
-            if tile == .two, let samplesPerBand = winogradSamplesPerBand(inChannels: inChannels, height: height, width: width, batch: g.batch,
-                                                                         tilesPerBand: tilesPerBand) {
+            if tile == .two, let samplesPerBand = winogradSamplesPerBand(inChannels: inChannels, outChannels: outChannels, height: height,
+                                                                         width: width, batch: g.batch, tilesPerBand: tilesPerBand) {
                 return winogradBySamples(g, plan, planes, kernels, samplesPerBand: samplesPerBand, input: input,
                                          packed: plan.packedWeights(kept: kept, packing: packing, pack: pack), output: output, accumulate: accumulate)
             }

@@ -43,10 +43,15 @@ extension DirectConvolution {
     /// took 0.59–0.86 of the time of bands of rows at 512 channels 8², 0.85–0.94 at 16², 0.91–0.99 at 32², but 1.29–1.46
     /// times as long at 256 channels 64², whose sample's position is 1 MiB (docs/engine-kernels.md "Winograd by samples").
     /// `tilesPerBand` (tests) sets the band's tiles instead: whole planes of as many samples as that holds, nil under one
-    /// plane. The budget stops at `samplesBudgetMeasured`, the largest position measured to gain.
-    static func winogradSamplesPerBand(inChannels: Int, height: Int, width: Int, batch: Int, tilesPerBand: Int?) -> Int? {
+    /// plane. The budget stops at `samplesBudgetMeasured`, the largest position measured to gain. Where U, the transformed
+    /// weights, fits the same budget (64 channels: 256 KiB) the bands of rows read it from the L2 anyway, and the second
+    /// split across the threads cost tiny64 time: `bench generate --network tiny64 --batch 1` 1440–1509 → 1005–1364 img/s,
+    /// `bench train --network tiny64 --batch 4` 0.043–0.046 → 0.046–0.047 s per step (three alternated rounds).
+    static func winogradSamplesPerBand(inChannels: Int, outChannels: Int, height: Int, width: Int, batch: Int, tilesPerBand: Int?) -> Int? {
         let planeTiles = winogradPlaneTiles(height, width)
-        let samples = tilesPerBand.map { $0 / planeTiles } ?? min(bandBudgetBytes, samplesBudgetMeasured) / (4 * inChannels * planeTiles)
+        if let tilesPerBand { return tilesPerBand >= planeTiles ? min(batch, tilesPerBand / planeTiles) : nil }
+        guard 4 * 16 * inChannels * outChannels > bandBudgetBytes else { return nil }
+        let samples = min(bandBudgetBytes, samplesBudgetMeasured) / (4 * inChannels * planeTiles)
         return samples >= 1 ? min(batch, samples) : nil
     }
 
