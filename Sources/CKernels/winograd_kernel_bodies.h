@@ -492,7 +492,7 @@ CK_INLINE void CK_NAME(winograd_gradient_transform)(long out_channels, long firs
 // grad `input_sample` and `grad_sample` floats apart) in turn, each sample's tiles after the previous one's: a row's
 // whole last vector spills onto the next row's tiles, which the next row or sample then writes. Items are independent,
 // so threads can split them.
-static void CK_NAME(winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
+static void CK_NAME(winograd_band_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
                                                   long out_height, long out_width, const float *input, const float *grad, long y0,
                                                   long y1, long samples, long input_sample, long grad_sample, long first, long end,
                                                   float *scratch) {
@@ -543,15 +543,17 @@ static void CK_NAME(winograd_unpack_gradient)(long out_channels, long in_channel
     }
 }
 
-// The forward pass of conv3x3_winograd_rows over a band of `samples` samples' whole planes (winograd_band with rows =
-// out_height), whose V winograd_gradient_transforms wrote (input channels only), for the output channel tiles
-// first_tile ≤ tile < end_tile: M[ξ] = U[ξ]·V[ξ] of those channels into `m`, position by position (so V[ξ] stays in the
-// cache over the tiles), then Aᵀ M A into each sample's planes, `output_sample` floats apart. The same transforms,
-// products and chains over c as conv3x3_winograd_rows, so the same bits (docs/engine-kernels.md "Winograd by samples").
+// The M scratch of conv3x3_winograd_samples_rows for `channels` output channels at V's `stride`: 16 positions of those
+// channels only.
 static long CK_NAME(winograd_samples_products_floats)(long channels, long stride) {
     return 16 * CK_NAME(winograd_position_stride)(channels, stride);
 }
 
+// The forward pass of conv3x3_winograd_rows over a band of `samples` samples' whole planes (winograd_band with rows =
+// out_height), whose V winograd_band_transforms wrote (input channels only), for the output channel tiles
+// first_tile ≤ tile < end_tile: M[ξ] = U[ξ]·V[ξ] of those channels into `m`, position by position (so V[ξ] stays in the
+// cache over the tiles), then Aᵀ M A into each sample's planes, `output_sample` floats apart. The same transforms,
+// products and chains over c as conv3x3_winograd_rows, so the same bits (docs/engine-kernels.md "Winograd by samples").
 static void CK_NAME(conv3x3_winograd_samples_rows)(long out_channels, long in_channels, long out_height, long out_width, long samples,
                                                    const float *packed, const float *v, long first_tile, long end_tile, bool accumulate,
                                                    float *output, long output_sample, float *m) {

@@ -197,8 +197,7 @@ import Testing
             let rows = passes(tilesPerBand: 1)
             for tilesPerBand in [n * max(forwardTiles, dataTiles), 3 * max(forwardTiles, dataTiles), max(forwardTiles, dataTiles)] {
                 for (pass, (bySamples, byRows)) in zip(["forward", "accumulated forward", "backward data"], zip(passes(tilesPerBand: tilesPerBand), rows)) {
-                    let differing = zip(bySamples, byRows).filter { $0.bitPattern != $1.bitPattern }.count
-                    #expect(bySamples.count == byRows.count && differing == 0, "\(pass), \(shape), tiles per band \(String(describing: tilesPerBand))")
+                    #expect(mismatch(bySamples.map(\.bitPattern), byRows.map(\.bitPattern)) == nil, "\(pass), \(shape), tiles per band \(tilesPerBand)")
                 }
             }
         }

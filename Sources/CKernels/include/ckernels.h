@@ -115,20 +115,20 @@ typedef struct {
     ck_winograd_scratch winograd4_scratch;
     ck_winograd_rows conv3x3_winograd4_rows;
     /// The Winograd weight gradient of that convolution (docs/engine-kernels.md "Winograd weight gradient"), per band of
-    /// output rows y0 ≤ y < y1 of `samples` samples (whole planes when more than one): winograd_gradient_transforms writes
+    /// output rows y0 ≤ y < y1 of `samples` samples (whole planes when more than one): winograd_band_transforms writes
     /// the band's V of the input channels and M̂ = A gy Aᵀ of the output channels ([out, out_height, out_width] gy planes,
     /// input_sample and grad_sample floats from one sample to the next), for the channel items first ≤ k < end numbered
     /// inputs first (so threads can split them); the caller adds M̂[ξ] V[ξ]ᵀ to dU[ξ] ([16][out][in]) for every position;
     /// once every band is in, winograd_unpack_gradient writes gradient[o·out_stride + c·in_stride + i·3 + j] =
     /// (Gᵀ dU[·][o][c] G)[i][j] for out_first ≤ o < out_end.
     ck_winograd_band (*winograd_band)(long out_channels, long in_channels, long rows, long out_width, long samples);
-    void (*winograd_gradient_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
+    void (*winograd_band_transforms)(long out_channels, long in_channels, long in_height, long in_width, long pad,
                                          long out_height, long out_width, const float *input, const float *grad, long y0, long y1,
                                          long samples, long input_sample, long grad_sample, long first, long end, float *scratch);
     void (*winograd_unpack_gradient)(long out_channels, long in_channels, const float *du, long out_stride, long in_stride,
                                      float *gradient, long out_first, long out_end);
     /// The F(2×2, 3×3) forward pass over bands of several samples' whole planes (docs/engine-kernels.md "Winograd by
-    /// samples"), threads splitting the output channels: winograd_gradient_transforms writes the band's V (items
+    /// samples"), threads splitting the output channels: winograd_band_transforms writes the band's V (items
     /// first ≤ k < end ≤ in_channels, rows 0 … out_height; `grad` unused); winograd_samples_products_floats is the M
     /// scratch of `channels` output channels at V's `stride` (winograd_band); conv3x3_winograd_samples_rows writes (or
     /// adds to) output channels of the tiles first_tile ≤ tile < end_tile (T = conv3x3_tile_channels) of each sample's

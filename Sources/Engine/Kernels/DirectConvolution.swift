@@ -260,7 +260,7 @@ enum DirectConvolution {
             }
             if tile == .two, let samplesPerBand = winogradSamplesPerBand(inChannels: inChannels, outChannels: outChannels, height: height,
                                                                          width: width, batch: g.batch, tilesPerBand: tilesPerBand) {
-                return winogradBySamples(g, plan, planes, kernels, samplesPerBand: samplesPerBand, input: input,
+                return winogradBySamples(plan, planes, kernels, samplesPerBand: samplesPerBand, input: input,
                                          packed: plan.packedWeights(kept: kept, packing: packing, pack: pack), output: output, accumulate: accumulate)
             }
             plan.run(input: input, output: output, kept: kept, packing: packing, pack: pack) {
@@ -393,7 +393,7 @@ enum DirectConvolution {
                 for y0 in stride(from: 0, to: height, by: rows) {
                     let y1 = min(height, y0 + rows), band = kernels.winograd_band(outChannels, inChannels, y1 - y0, width, samples)
                     parallelChunks(inChannels + outChannels) { items in
-                        kernels.winograd_gradient_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
+                        kernels.winograd_band_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
                                                              x, gy, y0, y1, samples, g.inChannels * g.inPlane, g.outChannels * g.outPlane,
                                                              items.lowerBound, items.upperBound, scratch.pointer)
                     }
@@ -550,6 +550,18 @@ enum DirectConvolution {
             (self.bandCount, self.rowsPerBand, self.scratchCount, self.inPlane, self.outPlane) = (bandCount, rowsPerBand, scratchCount, inPlane, outPlane)
         }
 
+        /// Floats from one sample's input planes to the next, and from one sample's output planes to the next.
+        var inputSampleFloats: Int { groups * inChannels * inPlane }
+        var outputSampleFloats: Int { groups * outChannels * outPlane }
+
+        /// The first of a sample's input planes of one group, and of its output planes.
+        func inputPlanes(_ input: UnsafePointer<Float>, sample: Int, group: Int) -> UnsafePointer<Float> {
+            input + sample * inputSampleFloats + group * inChannels * inPlane
+        }
+        func outputPlanes(_ output: UnsafeMutablePointer<Float>, sample: Int, group: Int) -> UnsafeMutablePointer<Float> {
+            output + sample * outputSampleFloats + group * outChannels * outPlane
+        }
+
         /// Floats of one group's packed weights.
         var packedCount: Int { (outChannels + tileChannels - 1) / tileChannels * tileChannels * inChannels * packedTaps }
 
@@ -580,10 +592,9 @@ enum DirectConvolution {
                 let scratch = TensorStorage(count: scratchCount)
                 for task in range {
                     let band = task % bands, group = (task / bands) % groups, sample = task / (bands * groups)
-                    let channelsBefore = sample * groups + group
                     let first = band * rowsPerBand
-                    rows(input + channelsBefore * inChannels * inPlane, packed.pointer + group * packedCount, first,
-                         min(bandCount, first + rowsPerBand), output + channelsBefore * outChannels * outPlane, scratch.pointer)
+                    rows(inputPlanes(input, sample: sample, group: group), packed.pointer + group * packedCount, first,
+                         min(bandCount, first + rowsPerBand), outputPlanes(output, sample: sample, group: group), scratch.pointer)
                 }
             }
         }

@@ -8,29 +8,27 @@ extension DirectConvolution {
     /// transformed weights by every tile of the band, position by position, and stores them. Bands of rows of one sample,
     /// in (sample, band) tasks, read all of U (16.8 MB for 512 channels) once per task, for 16 tiles at 8², in products of
     /// one vector of tiles. The same transforms, products and sums as `strideOne`'s bands of rows, so the same bits.
-    static func winogradBySamples(_ g: ConvGeometry, _ plan: BandPlan, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table,
-                                  samplesPerBand: Int, input: UnsafePointer<Float>, packed: TensorStorage, output: UnsafeMutablePointer<Float>,
-                                  accumulate: Bool) {
+    static func winogradBySamples(_ plan: BandPlan, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table, samplesPerBand: Int,
+                                  input: UnsafePointer<Float>, packed: TensorStorage, output: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let (outChannels, inChannels, height, width) = (plan.outChannels, plan.inChannels, planes.outHeight, planes.outWidth)
-        let (inputSample, outputSample) = (g.groups * inChannels * plan.inPlane, g.groups * outChannels * plan.outPlane)
         let channelTiles = (outChannels + plan.tileChannels - 1) / plan.tileChannels
         let transforms = TensorStorage(count: kernels.winograd_band(outChannels, inChannels, height, width, samplesPerBand).transformed_gradient)
-        for firstSample in stride(from: 0, to: g.batch, by: samplesPerBand) {
-            let samples = min(samplesPerBand, g.batch - firstSample)
+        for firstSample in stride(from: 0, to: plan.samples, by: samplesPerBand) {
+            let samples = min(samplesPerBand, plan.samples - firstSample)
             let band = kernels.winograd_band(outChannels, inChannels, height, width, samples)
-            for group in 0..<g.groups {
-                let x = input + firstSample * inputSample + group * inChannels * plan.inPlane
-                let y = output + firstSample * outputSample + group * outChannels * plan.outPlane
+            for group in 0..<plan.groups {
+                let x = plan.inputPlanes(input, sample: firstSample, group: group)
+                let y = plan.outputPlanes(output, sample: firstSample, group: group)
                 parallelChunks(inChannels) { channels in
-                    kernels.winograd_gradient_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
-                                                         x, x, 0, height, samples, inputSample, 0, channels.lowerBound, channels.upperBound,
-                                                         transforms.pointer)
+                    kernels.winograd_band_transforms(outChannels, inChannels, planes.inHeight, planes.inWidth, planes.pad, height, width,
+                                                     x, x, 0, height, samples, plan.inputSampleFloats, 0, channels.lowerBound, channels.upperBound,
+                                                     transforms.pointer)
                 }
                 parallelChunks(channelTiles) { tiles in
                     let products = TensorStorage(count: kernels.winograd_samples_products_floats(tiles.count * plan.tileChannels, band.stride))
                     kernels.conv3x3_winograd_samples_rows(outChannels, inChannels, height, width, samples, packed.pointer + group * plan.packedCount,
                                                           transforms.pointer + band.transformed_input, tiles.lowerBound, tiles.upperBound,
-                                                          accumulate, y, outputSample, products.pointer)
+                                                          accumulate, y, plan.outputSampleFloats, products.pointer)
                 }
             }
         }
