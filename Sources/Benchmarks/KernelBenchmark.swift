@@ -46,8 +46,13 @@ public enum KernelBenchmark {
         public let threads: Int
         /// The set the engine's vector kernels use in this process (KernelInstructionSet.rawValue).
         public let instructionSet: String
-        /// sgemm 2048³ measured once before the table; each row's ratio is to the rate timed beside it (`Row.sgemmGflops`).
+        /// OpenBLAS's sgemm 2048³ measured once before the table; each row's ratio is to the rate timed beside it
+        /// (`Row.sgemmGflops`).
         public let sgemmGflops: Double
+        /// The same product by the engine's blocked kernels, measured after it, where this set sends such products there
+        /// (docs/engine-kernels.md "Blocked products"): the yardstick stays OpenBLAS's, and this says how far from the fastest
+        /// product here it is.
+        public let blockedGflops: Double?
         /// The CPUs' round trip measured after that sgemm.
         public let cpuRoundTrip: CPURoundTrip?
         public let rows: [Row]
@@ -138,6 +143,8 @@ public enum KernelBenchmark {
         let reference = try sgemmCall(size: 2048)
         let sgemm = try measureSgemm(reference, minimumSeconds: minimumSeconds)
         progress(String(format: "sgemm 2048^3: %.1f GFLOP/s", sgemm))
+        let blocked = try blockedRate(minimumSeconds: minimumSeconds)
+        if let blocked { progress(String(format: "the engine's blocked products 2048^3: %.1f GFLOP/s", blocked)) }
         let startingRoundTrip = RoundTripProbe()
         startingRoundTrip.sample()
         progress(startingRoundTrip.line)
@@ -164,7 +171,7 @@ public enum KernelBenchmark {
         try timeConvolutions(layers: layers, styleBatch: styleBatch, inceptionBatch: inceptionBatch, time: time)
         let vectorKernels = try measureVectorKernels(minimumSeconds: minimumSeconds, selected: selected, progress: progress)
         return Report(blasCore: EngineThreads.blasCoreName, threads: EngineThreads.count, instructionSet: KernelInstructionSet.active.rawValue,
-                      sgemmGflops: sgemm, cpuRoundTrip: startingRoundTrip.result, rows: rows, vectorKernels: vectorKernels)
+                      sgemmGflops: sgemm, blockedGflops: blocked, cpuRoundTrip: startingRoundTrip.result, rows: rows, vectorKernels: vectorKernels)
     }
 
     /// Times (through `time`: layer, pass, batch, FLOPs, call) every row of the table: each stride-1 layer's three passes,
@@ -279,11 +286,20 @@ public enum KernelBenchmark {
         try reference.flops / timePerCall(minimumSeconds: minimumSeconds, reference.call) / 1e9
     }
 
-    /// One n³ product per call, and its FLOPs: sgemm through `Tensor.matmul`, which allocates its output as every
-    /// convolution pass does, so the ratio compares like with like (the allocation is under 1% of a 2048³ product).
+    /// The blocked kernels' rate on a 2048³ product where the active set sends op(A)·B to them, else nil.
+    private static func blockedRate(minimumSeconds: Double) throws -> Double? {
+        let n = 2048
+        guard ProductKernel.sendsLargeProductsToBlockedKernels else { return nil }
+        let a = try randomTensor([n, n]), b = try randomTensor([n, n])
+        return try measureSgemm(({ _ = try Tensor.matmul(a, b, kernel: .blocked) }, 2 * Double(n) * Double(n) * Double(n)), minimumSeconds: minimumSeconds)
+    }
+
+    /// One n³ product per call, and its FLOPs: OpenBLAS's sgemm (named, not where the engine would send the shape: the
+    /// yardstick stays OpenBLAS's) through `Tensor.matmul`, which allocates its output as every convolution pass does, so
+    /// the ratio compares like with like (the allocation is under 1% of a 2048³ product).
     static func sgemmCall(size n: Int) throws -> (call: () throws -> Void, flops: Double) {
         let a = try randomTensor([n, n]), b = try randomTensor([n, n])
-        return ({ _ = try Tensor.matmul(a, b) }, 2 * Double(n) * Double(n) * Double(n))
+        return ({ _ = try Tensor.matmul(a, b, kernel: .openBLAS) }, 2 * Double(n) * Double(n) * Double(n))
     }
 
     static func randomTensor(_ shape: [Int]) throws -> Tensor {

@@ -299,6 +299,7 @@ static void CK_NAME(fir_sum_rows)(long taps, const float *weights, const float *
 }
 
 #include "conv_kernel_bodies.h"
+#include "blocked_product_kernel_bodies.h"
 #include "winograd_kernel_bodies.h"
 #include "winograd_down_kernel_bodies.h"
 #include "winograd_up_kernel_bodies.h"
@@ -309,6 +310,7 @@ static void CK_NAME(fir_sum_rows)(long taps, const float *weights, const float *
 static const ck_kernel_table CK_NAME(kernel_table) = {
     .fuses_products = CK_FUSED,
     .row_combinations = CK_NAME(row_combinations),
+    .blocked_products = CK_NAME(blocked_products),
     .dot_products = CK_NAME(dot_products),
     .lerp = CK_NAME(lerp),
     .adam = CK_NAME(adam),

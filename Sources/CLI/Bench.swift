@@ -82,7 +82,8 @@ struct BenchKernels: ParsableCommand {
         commandName: "kernels",
         abstract: "3×3 convolution GFLOP/s on StyleGAN2-256 layer shapes (forward and both backward passes) and FID Inception's "
             + "stride-1 3×3, 5×5, 1×7, 7×1, 1×3 and 3×1 layers (forward, their weights' transforms kept as FID keeps them), "
-            + "against sgemm 2048³ timed beside each row; "
+            + "against OpenBLAS's sgemm 2048³ timed beside each row (and, where the engine sends such products to its own "
+            + "blocked kernels, their rate on it once); "
             + "the engine's vector kernels with each instruction set the CPU supports.",
         discussion: roundTripHelp)
 
@@ -112,7 +113,8 @@ struct BenchKernels: ParsableCommand {
             return
         }
         let engineSet = KernelInstructionSet(rawValue: report.instructionSet)?.displayName ?? report.instructionSet
-        print("OpenBLAS core: \(report.blasCore), threads: \(report.threads), sgemm 2048^3: \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
+        print("OpenBLAS core: \(report.blasCore), threads: \(report.threads), sgemm 2048^3: \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s"
+              + (report.blockedGflops.map { String(format: "; the engine's blocked products 2048^3: %.1f GFLOP/s", $0) } ?? ""))
         print("engine kernels: \(engineSet) (\(KernelInstructionSet.environmentVariable)=\(KernelInstructionSet.allCases.map(\.rawValue).joined(separator: "|")) forces one)")
         print(CPURoundTrip.line(report.cpuRoundTrip))
         let againstTitle = against.map { String(format: "  %@ ms  as long", $0.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) } ?? ""
@@ -349,7 +351,7 @@ struct BenchAllReduce: ParsableCommand {
     }
 }
 
-private let sgemmShareHelp = "The share of sgemm's rate counts the direct multiply-adds of every convolution and matrix product that ran (also when a kernel, such as Winograd, does fewer), against sgemm 2048³ timed in the same process in turns with the work (one product after about every half second of batches, or after every training step, and once before), so a host whose speed changes within seconds moves both alike."
+private let sgemmShareHelp = "The share of sgemm's rate counts the direct multiply-adds of every convolution and matrix product that ran (also when a kernel, such as Winograd, does fewer), against OpenBLAS's sgemm 2048³ timed in the same process in turns with the work (one product after about every half second of batches, or after every training step, and once before), so a host whose speed changes within seconds moves both alike."
 private let roundTripHelp = "It also prints the CPUs' round trip: how long a cache line took between two CPUs and back, measured beside the work (after each turn of the sgemm reference, or each training step). On a virtual machine it shows where the host placed the CPUs; work split over threads runs slower when they are far apart, so compare numbers taken at similar round trips (docs/engine-kernels.md \"The host's slow state\")."
 private let atSgemmRateHelp = "\"img/s at sgemm's rate\" is the rate if all of that arithmetic ran at sgemm's speed: this machine's float32 yardstick for comparisons with other programs."
 

@@ -42,6 +42,15 @@ import Testing
         #expect(Self.maxDifference(y.scalars, Self.naiveConv2d(x, w, stride: stride, padding: padding, groups: groups)) < 1e-4)
     }
 
+    /// 1×1 convolutions multiply every sample's plane in place in one batch of products: groups, planes that end in a partial
+    /// vector, and a depth of several of the blocked kernels' blocks (300 channels) on an 8² plane.
+    @Test(arguments: [([3, 12, 9, 7], [10, 6, 1, 1], 2), ([2, 300, 8, 8], [13, 300, 1, 1], 1)])
+    func pointwiseConvMatchesDirectLoop(input: [Int], weight: [Int], groups: Int) throws {
+        let x = G.random(input, seed: 58), w = G.random(weight, scale: 0.1, seed: 59)
+        let y = try Tensor.conv2d(x, w, ConvOptions(groups: groups))
+        #expect(Self.maxDifference(y.scalars, Self.naiveConv2d(x, w, stride: 1, padding: 0, groups: groups)) < 1e-4)
+    }
+
     /// Larger planes take the banded (row-block) im2col path; check it against the direct loop too. 78 pixels
     /// wide, so the direct 3×3 kernel (whole 16-pixel vectors only) does not take it.
     @Test func conv2dBandedPath() throws {

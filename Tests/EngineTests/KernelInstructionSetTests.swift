@@ -63,6 +63,55 @@ import Testing
         try expectSetsAgree(transposeA: false, transposeB: true, m: 32, n: 290, k: 4096 + 5)
     }
 
+    /// The blocked kernels on every set against the chain of multiply-adds each element must be: from 0 (or from C when
+    /// accumulating) over p in order, fused where the set fuses. Depths of one and several blocks of 128 and a partial one,
+    /// panels whole and partial (with whole vectors and a partial one), rows in whole and partial tiles of 6, both layouts of
+    /// A, and the thread split's groups of rows (a single panel) and of panels.
+    @Test(arguments: [false, true])
+    func blockedProductsAreOneChainOverTheDepthInOrder(transposeA: Bool) throws {
+        for (m, n, k) in [(1, 1, 1), (6, 64, 128), (7, 65, 129), (13, 17, 300), (5, 100, 0), (25, 48, 257), (64, 64, 200), (3, 131, 40)] {
+            let a = GradCheck.random(transposeA ? [k, m] : [m, k], seed: 31), b = GradCheck.random([k, n], seed: 32)
+            let initial = GradCheck.random([m, n], seed: 33)
+            let (av, bv) = (a.scalars, b.scalars)
+            for set in KernelInstructionSet.supported {
+                for accumulate in [false, true] {
+                    var expected = accumulate ? initial.scalars : [Float](repeating: 0, count: m * n)
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            for p in 0..<k {
+                                let x = transposeA ? av[p * m + i] : av[i * k + p], y = bv[p * n + j]
+                                expected[i * n + j] = set.kernels.fuses_products ? expected[i * n + j].addingProduct(x, y) : expected[i * n + j] + x * y
+                            }
+                        }
+                    }
+                    var c = initial
+                    c.withUnsafeMutableBufferPointer { target in
+                        BlockedGemm.multiply(transposeA: transposeA, m: m, n: n, k: k, a: a.pointer, lda: a.shape[1], b: b.pointer, ldb: n,
+                                             accumulate: accumulate, c: target.baseAddress!, ldc: n, instructionSet: set)
+                    }
+                    #expect(mismatch(c.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                            "\(set.rawValue), transposeA \(transposeA), m \(m) n \(n) k \(k), accumulate \(accumulate)")
+                }
+            }
+        }
+    }
+
+    /// Where products go unless their caller names a kernel: B transposed never to the blocked kernels; op(A)·B to them on
+    /// 16-lane sets only, and elsewhere as before (the skinny kernels for narrow shapes, else OpenBLAS).
+    @Test func productsGoToTheBlockedKernelsOnSixteenLaneSets() {
+        for set in KernelInstructionSet.supported {
+            let sixteen = set.vectorFloats == 16
+            for transposeA in [false, true] {
+                #expect(ProductKernel.choice(alpha: 1, beta: 0, transposeA: transposeA, transposeB: false, m: 448, n: 64, k: 2048,
+                                             instructionSet: set) == (sixteen ? .blocked : .openBLAS))
+                #expect(ProductKernel.choice(alpha: 1, beta: 1, transposeA: transposeA, transposeB: false, m: 16, n: 1225, k: 64,
+                                             instructionSet: set) == (sixteen ? .blocked : .skinny))
+            }
+            #expect(ProductKernel.choice(alpha: 1, beta: 0, transposeA: false, transposeB: true, m: 16, n: 1000, k: 4096, instructionSet: set) == .skinny)
+            #expect(ProductKernel.choice(alpha: 2, beta: 0, transposeA: false, transposeB: false, m: 448, n: 64, k: 2048, instructionSet: set) == .openBLAS)
+        }
+    }
+
     /// What the skinny kernels compute at all, whatever the shape; sgemm sends them nothing else.
     @Test func skinnyKernelsTakeUnitAlphaBetaZeroOrOneAndAtMostOneTranspose() {
         #expect(SkinnyGemm.takes(alpha: 1, beta: 0, transposeA: false, transposeB: false))
@@ -73,28 +122,30 @@ import Testing
         #expect(!SkinnyGemm.takes(alpha: 1, beta: 0.5, transposeA: false, transposeB: false))
     }
 
-    /// A batch of products at fixed strides (the Winograd weight gradient's 16 positions) is split across the threads as a
-    /// whole; each product must come out exactly as it does alone, on the skinny kernels (both shapes; on two or more
-    /// threads, 64 × 64 × 1030 and 32 × 600 × 256 split a product between workers) and on OpenBLAS (a side wider than 64),
-    /// accumulating or not.
-    @Test(arguments: [(false, 5, 70, 33, true), (true, 7, 37, 300, true), (true, 64, 64, 1030, true), (false, 32, 600, 256, true),
-                      (true, 96, 80, 40, false), (false, 80, 300, 70, false)])
-    func batchedProductsEqualOneByOne(transposeB: Bool, m: Int, n: Int, k: Int, skinny: Bool) throws {
+    /// A batch of products at fixed strides (the Winograd weight gradient's 16 positions, a 1×1 layer's samples) is split
+    /// across the threads as a whole; each product must come out exactly as it does alone, on the skinny kernels (both shapes;
+    /// on two or more threads, 64 × 64 × 1030 and 32 × 600 × 256 split a product between workers), on the blocked ones (3
+    /// products of one panel: groups of rows; of 5 panels: panels) and on OpenBLAS, accumulating or not.
+    @Test(arguments: [(false, 5, 70, 33, ProductKernel.skinny), (true, 7, 37, 300, .skinny), (true, 64, 64, 1030, .skinny),
+                      (false, 32, 600, 256, .skinny), (false, 64, 64, 300, .blocked), (false, 13, 289, 140, .blocked),
+                      (true, 96, 80, 40, .openBLAS), (false, 80, 300, 70, .openBLAS)])
+    func batchedProductsEqualOneByOne(transposeB: Bool, m: Int, n: Int, k: Int, kernel: ProductKernel) throws {
         let count = 3
         let (aCount, bCount, cCount) = (m * k + 5, n * k + 3, m * n + 7)
         let a = GradCheck.random([count * aCount], seed: 11), b = GradCheck.random([count * bCount], seed: 12), initial = GradCheck.random([count * cCount], seed: 13)
         let (lda, ldb) = (k, transposeB ? k : n)
-        #expect(SkinnyGemm.suits(transposeA: false, transposeB: transposeB, m: m, n: n, k: k) == skinny)
         for accumulate in [false, true] {
             var batched = initial, single = initial
             batched.withUnsafeMutableBufferPointer { c in
                 sgemm(transposeA: false, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: lda, b: b.pointer, ldb: ldb,
-                      beta: accumulate ? 1 : 0, c: c.baseAddress!, ldc: n, batch: ProductBatch(count: count, aStride: aCount, bStride: bCount, cStride: cCount))
+                      beta: accumulate ? 1 : 0, c: c.baseAddress!, ldc: n, batch: ProductBatch(count: count, aStride: aCount, bStride: bCount, cStride: cCount),
+                      kernel: kernel)
             }
             single.withUnsafeMutableBufferPointer { c in
                 for product in 0..<count {
                     sgemm(transposeA: false, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer + product * aCount, lda: lda,
-                          b: b.pointer + product * bCount, ldb: ldb, beta: accumulate ? 1 : 0, c: c.baseAddress! + product * cCount, ldc: n)
+                          b: b.pointer + product * bCount, ldb: ldb, beta: accumulate ? 1 : 0, c: c.baseAddress! + product * cCount, ldc: n,
+                          kernel: kernel)
                 }
             }
             #expect(mismatch(batched.scalars.map(\.bitPattern), single.scalars.map(\.bitPattern)) == nil, "m \(m) n \(n) k \(k), accumulate \(accumulate)")

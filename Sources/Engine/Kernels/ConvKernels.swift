@@ -89,6 +89,7 @@ enum ConvKernels {
         if algorithm.usesWinograd, let line = LineWinograd(g, rounding: rounding) {
             return Profiler.measure(line.profileName) { line.forward(input: input, weight: weight, output: output, kept: kept) }
         }
+        if g.isPointwise { return pointwiseForward(g, input: input, weight: weight, output: output) }
         var cols = ScratchBuffer()
         var packed = ScratchBuffer()
         for block in g.blocks {
@@ -107,6 +108,19 @@ enum ConvKernels {
                     unpackOutputSpace(g, block, group, from: tmp, to: output)
                 }
             }
+        }
+    }
+
+    /// A 1×1 convolution reads and writes the samples' planes in place: per group, one product per sample, all of them in
+    /// one batch (split across the threads at once by the engine's kernels: Inception's 1×1 layers on 8² planes are one
+    /// panel of columns per sample, docs/engine-kernels.md "Blocked products").
+    private static func pointwiseForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                         output: UnsafeMutablePointer<Float>) {
+        let samples = ProductBatch(count: g.batch, aStride: 0, bStride: g.inChannels * g.inPlane, cStride: g.outChannels * g.outPlane)
+        for group in 0..<g.groups {
+            sgemm(transposeA: false, transposeB: false, m: g.outPerGroup, n: g.outPlane, k: g.patch, a: weight + group * g.outPerGroup * g.patch,
+                  lda: g.patch, b: input + group * g.inPerGroup * g.inPlane, ldb: g.inPlane, c: output + group * g.outPerGroup * g.outPlane,
+                  ldc: g.outPlane, batch: samples)
         }
     }
 

@@ -133,7 +133,7 @@ struct LineWinograd {
                                      cStride: g.outChannels * columns)
             sgemm(transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.inChannels, a: u.pointer, lda: g.inChannels,
                   b: v.pointer, ldb: columns, c: m.pointer, ldc: columns, batch: batch, instructionSet: instructionSet,
-                  skinny: multipliesWithSkinnyKernels ? true : nil)
+                  kernel: multipliesWithSkinnyKernels ? .skinny : nil)
             transformOutput(m.pointer, samples: first..<(first + samples), into: output)
         }
     }

@@ -1,0 +1,101 @@
+// The blocked row combinations of ckernels.h (docs/engine-kernels.md "Blocked products"), included by kernel_bodies.h
+// after conv_kernel_bodies.h (whose register tile, CK_CONV_CHANNELS rows × CK_CONV_VECTORS vectors, they use), once per
+// instruction set, as that file. No include guard.
+//
+// row_combinations reads all of B's depth for each tile of rows: past a few hundred rows of B its tiles stream B from the
+// L2 at strides and run at a fraction of the FMA rate (Inception's 1×1 layers, 288–2048 deep, 83 GFLOP/s on 2 cores of a
+// Zen 5). Here the depth runs in blocks of CK_BLOCK_DEPTH rows of a panel of CK_CONV_VECTORS vectors of columns (32 KB with
+// 16 lanes, within the L1), which every tile of rows reads in turn. A tile's sums go to C after each block and start the next
+// block from there, so each element is still one chain of multiply-adds over p in order, from 0 (or from C when
+// accumulating): the blocks change no bits.
+
+#define CK_BLOCK_DEPTH 128
+
+// Rows r < `rows` (at most CK_CONV_CHANNELS) × `vectors` whole vectors of C: Σ_p A(r, p)·B[p, ·] over p < depth, from C
+// when `from_c`, else from 0. A(r, p) = a[r·row_stride + p·depth_stride]; the tile's rows past `rows` repeat the last.
+CK_INLINE void CK_NAME(blocked_tile)(int vectors, long rows, long depth, const float *a, long row_stride, long depth_stride,
+                                     const float *b, long ldb, bool from_c, float *c, long ldc) {
+    enum { T = CK_CONV_CHANNELS };
+    CK_NAME(vector) sums[T][CK_CONV_VECTORS];
+    const float *lines[T];
+    for (int r = 0; r < T; r++) {
+        lines[r] = a + (r < rows ? r : rows - 1) * row_stride;
+        for (int v = 0; v < vectors; v++) sums[r][v] = from_c && r < rows ? CK_NAME(load)(c + r * ldc + v * CK_LANES) : CK_NAME(splat)(0);
+    }
+    for (long p = 0; p < depth; p++) {
+        CK_NAME(vector) in[CK_CONV_VECTORS];
+        for (int v = 0; v < vectors; v++) in[v] = CK_NAME(load)(b + p * ldb + v * CK_LANES);
+        for (int r = 0; r < T; r++) {
+            const CK_NAME(vector) factor = CK_NAME(splat)(lines[r][p * depth_stride]);
+            for (int v = 0; v < vectors; v++) sums[r][v] = CK_NAME(multiply_add)(factor, in[v], sums[r][v]);
+        }
+    }
+    for (long r = 0; r < rows; r++) for (int v = 0; v < vectors; v++) CK_NAME(store)(c + r * ldc + v * CK_LANES, sums[r][v]);
+}
+
+// Every tile of rows over one depth block of a panel of `vectors` whole vectors.
+CK_INLINE void CK_NAME(blocked_block)(int vectors, long m, long depth, const float *a, long row_stride, long depth_stride,
+                                      const float *b, long ldb, bool from_c, float *c, long ldc) {
+    for (long i = 0; i < m; i += CK_CONV_CHANNELS) {
+        CK_NAME(blocked_tile)(vectors, m - i < CK_CONV_CHANNELS ? m - i : CK_CONV_CHANNELS, depth, a + i * row_stride, row_stride,
+                              depth_stride, b, ldb, from_c, c + i * ldc, ldc);
+    }
+}
+
+// blocked_block with `vectors` a constant in each call, so the tile's sums stay in registers.
+CK_INLINE void CK_NAME(blocked_block_of)(int vectors, long m, long depth, const float *a, long row_stride, long depth_stride,
+                                         const float *b, long ldb, bool from_c, float *c, long ldc) {
+    switch (vectors) {
+    case 1: CK_NAME(blocked_block)(1, m, depth, a, row_stride, depth_stride, b, ldb, from_c, c, ldc); break;
+    case 2: CK_NAME(blocked_block)(2, m, depth, a, row_stride, depth_stride, b, ldb, from_c, c, ldc); break;
+#if CK_CONV_VECTORS > 2
+    case 3: CK_NAME(blocked_block)(3, m, depth, a, row_stride, depth_stride, b, ldb, from_c, c, ldc); break;
+    default: CK_NAME(blocked_block)(CK_CONV_VECTORS, m, depth, a, row_stride, depth_stride, b, ldb, from_c, c, ldc); break;
+#endif
+    }
+}
+
+// A panel whose last vector is partial (`columns` not whole vectors): each depth block's rows of B copied with zeros past
+// `columns`, and each tile of C through a copy of its first `columns` columns, so every element keeps its chain.
+static void CK_NAME(blocked_partial_panel)(long m, long k, long columns, const float *a, long row_stride, long depth_stride,
+                                           const float *b, long ldb, bool accumulate, float *c, long ldc) {
+    enum { T = CK_CONV_CHANNELS, W = CK_CONV_VECTORS * CK_LANES };
+    const int vectors = (int)((columns + CK_LANES - 1) / CK_LANES);
+    float panel[CK_BLOCK_DEPTH * W] __attribute__((aligned(64)));
+    float tile[T * W] __attribute__((aligned(64)));
+    for (long p0 = 0; p0 < k; p0 += CK_BLOCK_DEPTH) {
+        const long depth = k - p0 < CK_BLOCK_DEPTH ? k - p0 : CK_BLOCK_DEPTH;
+        const bool from_c = accumulate || p0 > 0;
+        CK_STRIDED_COPY
+        for (long p = 0; p < depth; p++) {
+            for (long column = 0; column < W; column++) panel[p * W + column] = column < columns ? b[(p0 + p) * ldb + column] : 0;
+        }
+        for (long i = 0; i < m; i += T) {
+            const long rows = m - i < T ? m - i : T;
+            if (from_c) for (long r = 0; r < rows; r++) __builtin_memcpy(tile + r * W, c + (i + r) * ldc, columns * sizeof(float));
+            CK_NAME(blocked_block_of)(vectors, rows, depth, a + i * row_stride + p0 * depth_stride, row_stride, depth_stride, panel, W, from_c,
+                                      tile, W);
+            for (long r = 0; r < rows; r++) __builtin_memcpy(c + (i + r) * ldc, tile + r * W, columns * sizeof(float));
+        }
+    }
+}
+
+static void CK_NAME(blocked_products)(long m, long k, const float *a, long row_stride, long depth_stride, const float *b, long ldb,
+                                      bool accumulate, float *c, long ldc, long j0, long j1) {
+    enum { W = CK_CONV_VECTORS * CK_LANES };
+    if (k == 0) {
+        if (!accumulate) for (long i = 0; i < m; i++) __builtin_memset(c + i * ldc + j0, 0, (j1 - j0) * sizeof(float));
+        return;
+    }
+    for (long j = j0; j < j1; j += W) {
+        const long columns = j1 - j < W ? j1 - j : W;
+        if (columns % CK_LANES != 0) {
+            CK_NAME(blocked_partial_panel)(m, k, columns, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
+            continue;
+        }
+        for (long p0 = 0; p0 < k; p0 += CK_BLOCK_DEPTH) {
+            CK_NAME(blocked_block_of)((int)(columns / CK_LANES), m, k - p0 < CK_BLOCK_DEPTH ? k - p0 : CK_BLOCK_DEPTH, a + p0 * depth_stride,
+                                      row_stride, depth_stride, b + p0 * ldb + j, ldb, accumulate || p0 > 0, c + j, ldc);
+        }
+    }
+}
