@@ -55,20 +55,40 @@ CK_INLINE void CK_NAME(blocked_block_of)(int vectors, long m, long depth, const 
     }
 }
 
-// A panel whose last vector is partial (`columns` not whole vectors): each depth block's rows of B copied with zeros past
-// `columns`, and each tile of C through a copy of its first `columns` columns, so every element keeps its chain.
-static void CK_NAME(blocked_partial_panel)(long m, long k, long columns, const float *a, long row_stride, long depth_stride,
-                                           const float *b, long ldb, bool accumulate, float *c, long ldc) {
+// B(p, j) of the depth block's rows p < depth and the panel's columns j < `columns`, into panel[p·W + j] with zeros up to
+// W: B[p, j] in rows of ldb floats, or B[j, p] when `transpose_b` (then each of B's rows gives a column of the panel).
+CK_INLINE void CK_NAME(blocked_pack)(long depth, long columns, const float *b, long ldb, bool transpose_b, float *panel) {
+    enum { W = CK_CONV_VECTORS * CK_LANES };
+    if (transpose_b) {
+        for (long column = 0; column < W; column++) {
+            CK_STRIDED_COPY
+            for (long p = 0; p < depth; p++) panel[p * W + column] = column < columns ? b[column * ldb + p] : 0;
+        }
+        return;
+    }
+    CK_STRIDED_COPY
+    for (long p = 0; p < depth; p++) {
+        for (long column = 0; column < W; column++) panel[p * W + column] = column < columns ? b[p * ldb + column] : 0;
+    }
+}
+
+// A panel whose rows of B are not whole vectors in place: B transposed (A·Bᵀ, a weight gradient), or a last vector that is
+// partial. Each depth block of B is copied into a panel of whole vectors (blocked_pack), and with a partial last vector each
+// tile of C goes through a copy of its first `columns` columns, so every element keeps its chain.
+static void CK_NAME(blocked_packed_panel)(long m, long k, long columns, const float *a, long row_stride, long depth_stride,
+                                          const float *b, long ldb, bool transpose_b, bool accumulate, float *c, long ldc) {
     enum { T = CK_CONV_CHANNELS, W = CK_CONV_VECTORS * CK_LANES };
     const int vectors = (int)((columns + CK_LANES - 1) / CK_LANES);
+    const bool whole = columns % CK_LANES == 0;
     float panel[CK_BLOCK_DEPTH * W] __attribute__((aligned(64)));
     float tile[T * W] __attribute__((aligned(64)));
     for (long p0 = 0; p0 < k; p0 += CK_BLOCK_DEPTH) {
         const long depth = k - p0 < CK_BLOCK_DEPTH ? k - p0 : CK_BLOCK_DEPTH;
         const bool from_c = accumulate || p0 > 0;
-        CK_STRIDED_COPY
-        for (long p = 0; p < depth; p++) {
-            for (long column = 0; column < W; column++) panel[p * W + column] = column < columns ? b[(p0 + p) * ldb + column] : 0;
+        CK_NAME(blocked_pack)(depth, columns, transpose_b ? b + p0 : b + p0 * ldb, ldb, transpose_b, panel);
+        if (whole) {
+            CK_NAME(blocked_block_of)(vectors, m, depth, a + p0 * depth_stride, row_stride, depth_stride, panel, W, from_c, c, ldc);
+            continue;
         }
         for (long i = 0; i < m; i += T) {
             const long rows = m - i < T ? m - i : T;
@@ -81,7 +101,7 @@ static void CK_NAME(blocked_partial_panel)(long m, long k, long columns, const f
 }
 
 static void CK_NAME(blocked_products)(long m, long k, const float *a, long row_stride, long depth_stride, const float *b, long ldb,
-                                      bool accumulate, float *c, long ldc, long j0, long j1) {
+                                      bool transpose_b, bool accumulate, float *c, long ldc, long j0, long j1) {
     enum { W = CK_CONV_VECTORS * CK_LANES };
     if (k == 0) {
         if (!accumulate) for (long i = 0; i < m; i++) __builtin_memset(c + i * ldc + j0, 0, (j1 - j0) * sizeof(float));
@@ -89,8 +109,9 @@ static void CK_NAME(blocked_products)(long m, long k, const float *a, long row_s
     }
     for (long j = j0; j < j1; j += W) {
         const long columns = j1 - j < W ? j1 - j : W;
-        if (columns % CK_LANES != 0) {
-            CK_NAME(blocked_partial_panel)(m, k, columns, a, row_stride, depth_stride, b + j, ldb, accumulate, c + j, ldc);
+        if (transpose_b || columns % CK_LANES != 0) {
+            CK_NAME(blocked_packed_panel)(m, k, columns, a, row_stride, depth_stride, transpose_b ? b + j * ldb : b + j, ldb, transpose_b,
+                                          accumulate, c + j, ldc);
             continue;
         }
         for (long p0 = 0; p0 < k; p0 += CK_BLOCK_DEPTH) {

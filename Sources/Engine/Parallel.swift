@@ -24,6 +24,11 @@ public enum EngineThreads {
     /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"); set by OPENBLAS_CORETYPE or detected.
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
 
+    /// Whether OpenBLAS's kernel family computes with 512-bit vectors (SkylakeX, Cooperlake, SapphireRapids): then its
+    /// sgemm runs at the rate of the engine's 16-lane kernels, where an AVX2 family on an AVX-512 CPU runs at about half
+    /// (docs/engine-kernels.md "OpenBLAS's kernel family", "Blocked products").
+    public static let blasCoreIsAVX512 = ["skylakex", "cooperlake", "sapphirerapids"].contains(blasCoreName.lowercased())
+
     /// The kernel family and how it was chosen, for the benchmarks' machine line: "(detected)", or the OPENBLAS_CORETYPE
     /// the process was started with, which OpenBLAS reads only when it is loaded. An environment may name a family the
     /// CPU outruns (OPENBLAS_CORETYPE=Haswell on an AVX-512 machine halves sgemm: docs/engine-kernels.md "OpenBLAS's

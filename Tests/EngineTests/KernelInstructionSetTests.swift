@@ -66,11 +66,12 @@ import Testing
     /// The blocked kernels on every set against the chain of multiply-adds each element must be: from 0 (or from C when
     /// accumulating) over p in order, fused where the set fuses. Depths of one and several blocks of 128 and a partial one,
     /// panels whole and partial (with whole vectors and a partial one), rows in whole and partial tiles of 6, both layouts of
-    /// A, and the thread split's groups of rows (a single panel) and of panels.
-    @Test(arguments: [false, true])
-    func blockedProductsAreOneChainOverTheDepthInOrder(transposeA: Bool) throws {
+    /// A, B as stored and transposed (copied a block at a time), and the thread split's groups of rows (a single panel) and
+    /// of panels.
+    @Test(arguments: [(false, false), (true, false), (false, true)])
+    func blockedProductsAreOneChainOverTheDepthInOrder(transposeA: Bool, transposeB: Bool) throws {
         for (m, n, k) in [(1, 1, 1), (6, 64, 128), (7, 65, 129), (13, 17, 300), (5, 100, 0), (25, 48, 257), (64, 64, 200), (3, 131, 40)] {
-            let a = GradCheck.random(transposeA ? [k, m] : [m, k], seed: 31), b = GradCheck.random([k, n], seed: 32)
+            let a = GradCheck.random(transposeA ? [k, m] : [m, k], seed: 31), b = GradCheck.random(transposeB ? [n, k] : [k, n], seed: 32)
             let initial = GradCheck.random([m, n], seed: 33)
             let (av, bv) = (a.scalars, b.scalars)
             for set in KernelInstructionSet.supported {
@@ -79,25 +80,27 @@ import Testing
                     for i in 0..<m {
                         for j in 0..<n {
                             for p in 0..<k {
-                                let x = transposeA ? av[p * m + i] : av[i * k + p], y = bv[p * n + j]
+                                let x = transposeA ? av[p * m + i] : av[i * k + p], y = transposeB ? bv[j * k + p] : bv[p * n + j]
                                 expected[i * n + j] = set.kernels.fuses_products ? expected[i * n + j].addingProduct(x, y) : expected[i * n + j] + x * y
                             }
                         }
                     }
                     var c = initial
                     c.withUnsafeMutableBufferPointer { target in
-                        BlockedGemm.multiply(transposeA: transposeA, m: m, n: n, k: k, a: a.pointer, lda: a.shape[1], b: b.pointer, ldb: n,
+                        BlockedGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: a.shape[1],
+                                             b: b.pointer, ldb: b.shape[1],
                                              accumulate: accumulate, c: target.baseAddress!, ldc: n, instructionSet: set)
                     }
                     #expect(mismatch(c.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
-                            "\(set.rawValue), transposeA \(transposeA), m \(m) n \(n) k \(k), accumulate \(accumulate)")
+                            "\(set.rawValue), transposes \(transposeA), \(transposeB), m \(m) n \(n) k \(k), accumulate \(accumulate)")
                 }
             }
         }
     }
 
-    /// Where products go unless their caller names a kernel: B transposed never to the blocked kernels; op(A)·B to them on
-    /// 16-lane sets only, and elsewhere as before (the skinny kernels for narrow shapes, else OpenBLAS).
+    /// Where products go unless their caller names a kernel, on 16-lane sets: op(A)·B to the blocked kernels, A·Bᵀ to the
+    /// skinny kernels' dot products where they suit it, else to the blocked kernels unless OpenBLAS runs AVX-512's kernels;
+    /// on 8-lane sets as before (the skinny kernels for narrow shapes, else OpenBLAS).
     @Test func productsGoToTheBlockedKernelsOnSixteenLaneSets() {
         for set in KernelInstructionSet.supported {
             let sixteen = set.vectorFloats == 16
@@ -108,6 +111,15 @@ import Testing
                                              instructionSet: set) == (sixteen ? .blocked : .skinny))
             }
             #expect(ProductKernel.choice(alpha: 1, beta: 0, transposeA: false, transposeB: true, m: 16, n: 1000, k: 4096, instructionSet: set) == .skinny)
+            #expect(ProductKernel.choice(alpha: 1, beta: 1, transposeA: false, transposeB: true, m: 512, n: 4608, k: 1024,
+                                         instructionSet: set) == (sixteen && !EngineThreads.blasCoreIsAVX512 ? .blocked : .openBLAS))
+            for blasCoreIsAVX512 in [false, true] {
+                #expect(BlockedGemm.suits(transposeA: false, transposeB: true, m: 512, n: 4608, k: 1024, instructionSet: set,
+                                          blasCoreIsAVX512: blasCoreIsAVX512) == (sixteen && !blasCoreIsAVX512))
+                #expect(BlockedGemm.suits(transposeA: false, transposeB: false, m: 512, n: 4608, k: 1024, instructionSet: set,
+                                          blasCoreIsAVX512: blasCoreIsAVX512) == sixteen)
+            }
+            #expect(ProductKernel.choice(alpha: 1, beta: 0, transposeA: true, transposeB: true, m: 512, n: 512, k: 512, instructionSet: set) == .openBLAS)
             #expect(ProductKernel.choice(alpha: 2, beta: 0, transposeA: false, transposeB: false, m: 448, n: 64, k: 2048, instructionSet: set) == .openBLAS)
         }
     }
@@ -127,7 +139,7 @@ import Testing
     /// on two or more threads, 64 × 64 × 1030 and 32 × 600 × 256 split a product between workers), on the blocked ones (3
     /// products of one panel: groups of rows; of 5 panels: panels) and on OpenBLAS, accumulating or not.
     @Test(arguments: [(false, 5, 70, 33, ProductKernel.skinny), (true, 7, 37, 300, .skinny), (true, 64, 64, 1030, .skinny),
-                      (false, 32, 600, 256, .skinny), (false, 64, 64, 300, .blocked), (false, 13, 289, 140, .blocked),
+                      (false, 32, 600, 256, .skinny), (false, 64, 64, 300, .blocked), (false, 13, 289, 140, .blocked), (true, 70, 200, 300, .blocked),
                       (true, 96, 80, 40, .openBLAS), (false, 80, 300, 70, .openBLAS)])
     func batchedProductsEqualOneByOne(transposeB: Bool, m: Int, n: Int, k: Int, kernel: ProductKernel) throws {
         let count = 3

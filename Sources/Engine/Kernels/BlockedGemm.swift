@@ -1,16 +1,22 @@
 /// Matrix products by the engine's blocked kernels (`blocked_products`, docs/engine-kernels.md "Blocked products"):
-/// C = op(A)·B with B not transposed, in panels of a register tile's columns whose depth runs in blocks that stay in the
-/// L1 cache. Row-major, C = op(A)·B + β·C with β ∈ {0, 1}; each element of C is one chain of multiply-adds over the depth
-/// in order, from 0 (or from C when accumulating), whatever the blocks, panels, threads or instruction set.
+/// C = op(A)·op(B), in panels of a register tile's columns whose depth runs in blocks that stay in the L1 cache (B
+/// transposed is copied a block at a time). Row-major, C = op(A)·op(B) + β·C with β ∈ {0, 1}; each element of C is one
+/// chain of multiply-adds over the depth in order, from 0 (or from C when accumulating), whatever the blocks, panels,
+/// threads or instruction set.
 enum BlockedGemm {
-    /// Whether the kernels compute this kind of product at all: α = 1, β ∈ {0, 1}, B not transposed.
-    static func takes(alpha: Float, beta: Float, transposeB: Bool) -> Bool {
-        alpha == 1 && (beta == 0 || beta == 1) && !transposeB
+    /// Whether the kernels compute this kind of product at all: α = 1, β ∈ {0, 1}, at most one operand transposed.
+    static func takes(alpha: Float, beta: Float, transposeA: Bool, transposeB: Bool) -> Bool {
+        alpha == 1 && (beta == 0 || beta == 1) && !(transposeA && transposeB)
     }
 
-    /// Whether this product is better served here than by OpenBLAS or the skinny kernels: with 16-lane sets, every shape.
-    static func suits(m: Int, n: Int, k: Int, instructionSet: KernelInstructionSet) -> Bool {
-        instructionSet.vectorFloats == 16
+    /// Whether this product is better served here than by OpenBLAS or the skinny kernels: with 16-lane sets, op(A)·B of
+    /// every shape; A·Bᵀ where OpenBLAS's kernels are not AVX-512's (with them it ran the weight gradients as fast or a
+    /// little faster) and the skinny kernels' dot products do not suit it (narrow products with a long shared dimension,
+    /// `SkinnyGemm.suits`). The shape alone: a caller first checks that the kernels `take` the product.
+    static func suits(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, instructionSet: KernelInstructionSet,
+                      blasCoreIsAVX512: Bool = EngineThreads.blasCoreIsAVX512) -> Bool {
+        guard instructionSet.vectorFloats == 16 else { return false }
+        return !transposeB || (!blasCoreIsAVX512 && !SkinnyGemm.suits(transposeA: transposeA, transposeB: true, m: m, n: n, k: k))
     }
 
     /// Columns of C per panel (a register tile's: 4 vectors of 16 floats, or 2 of 8).
@@ -19,7 +25,7 @@ enum BlockedGemm {
     /// `batch` runs that many products of this shape, the i-th at a + i·aStride, b + i·bStride and c + i·cStride. The
     /// threads split the products' panels of columns, and each product's rows in groups of whole tiles when there are fewer
     /// panels than twice the threads (a 1×1 layer on an 8² plane is one panel per sample).
-    static func multiply(transposeA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    static func multiply(transposeA: Bool, transposeB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                          accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, batch: ProductBatch = .single,
                          instructionSet: KernelInstructionSet = .active) {
         guard m > 0, n > 0, batch.count > 0 else { return }
@@ -39,7 +45,7 @@ enum BlockedGemm {
                 let firstRow = group * rowsPerGroup, rows = min(rowsPerGroup, m - firstRow)
                 guard rows > 0 else { continue }
                 kernels.blocked_products(rows, k, a + product * batch.aStride + firstRow * rowStride, rowStride, depthStride,
-                                         b + product * batch.bStride, ldb, accumulate, c + product * batch.cStride + firstRow * ldc, ldc,
+                                         b + product * batch.bStride, ldb, transposeB, accumulate, c + product * batch.cStride + firstRow * ldc, ldc,
                                          panel * width, min(n, (panel + 1) * width))
             }
         }

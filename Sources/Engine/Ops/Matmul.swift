@@ -6,7 +6,7 @@ public enum ProductKernel: String, CaseIterable, Sendable {
     case openBLAS
     /// The engine's skinny kernels (`SkinnyGemm`): α = 1, β ∈ {0, 1}, at most one operand transposed.
     case skinny
-    /// The engine's blocked kernels (`BlockedGemm`): α = 1, β ∈ {0, 1}, B not transposed.
+    /// The engine's blocked kernels (`BlockedGemm`): α = 1, β ∈ {0, 1}, at most one operand transposed.
     case blocked
 
     /// Whether the active set sends a large op(A)·B (2048³) to the blocked kernels.
@@ -19,7 +19,7 @@ public enum ProductKernel: String, CaseIterable, Sendable {
         switch self {
         case .openBLAS: true
         case .skinny: SkinnyGemm.takes(alpha: alpha, beta: beta, transposeA: transposeA, transposeB: transposeB)
-        case .blocked: BlockedGemm.takes(alpha: alpha, beta: beta, transposeB: transposeB)
+        case .blocked: BlockedGemm.takes(alpha: alpha, beta: beta, transposeA: transposeA, transposeB: transposeB)
         }
     }
 
@@ -28,7 +28,7 @@ public enum ProductKernel: String, CaseIterable, Sendable {
     static func choice(alpha: Float, beta: Float, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                        instructionSet: KernelInstructionSet) -> ProductKernel {
         if blocked.takes(alpha: alpha, beta: beta, transposeA: transposeA, transposeB: transposeB)
-            && BlockedGemm.suits(m: m, n: n, k: k, instructionSet: instructionSet) {
+            && BlockedGemm.suits(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, instructionSet: instructionSet) {
             return .blocked
         }
         if skinny.takes(alpha: alpha, beta: beta, transposeA: transposeA, transposeB: transposeB)
@@ -54,7 +54,7 @@ func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Fl
     switch kernel {
     case .blocked:
         Profiler.measure("gemm (blocked)") {
-            BlockedGemm.multiply(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1,
+            BlockedGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1,
                                  c: c, ldc: ldc, batch: batch, instructionSet: instructionSet)
         }
     case .skinny:
