@@ -10,6 +10,8 @@
 // accumulating): the blocks change no bits.
 
 #define CK_BLOCK_DEPTH 128
+// Columns of C per panel: a register tile's.
+#define CK_BLOCK_COLUMNS (CK_CONV_VECTORS * CK_LANES)
 
 // Rows r < `rows` (at most CK_CONV_CHANNELS) × `vectors` whole vectors of C: Σ_p A(r, p)·B[p, ·] over p < depth, from C
 // when `from_c`, else from 0. A(r, p) = a[r·row_stride + p·depth_stride]; the tile's rows past `rows` repeat the last.
@@ -58,7 +60,7 @@ CK_INLINE void CK_NAME(blocked_block_of)(int vectors, long m, long depth, const 
 // B(p, j) of the depth block's rows p < depth and the panel's columns j < `columns`, into panel[p·W + j] with zeros up to
 // W: B[p, j] in rows of ldb floats, or B[j, p] when `transpose_b` (then each of B's rows gives a column of the panel).
 CK_INLINE void CK_NAME(blocked_pack)(long depth, long columns, const float *b, long ldb, bool transpose_b, float *panel) {
-    enum { W = CK_CONV_VECTORS * CK_LANES };
+    enum { W = CK_BLOCK_COLUMNS };
     if (transpose_b) {
         for (long column = 0; column < W; column++) {
             CK_STRIDED_COPY
@@ -66,7 +68,6 @@ CK_INLINE void CK_NAME(blocked_pack)(long depth, long columns, const float *b, l
         }
         return;
     }
-    CK_STRIDED_COPY
     for (long p = 0; p < depth; p++) {
         for (long column = 0; column < W; column++) panel[p * W + column] = column < columns ? b[p * ldb + column] : 0;
     }
@@ -77,11 +78,13 @@ CK_INLINE void CK_NAME(blocked_pack)(long depth, long columns, const float *b, l
 // tile of C goes through a copy of its first `columns` columns, so every element keeps its chain.
 static void CK_NAME(blocked_packed_panel)(long m, long k, long columns, const float *a, long row_stride, long depth_stride,
                                           const float *b, long ldb, bool transpose_b, bool accumulate, float *c, long ldc) {
-    enum { T = CK_CONV_CHANNELS, W = CK_CONV_VECTORS * CK_LANES };
+    enum { T = CK_CONV_CHANNELS, W = CK_BLOCK_COLUMNS };
     const int vectors = (int)((columns + CK_LANES - 1) / CK_LANES);
     const bool whole = columns % CK_LANES == 0;
     float panel[CK_BLOCK_DEPTH * W] __attribute__((aligned(64)));
-    float tile[T * W] __attribute__((aligned(64)));
+    // Zeros past `columns`, which the tile computes and never stores: left as whatever the stack held, they could be
+    // denormals, which slow the multiply-adds.
+    float tile[T * W] __attribute__((aligned(64))) = {0};
     for (long p0 = 0; p0 < k; p0 += CK_BLOCK_DEPTH) {
         const long depth = k - p0 < CK_BLOCK_DEPTH ? k - p0 : CK_BLOCK_DEPTH;
         const bool from_c = accumulate || p0 > 0;
@@ -102,7 +105,7 @@ static void CK_NAME(blocked_packed_panel)(long m, long k, long columns, const fl
 
 static void CK_NAME(blocked_products)(long m, long k, const float *a, long row_stride, long depth_stride, const float *b, long ldb,
                                       bool transpose_b, bool accumulate, float *c, long ldc, long j0, long j1) {
-    enum { W = CK_CONV_VECTORS * CK_LANES };
+    enum { W = CK_BLOCK_COLUMNS };
     if (k == 0) {
         if (!accumulate) for (long i = 0; i < m; i++) __builtin_memset(c + i * ldc + j0, 0, (j1 - j0) * sizeof(float));
         return;

@@ -311,6 +311,8 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .fuses_products = CK_FUSED,
     .row_combinations = CK_NAME(row_combinations),
     .blocked_products = CK_NAME(blocked_products),
+    .blocked_panel_columns = CK_BLOCK_COLUMNS,
+    .blocked_depth = CK_BLOCK_DEPTH,
     .dot_products = CK_NAME(dot_products),
     .lerp = CK_NAME(lerp),
     .adam = CK_NAME(adam),
@@ -352,6 +354,8 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
 };
 
 #undef CK_CONV_VECTORS
+#undef CK_BLOCK_DEPTH
+#undef CK_BLOCK_COLUMNS
 #undef CK_WEIGHT_CHANNELS
 #undef CK_UP_CHANNELS
 #undef CK_UP_VECTORS

@@ -66,58 +66,66 @@ import Testing
     /// The blocked kernels on every set against the chain of multiply-adds each element must be: from 0 (or from C when
     /// accumulating) over p in order, fused where the set fuses. Depths of one and several blocks of 128 and a partial one,
     /// panels whole and partial (with whole vectors and a partial one), rows in whole and partial tiles of 6, both layouts of
-    /// A, B as stored and transposed (copied a block at a time), and the thread split's groups of rows (a single panel) and
-    /// of panels.
+    /// A, B as stored and transposed (copied a block at a time), leading dimensions tight and padded (as the Winograd weight
+    /// gradient's band stride), and the thread split's groups of rows (a single panel) and of panels.
     @Test(arguments: [(false, false), (true, false), (false, true)])
     func blockedProductsAreOneChainOverTheDepthInOrder(transposeA: Bool, transposeB: Bool) throws {
         for (m, n, k) in [(1, 1, 1), (6, 64, 128), (7, 65, 129), (13, 17, 300), (5, 100, 0), (25, 48, 257), (64, 64, 200), (3, 131, 40)] {
-            let a = GradCheck.random(transposeA ? [k, m] : [m, k], seed: 31), b = GradCheck.random(transposeB ? [n, k] : [k, n], seed: 32)
-            let initial = GradCheck.random([m, n], seed: 33)
-            let (av, bv) = (a.scalars, b.scalars)
-            for set in KernelInstructionSet.supported {
-                for accumulate in [false, true] {
-                    var expected = accumulate ? initial.scalars : [Float](repeating: 0, count: m * n)
-                    for i in 0..<m {
-                        for j in 0..<n {
-                            for p in 0..<k {
-                                let x = transposeA ? av[p * m + i] : av[i * k + p], y = transposeB ? bv[j * k + p] : bv[p * n + j]
-                                expected[i * n + j] = set.kernels.fuses_products ? expected[i * n + j].addingProduct(x, y) : expected[i * n + j] + x * y
+            for padding in [0, 5] {
+                let (aRows, aColumns) = transposeA ? (k, m) : (m, k), (bRows, bColumns) = transposeB ? (n, k) : (k, n)
+                let (lda, ldb, ldc) = (aColumns + padding, bColumns + 2 * padding, n + 3 * padding)
+                let a = GradCheck.random([aRows * lda], seed: 31), b = GradCheck.random([bRows * ldb], seed: 32)
+                let initial = GradCheck.random([m * ldc], seed: 33)
+                let (av, bv) = (a.scalars, b.scalars)
+                for set in KernelInstructionSet.supported {
+                    for accumulate in [false, true] {
+                        var expected = accumulate ? initial.scalars : [Float](repeating: 0, count: m * ldc)
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                for p in 0..<k {
+                                    let x = transposeA ? av[p * lda + i] : av[i * lda + p], y = transposeB ? bv[j * ldb + p] : bv[p * ldb + j]
+                                    expected[i * ldc + j] = set.kernels.fuses_products ? expected[i * ldc + j].addingProduct(x, y) : expected[i * ldc + j] + x * y
+                                }
                             }
+                            // The padding between rows of C is left as it was.
+                            for j in n..<ldc { expected[i * ldc + j] = initial.scalars[i * ldc + j] }
                         }
+                        var c = initial
+                        c.withUnsafeMutableBufferPointer { target in
+                            BlockedGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: lda,
+                                                 b: b.pointer, ldb: ldb, accumulate: accumulate, c: target.baseAddress!, ldc: ldc, instructionSet: set)
+                        }
+                        #expect(mismatch(c.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                                "\(set.rawValue), transposes \(transposeA), \(transposeB), m \(m) n \(n) k \(k), padding \(padding), accumulate \(accumulate)")
                     }
-                    var c = initial
-                    c.withUnsafeMutableBufferPointer { target in
-                        BlockedGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: a.shape[1],
-                                             b: b.pointer, ldb: b.shape[1],
-                                             accumulate: accumulate, c: target.baseAddress!, ldc: n, instructionSet: set)
-                    }
-                    #expect(mismatch(c.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
-                            "\(set.rawValue), transposes \(transposeA), \(transposeB), m \(m) n \(n) k \(k), accumulate \(accumulate)")
                 }
             }
         }
     }
 
-    /// Where products go unless their caller names a kernel, on 16-lane sets: op(A)·B to the blocked kernels, A·Bᵀ to the
+    /// Where products go unless their caller names a kernel, with AVX-512: op(A)·B to the blocked kernels (narrow ones of
+    /// one depth block to the skinny kernels), A·Bᵀ to the
     /// skinny kernels' dot products where they suit it, else to the blocked kernels unless OpenBLAS runs AVX-512's kernels;
-    /// on 8-lane sets as before (the skinny kernels for narrow shapes, else OpenBLAS).
-    @Test func productsGoToTheBlockedKernelsOnSixteenLaneSets() {
+    /// on the other sets, `avx2x16` included, as before (the skinny kernels for narrow shapes, else OpenBLAS).
+    @Test func productsGoToTheBlockedKernelsWithAVX512() {
         for set in KernelInstructionSet.supported {
-            let sixteen = set.vectorFloats == 16
+            let avx512 = set == .avx512
             for transposeA in [false, true] {
                 #expect(ProductKernel.choice(alpha: 1, beta: 0, transposeA: transposeA, transposeB: false, m: 448, n: 64, k: 2048,
-                                             instructionSet: set) == (sixteen ? .blocked : .openBLAS))
-                #expect(ProductKernel.choice(alpha: 1, beta: 1, transposeA: transposeA, transposeB: false, m: 16, n: 1225, k: 64,
-                                             instructionSet: set) == (sixteen ? .blocked : .skinny))
+                                             instructionSet: set) == (avx512 ? .blocked : .openBLAS))
+                #expect(ProductKernel.choice(alpha: 1, beta: 1, transposeA: transposeA, transposeB: false, m: 16, n: 1225, k: 288,
+                                             instructionSet: set) == (avx512 ? .blocked : .skinny))
+                #expect(ProductKernel.choice(alpha: 1, beta: 0, transposeA: transposeA, transposeB: false, m: 3, n: 4096, k: 64,
+                                             instructionSet: set) == .skinny)
             }
             #expect(ProductKernel.choice(alpha: 1, beta: 0, transposeA: false, transposeB: true, m: 16, n: 1000, k: 4096, instructionSet: set) == .skinny)
             #expect(ProductKernel.choice(alpha: 1, beta: 1, transposeA: false, transposeB: true, m: 512, n: 4608, k: 1024,
-                                         instructionSet: set) == (sixteen && !EngineThreads.blasCoreIsAVX512 ? .blocked : .openBLAS))
+                                         instructionSet: set) == (avx512 && !EngineThreads.blasCoreIsAVX512 ? .blocked : .openBLAS))
             for blasCoreIsAVX512 in [false, true] {
                 #expect(BlockedGemm.suits(transposeA: false, transposeB: true, m: 512, n: 4608, k: 1024, instructionSet: set,
-                                          blasCoreIsAVX512: blasCoreIsAVX512) == (sixteen && !blasCoreIsAVX512))
+                                          blasCoreIsAVX512: blasCoreIsAVX512) == (avx512 && !blasCoreIsAVX512))
                 #expect(BlockedGemm.suits(transposeA: false, transposeB: false, m: 512, n: 4608, k: 1024, instructionSet: set,
-                                          blasCoreIsAVX512: blasCoreIsAVX512) == sixteen)
+                                          blasCoreIsAVX512: blasCoreIsAVX512) == avx512)
             }
             #expect(ProductKernel.choice(alpha: 1, beta: 0, transposeA: true, transposeB: true, m: 512, n: 512, k: 512, instructionSet: set) == .openBLAS)
             #expect(ProductKernel.choice(alpha: 2, beta: 0, transposeA: false, transposeB: false, m: 448, n: 64, k: 2048, instructionSet: set) == .openBLAS)

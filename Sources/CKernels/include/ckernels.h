@@ -45,12 +45,15 @@ typedef struct {
     /// multiply-adds over p, also in the columns past the last full 16 (through a zero-padded copy of B's).
     void (*row_combinations)(long m, long k, const float *a, long row_stride, long depth_stride,
                              const float *b, long ldb, bool accumulate, float *c, long ldc, long j0, long j1);
-    /// C[i, j] (+)= Σ_p A(i, p)·B(p, j), B(p, j) = B[p, j], or B[j, p] when transpose_b, in blocks of 128 rows of B and
-    /// panels of conv3x3_tile_channels rows × 64 columns (16 with 8 lanes) of C, for deep products (docs/engine-kernels.md
-    /// "Blocked products"). j0 is a multiple of the panel's columns; every element is one chain of multiply-adds over p in
-    /// order, from 0, or from C when accumulating.
+    /// C[i, j] (+)= Σ_p A(i, p)·B(p, j) for every row i and the columns j0 ≤ j < j1, B(p, j) = B[p, j], or B[j, p] when
+    /// transpose_b (docs/engine-kernels.md "Blocked products"). j0 is a multiple of blocked_panel_columns; every element is
+    /// one chain of multiply-adds over p in order, from 0, or from C when accumulating.
     void (*blocked_products)(long m, long k, const float *a, long row_stride, long depth_stride,
                              const float *b, long ldb, bool transpose_b, bool accumulate, float *c, long ldc, long j0, long j1);
+    /// Columns of C per panel of blocked_products: its register tile's (64 with 16 lanes, 16 with 8).
+    long blocked_panel_columns;
+    /// Rows of B per depth block of blocked_products: 128, a 64-column panel's 32 KB.
+    long blocked_depth;
     /// C[i, j] (+)= Σ_p A[i, p]·B[j, p] for every row i and the columns j0 ≤ j < j1.
     void (*dot_products)(long m, long k, const float *a, long lda, const float *b, long ldb,
                          bool accumulate, float *c, long ldc, long j0, long j1);

@@ -9,18 +9,19 @@ enum BlockedGemm {
         alpha == 1 && (beta == 0 || beta == 1) && !(transposeA && transposeB)
     }
 
-    /// Whether this product is better served here than by OpenBLAS or the skinny kernels: with 16-lane sets, op(A)·B of
-    /// every shape; A·Bᵀ where OpenBLAS's kernels are not AVX-512's (with them it ran the weight gradients as fast or a
-    /// little faster) and the skinny kernels' dot products do not suit it (narrow products with a long shared dimension,
-    /// `SkinnyGemm.suits`). The shape alone: a caller first checks that the kernels `take` the product.
+    /// Whether this product is better served here than by OpenBLAS or the skinny kernels. With AVX-512: op(A)·B unless the
+    /// skinny kernels suit it and it is at most one depth block deep (their row tiles keep so little of B in the L1 anyway,
+    /// and waste fewer rows on the narrowest products: tiny64's ToRGB, 3 rows); A·Bᵀ where OpenBLAS's kernels are not
+    /// AVX-512's (with them it ran the weight gradients as fast or a little faster) and the skinny kernels' dot products do
+    /// not suit it (narrow products with a long shared dimension). With 8 lanes OpenBLAS's AVX2 kernels were faster.
+    /// `avx2x16`, which runs the 16-lane code to check it gives AVX2's bits, routes as AVX2 does: the kernels themselves are
+    /// tested on every set. The shape alone: a caller first checks that the kernels `take` the product.
     static func suits(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, instructionSet: KernelInstructionSet,
                       blasCoreIsAVX512: Bool = EngineThreads.blasCoreIsAVX512) -> Bool {
-        guard instructionSet.vectorFloats == 16 else { return false }
-        return !transposeB || (!blasCoreIsAVX512 && !SkinnyGemm.suits(transposeA: transposeA, transposeB: true, m: m, n: n, k: k))
+        guard instructionSet == .avx512 else { return false }
+        let skinny = SkinnyGemm.suits(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
+        return transposeB ? !blasCoreIsAVX512 && !skinny : !skinny || k > instructionSet.kernels.blocked_depth
     }
-
-    /// Columns of C per panel (a register tile's: 4 vectors of 16 floats, or 2 of 8).
-    static func panelColumns(_ set: KernelInstructionSet) -> Int { set.vectorFloats == 16 ? 64 : 16 }
 
     /// `batch` runs that many products of this shape, the i-th at a + i·aStride, b + i·bStride and c + i·cStride. The
     /// threads split the products' panels of columns, and each product's rows in groups of whole tiles when there are fewer
@@ -31,7 +32,7 @@ enum BlockedGemm {
         guard m > 0, n > 0, batch.count > 0 else { return }
         precondition(batch.count <= 1 || batch.cStride >= (m - 1) * ldc + n, "the batch's products would write over each other")
         let kernels = instructionSet.kernels
-        let width = panelColumns(instructionSet), tileRows = Int(kernels.conv3x3_tile_channels)
+        let width = kernels.blocked_panel_columns, tileRows = kernels.conv3x3_tile_channels
         let rowStride = transposeA ? 1 : lda, depthStride = transposeA ? lda : 1
         let panels = (n + width - 1) / width, rowTiles = (m + tileRows - 1) / tileRows
         let columnParts = batch.count * panels

@@ -1,4 +1,4 @@
-/// Convolution kernels: im2col / col2im around OpenBLAS GEMM.
+/// Convolution kernels: im2col / col2im around a matrix product (`sgemm`: OpenBLAS or the engine's own kernels).
 ///
 /// The 3×3 convolutions DirectConvolution serves (Winograd, direct and stride-2 kernels; its `Path`) go there instead,
 /// unless TOONKIT_CONV=im2col; under `auto` so do the forward passes of the 1×r and r×1 ones LineWinograd serves, and
@@ -52,7 +52,8 @@ struct ConvGeometry: Equatable {
 
     /// Column blocks covering the whole batch, each with about `columnBytes` of columns. Pointwise convolutions
     /// take one sample per block, which GEMM reads and writes in place: packing several samples' columns and unpacking
-    /// the product cost more than the wider product gains (Inception's 1×1 layers at batch 8 on a Zen 1: 768 → 192
+    /// the product cost more than the wider product gains (measured on the forward pass, which now takes all samples in
+    /// place as one batch of products, `pointwiseForward`: Inception's 1×1 layers at batch 8 on a Zen 1, 768 → 192
     /// channels at 17² 15.1 → 12.6 ms, 768 → 128 9.7 → 7.8, 192 → 64 at 35² 10.8 → 9.8, 1280 → 320 at 8² 8.2 → 7.3,
     /// 2048 → 448 at 8² level; medians of 60 interleaved calls).
     private func blocks(columnBytes: Int) -> [Block] {
@@ -112,8 +113,8 @@ enum ConvKernels {
     }
 
     /// A 1×1 convolution reads and writes the samples' planes in place: per group, one product per sample, all of them in
-    /// one batch (split across the threads at once by the engine's kernels: Inception's 1×1 layers on 8² planes are one
-    /// panel of columns per sample, docs/engine-kernels.md "Blocked products").
+    /// one batch, which the engine's kernels split across the threads at once (Inception's 1×1 layers on 8² planes are one
+    /// panel of columns per sample, docs/engine-kernels.md "Blocked products"); OpenBLAS takes them one by one.
     private static func pointwiseForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                          output: UnsafeMutablePointer<Float>) {
         let samples = ProductBatch(count: g.batch, aStride: 0, bStride: g.inChannels * g.inPlane, cStride: g.outChannels * g.outPlane)
