@@ -3,7 +3,7 @@
 // instruction set, as that file. No include guard.
 //
 // row_combinations reads all of B's depth for each tile of rows: past a few hundred rows of B its tiles stream B from the
-// L2 at strides and run at a fraction of the FMA rate (Inception's 1×1 layers, 288–2048 deep, 83 GFLOP/s on 2 cores of a
+// L2 at strides and run at a fraction of the FMA rate (Inception's 1×1 layers, 192–2048 deep, 83 GFLOP/s on 2 cores of a
 // Zen 5). Here the depth runs in blocks of CK_BLOCK_DEPTH rows of a panel of CK_CONV_VECTORS vectors of columns (32 KB with
 // 16 lanes, within the L1), which every tile of rows reads in turn. A tile's sums go to C after each block and start the next
 // block from there, so each element is still one chain of multiply-adds over p in order, from 0 (or from C when
