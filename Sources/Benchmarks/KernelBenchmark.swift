@@ -288,18 +288,16 @@ public enum KernelBenchmark {
 
     /// The blocked kernels' rate on a 2048³ product where the active set sends op(A)·B to them, else nil.
     private static func blockedRate(minimumSeconds: Double) throws -> Double? {
-        let n = 2048
         guard ProductKernel.sendsLargeProductsToBlockedKernels else { return nil }
-        let a = try randomTensor([n, n]), b = try randomTensor([n, n])
-        return try measureSgemm(({ _ = try Tensor.matmul(a, b, kernel: .blocked) }, 2 * Double(n) * Double(n) * Double(n)), minimumSeconds: minimumSeconds)
+        return try measureSgemm(sgemmCall(size: 2048, kernel: .blocked), minimumSeconds: minimumSeconds)
     }
 
-    /// One n³ product per call, and its FLOPs: OpenBLAS's sgemm (named, not where the engine would send the shape: the
-    /// yardstick stays OpenBLAS's) through `Tensor.matmul`, which allocates its output as every convolution pass does, so
-    /// the ratio compares like with like (the allocation is under 1% of a 2048³ product).
-    static func sgemmCall(size n: Int) throws -> (call: () throws -> Void, flops: Double) {
+    /// One n³ product per call, and its FLOPs: by default OpenBLAS's sgemm (named, not where the engine would send the
+    /// shape: the yardstick stays OpenBLAS's) through `Tensor.matmul`, which allocates its output as every convolution pass
+    /// does, so the ratio compares like with like (the allocation is under 1% of a 2048³ product).
+    static func sgemmCall(size n: Int, kernel: ProductKernel = .openBLAS) throws -> (call: () throws -> Void, flops: Double) {
         let a = try randomTensor([n, n]), b = try randomTensor([n, n])
-        return ({ _ = try Tensor.matmul(a, b, kernel: .openBLAS) }, 2 * Double(n) * Double(n) * Double(n))
+        return ({ _ = try Tensor.matmul(a, b, kernel: kernel) }, 2 * Double(n) * Double(n) * Double(n))
     }
 
     static func randomTensor(_ shape: [Int]) throws -> Tensor {

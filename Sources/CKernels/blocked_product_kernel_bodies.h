@@ -73,53 +73,48 @@ CK_INLINE void CK_NAME(blocked_pack)(long depth, long columns, const float *b, l
     }
 }
 
-// A panel whose rows of B are not whole vectors in place: B transposed (A·Bᵀ, a weight gradient), or a last vector that is
-// partial. Each depth block of B is copied into a panel of whole vectors (blocked_pack), and with a partial last vector each
-// tile of C goes through a copy of its first `columns` columns, so every element keeps its chain.
-static void CK_NAME(blocked_packed_panel)(long m, long k, long columns, const float *a, long row_stride, long depth_stride,
-                                          const float *b, long ldb, bool transpose_b, bool accumulate, float *c, long ldc) {
+// One depth block of a panel whose last vector is partial (`columns` not whole vectors), from its copy in `panel`: each
+// tile of C through a copy of its first `columns` columns in `tile`, so every element keeps its chain.
+CK_INLINE void CK_NAME(blocked_partial_block)(long m, long depth, long columns, const float *a, long row_stride, long depth_stride,
+                                              const float *panel, bool from_c, float *c, long ldc, float *tile) {
     enum { T = CK_CONV_CHANNELS, W = CK_BLOCK_COLUMNS };
     const int vectors = (int)((columns + CK_LANES - 1) / CK_LANES);
-    const bool whole = columns % CK_LANES == 0;
-    float panel[CK_BLOCK_DEPTH * W] __attribute__((aligned(64)));
-    // Zeros past `columns`, which the tile computes and never stores: left as whatever the stack held, they could be
-    // denormals, which slow the multiply-adds.
-    float tile[T * W] __attribute__((aligned(64))) = {0};
-    for (long p0 = 0; p0 < k; p0 += CK_BLOCK_DEPTH) {
-        const long depth = k - p0 < CK_BLOCK_DEPTH ? k - p0 : CK_BLOCK_DEPTH;
-        const bool from_c = accumulate || p0 > 0;
-        CK_NAME(blocked_pack)(depth, columns, transpose_b ? b + p0 : b + p0 * ldb, ldb, transpose_b, panel);
-        if (whole) {
-            CK_NAME(blocked_block_of)(vectors, m, depth, a + p0 * depth_stride, row_stride, depth_stride, panel, W, from_c, c, ldc);
-            continue;
-        }
-        for (long i = 0; i < m; i += T) {
-            const long rows = m - i < T ? m - i : T;
-            if (from_c) for (long r = 0; r < rows; r++) __builtin_memcpy(tile + r * W, c + (i + r) * ldc, columns * sizeof(float));
-            CK_NAME(blocked_block_of)(vectors, rows, depth, a + i * row_stride + p0 * depth_stride, row_stride, depth_stride, panel, W, from_c,
-                                      tile, W);
-            for (long r = 0; r < rows; r++) __builtin_memcpy(c + (i + r) * ldc, tile + r * W, columns * sizeof(float));
-        }
+    for (long i = 0; i < m; i += T) {
+        const long rows = m - i < T ? m - i : T;
+        if (from_c) for (long r = 0; r < rows; r++) __builtin_memcpy(tile + r * W, c + (i + r) * ldc, columns * sizeof(float));
+        CK_NAME(blocked_block_of)(vectors, rows, depth, a + i * row_stride, row_stride, depth_stride, panel, W, from_c, tile, W);
+        for (long r = 0; r < rows; r++) __builtin_memcpy(c + (i + r) * ldc, tile + r * W, columns * sizeof(float));
     }
 }
 
 static void CK_NAME(blocked_products)(long m, long k, const float *a, long row_stride, long depth_stride, const float *b, long ldb,
                                       bool transpose_b, bool accumulate, float *c, long ldc, long j0, long j1) {
-    enum { W = CK_BLOCK_COLUMNS };
+    enum { T = CK_CONV_CHANNELS, W = CK_BLOCK_COLUMNS };
     if (k == 0) {
         if (!accumulate) for (long i = 0; i < m; i++) __builtin_memset(c + i * ldc + j0, 0, (j1 - j0) * sizeof(float));
         return;
     }
+    float panel[CK_BLOCK_DEPTH * W] __attribute__((aligned(64)));
+    // Zeros past a partial panel's columns, which its tiles compute and never store: left as whatever the stack held, they
+    // could be denormals, which slow the multiply-adds.
+    float tile[T * W] __attribute__((aligned(64))) = {0};
     for (long j = j0; j < j1; j += W) {
         const long columns = j1 - j < W ? j1 - j : W;
-        if (transpose_b || columns % CK_LANES != 0) {
-            CK_NAME(blocked_packed_panel)(m, k, columns, a, row_stride, depth_stride, transpose_b ? b + j * ldb : b + j, ldb, transpose_b,
-                                          accumulate, c + j, ldc);
-            continue;
-        }
+        const bool whole = columns % CK_LANES == 0;
+        // B's rows are read in place where they hold whole vectors; B transposed (A·Bᵀ, a weight gradient) or a partial last
+        // vector is copied into the panel a depth block at a time (blocked_pack).
+        const bool in_place = whole && !transpose_b;
         for (long p0 = 0; p0 < k; p0 += CK_BLOCK_DEPTH) {
-            CK_NAME(blocked_block_of)((int)(columns / CK_LANES), m, k - p0 < CK_BLOCK_DEPTH ? k - p0 : CK_BLOCK_DEPTH, a + p0 * depth_stride,
-                                      row_stride, depth_stride, b + p0 * ldb + j, ldb, accumulate || p0 > 0, c + j, ldc);
+            const long depth = k - p0 < CK_BLOCK_DEPTH ? k - p0 : CK_BLOCK_DEPTH;
+            const bool from_c = accumulate || p0 > 0;
+            const float *block = transpose_b ? b + j * ldb + p0 : b + p0 * ldb + j;
+            if (!in_place) CK_NAME(blocked_pack)(depth, columns, block, ldb, transpose_b, panel);
+            if (whole) {
+                CK_NAME(blocked_block_of)((int)(columns / CK_LANES), m, depth, a + p0 * depth_stride, row_stride, depth_stride,
+                                          in_place ? block : panel, in_place ? ldb : W, from_c, c + j, ldc);
+            } else {
+                CK_NAME(blocked_partial_block)(m, depth, columns, a + p0 * depth_stride, row_stride, depth_stride, panel, from_c, c + j, ldc, tile);
+            }
         }
     }
 }
