@@ -167,7 +167,9 @@ import Testing
     /// bits of bands of rows of one sample: forward (overwriting and adding) and backward data, in bands of every sample
     /// and of about 3 and about 1 (the tiles of 3 and 1 planes of the larger of the two passes' planes, so with padding 0
     /// or 2 the smaller pass's bands hold more), against bands of one tile row; with groups, padding 0, 1 and 2, odd sizes
-    /// and partial channel tiles. Which layers take them is `winogradSamplesPerBand`'s choice.
+    /// and partial channel tiles. There the threads pack U themselves one channel tile at a time (`SamplesWeights`), so each
+    /// packs several times, and a partial last tile alone. Which layers take them is `winogradSamplesPerBand`'s choice;
+    /// `KeptTransformsTests` holds kept U, packed once, to the same bits.
     @Test func winogradBySamplesGivesTheBitsOfBandsOfRows() throws {
         // (batch, groups, in, out, input height, input width, padding)
         for (n, groups, c, o, h, w, padding) in [(8, 1, 12, 10, 8, 8, 1), (5, 2, 8, 14, 9, 11, 0), (4, 1, 5, 9, 15, 15, 1), (3, 1, 6, 7, 8, 9, 2),
@@ -211,6 +213,12 @@ import Testing
                 == (DirectConvolution.bandBudgetBytes >= 512 << 10 ? 1 : nil))
         #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 64, outChannels: 64, height: 16, width: 16, batch: 4, tilesPerBand: nil)
                 == (DirectConvolution.bandBudgetBytes >= 256 << 10 ? nil : 4))
+        // The threads' packs keep within the same budget, or hold one tile: 2 tiles of 6 channels at 512 (384 KiB) on a 1 MiB L2.
+        for (inChannels, tileChannels) in [(512, 6), (512, 8), (64, 6), (1 << 20, 6)] {
+            let tiles = DirectConvolution.winogradTilesPerPack(inChannels: inChannels, tileChannels: tileChannels)
+            #expect(tiles == 1 || tiles * 4 * 16 * tileChannels * inChannels <= DirectConvolution.bandBudgetBytes, "\(inChannels) channels")
+            #expect(tiles >= 1 && (tiles + 1) * 4 * 16 * tileChannels * inChannels > DirectConvolution.bandBudgetBytes, "\(inChannels) channels")
+        }
     }
 
     /// Winograd F(2×2, 3×3): forward, accumulated forward, backward data and the weight gradient against the definition

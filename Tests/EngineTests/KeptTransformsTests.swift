@@ -36,6 +36,12 @@ import Testing
              options: ConvOptions(padding: 1), keeps: true),
         Case(name: "Winograd backward data", algorithm: .auto, input: [2, 6, 16, 16], weight: [6, 4, 3, 3], transposed: true,
              options: ConvOptions(padding: 1), keeps: true),
+        // Channels enough that U exceeds half the L2 (up to 8 MiB L2s), so the passes run by samples (`winogradBySamples`),
+        // whose threads pack U themselves unless it is kept.
+        Case(name: "Winograd by samples", algorithm: .auto, input: [2, 256, 16, 16], weight: [256, 256, 3, 3], transposed: false,
+             options: ConvOptions(padding: 1), keeps: true),
+        Case(name: "Winograd by samples, backward data", algorithm: .auto, input: [2, 256, 16, 16], weight: [256, 256, 3, 3], transposed: true,
+             options: ConvOptions(padding: 1), keeps: true),
         Case(name: "direct backward data", algorithm: .direct, input: [2, 6, 16, 16], weight: [6, 4, 3, 3], transposed: true,
              options: ConvOptions(padding: 1), keeps: true),
         Case(name: "Winograd down-sampling", algorithm: .auto, input: [2, 4, 33, 33], weight: [6, 4, 3, 3], transposed: false,

@@ -215,6 +215,13 @@ enum DirectConvolution {
             pack(outChannels, inChannels, weight + group * groupStride, outStride, inStride, turned, packed, tiles.lowerBound, tiles.upperBound)
         }
 
+        /// U of the output channels `outputChannels` only, laid out as a whole pack of them: the weight read from the first of
+        /// them on, as though there were no others (`winogradBySamples`' packs by thread).
+        func packWinograd(_ pack: ck_winograd_pack, group: Int, outputChannels: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+            pack(outputChannels.count, inChannels, weight + group * groupStride + outputChannels.lowerBound * outStride, outStride, inStride, turned,
+                 packed, 0, Int.max)
+        }
+
         /// The parity kernels' transformed taps (`ParityWinograd`), which place each tap by its parity (so never turned).
         func packParityWinograd(_ pack: ck_parity_pack, group: Int, tiles: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
             precondition(!turned, "the parity kernels place the taps by parity, as stored")
@@ -260,8 +267,14 @@ enum DirectConvolution {
             }
             if tile == .two, let samplesPerBand = winogradSamplesPerBand(inChannels: inChannels, outChannels: outChannels, height: height,
                                                                          width: width, batch: g.batch, tilesPerBand: tilesPerBand) {
-                return winogradBySamples(plan, planes, kernels, samplesPerBand: samplesPerBand, input: input,
-                                         packed: plan.packedWeights(kept: kept, packing: packing, pack: pack), output: output, accumulate: accumulate)
+                // Kept transforms are made once for every call; otherwise each thread packs its own tiles as it goes,
+                // one at a time where tests name the band (so that every thread packs several times).
+                let weights: SamplesWeights = kept != nil
+                    ? .packed(plan.packedWeights(kept: kept, packing: packing, pack: pack))
+                    : .packedByThreads(tilesPerPack: tilesPerBand == nil ? winogradTilesPerPack(inChannels: inChannels, tileChannels: plan.tileChannels) : 1,
+                                       pack: { layout.packWinograd(winograd.pack, group: $0, outputChannels: $1, into: $2) })
+                return winogradBySamples(plan, planes, kernels, samplesPerBand: samplesPerBand, input: input, weights: weights, output: output,
+                                         accumulate: accumulate)
             }
             plan.run(input: input, output: output, kept: kept, packing: packing, pack: pack) {
                 x, packed, y0, y1, y, scratch in
