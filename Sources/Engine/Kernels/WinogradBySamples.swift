@@ -36,7 +36,7 @@ extension DirectConvolution {
                                                      x, x, 0, height, samples, plan.inputSampleFloats, 0, channels.lowerBound, channels.upperBound,
                                                      transforms.pointer)
                 }
-                // M[ξ] = U[ξ]·V[ξ] and Aᵀ M A for the tiles `first..<end` of a pack `packed` of `packOutChannels` output
+                // M[ξ] = U[ξ]·V[ξ] and Aᵀ M A for the channel tiles `tiles` of a pack `packed` of `packOutChannels` output
                 // channels, stored from output channel `firstChannel` on.
                 func products(_ packed: UnsafePointer<Float>, packOutChannels: Int, tiles: Range<Int>, firstChannel: Int,
                               scratch: UnsafeMutablePointer<Float>) {
