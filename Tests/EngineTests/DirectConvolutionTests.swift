@@ -167,28 +167,30 @@ import Testing
     /// bits of bands of rows of one sample: forward (overwriting and adding) and backward data, in bands of every sample
     /// and of about 3 and about 1 (the tiles of 3 and 1 planes of the larger of the two passes' planes, so with padding 0
     /// or 2 the smaller pass's bands hold more), against bands of one tile row; with groups, padding 0, 1 and 2, odd sizes
-    /// and partial channel tiles. There the threads pack U themselves one channel tile at a time (`SamplesWeights`), so each
-    /// packs several times, and a partial last tile alone. Which layers take them is `winogradSamplesPerBand`'s choice;
-    /// `KeptTransformsTests` holds kept U, packed once, to the same bits.
+    /// and partial channel tiles; on every instruction set this CPU runs. There the threads pack U themselves
+    /// (`SamplesWeights.packedByThreads`), here 1, 2 or 3 channel tiles at a time, so that with 30 and 31 channels each
+    /// thread packs several times, pairs tiles within a pack, and packs a partial last tile. Which layers take them is
+    /// `winogradSamplesPerBand`'s choice; `KeptTransformsTests` holds kept U, packed once, to the same bits.
     @Test func winogradBySamplesGivesTheBitsOfBandsOfRows() throws {
         // (batch, groups, in, out, input height, input width, padding)
         for (n, groups, c, o, h, w, padding) in [(8, 1, 12, 10, 8, 8, 1), (5, 2, 8, 14, 9, 11, 0), (4, 1, 5, 9, 15, 15, 1), (3, 1, 6, 7, 8, 9, 2),
-                                                  (2, 1, 7, 19, 16, 16, 1)] {
+                                                  (2, 1, 7, 19, 16, 16, 1), (2, 1, 30, 31, 8, 8, 1)] {
             let shape = "shape \((n, groups, c, o, h, w)), padding \(padding)"
             let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c / groups, 3, 3], options: ConvOptions(padding: padding, groups: groups))
             let x = G.random([n, c, h, w], seed: 94), weight = G.random([o, c / groups, 3, 3], scale: 0.3, seed: 95)
             let gy = G.random([n, o, g.outHeight, g.outWidth], seed: 96)
-            func passes(tilesPerBand: Int?) -> [[Float]] {
+            func passes(tilesPerBand: Int?, _ set: KernelInstructionSet) -> [[Float]] {
                 [run(count: n * o * g.outPlane) {
-                    DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two, winogradTilesPerBand: tilesPerBand)
+                    DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, winograd: .two, winogradTilesPerBand: tilesPerBand,
+                                              instructionSet: set)
                  },
                  run(count: n * o * g.outPlane, from: 0.5) {
                     DirectConvolution.forward(g, input: x.pointer, weight: weight.pointer, output: $0, accumulate: true, winograd: .two,
-                                              winogradTilesPerBand: tilesPerBand)
+                                              winogradTilesPerBand: tilesPerBand, instructionSet: set)
                  },
                  run(count: n * c * g.inPlane) {
                     DirectConvolution.backwardData(g, gradOutput: gy.pointer, weight: weight.pointer, output: $0, winograd: true,
-                                                   winogradTilesPerBand: tilesPerBand)
+                                                   winogradTilesPerBand: tilesPerBand, instructionSet: set)
                  }]
             }
             let (forwardTiles, dataTiles) = (DirectConvolution.winogradPlaneTiles(g.outHeight, g.outWidth), DirectConvolution.winogradPlaneTiles(h, w))
@@ -196,10 +198,16 @@ import Testing
                                                              width: g.outWidth, batch: n, tilesPerBand: 2 * n * forwardTiles) == n, "\(shape)")
             #expect(DirectConvolution.winogradSamplesPerBand(inChannels: c, outChannels: o, height: g.outHeight, width: g.outWidth, batch: n,
                                                              tilesPerBand: forwardTiles - 1) == nil, "\(shape)")
-            let rows = passes(tilesPerBand: 1)
-            for tilesPerBand in [n * max(forwardTiles, dataTiles), 3 * max(forwardTiles, dataTiles), max(forwardTiles, dataTiles)] {
-                for (pass, (bySamples, byRows)) in zip(["forward", "accumulated forward", "backward data"], zip(passes(tilesPerBand: tilesPerBand), rows)) {
-                    #expect(mismatch(bySamples.map(\.bitPattern), byRows.map(\.bitPattern)) == nil, "\(pass), \(shape), tiles per band \(tilesPerBand)")
+            for set in KernelInstructionSet.supported {
+                let rows = passes(tilesPerBand: 1, set)
+                for tilesPerBand in [n * max(forwardTiles, dataTiles), 3 * max(forwardTiles, dataTiles), max(forwardTiles, dataTiles)] {
+                    for tilesPerPack in 1...3 {
+                        let bySamples = DirectConvolution.$tilesPerPackForTests.withValue(tilesPerPack) { passes(tilesPerBand: tilesPerBand, set) }
+                        for (pass, (samples, byRows)) in zip(["forward", "accumulated forward", "backward data"], zip(bySamples, rows)) {
+                            #expect(mismatch(samples.map(\.bitPattern), byRows.map(\.bitPattern)) == nil,
+                                    "\(pass), \(shape), \(set), tiles per band \(tilesPerBand), per pack \(tilesPerPack)")
+                        }
+                    }
                 }
             }
         }
@@ -214,7 +222,7 @@ import Testing
         #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 64, outChannels: 64, height: 16, width: 16, batch: 4, tilesPerBand: nil)
                 == (DirectConvolution.bandBudgetBytes >= 256 << 10 ? nil : 4))
         // The threads' packs keep within the same budget, or hold one tile: 2 tiles of 6 channels at 512 (384 KiB) on a 1 MiB L2.
-        for (inChannels, tileChannels) in [(512, 6), (512, 8), (64, 6), (1 << 20, 6)] {
+        for (inChannels, tileChannels) in [(512, 6), (64, 6), (1 << 20, 6)] {
             let tiles = DirectConvolution.winogradTilesPerPack(inChannels: inChannels, tileChannels: tileChannels)
             #expect(tiles == 1 || tiles * 4 * 16 * tileChannels * inChannels <= DirectConvolution.bandBudgetBytes, "\(inChannels) channels")
             #expect(tiles >= 1 && (tiles + 1) * 4 * 16 * tileChannels * inChannels > DirectConvolution.bandBudgetBytes, "\(inChannels) channels")

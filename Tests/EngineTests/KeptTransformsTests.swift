@@ -36,8 +36,8 @@ import Testing
              options: ConvOptions(padding: 1), keeps: true),
         Case(name: "Winograd backward data", algorithm: .auto, input: [2, 6, 16, 16], weight: [6, 4, 3, 3], transposed: true,
              options: ConvOptions(padding: 1), keeps: true),
-        // Channels enough that U exceeds half the L2 (up to 8 MiB L2s), so the passes run by samples (`winogradBySamples`),
-        // whose threads pack U themselves unless it is kept.
+        // Channels enough that U exceeds half the L2 (on L2s under 8 MiB), so the passes run by samples (`winogradBySamples`,
+        // `byTheSamplesCasesRunBySamples`), whose threads pack U themselves unless it is kept.
         Case(name: "Winograd by samples", algorithm: .auto, input: [2, 256, 16, 16], weight: [256, 256, 3, 3], transposed: false,
              options: ConvOptions(padding: 1), keeps: true),
         Case(name: "Winograd by samples, backward data", algorithm: .auto, input: [2, 256, 16, 16], weight: [256, 256, 3, 3], transposed: true,
@@ -73,6 +73,13 @@ import Testing
         guard test.keeps else { return }
         for storage in made.values { storage.pointer.update(repeating: 0.5, count: storage.count) }
         #expect(mismatch(try test.run(x, kept), plain) != nil, "\(test.name): the altered kept transform was not read")
+    }
+
+    /// The by-samples cases above run by samples on this machine, so they hold the threads' own packs (5 tiles at a time
+    /// at 256 channels on a 1 MiB L2) to a kept U's bits.
+    @Test func byTheSamplesCasesRunBySamples() {
+        #expect(DirectConvolution.winogradSamplesPerBand(inChannels: 256, outChannels: 256, height: 16, width: 16, batch: 2, tilesPerBand: nil) != nil,
+                "L2 budget \(DirectConvolution.bandBudgetBytes) bytes")
     }
 
     /// One weight through every 3×3 path in turn, twice: each layout and kernel keeps its own transform, and none takes

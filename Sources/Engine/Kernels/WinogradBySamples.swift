@@ -15,7 +15,8 @@ extension DirectConvolution {
     /// (`winogradSamplesPerBand`: 512 channels up to 32², as StyleGAN2's 8²–32² layers), by bands of whole planes of
     /// `samplesPerBand` samples with the threads splitting the output channels (docs/engine-kernels.md "Winograd by
     /// samples"): the threads first transform the band's input channels (V), then each multiplies its output channels'
-    /// transformed weights by every tile of the band, position by position, and stores them. Bands of rows of one sample,
+    /// transformed weights by every tile of the band, position by position (so V[ξ] stays in the L2 over a pack's tiles),
+    /// and stores them. Bands of rows of one sample,
     /// in (sample, band) tasks, read all of U (16.8 MB for 512 channels) once per task, for 16 tiles at 8², in products of
     /// one vector of tiles. The same transforms, products and sums as `strideOne`'s bands of rows, so the same bits,
     /// whichever `weights`.
@@ -53,10 +54,11 @@ extension DirectConvolution {
                     }
                 case .packedByThreads(let tilesPerPack, let pack):
                     parallelChunks(channelTiles) { tiles in
-                        let scratch = TensorStorage(count: kernels.winograd_samples_products_floats(tilesPerPack * tileChannels, band.stride))
-                        let packed = TensorStorage(count: tilesPerPack * tileChannels * inChannels * WinogradTile.two.positions)
-                        for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: tilesPerPack) {
-                            let end = min(tiles.upperBound, first + tilesPerPack)
+                        let packTiles = min(tilesPerPack, tiles.count)
+                        let scratch = TensorStorage(count: kernels.winograd_samples_products_floats(packTiles * tileChannels, band.stride))
+                        let packed = TensorStorage(count: packTiles * tileChannels * inChannels * WinogradTile.two.positions)
+                        for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: packTiles) {
+                            let end = min(tiles.upperBound, first + packTiles)
                             let channels = first * tileChannels ..< min(outChannels, end * tileChannels)
                             pack(group, channels, packed.pointer)
                             products(packed.pointer, packOutChannels: channels.count, tiles: 0..<(end - first), firstChannel: channels.lowerBound,
@@ -77,9 +79,14 @@ extension DirectConvolution {
         max(1, bandBudgetBytes / (MemoryLayout<Float>.size * WinogradTile.two.positions * tileChannels * max(1, inChannels)))
     }
 
+    /// Tiles per pack instead of `winogradTilesPerPack`'s, for tests of several packs per thread (one, or pairs of tiles
+    /// within a pack) on small layers.
+    @TaskLocal static var tilesPerPackForTests: Int?
+
     /// Samples per band of `winogradBySamples`, or nil where bands of rows of one sample serve: as many samples' whole
     /// planes of `height` × `width` output pixels as keep one position of V (inChannels floats per tile) within
-    /// `bandBudgetBytes`, half of a core's L2, where it stays while the output channels' products sweep it; nil where one
+    /// `bandBudgetBytes`, half of a core's L2, where it stays while the products of a thread's output channels (of each of
+    /// its packs, unless U is kept) sweep it; nil where one
     /// sample's exceeds it. On the Zen 5 (AVX-512, 1 MiB L2) at batch 4, `toonkit bench kernels` forward and backward data
     /// took 0.59–0.86 of the time of bands of rows at 512 channels 8², 0.85–0.94 at 16², 0.91–0.99 at 32², but 1.29–1.46
     /// times as long at 256 channels 64², whose sample's position is 1 MiB (docs/engine-kernels.md "Winograd by samples").
