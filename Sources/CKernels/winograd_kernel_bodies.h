@@ -554,6 +554,9 @@ static long CK_NAME(winograd_samples_products_floats)(long channels, long stride
 // first_tile ≤ tile < end_tile: M[ξ] = U[ξ]·V[ξ] of those channels into `m`, position by position (so V[ξ] stays in the
 // cache over the tiles), then Aᵀ M A into each sample's planes, `output_sample` floats apart. The same transforms,
 // products and chains over c as conv3x3_winograd_rows, so the same bits (docs/engine-kernels.md "Winograd by samples").
+// out_channels sizes `packed` and bounds the last tile; V's layout follows the input channels and the plane only, so a
+// caller may pass the pack of a run of output channels alone, with its output planes, as though there were no others
+// (docs/engine-kernels.md "Packing by threads").
 static void CK_NAME(conv3x3_winograd_samples_rows)(long out_channels, long in_channels, long out_height, long out_width, long samples,
                                                    const float *packed, const float *v, long first_tile, long end_tile, bool accumulate,
                                                    float *output, long output_sample, float *m) {
