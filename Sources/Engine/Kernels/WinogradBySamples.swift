@@ -16,10 +16,9 @@ extension DirectConvolution {
     /// `samplesPerBand` samples with the threads splitting the output channels (docs/engine-kernels.md "Winograd by
     /// samples"): the threads first transform the band's input channels (V), then each multiplies its output channels'
     /// transformed weights by every tile of the band, position by position (so V[ξ] stays in the L2 over a pack's tiles),
-    /// and stores them. Bands of rows of one sample,
-    /// in (sample, band) tasks, read all of U (16.8 MB for 512 channels) once per task, for 16 tiles at 8², in products of
-    /// one vector of tiles. The same transforms, products and sums as `strideOne`'s bands of rows, so the same bits,
-    /// whichever `weights`.
+    /// and stores them. Bands of rows of one sample, in (sample, band) tasks, read all of U (16.8 MB for 512 channels) once
+    /// per task, for 16 tiles at 8², in products of one vector of tiles. The same transforms, products and sums as
+    /// `strideOne`'s bands of rows, so the same bits, whichever `weights`.
     static func winogradBySamples(_ plan: BandPlan, _ planes: StrideOnePlanes, _ kernels: ck_kernel_table, samplesPerBand: Int,
                                   input: UnsafePointer<Float>, weights: SamplesWeights, output: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let (outChannels, inChannels, height, width) = (plan.outChannels, plan.inChannels, planes.outHeight, planes.outWidth)
@@ -86,10 +85,10 @@ extension DirectConvolution {
     /// Samples per band of `winogradBySamples`, or nil where bands of rows of one sample serve: as many samples' whole
     /// planes of `height` × `width` output pixels as keep one position of V (inChannels floats per tile) within
     /// `bandBudgetBytes`, half of a core's L2, where it stays while the products of a thread's output channels (of each of
-    /// its packs, unless U is kept) sweep it; nil where one
-    /// sample's exceeds it. On the Zen 5 (AVX-512, 1 MiB L2) at batch 4, `toonkit bench kernels` forward and backward data
-    /// took 0.59–0.86 of the time of bands of rows at 512 channels 8², 0.85–0.94 at 16², 0.91–0.99 at 32², but 1.29–1.46
-    /// times as long at 256 channels 64², whose sample's position is 1 MiB (docs/engine-kernels.md "Winograd by samples").
+    /// its packs, unless U is kept) sweep it; nil where one sample's exceeds it. On the Zen 5 (AVX-512, 1 MiB L2) at batch
+    /// 4, `toonkit bench kernels` forward and backward data took 0.59–0.86 of the time of bands of rows at 512 channels 8²,
+    /// 0.85–0.94 at 16², 0.91–0.99 at 32², but 1.29–1.46 times as long at 256 channels 64², whose sample's position is
+    /// 1 MiB (docs/engine-kernels.md "Winograd by samples").
     /// `tilesPerBand` (tests) sets the band's tiles instead: whole planes of as many samples as that holds, nil under one
     /// plane. The budget stops at `samplesBudgetMeasured`, the largest position measured to gain. Where U, the transformed
     /// weights, fits the same budget (64 channels: 256 KiB) the bands of rows read it from the L2 anyway, and the second
