@@ -305,6 +305,7 @@ static void CK_NAME(fir_sum_rows)(long taps, const float *weights, const float *
 #include "winograd_up_kernel_bodies.h"
 #include "conv3x3_down_weight_kernel_bodies.h"
 #include "winograd4_kernel_bodies.h"
+#include "winograd4_5x5_kernel_bodies.h"
 #include "line_winograd_kernel_bodies.h"
 
 static const ck_kernel_table CK_NAME(kernel_table) = {
@@ -332,6 +333,9 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .winograd4_pack = CK_NAME(winograd4_pack),
     .winograd4_scratch = CK_NAME(winograd4_scratch),
     .conv3x3_winograd4_rows = CK_NAME(conv3x3_winograd4_rows),
+    .winograd4_5x5_pack = CK_NAME(winograd4_5x5_pack),
+    .winograd4_5x5_scratch = CK_NAME(winograd4_5x5_scratch),
+    .conv5x5_winograd4_rows = CK_NAME(conv5x5_winograd4_rows),
     .winograd_band = CK_NAME(winograd_band),
     .winograd_band_transforms = CK_NAME(winograd_band_transforms),
     .winograd_unpack_gradient = CK_NAME(winograd_unpack_gradient),

@@ -34,7 +34,7 @@ CK_INLINE void CK_NAME(winograd4_transform_weight)(const CK_NAME(vector) taps[9]
 // conv3x3_pack.
 static void CK_NAME(winograd4_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                                     bool flip, float *packed, long first_tile, long end_tile) {
-    CK_NAME(winograd_pack_with)(36, out_channels, in_channels, weight, out_stride, in_stride, flip, packed, first_tile, end_tile,
+    CK_NAME(winograd_pack_with)(36, 9, out_channels, in_channels, weight, out_stride, in_stride, flip, packed, first_tile, end_tile,
                                 CK_NAME(winograd4_transform_weight));
 }
 
@@ -90,7 +90,7 @@ CK_INLINE void CK_NAME(winograd4_input_transform)(long in_channels, const CK_NAM
 }
 
 // Aᵀ·(m0 … m5): four vectors.
-CK_INLINE void CK_NAME(winograd4_output_combine)(const CK_NAME(vector) m[6], CK_NAME(vector) out[4]) {
+CK_INLINE void CK_NAME(winograd4_output_combine)(const CK_NAME(vector) *m, CK_NAME(vector) out[4]) {
     const CK_NAME(vector) two = CK_NAME(splat)(2), four = CK_NAME(splat)(4), eight = CK_NAME(splat)(8);
     const CK_NAME(vector) sum12 = m[1] + m[2], difference12 = m[1] - m[2], sum34 = m[3] + m[4], difference34 = m[3] - m[4];
     out[0] = (m[0] + sum12) + sum34;
@@ -111,8 +111,10 @@ CK_INLINE void CK_NAME(store_interleaved4_prefix)(float *target, CK_NAME(vector)
     CK_NAME(store_staged)(target, values, count < 4 * CK_LANES ? count : 4 * CK_LANES, accumulate);
 }
 
-// Y = Aᵀ M A per tile: output rows y0 + 4ty + a (below y1), the four columns of each tile interleaved on store.
-CK_INLINE void CK_NAME(winograd4_output_transform)(long out_channels, long out_height, long out_width, const CK_NAME(winograd_layout) *l,
+// Y = Aᵀ M A per tile of `alpha`² products (`combine`: Aᵀ applied to `alpha` vectors; 6 for F(4×4, 3×3), 8 for F(4×4,
+// 5×5)): output rows y0 + 4ty + a (below y1), the four columns of each tile interleaved on store.
+CK_INLINE void CK_NAME(winograd4_output_transform)(int alpha, void (*combine)(const CK_NAME(vector) *m, CK_NAME(vector) out[4]),
+                                                   long out_channels, long out_height, long out_width, const CK_NAME(winograd_layout) *l,
                                                    const float *m, long y0, long y1, bool accumulate, float *output) {
     const long plane = out_height * out_width, position_stride = l->output_positions;
     for (long o = 0; o < out_channels; o++) {
@@ -120,17 +122,17 @@ CK_INLINE void CK_NAME(winograd4_output_transform)(long out_channels, long out_h
             for (long tx = 0; tx < l->tiles_per_row; tx += CK_LANES) {
                 const float *source = m + o * l->stride + ty * l->tiles_per_row + tx;
                 // columns[j][a]: Aᵀ down column j of the tile's products, for output row a.
-                CK_NAME(vector) columns[6][4];
-                for (int j = 0; j < 6; j++) {
-                    CK_NAME(vector) column[6];
-                    for (int i = 0; i < 6; i++) column[i] = CK_NAME(load)(source + (i * 6 + j) * position_stride);
-                    CK_NAME(winograd4_output_combine)(column, columns[j]);
+                CK_NAME(vector) columns[8][4];
+                for (int j = 0; j < alpha; j++) {
+                    CK_NAME(vector) column[8];
+                    for (int i = 0; i < alpha; i++) column[i] = CK_NAME(load)(source + (i * alpha + j) * position_stride);
+                    combine(column, columns[j]);
                 }
                 const long count = out_width - 4 * tx;
                 for (int a = 0; a < 4 && y0 + 4 * ty + a < y1; a++) {
-                    CK_NAME(vector) row[6], pixels[4];
-                    for (int j = 0; j < 6; j++) row[j] = columns[j][a];
-                    CK_NAME(winograd4_output_combine)(row, pixels);
+                    CK_NAME(vector) row[8], pixels[4];
+                    for (int j = 0; j < alpha; j++) row[j] = columns[j][a];
+                    combine(row, pixels);
                     CK_NAME(store_interleaved4_prefix)(output + o * plane + (y0 + 4 * ty + a) * out_width + 4 * tx, pixels[0], pixels[1],
                                                        pixels[2], pixels[3], count, accumulate);
                 }
@@ -150,5 +152,6 @@ static void CK_NAME(conv3x3_winograd4_rows)(long out_channels, long in_channels,
     CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
     CK_NAME(winograd4_input_transform)(in_channels, &l, band, v, scratch + l.temporaries);
     CK_NAME(winograd_band_products)(36, 0, out_channels, in_channels, &l, packed, v, m);
-    CK_NAME(winograd4_output_transform)(out_channels, out_height, out_width, &l, m, y0, y1, accumulate, output);
+    CK_NAME(winograd4_output_transform)(6, CK_NAME(winograd4_output_combine), out_channels, out_height, out_width, &l, m, y0, y1, accumulate,
+                                        output);
 }

@@ -32,7 +32,7 @@ CK_INLINE void CK_NAME(winograd_down_transform_weight)(const CK_NAME(vector) w[9
 
 static void CK_NAME(winograd_down_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                                         float *packed, long first_tile, long end_tile) {
-    CK_NAME(winograd_pack_with)(16, out_channels, in_channels, weight, out_stride, in_stride, false, packed, first_tile, end_tile,
+    CK_NAME(winograd_pack_with)(16, 9, out_channels, in_channels, weight, out_stride, in_stride, false, packed, first_tile, end_tile,
                                 CK_NAME(winograd_down_transform_weight));
 }
 

@@ -16,8 +16,9 @@ CK_INLINE long CK_NAME(winograd_position_floats)(long out_channels, long in_chan
     return (out_channels + CK_CONV_CHANNELS - 1) / CK_CONV_CHANNELS * in_channels * CK_CONV_CHANNELS;
 }
 
-// The most transformed weights per channel pair: F(4×4, 3×3)'s 36.
-#define CK_WINOGRAD_MAX_POSITIONS 36
+// The most transformed weights per channel pair (F(4×4, 5×5)'s 64), and the most taps (5×5).
+#define CK_WINOGRAD_MAX_POSITIONS 64
+#define CK_WINOGRAD_MAX_TAPS 25
 
 // winograd_pack_with transforms the weights of CK_WINOGRAD_PACK_CHANNELS input channels (a block: CK_CONV_CHANNELS · 8
 // channel pairs, whole vectors of 8 or 16) at a time, and stores them a run of CK_WINOGRAD_PACK_RUN blocks at a time.
@@ -25,23 +26,23 @@ CK_INLINE long CK_NAME(winograd_position_floats)(long out_channels, long in_chan
 #define CK_WINOGRAD_PACK_RUN 4
 _Static_assert(CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS % CK_LANES == 0, "a pack block of whole vectors");
 
-// taps[k][c·T + r] = tap k of the weights (rows[r], input channel c0 + c), T = CK_CONV_CHANNELS, as conv3x3_pack reads
-// them (turned by 180° with `flip`); zeros for the channels at or past in_channels.
-CK_INLINE void CK_NAME(winograd_pack_gather)(const float *const rows[CK_CONV_CHANNELS], long in_stride, bool flip, long c0, long in_channels,
-                                             float taps[9][CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS]) {
+// taps[k][c·T + r] = tap k < `taps` (9 for 3×3, 25 for 5×5) of the weights (rows[r], input channel c0 + c), T =
+// CK_CONV_CHANNELS, as conv3x3_pack reads them (turned by 180° with `flip`); zeros for the channels at or past in_channels.
+CK_INLINE void CK_NAME(winograd_pack_gather)(int taps, const float *const rows[CK_CONV_CHANNELS], long in_stride, bool flip, long c0,
+                                             long in_channels, float gathered[CK_WINOGRAD_MAX_TAPS][CK_CONV_CHANNELS * CK_WINOGRAD_PACK_CHANNELS]) {
     // The next block's taps, fetched while this one's are gathered: loads from rows of the weight far apart had stalled
     // the gather (docs/engine-kernels.md "Prefetching the packs' taps"). With the input channels a row of the weight apart
     // (backward data's transposed weight) those are the next 8 rows' 6 tiles' taps, else the tile's 6 rows' next 8
     // channels.
-    if (in_stride > 9 * CK_CONV_CHANNELS) {
+    if (in_stride > taps * CK_CONV_CHANNELS) {
         for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS && c0 + CK_WINOGRAD_PACK_CHANNELS + c < in_channels; c++) {
             const char *next = (const char *)(rows[0] + (c0 + CK_WINOGRAD_PACK_CHANNELS + c) * in_stride);
-            for (long line = 0; line < 9 * CK_CONV_CHANNELS * (long)sizeof(float); line += 64) __builtin_prefetch(next + line);
+            for (long line = 0; line < taps * CK_CONV_CHANNELS * (long)sizeof(float); line += 64) __builtin_prefetch(next + line);
         }
     } else if (c0 + CK_WINOGRAD_PACK_CHANNELS < in_channels) {
         for (long r = 0; r < CK_CONV_CHANNELS; r++) {
             const char *next = (const char *)(rows[r] + (c0 + CK_WINOGRAD_PACK_CHANNELS) * in_stride);
-            for (long line = 0; line < 9 * CK_WINOGRAD_PACK_CHANNELS * (long)sizeof(float); line += 64) __builtin_prefetch(next + line);
+            for (long line = 0; line < taps * CK_WINOGRAD_PACK_CHANNELS * (long)sizeof(float); line += 64) __builtin_prefetch(next + line);
         }
     }
     for (long c = 0; c < CK_WINOGRAD_PACK_CHANNELS; c++) {
@@ -49,17 +50,17 @@ CK_INLINE void CK_NAME(winograd_pack_gather)(const float *const rows[CK_CONV_CHA
         for (long r = 0; r < CK_CONV_CHANNELS; r++) {
             const long pair = c * CK_CONV_CHANNELS + r;
             if (c0 + c >= in_channels) {
-                for (int k = 0; k < 9; k++) taps[k][pair] = 0;
+                for (int k = 0; k < taps; k++) gathered[k][pair] = 0;
                 continue;
             }
             const float *source = rows[r] + (c0 + c) * in_stride;
-            for (int k = 0; k < 9; k++) taps[k][pair] = source[flip ? 8 - k : k];
+            for (int k = 0; k < taps; k++) gathered[k][pair] = source[flip ? taps - 1 - k : k];
         }
     }
 }
 
 // U[ξ][tile][c][r] = transform(taps of weight (o = tile·T + r, c))[ξ] for `positions` ≤ CK_WINOGRAD_MAX_POSITIONS
-// positions ξ, T = CK_CONV_CHANNELS, the taps read as conv3x3_pack reads them (turned by 180° with `flip`; the last
+// positions ξ, from `taps` ≤ CK_WINOGRAD_MAX_TAPS taps, T = CK_CONV_CHANNELS, the taps read as conv3x3_pack reads them (turned by 180° with `flip`; the last
 // output channel repeated past out_channels), for the tiles first_tile ≤ tile < end_tile only.
 // Vectorised over the channel pairs in their packed order (c, r): a block's taps are gathered tap by tap, a vector of
 // pairs transformed at a time (each lane does the scalar transform's operations in the same order, so the values are
@@ -67,9 +68,9 @@ CK_INLINE void CK_NAME(winograd_pack_gather)(const float *const rows[CK_CONV_CHA
 // piece. Transforming a pair at a time and storing a tile's 6 pairs per position, a whole position apart, took 2–3
 // times as long where the packed weights stay in the cache and 1.15–2 times on 512 × 512 channels, one thread
 // (docs/engine-kernels.md "Packing the transformed weights").
-CK_INLINE void CK_NAME(winograd_pack_with)(int positions, long out_channels, long in_channels, const float *weight, long out_stride,
+CK_INLINE void CK_NAME(winograd_pack_with)(int positions, int taps, long out_channels, long in_channels, const float *weight, long out_stride,
                                            long in_stride, bool flip, float *packed, long first_tile, long end_tile,
-                                           void (*transform)(const CK_NAME(vector) taps[9], CK_NAME(vector) *u)) {
+                                           void (*transform)(const CK_NAME(vector) *taps, CK_NAME(vector) *u)) {
     enum { T = CK_CONV_CHANNELS, block_pairs = T * CK_WINOGRAD_PACK_CHANNELS, run_channels = CK_WINOGRAD_PACK_RUN * CK_WINOGRAD_PACK_CHANNELS };
     const long tiles = (out_channels + T - 1) / T;
     const long per_position = CK_NAME(winograd_position_floats)(out_channels, in_channels);
@@ -80,11 +81,11 @@ CK_INLINE void CK_NAME(winograd_pack_with)(int positions, long out_channels, lon
         for (long run_c0 = 0; run_c0 < in_channels; run_c0 += run_channels) {
             const long channels = in_channels - run_c0 < run_channels ? in_channels - run_c0 : run_channels;
             for (long b0 = 0; b0 < channels; b0 += CK_WINOGRAD_PACK_CHANNELS) {
-                float taps[9][block_pairs] __attribute__((aligned(64)));
-                CK_NAME(winograd_pack_gather)(rows, in_stride, flip, run_c0 + b0, in_channels, taps);
+                float gathered[CK_WINOGRAD_MAX_TAPS][block_pairs] __attribute__((aligned(64)));
+                CK_NAME(winograd_pack_gather)(taps, rows, in_stride, flip, run_c0 + b0, in_channels, gathered);
                 for (int v = 0; v < block_pairs / CK_LANES; v++) {
-                    CK_NAME(vector) t[9], u[CK_WINOGRAD_MAX_POSITIONS];
-                    for (int k = 0; k < 9; k++) t[k] = CK_NAME(load)(taps[k] + v * CK_LANES);
+                    CK_NAME(vector) t[CK_WINOGRAD_MAX_TAPS], u[CK_WINOGRAD_MAX_POSITIONS];
+                    for (int k = 0; k < taps; k++) t[k] = CK_NAME(load)(gathered[k] + v * CK_LANES);
                     transform(t, u);
                     for (int k = 0; k < positions; k++) CK_NAME(store)(run[k] + b0 * T + v * CK_LANES, u[k]);
                 }
@@ -115,7 +116,7 @@ CK_INLINE void CK_NAME(winograd_transform_weight)(const CK_NAME(vector) taps[9],
 // U[ξ][tile][c][r] = (G g Gᵀ)[ξ] of weight (o = tile·T + r, c), T = CK_CONV_CHANNELS; addressing as conv3x3_pack.
 static void CK_NAME(winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                                    bool flip, float *packed, long first_tile, long end_tile) {
-    CK_NAME(winograd_pack_with)(16, out_channels, in_channels, weight, out_stride, in_stride, flip, packed, first_tile, end_tile,
+    CK_NAME(winograd_pack_with)(16, 9, out_channels, in_channels, weight, out_stride, in_stride, flip, packed, first_tile, end_tile,
                                 CK_NAME(winograd_transform_weight));
 }
 
@@ -131,8 +132,8 @@ typedef struct {
     long stride;              // floats per channel of V and M: to the last sample's last row's whole vectors, rounded up to whole vectors
     long input_positions;     // floats from one position of V to the next (winograd_position_stride)
     long output_positions;    // floats from one position of M to the next
-    long padded_width;        // the band copy's row: side·columns + 2 input columns
-    long band_rows;           // the band copy's rows: side·tile_rows + 2
+    long padded_width;        // the band copy's row: side·columns + halo input columns
+    long band_rows;           // the band copy's rows: side·tile_rows + halo
     long channel_stride;      // floats per channel of the band copy
     long transformed_input;   // offset of V
     long transformed_output;  // offset of M
@@ -146,7 +147,7 @@ CK_INLINE long CK_NAME(whole_vectors)(long n) {
 }
 
 // Floats from one position of V or M to the next: `channels`·`stride` rounded up to an odd number of cache lines. A
-// transform reads or writes all 16–49 positions of a tile at once; whole 4 KB pages apart (as channels·stride is
+// transform reads or writes all 16–64 positions of a tile at once; whole 4 KB pages apart (as channels·stride is
 // whenever 128 channels or more meet a stride of whole vectors) they all fall in one set of the 8-way L1 cache and
 // evict each other. An odd number of lines puts every position in a set of its own (docs/engine-kernels.md "Positions
 // apart in the cache").
@@ -157,26 +158,34 @@ CK_INLINE long CK_NAME(winograd_position_stride)(long channels, long stride) {
 
 // `positions`: 16 for F(2×2, 3×3), 25 for the down-sampling's parities (winograd_down_rows), 36 for F(4×4, 3×3), 49 for
 // the up-sampling's (winograd_up_rows); `side`: output pixels per tile along each axis, 2, 3 for the up-sampling's
-// parity pixels, or 4 for F(4×4, 3×3). `samples`: bands of that many samples' planes whose tiles follow one another
-// (the weight gradient's on small planes, winograd_band); the band copy holds one sample's rows at a time.
-CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_samples_plan)(int positions, int side, long out_channels, long in_channels,
-                                                                  long rows, long out_width, long samples) {
+// parity pixels, or 4 for F(4×4, 3×3) and F(4×4, 5×5). `samples`: bands of that many samples' planes whose tiles follow
+// one another (the weight gradient's on small planes, winograd_band); the band copy holds one sample's rows at a time.
+// `halo`: the kernel's size less one, the input rows and columns a band's tiles read past its output's (2 for 3×3, 4 for
+// F(4×4, 5×5)).
+CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_halo_plan)(int positions, int side, int halo, long out_channels, long in_channels,
+                                                               long rows, long out_width, long samples) {
     CK_NAME(winograd_layout) layout;
     layout.tiles_per_row = (out_width + side - 1) / side;
     layout.columns = CK_NAME(whole_vectors)(layout.tiles_per_row);
     layout.tile_rows = (rows + side - 1) / side;
     layout.stride = CK_NAME(whole_vectors)((samples * layout.tile_rows - 1) * layout.tiles_per_row + layout.columns);
-    layout.padded_width = side * layout.columns + 2;
-    layout.band_rows = side * layout.tile_rows + 2;
+    layout.padded_width = side * layout.columns + halo;
+    layout.band_rows = side * layout.tile_rows + halo;
     layout.channel_stride = layout.band_rows * layout.padded_width;
     layout.input_positions = CK_NAME(winograd_position_stride)(in_channels, layout.stride);
     layout.output_positions = CK_NAME(winograd_position_stride)(out_channels, layout.stride);
     layout.transformed_input = in_channels * layout.channel_stride;
     layout.transformed_output = layout.transformed_input + positions * layout.input_positions;
     layout.temporaries = layout.transformed_output + positions * layout.output_positions;
-    // Only the stride-1 kernels use the column buffers: F(4×4, 3×3) eight, F(2×2, 3×3) two (the parity kernels none).
+    // Only the stride-1 kernels use the column buffers: F(4×4, 3×3) eight, F(2×2, 3×3) two (the parity kernels none);
+    // F(4×4, 5×5) takes four of columns + CK_LANES, which fit in F(4×4, 3×3)'s eight since columns ≥ CK_LANES.
     layout.scratch = layout.temporaries + (side == 4 ? 8 : 2) * (layout.columns + 1);
     return layout;
+}
+
+CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_samples_plan)(int positions, int side, long out_channels, long in_channels,
+                                                                  long rows, long out_width, long samples) {
+    return CK_NAME(winograd_halo_plan)(positions, side, 2, out_channels, in_channels, rows, out_width, samples);
 }
 
 CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_plan)(int positions, int side, long out_channels, long in_channels, long rows,

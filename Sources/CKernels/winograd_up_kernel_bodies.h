@@ -42,7 +42,7 @@ CK_INLINE void CK_NAME(winograd_up_transform_weight)(const CK_NAME(vector) w[9],
 
 static void CK_NAME(winograd_up_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride,
                                       float *packed, long first_tile, long end_tile) {
-    CK_NAME(winograd_pack_with)(25, out_channels, in_channels, weight, out_stride, in_stride, false, packed, first_tile, end_tile,
+    CK_NAME(winograd_pack_with)(25, 9, out_channels, in_channels, weight, out_stride, in_stride, false, packed, first_tile, end_tile,
                                 CK_NAME(winograd_up_transform_weight));
 }
 

@@ -24,8 +24,8 @@ extension ConvRounding: ExpressibleByArgument {}
 struct InceptionRoundingOption: ParsableArguments {
     @Option(help: ArgumentHelp("""
         How FID's Inception convolutions may round: relaxed (the default) lets the 3×3 layers on planes from 16 wide \
-        use Winograd F(4×4, 3×3), the 5×5 ones the same as four 3×3 blocks, and the 1×7, 7×1, 1×3 and 3×1 ones F(4, r); \
-        standard keeps F(2×2, 3×3) and F(2, r). Both stay within a few 1e-6 of pytorch-fid's features; relaxed is faster \
+        use Winograd F(4×4, 3×3), the 5×5 ones F(4×4, 5×5), and the 1×7, 7×1, 1×3 and 3×1 ones F(4, r); standard keeps \
+        F(2×2, 3×3), im2col for the 5×5 and F(2, r). Both stay within a few 1e-6 of pytorch-fid's features; relaxed is faster \
         (docs/engine-kernels.md).
         """, valueName: "rounding"))
     var rounding: ConvRounding?

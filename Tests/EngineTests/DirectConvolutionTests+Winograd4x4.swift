@@ -88,6 +88,59 @@ extension DirectConvolutionTests {
                 return run(count: n * o * g.outPlane) { winograd(g, x, weight, tile: .four, output: $0, instructionSet: set) }
             }
         }
+        try expectSetsAgree(results)
+    }
+
+    /// A 5×5 convolution with padding 2 by F(4×4, 5×5) (`WinogradFiveByFive`): against the definition on planes that end
+    /// in partial tiles (1–3 pixels of the last tile column and row), partial channel tiles, batches, two bands (48 → 64
+    /// channels on 35²: 32 rows, then 3), and the last vector of tile columns partial on every set, within 1e-3
+    /// and 40 times im2col's worst error; through conv2d only with relaxed rounding; bands of one tile row give the same
+    /// bits. Other 5×5 geometries keep im2col.
+    @Test func winograd5x5MatchesTheDefinition() throws {
+        // (batch, in, out, height, width)
+        for (n, c, o, h, w) in [(2, 5, 7, 35, 35), (1, 3, 13, 17, 16), (1, 48, 6, 6, 19), (1, 48, 64, 35, 35), (3, 2, 5, 10, 33)] {
+            let shape = "shape \((n, c, o, h, w))"
+            let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c, 5, 5], options: ConvOptions(padding: 2))
+            let x = G.random([n, c, h, w], seed: 93), weight = G.random([o, c, 5, 5], scale: 0.2, seed: 94)
+            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: 2, groups: 1)
+            let fiveByFive = try #require(WinogradFiveByFive(g), "\(shape)")
+            let output = run(count: n * o * h * w) { fiveByFive.forward(input: x.pointer, weight: weight.pointer, output: $0) }
+            let standard = try Tensor.conv2d(x, weight, ConvOptions(padding: 2)).scalars
+            let (error, standardError) = (ForwardTests.maxDifference(output, reference), ForwardTests.maxDifference(standard, reference))
+            #expect(error < 1e-3 && error < 40 * max(standardError, 1e-6), "\(shape): F(4×4, 5×5) \(error), im2col \(standardError)")
+            #expect(try mismatch(Tensor.conv2d(x, weight, ConvOptions(padding: 2, rounding: .relaxed)).scalars, output) == nil, "\(shape)")
+            #expect(standard != output, "standard rounding keeps im2col, which rounds differently")
+            let banded = run(count: n * o * h * w) {
+                fiveByFive.forward(input: x.pointer, weight: weight.pointer, output: $0, tilesPerBand: 1)
+            }
+            #expect(banded.map(\.bitPattern) == output.map(\.bitPattern), "bands of one tile row, \(shape)")
+        }
+        #expect(WinogradFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 8, 8], weight: [4, 4, 5, 5], options: ConvOptions(padding: 2))) == nil)
+        #expect(WinogradFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 4, 5, 5], options: ConvOptions(padding: 1))) == nil)
+        #expect(WinogradFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 2, 5, 5], options: ConvOptions(padding: 2, groups: 2))) == nil)
+        #expect(WinogradFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 4, 3, 3], options: ConvOptions(padding: 2))) == nil)
+        #expect(WinogradFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 4, 5, 5], options: ConvOptions(stride: 2, padding: 2))) == nil)
+    }
+
+    /// The 5×5's transforms have no multiply-add either: AVX2 and AVX-512 agree bit for bit, the baseline within the chains'
+    /// error bound, as `instructionSetsAgreeOnWinograd4x4`.
+    @Test func instructionSetsAgreeOnWinograd5x5() throws {
+        let cases = [(1, 8, 14, 6, 64), (2, 5, 7, 35, 35), (1, 3, 13, 17, 16)]
+        func results(_ set: KernelInstructionSet) throws -> [Float] {
+            try cases.flatMap { (n, c, o, h, w) -> [Float] in
+                let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c, 5, 5], options: ConvOptions(padding: 2))
+                let x = G.random([n, c, h, w], seed: 99), weight = G.random([o, c, 5, 5], scale: 0.2, seed: 98)
+                let fiveByFive = try #require(WinogradFiveByFive(g))
+                return run(count: n * o * g.outPlane) {
+                    fiveByFive.forward(input: x.pointer, weight: weight.pointer, output: $0, instructionSet: set)
+                }
+            }
+        }
+        try expectSetsAgree(results)
+    }
+
+    /// Sets that fuse their products alike give the same bits; the others agree within 1e-5 of the largest value.
+    private func expectSetsAgree(_ results: (KernelInstructionSet) throws -> [Float]) throws {
         let reference = try results(.baseline)
         var fusedReference: [Float]?
         for set in KernelInstructionSet.supported where set != .baseline {
@@ -103,29 +156,6 @@ extension DirectConvolutionTests {
                 fusedReference = fusedReference ?? values
             }
         }
-    }
-
-    /// A 5×5 convolution with padding 2 as four 3×3 blocks by F(4×4, 3×3) (`SplitFiveByFive`): against the definition on
-    /// planes that end in partial tiles and shifted copies that fall off every edge, only with relaxed rounding, under
-    /// `auto` and on planes from 16 wide; other 5×5 geometries keep im2col.
-    @Test func fiveByFiveAsFourThreeByThreeMatchesTheDefinition() throws {
-        // (batch, in, out, height, width)
-        for (n, c, o, h, w) in [(2, 5, 7, 35, 35), (1, 3, 13, 17, 16), (1, 48, 6, 6, 19)] {
-            let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c, 5, 5], options: ConvOptions(padding: 2))
-            let x = G.random([n, c, h, w], seed: 93), weight = G.random([o, c, 5, 5], scale: 0.2, seed: 94)
-            let reference = ForwardTests.naiveConv2d(x, weight, stride: 1, padding: 2, groups: 1)
-            let split = try #require(SplitFiveByFive(g), "shape \((n, c, o, h, w))")
-            let output = run(count: n * o * h * w) { split.forward(input: x.pointer, weight: weight.pointer, output: $0) }
-            #expect(ForwardTests.maxDifference(output, reference) < 1e-3, "shape \((n, c, o, h, w))")
-            #expect(try mismatch(Tensor.conv2d(x, weight, ConvOptions(padding: 2, rounding: .relaxed)).scalars, output) == nil)
-            let standard = try Tensor.conv2d(x, weight, ConvOptions(padding: 2)).scalars
-            #expect(standard != output, "standard rounding keeps im2col, which rounds differently")
-            #expect(ForwardTests.maxDifference(standard, reference) < 1e-4)
-        }
-        #expect(SplitFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 8, 8], weight: [4, 4, 5, 5], options: ConvOptions(padding: 2))) == nil)
-        #expect(SplitFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 4, 5, 5], options: ConvOptions(padding: 1))) == nil)
-        #expect(SplitFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 2, 5, 5], options: ConvOptions(padding: 2, groups: 2))) == nil)
-        #expect(SplitFiveByFive(try ConvGeometry(op: "test", input: [1, 4, 20, 20], weight: [4, 4, 3, 3], options: ConvOptions(padding: 2))) == nil)
     }
 
     private func winograd(_ g: ConvGeometry, _ x: Tensor, _ weight: Tensor, tile: DirectConvolution.WinogradTile, accumulate: Bool = false,

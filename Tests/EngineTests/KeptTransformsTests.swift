@@ -54,6 +54,8 @@ import Testing
              options: ConvOptions(stride: 2), keeps: KernelInstructionSet.active.vectorFloats == 16),
         Case(name: "line Winograd F(2, 3)", algorithm: .auto, input: [2, 8, 8, 8], weight: [5, 8, 1, 3], transposed: false,
              options: ConvOptions(stride: 1, padding: (0, 1)), keeps: true),
+        Case(name: "Winograd F(4×4, 5×5)", algorithm: .auto, input: [2, 8, 17, 17], weight: [5, 8, 5, 5], transposed: false,
+             options: ConvOptions(padding: 2, rounding: .relaxed), keeps: true),
         Case(name: "line Winograd F(4, 7)", algorithm: .auto, input: [2, 8, 17, 17], weight: [5, 8, 7, 1], transposed: false,
              options: ConvOptions(stride: 1, padding: (3, 0), rounding: .relaxed), keeps: true),
     ]

@@ -2,7 +2,7 @@
 ///
 /// The 3×3 convolutions DirectConvolution serves (Winograd, direct and stride-2 kernels; its `Path`) go there instead,
 /// unless TOONKIT_CONV=im2col; under `auto` so do the forward passes of the 1×r and r×1 ones LineWinograd serves, and
-/// with relaxed rounding those of the 5×5 ones SplitFiveByFive serves.
+/// with relaxed rounding those of the 5×5 ones WinogradFiveByFive serves.
 /// The three passes below share one geometry. "Input space" is [N, C, H, W], "output space" is
 /// [N, O, Ho, Wo], weights are [O, C/groups, kh, kw]:
 ///   forward:      input space → output space   (conv2d)
@@ -76,7 +76,7 @@ struct ConvGeometry: Equatable {
 
 enum ConvKernels {
     /// `kept`: the weight's kept transforms (`Tensor.keepingConvolutionTransforms`), which the direct, Winograd and line
-    /// Winograd kernels take instead of making them; im2col + GEMM and the 5×5 split read the weight as it is.
+    /// Winograd kernels (and F(4×4, 5×5)) take instead of making them; im2col + GEMM reads the weight as it is.
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         algorithm: ConvolutionAlgorithm = .current, rounding: ConvRounding = .standard, kept: KeptTransforms? = nil) {
         if let path = DirectConvolution.Path(g, backwardData: false, algorithm: algorithm, rounding: rounding) {
@@ -84,8 +84,8 @@ enum ConvKernels {
                 DirectConvolution.forward(g, input: input, weight: weight, output: output, winograd: path.winogradTile, kept: kept)
             }
         }
-        if algorithm.usesWinograd && rounding == .relaxed, let split = SplitFiveByFive(g) {
-            return Profiler.measure("conv5x5 as 3x3 winograd F(4x4)") { split.forward(input: input, weight: weight, output: output) }
+        if algorithm.usesWinograd && rounding == .relaxed, let fiveByFive = WinogradFiveByFive(g) {
+            return Profiler.measure("conv5x5 winograd F(4x4)") { fiveByFive.forward(input: input, weight: weight, output: output, kept: kept) }
         }
         if algorithm.usesWinograd, let line = LineWinograd(g, rounding: rounding) {
             return Profiler.measure(line.profileName) { line.forward(input: input, weight: weight, output: output, kept: kept) }

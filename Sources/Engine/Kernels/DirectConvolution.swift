@@ -184,8 +184,9 @@ enum DirectConvolution {
         }
     }
 
-    /// How a pass reads the stored weight [O, C/groups, 3, 3] as the [out, in, 3, 3] weight of the convolution its
-    /// kernel computes: as stored (forward), or with the channels transposed and the taps turned by 180° (backward data).
+    /// How a pass reads the stored weight [O, C/groups, k, k] (3×3, or F(4×4, 5×5)'s 5×5) as the [out, in, k, k] weight of
+    /// the convolution its kernel computes: as stored (forward), or with the channels transposed and the taps turned by
+    /// 180° (backward data).
     struct WeightLayout {
         let weight: UnsafePointer<Float>
         let groupStride: Int
@@ -196,7 +197,8 @@ enum DirectConvolution {
         init(_ g: ConvGeometry, _ weight: UnsafePointer<Float>, transposed: Bool, turned: Bool? = nil) {
             (self.weight, groupStride) = (weight, g.outPerGroup * g.patch)
             (outChannels, inChannels) = transposed ? (g.inPerGroup, g.outPerGroup) : (g.outPerGroup, g.inPerGroup)
-            (outStride, inStride) = transposed ? (9, g.patch) : (g.patch, 9)
+            let taps = g.kernelHeight * g.kernelWidth
+            (outStride, inStride) = transposed ? (taps, g.patch) : (g.patch, taps)
             self.turned = turned ?? transposed
         }
 

@@ -37,8 +37,8 @@ public enum ConvRounding: String, CaseIterable, Codable, Sendable {
     case standard
     /// Forward passes of stride-1 3×3 convolutions that Winograd serves on planes from 16 wide may take F(4×4, 3×3):
     /// 2.25 multiplies per output pixel and channel pair instead of 4, with about 13 times F(2×2, 3×3)'s rounding
-    /// (docs/engine-kernels.md "Winograd F(4×4, 3×3)"); so may 5×5 ones with padding 2, split into four 3×3 blocks
-    /// (`SplitFiveByFive`, 9 multiplies instead of 25). For inference whose consumer tolerates that: FID's Inception
+    /// (docs/engine-kernels.md "Winograd F(4×4, 3×3)"); so may 5×5 ones with padding 2, by F(4×4, 5×5)
+    /// (`WinogradFiveByFive`, 4 multiplies instead of 25). For inference whose consumer tolerates that: FID's Inception
     /// features. So may the 1×r and r×1 ones LineWinograd serves, with F(4, r) instead of F(2, r). Gradients (every pass
     /// recorded for backward) round as `standard`.
     case relaxed
