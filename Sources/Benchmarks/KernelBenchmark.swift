@@ -114,7 +114,7 @@ public enum KernelBenchmark {
 
     /// Conv2d_2a, 2b and 4a and the 35² double-3×3 branch's two: planes that are not whole vectors wide, with and
     /// without padding (docs/engine-kernels.md "Winograd"); Mixed_6e's 1×7 and 7×1 and Mixed_7b's 1×3 and 3×1 ("Winograd
-    /// along one axis"); Mixed_7b's 3×3 at 8² ("Narrow planes") and Mixed_5b's 5×5, which im2col computes.
+    /// along one axis"); Mixed_7b's 3×3 at 8² ("Narrow planes") and Mixed_5b's 5×5 ("Winograd F(4×4, 5×5)").
     public static let inceptionLayers: [InceptionLayer] = [
         InceptionLayer(channelsIn: 32, channelsOut: 32, inputSize: 149, padding: (0, 0)),
         InceptionLayer(channelsIn: 32, channelsOut: 64, inputSize: 147, padding: (1, 1)),

@@ -138,7 +138,8 @@ typedef struct {
     long transformed_input;   // offset of V
     long transformed_output;  // offset of M
     long temporaries;         // offset of the column buffers: F(2×2)'s even and odd columns, columns + 1 floats each;
-                              // F(4×4)'s even and odd (2·columns + 1 each), then columns 4x + k (columns + 1 each)
+                              // F(4×4, 3×3)'s even and odd (2·columns + 1 each), then columns 4x + k (columns + 1 each);
+                              // F(4×4, 5×5)'s columns 4x + k (columns + CK_LANES each)
     long scratch;             // floats in all
 } CK_NAME(winograd_layout);
 

@@ -15,7 +15,7 @@ public final class InceptionNetwork: @unchecked Sendable {
     }
 
     /// FID's features tolerate Winograd F(4×4, 3×3)'s rounding in the 3×3 layers on planes from 16 wide (147², 71², 35²),
-    /// the 5×5 ones split into 3×3 blocks and F(4, r) in the 1×r and r×1 ones: against pytorch-fid they stay within a few
+    /// F(4×4, 5×5) in the 5×5 ones and F(4, r) in the 1×r and r×1 ones: against pytorch-fid they stay within a few
     /// 1e-6 of the largest feature, as with `standard`, the parity bound being 1e-4 (docs/engine-kernels.md, schemas/fid-inception.md).
     public static let defaultRounding = ConvRounding.relaxed
 

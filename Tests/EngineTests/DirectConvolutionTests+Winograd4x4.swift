@@ -93,12 +93,14 @@ extension DirectConvolutionTests {
 
     /// A 5×5 convolution with padding 2 by F(4×4, 5×5) (`WinogradFiveByFive`): against the definition on planes that end
     /// in partial tiles (1–3 pixels of the last tile column and row), partial channel tiles, batches, two bands (48 → 64
-    /// channels on 35²: 32 rows, then 3), and the last vector of tile columns partial on every set, within 1e-3
-    /// and 40 times im2col's worst error; through conv2d only with relaxed rounding; bands of one tile row give the same
-    /// bits. Other 5×5 geometries keep im2col.
+    /// channels on 35²: 32 rows, then 3), the last vector of tile columns partial on every set or whole (64 wide: 16 tile
+    /// columns, whose last reads the right halo's last columns), and more than one vector of them on every set (70 wide),
+    /// within 1e-3 and 40 times im2col's worst error; through conv2d only with relaxed rounding; bands of one tile row give
+    /// the same bits. Other 5×5 geometries keep im2col.
     @Test func winograd5x5MatchesTheDefinition() throws {
         // (batch, in, out, height, width)
-        for (n, c, o, h, w) in [(2, 5, 7, 35, 35), (1, 3, 13, 17, 16), (1, 48, 6, 6, 19), (1, 48, 64, 35, 35), (3, 2, 5, 10, 33)] {
+        for (n, c, o, h, w) in [(2, 5, 7, 35, 35), (1, 3, 13, 17, 16), (1, 48, 6, 6, 19), (1, 48, 64, 35, 35), (3, 2, 5, 10, 33),
+                                (1, 4, 5, 9, 64), (1, 4, 5, 9, 70)] {
             let shape = "shape \((n, c, o, h, w))"
             let g = try ConvGeometry(op: "test", input: [n, c, h, w], weight: [o, c, 5, 5], options: ConvOptions(padding: 2))
             let x = G.random([n, c, h, w], seed: 93), weight = G.random([o, c, 5, 5], scale: 0.2, seed: 94)

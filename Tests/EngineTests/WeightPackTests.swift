@@ -6,22 +6,28 @@ import Testing
 /// The convolution kernels' weight packs: the direct kernels' taps (`conv3x3_pack`) and the Winograd kernels' transformed
 /// weights (docs/engine-kernels.md "Packing the transformed weights"), which work a block of 8 input channels and a run of
 /// 4 blocks at a time. Threads pack disjoint tile ranges of one weight, so a range must write exactly its own tiles and
-/// the ranges together the bytes of one whole pack, on every set; F(2×2, 3×3) and F(4×4, 3×3) are G g Gᵀ. Channel
+/// the ranges together the bytes of one whole pack, on every set; F(2×2, 3×3), F(4×4, 3×3) and F(4×4, 5×5) are G g Gᵀ. Channel
 /// counts leave partial channel tiles, blocks and runs (5, 17, 37), a lone channel and a full run.
 @Suite struct WeightPackTests {
     /// (output channels, input channels, read transposed as backward data reads the weight)
     static let shapes = [(17, 5, false), (13, 37, false), (7, 17, true), (6, 1, false), (1, 40, false), (20, 32, true)]
 
     enum Pack: CaseIterable {
-        case direct, winograd, winogradTurned, winograd4x4, up, down
+        case direct, winograd, winogradTurned, winograd4x4, up, down, winograd5x5, winograd5x5Turned
 
         /// Floats per channel pair.
-        var positions: Int { [9, 16, 16, 36, 25, 16][Self.allCases.firstIndex(of: self)!] }
+        var positions: Int { [9, 16, 16, 36, 25, 16, 64, 64][Self.allCases.firstIndex(of: self)!] }
+
+        /// Taps per channel pair of the weight it reads: 3×3, or F(4×4, 5×5)'s 5×5.
+        var taps: Int { self == .winograd5x5 || self == .winograd5x5Turned ? 25 : 9 }
+
+        /// Whether it reads the taps turned by 180°, as backward data does.
+        var turned: Bool { self == .winogradTurned || self == .winograd5x5Turned }
 
         func run(_ kernels: ck_kernel_table, out o: Int, in c: Int, weight: UnsafePointer<Float>, transposed: Bool,
                  into packed: UnsafeMutablePointer<Float>, tiles: Range<Int>) {
-            // [out, in, 3, 3], or [in, out, 3, 3] read with the strides swapped.
-            let (outStride, inStride) = transposed ? (9, o * 9) : (c * 9, 9)
+            // [out, in, k, k], or [in, out, k, k] read with the strides swapped.
+            let (outStride, inStride) = transposed ? (taps, o * taps) : (c * taps, taps)
             let (first, end) = (tiles.lowerBound, tiles.upperBound)
             switch self {
             case .direct: kernels.conv3x3_pack(kernels.conv3x3_tile_channels, o, c, weight, outStride, inStride, true, packed, first, end)
@@ -30,6 +36,8 @@ import Testing
             case .winograd4x4: kernels.winograd4_pack(o, c, weight, outStride, inStride, false, packed, first, end)
             case .up: kernels.winograd_up_pack(o, c, weight, outStride, inStride, packed, first, end)
             case .down: kernels.winograd_down_pack(o, c, weight, outStride, inStride, packed, first, end)
+            case .winograd5x5, .winograd5x5Turned:
+                kernels.winograd4_5x5_pack(o, c, weight, outStride, inStride, turned, packed, first, end)
             }
         }
     }
@@ -48,7 +56,9 @@ import Testing
         }
     }
 
-    static func weight(_ o: Int, _ c: Int) -> [Float] { GradCheck.random([o, c, 3, 3], scale: 0.3, seed: UInt32(o * 131 + c)).scalars }
+    static func weight(_ o: Int, _ c: Int, _ pack: Pack) -> [Float] {
+        GradCheck.random([o, c, pack.taps], scale: 0.3, seed: UInt32(o * 131 + c)).scalars
+    }
 
     /// A NaN-filled buffer 64 floats longer than the pack, after `pack` ran over each of `ranges` in turn.
     static func packed(_ pack: Pack, _ set: KernelInstructionSet, _ shape: (Int, Int, Bool), _ weight: [Float], ranges: [Range<Int>]) -> [Float] {
@@ -69,7 +79,7 @@ import Testing
     @Test(arguments: Pack.allCases)
     func tileRangesWriteExactlyTheirTilesAndTogetherOneWholePack(_ pack: Pack) {
         for shape in Self.shapes {
-            let weight = Self.weight(shape.0, shape.1)
+            let weight = Self.weight(shape.0, shape.1, pack)
             for set in KernelInstructionSet.supported {
                 let tileChannels = set.kernels.conv3x3_tile_channels, tiles = (shape.0 + tileChannels - 1) / tileChannels
                 let layout = Layout(tiles: tiles, inChannels: shape.1, tileChannels: tileChannels, pack: pack)
@@ -93,8 +103,15 @@ import Testing
         #expect(seen.map(\.0) == [0, 1, 2] && seen.map(\.1) == [2..<3, 0..<3, 0..<3])
     }
 
-    /// G of F(2×2, 3×3) and F(4×4, 3×3) (winograd_kernel_bodies.h, winograd4_kernel_bodies.h).
+    /// G of F(2×2, 3×3), F(4×4, 3×3) and F(4×4, 5×5) (winograd_kernel_bodies.h, winograd4_kernel_bodies.h,
+    /// winograd4_5x5_kernel_bodies.h).
     static func transformMatrix(_ pack: Pack) -> [[Double]] {
+        if pack.taps == 25 {
+            let (ninth, ninetieth): (Double, Double) = (2.0 / 9, 1.0 / 90)
+            return [[1, 0, 0, 0, 0], [1, 1, 1, 1, 1].map { -ninth * $0 }, [1, -1, 1, -1, 1].map { -ninth * $0 },
+                    [1, 2, 4, 8, 16].map { ninetieth * $0 }, [1, -2, 4, -8, 16].map { ninetieth * $0 },
+                    [64, 32, 16, 8, 4].map { ninetieth * $0 }, [64, -32, 16, -8, 4].map { ninetieth * $0 }, [0, 0, 0, 0, 1]]
+        }
         let (sixth, twelfth, twentyFourth): (Double, Double, Double) = (1.0 / 6, 1.0 / 12, 1.0 / 24)
         let four: [[Double]] = [[0.25, 0, 0], [-sixth, -sixth, -sixth], [-sixth, sixth, -sixth], [twentyFourth, twelfth, sixth],
                                 [twentyFourth, -twelfth, sixth], [0, 0, 1]]
@@ -102,23 +119,23 @@ import Testing
         return pack == .winograd4x4 ? four : two
     }
 
-    @Test(arguments: [Pack.winograd, .winogradTurned, .winograd4x4])
+    @Test(arguments: [Pack.winograd, .winogradTurned, .winograd4x4, .winograd5x5, .winograd5x5Turned])
     func transformsAreGgGᵀ(_ pack: Pack) {
-        let g = Self.transformMatrix(pack), side = g.count, set = KernelInstructionSet.widestSupported
+        let g = Self.transformMatrix(pack), side = g.count, kernel = g[0].count, set = KernelInstructionSet.widestSupported
         let tileChannels = set.kernels.conv3x3_tile_channels
         for shape in Self.shapes {
-            let (out, inChannels, transposed) = shape, weight = Self.weight(out, inChannels)
+            let (out, inChannels, transposed) = shape, weight = Self.weight(out, inChannels, pack)
             let packed = Self.packed(pack, set, shape, weight, ranges: [0..<(out + tileChannels - 1) / tileChannels])
             let perPosition = (out + tileChannels - 1) / tileChannels * tileChannels * inChannels
             var worst = 0.0
             for o in 0..<out {
                 for c in 0..<inChannels {
-                    let base = transposed ? (c * out + o) * 9 : (o * inChannels + c) * 9
-                    let taps = (0..<9).map { Double(weight[base + (pack == .winogradTurned ? 8 - $0 : $0)]) }
+                    let base = transposed ? (c * out + o) * pack.taps : (o * inChannels + c) * pack.taps
+                    let taps = (0..<pack.taps).map { Double(weight[base + (pack.turned ? pack.taps - 1 - $0 : $0)]) }
                     for i in 0..<side {
                         for j in 0..<side {
                             var expected = 0.0
-                            for a in 0..<3 { for b in 0..<3 { expected += g[i][a] * taps[a * 3 + b] * g[j][b] } }
+                            for a in 0..<kernel { for b in 0..<kernel { expected += g[i][a] * taps[a * kernel + b] * g[j][b] } }
                             let index = (i * side + j) * perPosition + ((o / tileChannels) * inChannels + c) * tileChannels + o % tileChannels
                             worst = max(worst, abs(Double(packed[index]) - expected))
                         }
