@@ -60,14 +60,14 @@ CK_INLINE void CK_NAME(winograd_pack_gather)(int taps, const float *const rows[C
 }
 
 // U[ξ][tile][c][r] = transform(taps of weight (o = tile·T + r, c))[ξ] for `positions` ≤ CK_WINOGRAD_MAX_POSITIONS
-// positions ξ, from `taps` ≤ CK_WINOGRAD_MAX_TAPS taps, T = CK_CONV_CHANNELS, the taps read as conv3x3_pack reads them (turned by 180° with `flip`; the last
-// output channel repeated past out_channels), for the tiles first_tile ≤ tile < end_tile only.
-// Vectorised over the channel pairs in their packed order (c, r): a block's taps are gathered tap by tap, a vector of
-// pairs transformed at a time (each lane does the scalar transform's operations in the same order, so the values are
-// the same to the bit), and a run of blocks kept on the stack, then each position's part of the run copied out in one
-// piece. Transforming a pair at a time and storing a tile's 6 pairs per position, a whole position apart, took 2–3
-// times as long where the packed weights stay in the cache and 1.15–2 times on 512 × 512 channels, one thread
-// (docs/engine-kernels.md "Packing the transformed weights").
+// positions ξ, from `taps` ≤ CK_WINOGRAD_MAX_TAPS taps, T = CK_CONV_CHANNELS, the taps read as conv3x3_pack reads them
+// (turned by 180° with `flip`; the last output channel repeated past out_channels), for the tiles first_tile ≤ tile <
+// end_tile only. Vectorised over the channel pairs in their packed order (c, r): a block's taps are gathered tap by
+// tap, a vector of pairs transformed at a time (each lane does the scalar transform's operations in the same order, so
+// the values are the same to the bit), and a run of blocks kept on the stack, then each position's part of the run
+// copied out in one piece. Transforming a pair at a time and storing a tile's 6 pairs per position, a whole position
+// apart, took 2–3 times as long where the packed weights stay in the cache and 1.15–2 times on 512 × 512 channels, one
+// thread (docs/engine-kernels.md "Packing the transformed weights").
 CK_INLINE void CK_NAME(winograd_pack_with)(int positions, int taps, long out_channels, long in_channels, const float *weight, long out_stride,
                                            long in_stride, bool flip, float *packed, long first_tile, long end_tile,
                                            void (*transform)(const CK_NAME(vector) *taps, CK_NAME(vector) *u)) {

@@ -23,7 +23,7 @@ public struct StatisticsCache: Sendable {
         /// 3×3 and 5×5 layers take Winograd F(4×4, 3×3). 3: its 1×r and r×1 layers take F(4, r), and the skinny products'
         /// last columns (past a multiple of 16) round as the others. 4: on 16-lane instruction sets, the 1×r and r×1 layers'
         /// products run in the skinny kernels instead of OpenBLAS. 5: the 5×5 layers take Winograd F(4×4, 5×5) instead of
-        /// four 3×3 blocks by F(4×4, 3×3).
+        /// four 3×3 blocks by F(4×4, 3×3) (relaxed rounding; standard files, whose features did not change, are made once more).
         public var version = 5
 
         public init(contentHash: String, extractor: String, rounding: ConvRounding = InceptionNetwork.defaultRounding) {

@@ -23,8 +23,8 @@ typedef struct {
     long tiles, stride, input_positions, gradient_positions, transformed_input, transformed_gradient, scratch;
 } ck_winograd_band;
 
-/// The stride-1 Winograd forward kernels' shapes (F(2×2, 3×3), F(4×4, 3×3) and F(4×4, 5×5); see ck_kernel_table): the weights'
-/// transform, the scratch of a band (also the parity kernels' scratch, whose last argument is their own width: the
+/// The stride-1 Winograd forward kernels' shapes (F(2×2, 3×3), F(4×4, 3×3) and F(4×4, 5×5); see ck_kernel_table): the
+/// weights' transform, the scratch of a band (also the parity kernels' scratch, whose last argument is their own width: the
 /// up-sampling's input's, the down-sampling's output's), and a band's output rows.
 typedef void (*ck_winograd_pack)(long out_channels, long in_channels, const float *weight, long out_stride, long in_stride, bool flip,
                                  float *packed, long first_tile, long end_tile);
@@ -125,8 +125,8 @@ typedef struct {
     ck_winograd_rows conv3x3_winograd4_rows;
     /// A stride-1 5×5 convolution's forward pass by Winograd F(4×4, 5×5) (docs/engine-kernels.md "Winograd F(4×4, 5×5)"):
     /// 64 transformed weights per channel pair from the 25 taps (64·⌈out/T⌉·T·in floats, the weight addressed as
-    /// conv3x3_pack does with 25 taps per pair), the scratch and rows as above but with 5×5 taps,
-    /// out = in + 2·pad − 4. Bands as F(4×4, 3×3)'s, with about its rounding over four times the channels.
+    /// conv3x3_pack does with 25 taps per pair), the scratch and rows as above but with 5×5 taps, out = in + 2·pad − 4.
+    /// Bands as F(4×4, 3×3)'s, with about its rounding over four times the channels.
     ck_winograd_pack winograd4_5x5_pack;
     ck_winograd_scratch winograd4_5x5_scratch;
     ck_winograd_rows conv5x5_winograd4_rows;
