@@ -1,6 +1,6 @@
 // Winograd F(4×4, 5×5) forward kernels of ckernels.h (docs/engine-kernels.md "Winograd F(4×4, 5×5)"), included by
-// kernel_bodies.h after winograd4_kernel_bodies.h (whose output transform they use, with winograd_kernel_bodies.h's
-// layout, packing, products and four-way split), once per instruction set, as that file. No include guard.
+// kernel_bodies.h after winograd4_kernel_bodies.h (whose input and output transforms they use, with
+// winograd_kernel_bodies.h's layout, packing and products), once per instruction set, as that file. No include guard.
 
 // Each 4×4 block of output pixels ("tile") of a stride-1 5×5 convolution is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over its 8×8 input
 // patch d, with the Toom–Cook matrices for the points 0, ±1, ±2, ±1/2 and ∞ (Bᵀ is F(6×6, 3×3)'s, which has the same
@@ -77,47 +77,6 @@ CK_INLINE void CK_NAME(winograd4_5x5_input_combine)(const CK_NAME(vector) d[8], 
     CK_NAME(store)(t + 7 * step, (d[7] - d[1]) + twenty_one_quarters * (d[3] - d[5]));
 }
 
-// V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band, t = tile row · tiles_per_row + tile column, vectorised over tile
-// columns: each band row is split into its columns 4x + k (k = 0 … 3, x ≤ columns), so the patch's eight columns
-// 4·tx … 4·tx + 7 of a vector of tiles are whole vectors; each row's d·B lands in the ξ = r·8 + k slots, then Bᵀ runs
-// down them in place. The split reads whole vectors up to 4·(CK_LANES − 1) floats past a row (the band copy's next row,
-// or V past the last), whose lanes are never used.
-CK_INLINE void CK_NAME(winograd4_5x5_input_transform)(long in_channels, const CK_NAME(winograd_layout) *l, const float *band, float *v,
-                                                      float *scratch) {
-    const long position_stride = l->input_positions, columns = l->columns, phase_floats = columns + CK_LANES;
-    float *phase[4];
-    for (int k = 0; k < 4; k++) phase[k] = scratch + k * phase_floats;
-    for (long c = 0; c < in_channels; c++) {
-        for (long ty = 0; ty < l->tile_rows; ty++) {
-            float *target = v + c * l->stride + ty * l->tiles_per_row;
-            for (int r = 0; r < 8; r++) {
-                const float *line = band + c * l->channel_stride + (4 * ty + r) * l->padded_width;
-                for (long x = 0; x <= columns; x += CK_LANES) {
-                    CK_NAME(vector) split[4];
-                    CK_NAME(split_fours)(line + 4 * x, split);
-                    for (int k = 0; k < 4; k++) CK_NAME(store)(phase[k] + x, split[k]);
-                }
-                for (long tx = 0; tx < columns; tx += CK_LANES) {
-                    CK_NAME(vector) d[8];
-                    for (int k = 0; k < 4; k++) {
-                        d[k] = CK_NAME(load)(phase[k] + tx);
-                        d[4 + k] = CK_NAME(load)(phase[k] + tx + 1);
-                    }
-                    CK_NAME(winograd4_5x5_input_combine)(d, target + tx + r * 8 * position_stride, position_stride);
-                }
-            }
-            for (long tx = 0; tx < columns; tx += CK_LANES) {
-                for (int k = 0; k < 8; k++) {
-                    float *slot = target + tx + k * position_stride;
-                    CK_NAME(vector) rows[8];
-                    for (int r = 0; r < 8; r++) rows[r] = CK_NAME(load)(slot + r * 8 * position_stride);
-                    CK_NAME(winograd4_5x5_input_combine)(rows, slot, 8 * position_stride);
-                }
-            }
-        }
-    }
-}
-
 // Aᵀ·(m0 … m7): four vectors.
 CK_INLINE void CK_NAME(winograd4_5x5_output_combine)(const CK_NAME(vector) *m, CK_NAME(vector) out[4]) {
     const CK_NAME(vector) sum12 = m[1] + m[2], difference12 = m[1] - m[2], sum34 = m[3] + m[4], difference34 = m[3] - m[4];
@@ -138,7 +97,7 @@ static void CK_NAME(conv5x5_winograd4_rows)(long out_channels, long in_channels,
     // Tile (ty, tx) reads the band's rows 4ty … 4ty + 7 and columns 4tx … 4tx + 7: image pixel (y0 + 4ty + i − pad, 4tx + j − pad).
     float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
     CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
-    CK_NAME(winograd4_5x5_input_transform)(in_channels, &l, band, v, scratch + l.temporaries);
+    CK_NAME(winograd4_input_transform)(8, CK_NAME(winograd4_5x5_input_combine), in_channels, &l, band, v, scratch + l.temporaries);
     CK_NAME(winograd_band_products)(64, 0, out_channels, in_channels, &l, packed, v, m);
     CK_NAME(winograd4_output_transform)(8, CK_NAME(winograd4_5x5_output_combine), out_channels, out_height, out_width, &l, m, y0, y1,
                                         accumulate, output);

@@ -43,46 +43,50 @@ static long CK_NAME(winograd4_scratch)(long out_channels, long in_channels, long
 }
 
 // Bᵀ·(d0 … d5) into t[0], t[step], …, t[5·step].
-CK_INLINE void CK_NAME(winograd4_input_combine)(CK_NAME(vector) d0, CK_NAME(vector) d1, CK_NAME(vector) d2, CK_NAME(vector) d3,
-                                                CK_NAME(vector) d4, CK_NAME(vector) d5, float *t, long step) {
+CK_INLINE void CK_NAME(winograd4_input_combine)(const CK_NAME(vector) *d, float *t, long step) {
     const CK_NAME(vector) two = CK_NAME(splat)(2), four = CK_NAME(splat)(4), five = CK_NAME(splat)(5);
-    CK_NAME(store)(t + 0 * step, (four * d0 - five * d2) + d4);
-    CK_NAME(store)(t + 1 * step, (d3 + d4) - four * (d1 + d2));
-    CK_NAME(store)(t + 2 * step, (d4 - d3) + four * (d1 - d2));
-    CK_NAME(store)(t + 3 * step, (d4 - d2) + two * (d3 - d1));
-    CK_NAME(store)(t + 4 * step, (d4 - d2) - two * (d3 - d1));
-    CK_NAME(store)(t + 5 * step, (four * d1 - five * d3) + d5);
+    CK_NAME(store)(t + 0 * step, (four * d[0] - five * d[2]) + d[4]);
+    CK_NAME(store)(t + 1 * step, (d[3] + d[4]) - four * (d[1] + d[2]));
+    CK_NAME(store)(t + 2 * step, (d[4] - d[3]) + four * (d[1] - d[2]));
+    CK_NAME(store)(t + 3 * step, (d[4] - d[2]) + two * (d[3] - d[1]));
+    CK_NAME(store)(t + 4 * step, (d[4] - d[2]) - two * (d[3] - d[1]));
+    CK_NAME(store)(t + 5 * step, (four * d[1] - five * d[3]) + d[5]);
 }
 
-// V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band, t = tile row · tiles_per_row + tile column, vectorised over tile
-// columns: each band row is split into its columns 4x + k (k = 0 … 3), so the patch's six columns 4·tx … 4·tx + 5 of
-// a vector of tiles are whole vectors; each row's d·B lands in the ξ = r·6 + k slots, then Bᵀ runs down them in place.
-CK_INLINE void CK_NAME(winograd4_input_transform)(long in_channels, const CK_NAME(winograd_layout) *l, const float *band, float *v,
+// V[ξ][c][t] = (Bᵀ d B)[ξ] of every tile of the band over `alpha` × `alpha` patches (6 for F(4×4, 3×3), 8 for F(4×4,
+// 5×5); `combine`: Bᵀ applied to `alpha` vectors), t = tile row · tiles_per_row + tile column, vectorised over tile
+// columns: each band row is split into its columns 4x + k (k = 0 … 3, x ≤ columns), so the patch's columns 4·tx …
+// 4·tx + alpha − 1 of a vector of tiles are whole vectors (column 4·tx + j is phase j mod 4 at tx + j / 4); each row's
+// d·B lands in the ξ = r·alpha + k slots, then Bᵀ runs down them in place. The split reads whole vectors up to
+// 4·(CK_LANES − 1) floats past a row (the band copy's next row, or V past the last), whose lanes are never used.
+CK_INLINE void CK_NAME(winograd4_input_transform)(int alpha, void (*combine)(const CK_NAME(vector) *d, float *t, long step),
+                                                  long in_channels, const CK_NAME(winograd_layout) *l, const float *band, float *v,
                                                   float *scratch) {
-    const long position_stride = l->input_positions, columns = l->columns;
-    float *even = scratch, *odd = even + 2 * columns + 1, *phase[4];
-    for (int k = 0; k < 4; k++) phase[k] = odd + 2 * columns + 1 + k * (columns + 1);
+    const long position_stride = l->input_positions, columns = l->columns, phase_floats = columns + CK_LANES;
+    float *phase[4];
+    for (int k = 0; k < 4; k++) phase[k] = scratch + k * phase_floats;
     for (long c = 0; c < in_channels; c++) {
         for (long ty = 0; ty < l->tile_rows; ty++) {
             float *target = v + c * l->stride + ty * l->tiles_per_row;
-            for (int r = 0; r < 6; r++) {
+            for (int r = 0; r < alpha; r++) {
                 const float *line = band + c * l->channel_stride + (4 * ty + r) * l->padded_width;
-                CK_NAME(split_columns)(line, 2 * columns, even, odd);
-                odd[2 * columns] = line[4 * columns + 1];
-                CK_NAME(split_columns)(even, columns, phase[0], phase[2]);
-                CK_NAME(split_columns)(odd, columns, phase[1], phase[3]);
+                for (long x = 0; x <= columns; x += CK_LANES) {
+                    CK_NAME(vector) split[4];
+                    CK_NAME(split_fours)(line + 4 * x, split);
+                    for (int k = 0; k < 4; k++) CK_NAME(store)(phase[k] + x, split[k]);
+                }
                 for (long tx = 0; tx < columns; tx += CK_LANES) {
-                    CK_NAME(winograd4_input_combine)(CK_NAME(load)(phase[0] + tx), CK_NAME(load)(phase[1] + tx), CK_NAME(load)(phase[2] + tx),
-                                                     CK_NAME(load)(phase[3] + tx), CK_NAME(load)(phase[0] + tx + 1),
-                                                     CK_NAME(load)(phase[1] + tx + 1), target + tx + r * 6 * position_stride, position_stride);
+                    CK_NAME(vector) d[8];
+                    for (int j = 0; j < alpha; j++) d[j] = CK_NAME(load)(phase[j % 4] + tx + j / 4);
+                    combine(d, target + tx + r * alpha * position_stride, position_stride);
                 }
             }
             for (long tx = 0; tx < columns; tx += CK_LANES) {
-                for (int k = 0; k < 6; k++) {
+                for (int k = 0; k < alpha; k++) {
                     float *slot = target + tx + k * position_stride;
-                    CK_NAME(vector) rows[6];
-                    for (int r = 0; r < 6; r++) rows[r] = CK_NAME(load)(slot + r * 6 * position_stride);
-                    CK_NAME(winograd4_input_combine)(rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], slot, 6 * position_stride);
+                    CK_NAME(vector) rows[8];
+                    for (int r = 0; r < alpha; r++) rows[r] = CK_NAME(load)(slot + r * alpha * position_stride);
+                    combine(rows, slot, alpha * position_stride);
                 }
             }
         }
@@ -150,7 +154,7 @@ static void CK_NAME(conv3x3_winograd4_rows)(long out_channels, long in_channels,
     // Tile (ty, tx) reads the band's rows 4ty … 4ty + 5 and columns 4tx … 4tx + 5: image pixel (y0 + 4ty + i − pad, 4tx + j − pad).
     float *band = scratch, *v = scratch + l.transformed_input, *m = scratch + l.transformed_output;
     CK_NAME(copy_band)(in_channels, in_height, in_width, input, y0 - pad, l.band_rows, pad, l.padded_width, band);
-    CK_NAME(winograd4_input_transform)(in_channels, &l, band, v, scratch + l.temporaries);
+    CK_NAME(winograd4_input_transform)(6, CK_NAME(winograd4_input_combine), in_channels, &l, band, v, scratch + l.temporaries);
     CK_NAME(winograd_band_products)(36, 0, out_channels, in_channels, &l, packed, v, m);
     CK_NAME(winograd4_output_transform)(6, CK_NAME(winograd4_output_combine), out_channels, out_height, out_width, &l, m, y0, y1, accumulate,
                                         output);

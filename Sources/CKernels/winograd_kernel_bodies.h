@@ -138,8 +138,7 @@ typedef struct {
     long transformed_input;   // offset of V
     long transformed_output;  // offset of M
     long temporaries;         // offset of the column buffers: F(2×2)'s even and odd columns, columns + 1 floats each;
-                              // F(4×4, 3×3)'s even and odd (2·columns + 1 each), then columns 4x + k (columns + 1 each);
-                              // F(4×4, 5×5)'s columns 4x + k (columns + CK_LANES each)
+                              // F(4×4)'s columns 4x + k, columns + CK_LANES floats each
     long scratch;             // floats in all
 } CK_NAME(winograd_layout);
 
@@ -178,9 +177,8 @@ CK_INLINE CK_NAME(winograd_layout) CK_NAME(winograd_halo_plan)(int positions, in
     layout.transformed_input = in_channels * layout.channel_stride;
     layout.transformed_output = layout.transformed_input + positions * layout.input_positions;
     layout.temporaries = layout.transformed_output + positions * layout.output_positions;
-    // Only the stride-1 kernels use the column buffers: F(4×4, 3×3) eight, F(2×2, 3×3) two (the parity kernels none);
-    // F(4×4, 5×5) takes four of columns + CK_LANES, which fit in F(4×4, 3×3)'s eight since columns ≥ CK_LANES.
-    layout.scratch = layout.temporaries + (side == 4 ? 8 : 2) * (layout.columns + 1);
+    // Only the stride-1 kernels use the column buffers: F(4×4)'s four, F(2×2, 3×3)'s two (the parity kernels none).
+    layout.scratch = layout.temporaries + (side == 4 ? 4 * (layout.columns + CK_LANES) : 2 * (layout.columns + 1));
     return layout;
 }
 

@@ -244,8 +244,8 @@ enum DirectConvolution {
 
     /// Stride 1: Winograd bands of whole tile rows (the last band, or a plane whose height is not a multiple of the
     /// tile's, may end in a partial one), sized so that the transformed inputs and products of their tiles
-    /// (positions·(in + out) floats per tile, before the band copy and the rounding up to whole vectors) come near 2 MB,
-    /// or F(2×2)'s bands of whole planes of several samples where a sample's fit (`winogradBySamples`); or the direct
+    /// (positions·(in + out) floats per tile, before the band copy and the rounding up to whole vectors) come near
+    /// `winogradBandBytes` (`winogradForwardBandRows`), or F(2×2)'s bands of whole planes of several samples where a sample's fit (`winogradBySamples`); or the direct
     /// kernel's bands (padding 1).
     private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ instructionSet: KernelInstructionSet,
                                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd tile: WinogradTile?,
@@ -256,8 +256,8 @@ enum DirectConvolution {
         let (outChannels, inChannels) = (layout.outChannels, layout.inChannels)
         let (inPlane, outPlane) = (planes.inHeight * planes.inWidth, height * width)
         if let tile {
-            let tiles = tilesPerBand ?? winogradTiles(fitting: 2 << 20, positions: tile.positions, inChannels: inChannels, outChannels: outChannels)
-            let rows = winogradBandRows(tiles: tiles, height: height, width: width, side: tile.rawValue)
+            let rows = winogradForwardBandRows(positions: tile.positions, side: tile.rawValue, inChannels: inChannels, outChannels: outChannels,
+                                               height: height, width: width, tilesPerBand: tilesPerBand)
             let winograd = tile.kernels(kernels)
             let plan = BandPlan(g, outChannels: outChannels, inChannels: inChannels, tileChannels: kernels.conv3x3_tile_channels,
                                 packedTaps: tile.positions, bandCount: height, rowsPerBand: rows,
@@ -469,7 +469,7 @@ enum DirectConvolution {
         let (tileRowsOf, tileColumnsOf) = direction == .up ? (g.outHeight + 1, g.outWidth + 1) : (g.outHeight, g.outWidth)
         let side = direction.side
         let tiles = tilesPerBand
-            ?? max(128, winogradTiles(fitting: 2 << 20, positions: direction.positions, inChannels: inChannels, outChannels: outChannels))
+            ?? max(128, winogradTiles(fitting: winogradBandBytes, positions: direction.positions, inChannels: inChannels, outChannels: outChannels))
         let tileRowsForTiles = (winogradBandRows(tiles: tiles, height: tileRowsOf, width: tileColumnsOf, side: side) + side - 1) / side
         let rows = side * balancedTileRows((tileRowsOf + side - 1) / side, atMost: tileRowsForTiles, bandsPerRow: g.batch * g.groups,
                                            threads: EngineThreads.count)
@@ -488,8 +488,20 @@ enum DirectConvolution {
         }
     }
 
+    /// Bytes of the transformed inputs and products of a band of the Winograd forward and parity kernels' tiles.
+    static let winogradBandBytes = 2 << 20
+
+    /// Output rows per band of the stride-1 Winograd forward kernels (F(2×2, 3×3), F(4×4, 3×3), F(4×4, 5×5)): whole rows
+    /// of tiles whose transformed inputs and products come near `winogradBandBytes`, or `tilesPerBand` tiles (tests).
+    static func winogradForwardBandRows(positions: Int, side: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
+                                        tilesPerBand: Int?) -> Int {
+        let tiles = tilesPerBand ?? winogradTiles(fitting: winogradBandBytes, positions: positions, inChannels: inChannels, outChannels: outChannels)
+        return winogradBandRows(tiles: tiles, height: height, width: width, side: side)
+    }
+
     /// Tiles whose transformed inputs and products (positions·(in + out) floats per tile: 16 positions for F(2×2, 3×3),
-    /// 36 for F(4×4, 3×3), 25 for the down-sampling's parities, 49 for the up-sampling's) come near `bytes`, at least one.
+    /// 36 for F(4×4, 3×3), 64 for F(4×4, 5×5), 25 for the down-sampling's parities, 49 for the up-sampling's) come near
+    /// `bytes`, at least one.
     static func winogradTiles(fitting bytes: Int, positions: Int, inChannels: Int, outChannels: Int) -> Int {
         max(1, bytes / (4 * positions * (inChannels + outChannels)))
     }

@@ -24,9 +24,8 @@ struct WinogradFiveByFive {
         let g = geometry, kernels = instructionSet.kernels
         let layout = DirectConvolution.WeightLayout(g, weight, transposed: false)
         let (height, width) = (g.outHeight, g.outWidth)
-        let tiles = tilesPerBand ?? DirectConvolution.winogradTiles(fitting: 2 << 20, positions: Self.positions, inChannels: g.inChannels,
-                                                                     outChannels: g.outChannels)
-        let rows = DirectConvolution.winogradBandRows(tiles: tiles, height: height, width: width, side: 4)
+        let rows = DirectConvolution.winogradForwardBandRows(positions: Self.positions, side: 4, inChannels: g.inChannels,
+                                                             outChannels: g.outChannels, height: height, width: width, tilesPerBand: tilesPerBand)
         let plan = DirectConvolution.BandPlan(g, outChannels: g.outChannels, inChannels: g.inChannels, tileChannels: kernels.conv3x3_tile_channels,
                                               packedTaps: Self.positions, bandCount: height, rowsPerBand: rows,
                                               scratchCount: kernels.winograd4_5x5_scratch(g.outChannels, g.inChannels, rows, width),
