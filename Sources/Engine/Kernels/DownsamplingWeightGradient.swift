@@ -2,12 +2,13 @@ import CKernels
 
 extension DirectConvolution {
     /// Whether the down-sampling's weight gradient kernel serves (`isStrideTwoWithoutPadding`, any instruction set): the
-    /// discriminator's stride-2 convolutions with outputs from 64 wide, whose weight gradient through im2col + OpenBLAS read
+    /// discriminator's stride-2 convolutions with outputs from 32 wide, whose weight gradient through im2col + OpenBLAS read
     /// 0.60–0.80 of sgemm at 128² and 64² (`toonkit bench kernels`, AVX2): im2col wrote 2.25 times the input and the
-    /// product was 128–256 rows by 576–1152 columns. At 32² and 16² (256 → 512 and 512 → 512 channels) im2col took
-    /// 0.84–1.03 times as long as the kernel, so those stay on im2col (docs/engine-kernels.md "Down-sampling weight gradient").
+    /// product was 128–256 rows by 576–1152 columns. At 32² (256 → 512 channels) the kernel took 0.85–0.89 of im2col's
+    /// time on a Zen 5 with either BLAS; at 16² (512 → 512) it was level or slower, so that stays on im2col
+    /// (docs/engine-kernels.md "Down-sampling weight gradient").
     static func suitsDownsamplingWeightGradient(_ g: ConvGeometry) -> Bool {
-        isStrideTwoWithoutPadding(g) && g.outWidth >= 64
+        isStrideTwoWithoutPadding(g) && g.outWidth >= 32
     }
 
     /// The down-sampling's weight gradient (`isStrideTwoWithoutPadding`), overwriting `output`: per sample and group the C
