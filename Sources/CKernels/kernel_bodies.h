@@ -298,6 +298,89 @@ static void CK_NAME(fir_sum_rows)(long taps, const float *weights, const float *
     }
 }
 
+// One image row of col2im_stride_two_rows from `count` kernel rows (0, 1 or 2, a constant in each call), each given by its
+// column-0 taps: column 1's are `columns` floats on, column 2's 2·columns. Where the width is a multiple of 8, in vectors of
+// 8 output columns: even pixels take column 0 and column 2 read one entry back (at the row's start moved right, a zero
+// coming in: adding it changes no sum, which is never −0 after the zero it starts from), and the two phases are
+// interleaved into 16 pixels on store.
+CK_INLINE void CK_NAME(col2im_stride_two_row)(int count, const float *const *rows, long width, long columns, float *line,
+                                              bool overwriting) {
+    typedef float v8 __attribute__((vector_size(32)));
+    typedef float v16 __attribute__((vector_size(64)));
+    const float *c0[2], *c1[2], *c2[2];
+    for (int r = 0; r < count; r++) c0[r] = rows[r], c1[r] = rows[r] + columns, c2[r] = rows[r] + 2 * columns;
+    long n = 0;
+    if (width % 8 == 0) {
+        for (; n < width; n += 8) {
+            v8 even = {0}, odd = {0};
+            for (int r = 0; r < count; r++) {
+                v8 zero = {0}, first, back, middle;
+                __builtin_memcpy(&first, c0[r] + n, sizeof first);
+                __builtin_memcpy(&middle, c1[r] + n, sizeof middle);
+                if (n == 0) {
+                    __builtin_memcpy(&back, c2[r], sizeof back);
+                    back = __builtin_shufflevector(zero, back, 0, 8, 9, 10, 11, 12, 13, 14);
+                } else {
+                    __builtin_memcpy(&back, c2[r] + n - 1, sizeof back);
+                }
+                even = even + first;
+                even = even + back;
+                odd = odd + middle;
+            }
+            v16 pixels = __builtin_shufflevector(even, odd, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+            if (!overwriting) {
+                v16 image;
+                __builtin_memcpy(&image, line + 2 * n, sizeof image);
+                pixels = image + pixels;
+            }
+            __builtin_memcpy(line + 2 * n, &pixels, sizeof pixels);
+        }
+    } else {
+        CK_STRIDED_COPY
+        for (; n < width; n++) {
+            float even = 0, odd = 0;
+            for (int r = 0; r < count; r++) {
+                even = even + c0[r][n];
+                if (n > 0) even = even + c2[r][n - 1];
+                odd = odd + c1[r][n];
+            }
+            line[2 * n] = overwriting ? even : line[2 * n] + even;
+            line[2 * n + 1] = overwriting ? odd : line[2 * n + 1] + odd;
+        }
+    }
+    float last = 0;
+    for (int r = 0; r < count; r++) last = last + c2[r][width - 1];
+    line[2 * width] = overwriting ? last : line[2 * width] + last;
+}
+
+// col2im for the unpadded 3×3 stride-2 geometry (the up-sampling's), one channel of one sample, input rows first_row ≤ iy
+// < end_row of a plane 2·width + 1 wide. Kernel row i, column j's entries for output row oy of the block (block_start ≤ oy
+// < block_end) start at sample + (3i + j)·columns + (oy − block_start)·width. Input row iy takes kernel row 0 from output
+// row iy/2 and row 2 from iy/2 − 1 when even, row 1 from (iy − 1)/2 when odd; within a row, even pixels 2n take kernel
+// columns 0 (output column n) and 2 (n − 1), odd pixels column 1 (n). Each pixel's taps are summed onto zero in kernel
+// row, then column order, and the sum written to the image (or added after the image's value): the tap-by-tap scatter's
+// sums where one block covers the image (Im2col.swift `col2im`).
+static void CK_NAME(col2im_stride_two_rows)(long width, long columns, const float *sample, long block_start, long block_end,
+                                            long first_row, long end_row, float *plane, bool overwriting) {
+    if (width < 1) return;
+    for (long iy = first_row; iy < end_row; iy++) {
+        const float *rows[2];
+        int count = 0;
+        const long oy = iy / 2;
+        if (oy >= block_start && oy < block_end) rows[count++] = sample + 3 * (iy % 2) * columns + (oy - block_start) * width;
+        if (iy % 2 == 0 && oy - 1 >= block_start && oy - 1 < block_end) rows[count++] = sample + 6 * columns + (oy - 1 - block_start) * width;
+        float *line = plane + iy * (2 * width + 1);
+        switch (count * 2 + overwriting) {
+        case 0: CK_NAME(col2im_stride_two_row)(0, rows, width, columns, line, false); break;
+        case 1: CK_NAME(col2im_stride_two_row)(0, rows, width, columns, line, true); break;
+        case 2: CK_NAME(col2im_stride_two_row)(1, rows, width, columns, line, false); break;
+        case 3: CK_NAME(col2im_stride_two_row)(1, rows, width, columns, line, true); break;
+        case 4: CK_NAME(col2im_stride_two_row)(2, rows, width, columns, line, false); break;
+        default: CK_NAME(col2im_stride_two_row)(2, rows, width, columns, line, true); break;
+        }
+    }
+}
+
 #include "conv_kernel_bodies.h"
 #include "blocked_product_kernel_bodies.h"
 #include "winograd_kernel_bodies.h"
@@ -321,6 +404,7 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .bias_act_gradient = CK_NAME(bias_act_gradient),
     .fir_add_tap = CK_NAME(fir_add_tap),
     .fir_sum_rows = CK_NAME(fir_sum_rows),
+    .col2im_stride_two_rows = CK_NAME(col2im_stride_two_rows),
     .conv3x3_tile_channels = CK_CONV_CHANNELS,
     .conv3x3_pack = CK_NAME(conv3x3_pack),
     .conv3x3_rows = CK_NAME(conv3x3_rows),

@@ -76,6 +76,13 @@ typedef struct {
     /// out[x] = ((0 + weights[0]·lines[0][x]) + weights[1]·lines[1][x]) + … over `taps` rows, x < width, each product and
     /// sum rounded apart: a row of the FIR filter's vertical pass (UpFirDn.swift).
     void (*fir_sum_rows)(long taps, const float *weights, const float *_Nonnull const *_Nonnull lines, long width, float *out);
+    /// col2im of the unpadded 3×3 stride-2 geometry (the up-sampling's) for one channel of one sample: input rows
+    /// first_row ≤ iy < end_row of a plane 2·width + 1 wide, from the block's output rows block_start ≤ oy < block_end,
+    /// whose kernel row i, column j entries start at sample + (3i + j)·columns + (oy − block_start)·width. Each pixel's
+    /// taps summed onto zero in kernel row, then column order, the sum written (`overwriting`) or added after the image's
+    /// value (Im2col.swift `col2im`).
+    void (*col2im_stride_two_rows)(long width, long columns, const float *sample, long block_start, long block_end,
+                                   long first_row, long end_row, float *plane, bool overwriting);
     /// Output channels per tile of the direct 3×3 convolution (conv3x3_rows) and of the up-sampling one (conv3x3_up_rows).
     long conv3x3_tile_channels;
     long conv3x3_up_tile_channels;

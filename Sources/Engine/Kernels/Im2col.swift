@@ -10,7 +10,7 @@ extension ConvGeometry {
         tapsAreShiftedPlanes && kernelHeight == 3 && kernelWidth == 3 && padHeight == 1 && padWidth == 1 && inWidth == Vector8.lanes
     }
     /// A 3×3 kernel at stride 2 without padding on an image 2·W + 1 wide for W output columns: the generator's up-sampling
-    /// and the discriminator's down-sampling, whose col2im sums its rows from straight lines (`sumUnpaddedStrideTwoRows`).
+    /// and the discriminator's down-sampling, whose col2im sums its rows from straight lines (the C kernel `col2im_stride_two_rows`).
     var isUnpaddedThreeByThreeStrideTwo: Bool {
         stride == 2 && kernelHeight == 3 && kernelWidth == 3 && padHeight == 0 && padWidth == 0 && outWidth > 0 && inWidth == 2 * outWidth + 1
     }
@@ -163,12 +163,12 @@ extension ConvKernels {
         let firstRow = min(g.inHeight, max(0, block.rowStart * g.stride - g.padHeight))
         let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
         let rows = firstRow..<endRow, rowFloats = rows.count * g.inWidth
-        let path = Col2imPath(g, block)
-        // None for 8-wide planes, one row's even and odd sums at stride 2, the shifted taps' sums of the rows and the
-        // edges they set aside, or the gathered rows' phase buffers.
+        let path = Col2imPath(g, block), kernels = KernelInstructionSet.active.kernels
+        // None for 8-wide planes, the taps of pixel-major columns gathered channel-major at stride 2 (none otherwise), the
+        // shifted taps' sums of the rows and the edges they set aside, or the gathered rows' phase buffers.
         let scratchFloats = switch path {
         case .eightWide: 0
-        case .strideTwo: g.inWidth + (layout == .pixelMajor ? g.kernelArea * samplePixels : 0)
+        case .strideTwo: layout == .pixelMajor ? g.kernelArea * samplePixels : 0
         case .shifted: rowFloats + g.inHeight * g.kernelWidth
         case .gathered(let gather): gather.scratch
         }
@@ -188,13 +188,12 @@ extension ConvKernels {
                     case .eightWide:
                         sumEightWideRows(g, block, sample, columns: columns, rows: rows, into: plane, overwriting: overwriting)
                     case .strideTwo where layout == .pixelMajor:
-                        let taps = scratch.baseAddress! + g.inWidth
-                        gatherTaps(sample, pixelStride: bandRows, pixels: samplePixels, into: taps)
-                        sumUnpaddedStrideTwoRows(g, block, taps, columns: samplePixels, rows: rows, into: plane, phases: scratch.baseAddress!,
-                                                 overwriting: overwriting)
+                        gatherTaps(sample, pixelStride: bandRows, pixels: samplePixels, into: scratch.baseAddress!)
+                        kernels.col2im_stride_two_rows(g.outWidth, samplePixels, scratch.baseAddress!, block.rowStart, block.rowStart + block.rows,
+                                                       rows.lowerBound, rows.upperBound, plane, overwriting)
                     case .strideTwo:
-                        sumUnpaddedStrideTwoRows(g, block, sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!,
-                                                 overwriting: overwriting)
+                        kernels.col2im_stride_two_rows(g.outWidth, columns, sample, block.rowStart, block.rowStart + block.rows,
+                                                       rows.lowerBound, rows.upperBound, plane, overwriting)
                     case .gathered(let gather):
                         gather.add(sample, columns: columns, rows: rows, into: plane, phases: scratch.baseAddress!, overwriting: overwriting)
                     case .shifted:
@@ -281,78 +280,6 @@ extension ConvKernels {
             Vector8.store(SIMD8(p[8], p[s + 8], p[2 * s + 8], p[3 * s + 8], p[4 * s + 8], p[5 * s + 8], p[6 * s + 8], p[7 * s + 8]),
                           taps + 8 * pixels + first)
         }
-    }
-
-    /// col2im for `isUnpaddedThreeByThreeStrideTwo`, one channel of one sample. Input row iy takes kernel row 0 from output
-    /// row iy/2 and row 2 from iy/2 − 1 when iy is even, row 1 from (iy − 1)/2 when odd; within a row, even pixels 2n take
-    /// kernel columns 0 (output column n) and 2 (n − 1), odd pixels column 1 (n). Each row's even and odd pixels are summed
-    /// in `phases` in the order `GatheredRows` adds them (kernel row, then column, onto zero), then interleaved into the
-    /// image; with exactly 8 output columns (into 17²) in vectors instead (`sumStrideTwoRowOfEight`). The general gather
-    /// zeroes its phases and runs six or more loops of 8 floats or fewer per row into 17² (docs/engine-kernels.md "im2col
-    /// on small planes").
-    @inline(__always)
-    private static func sumUnpaddedStrideTwoRows(_ g: ConvGeometry, _ block: ConvGeometry.Block, _ sample: UnsafePointer<Float>,
-                                                 columns: Int, rows: Range<Int>, into plane: UnsafeMutablePointer<Float>,
-                                                 phases: UnsafeMutablePointer<Float>, overwriting: Bool) {
-        let width = g.outWidth, blockEnd = block.rowStart + block.rows, inVectors = width == Vector8.lanes
-        let even = phases, odd = phases + width + 1
-        /// Kernel row i's first tap in output row oy, if the block holds that row.
-        func kernelRow(_ i: Int, from oy: Int) -> UnsafePointer<Float>? {
-            oy >= block.rowStart && oy < blockEnd ? sample + 3 * i * columns + (oy - block.rowStart) * width : nil
-        }
-        for iy in rows {
-            // The kernel rows that reach iy, in order: 0 or 1, then 2 (from the output row above) when iy is even.
-            let first = kernelRow(iy % 2, from: iy / 2), second = iy % 2 == 0 ? kernelRow(2, from: iy / 2 - 1) : nil
-            if inVectors {
-                sumStrideTwoRowOfEight(first, second, columns: columns, into: plane + iy * g.inWidth, overwriting: overwriting)
-                continue
-            }
-            switch (first, second) {
-            case let (a?, b?):
-                let (a0, a1, a2) = (a, a + columns, a + 2 * columns), (b0, b1, b2) = (b, b + columns, b + 2 * columns)
-                even[0] = 0 + a0[0] + b0[0]
-                for n in 1..<width { even[n] = 0 + a0[n] + a2[n - 1] + b0[n] + b2[n - 1] }
-                even[width] = 0 + a2[width - 1] + b2[width - 1]
-                for n in 0..<width { odd[n] = 0 + a1[n] + b1[n] }
-            case let (a?, nil), let (nil, a?):
-                let (a0, a1, a2) = (a, a + columns, a + 2 * columns)
-                even[0] = 0 + a0[0]
-                for n in 1..<width { even[n] = 0 + a0[n] + a2[n - 1] }
-                even[width] = 0 + a2[width - 1]
-                for n in 0..<width { odd[n] = 0 + a1[n] }
-            case (nil, nil):
-                phases.update(repeating: 0, count: g.inWidth)
-            }
-            interleavePairs(into: plane + iy * g.inWidth, width: g.inWidth, overwriting: overwriting, even: even, odd: odd)
-        }
-    }
-
-    /// One image row of `sumUnpaddedStrideTwoRows` from exactly 8 output columns (the up-sampling into 17²), in vectors:
-    /// pixels 0, 2, …, 14 add kernel column 0 and column 2 moved one pixel right (`Vector8.movedRight`), the odd pixels
-    /// column 1, and pixel 16 column 2's last entry; `first` and `second` are the kernel rows' first taps, in order,
-    /// either may be nil. The same sums in the same order onto zero (an added zero changes none), interleaved on store
-    /// and added after the image's values as `interleavePairs` adds them.
-    @inline(__always)
-    private static func sumStrideTwoRowOfEight(_ first: UnsafePointer<Float>?, _ second: UnsafePointer<Float>?, columns: Int,
-                                               into line: UnsafeMutablePointer<Float>, overwriting: Bool) {
-        var even = SIMD8<Float>(repeating: 0), odd = even, last: Float = 0
-        func add(_ row: UnsafePointer<Float>?) {
-            guard let row else { return }
-            even += Vector8.load(row)
-            even += Vector8.movedRight(Vector8.load(row + 2 * columns))
-            odd += Vector8.load(row + columns)
-            last += row[2 * columns + 7]
-        }
-        add(first)
-        add(second)
-        var pixels = SIMD16<Float>(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3],
-                                   even[4], odd[4], even[5], odd[5], even[6], odd[6], even[7], odd[7])
-        if !overwriting {
-            pixels = UnsafeRawPointer(line).loadUnaligned(as: SIMD16<Float>.self) + pixels
-            last = line[16] + last
-        }
-        UnsafeMutableRawPointer(line).storeBytes(of: pixels, as: SIMD16<Float>.self)
-        line[16] = last
     }
 
     /// col2im row by row, for any stride: each input row gathered from every kernel tap that reaches it into one buffer
