@@ -275,6 +275,33 @@ static void CK_NAME(fir_add_tap)(long count, float weight, const float *restrict
     }
 }
 
+// One loop per tap count up to StyleGAN2's four and step 1 or 2, so each vectorises with an output's sum in a register
+// over its taps.
+CK_INLINE void CK_NAME(fir_row_of)(int taps, long step, const float *weights, const float *source, long count, float *out) {
+    for (long i = 0; i < count; i++) {
+        float sum = 0;
+        for (int t = 0; t < taps; t++) sum = sum + weights[t] * source[i * step + t];
+        out[i] = sum;
+    }
+}
+
+static void CK_NAME(fir_row)(long taps, const float *weights, const float *source, long step, long count, float *out) {
+    switch (taps * 4 + (step == 1 ? 0 : step == 2 ? 1 : 2)) {
+    case 4: CK_NAME(fir_row_of)(1, 1, weights, source, count, out); break;
+    case 5: CK_NAME(fir_row_of)(1, 2, weights, source, count, out); break;
+    case 8: CK_NAME(fir_row_of)(2, 1, weights, source, count, out); break;
+    case 9: CK_NAME(fir_row_of)(2, 2, weights, source, count, out); break;
+    case 12: CK_NAME(fir_row_of)(3, 1, weights, source, count, out); break;
+    case 13: CK_NAME(fir_row_of)(3, 2, weights, source, count, out); break;
+    case 16: CK_NAME(fir_row_of)(4, 1, weights, source, count, out); break;
+    case 17: CK_NAME(fir_row_of)(4, 2, weights, source, count, out); break;
+    default:
+        // Other tap counts and steps: the same sums in the same order, tap by tap onto the zeroed row.
+        for (long i = 0; i < count; i++) out[i] = 0;
+        for (long t = 0; t < taps; t++) CK_NAME(fir_add_tap)(count, weights[t], source + t, step, out, 1);
+    }
+}
+
 // One loop per tap count up to StyleGAN2's four, so each vectorises with an output's sum kept in a register over its rows
 // and each output row stored once.
 CK_INLINE void CK_NAME(fir_sum_rows_of)(int taps, const float *weights, const float *const *lines, long width, float *out) {
@@ -404,6 +431,7 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .bias_act_gradient = CK_NAME(bias_act_gradient),
     .fir_add_tap = CK_NAME(fir_add_tap),
     .fir_sum_rows = CK_NAME(fir_sum_rows),
+    .fir_row = CK_NAME(fir_row),
     .col2im_stride_two_rows = CK_NAME(col2im_stride_two_rows),
     .conv3x3_tile_channels = CK_CONV_CHANNELS,
     .conv3x3_pack = CK_NAME(conv3x3_pack),

@@ -234,8 +234,9 @@ import Testing
         }
     }
 
-    /// The FIR filter's horizontal tap (every stride pair the pass uses, and a general one) and vertical row sums (0 to 6
-    /// rows: the 4-row loops and the row-by-row one), with signed zeros, infinities and NaN among the pixels.
+    /// The FIR filter's horizontal tap (every stride pair the pass uses, and a general one), horizontal rows at up = 1 (0
+    /// to 6 taps at steps 1 to 3: the loops for up to 4 taps at steps 1 and 2, and tap by tap otherwise) and vertical row
+    /// sums (0 to 6 rows: the 4-row loops and the row-by-row one), with signed zeros, infinities and NaN among the pixels.
     @Test func firKernelsAgreeExactlyWithTheSwiftFormula() throws {
         let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 3e38, -1.5]
         func pixels(_ n: Int, seed: UInt32) -> [Float] {
@@ -254,7 +255,18 @@ import Testing
                 }
             }
             for taps in 0...6 {
-                let rows = pixels(max(1, taps * count), seed: 40 + UInt32(taps)), weights = (0..<taps).map { Float($0) * 0.375 - 0.8 }
+                let weights = (0..<taps).map { Float($0) * 0.375 - 0.8 }
+                for step in 1...3 {
+                    let source = pixels(max(1, count * step + taps), seed: 50 + UInt32(taps))
+                    let expected = (0..<count).map { i in (0..<taps).reduce(Float(0)) { sum, t in sum + weights[t] * source[i * step + t] } }
+                    for set in KernelInstructionSet.supported {
+                        var out = [Float](repeating: 7, count: max(1, count))
+                        out.withUnsafeMutableBufferPointer { set.kernels.fir_row(taps, weights, source, step, count, $0.baseAddress!) }
+                        #expect(mismatch(Array(out.prefix(count)).map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                                "fir_row with \(set.rawValue), \(taps) taps at step \(step), \(count) outputs")
+                    }
+                }
+                let rows = pixels(max(1, taps * count), seed: 40 + UInt32(taps))
                 let expected = (0..<count).map { x in (0..<taps).reduce(Float(0)) { sum, k in sum + weights[k] * rows[k * count + x] } }
                 for set in KernelInstructionSet.supported {
                     var out = [Float](repeating: 7, count: max(1, count))

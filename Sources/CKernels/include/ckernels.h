@@ -76,6 +76,10 @@ typedef struct {
     /// out[x] = ((0 + weights[0]·lines[0][x]) + weights[1]·lines[1][x]) + … over `taps` rows, x < width, each product and
     /// sum rounded apart: a row of the FIR filter's vertical pass (UpFirDn.swift).
     void (*fir_sum_rows)(long taps, const float *weights, const float *_Nonnull const *_Nonnull lines, long width, float *out);
+    /// out[i] = ((0 + weights[0]·source[i·step]) + weights[1]·source[i·step + 1]) + … over `taps` taps, i < count, each
+    /// product and sum rounded apart: the outputs of a row of the FIR filter's horizontal pass at up = 1 that every tap
+    /// reaches (UpFirDn.swift).
+    void (*fir_row)(long taps, const float *weights, const float *source, long step, long count, float *out);
     /// col2im of the unpadded 3×3 stride-2 geometry (the up-sampling's) for one channel of one sample: input rows
     /// first_row ≤ iy < end_row of a plane 2·width + 1 wide, from the block's output rows block_start ≤ oy < block_end,
     /// whose kernel row i, column j entries start at sample + (3i + j)·columns + (oy − block_start)·width. Each pixel's

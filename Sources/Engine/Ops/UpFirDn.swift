@@ -62,6 +62,14 @@ private struct PolyphaseAxis {
         }
         starts.append(taps.count)
     }
+
+    /// Output `o`'s taps of `line` onto zero, in ascending tap order, each product and sum rounded apart.
+    @inline(__always)
+    func sum(_ o: Int, taps f: UnsafeBufferPointer<Float>, line: UnsafePointer<Float>) -> Float {
+        var total: Float = 0
+        for k in starts[o]..<starts[o + 1] { total += f[Int(taps[k])] * line[Int(sources[k])] }
+        return total
+    }
 }
 
 /// For one axis of `upfirdn2d`, the contributions grouped by filter tap: for tap t, output positions
@@ -164,14 +172,18 @@ extension Tensor {
         }
     }
 
-    /// Horizontal pass into a per-plane scratch row block, then the vertical pass (`verticalPass`). The horizontal pass
-    /// walks the filter taps in the outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), each run
-    /// one call of the C kernel `fir_add_tap`; the per-pixel tap lists remain here only for the rare up > 1 with down > 1.
-    /// Both passes' kernels form every product and sum as the Swift loops they replaced (docs/engine-kernels.md "The FIR
+    /// Horizontal pass into a per-plane scratch row block, then the vertical pass (`verticalPass`). At up = 1 the
+    /// horizontal pass sums the outputs every tap reaches in the C kernel `fir_row` (each output's sum in a register over
+    /// its taps, stored once) and the few at the edges from their tap lists; at up > 1 it walks the filter taps in the
+    /// outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), each run one call of the C kernel
+    /// `fir_add_tap`, or, for the rare up > 1 with down > 1, the tap lists. Every way adds an output's taps onto zero in
+    /// ascending order, each product and sum rounded apart, so all give the same bits (docs/engine-kernels.md "The FIR
     /// filter").
     private static func firSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, inSize: (Int, Int), outSize: (Int, Int),
                                      rows: PolyphaseAxis, columns: PolyphaseAxis, taps: [Float], up: Int, down: Int, padding: FIRPadding) {
         let horizontalSegments = FIRSegments(inSize: inSize.1, outSize: outSize.1, up: up, down: down, padBefore: padding.left, taps: taps.count)
+        let reachedByEveryTap = up == 1 ? outputsReachedByEveryTap(inSize: inSize.1, outSize: outSize.1, down: down, padBefore: padding.left,
+                                                                   taps: taps.count) : nil
         let kernels = KernelInstructionSet.active.kernels
         taps.withUnsafeBufferPointer { f in
             parallelChunks(planes) { range in
@@ -182,23 +194,35 @@ extension Tensor {
                     let target = y + plane * outSize.0 * outSize.1
                     for iy in 0..<inSize.0 {
                         let line = source + iy * inSize.1, out = horizontal + iy * outSize.1
-                        if let segments = horizontalSegments {
+                        if let interior = reachedByEveryTap {
+                            for ox in 0..<interior.lowerBound { out[ox] = columns.sum(ox, taps: f, line: line) }
+                            for ox in interior.upperBound..<outSize.1 { out[ox] = columns.sum(ox, taps: f, line: line) }
+                            if !interior.isEmpty {
+                                kernels.fir_row(f.count, f.baseAddress!, line + interior.lowerBound * down - padding.left, down, interior.count,
+                                                out + interior.lowerBound)
+                            }
+                        } else if let segments = horizontalSegments {
                             out.update(repeating: 0, count: outSize.1)
                             segments.forEach { tap, outStart, outStride, count, sourceStart, sourceStride in
                                 kernels.fir_add_tap(count, f[tap], line + sourceStart, sourceStride, out + outStart, outStride)
                             }
                         } else {
-                            for ox in 0..<outSize.1 {
-                                var total: Float = 0
-                                for k in columns.starts[ox]..<columns.starts[ox + 1] { total += f[Int(columns.taps[k])] * line[Int(columns.sources[k])] }
-                                out[ox] = total
-                            }
+                            for ox in 0..<outSize.1 { out[ox] = columns.sum(ox, taps: f, line: line) }
                         }
                     }
                     verticalPass(horizontal, into: target, rows: rows, taps: f, outHeight: outSize.0, width: outSize.1, kernels: kernels)
                 }
             }
         }
+    }
+
+    /// The outputs of an axis at up = 1 whose taps all fall inside the input: o·down + t − padBefore in 0..<inSize for
+    /// every t < taps.
+    static func outputsReachedByEveryTap(inSize: Int, outSize: Int, down: Int, padBefore: Int, taps: Int) -> Range<Int> {
+        func floorDivision(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+        let first = min(outSize, max(0, -floorDivision(-padBefore, down)))
+        let last = min(outSize, max(0, floorDivision(inSize - taps + padBefore, down) + 1))
+        return first..<max(first, last)
     }
 
     /// The vertical pass: each output row sums its taps' rows of the horizontal pass, in the order `rows` lists them
