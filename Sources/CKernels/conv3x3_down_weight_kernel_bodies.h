@@ -22,6 +22,8 @@ enum {
     CK_NAME(conv3x3_down_weight_band_pixels) = 512,
     // Pixels per block of the panels' transpose, whose panel lines stay in cache while each channel fills its column.
     CK_NAME(conv3x3_down_weight_transpose_pixels) = 64,
+    // Rows r per block of the gradient's transpose back, whose lines stay in cache while each channel writes its run.
+    CK_NAME(conv3x3_down_weight_unpack_rows) = 16,
 };
 
 // panels[panel][p][k] = grad[(panel·P + k)·plane + p] (0 past out_channels), P = conv3x3_down_weight_panel_channels, for
@@ -106,6 +108,24 @@ static void CK_NAME(conv3x3_down_weight_rows)(long height, long width, const flo
                 }
                 CK_NAME(conv3x3_down_weight_tile)(rows, offsets, input, in_width, width, band, band_end, source,
                                                   gradient_t + r0 * ldc + panel * panel_channels, ldc);
+            }
+        }
+    }
+}
+
+// output[(panel·P + k)·patch + r] = gradient_t[r·ldc + panel·P + k] for the panels' channels below out_channels, r < patch.
+static void CK_NAME(conv3x3_down_weight_unpack)(long out_channels, long patch, long ldc, const float *gradient_t, float *output,
+                                                long first_panel, long end_panel) {
+    enum { panel_channels = CK_NAME(conv3x3_down_weight_panel_channels), block_rows = CK_NAME(conv3x3_down_weight_unpack_rows) };
+    for (long panel = first_panel; panel < end_panel; panel++) {
+        const long first = panel * panel_channels;
+        const long channels = out_channels - first < panel_channels ? out_channels - first : panel_channels;
+        for (long r0 = 0; r0 < patch; r0 += block_rows) {
+            const long r1 = r0 + block_rows < patch ? r0 + block_rows : patch;
+            for (long k = 0; k < channels; k++) {
+                float *target = output + (first + k) * patch;
+                CK_STRIDED_COPY
+                for (long r = r0; r < r1; r++) target[r] = gradient_t[r * ldc + first + k];
             }
         }
     }

@@ -462,6 +462,7 @@ static const ck_kernel_table CK_NAME(kernel_table) = {
     .conv3x3_down_weight_panel_channels = CK_NAME(conv3x3_down_weight_panel_channels),
     .conv3x3_down_weight_panels = CK_NAME(conv3x3_down_weight_panels),
     .conv3x3_down_weight_rows = CK_NAME(conv3x3_down_weight_rows),
+    .conv3x3_down_weight_unpack = CK_NAME(conv3x3_down_weight_unpack),
     .conv3x3_up_tile_channels = CK_UP_CHANNELS,
     .conv3x3_up_rows = CK_NAME(conv3x3_up_rows),
     .line_winograd_input = CK_NAME(line_winograd_input),

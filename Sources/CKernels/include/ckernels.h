@@ -199,6 +199,11 @@ typedef struct {
                                        long end_panel);
     void (*conv3x3_down_weight_rows)(long height, long width, const float *input, const float *panels, long first_panel,
                                      long end_panel, long in_first, long in_end, long y0, long y1, float *gradient_t, long ldc);
+    /// conv3x3_down_weight_unpack writes output[(panel·P + k)·patch + r] = gradient_t[r·ldc + panel·P + k] for the panels'
+    /// output channels below out_channels and r < patch, for first_panel ≤ panel < end_panel: the gradient in [out, patch]
+    /// order.
+    void (*conv3x3_down_weight_unpack)(long out_channels, long patch, long ldc, const float *gradient_t, float *output,
+                                       long first_panel, long end_panel);
     /// Winograd F(outputs, taps) along one axis (LineWinograd.swift), taps ∈ {3, 7}, outputs ∈ {2, 4}, α = taps + outputs − 1,
     /// over `tiles` tiles of one plane's lines (line_stride floats apart, each readable a whole vector past `across`).
     /// line_winograd_input writes V[ξ] = (Bᵀ d)[ξ], d[j] = line outputs·t + j, for tile t and p < across at

@@ -46,19 +46,13 @@ extension DirectConvolution {
                 }
             }
         }
-        // Panel by panel, so each row of the transposed gradient is read once, not once per output channel (at 64², 1,152
-        // rows of 1 KB for each of 256 output channels).
+        // Panel by panel, in blocks of rows, so each row of the transposed gradient is read once and each output channel
+        // writes runs of its row (the Swift loop that wrote one float per output channel in turn took a fifth of the
+        // call at 16², docs/engine-kernels.md "Down-sampling weight gradient").
         parallelChunks(g.groups * panelCount) { range in
             forEachPart(of: range, itemsPerPart: panelCount) { group, groupPanels in
-                let gradientT = transposed.pointer + group * g.patch * ldc
-                for panel in groupPanels {
-                    let first = panel * panelChannels, channels = min(outChannels, first + panelChannels) - first
-                    let target = output + (group * outChannels + first) * g.patch
-                    for r in 0..<g.patch {
-                        let source = gradientT + r * ldc + first
-                        for k in 0..<channels { target[k * g.patch + r] = source[k] }
-                    }
-                }
+                kernels.conv3x3_down_weight_unpack(outChannels, g.patch, ldc, transposed.pointer + group * g.patch * ldc,
+                                                   output + group * outChannels * g.patch, groupPanels.lowerBound, groupPanels.upperBound)
             }
         }
     }
