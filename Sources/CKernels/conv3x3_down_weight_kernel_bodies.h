@@ -113,7 +113,7 @@ static void CK_NAME(conv3x3_down_weight_rows)(long height, long width, const flo
     }
 }
 
-// output[(panel·P + k)·patch + r] = gradient_t[r·ldc + panel·P + k] for the panels' channels below out_channels, r < patch.
+// conv3x3_down_weight_unpack (ckernels.h), in blocks of rows r.
 static void CK_NAME(conv3x3_down_weight_unpack)(long out_channels, long patch, long ldc, const float *gradient_t, float *output,
                                                 long first_panel, long end_panel) {
     enum { panel_channels = CK_NAME(conv3x3_down_weight_panel_channels), block_rows = CK_NAME(conv3x3_down_weight_unpack_rows) };

@@ -259,10 +259,10 @@ static void CK_NAME(bias_act_gradient)(long n, const float *gradient, const floa
 }
 
 // The FIR filter's passes, each product and sum in the order of the Swift loops they replaced (docs/engine-kernels.md
-// "The FIR filter"). The horizontal pass's runs step by 1 and 1 (no resampling) or 2 through the input and 1 through the
-// output (down-sampling), each with its own loop so that it vectorises; up-sampling's runs (2 through the output) and any
-// other strides stay scalar, as they were in Swift: written as their own loop they would add onto every other output
-// through gathers and scatters.
+// "The FIR filter"). fir_add_tap adds one tap over a run: the horizontal pass's runs at up > 1 (2 through the output),
+// which stay scalar, as they were in Swift (written as their own loop they would add onto every other output through
+// gathers and scatters), and fir_row's and fir_sum_rows' fallbacks, whose runs step by 1 or 2 through the input and 1
+// through the output, each with its own loop so that it vectorises.
 static void CK_NAME(fir_add_tap)(long count, float weight, const float *restrict source, long source_stride, float *restrict target,
                                  long target_stride) {
     if (source_stride == 1 && target_stride == 1) {
@@ -325,11 +325,11 @@ static void CK_NAME(fir_sum_rows)(long taps, const float *weights, const float *
     }
 }
 
-// One image row of col2im_stride_two_rows from `count` kernel rows (0, 1 or 2, a constant in each call), each given by its
-// column-0 taps: column 1's are `columns` floats on, column 2's 2·columns. Where the width is a multiple of 8, in vectors of
-// 8 output columns: even pixels take column 0 and column 2 read one entry back (at the row's start moved right, a zero
-// coming in: adding it changes no sum, which is never −0 after the zero it starts from), and the two phases are
-// interleaved into 16 pixels on store.
+// One image row of col2im_stride_two_rows from `count` kernel rows (0, 1 or 2, a constant in each call), each given by
+// its column-0 taps: column 1's are `columns` floats on, column 2's 2·columns. Where the width is a multiple of 8, in
+// vectors of 8 output columns: even pixels take column 0 and column 2 read one entry back (at the row's start moved
+// right, a zero coming in: adding it changes no sum, which is never −0 after the zero it starts from), and the two
+// phases are interleaved into 16 pixels on store.
 CK_INLINE void CK_NAME(col2im_stride_two_row)(int count, const float *const *rows, long width, long columns, float *line,
                                               bool overwriting) {
     typedef float v8 __attribute__((vector_size(32)));
@@ -380,13 +380,9 @@ CK_INLINE void CK_NAME(col2im_stride_two_row)(int count, const float *const *row
     line[2 * width] = overwriting ? last : line[2 * width] + last;
 }
 
-// col2im for the unpadded 3×3 stride-2 geometry (the up-sampling's), one channel of one sample, input rows first_row ≤ iy
-// < end_row of a plane 2·width + 1 wide. Kernel row i, column j's entries for output row oy of the block (block_start ≤ oy
-// < block_end) start at sample + (3i + j)·columns + (oy − block_start)·width. Input row iy takes kernel row 0 from output
-// row iy/2 and row 2 from iy/2 − 1 when even, row 1 from (iy − 1)/2 when odd; within a row, even pixels 2n take kernel
-// columns 0 (output column n) and 2 (n − 1), odd pixels column 1 (n). Each pixel's taps are summed onto zero in kernel
-// row, then column order, and the sum written to the image (or added after the image's value): the tap-by-tap scatter's
-// sums where one block covers the image (Im2col.swift `col2im`).
+// col2im_stride_two_rows (its arguments in ckernels.h). Input row iy takes kernel row 0 from output row iy/2 and row 2
+// from iy/2 − 1 when even, row 1 from (iy − 1)/2 when odd; within a row, even pixels 2n take kernel columns 0 (output
+// column n) and 2 (n − 1), odd pixels column 1 (n).
 static void CK_NAME(col2im_stride_two_rows)(long width, long columns, const float *sample, long block_start, long block_end,
                                             long first_row, long end_row, float *plane, bool overwriting) {
     if (width < 1) return;

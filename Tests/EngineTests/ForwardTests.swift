@@ -102,9 +102,9 @@ import Testing
         }
     }
 
-    /// The separable path (horizontally tap-major runs, or per-pixel lists when up and down are both > 1; vertically each
-    /// output row's taps summed at once, or tap by tap past 4 taps) against
-    /// the 2-D path with the outer-product filter, for up-sampling, down-sampling, both, and cropping.
+    /// The separable path (horizontally each output's taps at once at up = 1, tap-major runs at up > 1, or per-pixel
+    /// lists when up and down are both > 1; vertically each output row's taps summed at once, or tap by tap past 4 taps)
+    /// against the 2-D path with the outer-product filter, for up-sampling, down-sampling, both, and cropping.
     @Test(arguments: [(2, 1, FIRPadding(left: 2, right: 1, top: 2, bottom: 1)), (1, 2, FIRPadding(all: 1)), (3, 1, FIRPadding(left: -1, right: 2, top: 0, bottom: 3)),
                       (1, 3, FIRPadding(left: 4, right: -2, top: 1, bottom: 1)), (2, 2, FIRPadding(all: 2)), (1, 1, FIRPadding(all: 0))])
     func separableFilterEqualsOuterProduct(up: Int, down: Int, padding: FIRPadding) throws {
@@ -117,6 +117,39 @@ import Testing
             let full = try Tensor.upfirdn2d(x, filter: outer, up: up, down: down, padding: padding, gain: 4)
             #expect(separable.shape == full.shape)
             #expect(Self.maxDifference(separable.scalars, full.scalars.map(Double.init)) < 1e-5, "\(k.count) taps")
+        }
+    }
+
+    /// The separable path at up = 1 bit for bit against its formula: each output sums its taps onto zero in ascending
+    /// order, each product and sum rounded apart, horizontally and then vertically. Padding on both sides, a crop on the
+    /// left, down-sampling by 2 and 3, a flip, and a plane narrower than the filter (no output every tap reaches).
+    @Test(arguments: [(1, FIRPadding(all: 2), false), (2, FIRPadding(left: -1, right: 3, top: 1, bottom: 2), false),
+                      (3, FIRPadding(left: 2, right: -1, top: 0, bottom: 1), true), (1, FIRPadding(left: 4, right: 4, top: 1, bottom: 1), false)])
+    func separableFilterAtUpOneSumsEachOutputsTapsInOrder(down: Int, padding: FIRPadding, flip: Bool) throws {
+        let k: [Float] = [1, 3, 3, 1].map { $0 / 8 }, gain: Float = 4
+        let f = (flip ? k : k.reversed()).map { $0 * gain.squareRoot() }
+        // 37 columns: runs of whole vectors with a remainder; 3 columns: narrower than the filter.
+        for (height, width) in [(9, 37), (6, 3)] {
+            let x = G.random([1, 2, height, width], seed: 63).scalars
+            let y = try Tensor.upfirdn2d(try Tensor(shape: [1, 2, height, width], values: x), filter: .init(separable: k), down: down,
+                                         padding: padding, gain: gain, flip: flip)
+            let (outHeight, outWidth) = (y.shape[2], y.shape[3])
+            /// Σ over the taps t in order whose position o·down + t − before lies in 0..<size of f[t]·value(position).
+            func sum(_ o: Int, before: Int, size: Int, _ value: (Int) -> Float) -> Float {
+                var total: Float = 0
+                for t in 0..<f.count where (0..<size).contains(o * down + t - before) { total = total + f[t] * value(o * down + t - before) }
+                return total
+            }
+            var expected = [Float]()
+            for plane in 0..<2 {
+                let horizontal = (0..<height).map { iy in
+                    (0..<outWidth).map { ox in sum(ox, before: padding.left, size: width) { x[(plane * height + iy) * width + $0] } }
+                }
+                for oy in 0..<outHeight {
+                    for ox in 0..<outWidth { expected.append(sum(oy, before: padding.top, size: height) { horizontal[$0][ox] }) }
+                }
+            }
+            #expect(mismatch(y.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil, "\(height)×\(width), down \(down), \(padding)")
         }
     }
 

@@ -52,9 +52,9 @@ import Testing
         // stride 3 (pixels no tap reaches).
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 13, width: 15, kernel: (5, 5), stride: 2, padding: (0, 0)),
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 11, width: 14, kernel: (2, 2), stride: 3, padding: (0, 0)),
-        // StyleGAN2's up- and down-sampling geometry (3×3, stride 2, no padding, 2·W + 1 wide), summed from straight rows
-        // like cases 4 and 5 (case 1, with 8 output columns, in vectors): an image a row taller than the taps reach, and
-        // one output pixel.
+        // StyleGAN2's up- and down-sampling geometry (3×3, stride 2, no padding, 2·W + 1 wide), summed from straight
+        // rows like cases 1, 4 and 5 (whose 8, 64 and 16 output columns are summed 8 at a time): an image a row taller
+        // than the taps reach, and one output pixel.
         Case(batch: 2, groups: 1, channels: 3, outChannels: 2, height: 8, width: 7, kernel: (3, 3), stride: 2, padding: (0, 0)),
         Case(batch: 1, groups: 1, channels: 2, outChannels: 2, height: 3, width: 3, kernel: (3, 3), stride: 2, padding: (0, 0)),
         // 3×3 with padding 1 on planes 8 wide, summed a row per vector: the 8² layers (with groups), and a plane 5 rows tall.

@@ -234,17 +234,15 @@ import Testing
         }
     }
 
-    /// The FIR filter's horizontal tap (every stride pair the pass uses, and a general one), horizontal rows at up = 1 (0
-    /// to 6 taps at steps 1 to 3: the loops for up to 4 taps at steps 1 and 2, and tap by tap otherwise) and vertical row
-    /// sums (0 to 6 rows: the 4-row loops and the row-by-row one), with signed zeros, infinities and NaN among the pixels.
+    /// The FIR filter's horizontal tap (every stride pair the pass uses, and a general one), horizontal rows at up = 1
+    /// (0 to 6 taps at steps 1 to 3: the loops for up to 4 taps at steps 1 and 2, and tap by tap otherwise) and
+    /// vertical row sums (0 to 6 rows: the 4-row loops and the row-by-row one), with signed zeros, infinities and NaN
+    /// among the pixels.
     @Test func firKernelsAgreeExactlyWithTheSwiftFormula() throws {
-        let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 3e38, -1.5]
-        func pixels(_ n: Int, seed: UInt32) -> [Float] {
-            GradCheck.random([n], seed: seed).scalars.enumerated().map { i, x in i % 5 == 0 ? special[(i / 5) % special.count] : x }
-        }
+        let pixels = Self.pixelsWithSpecialValues
         for count in Self.edgeLengths {
             for (sourceStride, targetStride) in [(1, 1), (2, 1), (1, 2), (3, 2)] {
-                let source = pixels(max(1, count * sourceStride), seed: 31), onto = pixels(max(1, count * targetStride), seed: 32)
+                let source = pixels(max(1, count * sourceStride), 31), onto = pixels(max(1, count * targetStride), 32)
                 var expected = onto
                 for i in 0..<count { expected[i * targetStride] += -0.75 * source[i * sourceStride] }
                 for set in KernelInstructionSet.supported {
@@ -257,7 +255,8 @@ import Testing
             for taps in 0...6 {
                 let weights = (0..<taps).map { Float($0) * 0.375 - 0.8 }
                 for step in 1...3 {
-                    let source = pixels(max(1, count * step + taps), seed: 50 + UInt32(taps))
+                    // Exactly as long as the last output reads, so a read past it would show under a sanitiser.
+                    let source = pixels(max(1, count == 0 ? 0 : (count - 1) * step + taps), 50 + UInt32(taps))
                     let expected = (0..<count).map { i in (0..<taps).reduce(Float(0)) { sum, t in sum + weights[t] * source[i * step + t] } }
                     for set in KernelInstructionSet.supported {
                         var out = [Float](repeating: 7, count: max(1, count))
@@ -266,7 +265,7 @@ import Testing
                                 "fir_row with \(set.rawValue), \(taps) taps at step \(step), \(count) outputs")
                     }
                 }
-                let rows = pixels(max(1, taps * count), seed: 40 + UInt32(taps))
+                let rows = pixels(max(1, taps * count), 40 + UInt32(taps))
                 let expected = (0..<count).map { x in (0..<taps).reduce(Float(0)) { sum, k in sum + weights[k] * rows[k * count + x] } }
                 for set in KernelInstructionSet.supported {
                     var out = [Float](repeating: 7, count: max(1, count))
@@ -282,6 +281,49 @@ import Testing
                 }
             }
         }
+    }
+
+    /// col2im of the up-sampling geometry (`col2im_stride_two_rows`) on every set against the tap-by-tap formula: widths
+    /// that are multiples of 8 (summed 8 output columns at a time) and others, image rows reached by no, one or two kernel
+    /// rows (a block of output rows starting and ending inside the image), written and added onto an image holding signed
+    /// zeros, infinities and NaN.
+    @Test func col2imStrideTwoRowsAgreeExactlyWithTheScatter() throws {
+        let (height, blockStart, blockEnd) = (4, 1, 3)
+        for width in [1, 3, 7, 8, 9, 16, 24] {
+            let inWidth = 2 * width + 1, inHeight = 2 * height + 1, columns = (blockEnd - blockStart) * width + 5
+            let sample = Self.pixelsWithSpecialValues(9 * columns, 61), image = Self.pixelsWithSpecialValues(inHeight * inWidth, 62)
+            for overwriting in [false, true] {
+                var expected = image
+                for iy in 0..<inHeight {
+                    var kernelRows = [(i: Int, oy: Int)]()
+                    if (blockStart..<blockEnd).contains(iy / 2) { kernelRows.append((iy % 2, iy / 2)) }
+                    if iy % 2 == 0, (blockStart..<blockEnd).contains(iy / 2 - 1) { kernelRows.append((2, iy / 2 - 1)) }
+                    for ix in 0..<inWidth {
+                        var sum: Float = 0
+                        for (i, oy) in kernelRows {
+                            for j in ix % 2 == 0 ? [0, 2] : [1] where ix >= j && (ix - j) / 2 < width {
+                                sum = sum + sample[(3 * i + j) * columns + (oy - blockStart) * width + (ix - j) / 2]
+                            }
+                        }
+                        expected[iy * inWidth + ix] = overwriting ? sum : expected[iy * inWidth + ix] + sum
+                    }
+                }
+                for set in KernelInstructionSet.supported {
+                    var plane = image
+                    plane.withUnsafeMutableBufferPointer {
+                        set.kernels.col2im_stride_two_rows(width, columns, sample, blockStart, blockEnd, 0, inHeight, $0.baseAddress!, overwriting)
+                    }
+                    #expect(mismatch(plane.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                            "col2im_stride_two_rows with \(set.rawValue), width \(width), overwriting \(overwriting)")
+                }
+            }
+        }
+    }
+
+    /// Random values with every fifth one a signed zero, an infinity, NaN, a large or a plain value.
+    static func pixelsWithSpecialValues(_ n: Int, _ seed: UInt32) -> [Float] {
+        let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 3e38, -1.5]
+        return GradCheck.random([n], seed: seed).scalars.enumerated().map { i, x in i % 5 == 0 ? special[(i / 5) % special.count] : x }
     }
 
     /// C = op(A)·op(B) with each set, from zero and accumulated onto a random C, compared with the baseline

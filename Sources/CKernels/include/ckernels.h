@@ -80,11 +80,11 @@ typedef struct {
     /// product and sum rounded apart: the outputs of a row of the FIR filter's horizontal pass at up = 1 that every tap
     /// reaches (UpFirDn.swift).
     void (*fir_row)(long taps, const float *weights, const float *source, long step, long count, float *out);
-    /// col2im of the unpadded 3×3 stride-2 geometry (the up-sampling's) for one channel of one sample: input rows
-    /// first_row ≤ iy < end_row of a plane 2·width + 1 wide, from the block's output rows block_start ≤ oy < block_end,
-    /// whose kernel row i, column j entries start at sample + (3i + j)·columns + (oy − block_start)·width. Each pixel's
-    /// taps summed onto zero in kernel row, then column order, the sum written (`overwriting`) or added after the image's
-    /// value (Im2col.swift `col2im`).
+    /// col2im of the unpadded 3×3 stride-2 geometry (the up-sampling's, and the down-sampling's backward data) for one
+    /// channel of one sample: input rows first_row ≤ iy < end_row of a plane 2·width + 1 wide, from the block's output
+    /// rows block_start ≤ oy < block_end, whose kernel row i, column j entries start at
+    /// sample + (3i + j)·columns + (oy − block_start)·width. Each pixel's taps summed onto zero in kernel row, then
+    /// column order, the sum written (`overwriting`) or added after the image's value (Im2col.swift `col2im`).
     void (*col2im_stride_two_rows)(long width, long columns, const float *sample, long block_start, long block_end,
                                    long first_row, long end_row, float *plane, bool overwriting);
     /// Output channels per tile of the direct 3×3 convolution (conv3x3_rows) and of the up-sampling one (conv3x3_up_rows).
@@ -199,11 +199,11 @@ typedef struct {
                                        long end_panel);
     void (*conv3x3_down_weight_rows)(long height, long width, const float *input, const float *panels, long first_panel,
                                      long end_panel, long in_first, long in_end, long y0, long y1, float *gradient_t, long ldc);
-    /// conv3x3_down_weight_unpack writes output[(panel·P + k)·patch + r] = gradient_t[r·ldc + panel·P + k] for the panels'
-    /// output channels below out_channels and r < patch, for first_panel ≤ panel < end_panel: the gradient in [out, patch]
-    /// order.
-    void (*conv3x3_down_weight_unpack)(long out_channels, long patch, long ldc, const float *gradient_t, float *output,
-                                       long first_panel, long end_panel);
+    /// conv3x3_down_weight_unpack writes output[(panel·P + k)·patch + r] = gradient_t[r·ldc + panel·P + k] for the
+    /// panels' output channels below out_channels and r < patch, for first_panel ≤ panel < end_panel: the gradient in
+    /// [out, patch] order.
+    void (*conv3x3_down_weight_unpack)(long out_channels, long patch, long ldc, const float *gradient_t,
+                                       float *output, long first_panel, long end_panel);
     /// Winograd F(outputs, taps) along one axis (LineWinograd.swift), taps ∈ {3, 7}, outputs ∈ {2, 4}, α = taps + outputs − 1,
     /// over `tiles` tiles of one plane's lines (line_stride floats apart, each readable a whole vector past `across`).
     /// line_winograd_input writes V[ξ] = (Bᵀ d)[ξ], d[j] = line outputs·t + j, for tile t and p < across at

@@ -2,10 +2,10 @@ import CKernels
 
 extension DirectConvolution {
     /// Whether the down-sampling's weight gradient kernel serves (`isStrideTwoWithoutPadding`, any instruction set): the
-    /// discriminator's stride-2 convolutions with outputs from 32 wide, whose weight gradient through im2col + OpenBLAS read
-    /// 0.60–0.80 of sgemm at 128² and 64² (`toonkit bench kernels`, AVX2): im2col wrote 2.25 times the input and the
-    /// product was 128–256 rows by 576–1152 columns. At 32² (256 → 512 channels) the kernel took 0.85–0.89 of im2col's
-    /// time on a Zen 5 with either BLAS; at 16² (512 → 512) it was level or slower, so that stays on im2col
+    /// discriminator's stride-2 convolutions with outputs from 32 wide, whose weight gradient through im2col + OpenBLAS
+    /// read 0.60–0.80 of sgemm at 128² and 64² (`toonkit bench kernels`, AVX2): im2col wrote 2.25 times the input and
+    /// the product was 128–256 rows by 576–1152 columns. At 32² (256 → 512 channels) the kernel took 0.85–0.89 of
+    /// im2col's time on a Zen 5 with either BLAS; at 16² (512 → 512) it was level or slower, so that stays on im2col
     /// (docs/engine-kernels.md "Down-sampling weight gradient").
     static func suitsDownsamplingWeightGradient(_ g: ConvGeometry) -> Bool {
         isStrideTwoWithoutPadding(g) && g.outWidth >= 32
@@ -46,9 +46,10 @@ extension DirectConvolution {
                 }
             }
         }
-        // Panel by panel, in blocks of rows, so each row of the transposed gradient is read once and each output channel
-        // writes runs of its row (the Swift loop that wrote one float per output channel in turn took a fifth of the
-        // call at 16², docs/engine-kernels.md "Down-sampling weight gradient").
+        // Panel by panel, in blocks of rows, so each row of the transposed gradient is read once and each output
+        // channel writes runs of its row (the Swift loop that wrote one float per output channel in turn took a fifth
+        // of the call at 16² in a build that let the kernel serve it, docs/engine-kernels.md "Down-sampling weight
+        // gradient").
         parallelChunks(g.groups * panelCount) { range in
             forEachPart(of: range, itemsPerPart: panelCount) { group, groupPanels in
                 kernels.conv3x3_down_weight_unpack(outChannels, g.patch, ldc, transposed.pointer + group * g.patch * ldc,

@@ -10,7 +10,8 @@ extension ConvGeometry {
         tapsAreShiftedPlanes && kernelHeight == 3 && kernelWidth == 3 && padHeight == 1 && padWidth == 1 && inWidth == Vector8.lanes
     }
     /// A 3×3 kernel at stride 2 without padding on an image 2·W + 1 wide for W output columns: the generator's up-sampling
-    /// and the discriminator's down-sampling, whose col2im sums its rows from straight lines (the C kernel `col2im_stride_two_rows`).
+    /// and the discriminator's down-sampling, whose col2im sums its rows from straight lines (the C kernel
+    /// `col2im_stride_two_rows`).
     var isUnpaddedThreeByThreeStrideTwo: Bool {
         stride == 2 && kernelHeight == 3 && kernelWidth == 3 && padHeight == 0 && padWidth == 0 && outWidth > 0 && inWidth == 2 * outWidth + 1
     }
@@ -164,8 +165,8 @@ extension ConvKernels {
         let endRow = max(firstRow, min(g.inHeight, (block.rowStart + block.rows - 1) * g.stride - g.padHeight + g.kernelHeight))
         let rows = firstRow..<endRow, rowFloats = rows.count * g.inWidth
         let path = Col2imPath(g, block), kernels = KernelInstructionSet.active.kernels
-        // None for 8-wide planes, the taps of pixel-major columns gathered channel-major at stride 2 (none otherwise), the
-        // shifted taps' sums of the rows and the edges they set aside, or the gathered rows' phase buffers.
+        // None for 8-wide planes, the taps of pixel-major columns gathered channel-major at stride 2 (none otherwise),
+        // the shifted taps' sums of the rows and the edges they set aside, or the gathered rows' phase buffers.
         let scratchFloats = switch path {
         case .eightWide: 0
         case .strideTwo: layout == .pixelMajor ? g.kernelArea * samplePixels : 0

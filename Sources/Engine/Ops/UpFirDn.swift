@@ -74,8 +74,9 @@ private struct PolyphaseAxis {
 
 /// For one axis of `upfirdn2d`, the contributions grouped by filter tap: for tap t, output positions
 /// outStart + i·outStride take source positions sourceStart + i·sourceStride (i < count). With up = 1
-/// each tap is one run; with up > 1 (down = 1) each tap meets one output phase. Nil when up and down
-/// are both above 1 (no short run structure; the per-pixel lists handle it).
+/// each tap is one run (`firSeparable` sums those outputs by `fir_row` instead); with up > 1 (down = 1) each tap
+/// meets one output phase. Nil when up and down are both above 1 (no short run structure; the per-pixel lists
+/// handle it).
 struct FIRSegments {
     private var table: [Int] = []
 
@@ -173,17 +174,18 @@ extension Tensor {
     }
 
     /// Horizontal pass into a per-plane scratch row block, then the vertical pass (`verticalPass`). At up = 1 the
-    /// horizontal pass sums the outputs every tap reaches in the C kernel `fir_row` (each output's sum in a register over
-    /// its taps, stored once) and the few at the edges from their tap lists; at up > 1 it walks the filter taps in the
-    /// outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), each run one call of the C kernel
-    /// `fir_add_tap`, or, for the rare up > 1 with down > 1, the tap lists. Every way adds an output's taps onto zero in
-    /// ascending order, each product and sum rounded apart, so all give the same bits (docs/engine-kernels.md "The FIR
-    /// filter").
+    /// horizontal pass sums the outputs every tap reaches in the C kernel `fir_row` (each output's sum in a register
+    /// over its taps, stored once) and the few at the edges from their tap lists; at up > 1 it walks the filter taps in
+    /// the outer loop and contiguous runs of pixels in the inner one (`FIRSegments`), each run one call of the C kernel
+    /// `fir_add_tap`, or, for the rare up > 1 with down > 1, the tap lists. Every way adds an output's taps onto zero
+    /// in ascending order, each product and sum rounded apart, so all give the same bits (docs/engine-kernels.md "The
+    /// FIR filter").
     private static func firSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, inSize: (Int, Int), outSize: (Int, Int),
                                      rows: PolyphaseAxis, columns: PolyphaseAxis, taps: [Float], up: Int, down: Int, padding: FIRPadding) {
-        let horizontalSegments = FIRSegments(inSize: inSize.1, outSize: outSize.1, up: up, down: down, padBefore: padding.left, taps: taps.count)
         let reachedByEveryTap = up == 1 ? outputsReachedByEveryTap(inSize: inSize.1, outSize: outSize.1, down: down, padBefore: padding.left,
                                                                    taps: taps.count) : nil
+        let horizontalSegments = up == 1 ? nil : FIRSegments(inSize: inSize.1, outSize: outSize.1, up: up, down: down, padBefore: padding.left,
+                                                             taps: taps.count)
         let kernels = KernelInstructionSet.active.kernels
         taps.withUnsafeBufferPointer { f in
             parallelChunks(planes) { range in
@@ -198,7 +200,7 @@ extension Tensor {
                             for ox in 0..<interior.lowerBound { out[ox] = columns.sum(ox, taps: f, line: line) }
                             for ox in interior.upperBound..<outSize.1 { out[ox] = columns.sum(ox, taps: f, line: line) }
                             if !interior.isEmpty {
-                                kernels.fir_row(f.count, f.baseAddress!, line + interior.lowerBound * down - padding.left, down, interior.count,
+                                kernels.fir_row(f.count, f.baseAddress!, line + (interior.lowerBound * down - padding.left), down, interior.count,
                                                 out + interior.lowerBound)
                             }
                         } else if let segments = horizontalSegments {
@@ -218,7 +220,7 @@ extension Tensor {
 
     /// The outputs of an axis at up = 1 whose taps all fall inside the input: o·down + t − padBefore in 0..<inSize for
     /// every t < taps.
-    static func outputsReachedByEveryTap(inSize: Int, outSize: Int, down: Int, padBefore: Int, taps: Int) -> Range<Int> {
+    private static func outputsReachedByEveryTap(inSize: Int, outSize: Int, down: Int, padBefore: Int, taps: Int) -> Range<Int> {
         func floorDivision(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
         let first = min(outSize, max(0, -floorDivision(-padBefore, down)))
         let last = min(outSize, max(0, floorDivision(inSize - taps + padBefore, down) + 1))
