@@ -245,8 +245,8 @@ enum DirectConvolution {
     /// Stride 1: Winograd bands of whole tile rows (the last band, or a plane whose height is not a multiple of the
     /// tile's, may end in a partial one), sized so that the transformed inputs and products of their tiles
     /// (positions·(in + out) floats per tile, before the band copy and the rounding up to whole vectors) come near
-    /// `winogradBandBytes` (`winogradForwardBandRows`), or F(2×2)'s bands of whole planes of several samples where a sample's fit (`winogradBySamples`); or the direct
-    /// kernel's bands (padding 1).
+    /// `winogradBandBytes` (`winogradForwardBandRows`), or F(2×2)'s bands of whole planes of several samples where a
+    /// sample's fit (`winogradBySamples`); or the direct kernel's bands (padding 1).
     private static func strideOne(_ g: ConvGeometry, _ layout: WeightLayout, _ planes: StrideOnePlanes, _ instructionSet: KernelInstructionSet,
                                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, accumulate: Bool, winograd tile: WinogradTile?,
                                   tilesPerBand: Int?, kept: KeptTransforms?) {
@@ -300,7 +300,13 @@ enum DirectConvolution {
     /// "Narrow planes"). Narrower planes keep im2col, except at batches that give them enough tiles (`suitsNarrowWinograd`,
     /// `suitsNarrowWinogradWeightGradient`). Measured on AVX2 only: on AVX-512 a 16-wide plane fills half a vector.
     static func suitsWinograd(_ g: ConvGeometry) -> Bool {
-        fitsWinogradKernel(g) && min(g.inWidth, g.outWidth) >= 16
+        fitsWinogradKernel(g) && servesWinogradPlanes(g)
+    }
+
+    /// Input and output planes from 16 wide: where Winograd serves a stride-1 convolution at any batch (`suitsWinograd`;
+    /// F(4×4, 5×5), `WinogradFiveByFive`, takes the same bound).
+    static func servesWinogradPlanes(_ g: ConvGeometry) -> Bool {
+        min(g.inWidth, g.outWidth) >= 16
     }
 
     /// Whether Winograd serves a forward or backward-data pass on planes 8 to 15 wide, which `suitsWinograd` leaves to

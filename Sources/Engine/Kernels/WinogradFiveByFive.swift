@@ -10,11 +10,12 @@ struct WinogradFiveByFive {
     /// Transformed weights per channel pair, and products per tile: the 8×8 patch's.
     static let positions = 64
 
-    /// The convolutions it serves: one group, 5×5, stride 1, padding 2 (the output the input's size), planes from 16 wide,
-    /// as F(4×4, 3×3)'s guard (`DirectConvolution.suitsWinograd`); narrower ones keep im2col, as FID's 5×5 layers never are.
+    /// The convolutions it serves: one group, 5×5, stride 1, padding 2 (the output the input's size), on the planes
+    /// F(4×4, 3×3) serves (`DirectConvolution.servesWinogradPlanes`); narrower ones keep im2col, as FID's 5×5 layers never
+    /// are.
     init?(_ g: ConvGeometry) {
         guard g.groups == 1, g.kernelHeight == 5, g.kernelWidth == 5, g.stride == 1, g.padHeight == 2, g.padWidth == 2,
-              g.inWidth >= 16 else { return nil }
+              DirectConvolution.servesWinogradPlanes(g) else { return nil }
         geometry = g
     }
 
