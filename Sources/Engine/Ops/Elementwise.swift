@@ -8,8 +8,8 @@ import Foundation
 /// vectorises where it can). A closure captured by the threads' chunks was called once per element: `perf record` of
 /// `bench train --network paper256 --batch 4` put about 4 % of a step in the forwarders of `x * c`, `a * b` and `a + b`.
 /// The same operations in the same order, so the same bits.
-protocol ElementFunction { func callAsFunction(_ x: Float) -> Float }
-protocol ElementPairFunction { func callAsFunction(_ a: Float, _ b: Float) -> Float }
+private protocol ElementFunction { func callAsFunction(_ x: Float) -> Float }
+private protocol ElementPairFunction { func callAsFunction(_ a: Float, _ b: Float) -> Float }
 
 private struct Negation: ElementFunction { func callAsFunction(_ x: Float) -> Float { -x } }
 private struct Scaling: ElementFunction { let c: Float; func callAsFunction(_ x: Float) -> Float { x * c } }
