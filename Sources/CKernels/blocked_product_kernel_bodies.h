@@ -109,8 +109,8 @@ static void CK_NAME(blocked_products)(long m, long k, const float *a, long row_s
     for (long j = j0; j < j1; j += W) {
         const long columns = j1 - j < W ? j1 - j : W;
         const bool whole = columns % CK_LANES == 0;
-        // Where B's rows hold whole vectors, the first tile of each depth block reads them in place and copies them into the
-        // panel, which the other tiles read (blocked_block); B transposed (A·Bᵀ, a weight gradient) or a partial last
+        // Where B's rows hold whole vectors, the first tile of each depth block reads them in place and, if there are more
+        // tiles, copies them into the panel, which the others read (blocked_block); B transposed (A·Bᵀ, a weight gradient) or a partial last
         // vector is copied into the panel first, a depth block at a time (blocked_pack).
         const bool in_place = whole && !transpose_b;
         for (long p0 = 0; p0 < k; p0 += CK_BLOCK_DEPTH) {

@@ -67,10 +67,13 @@ import Testing
     /// accumulating) over p in order, fused where the set fuses. Depths of one and several blocks of 128 and a partial one,
     /// panels whole and partial (with whole vectors and a partial one), rows in whole and partial tiles of 6, both layouts of
     /// A, B as stored and transposed (copied a block at a time), leading dimensions tight and padded (as the Winograd weight
-    /// gradient's band stride), and the thread split's groups of rows (a single panel) and of panels.
+    /// gradient's band stride), and the thread split's groups of rows (a single panel) and of panels. Each product also
+    /// runs as one call of the kernel over all its rows, so that tiles after the first read the copy of B's block that the
+    /// first one makes, whatever the machine's threads (panels of 1 to 4 whole vectors).
     @Test(arguments: [(false, false), (true, false), (false, true)])
     func blockedProductsAreOneChainOverTheDepthInOrder(transposeA: Bool, transposeB: Bool) throws {
-        for (m, n, k) in [(1, 1, 1), (6, 64, 128), (7, 65, 129), (13, 17, 300), (5, 100, 0), (25, 48, 257), (64, 64, 200), (3, 131, 40)] {
+        for (m, n, k) in [(1, 1, 1), (6, 64, 128), (7, 65, 129), (13, 17, 300), (5, 100, 0), (25, 48, 257), (64, 64, 200), (3, 131, 40),
+                          (20, 16, 200), (20, 32, 200)] {
             for padding in [0, 5] {
                 let (aRows, aColumns) = transposeA ? (k, m) : (m, k), (bRows, bColumns) = transposeB ? (n, k) : (k, n)
                 let (lda, ldb, ldc) = (aColumns + padding, bColumns + 2 * padding, n + 3 * padding)
@@ -90,13 +93,19 @@ import Testing
                             // The padding between rows of C is left as it was.
                             for j in n..<ldc { expected[i * ldc + j] = initial.scalars[i * ldc + j] }
                         }
-                        var c = initial
+                        var c = initial, whole = initial
                         c.withUnsafeMutableBufferPointer { target in
                             BlockedGemm.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: lda,
                                                  b: b.pointer, ldb: ldb, accumulate: accumulate, c: target.baseAddress!, ldc: ldc, instructionSet: set)
                         }
-                        #expect(mismatch(c.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
-                                "\(set.rawValue), transposes \(transposeA), \(transposeB), m \(m) n \(n) k \(k), padding \(padding), accumulate \(accumulate)")
+                        whole.withUnsafeMutableBufferPointer { target in
+                            set.kernels.blocked_products(m, k, a.pointer, transposeA ? 1 : lda, transposeA ? lda : 1, b.pointer, ldb, transposeB,
+                                                         accumulate, target.baseAddress!, ldc, 0, n)
+                        }
+                        for (result, call) in [(c, "split"), (whole, "one call")] {
+                            #expect(mismatch(result.scalars.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                                    "\(set.rawValue), \(call), transposes \(transposeA), \(transposeB), m \(m) n \(n) k \(k), padding \(padding), accumulate \(accumulate)")
+                        }
                     }
                 }
             }
