@@ -72,28 +72,24 @@ private struct PolyphaseAxis {
     }
 }
 
-/// For one axis of `upfirdn2d`, the contributions grouped by filter tap: for tap t, output positions
-/// outStart + i·outStride take source positions sourceStart + i·sourceStride (i < count). With up = 1
-/// each tap is one run (`firSeparable` sums those outputs by `fir_row` instead); with up > 1 (down = 1) each tap
-/// meets one output phase. Nil when up and down are both above 1 (no short run structure; the per-pixel lists
-/// handle it).
+/// For one axis of `upfirdn2d` at up > 1 and down = 1, the contributions grouped by filter tap: for tap t, the output
+/// positions outStart + i·up of the one phase it meets take source positions sourceStart + i (i < count). Nil when down
+/// is above 1 (no short run structure; the per-pixel lists handle it). At up = 1 `firSeparable` sums each output's taps
+/// by `fir_row` instead.
 struct FIRSegments {
     private var table: [Int] = []
 
     init?(inSize: Int, outSize: Int, up: Int, down: Int, padBefore: Int, taps: Int) {
-        guard up == 1 || down == 1 else { return nil }
+        guard down == 1 else { return nil }
         for t in 0..<taps {
             for phase in 0..<up {
-                // Output o = phase + up·j reads the zero-stuffed position u = o·down + t − pad, real when u ≡ 0 (mod up).
-                let offset = phase * down + t - padBefore
+                // Output o = phase + up·j reads the zero-stuffed position u = o + t − pad, real when u ≡ 0 (mod up).
+                let offset = phase + t - padBefore
                 guard ((offset % up) + up) % up == 0 else { continue }
-                let base = offset / up, sourceStride = down
-                let jFirst = max(0, base >= 0 ? 0 : (-base + sourceStride - 1) / sourceStride)
-                let jLastBySource = (inSize - 1 - base) >= 0 ? (inSize - 1 - base) / sourceStride : -1
-                let jLastByOutput = (outSize - 1 - phase) / up
-                let jLast = min(jLastBySource, jLastByOutput)
+                let base = offset / up
+                let jFirst = max(0, -base), jLast = min(inSize - 1 - base, (outSize - 1 - phase) / up)
                 guard jLast >= jFirst else { continue }
-                table += [t, phase + up * jFirst, up, jLast - jFirst + 1, base + jFirst * sourceStride, sourceStride]
+                table += [t, phase + up * jFirst, up, jLast - jFirst + 1, base + jFirst, 1]
             }
         }
     }
